@@ -1,0 +1,1 @@
+"""From a passed deadline to a flip (and, later, incidents and escalation)."""

@@ -1,0 +1,105 @@
+"""The deadline watcher: turns checks down the moment their `alert_after` passes.
+
+It sleeps until the earliest deadline rather than polling on a fixed beat; a ping in
+the same process that moves a deadline wakes it at once, and it re-reads the earliest
+deadline at least every `recheck` so deadlines set by other processes are seen too.
+Each claim is a conditional update on the deadline it read, so any number of watchers
+may share one database: exactly one of them writes each flip.
+"""
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from tocsin.checks import Flip, expire
+from tocsin.clock import Clock
+from tocsin.flips import log_flip
+from tocsin.store import checks as check_store
+from tocsin.store.checks import CheckRecord
+from tocsin.store.database import Database
+
+log = logging.getLogger("tocsin.watcher")
+
+BATCH_SIZE = 200
+ERROR_BACKOFF = timedelta(seconds=2)
+
+
+class DeadlineWatcher:
+    def __init__(self, database: Database, clock: Clock, recheck: timedelta) -> None:
+        self.database = database
+        self.clock = clock
+        self.recheck = recheck
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        # When the current sleep ends; None while a pass runs.
+        self._wake_at: datetime | None = None
+
+    def deadline_set(self, deadline: datetime) -> None:
+        """A ping in this process set a deadline: wake early if it comes first. During
+        a pass any new deadline wakes it, as the pass may have read the old minimum."""
+        if self._wake_at is None or deadline < self._wake_at:
+            self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        log.info("deadline watcher started")
+        while not self._stopping:
+            # Cleared before the pass, not after: a ping that moves a deadline while
+            # the pass runs leaves the event set, and the next sleep returns at once.
+            self._wakeup.clear()
+            self._wake_at = None
+            try:
+                await self.flip_due_checks()
+                delay = await self.time_to_next_deadline()
+            except Exception:
+                log.exception("deadline watcher pass failed; retrying")
+                delay = ERROR_BACKOFF
+            await self.sleep(delay)
+        log.info("deadline watcher stopped")
+
+    async def flip_due_checks(self) -> list[tuple[CheckRecord, Flip]]:
+        """Flip every check whose deadline has passed, including ones missed while down."""
+        flipped: list[tuple[CheckRecord, Flip]] = []
+        while True:
+            batch, more = await self.flip_batch(self.clock.now())
+            flipped.extend(batch)
+            if not more:
+                break
+        for record, flip in flipped:
+            log_flip(record, flip)
+        return flipped
+
+    async def flip_batch(self, now: datetime) -> tuple[list[tuple[CheckRecord, Flip]], bool]:
+        flipped: list[tuple[CheckRecord, Flip]] = []
+        async with self.database.write() as connection:
+            due = await check_store.due_checks(
+                connection, now, BATCH_SIZE, skip_locked=not self.database.is_sqlite
+            )
+            for record in due:
+                assert record.alert_after is not None
+                result = expire(record.state, now)
+                # No flip means the stored deadline was stale: rewriting the state
+                # recomputes it.
+                new_state, flip = result if result else (record.state, None)
+                claimed = await check_store.claim_state(
+                    connection, record.id, record.alert_after, new_state, now
+                )
+                if claimed and flip is not None:
+                    flipped.append((record, flip))
+            await check_store.insert_flips(connection, [(r.id, f) for r, f in flipped])
+        return flipped, len(due) == BATCH_SIZE
+
+    async def time_to_next_deadline(self) -> timedelta:
+        async with self.database.read() as connection:
+            deadline = await check_store.earliest_deadline(connection)
+        if deadline is None:
+            return self.recheck
+        return max(timedelta(0), min(deadline - self.clock.now(), self.recheck))
+
+    async def sleep(self, delay: timedelta) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())

@@ -1,0 +1,113 @@
+"""Assembles the ASGI application: the ping endpoint in front, the web app behind it,
+and the background tasks (ping writer, deadline watcher) tied to its lifespan."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+
+from tocsin import __version__
+from tocsin.alerts.watcher import DeadlineWatcher
+from tocsin.api import status
+from tocsin.clock import Clock, SystemClock
+from tocsin.config import Settings
+from tocsin.pings.endpoint import PingEndpoint, Receive, Scope, Send
+from tocsin.pings.intake import PingIntake
+from tocsin.pings.urls import is_ping_path
+from tocsin.store.database import Database
+from tocsin.store.migrate import migrate
+
+log = logging.getLogger("tocsin")
+
+
+@dataclass
+class Services:
+    """The process's long-lived parts, started and stopped with the app."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    intake: PingIntake
+    watcher: DeadlineWatcher | None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        await migrate(self.database)
+        self.tasks.append(asyncio.create_task(self.intake.run(), name="ping-writer"))
+        if self.watcher is not None:
+            self.tasks.append(asyncio.create_task(self.watcher.run(), name="deadline-watcher"))
+
+    async def stop(self) -> None:
+        # The server has finished its requests by now; drain what they queued.
+        self.intake.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
+        await asyncio.gather(*self.tasks)
+        await self.database.close()
+
+
+def build_services(settings: Settings, clock: Clock, run_watcher: bool) -> Services:
+    database = Database(settings)
+    watcher = DeadlineWatcher(database, clock, settings.watcher_recheck) if run_watcher else None
+    intake = PingIntake(database, watcher.deadline_set if watcher else ignore_deadline)
+    return Services(settings, clock, database, intake, watcher)
+
+
+def ignore_deadline(_deadline: datetime) -> None:
+    """Without a watcher in this process, a separate `tocsin watcher` re-reads deadlines."""
+
+
+class TocsinApp:
+    """Routes ping URLs straight to the lean endpoint and the rest to FastAPI."""
+
+    def __init__(self, pings: PingEndpoint, web: FastAPI) -> None:
+        self.pings = pings
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_ping_path(scope["path"]):
+            await self.pings(scope, receive, send)
+        else:
+            await self.web(scope, receive, send)
+
+
+def create_app(
+    settings: Settings, clock: Clock | None = None, *, run_watcher: bool | None = None
+) -> TocsinApp:
+    clock = clock or SystemClock()
+    watcher_enabled = settings.watcher if run_watcher is None else run_watcher
+    services = build_services(settings, clock, watcher_enabled)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    web = FastAPI(
+        title="Tocsin",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    web.state.services = services
+    web.state.database = services.database
+    web.include_router(status.router)
+    web.add_api_route("/", home, response_class=PlainTextResponse, include_in_schema=False)
+    endpoint = PingEndpoint(
+        services.intake, clock, settings.ping_body_limit, settings.trusted_proxy_header
+    )
+    return TocsinApp(endpoint, web)
+
+
+async def home() -> PlainTextResponse:
+    return PlainTextResponse(f"Tocsin {__version__}: heartbeat monitoring. Ping /ping/<uuid>.\n")

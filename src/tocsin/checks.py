@@ -1,0 +1,214 @@
+"""The check state machine: pure functions of a check's fields and `now`.
+
+A check stores one of four statuses (new, up, down, paused) and a few timestamps.
+Everything else — late, started, and "down because the deadline passed" — is derived
+here, so the ping path, the deadline watcher, the CLI and the API all agree.
+`alert_after` is the one moment the watcher acts on: the instant `status()` turns down.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from tocsin.schedule import Schedule, next_due
+
+
+class Status(StrEnum):
+    NEW = "new"
+    UP = "up"
+    LATE = "late"
+    DOWN = "down"
+    PAUSED = "paused"
+    STARTED = "started"
+
+
+STORED_STATUSES = frozenset({Status.NEW, Status.UP, Status.DOWN, Status.PAUSED})
+
+
+class Action(StrEnum):
+    """What a ping asks for; `IGNORED` pings are recorded and change nothing."""
+
+    SUCCESS = "success"
+    START = "start"
+    FAIL = "fail"
+    LOG = "log"
+    IGNORED = "ign"
+
+
+class Reason(StrEnum):
+    MISSED = "missed"
+    NOT_FINISHED = "started but not finished"
+    FAILED = "failed"
+    PING = "ping"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckState:
+    schedule: Schedule
+    grace: timedelta
+    status: Status = Status.NEW
+    last_ping: datetime | None = None
+    last_start: datetime | None = None
+    last_start_rid: UUID | None = None
+    last_duration: timedelta | None = None
+    manual_resume: bool = False
+    post_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Flip:
+    """A status change, recorded as a row; later steps turn it into an incident."""
+
+    at: datetime
+    old_status: Status
+    new_status: Status
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PingEvent:
+    action: Action
+    at: datetime
+    method: str = "GET"
+    rid: UUID | None = None
+    exit_status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PingOutcome:
+    state: CheckState
+    action: Action
+    duration: timedelta | None = None
+    flip: Flip | None = None
+
+
+def due_at(state: CheckState) -> datetime | None:
+    """When the next ping is due (the start of the grace period), ignoring runs."""
+    if state.status != Status.UP or state.last_ping is None:
+        return None
+    return next_due(state.schedule, state.last_ping)
+
+
+def grace_start(state: CheckState) -> datetime | None:
+    """When the grace period starts: at a pending run's start, else at the due time.
+
+    A run that started before the due time ends its grace first anyway. One that
+    started late, inside the grace period, proves the job is alive, so it gets its
+    own full grace to finish; Healthchecks takes the earlier of the two instead,
+    which marks the check down while its own status still says "started".
+    """
+    if state.last_start is not None and state.status != Status.DOWN:
+        return state.last_start
+    return due_at(state)
+
+
+def alert_after(state: CheckState) -> datetime | None:
+    """The exact moment this check turns down unless a ping arrives first."""
+    start = grace_start(state)
+    return None if start is None else start + state.grace
+
+
+def status(state: CheckState, now: datetime) -> Status:
+    if state.last_start is not None:
+        if now >= state.last_start + state.grace:
+            return Status.DOWN
+        return Status.STARTED
+    if state.status != Status.UP:
+        return state.status
+    due = due_at(state)
+    assert due is not None  # an up check always has a last ping
+    if now >= due + state.grace:
+        return Status.DOWN
+    return Status.LATE if now >= due else Status.UP
+
+
+def classify(state: CheckState, action: Action, method: str) -> Action:
+    """Pings the check refuses to act on are kept as ignored, as Healthchecks does."""
+    if action in (Action.LOG, Action.IGNORED):
+        return action
+    if state.post_only and method != "POST":
+        return Action.IGNORED
+    if state.status == Status.PAUSED and state.manual_resume:
+        return Action.IGNORED
+    return action
+
+
+def needs_run_lookup(state: CheckState, ping: PingEvent) -> bool:
+    """A finish whose run id is not the pending run's must find its own start ping."""
+    finishes = ping.action in (Action.SUCCESS, Action.FAIL)
+    return finishes and ping.rid is not None and ping.rid != state.last_start_rid
+
+
+def apply_ping(
+    state: CheckState, ping: PingEvent, run_started_at: datetime | None = None
+) -> PingOutcome:
+    """The new state after a ping. `run_started_at` is the start of this ping's run
+    when it is not the pending one (see `needs_run_lookup`)."""
+    action = classify(state, ping.action, ping.method)
+    if action == Action.START:
+        started = replace(state, last_start=ping.at, last_start_rid=ping.rid)
+        return PingOutcome(started, action)
+    if action in (Action.LOG, Action.IGNORED):
+        return PingOutcome(state, action)
+    return finish_run(state, ping, action, run_started_at)
+
+
+def finish_run(
+    state: CheckState, ping: PingEvent, action: Action, run_started_at: datetime | None
+) -> PingOutcome:
+    pending_matches = state.last_start is not None and state.last_start_rid == ping.rid
+    run_start = state.last_start if pending_matches else run_started_at
+    duration = None if run_start is None else ping.at - run_start
+    # A success of another run leaves the pending run "started"; a failure ends it.
+    keeps_pending = not pending_matches and action == Action.SUCCESS and ping.rid is not None
+    new_status = Status.DOWN if action == Action.FAIL else Status.UP
+    new_state = replace(
+        state,
+        status=new_status,
+        last_ping=ping.at,
+        last_start=state.last_start if keeps_pending else None,
+        last_start_rid=state.last_start_rid if keeps_pending else None,
+        last_duration=duration if pending_matches else None,
+    )
+    flip = None
+    if new_status != state.status:
+        flip = Flip(ping.at, state.status, new_status, ping_reason(action, ping.exit_status))
+    return PingOutcome(new_state, action, duration, flip)
+
+
+def ping_reason(action: Action, exit_status: int | None) -> str:
+    if action != Action.FAIL:
+        return Reason.PING
+    if exit_status:
+        return f"{Reason.FAILED} (exit {exit_status})"
+    return Reason.FAILED
+
+
+def expire(state: CheckState, now: datetime) -> tuple[CheckState, Flip] | None:
+    """The deadline watcher's step: the check goes down if its deadline has passed."""
+    deadline = alert_after(state)
+    if deadline is None or now < deadline:
+        return None
+    reason = Reason.MISSED if state.last_start is None else Reason.NOT_FINISHED
+    flip = Flip(deadline, state.status, Status.DOWN, reason)
+    return replace(state, status=Status.DOWN), flip
+
+
+def pause(state: CheckState, now: datetime) -> tuple[CheckState, Flip | None]:
+    paused = replace(state, status=Status.PAUSED, last_start=None, last_start_rid=None)
+    if state.status == Status.PAUSED:
+        return paused, None
+    return paused, Flip(now, state.status, Status.PAUSED, Reason.PAUSED)
+
+
+def resume(state: CheckState, now: datetime) -> tuple[CheckState, Flip | None]:
+    """A resumed check starts over as new, waiting for its first ping."""
+    if state.status != Status.PAUSED:
+        return state, None
+    resumed = replace(
+        state, status=Status.NEW, last_ping=None, last_start=None, last_start_rid=None
+    )
+    return resumed, Flip(now, Status.PAUSED, Status.NEW, Reason.RESUMED)

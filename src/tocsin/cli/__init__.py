@@ -1,0 +1,125 @@
+"""The `tocsin` command: run the server and the watcher, manage checks."""
+
+import asyncio
+import logging
+import signal
+import sys
+
+import typer
+import uvicorn
+
+from tocsin import __version__
+from tocsin.alerts.watcher import DeadlineWatcher
+from tocsin.app import create_app
+from tocsin.cli import checks as check_commands
+from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
+from tocsin.clock import SystemClock
+from tocsin.config import Settings
+from tocsin.store import checks as check_store
+
+app = typer.Typer(
+    name="tocsin",
+    help="Tocsin: heartbeat monitoring for cron jobs, backups and scheduled work.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(check_commands.app, name="check")
+
+
+def main() -> None:
+    with fail_on_errors():
+        app()
+
+
+@app.command()
+def version() -> None:
+    """Print Tocsin's version."""
+    console.print(__version__)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    with fail_on_errors():
+        settings = load_settings()
+        asyncio.run(migrate_database(settings))
+        console.print("Database is up to date.")
+
+
+async def migrate_database(settings: Settings) -> None:
+    async with open_database(settings):
+        pass
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on [TOCSIN_HOST]."),
+    port: int | None = typer.Option(None, help="Port to listen on [TOCSIN_PORT]."),
+    watcher: bool | None = typer.Option(
+        None, "--watcher/--no-watcher", help="Run the deadline watcher in this process."
+    ),
+) -> None:
+    """Run the HTTP server (ping intake, API) and, by default, the deadline watcher."""
+    with fail_on_errors():
+        overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+        settings = load_settings(**overrides)
+        configure_logging(settings.log_level)
+        asyncio.run(print_banner(settings))
+        application = create_app(settings, run_watcher=watcher)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,  # TOCSIN_TRUSTED_PROXY_HEADER decides whom to believe
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command("watcher")
+def run_watcher() -> None:
+    """Run only the deadline watcher (pair with `tocsin serve --no-watcher`)."""
+    with fail_on_errors():
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        asyncio.run(watch(settings))
+
+
+async def watch(settings: Settings) -> None:
+    async with open_database(settings) as database:
+        watcher = DeadlineWatcher(database, SystemClock(), settings.watcher_recheck)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, watcher.stop)
+        await watcher.run()
+
+
+async def print_banner(settings: Settings) -> None:
+    async with open_database(settings) as database, database.read() as connection:
+        records = await check_store.list_checks(connection)
+    console.print(f"Tocsin {__version__} on {settings.base_url}")
+    if not records:
+        console.print(
+            "No checks yet. Create one with:\n"
+            f"  {program()} check create --name 'db backup' --period 1d --grace 1h",
+            highlight=False,
+        )
+        return
+    console.print(f"{len(records)} checks. Ping URLs:", highlight=False)
+    for record in records[:5]:
+        console.print(f"  {record.label}: {settings.base_url}/ping/{record.uuid}", highlight=False)
+
+
+def program() -> str:
+    invoked = sys.argv[0]
+    return invoked if invoked.endswith("tocsin") and "/" in invoked else "tocsin"
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)

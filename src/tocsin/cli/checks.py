@@ -1,0 +1,353 @@
+"""`tocsin check …`: create, list, pause, resume, delete checks and read their history."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import typer
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.checks import CheckState, Flip, Status, due_at, pause, resume, status
+from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings, open_database
+from tocsin.clock import SystemClock
+from tocsin.config import Settings
+from tocsin.durations import format_duration, parse_duration
+from tocsin.schedule import (
+    Schedule,
+    cron_schedule,
+    period_schedule,
+    validate_grace,
+    validate_timezone,
+)
+from tocsin.store import checks as check_store
+from tocsin.store import pings as ping_store
+from tocsin.store.checks import CheckRecord, NewCheck
+
+app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
+
+T = TypeVar("T")
+CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
+
+
+def run(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run one unit of work in a write transaction."""
+
+    async def go() -> T:
+        async with open_database(settings) as database, database.write() as connection:
+            return await work(connection)
+
+    return asyncio.run(go())
+
+
+@app.command("create")
+def create(
+    name: str = typer.Option("", help="A name people recognise, e.g. 'db backup'."),
+    slug: str = typer.Option("", help="Slug for /ping/<ping-key>/<slug> URLs."),
+    tags: str = typer.Option("", help="Space-separated tags."),
+    desc: str = typer.Option("", help="Free-form description."),
+    period: str | None = typer.Option(None, help="Expected time between pings, e.g. 1d, 15m."),
+    cron: str | None = typer.Option(None, help="Cron schedule instead, e.g. '0 2 * * *'."),
+    tz: str = typer.Option("UTC", help="Time zone of the cron schedule (IANA name)."),
+    grace: str = typer.Option("1h", help="How late a ping may be before the check is down."),
+    manual_resume: bool = typer.Option(
+        False, help="A paused check stays paused when pinged, until resumed by hand."
+    ),
+    post_only: bool = typer.Option(False, help="Ignore GET and HEAD pings (link previewers)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Create a check and print its ping URLs."""
+    with fail_on_errors():
+        settings = load_settings()
+        spec = NewCheck(
+            schedule=read_schedule(period, cron, tz),
+            grace=validate_grace(parse_duration(grace)),
+            name=name,
+            slug=validate_slug(slug),
+            tags=" ".join(tags.split()),
+            description=desc,
+            manual_resume=manual_resume,
+            methods="POST" if post_only else "",
+        )
+        record, ping_key = run(settings, lambda c: insert_check(c, spec))
+        urls = ping_urls(settings, record, ping_key)
+        if as_json:
+            console.print_json(json.dumps(check_json(record, urls)))
+            return
+        console.print(f"Created check {record.label!r} ({describe_schedule(record.state)}).")
+        for label, url in urls.items():
+            console.print(f"  {label + ':':<16} {url}")
+
+
+def read_schedule(period: str | None, cron: str | None, tz: str) -> Schedule:
+    if period is not None and cron is not None:
+        raise CommandError("give either --period or --cron, not both")
+    if cron is not None:
+        return cron_schedule(cron, tz)
+    validate_timezone(tz)
+    return period_schedule(parse_duration(period or "1d"))
+
+
+def validate_slug(slug: str) -> str:
+    if slug and not all(c.isascii() and (c.isalnum() or c in "-_") for c in slug):
+        raise CommandError(f"invalid slug {slug!r}: use lower-case letters, digits, - and _")
+    if slug != slug.lower():
+        raise CommandError(f"invalid slug {slug!r}: use lower-case letters, digits, - and _")
+    return slug
+
+
+async def insert_check(connection: AsyncConnection, spec: NewCheck) -> tuple[CheckRecord, str]:
+    now = SystemClock().now()
+    project_id = await check_store.ensure_default_project(connection, now)
+    record = await check_store.insert_check(connection, project_id, spec, now)
+    return record, await check_store.project_ping_key(connection, project_id)
+
+
+def ping_urls(settings: Settings, record: CheckRecord, ping_key: str) -> dict[str, str]:
+    base = settings.base_url
+    urls = {
+        "ping URL": f"{base}/ping/{record.uuid}",
+        "Better Stack URL": f"{base}/api/v1/heartbeat/{record.token}",
+    }
+    if record.slug:
+        urls["slug URL"] = f"{base}/ping/{ping_key}/{record.slug}"
+    return urls
+
+
+@app.command("list")
+def list_command(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List checks with their status, last ping and next expected ping."""
+    with fail_on_errors():
+        settings = load_settings()
+        records = run(settings, check_store.list_checks)
+        now = SystemClock().now()
+        if as_json:
+            console.print_json(json.dumps([check_json(r, {}, now) for r in records]))
+            return
+        table = Table("Name", "Schedule", "Status", "Last ping", "Next expected", "UUID")
+        for record in records:
+            table.add_row(
+                record.label,
+                describe_schedule(record.state),
+                status(record.state, now).value,
+                when(record.state.last_ping, now),
+                next_expected(record.state, now),
+                str(record.uuid),
+            )
+        console.print(table if records else "No checks yet: create one with `tocsin check create`.")
+
+
+def describe_schedule(state: CheckState) -> str:
+    return f"{state.schedule.describe()}, grace {format_duration(state.grace)}"
+
+
+def when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC ({relative(moment, now)})"
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    delta = now - moment
+    later = delta < timedelta(0)
+    text = format_duration(timedelta(seconds=round(abs(delta.total_seconds()))))
+    return f"in {text}" if later else f"{text} ago"
+
+
+def next_expected(state: CheckState, now: datetime) -> str:
+    if state.status == Status.NEW:
+        return "after the first ping"
+    if state.status == Status.PAUSED:
+        return "paused"
+    due = due_at(state)
+    return "-" if due is None else when(due, now)
+
+
+def check_json(
+    record: CheckRecord, urls: dict[str, str], now: datetime | None = None
+) -> dict[str, Any]:
+    state = record.state
+    now = now or SystemClock().now()
+    due = due_at(state)
+    return {
+        "uuid": str(record.uuid),
+        "name": record.name,
+        "slug": record.slug,
+        "tags": record.tags,
+        "schedule": state.schedule.describe(),
+        "grace": state.grace.total_seconds(),
+        "status": status(state, now).value,
+        "last_ping": iso(state.last_ping),
+        "next_expected": iso(due),
+        "n_pings": record.n_pings,
+        **{label.replace(" ", "_").lower(): url for label, url in urls.items()},
+    }
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+async def find_check(connection: AsyncConnection, identifier: str) -> CheckRecord:
+    """A check by uuid, else by slug, else by name; ambiguity is an error."""
+    try:
+        by_uuid = await check_store.check_by_uuid(connection, uuid.UUID(identifier))
+    except ValueError:
+        by_uuid = None
+    if by_uuid is not None:
+        return by_uuid
+    for column in ("slug", "name"):
+        found = await check_store.checks_by_column(connection, column, identifier)
+        if len(found) > 1:
+            raise CommandError(f"{len(found)} checks have the {column} {identifier!r}; use a uuid")
+        if found:
+            return found[0]
+    raise CommandError(f"no check matches {identifier!r}")
+
+
+def change_state(
+    identifier: str, transition: Callable[[CheckState, datetime], tuple[CheckState, Flip | None]]
+) -> tuple[CheckRecord, Flip | None]:
+    async def work(connection: AsyncConnection) -> tuple[CheckRecord, Flip | None]:
+        record = await find_check(connection, identifier)
+        now = SystemClock().now()
+        new_state, flip = transition(record.state, now)
+        await check_store.save_states(connection, [(record.id, new_state, 0)], now)
+        if flip is not None:
+            await check_store.insert_flips(connection, [(record.id, flip)], processed=now)
+        return record, flip
+
+    return run(load_settings(), work)
+
+
+@app.command("pause")
+def pause_command(check: str = CHECK_ARGUMENT) -> None:
+    """Pause a check: no deadlines until a ping (or `resume`) wakes it."""
+    with fail_on_errors():
+        record, flip = change_state(check, pause)
+        console.print(f"Paused {record.label!r}." if flip else f"{record.label!r} was paused.")
+
+
+@app.command("resume")
+def resume_command(check: str = CHECK_ARGUMENT) -> None:
+    """Resume a paused check; it waits for its next ping as a new check."""
+    with fail_on_errors():
+        record, flip = change_state(check, resume)
+        if flip is None:
+            raise CommandError(f"check {record.label!r} is not paused")
+        console.print(f"Resumed {record.label!r}; it is new until its next ping.")
+
+
+@app.command("delete")
+def delete_command(
+    check: str = CHECK_ARGUMENT,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a check with its pings and flips."""
+    with fail_on_errors():
+        settings = load_settings()
+
+        async def work(connection: AsyncConnection) -> CheckRecord:
+            record = await find_check(connection, check)
+            if not yes and not typer.confirm(f"Delete check {record.label!r}?"):
+                raise typer.Abort()
+            await check_store.delete_check(connection, record.id)
+            return record
+
+        record = run(settings, work)
+        console.print(f"Deleted {record.label!r}.")
+
+
+@app.command("flips")
+def flips_command(
+    check: str = CHECK_ARGUMENT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List a check's status changes, newest first."""
+    with fail_on_errors():
+
+        async def work(connection: AsyncConnection) -> list[check_store.FlipRecord]:
+            record = await find_check(connection, check)
+            return await check_store.list_flips(connection, record.id)
+
+        flips = run(load_settings(), work)
+        if as_json:
+            rows = [flip_json(f.flip) for f in flips]
+            console.print_json(json.dumps(rows))
+            return
+        table = Table("At", "From", "To", "Reason")
+        for record in flips:
+            flip = record.flip
+            table.add_row(
+                timestamp(flip.at),
+                flip.old_status.value,
+                flip.new_status.value,
+                flip.reason,
+            )
+        console.print(table if flips else "No flips yet.")
+
+
+def timestamp(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC"
+
+
+def flip_json(flip: Flip) -> dict[str, str]:
+    return {
+        "at": flip.at.isoformat(),
+        "from": flip.old_status.value,
+        "to": flip.new_status.value,
+        "reason": flip.reason,
+    }
+
+
+@app.command("pings")
+def pings_command(
+    check: str = CHECK_ARGUMENT,
+    limit: int = typer.Option(20, min=1, max=1000, help="How many of the newest pings."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List a check's newest pings."""
+    with fail_on_errors():
+
+        async def work(connection: AsyncConnection) -> list[ping_store.PingRecord]:
+            record = await find_check(connection, check)
+            return await ping_store.list_pings(connection, record.id, limit)
+
+        pings = run(load_settings(), work)
+        if as_json:
+            console.print_json(json.dumps([ping_json(p) for p in pings]))
+            return
+        table = Table("#", "At", "Kind", "Exit", "Duration", "Method", "From", "Body")
+        for ping in pings:
+            table.add_row(
+                str(ping.n),
+                f"{ping.created:%Y-%m-%d %H:%M:%S}",
+                ping.kind,
+                "" if ping.exit_status is None else str(ping.exit_status),
+                "" if ping.duration is None else format_duration(timedelta(seconds=ping.duration)),
+                ping.method,
+                ping.remote_addr or "",
+                f"{ping.body_size} B" + (" (truncated)" if ping.body_truncated else ""),
+            )
+        console.print(table if pings else "No pings yet.")
+
+
+def ping_json(ping: ping_store.PingRecord) -> dict[str, Any]:
+    return {
+        "n": ping.n,
+        "at": ping.created.isoformat(),
+        "kind": ping.kind,
+        "exit_status": ping.exit_status,
+        "rid": None if ping.rid is None else str(ping.rid),
+        "duration": ping.duration,
+        "method": ping.method,
+        "remote_addr": ping.remote_addr,
+        "ua": ping.ua,
+        "body_size": ping.body_size,
+        "body_truncated": ping.body_truncated,
+    }

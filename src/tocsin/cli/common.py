@@ -1,0 +1,65 @@
+"""What every command shares: settings, the database, output and one-line errors."""
+
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from tocsin.config import ConfigError, Settings
+from tocsin.durations import DurationError
+from tocsin.schedule import ScheduleError
+from tocsin.store.database import Database
+from tocsin.store.migrate import migrate
+
+# Piped output (scripts, tests) gets long lines instead of wrapping at 80 columns.
+WIDTH = None if sys.stdout.isatty() else 200
+console = Console(highlight=False, soft_wrap=True, width=WIDTH)
+error_console = Console(stderr=True, highlight=False, soft_wrap=True, width=WIDTH)
+
+USAGE_ERROR = 2
+
+
+class CommandError(Exception):
+    """A problem the person at the terminal can fix; printed as one line."""
+
+
+def fail(message: str) -> NoReturn:
+    error_console.print(f"error: {message}", markup=False)
+    raise typer.Exit(USAGE_ERROR)
+
+
+@contextlib.contextmanager
+def fail_on_errors() -> Iterator[None]:
+    try:
+        yield
+    except (CommandError, ConfigError, DurationError, ScheduleError) as error:
+        fail(str(error))
+    except (OperationalError, DBAPIError, OSError) as error:
+        fail(f"database error: {first_line(error)}")
+
+
+def first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings.from_env(**overrides)
+
+
+@contextlib.asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings)
+    try:
+        await migrate(database)
+        yield database
+    finally:
+        await database.close()
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty()

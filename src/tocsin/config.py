@@ -1,0 +1,192 @@
+"""Settings, read once from `TOCSIN_*` environment variables into a frozen object.
+
+`SETTINGS` is the single declarative list: the parser, the README table and the
+test that keeps them in step all read it. Secrets may also come from a file named
+by `<NAME>_FILE`, so they can live in Docker or systemd credentials.
+"""
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tocsin.durations import DurationError, parse_duration
+
+PREFIX = "TOCSIN_"
+
+
+class ConfigError(ValueError):
+    """Bad configuration; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+    secret: bool = False
+
+    @property
+    def variable(self) -> str:
+        return PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "database_url",
+        "sqlite:///./data/tocsin.db",
+        "Where Tocsin keeps its data: `sqlite:///path`, `sqlite+aiosqlite:///path`, "
+        "`postgresql://user:pass@host/db` or `postgresql+asyncpg://…`.",
+        secret=True,
+    ),
+    Setting("host", "127.0.0.1", "Address `tocsin serve` listens on."),
+    Setting("port", "8000", "Port `tocsin serve` listens on."),
+    Setting(
+        "site_url",
+        "",
+        "Public base URL used in printed ping URLs; defaults to `http://<host>:<port>`.",
+    ),
+    Setting(
+        "ping_body_limit",
+        "100000",
+        "Bytes of each ping's request body to keep; longer bodies are truncated and "
+        "marked, never rejected.",
+    ),
+    Setting(
+        "trusted_proxy_header",
+        "",
+        "Header a reverse proxy sets to the client address (e.g. `X-Forwarded-For`); "
+        "its first entry is recorded as the ping's remote address. Empty: use the peer.",
+    ),
+    Setting(
+        "watcher",
+        "true",
+        "Run the deadline watcher inside `tocsin serve` (`false` when it runs as "
+        "`tocsin watcher` elsewhere).",
+    ),
+    Setting(
+        "watcher_recheck",
+        "500ms",
+        "Longest the watcher sleeps before re-reading the earliest deadline, which bounds "
+        "how late it sees deadlines set by other processes.",
+    ),
+    Setting(
+        "sqlite_synchronous",
+        "FULL",
+        "SQLite `synchronous` pragma: `FULL` makes every acknowledged ping survive power "
+        "loss; `NORMAL` survives a process crash only and is faster.",
+    ),
+    Setting("db_pool_size", "10", "Database connections per process (PostgreSQL)."),
+    Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+)
+
+
+def read_int(text: str) -> int:
+    return int(text)
+
+
+def read_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, not {text!r}")
+
+
+def read_duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except DurationError as error:
+        raise ValueError(str(error)) from None
+
+
+def read_synchronous(text: str) -> str:
+    value = text.strip().upper()
+    if value not in ("FULL", "NORMAL", "EXTRA"):
+        raise ValueError(f"expected FULL, NORMAL or EXTRA, not {text!r}")
+    return value
+
+
+def read_log_level(text: str) -> str:
+    value = text.strip().upper()
+    if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"expected DEBUG, INFO, WARNING or ERROR, not {text!r}")
+    return value
+
+
+def read_text(text: str) -> str:
+    return text.strip()
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "port": read_int,
+    "ping_body_limit": read_int,
+    "db_pool_size": read_int,
+    "watcher": read_bool,
+    "watcher_recheck": read_duration,
+    "sqlite_synchronous": read_synchronous,
+    "log_level": read_log_level,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Parsed settings; build with `Settings.from_env`, which applies the defaults."""
+
+    database_url: str
+    host: str
+    port: int
+    site_url: str
+    ping_body_limit: int
+    trusted_proxy_header: str
+    watcher: bool
+    watcher_recheck: timedelta
+    sqlite_synchronous: str
+    db_pool_size: int
+    log_level: str
+
+    @property
+    def base_url(self) -> str:
+        return (self.site_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = os.environ if environ is None else environ
+        values = {s.name: parse_setting(s, raw_value(s, env)) for s in SETTINGS}
+        values.update(overrides)
+        settings = cls(**values)
+        validate(settings)
+        return settings
+
+
+def raw_value(setting: Setting, env: Mapping[str, str]) -> str:
+    file_variable = setting.variable + "_FILE"
+    if setting.secret and env.get(file_variable):
+        try:
+            return Path(env[file_variable]).read_text().strip()
+        except OSError as error:
+            message = f"{file_variable}: cannot read {error.filename}: {error.strerror}"
+            raise ConfigError(message) from None
+    return env.get(setting.variable, setting.default)
+
+
+def parse_setting(setting: Setting, raw: str) -> Any:
+    parser = PARSERS.get(setting.name, read_text)
+    try:
+        return parser(raw)
+    except ValueError as error:
+        raise ConfigError(f"{setting.variable}: {error}") from None
+
+
+def validate(settings: Settings) -> None:
+    if not 0 < settings.port < 65536:
+        raise ConfigError(f"{PREFIX}PORT: {settings.port} is not a TCP port")
+    if settings.ping_body_limit < 0:
+        raise ConfigError(f"{PREFIX}PING_BODY_LIMIT: must not be negative")
+    if settings.db_pool_size < 1:
+        raise ConfigError(f"{PREFIX}DB_POOL_SIZE: must be at least 1")
+    if settings.watcher_recheck <= timedelta(0):
+        raise ConfigError(f"{PREFIX}WATCHER_RECHECK: must be positive")

@@ -1,0 +1,26 @@
+"""Unguessable identifiers: every one carries at least 128 bits of randomness."""
+
+import secrets
+import string
+import uuid
+
+LOWER_ALPHANUMERIC = string.ascii_lowercase + string.digits
+ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def random_string(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def new_check_uuid() -> uuid.UUID:
+    return uuid.uuid4()  # 122 random bits, the form Healthchecks' ping URLs use
+
+
+def new_token() -> str:
+    """The secret in Better Stack-style ping URLs: 24 of 62 symbols, 142 bits."""
+    return random_string(ALPHANUMERIC, 24)
+
+
+def new_ping_key() -> str:
+    """A project's key for slug ping URLs: 26 of 36 symbols, 134 bits."""
+    return random_string(LOWER_ALPHANUMERIC, 26)

@@ -1,0 +1,260 @@
+"""The ping write path: group commit.
+
+Concurrent pings queue up while the previous batch commits; the writer takes the whole
+queue, applies every ping in one transaction and only then answers each request. An
+acknowledged ping is therefore always committed, and the commit cost (the fsync) is
+shared by everyone who arrived during the previous one.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum
+
+from tocsin.checks import CheckState, Flip, PingEvent, PingOutcome, apply_ping, needs_run_lookup
+from tocsin.flips import log_flip
+from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
+from tocsin.schedule import Period
+from tocsin.store.checks import CheckRecord, NewCheck
+from tocsin.store.database import Database
+from tocsin.store.ping_writes import PingRow, PingWriter, batch_runner
+
+log = logging.getLogger("tocsin.pings")
+
+MAX_BATCH = 500
+AUTO_CREATED = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(hours=1))
+
+
+class Reply(Enum):
+    OK = (200, "OK")
+    CREATED = (201, "Created")
+    NOT_FOUND = (404, "not found")
+    AMBIGUOUS_SLUG = (409, "ambiguous slug")
+    UNAVAILABLE = (503, "could not record the ping, please retry")
+
+    @property
+    def status_code(self) -> int:
+        return self.value[0]
+
+    @property
+    def text(self) -> str:
+        return self.value[1]
+
+
+@dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build, per ping
+class PingRequest:
+    url: PingUrl
+    received_at: datetime
+    method: str = "GET"
+    rid: uuid.UUID | None = None
+    create: bool = False
+    remote_addr: str | None = None
+    user_agent: str = ""
+    scheme: str = "http"
+    body: bytes = b""
+    body_size: int = 0
+
+    def event(self) -> PingEvent:
+        return PingEvent(
+            self.url.action, self.received_at, self.method, self.rid, self.url.exit_status
+        )
+
+
+Pending = tuple[PingRequest, "asyncio.Future[Reply]"]
+# Each ping's reply, the flips the batch caused, and the earliest deadline it set.
+BatchResult = tuple[list[Reply], list[tuple[CheckRecord, Flip]], datetime | None]
+
+
+class PingIntake:
+    def __init__(self, database: Database, on_deadline: Callable[[datetime], None]) -> None:
+        self.runner = batch_runner(database)
+        self.on_deadline = on_deadline
+        self._queue: list[Pending] = []
+        self._arrived = asyncio.Event()
+        # Two batches in flight: while one commits, the next is already queued at the
+        # writer, which then never idles waiting for the busy event loop to turn.
+        self._in_flight = asyncio.Semaphore(2)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    async def submit(self, request: PingRequest) -> Reply:
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._queue.append((request, future))
+        self._arrived.set()
+        return await future
+
+    async def run(self) -> None:
+        """Forms batches until stopped, then drains the queue and closes the writer."""
+        while not (self._stopping and not self._queue):
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._queue:
+                await self._in_flight.acquire()
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                task = asyncio.create_task(self.commit_in_flight(batch))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        await asyncio.gather(*self._tasks)
+        await self.runner.close()
+
+    async def commit_in_flight(self, batch: list[Pending]) -> None:
+        try:
+            await self.commit(batch)
+        finally:
+            self._in_flight.release()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._arrived.set()
+
+    async def commit(self, batch: list[Pending]) -> None:
+        requests = [request for request, _ in batch]
+        try:
+            replies, flips, deadline = await self.record(requests)
+        except Exception:
+            if len(batch) == 1:
+                log.exception("could not record a ping")
+                answer(batch, [Reply.UNAVAILABLE])
+                return
+            # One bad ping must not sink its neighbours: retry them one by one.
+            for pending in batch:
+                await self.commit([pending])
+            return
+        answer(batch, replies)
+        if deadline is not None:
+            self.on_deadline(deadline)
+        for record, flip in flips:
+            log_flip(record, flip)
+
+    async def record(self, requests: list[PingRequest]) -> BatchResult:
+        return await self.runner.run(lambda writer: PingBatch(writer).record(requests))
+
+
+def answer(batch: list[Pending], replies: list[Reply]) -> None:
+    for (_, future), reply in zip(batch, replies, strict=True):
+        if not future.done():
+            future.set_result(reply)
+
+
+class PingBatch:
+    """Applies a batch of pings inside one transaction, in arrival order."""
+
+    def __init__(self, writer: PingWriter) -> None:
+        self.writer = writer
+        self.project_by_key: dict[str, int] = {}
+        self.by_uuid: dict[uuid.UUID, CheckRecord] = {}
+        self.by_token: dict[str, CheckRecord] = {}
+        self.by_slug: dict[tuple[int, str], list[CheckRecord]] = defaultdict(list)
+        self.states: dict[int, CheckState] = {}
+        self.added: dict[int, int] = {}
+        self.ping_rows: list[PingRow] = []
+        self.flips: list[tuple[CheckRecord, Flip]] = []
+
+    def record(self, requests: list[PingRequest]) -> BatchResult:
+        self.prefetch(requests)
+        replies = [self.add(request) for request in requests]
+        return replies, self.flips, self.flush()
+
+    def prefetch(self, requests: list[PingRequest]) -> None:
+        """Load (and lock) every check the batch names with at most two queries."""
+        targets = [request.url.target for request in requests]
+        keys = sorted({t.ping_key for t in targets if isinstance(t, BySlug)})
+        if keys:
+            self.project_by_key = self.writer.projects_by_ping_key(keys)
+        found = self.writer.lock_checks(
+            uuids=sorted({t.uuid for t in targets if isinstance(t, ByUuid)}),
+            tokens=sorted({t.token for t in targets if isinstance(t, ByToken)}),
+            project_ids=sorted(set(self.project_by_key.values())),
+            slugs=sorted({t.slug for t in targets if isinstance(t, BySlug)}),
+        )
+        for record in found:
+            self.remember(record)
+
+    def remember(self, record: CheckRecord) -> CheckRecord:
+        self.by_uuid[record.uuid] = record
+        self.by_token[record.token] = record
+        self.by_slug[(record.project_id, record.slug)].append(record)
+        self.states[record.id] = record.state
+        return record
+
+    def add(self, request: PingRequest) -> Reply:
+        found = self.find(request)
+        if isinstance(found, Reply):
+            return found
+        record, reply = found
+        self.apply(record, request)
+        return reply
+
+    def find(self, request: PingRequest) -> tuple[CheckRecord, Reply] | Reply:
+        target = request.url.target
+        if isinstance(target, BySlug):
+            return self.find_by_slug(target, request.create, request.received_at)
+        if isinstance(target, ByUuid):
+            record = self.by_uuid.get(target.uuid)
+        else:
+            record = self.by_token.get(target.token)
+        return Reply.NOT_FOUND if record is None else (record, Reply.OK)
+
+    def find_by_slug(
+        self, target: BySlug, create: bool, now: datetime
+    ) -> tuple[CheckRecord, Reply] | Reply:
+        project_id = self.project_by_key.get(target.ping_key)
+        if project_id is None:
+            return Reply.NOT_FOUND
+        found = self.by_slug.get((project_id, target.slug), [])
+        if len(found) > 1:
+            return Reply.AMBIGUOUS_SLUG
+        if found:
+            return found[0], Reply.OK
+        if not create:
+            return Reply.NOT_FOUND
+        spec = replace(AUTO_CREATED, name=target.slug, slug=target.slug)
+        record = self.writer.insert_check(project_id, spec, now)
+        return self.remember(record), Reply.CREATED
+
+    def apply(self, record: CheckRecord, request: PingRequest) -> None:
+        # A check pinged twice in one batch starts from the state the first ping left.
+        state = self.states[record.id]
+        event = request.event()
+        run_started_at = None
+        if needs_run_lookup(state, event):
+            assert event.rid is not None
+            run_started_at = self.writer.run_start(record.id, event.rid, event.at)
+        outcome = apply_ping(state, event, run_started_at)
+        self.states[record.id] = outcome.state
+        added = self.added[record.id] = self.added.get(record.id, 0) + 1
+        self.ping_rows.append(ping_row(record.id, record.n_pings + added, request, outcome))
+        if outcome.flip is not None:
+            self.flips.append((record, outcome.flip))
+
+    def flush(self) -> datetime | None:
+        if not self.ping_rows:
+            return None
+        now = max(row.created for row in self.ping_rows)
+        changes = [(cid, self.states[cid], added) for cid, added in self.added.items()]
+        flips = [(record.id, flip) for record, flip in self.flips]
+        return self.writer.save(changes, self.ping_rows, flips, now)
+
+
+def ping_row(check_id: int, n: int, request: PingRequest, outcome: PingOutcome) -> PingRow:
+    duration = outcome.duration
+    return PingRow(
+        check_id=check_id,
+        n=n,
+        created=request.received_at,
+        kind=outcome.action.value,
+        exit_status=request.url.exit_status,
+        rid=request.rid,
+        duration=None if duration is None else duration.total_seconds(),
+        method=request.method[:10],
+        scheme=request.scheme,
+        remote_addr=request.remote_addr,
+        ua=request.user_agent[:200],
+        body=request.body or None,
+        body_size=request.body_size,
+        body_truncated=request.body_size > len(request.body),
+    )

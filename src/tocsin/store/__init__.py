@@ -1,0 +1,1 @@
+"""Everything that knows SQL: tables, migrations and the queries the domain needs."""

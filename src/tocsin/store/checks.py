@@ -1,0 +1,312 @@
+"""Queries on checks, flips and projects, in terms of the pure check state."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.checks import CheckState, Flip, Status, alert_after
+from tocsin.identifiers import new_check_uuid, new_ping_key, new_token
+from tocsin.schedule import Cron, Period, Schedule
+from tocsin.store.tables import checks, flips, projects
+
+DEFAULT_PROJECT = "Default"
+
+
+@dataclass(frozen=True, slots=True)
+class NewCheck:
+    schedule: Schedule
+    grace: timedelta
+    name: str = ""
+    slug: str = ""
+    tags: str = ""
+    description: str = ""
+    manual_resume: bool = False
+    methods: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRecord:
+    id: int
+    project_id: int
+    uuid: uuid.UUID
+    token: str
+    name: str
+    slug: str
+    tags: str
+    description: str
+    n_pings: int
+    created: datetime
+    alert_after: datetime | None
+    state: CheckState = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return self.name or str(self.uuid)
+
+
+@dataclass(frozen=True, slots=True)
+class FlipRecord:
+    id: int
+    check_id: int
+    flip: Flip
+    processed: datetime | None
+
+
+def schedule_columns(schedule: Schedule) -> dict[str, Any]:
+    if isinstance(schedule, Period):
+        return {"kind": "simple", "period": round(schedule.period.total_seconds()), "cron": None}
+    return {"kind": "cron", "period": None, "cron": schedule.expression, "tz": schedule.tz}
+
+
+def schedule_from_row(row: sa.Row[Any]) -> Schedule:
+    if row.kind == "cron":
+        return Cron(row.cron, row.tz)
+    return Period(timedelta(seconds=row.period))
+
+
+def state_from_row(row: sa.Row[Any]) -> CheckState:
+    return CheckState(
+        schedule=schedule_from_row(row),
+        grace=timedelta(seconds=row.grace),
+        status=Status(row.status),
+        last_ping=row.last_ping,
+        last_start=row.last_start,
+        last_start_rid=row.last_start_rid,
+        last_duration=None if row.last_duration is None else timedelta(seconds=row.last_duration),
+        manual_resume=row.manual_resume,
+        post_only=row.methods == "POST",
+    )
+
+
+STATE_COLUMNS = (
+    "status",
+    "last_ping",
+    "last_start",
+    "last_start_rid",
+    "last_duration",
+    "alert_after",
+)
+
+
+def state_columns(state: CheckState) -> dict[str, Any]:
+    """The columns a state change writes; alert_after is derived here and only here."""
+    duration = state.last_duration
+    return {
+        "status": state.status.value,
+        "last_ping": state.last_ping,
+        "last_start": state.last_start,
+        "last_start_rid": state.last_start_rid,
+        "last_duration": None if duration is None else duration.total_seconds(),
+        "alert_after": alert_after(state),
+    }
+
+
+def record_from_row(row: sa.Row[Any]) -> CheckRecord:
+    return CheckRecord(
+        id=row.id,
+        project_id=row.project_id,
+        uuid=row.uuid,
+        token=row.token,
+        name=row.name,
+        slug=row.slug,
+        tags=row.tags,
+        description=row.description,
+        n_pings=row.n_pings,
+        created=row.created,
+        alert_after=row.alert_after,
+        state=state_from_row(row),
+    )
+
+
+async def ensure_default_project(connection: AsyncConnection, now: datetime) -> int:
+    found = await connection.scalar(sa.select(projects.c.id).order_by(projects.c.id).limit(1))
+    if found is not None:
+        return int(found)
+    return await insert_project(connection, DEFAULT_PROJECT, now)
+
+
+async def insert_project(connection: AsyncConnection, name: str, now: datetime) -> int:
+    values = {"name": name, "ping_key": new_ping_key(), "created": now}
+    result = await connection.execute(projects.insert().values(values).returning(projects.c.id))
+    return int(result.scalar_one())
+
+
+async def project_ping_key(connection: AsyncConnection, project_id: int) -> str:
+    query = sa.select(projects.c.ping_key).where(projects.c.id == project_id)
+    return str((await connection.execute(query)).scalar_one())
+
+
+def new_check_values(project_id: int, spec: NewCheck, now: datetime) -> dict[str, Any]:
+    """Column values of a new check; both write paths insert exactly these."""
+    state = CheckState(
+        spec.schedule,
+        spec.grace,
+        manual_resume=spec.manual_resume,
+        post_only=spec.methods == "POST",
+    )
+    return {
+        "project_id": project_id,
+        "uuid": new_check_uuid(),
+        "token": new_token(),
+        "name": spec.name,
+        "slug": spec.slug,
+        "tags": spec.tags,
+        "description": spec.description,
+        "grace": round(spec.grace.total_seconds()),
+        "manual_resume": spec.manual_resume,
+        "methods": spec.methods,
+        "n_pings": 0,
+        "created": now,
+        "updated": now,
+        "tz": "UTC",
+        **schedule_columns(spec.schedule),
+        **state_columns(state),
+    }
+
+
+async def insert_check(
+    connection: AsyncConnection, project_id: int, spec: NewCheck, now: datetime
+) -> CheckRecord:
+    values = new_check_values(project_id, spec, now)
+    result = await connection.execute(checks.insert().values(values).returning(checks))
+    return record_from_row(result.one())
+
+
+def select_checks(*, for_update: bool = False) -> sa.Select[Any]:
+    query = sa.select(checks)
+    # Row locks order concurrent writers on PostgreSQL; SQLite ignores them and
+    # serialises writers with BEGIN IMMEDIATE instead.
+    return query.with_for_update() if for_update else query
+
+
+async def checks_where(
+    connection: AsyncConnection, condition: sa.ColumnElement[bool], *, for_update: bool = False
+) -> list[CheckRecord]:
+    query = select_checks(for_update=for_update).where(condition).order_by(checks.c.id)
+    return [record_from_row(row) for row in await connection.execute(query)]
+
+
+async def check_by_uuid(
+    connection: AsyncConnection, check_uuid: uuid.UUID, *, for_update: bool = False
+) -> CheckRecord | None:
+    found = await checks_where(connection, checks.c.uuid == check_uuid, for_update=for_update)
+    return found[0] if found else None
+
+
+async def list_checks(connection: AsyncConnection) -> list[CheckRecord]:
+    query = sa.select(checks).order_by(checks.c.created, checks.c.id)
+    return [record_from_row(row) for row in await connection.execute(query)]
+
+
+async def save_states(
+    connection: AsyncConnection, changes: Sequence[tuple[int, CheckState, int]], now: datetime
+) -> None:
+    """Write (check id, new state, pings added) for many checks in one statement."""
+    if not changes:
+        return
+    statement = (
+        checks.update()
+        .where(checks.c.id == sa.bindparam("check_id"))
+        .values(n_pings=checks.c.n_pings + sa.bindparam("added"))
+    )
+    rows = [
+        {"check_id": check_id, "added": added, "updated": now, **state_columns(state)}
+        for check_id, state, added in changes
+    ]
+    await connection.execute(statement, rows)
+
+
+async def claim_state(
+    connection: AsyncConnection,
+    check_id: int,
+    seen_deadline: datetime,
+    state: CheckState,
+    now: datetime,
+) -> bool:
+    """Write `state` only if the check's deadline is still the one we saw. Two
+    watchers (or a watcher and a ping) racing for one check: exactly one wins."""
+    statement = (
+        checks.update()
+        .where(checks.c.id == check_id, checks.c.alert_after == seen_deadline)
+        .values(updated=now, **state_columns(state))
+    )
+    result = await connection.execute(statement)
+    return result.rowcount == 1
+
+
+async def insert_flips(
+    connection: AsyncConnection,
+    new_flips: Iterable[tuple[int, Flip]],
+    processed: datetime | None = None,
+) -> None:
+    """`processed` marks flips that need no incident or notification (pause, resume)."""
+    rows = [
+        {
+            "check_id": check_id,
+            "created": flip.at,
+            "old_status": flip.old_status.value,
+            "new_status": flip.new_status.value,
+            "reason": flip.reason,
+            "processed": processed,
+        }
+        for check_id, flip in new_flips
+    ]
+    if rows:
+        await connection.execute(flips.insert(), rows)
+
+
+async def list_flips(connection: AsyncConnection, check_id: int) -> list[FlipRecord]:
+    query = (
+        sa.select(flips)
+        .where(flips.c.check_id == check_id)
+        .order_by(flips.c.created.desc(), flips.c.id.desc())
+    )
+    return [flip_from_row(row) for row in await connection.execute(query)]
+
+
+def flip_from_row(row: sa.Row[Any]) -> FlipRecord:
+    flip = Flip(row.created, Status(row.old_status), Status(row.new_status), row.reason)
+    return FlipRecord(row.id, row.check_id, flip, row.processed)
+
+
+async def delete_check(connection: AsyncConnection, check_id: int) -> None:
+    await connection.execute(checks.delete().where(checks.c.id == check_id))
+
+
+async def due_checks(
+    connection: AsyncConnection, now: datetime, limit: int, *, skip_locked: bool
+) -> list[CheckRecord]:
+    """Checks whose deadline has passed, oldest deadline first; served by the
+    partial index on alert_after, so the cost follows the number of due checks."""
+    query = (
+        sa.select(checks)
+        .where(checks.c.alert_after.is_not(None), checks.c.alert_after <= now)
+        .order_by(checks.c.alert_after)
+        .limit(limit)
+    )
+    if skip_locked:
+        # Several watchers on one PostgreSQL database split the due checks between them.
+        query = query.with_for_update(skip_locked=True)
+    return [record_from_row(row) for row in await connection.execute(query)]
+
+
+async def earliest_deadline(connection: AsyncConnection) -> datetime | None:
+    query = (
+        sa.select(checks.c.alert_after)
+        .where(checks.c.alert_after.is_not(None))
+        .order_by(checks.c.alert_after)
+        .limit(1)
+    )
+    value: datetime | None = await connection.scalar(query)
+    return value
+
+
+async def checks_by_column(
+    connection: AsyncConnection, column: str, value: str
+) -> list[CheckRecord]:
+    return await checks_where(connection, checks.c[column] == value)

@@ -1,0 +1,404 @@
+"""The ping write path: one batch of pings, one transaction, plain DBAPI calls.
+
+A batch is a short synchronous function over a DBAPI cursor, run in one go:
+on SQLite in a dedicated writer thread with its own connection, on PostgreSQL in a
+greenlet over asyncpg (SQLAlchemy's `run_sync`). Awaiting each statement from the
+event loop instead cost a loop turn per statement, and under load a loop turn is
+long: batches then took 14 ms for 32 pings (docs/PERFORMANCE.md).
+
+Values are written in the forms the SQLAlchemy types in `tables.py` use, so the rest
+of Tocsin reads these rows like any other; tests/store/test_ping_writes.py holds
+the two to that.
+"""
+
+import asyncio
+import re
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from tocsin.checks import CheckState, Flip, Status
+from tocsin.schedule import Cron, Period
+from tocsin.store.checks import (
+    STATE_COLUMNS,
+    CheckRecord,
+    NewCheck,
+    new_check_values,
+    state_columns,
+)
+from tocsin.store.database import Database, sqlite_pragmas
+from tocsin.store.pings import RUN_LOOKBACK
+
+CHECK_COLUMNS = (
+    "id, project_id, uuid, token, name, slug, tags, description, n_pings, created, "
+    "alert_after, kind, period, cron, tz, grace, status, last_ping, last_start, "
+    "last_start_rid, last_duration, manual_resume, methods"
+)
+UPDATE_STATE = (
+    f"UPDATE checks SET {', '.join(f'{c} = ?' for c in STATE_COLUMNS)}, "
+    "n_pings = n_pings + ?, updated = ? WHERE id = ?"
+)
+INSERT_PING = (
+    "INSERT INTO pings (check_id, n, created, kind, exit_status, rid, duration, method, "
+    "scheme, remote_addr, ua, body, body_size, body_truncated) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_FLIP = (
+    "INSERT INTO flips (check_id, created, old_status, new_status, reason) VALUES (?, ?, ?, ?, ?)"
+)
+RUN_START = (
+    "SELECT created FROM pings WHERE check_id = ? AND rid = ? AND kind = 'start' "
+    "AND created >= ? ORDER BY created DESC LIMIT 1"
+)
+
+
+@dataclass(slots=True)
+class PingRow:
+    check_id: int
+    n: int
+    created: datetime
+    kind: str
+    exit_status: int | None
+    rid: uuid.UUID | None
+    duration: float | None
+    method: str
+    scheme: str
+    remote_addr: str | None
+    ua: str
+    body: bytes | None
+    body_size: int
+    body_truncated: bool
+
+
+class Driver(Protocol):
+    """The little a batch needs from a DBAPI cursor, in the driver's value forms."""
+
+    for_update: str
+
+    def fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]: ...
+    def execute_many(self, sql: str, rows: list[Sequence[Any]]) -> None: ...
+    def encode_time(self, value: datetime | None) -> Any: ...
+    def decode_time(self, value: Any) -> datetime | None: ...
+    def encode_uuid(self, value: uuid.UUID | None) -> Any: ...
+    def decode_uuid(self, value: Any) -> uuid.UUID | None: ...
+
+
+class SqliteDriver:
+    """sqlite3; times as SQLAlchemy's fixed-width text, uuids as 32 hex digits."""
+
+    for_update = ""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        self.cursor.execute(sql, params)
+        rows: list[Sequence[Any]] = self.cursor.fetchall()
+        return rows
+
+    def execute_many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        self.cursor.executemany(sql, rows)
+
+    def encode_time(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        return naive.isoformat(sep=" ", timespec="microseconds")
+
+    def decode_time(self, value: Any) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def encode_uuid(self, value: uuid.UUID | None) -> Any:
+        return None if value is None else value.hex
+
+    def decode_uuid(self, value: Any) -> uuid.UUID | None:
+        return None if value is None else uuid.UUID(hex=value)
+
+
+class PostgresDriver:
+    """asyncpg behind SQLAlchemy's DBAPI adapter; aware datetimes and uuids natively."""
+
+    for_update = " FOR UPDATE"
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        self.cursor.execute(dollar_params(sql), params)
+        rows: list[Sequence[Any]] = self.cursor.fetchall()
+        return rows
+
+    def execute_many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        self.cursor.executemany(dollar_params(sql), rows)
+
+    def encode_time(self, value: datetime | None) -> Any:
+        return value
+
+    def decode_time(self, value: Any) -> datetime | None:
+        return None if value is None else value.astimezone(UTC)
+
+    def encode_uuid(self, value: uuid.UUID | None) -> Any:
+        return value
+
+    def decode_uuid(self, value: Any) -> uuid.UUID | None:
+        return None if value is None else uuid.UUID(int=value.int)
+
+
+_DOLLAR_CACHE: dict[str, str] = {}
+
+
+def dollar_params(sql: str) -> str:
+    """`?` placeholders to asyncpg's `$1, $2, …` (our SQL has no literal `?`)."""
+    converted = _DOLLAR_CACHE.get(sql)
+    if converted is None:
+        counter = iter(range(1, sql.count("?") + 1))
+        converted = re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+        _DOLLAR_CACHE[sql] = converted
+    return converted
+
+
+def placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+class PingWriter:
+    """One batch's transaction: find and lock checks, then write states, pings, flips."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+
+    def projects_by_ping_key(self, keys: Sequence[str]) -> dict[str, int]:
+        sql = f"SELECT ping_key, id FROM projects WHERE ping_key IN ({placeholders(len(keys))})"
+        return {str(row[0]): int(row[1]) for row in self.driver.fetch(sql, keys)}
+
+    def lock_checks(
+        self,
+        uuids: Sequence[uuid.UUID],
+        tokens: Sequence[str],
+        project_ids: Sequence[int],
+        slugs: Sequence[str],
+    ) -> list[CheckRecord]:
+        """Every named check, locked in id order so concurrent batches cannot deadlock."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if uuids:
+            conditions.append(f"uuid IN ({placeholders(len(uuids))})")
+            params.extend(self.driver.encode_uuid(u) for u in uuids)
+        if tokens:
+            conditions.append(f"token IN ({placeholders(len(tokens))})")
+            params.extend(tokens)
+        if project_ids and slugs:
+            conditions.append(
+                f"(project_id IN ({placeholders(len(project_ids))}) "
+                f"AND slug IN ({placeholders(len(slugs))}))"
+            )
+            params.extend([*project_ids, *slugs])
+        if not conditions:
+            return []
+        sql = (
+            f"SELECT {CHECK_COLUMNS} FROM checks WHERE {' OR '.join(conditions)} "
+            f"ORDER BY id{self.driver.for_update}"
+        )
+        return [self.record(row) for row in self.driver.fetch(sql, params)]
+
+    def insert_check(self, project_id: int, spec: NewCheck, now: datetime) -> CheckRecord:
+        values = new_check_values(project_id, spec, now)
+        encoded = [self.encode(value) for value in values.values()]
+        sql = (
+            f"INSERT INTO checks ({', '.join(values)}) VALUES ({placeholders(len(values))}) "
+            f"RETURNING {CHECK_COLUMNS}"
+        )
+        return self.record((self.driver.fetch(sql, encoded))[0])
+
+    def encode(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return self.driver.encode_time(value)
+        if isinstance(value, uuid.UUID):
+            return self.driver.encode_uuid(value)
+        return value
+
+    def run_start(self, check_id: int, rid: uuid.UUID, before: datetime) -> datetime | None:
+        since = self.driver.encode_time(before - RUN_LOOKBACK)
+        rows = self.driver.fetch(RUN_START, [check_id, self.driver.encode_uuid(rid), since])
+        return self.driver.decode_time(rows[0][0]) if rows else None
+
+    def save(
+        self,
+        changes: Sequence[tuple[int, CheckState, int]],
+        pings: Sequence[PingRow],
+        flips: Sequence[tuple[int, Flip]],
+        now: datetime,
+    ) -> datetime | None:
+        """Write the batch; returns the earliest deadline it set, for the watcher."""
+        time, uid, encode = self.driver.encode_time, self.driver.encode_uuid, self.encode
+        columns = [(check_id, state_columns(state), added) for check_id, state, added in changes]
+        self.driver.execute_many(
+            UPDATE_STATE,
+            [
+                (*map(encode, values.values()), added, time(now), check_id)
+                for check_id, values, added in columns
+            ],
+        )
+        self.driver.execute_many(
+            INSERT_PING,
+            [
+                (
+                    p.check_id,
+                    p.n,
+                    time(p.created),
+                    p.kind,
+                    p.exit_status,
+                    uid(p.rid),
+                    p.duration,
+                    p.method,
+                    p.scheme,
+                    p.remote_addr,
+                    p.ua,
+                    p.body,
+                    p.body_size,
+                    p.body_truncated,
+                )
+                for p in pings
+            ],
+        )
+        if flips:
+            self.driver.execute_many(
+                INSERT_FLIP,
+                [
+                    (check_id, time(f.at), f.old_status.value, f.new_status.value, f.reason)
+                    for check_id, f in flips
+                ],
+            )
+        deadlines = [values["alert_after"] for _, values, _ in columns]
+        return min((d for d in deadlines if d is not None), default=None)
+
+    def record(self, row: Sequence[Any]) -> CheckRecord:
+        (
+            check_id,
+            project_id,
+            check_uuid,
+            token,
+            name,
+            slug,
+            tags,
+            description,
+            n_pings,
+            created,
+            deadline,
+            kind,
+            period,
+            cron,
+            tz,
+            grace,
+            status,
+            last_ping,
+            last_start,
+            last_start_rid,
+            last_duration,
+            manual_resume,
+            methods,
+        ) = row
+        read_time = self.driver.decode_time
+        state = CheckState(
+            schedule=Cron(cron, tz) if kind == "cron" else Period(timedelta(seconds=period)),
+            grace=timedelta(seconds=grace),
+            status=Status(status),
+            last_ping=read_time(last_ping),
+            last_start=read_time(last_start),
+            last_start_rid=self.driver.decode_uuid(last_start_rid),
+            last_duration=None if last_duration is None else timedelta(seconds=last_duration),
+            manual_resume=bool(manual_resume),
+            post_only=methods == "POST",
+        )
+        record_uuid = self.driver.decode_uuid(check_uuid)
+        created_at = read_time(created)
+        assert record_uuid is not None
+        assert created_at is not None
+        return CheckRecord(
+            check_id,
+            project_id,
+            record_uuid,
+            token,
+            name,
+            slug,
+            tags,
+            description,
+            n_pings,
+            created_at,
+            read_time(deadline),
+            state,
+        )
+
+
+T = TypeVar("T")
+Batch = Callable[[PingWriter], T]
+
+
+class SqliteWriterThread:
+    """SQLite has one writer at a time anyway; give it a thread and a connection of its
+    own, so a whole batch is one hop from the event loop."""
+
+    def __init__(self, path: str, synchronous: str) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self.path = path
+        self.synchronous = synchronous
+        self.connection: sqlite3.Connection | None = None
+
+    async def run(self, batch: Batch[T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, self.run_in_thread, batch
+        )
+
+    def run_in_thread(self, batch: Batch[T]) -> T:
+        connection = self.connect()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            result = batch(PingWriter(SqliteDriver(connection.cursor())))
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+        return result
+
+    def connect(self) -> sqlite3.Connection:
+        if self.connection is None:
+            self.connection = sqlite3.connect(self.path, isolation_level=None)
+            for pragma in sqlite_pragmas(self.synchronous):
+                self.connection.execute(f"PRAGMA {pragma}")
+        return self.connection
+
+    async def close(self) -> None:
+        def close_connection() -> None:
+            if self.connection is not None:
+                self.connection.close()
+                self.connection = None
+
+        await asyncio.get_running_loop().run_in_executor(self.executor, close_connection)
+        self.executor.shutdown()
+
+
+class PostgresWriter:
+    """Batches run in a greenlet over the pooled asyncpg connection."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def run(self, batch: Batch[T]) -> T:
+        async with self.database.write() as connection:
+            return await connection.run_sync(
+                lambda sync: batch(PingWriter(PostgresDriver(sync.connection.cursor())))
+            )
+
+    async def close(self) -> None:
+        pass
+
+
+def batch_runner(database: Database) -> SqliteWriterThread | PostgresWriter:
+    if database.is_sqlite:
+        assert database.url.database is not None
+        return SqliteWriterThread(database.url.database, database.sqlite_synchronous)
+    return PostgresWriter(database)

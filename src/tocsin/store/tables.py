@@ -1,0 +1,160 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations must produce exactly this."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only knows 64-bit rowids as INTEGER PRIMARY KEY; PostgreSQL gets a real bigint.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the database keeps.
+
+    SQLite stores a fixed-width text form, so ordering and range scans on indexes
+    work; PostgreSQL stores `timestamptz`.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("ping_key", sa.String(32), nullable=False, unique=True),
+    sa.Column("created", UTCDateTime, nullable=False),
+)
+
+checks = sa.Table(
+    "checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("uuid", sa.Uuid, nullable=False, unique=True),
+    # The secret in Better Stack-style ping URLs (/api/v1/heartbeat/<token>).
+    sa.Column("token", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False, server_default=""),
+    sa.Column("slug", sa.String(100), nullable=False, server_default=""),
+    sa.Column("tags", sa.String(500), nullable=False, server_default=""),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("period", sa.Integer, nullable=True),
+    sa.Column("cron", sa.String(100), nullable=True),
+    sa.Column("tz", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("grace", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("last_ping", UTCDateTime, nullable=True),
+    sa.Column("last_start", UTCDateTime, nullable=True),
+    sa.Column("last_start_rid", sa.Uuid, nullable=True),
+    sa.Column("last_duration", sa.Float, nullable=True),
+    sa.Column("alert_after", UTCDateTime, nullable=True),
+    sa.Column("n_pings", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("manual_resume", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("methods", sa.String(10), nullable=False, server_default=""),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("updated", UTCDateTime, nullable=False),
+    # Slug ping URLs look checks up by project and slug. Slugs are not unique,
+    # as in Healthchecks: duplicates answer "ambiguous slug".
+    sa.Index("ix_checks_project_slug", "project_id", "slug"),
+    # The deadline watcher's only query: "which deadlines have passed?" and
+    # "when is the next one?" touch just the checks that have a deadline.
+    sa.Index(
+        "ix_checks_alert_after",
+        "alert_after",
+        sqlite_where=sa.text("alert_after IS NOT NULL"),
+        postgresql_where=sa.text("alert_after IS NOT NULL"),
+    ),
+)
+
+pings = sa.Table(
+    "pings",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "check_id",
+        sa.Integer,
+        sa.ForeignKey("checks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(7), nullable=False),
+    sa.Column("exit_status", sa.SmallInteger, nullable=True),
+    sa.Column("rid", sa.Uuid, nullable=True),
+    sa.Column("duration", sa.Float, nullable=True),
+    sa.Column("method", sa.String(10), nullable=False, server_default=""),
+    sa.Column("scheme", sa.String(10), nullable=False, server_default="http"),
+    sa.Column("remote_addr", sa.String(64), nullable=True),
+    sa.Column("ua", sa.String(200), nullable=False, server_default=""),
+    sa.Column("body", sa.LargeBinary, nullable=True),
+    sa.Column("body_size", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("body_truncated", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The ping log of one check, newest first.
+    sa.Index("ix_pings_check_n", "check_id", "n"),
+    # Finding the start of a run by its run id; only start pings with a rid pay for it.
+    sa.Index(
+        "ix_pings_run_starts",
+        "check_id",
+        "rid",
+        sqlite_where=sa.text("kind = 'start' AND rid IS NOT NULL"),
+        postgresql_where=sa.text("kind = 'start' AND rid IS NOT NULL"),
+    ),
+)
+
+flips = sa.Table(
+    "flips",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "check_id",
+        sa.Integer,
+        sa.ForeignKey("checks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("old_status", sa.String(8), nullable=False),
+    sa.Column("new_status", sa.String(8), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False, server_default=""),
+    # Set once the flip's consequences (incidents, notifications) are handled.
+    sa.Column("processed", UTCDateTime, nullable=True),
+    sa.Index("ix_flips_check_created", "check_id", "created"),
+    sa.Index(
+        "ix_flips_unprocessed",
+        "id",
+        sqlite_where=sa.text("processed IS NULL"),
+        postgresql_where=sa.text("processed IS NULL"),
+    ),
+)
