@@ -190,3 +190,13 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}DB_POOL_SIZE: must be at least 1")
     if settings.watcher_recheck <= timedelta(0):
         raise ConfigError(f"{PREFIX}WATCHER_RECHECK: must be positive")
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated so the two cannot drift apart."""
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for setting in SETTINGS:
+        name = f"`{setting.variable}`" + (" (or `_FILE`)" if setting.secret else "")
+        default = f"`{setting.default}`" if setting.default else "(empty)"
+        lines.append(f"| {name} | {default} | {setting.help} |")
+    return "\n".join(lines)

@@ -1,0 +1,251 @@
+"""Test databases and servers.
+
+`make test` runs the suite twice: TOCSIN_TEST_DATABASE=sqlite (a fresh file per test)
+and =postgresql (one database, emptied before each test). Tests that touch no
+database run only in the SQLite pass. Without a reachable PostgreSQL the second pass
+skips with the reason, except under CI=true, where it fails.
+"""
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+import asyncpg
+import httpx
+import pytest
+
+from tocsin.config import Settings
+from tocsin.store.database import Database
+from tocsin.store.migrate import migrate
+from tocsin.store.tables import metadata
+
+BACKEND = os.environ.get("TOCSIN_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get(
+    "TOCSIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+DATABASE_FIXTURES = {"database_url", "database", "settings", "server", "module_server"}
+
+
+def pytest_report_header() -> str:
+    target = POSTGRES_URL if BACKEND == "postgresql" else "a fresh SQLite file per test"
+    return f"tocsin test database: {BACKEND} ({target})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if BACKEND != "postgresql":
+        return
+    selected = [
+        item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    ]
+    deselected = [item for item in items if item not in selected]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def settings_for(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "watcher_recheck": timedelta(milliseconds=100),
+        "sqlite_synchronous": "NORMAL",
+    }
+    values.update(overrides)
+    return Settings.from_env({}, **values)
+
+
+class SqliteBackend:
+    def __init__(self, directory: Path) -> None:
+        self.template = directory / "template.db"
+        asyncio.run(migrate_url(f"sqlite:///{self.template}"))
+
+    def fresh(self, directory: Path) -> str:
+        target = directory / "tocsin.db"
+        shutil.copyfile(self.template, target)
+        return f"sqlite:///{target}"
+
+
+class PostgresBackend:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        asyncio.run(self.recreate_schema())
+        asyncio.run(migrate_url(self.url))
+
+    async def recreate_schema(self) -> None:
+        connection = await asyncpg.connect(self.url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await connection.close()
+
+    def fresh(self, _directory: Path) -> str:
+        try:
+            asyncio.run(self.truncate())
+        except asyncpg.UndefinedTableError:
+            self.rebuild()  # a test broke the schema on purpose
+        return self.url
+
+    async def truncate(self) -> None:
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
+        connection = await asyncpg.connect(self.url)
+        try:
+            await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        finally:
+            await connection.close()
+
+
+async def migrate_url(url: str) -> None:
+    database = Database(settings_for(url))
+    try:
+        await migrate(database)
+    finally:
+        await database.close()
+
+
+def postgres_problem(url: str) -> str | None:
+    async def probe() -> None:
+        connection = await asyncpg.connect(url, timeout=5)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        return f"PostgreSQL is not reachable at {url}: {error}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> SqliteBackend | PostgresBackend:
+    if BACKEND == "sqlite":
+        return SqliteBackend(tmp_path_factory.mktemp("template"))
+    if BACKEND != "postgresql":
+        pytest.fail(f"TOCSIN_TEST_DATABASE must be sqlite or postgresql, not {BACKEND!r}")
+    problem = postgres_problem(POSTGRES_URL)
+    if problem and IN_CI:
+        pytest.fail(f"{problem} (CI=true requires PostgreSQL)")
+    if problem:
+        pytest.skip(f"{problem}; set TOCSIN_TEST_POSTGRES_URL to run these tests")
+    return PostgresBackend(POSTGRES_URL)
+
+
+@pytest.fixture
+def database_url(backend: SqliteBackend | PostgresBackend, tmp_path: Path) -> str:
+    return backend.fresh(tmp_path)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return settings_for(database_url)
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings)
+    yield database
+    await database.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    url: str
+    database_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(database_url: str, log_path: Path, *extra: str, **env: str) -> Server:
+    port = free_port()
+    environment = {
+        **os.environ,
+        "TOCSIN_DATABASE_URL": database_url,
+        "TOCSIN_PORT": str(port),
+        "TOCSIN_WATCHER_RECHECK": "100ms",
+        "TOCSIN_SQLITE_SYNCHRONOUS": "NORMAL",
+        **env,
+    }
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tocsin", "serve", *extra],
+        env=environment,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    server = Server(f"http://127.0.0.1:{port}", database_url, process, log_path, log_file)
+    wait_until_up(server)
+    return server
+
+
+def wait_until_up(server: Server, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.url}/api/v3/status/", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    stop_server(server)
+    raise RuntimeError(f"server did not start in {timeout}s:\n{server.log()}")
+
+
+def stop_server(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGINT)
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+    server.log_file.close()
+
+
+@pytest.fixture(scope="module")
+def module_server(
+    backend: SqliteBackend | PostgresBackend, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    directory = tmp_path_factory.mktemp("server")
+    server = start_server(backend.fresh(directory), directory / "server.log")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture
+def server(module_server: Server, backend: SqliteBackend | PostgresBackend) -> Server:
+    """The module's running server, with an empty database for this test."""
+    if isinstance(backend, PostgresBackend):
+        backend.fresh(Path())
+    return module_server
+
+
+@pytest.fixture
+async def server_database(server: Server) -> AsyncIterator[Database]:
+    """A connection of the test's own to the running server's database."""
+    database = Database(settings_for(server.database_url))
+    yield database
+    await database.close()

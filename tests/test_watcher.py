@@ -1,0 +1,147 @@
+"""The deadline watcher: driven step by step with a fake clock, and for real."""
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.helpers import T0, FakeClock, make_check, reload
+from tocsin.alerts import watcher as watcher_module
+from tocsin.alerts.watcher import DeadlineWatcher
+from tocsin.checks import Action, Status
+from tocsin.clock import SystemClock
+from tocsin.config import Settings
+from tocsin.pings.intake import PingIntake, PingRequest
+from tocsin.pings.urls import ByUuid, PingUrl
+from tocsin.schedule import Period
+from tocsin.store import tables
+from tocsin.store.checks import CheckRecord
+from tocsin.store.database import Database
+
+HOUR = timedelta(hours=1)
+GRACE = timedelta(minutes=5)
+SECOND = timedelta(seconds=1)
+
+
+async def ping(
+    database: Database, record: CheckRecord, at: datetime, action: Action = Action.SUCCESS
+) -> None:
+    intake = PingIntake(database, lambda _deadline: None)
+    writer = asyncio.create_task(intake.run())
+    await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), action), at))
+    intake.stop()
+    await writer
+
+
+async def up_check(database: Database) -> CheckRecord:
+    record = await make_check(database, now=T0, grace=GRACE)
+    await ping(database, record, T0)
+    return await reload(database, record)
+
+
+async def test_a_check_goes_down_exactly_at_its_deadline(database: Database) -> None:
+    record = await up_check(database)
+    clock = FakeClock(T0 + HOUR + GRACE - timedelta(milliseconds=1))
+    watcher = DeadlineWatcher(database, clock, timedelta(seconds=1))
+    assert await watcher.flip_due_checks() == []
+
+    clock.advance(timedelta(milliseconds=1))
+    [(flipped, flip)] = await watcher.flip_due_checks()
+    assert flipped.id == record.id
+    assert (flip.old_status, flip.new_status, flip.reason) == (Status.UP, Status.DOWN, "missed")
+    assert flip.at == T0 + HOUR + GRACE
+    check = await reload(database, record)
+    assert (check.state.status, check.alert_after) == (Status.DOWN, None)
+    assert await watcher.flip_due_checks() == []
+
+
+async def test_a_run_that_never_finishes_goes_down_after_grace(database: Database) -> None:
+    record = await up_check(database)
+    await ping(database, record, T0 + timedelta(minutes=10), Action.START)
+    clock = FakeClock(T0 + timedelta(minutes=15))
+    [(_, flip)] = await DeadlineWatcher(database, clock, HOUR).flip_due_checks()
+    assert (flip.reason, flip.at) == ("started but not finished", T0 + timedelta(minutes=15))
+
+
+async def test_after_a_restart_it_catches_up_on_every_missed_deadline(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # More due checks than one pass takes, to cover the batching.
+    monkeypatch.setattr(watcher_module, "BATCH_SIZE", 7)
+    records = [await up_check(database) for _ in range(20)]
+    clock = FakeClock(T0 + timedelta(days=3))
+    flipped = await DeadlineWatcher(database, clock, HOUR).flip_due_checks()
+    assert sorted(r.id for r, _ in flipped) == sorted(r.id for r in records)
+    assert {f.at for _, f in flipped} == {T0 + HOUR + GRACE}
+
+
+async def test_a_stale_deadline_is_recomputed_instead_of_flipping(database: Database) -> None:
+    record = await up_check(database)
+    async with database.write() as connection:
+        await connection.execute(
+            tables.checks.update()
+            .where(tables.checks.c.id == record.id)
+            .values(alert_after=T0 + timedelta(minutes=1))
+        )
+    clock = FakeClock(T0 + timedelta(minutes=2))
+    assert await DeadlineWatcher(database, clock, HOUR).flip_due_checks() == []
+    assert (await reload(database, record)).alert_after == T0 + HOUR + GRACE
+
+
+async def test_watchers_sharing_a_database_write_each_flip_once(settings: Settings) -> None:
+    setup = Database(settings)
+    try:
+        records = [await up_check(setup) for _ in range(60)]
+    finally:
+        await setup.close()
+    databases = [Database(settings) for _ in range(4)]
+    clock = FakeClock(T0 + timedelta(days=1))
+    try:
+        results = await asyncio.gather(
+            *(DeadlineWatcher(db, clock, HOUR).flip_due_checks() for db in databases)
+        )
+        async with databases[0].read() as connection:
+            flips = await connection.scalar(
+                sa.select(sa.func.count(tables.flips.c.id))
+                .select_from(tables.flips)
+                .where(tables.flips.c.new_status == "down")
+            )
+    finally:
+        for db in databases:
+            await db.close()
+    assert sum(len(r) for r in results) == len(records)
+    assert flips == len(records)
+
+
+async def wait_for_down(database: Database, record: CheckRecord, limit: float) -> float:
+    """Wall-clock time at which the check was seen down."""
+    give_up = time.monotonic() + limit
+    while time.monotonic() < give_up:
+        if (await reload(database, record)).state.status == Status.DOWN:
+            return time.time()
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"check did not go down within {limit}s")
+
+
+async def test_a_sleeping_watcher_wakes_for_a_deadline_a_ping_just_set(
+    database: Database,
+) -> None:
+    """With re-reads 30 s apart, only the in-process wake-up can be this quick."""
+    record = await make_check(database, grace=timedelta(0), schedule=Period(SECOND))
+    watcher = DeadlineWatcher(database, SystemClock(), timedelta(seconds=30))
+    watching = asyncio.create_task(watcher.run())
+    await asyncio.sleep(0.2)  # let it fall asleep
+    intake = PingIntake(database, watcher.deadline_set)
+    writer = asyncio.create_task(intake.run())
+    pinged_at = datetime.now(UTC)
+    await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), Action.SUCCESS), pinged_at))
+    try:
+        seen_down = await wait_for_down(database, record, limit=5)
+    finally:
+        intake.stop()
+        watcher.stop()
+        await asyncio.gather(writer, watching)
+    deadline = pinged_at + SECOND
+    assert seen_down - deadline.timestamp() < 1.0
