@@ -1,6 +1,8 @@
 """Small pieces tests share: a clock we move by hand and quick ways to make checks."""
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from tocsin.schedule import Period, Schedule
@@ -103,3 +105,13 @@ async def read_response_status(reader: asyncio.StreamReader) -> int:
             length = int(value)
     await reader.readexactly(length)
     return status
+
+
+async def eventually(probe: Callable[[], Awaitable[bool]], limit: float) -> bool:
+    """Poll `probe` until it holds or `limit` seconds pass; returns its last answer."""
+    give_up = time.monotonic() + limit
+    while time.monotonic() < give_up:
+        if await probe():
+            return True
+        await asyncio.sleep(0.05)
+    return await probe()

@@ -1,12 +1,20 @@
 """The `tocsin` command, run in-process against a real database."""
 
+import asyncio
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import settings_for
+from tocsin.checks import Action
 from tocsin.cli import app
+from tocsin.pings.intake import PingIntake, PingRequest
+from tocsin.pings.urls import ByUuid, PingUrl
+from tocsin.store.database import Database
 
 runner = CliRunner()
 
@@ -143,3 +151,24 @@ def test_bad_configuration_names_the_variable(
     result = cli.invoke(app, ["check", "list"])
     assert result.exit_code == 2
     assert "TOCSIN_DATABASE_URL" in result.output
+
+
+def test_pings_lists_the_newest_pings_first(cli: CliRunner, database_url: str) -> None:
+    created = run_json(cli, "check", "create", "--name", "logged")
+    assert "No pings yet." in run_ok(cli, "check", "pings", "logged")
+    asyncio.run(send_pings(database_url, uuid.UUID(created["uuid"]), [Action.START, Action.FAIL]))
+    pings = run_json(cli, "check", "pings", "logged")
+    assert [(p["n"], p["kind"]) for p in pings] == [(2, "fail"), (1, "start")]
+    assert "fail" in run_ok(cli, "check", "pings", "logged", "--limit", "1")
+    assert run_json(cli, "check", "list")[0]["status"] == "down"
+
+
+async def send_pings(database_url: str, check: uuid.UUID, actions: list[Action]) -> None:
+    database = Database(settings_for(database_url))
+    intake = PingIntake(database, lambda _deadline: None)
+    writer = asyncio.create_task(intake.run())
+    for action in actions:
+        await intake.submit(PingRequest(PingUrl(ByUuid(check), action), datetime.now(UTC)))
+    intake.stop()
+    await writer
+    await database.close()

@@ -162,8 +162,16 @@ def finish_run(
     pending_matches = state.last_start is not None and state.last_start_rid == ping.rid
     run_start = state.last_start if pending_matches else run_started_at
     duration = None if run_start is None else ping.at - run_start
-    # A success of another run leaves the pending run "started"; a failure ends it.
-    keeps_pending = not pending_matches and action == Action.SUCCESS and ping.rid is not None
+    # A success of another run leaves the pending run "started"; a failure ends it, and
+    # so does time: a pending run past its grace has already been reported down, and
+    # keeping it would set a deadline in the past.
+    keeps_pending = (
+        not pending_matches
+        and action == Action.SUCCESS
+        and ping.rid is not None
+        and state.last_start is not None
+        and ping.at < state.last_start + state.grace
+    )
     new_status = Status.DOWN if action == Action.FAIL else Status.UP
     new_state = replace(
         state,

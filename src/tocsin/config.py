@@ -150,7 +150,8 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        return (self.site_url or f"http://{self.host}:{self.port}").rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return (self.site_url or f"http://{host}:{self.port}").rstrip("/")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

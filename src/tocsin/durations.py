@@ -2,17 +2,20 @@
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
-UNIT_SECONDS: dict[str, float] = {
-    "ms": 0.001,
-    "s": 1,
-    "m": 60,
-    "h": 3600,
-    "d": 86400,
-    "w": 604800,
+UNIT_MICROSECONDS: dict[str, int] = {
+    "ms": 1_000,
+    "s": 1_000_000,
+    "m": 60_000_000,
+    "h": 3_600_000_000,
+    "d": 86_400_000_000,
+    "w": 604_800_000_000,
 }
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
+# [0-9], not \d: \d also matches Arabic-Indic and other digits.
+_NUMBER = r"[0-9]{1,15}(?:\.[0-9]{1,6})?"
+_PART = re.compile(rf"({_NUMBER})(ms|s|m|h|d|w)")
+_WHOLE = re.compile(rf"(?:{_NUMBER}(?:ms|s|m|h|d|w))+")
 
 
 class DurationError(ValueError):
@@ -22,14 +25,19 @@ class DurationError(ValueError):
 def parse_duration(text: str) -> timedelta:
     """Read `1h30m` and friends; a bare number means seconds."""
     cleaned = text.strip().lower().replace(" ", "")
-    if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
-        return timedelta(seconds=float(cleaned))
-    if not cleaned or not _WHOLE.fullmatch(cleaned):
+    if re.fullmatch(_NUMBER, cleaned):
+        cleaned += "s"
+    if not _WHOLE.fullmatch(cleaned):
         raise DurationError(
             f"invalid duration {text!r}: use a number with a unit, like 90s, 15m, 1h30m or 1d"
         )
-    seconds = sum(float(value) * UNIT_SECONDS[unit] for value, unit in _PART.findall(cleaned))
-    return timedelta(seconds=seconds)
+    # Decimal keeps "1.5h" and long sums exact, where floats drift by microseconds.
+    parts = _PART.findall(cleaned)
+    microseconds = sum(Decimal(value) * UNIT_MICROSECONDS[unit] for value, unit in parts)
+    try:
+        return timedelta(microseconds=int(microseconds))
+    except OverflowError:
+        raise DurationError(f"invalid duration {text!r}: too long") from None
 
 
 def format_duration(duration: timedelta) -> str:
@@ -40,8 +48,7 @@ def format_duration(duration: timedelta) -> str:
     sign, total_ms = ("-", -total_ms) if total_ms < 0 else ("", total_ms)
     parts: list[str] = []
     for unit in ("w", "d", "h", "m", "s", "ms"):
-        unit_ms = round(UNIT_SECONDS[unit] * 1000)
-        count, total_ms = divmod(total_ms, unit_ms)
+        count, total_ms = divmod(total_ms, UNIT_MICROSECONDS[unit] // 1000)
         if count:
             parts.append(f"{count}{unit}")
     return sign + "".join(parts)

@@ -8,7 +8,8 @@ repeat fires once, in the first (summer-time) pass.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cronsim import CronSim, CronSimError
 
@@ -52,7 +53,7 @@ Schedule = Period | Cron
 def next_due(schedule: Schedule, after: datetime) -> datetime:
     """The first moment after `after` when the job should have pinged, in UTC."""
     if isinstance(schedule, Period):
-        return after + schedule.period
+        return (after + schedule.period).astimezone(UTC)
     local = after.astimezone(ZoneInfo(schedule.tz))
     # Back to UTC at once: adding grace to a local time would be wrong across DST.
     return next(CronSim(schedule.expression, local)).astimezone(UTC)
@@ -91,12 +92,20 @@ def cron_schedule(expression: str, tz: str = "UTC") -> Cron:
 
 
 def validate_timezone(tz: str) -> ZoneInfo:
+    # The IANA list, not whatever file zoneinfo can open ("localtime", "posixrules").
+    if tz not in iana_zones():
+        raise ScheduleError(
+            f"unknown time zone {tz!r}: use an IANA name such as Europe/Berlin or UTC"
+        )
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(
-            f"unknown time zone {tz!r}: use an IANA name such as Europe/Berlin or UTC"
-        ) from None
+        raise ScheduleError(f"time zone {tz!r} has no data on this machine") from None
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(available_timezones() - {"localtime", "posixrules", "Factory"})
 
 
 def validate_grace(grace: timedelta) -> timedelta:

@@ -101,7 +101,7 @@ def with_suffix(target: Target, rest: list[str]) -> PingUrl:
     suffix = rest[0]
     if suffix in SUFFIX_ACTIONS:
         return PingUrl(target, SUFFIX_ACTIONS[suffix])
-    if not suffix.isascii() or not suffix.isdigit():
+    if not suffix.isascii() or not suffix.isdigit() or len(suffix) > 3:
         raise PingUrlError(INVALID_URL)
     exit_status = int(suffix)
     if exit_status > MAX_EXIT_STATUS:
