@@ -34,11 +34,15 @@ class DeadlineWatcher:
         self._stopping = False
         # When the current sleep ends; None while a pass runs.
         self._wake_at: datetime | None = None
+        # The earliest deadline pings reported while a pass ran: the pass may have read
+        # the database before they committed.
+        self._reported: datetime | None = None
 
     def deadline_set(self, deadline: datetime) -> None:
-        """A ping in this process set a deadline: wake early if it comes first. During
-        a pass any new deadline wakes it, as the pass may have read the old minimum."""
-        if self._wake_at is None or deadline < self._wake_at:
+        """A ping in this process set a deadline: wake early if it comes first."""
+        if self._wake_at is None:
+            self._reported = earliest(self._reported, deadline)
+        elif deadline < self._wake_at:
             self._wakeup.set()
 
     def stop(self) -> None:
@@ -48,18 +52,28 @@ class DeadlineWatcher:
     async def run(self) -> None:
         log.info("deadline watcher started")
         while not self._stopping:
-            # Cleared before the pass, not after: a ping that moves a deadline while
-            # the pass runs leaves the event set, and the next sleep returns at once.
             self._wakeup.clear()
-            self._wake_at = None
+            self._wake_at, self._reported = None, None
             try:
-                await self.flip_due_checks()
-                delay = await self.time_to_next_deadline()
+                deadline = await self.pass_once()
+                delay = self.delay_until(earliest(deadline, self._reported))
             except Exception:
                 log.exception("deadline watcher pass failed; retrying")
                 delay = ERROR_BACKOFF
+            # No await between computing the delay and setting _wake_at: a deadline
+            # reported in between would be lost.
+            self._wake_at = self.clock.now() + delay
             await self.sleep(delay)
         log.info("deadline watcher stopped")
+
+    async def pass_once(self) -> datetime | None:
+        """Flip what is due; returns the next deadline. Takes no write lock (which
+        would hold up ping intake on SQLite) unless something is due."""
+        deadline = await self.earliest_deadline()
+        if deadline is not None and deadline <= self.clock.now():
+            await self.flip_due_checks()
+            deadline = await self.earliest_deadline()
+        return deadline
 
     async def flip_due_checks(self) -> list[tuple[CheckRecord, Flip]]:
         """Flip every check whose deadline has passed, including ones missed while down."""
@@ -93,9 +107,11 @@ class DeadlineWatcher:
             await check_store.insert_flips(connection, [(r.id, f) for r, f in flipped])
         return flipped, len(due) == BATCH_SIZE
 
-    async def time_to_next_deadline(self) -> timedelta:
+    async def earliest_deadline(self) -> datetime | None:
         async with self.database.read() as connection:
-            deadline = await check_store.earliest_deadline(connection)
+            return await check_store.earliest_deadline(connection)
+
+    def delay_until(self, deadline: datetime | None) -> timedelta:
         if deadline is None:
             return self.recheck
         return max(timedelta(0), min(deadline - self.clock.now(), self.recheck))
@@ -103,3 +119,9 @@ class DeadlineWatcher:
     async def sleep(self, delay: timedelta) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())
+
+
+def earliest(first: datetime | None, second: datetime | None) -> datetime | None:
+    if first is None or second is None:
+        return first or second
+    return min(first, second)

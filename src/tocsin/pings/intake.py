@@ -8,12 +8,15 @@ shared by everyone who arrived during the previous one.
 
 import asyncio
 import logging
+import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from tocsin.checks import CheckState, Flip, PingEvent, PingOutcome, apply_ping, needs_run_lookup
 from tocsin.flips import log_flip
@@ -26,6 +29,8 @@ from tocsin.store.ping_writes import PingRow, PingWriter, batch_runner
 log = logging.getLogger("tocsin.pings")
 
 MAX_BATCH = 500
+# Failures of the database itself, where retrying ping by ping would only wait longer.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, sqlite3.OperationalError, OSError)
 AUTO_CREATED = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(hours=1))
 
 
@@ -115,6 +120,10 @@ class PingIntake:
         requests = [request for request, _ in batch]
         try:
             replies, flips, deadline = await self.record(requests)
+        except DATABASE_UNAVAILABLE as error:
+            log.error("could not record %d pings: %s", len(batch), error)
+            answer(batch, [Reply.UNAVAILABLE] * len(batch))
+            return
         except Exception:
             if len(batch) == 1:
                 log.exception("could not record a ping")

@@ -28,18 +28,18 @@ class PingUrlError(ValueError):
     """A malformed ping URL; the message is the one-line 400 response."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
 class ByUuid:
     uuid: uuid.UUID
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
 class BySlug:
     ping_key: str
     slug: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
 class ByToken:
     token: str
 
@@ -47,7 +47,7 @@ class ByToken:
 Target = ByUuid | BySlug | ByToken
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
 class PingUrl:
     target: Target
     action: Action

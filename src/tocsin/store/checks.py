@@ -29,7 +29,7 @@ class NewCheck:
     methods: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
 class CheckRecord:
     id: int
     project_id: int

@@ -1,10 +1,10 @@
 """The ping write path: one batch of pings, one transaction, plain DBAPI calls.
 
-A batch is a short synchronous function over a DBAPI cursor, run in one go:
-on SQLite in a dedicated writer thread with its own connection, on PostgreSQL in a
-greenlet over asyncpg (SQLAlchemy's `run_sync`). Awaiting each statement from the
-event loop instead cost a loop turn per statement, and under load a loop turn is
-long: batches then took 14 ms for 32 pings (docs/PERFORMANCE.md).
+A batch is a short synchronous function over a DBAPI cursor, run in one go: on
+SQLite over a sqlite3 connection of its own (see SqliteWriter for why on the event
+loop's thread), on PostgreSQL in a greenlet over asyncpg (SQLAlchemy's `run_sync`).
+Awaiting each statement through aiosqlite instead cost a loop turn per statement, and
+under load a loop turn is long: batches then took 14 ms for 32 pings.
 
 Values are written in the forms the SQLAlchemy types in `tables.py` use, so the rest
 of Tocsin reads these rows like any other; tests/store/test_ping_writes.py holds
@@ -16,7 +16,6 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -32,6 +31,7 @@ from tocsin.store.checks import (
 )
 from tocsin.store.database import Database, sqlite_pragmas
 from tocsin.store.pings import RUN_LOOKBACK
+from tocsin.store.tables import EPOCH, MICROSECOND
 
 CHECK_COLUMNS = (
     "id, project_id, uuid, token, name, slug, tags, description, n_pings, created, "
@@ -88,7 +88,7 @@ class Driver(Protocol):
 
 
 class SqliteDriver:
-    """sqlite3; times as SQLAlchemy's fixed-width text, uuids as 32 hex digits."""
+    """sqlite3; times as integer microseconds (see UTCDateTime), uuids as 32 hex digits."""
 
     for_update = ""
 
@@ -104,13 +104,10 @@ class SqliteDriver:
         self.cursor.executemany(sql, rows)
 
     def encode_time(self, value: datetime | None) -> Any:
-        if value is None:
-            return None
-        naive = value.astimezone(UTC).replace(tzinfo=None)
-        return naive.isoformat(sep=" ", timespec="microseconds")
+        return None if value is None else (value - EPOCH) // MICROSECOND
 
     def decode_time(self, value: Any) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return None if value is None else EPOCH + timedelta(microseconds=value)
 
     def encode_uuid(self, value: uuid.UUID | None) -> Any:
         return None if value is None else value.hex
@@ -165,11 +162,48 @@ def placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
+class CheckCache:
+    """Checks as this process last wrote them, trusted while no other connection has
+    written to the database since (SQLite's `PRAGMA data_version` tells). A hit saves
+    the lookup and decoding of the pinged check: a third of a ping's cost."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self.version: int | None = None
+        self.by_id: dict[int, CheckRecord] = {}
+        self.by_uuid: dict[uuid.UUID, CheckRecord] = {}
+        self.by_token: dict[str, CheckRecord] = {}
+
+    def validate(self, version: int) -> None:
+        if version != self.version:
+            self.clear()
+            self.version = version
+
+    def clear(self) -> None:
+        self.by_id.clear()
+        self.by_uuid.clear()
+        self.by_token.clear()
+
+    def add(self, record: CheckRecord) -> None:
+        if len(self.by_id) >= self.limit:
+            self.clear()
+        self.by_id[record.id] = self.by_uuid[record.uuid] = self.by_token[record.token] = record
+
+    def written(self, check_id: int, state: CheckState, added: int, deadline: Any) -> None:
+        record = self.by_id.get(check_id)
+        if record is not None:
+            # Only this cache holds the record, so it is brought up to date in place.
+            record.state = state
+            record.n_pings += added
+            record.alert_after = deadline
+
+
 class PingWriter:
     """One batch's transaction: find and lock checks, then write states, pings, flips."""
 
-    def __init__(self, driver: Driver) -> None:
+    def __init__(self, driver: Driver, cache: CheckCache | None = None) -> None:
         self.driver = driver
+        self.cache = cache
 
     def projects_by_ping_key(self, keys: Sequence[str]) -> dict[str, int]:
         sql = f"SELECT ping_key, id FROM projects WHERE ping_key IN ({placeholders(len(keys))})"
@@ -182,7 +216,28 @@ class PingWriter:
         project_ids: Sequence[int],
         slugs: Sequence[str],
     ) -> list[CheckRecord]:
-        """Every named check, locked in id order so concurrent batches cannot deadlock."""
+        """Every named check, locked in id order so concurrent batches cannot deadlock.
+        Checks found in the cache are not read again (slug lookups always are)."""
+        cached: list[CheckRecord] = []
+        if self.cache is not None:
+            cache = self.cache
+            cached = [cache.by_uuid[u] for u in uuids if u in cache.by_uuid]
+            cached += [cache.by_token[t] for t in tokens if t in cache.by_token]
+            uuids = [u for u in uuids if u not in cache.by_uuid]
+            tokens = [t for t in tokens if t not in cache.by_token]
+        fetched = self.fetch_checks(uuids, tokens, project_ids, slugs)
+        if self.cache is not None:
+            for record in fetched:
+                self.cache.add(record)
+        return cached + fetched
+
+    def fetch_checks(
+        self,
+        uuids: Sequence[uuid.UUID],
+        tokens: Sequence[str],
+        project_ids: Sequence[int],
+        slugs: Sequence[str],
+    ) -> list[CheckRecord]:
         conditions: list[str] = []
         params: list[Any] = []
         if uuids:
@@ -212,7 +267,10 @@ class PingWriter:
             f"INSERT INTO checks ({', '.join(values)}) VALUES ({placeholders(len(values))}) "
             f"RETURNING {CHECK_COLUMNS}"
         )
-        return self.record((self.driver.fetch(sql, encoded))[0])
+        record = self.record((self.driver.fetch(sql, encoded))[0])
+        if self.cache is not None:
+            self.cache.add(record)
+        return record
 
     def encode(self, value: Any) -> Any:
         if isinstance(value, datetime):
@@ -273,6 +331,9 @@ class PingWriter:
                     for check_id, f in flips
                 ],
             )
+        if self.cache is not None:
+            for (check_id, state, added), (_, values, _) in zip(changes, columns, strict=True):
+                self.cache.written(check_id, state, added, values["alert_after"])
         deadlines = [values["alert_after"] for _, values, _ in columns]
         return min((d for d in deadlines if d is not None), default=None)
 
@@ -336,49 +397,76 @@ class PingWriter:
 
 T = TypeVar("T")
 Batch = Callable[[PingWriter], T]
+# How long a batch waits for another process's write transaction before failing (503).
+LOCK_WAIT = timedelta(seconds=10)
 
 
-class SqliteWriterThread:
-    """SQLite has one writer at a time anyway; give it a thread and a connection of its
-    own, so a whole batch is one hop from the event loop."""
+class SqliteWriter:
+    """Runs each batch on the event loop's own thread, over a connection of its own.
+
+    A writer thread looked natural but lost: sqlite3 releases the GIL around every
+    step, and taking it back from the busy event-loop thread waits up to the 5 ms
+    switch interval, dozens of times per batch. The batch's Python work needs the GIL
+    anyway. Only the commit, where SQLite waits for the disk, goes to a thread; and
+    the write lock is never waited for blocking: a busy database is retried with
+    asyncio.sleep.
+    """
 
     def __init__(self, path: str, synchronous: str) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self.path = path
         self.synchronous = synchronous
         self.connection: sqlite3.Connection | None = None
+        self.one_at_a_time = asyncio.Lock()
+        self.cache = CheckCache()
 
     async def run(self, batch: Batch[T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(
-            self.executor, self.run_in_thread, batch
-        )
+        async with self.one_at_a_time:
+            connection = self.connect()
+            await self.begin_immediate(connection)
+            try:
+                self.cache.validate(connection.execute("PRAGMA data_version").fetchone()[0])
+                result = batch(PingWriter(SqliteDriver(connection.cursor()), self.cache))
+                # The commit is where SQLite waits for the disk (the fsync of
+                # synchronous=FULL, and checkpoints): the loop goes on serving meanwhile.
+                await asyncio.to_thread(connection.commit)
+            except BaseException:
+                # The cache may hold states this transaction never committed.
+                self.cache.clear()
+                if connection.in_transaction:
+                    connection.rollback()
+                raise
+            return result
 
-    def run_in_thread(self, batch: Batch[T]) -> T:
-        connection = self.connect()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            result = batch(PingWriter(SqliteDriver(connection.cursor())))
-        except BaseException:
-            connection.rollback()
-            raise
-        connection.commit()
-        return result
+    async def begin_immediate(self, connection: sqlite3.Connection) -> None:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + LOCK_WAIT.total_seconds()
+        pause = 0.001
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or loop.time() > give_up:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def connect(self) -> sqlite3.Connection:
         if self.connection is None:
-            self.connection = sqlite3.connect(self.path, isolation_level=None)
+            # Used from one thread at a time (the lock in run), the commit from another.
+            self.connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False
+            )
             for pragma in sqlite_pragmas(self.synchronous):
                 self.connection.execute(f"PRAGMA {pragma}")
+            # Never block the event loop waiting for another writer; see begin_immediate.
+            self.connection.execute("PRAGMA busy_timeout = 0")
         return self.connection
 
     async def close(self) -> None:
-        def close_connection() -> None:
-            if self.connection is not None:
-                self.connection.close()
-                self.connection = None
-
-        await asyncio.get_running_loop().run_in_executor(self.executor, close_connection)
-        self.executor.shutdown()
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 class PostgresWriter:
@@ -397,8 +485,8 @@ class PostgresWriter:
         pass
 
 
-def batch_runner(database: Database) -> SqliteWriterThread | PostgresWriter:
+def batch_runner(database: Database) -> SqliteWriter | PostgresWriter:
     if database.is_sqlite:
         assert database.url.database is not None
-        return SqliteWriterThread(database.url.database, database.sqlite_synchronous)
+        return SqliteWriter(database.url.database, database.sqlite_synchronous)
     return PostgresWriter(database)

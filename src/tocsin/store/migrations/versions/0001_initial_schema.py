@@ -15,7 +15,8 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-Timestamp = sa.DateTime(timezone=True)
+# SQLite keeps integer microseconds since the epoch (see tocsin.store.tables.UTCDateTime).
+Timestamp = sa.DateTime(timezone=True).with_variant(sa.BigInteger(), "sqlite")
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 

@@ -1,0 +1,627 @@
+"""Ping throughput: tocsin serve against its ceiling, a bare ASGI app under uvicorn.
+
+Both servers run one at a time on this machine, alternating (bare, tocsin, bare,
+tocsin, ...) so that drift in the machine's speed hits both alike; the number to
+compare across runs is the ratio tocsin/bare, not the absolute rates. wrk drives both
+with the same random sequence of /ping/<uuid> paths over 1,000 real checks. After the
+tocsin rounds the database must hold every ping that wrk saw acknowledged.
+
+    cd /work/main && .venv/bin/python bench/ping_throughput.py --seconds 6 --rounds 3
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from tocsin.config import Settings
+from tocsin.schedule import Period
+from tocsin.store.checks import NewCheck, ensure_default_project, insert_check
+from tocsin.store.database import Database
+from tocsin.store.migrate import migrate
+
+BENCH_DIR = Path(__file__).resolve().parent
+LUA_SCRIPT = BENCH_DIR / "random_ping.lua"
+HOST = "127.0.0.1"
+
+CHECKS = 1_000
+PERIOD = timedelta(hours=1)
+GRACE = timedelta(minutes=5)
+
+TARGET_RATIO = 0.40
+TARGET_P99_MS = 50.0
+TARGET_CONCURRENCY = 64
+TARGET_LINE = "target: >= 40% of ceiling, p99 < 50 ms at concurrency 64"
+
+STARTUP_TIMEOUT_S = 60.0
+SHUTDOWN_TIMEOUT_S = 60.0
+LOG_TAIL_LINES = 20
+
+
+class BenchError(Exception):
+    """The benchmark could not produce a trustworthy result; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    concurrency: int
+    seconds: int
+    rounds: int
+    synchronous: str
+    json_path: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class WrkResult:
+    requests: int  # responses wrk read, whatever their status
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int  # wrk's "Non-2xx or 3xx responses": status codes above 399
+    socket_errors: int
+    started: int  # requests wrk began to send (from random_ping.lua's done())
+
+    @property
+    def ok(self) -> int:
+        return self.requests - self.non_2xx
+
+    @property
+    def pings_per_s(self) -> float:
+        # Only acknowledged pings count; equals wrk's Requests/sec when nothing failed.
+        return self.requests_per_s * self.ok / self.requests if self.requests else 0.0
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + self.socket_errors
+
+    def summary(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok, "pings_per_s": self.pings_per_s}
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    number: int
+    bare: WrkResult
+    tocsin: WrkResult
+    recorded: int  # pings the database gained during this round's tocsin run
+
+    @property
+    def ratio(self) -> float:
+        return self.tocsin.pings_per_s / self.bare.pings_per_s
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    acknowledged: int
+    n_pings: int
+    ping_rows: int
+    in_flight_bound: int  # requests started but never answered, over all tocsin rounds
+
+    @property
+    def lost(self) -> int:
+        return max(0, self.acknowledged - self.n_pings)
+
+    @property
+    def unacknowledged(self) -> int:
+        return max(0, self.n_pings - self.acknowledged)
+
+
+# --- options and environment -------------------------------------------------------
+
+
+def parse_options(argv: Sequence[str]) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--concurrency", type=positive, default=64, help="wrk connections")
+    parser.add_argument("--seconds", type=positive, default=8, help="length of each wrk run")
+    parser.add_argument("--rounds", type=positive, default=3, help="bare+tocsin pairs to run")
+    parser.add_argument(
+        "--synchronous",
+        type=str.upper,
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="TOCSIN_SQLITE_SYNCHRONOUS for tocsin serve",
+    )
+    parser.add_argument("--json", type=Path, dest="json_path", help="write results here")
+    args = parser.parse_args(argv)
+    return Options(args.concurrency, args.seconds, args.rounds, args.synchronous, args.json_path)
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def find_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk not found: install it with `apt-get install wrk`")
+    return wrk
+
+
+def tocsin_program() -> list[str]:
+    # The console script installed next to this interpreter, i.e. the `tocsin` people run.
+    script = Path(sys.executable).parent / "tocsin"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tocsin"]
+
+
+def machine(wrk: str) -> dict[str, str]:
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu_model(),
+        "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "wrk": first_line(run_quietly([wrk, "-v"])),
+        "packages": ", ".join(package_versions()),
+        # Other work on the machine skews absolute numbers; say how busy it was.
+        "load": "1/5/15-minute load average {:.2f} {:.2f} {:.2f} at start".format(*os.getloadavg()),
+    }
+
+
+def cpu_model() -> str:
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    return found.group(1).strip() if found else "unknown"
+
+
+def package_versions() -> list[str]:
+    # uvicorn picks uvloop and httptools only when installed; say which it could pick.
+    names = ["tocsin", "uvicorn", "uvloop", "httptools", "sqlalchemy", "aiosqlite"]
+    return [f"{name} {installed_version(name)}" for name in names]
+
+
+def installed_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "MISSING"
+
+
+def run_quietly(command: list[str]) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    return done.stdout + done.stderr
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+# --- the database ------------------------------------------------------------------
+
+
+async def create_checks(database_url: str, count: int) -> list[str]:
+    """Make the checks through tocsin's own store, exactly as the CLI would."""
+    database = Database(Settings.from_env({}, database_url=database_url))
+    try:
+        await migrate(database)
+        now = datetime.now(UTC)
+        async with database.write() as connection:
+            project_id = await ensure_default_project(connection, now)
+            records = [
+                await insert_check(connection, project_id, check_spec(number), now)
+                for number in range(1, count + 1)
+            ]
+    finally:
+        await database.close()
+    return [str(record.uuid) for record in records]
+
+
+def check_spec(number: int) -> NewCheck:
+    return NewCheck(schedule=Period(PERIOD), grace=GRACE, name=f"bench {number:04d}")
+
+
+def recorded_pings(db_path: Path) -> tuple[int, int]:
+    """(sum of checks.n_pings, rows in pings), read with plain sqlite3, not tocsin's code."""
+    with sqlite3.connect(db_path) as connection:
+        (n_pings,) = connection.execute("SELECT COALESCE(SUM(n_pings), 0) FROM checks").fetchone()
+        (rows,) = connection.execute("SELECT COUNT(*) FROM pings").fetchone()
+    connection.close()
+    return int(n_pings), int(rows)
+
+
+# --- servers -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def bare_command(port: int) -> list[str]:
+    # tocsin serve's uvicorn.run settings, spelled as uvicorn's command line options;
+    # loop and http stay "auto", which is uvloop and httptools when installed.
+    return [
+        *[sys.executable, "-m", "uvicorn", "bare_asgi:app", "--app-dir", str(BENCH_DIR)],
+        *["--host", HOST, "--port", str(port), "--lifespan", "on"],
+        *["--no-access-log", "--no-proxy-headers", "--log-level", "warning"],
+    ]
+
+
+def tocsin_command(port: int) -> list[str]:
+    return [*tocsin_program(), "serve", "--port", str(port)]
+
+
+def tocsin_environment(database_url: str, port: int, synchronous: str) -> dict[str, str]:
+    # Drop the caller's TOCSIN_* settings: only what is written here may shape the run.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
+    return environment | {
+        "TOCSIN_DATABASE_URL": database_url,
+        "TOCSIN_HOST": HOST,
+        "TOCSIN_PORT": str(port),
+        "TOCSIN_LOG_LEVEL": "WARNING",
+        "TOCSIN_SQLITE_SYNCHRONOUS": synchronous,
+    }
+
+
+@contextmanager
+def running_server(
+    command: list[str], environment: dict[str, str], port: int, log: Path
+) -> Iterator[None]:
+    """Start a server, return once it answers HTTP, and on leaving stop it as Ctrl-C would."""
+    with log.open("ab") as log_file:
+        process = subprocess.Popen(
+            command, env=environment, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file
+        )
+        try:
+            wait_until_answering(process, port, log)
+            yield
+        finally:
+            stop_server(process, log)
+
+
+def wait_until_answering(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    # GET / rather than a ping: a ping here would be recorded without wrk counting it.
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"server exited with {process.returncode} at startup{tail(log)}")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.05)
+    raise BenchError(f"server did not answer on port {port} in {STARTUP_TIMEOUT_S:.0f}s")
+
+
+def stop_server(process: subprocess.Popen[bytes], log: Path) -> None:
+    # SIGINT is the graceful path: tocsin drains its ping queue before exiting.
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=SHUTDOWN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise BenchError(f"server ignored SIGINT for {SHUTDOWN_TIMEOUT_S:.0f}s") from None
+    if process.returncode != 0:
+        raise BenchError(f"server exited with {process.returncode}{tail(log)}")
+
+
+def tail(log: Path) -> str:
+    lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+    return "; its log ends:\n" + "\n".join(lines) if lines else ""
+
+
+# --- wrk ---------------------------------------------------------------------------
+
+
+def wrk_command(wrk: str, port: int, options: Options, uuids: Path) -> list[str]:
+    return [
+        *[wrk, "-t1", f"-c{options.concurrency}", f"-d{options.seconds}s", "--latency"],
+        *["-s", str(LUA_SCRIPT), f"http://{HOST}:{port}/", "--", str(uuids)],
+    ]
+
+
+def run_wrk(command: list[str]) -> WrkResult:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or done.stderr.strip():
+        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout}")
+    result = parse_wrk(done.stdout)
+    if result.ok == 0:
+        raise BenchError(f"the server acknowledged no request:\n{done.stdout}")
+    return result
+
+
+def parse_wrk(output: str) -> WrkResult:
+    return WrkResult(
+        requests=int(search(r"^\s*(\d+) requests in ", output)),
+        requests_per_s=float(search(r"^Requests/sec:\s*([\d.]+)", output)),
+        p50_ms=latency_ms(search(r"^\s*50%\s+(\S+)", output)),
+        p99_ms=latency_ms(search(r"^\s*99%\s+(\S+)", output)),
+        non_2xx=int(search(r"Non-2xx or 3xx responses: (\d+)", output, "0")),
+        socket_errors=socket_errors(output),
+        started=int(search(r"^Requests started: (\d+)", output)),
+    )
+
+
+def search(pattern: str, output: str, default: str | None = None) -> str:
+    found = re.search(pattern, output, re.MULTILINE)
+    if found:
+        return found.group(1)
+    if default is None:
+        raise BenchError(f"unexpected wrk output (no match for {pattern!r}):\n{output}")
+    return default
+
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def latency_ms(text: str) -> float:
+    """wrk prints latencies with a unit chosen per value: 812.00us, 1.20ms, 2.00s."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if not found:
+        raise BenchError(f"cannot read wrk latency {text!r}")
+    return float(found.group(1)) * UNIT_MS[found.group(2)]
+
+
+SOCKET_ERRORS = r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
+
+
+def socket_errors(output: str) -> int:
+    # wrk prints this line only when some socket error happened.
+    found = re.search(SOCKET_ERRORS, output)
+    return sum(int(count) for count in found.groups()) if found else 0
+
+
+# --- the run -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    wrk: str
+    options: Options
+    workdir: Path
+    db_path: Path
+    uuids: Path
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+
+def prepare(wrk: str, options: Options, workdir: Path) -> Setup:
+    setup = Setup(wrk, options, workdir, workdir / "tocsin.db", workdir / "uuids.txt")
+    uuids = asyncio.run(create_checks(setup.database_url, CHECKS))
+    setup.uuids.write_text("\n".join(uuids) + "\n")
+    return setup
+
+
+def measure_bare(setup: Setup, announce: bool) -> WrkResult:
+    port = free_port()
+    command = bare_command(port)
+    with running_server(command, dict(os.environ), port, setup.workdir / "bare.log"):
+        return run_announced(setup, port, command, announce)
+
+
+def measure_tocsin(setup: Setup, announce: bool) -> WrkResult:
+    port = free_port()
+    command = tocsin_command(port)
+    environment = tocsin_environment(setup.database_url, port, setup.options.synchronous)
+    with running_server(command, environment, port, setup.workdir / "tocsin.log"):
+        return run_announced(setup, port, command, announce)
+
+
+def run_announced(setup: Setup, port: int, server: list[str], announce: bool) -> WrkResult:
+    command = wrk_command(setup.wrk, port, setup.options, setup.uuids)
+    if announce:
+        print(f"  server: {shlex.join(server)}")
+        print(f"  client: {shlex.join(command)}")
+    return run_wrk(command)
+
+
+def run_rounds(setup: Setup) -> list[Round]:
+    rounds = []
+    for number in range(1, setup.options.rounds + 1):
+        bare = measure_bare(setup, announce=number == 1)
+        before, _ = recorded_pings(setup.db_path)
+        tocsin = measure_tocsin(setup, announce=number == 1)
+        after, _ = recorded_pings(setup.db_path)
+        rounds.append(Round(number, bare, tocsin, after - before))
+        print(
+            f"  round {number}: bare {bare.pings_per_s:,.0f}/s, tocsin {tocsin.pings_per_s:,.0f}/s"
+        )
+    return rounds
+
+
+def verify(setup: Setup, rounds: list[Round]) -> Verification:
+    n_pings, rows = recorded_pings(setup.db_path)
+    return Verification(
+        acknowledged=sum(r.tocsin.ok for r in rounds),
+        n_pings=n_pings,
+        ping_rows=rows,
+        in_flight_bound=sum(r.tocsin.started - r.tocsin.requests for r in rounds),
+    )
+
+
+def check_verification(result: Verification) -> str | None:
+    """Print the check; return why it failed, if it did.
+
+    An acknowledged ping must be in the database, once: anything else fails the run.
+
+    The database may hold a few pings more than wrk saw acknowledged: when its time is
+    up wrk stops with a request in flight on each connection, and tocsin still commits
+    those. So the exact check is acknowledged <= recorded <= acknowledged + in flight.
+    """
+    print(
+        f"verification: {result.acknowledged} pings acknowledged with 2xx, "
+        f"{result.n_pings} in checks.n_pings, {result.ping_rows} rows in pings"
+    )
+    print(f"lost pings: {result.lost}")
+    print(
+        f"recorded but not acknowledged: {result.unacknowledged} (requests in flight when "
+        f"wrk stopped; at most {result.in_flight_bound} were)"
+    )
+    if result.lost:
+        return f"LOST PINGS: {result.lost} acknowledged pings are not in the database"
+    if result.n_pings != result.ping_rows:
+        return f"checks.n_pings ({result.n_pings}) != rows in pings ({result.ping_rows})"
+    if result.unacknowledged > result.in_flight_bound:
+        return (
+            f"{result.unacknowledged} pings recorded beyond those acknowledged, but only "
+            f"{result.in_flight_bound} requests were left unanswered"
+        )
+    return None
+
+
+# --- the report --------------------------------------------------------------------
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def medians(results: Sequence[WrkResult]) -> dict[str, float]:
+    return {
+        "pings_per_s": median([r.pings_per_s for r in results]),
+        "p50_ms": median([r.p50_ms for r in results]),
+        "p99_ms": median([r.p99_ms for r in results]),
+        "errors": median([r.errors for r in results]),
+    }
+
+
+COLUMNS = f"{'pings/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
+HEADER = (
+    f"{'':7}|{' ceiling: bare ASGI app':<32}|{' tocsin serve':<32}|\n"
+    f"{'round':<7}|{COLUMNS}|{COLUMNS}|{'tocsin/bare':>12}"
+)
+
+
+def columns(result: dict[str, float]) -> str:
+    return (
+        f"{result['pings_per_s']:>9,.0f}{result['p50_ms']:>8.2f}{result['p99_ms']:>8.2f}"
+        f"{result['errors']:>7.0f}"
+    )
+
+
+def table_row(label: str, bare: dict[str, float], tocsin: dict[str, float], ratio: float) -> str:
+    return f"{label:<7}|{columns(bare)}|{columns(tocsin)}|{ratio:>12.1%}"
+
+
+def print_table(rounds: list[Round]) -> tuple[dict[str, float], dict[str, float], float]:
+    print(HEADER)
+    for r in rounds:
+        print(table_row(str(r.number), medians([r.bare]), medians([r.tocsin]), r.ratio))
+    bare, tocsin = medians([r.bare for r in rounds]), medians([r.tocsin for r in rounds])
+    ratio = median([r.ratio for r in rounds])
+    print(table_row("median", bare, tocsin, ratio))
+    print("(ratio: tocsin pings/s over bare pings/s in the same round; its median over rounds)")
+    return bare, tocsin, ratio
+
+
+def verdicts(options: Options, ratio: float, tocsin_p99: float) -> dict[str, bool]:
+    print(TARGET_LINE)
+    throughput_ok = ratio >= TARGET_RATIO
+    p99_ok = tocsin_p99 < TARGET_P99_MS
+    print(f"  throughput: {ratio:.1%} of ceiling  {pass_fail(throughput_ok)}")
+    print(f"  p99: {tocsin_p99:.2f} ms (median over rounds)  {pass_fail(p99_ok)}")
+    if options.concurrency != TARGET_CONCURRENCY:
+        print(f"  (note: measured at concurrency {options.concurrency}, not {TARGET_CONCURRENCY})")
+    return {"throughput": throughput_ok, "p99": p99_ok}
+
+
+def pass_fail(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def write_json(path: Path, report: dict[str, Any]) -> None:
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"results written to {path}")
+
+
+def round_report(r: Round) -> dict[str, Any]:
+    return {
+        "round": r.number,
+        "bare": r.bare.summary(),
+        "tocsin": r.tocsin.summary(),
+        "ratio": r.ratio,
+        "recorded": r.recorded,
+    }
+
+
+# --- main --------------------------------------------------------------------------
+
+
+def print_header(options: Options, host: dict[str, str]) -> None:
+    print(f"command: {shlex.join([sys.executable, *sys.argv])}  (in {Path.cwd()})")
+    for key, value in host.items():
+        print(f"{key}: {value}")
+    print(
+        f"settings: {CHECKS} checks (period 1h, grace 5m), concurrency {options.concurrency}, "
+        f"{options.seconds}s per run, {options.rounds} rounds, "
+        f"TOCSIN_SQLITE_SYNCHRONOUS={options.synchronous}"
+    )
+
+
+def benchmark(options: Options, wrk: str, workdir: Path) -> None:
+    host = machine(wrk)
+    print_header(options, host)
+    setup = prepare(wrk, options, workdir)
+    print(f"database: {setup.db_path} with {CHECKS} checks; UUIDs in {setup.uuids}")
+    rounds = run_rounds(setup)
+    print()
+    summary = summarise(options, rounds)
+    print()
+    verification = verify(setup, rounds)
+    problem = check_verification(verification)
+    # Written before failing, so that a failing run still leaves its numbers behind.
+    if options.json_path is not None:
+        report = {"command": [sys.executable, *sys.argv], "machine": host, **summary}
+        report["verification"] = {**asdict(verification), "lost": verification.lost}
+        write_json(options.json_path, report)
+    if problem is not None:
+        raise BenchError(problem)
+
+
+def summarise(options: Options, rounds: list[Round]) -> dict[str, Any]:
+    """Print the table and the verdicts; return both for the JSON report."""
+    bare, tocsin, ratio = print_table(rounds)
+    print()
+    verdict = verdicts(options, ratio, tocsin["p99_ms"])
+    json_path = None if options.json_path is None else str(options.json_path)
+    return {
+        "options": {**asdict(options), "json_path": json_path, "checks": CHECKS},
+        "rounds": [round_report(r) for r in rounds],
+        "median": {"bare": bare, "tocsin": tocsin, "ratio": ratio},
+        "targets": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS, "passed": verdict},
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    options = parse_options(sys.argv[1:] if argv is None else argv)
+    wrk = find_wrk()
+    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as workdir:
+        try:
+            benchmark(options, wrk, Path(workdir))
+        except BenchError as error:
+            sys.exit(f"FAILED: {error}")
+
+
+if __name__ == "__main__":
+    main()
