@@ -105,7 +105,4 @@ def sqlite_pragmas(synchronous: str) -> list[str]:
         # Writers from other processes (CLI, a separate watcher) wait instead of failing.
         "busy_timeout = 10000",
         "foreign_keys = ON",
-        # Checkpoint every 40 MB of WAL instead of 4 MB: pings rewrite the same check
-        # pages over and over, and a larger WAL copies each of them back once.
-        "wal_autocheckpoint = 10000",
     ]
