@@ -120,6 +120,21 @@ async def test_overlapping_runs_each_measure_their_own_duration(database: Databa
     assert check.state.last_duration == timedelta(seconds=25)
 
 
+async def test_runs_overlapping_within_one_batch_are_paired_too(database: Database) -> None:
+    record = await make_check(database, now=T0)
+    target = ByUuid(record.uuid)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    await submit_all(
+        database,
+        request(target, Action.START, rid=first),
+        request(target, Action.START, seconds=5, rid=second),
+        request(target, seconds=12, rid=first),
+    )
+    durations = [(p.rid, p.duration) for p in await pings_of(database, record)]
+    assert durations == [(first, None), (second, None), (first, 12.0)]
+    assert (await reload(database, record)).state.last_start_rid == second
+
+
 async def test_checks_are_found_by_token_and_by_slug(database: Database) -> None:
     by_token = await make_check(database, now=T0, name="token")
     by_slug = await make_check(database, now=T0, slug="nightly")

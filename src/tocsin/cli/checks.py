@@ -193,16 +193,23 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-async def find_check(connection: AsyncConnection, identifier: str) -> CheckRecord:
-    """A check by uuid, else by slug, else by name; ambiguity is an error."""
+async def find_check(
+    connection: AsyncConnection, identifier: str, *, for_update: bool = False
+) -> CheckRecord:
+    """A check by uuid, else by slug, else by name; ambiguity is an error. `for_update`
+    locks it (PostgreSQL) so a ping cannot change it between our read and write."""
     try:
-        by_uuid = await check_store.check_by_uuid(connection, uuid.UUID(identifier))
+        check_uuid = uuid.UUID(identifier)
     except ValueError:
-        by_uuid = None
-    if by_uuid is not None:
-        return by_uuid
+        check_uuid = None
+    if check_uuid is not None:
+        by_uuid = await check_store.check_by_uuid(connection, check_uuid, for_update=for_update)
+        if by_uuid is not None:
+            return by_uuid
     for column in ("slug", "name"):
-        found = await check_store.checks_by_column(connection, column, identifier)
+        found = await check_store.checks_by_column(
+            connection, column, identifier, for_update=for_update
+        )
         if len(found) > 1:
             raise CommandError(f"{len(found)} checks have the {column} {identifier!r}; use a uuid")
         if found:
@@ -214,7 +221,7 @@ def change_state(
     identifier: str, transition: Callable[[CheckState, datetime], tuple[CheckState, Flip | None]]
 ) -> tuple[CheckRecord, Flip | None]:
     async def work(connection: AsyncConnection) -> tuple[CheckRecord, Flip | None]:
-        record = await find_check(connection, identifier)
+        record = await find_check(connection, identifier, for_update=True)
         now = SystemClock().now()
         new_state, flip = transition(record.state, now)
         await check_store.save_states(connection, [(record.id, new_state, 0)], now)

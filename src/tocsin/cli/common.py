@@ -59,7 +59,3 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
-
-
-def is_interactive() -> bool:
-    return sys.stdin.isatty()

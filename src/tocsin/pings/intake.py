@@ -18,7 +18,15 @@ from enum import Enum
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from tocsin.checks import CheckState, Flip, PingEvent, PingOutcome, apply_ping, needs_run_lookup
+from tocsin.checks import (
+    Action,
+    CheckState,
+    Flip,
+    PingEvent,
+    PingOutcome,
+    apply_ping,
+    needs_run_lookup,
+)
 from tocsin.flips import log_flip
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
 from tocsin.schedule import Period
@@ -232,13 +240,22 @@ class PingBatch:
         run_started_at = None
         if needs_run_lookup(state, event):
             assert event.rid is not None
-            run_started_at = self.writer.run_start(record.id, event.rid, event.at)
+            run_started_at = self.start_in_batch(record.id, event.rid) or self.writer.run_start(
+                record.id, event.rid, event.at
+            )
         outcome = apply_ping(state, event, run_started_at)
         self.states[record.id] = outcome.state
         added = self.added[record.id] = self.added.get(record.id, 0) + 1
         self.ping_rows.append(ping_row(record.id, record.n_pings + added, request, outcome))
         if outcome.flip is not None:
             self.flips.append((record, outcome.flip))
+
+    def start_in_batch(self, check_id: int, rid: uuid.UUID) -> datetime | None:
+        """A start earlier in this batch is not in the database until the batch is."""
+        for row in reversed(self.ping_rows):
+            if row.check_id == check_id and row.rid == rid and row.kind == Action.START:
+                return row.created
+        return None
 
     def flush(self) -> datetime | None:
         if not self.ping_rows:

@@ -307,6 +307,6 @@ async def earliest_deadline(connection: AsyncConnection) -> datetime | None:
 
 
 async def checks_by_column(
-    connection: AsyncConnection, column: str, value: str
+    connection: AsyncConnection, column: str, value: str, *, for_update: bool = False
 ) -> list[CheckRecord]:
-    return await checks_where(connection, checks.c[column] == value)
+    return await checks_where(connection, checks.c[column] == value, for_update=for_update)

@@ -30,7 +30,6 @@ from tocsin.store.checks import (
     state_columns,
 )
 from tocsin.store.database import Database, sqlite_pragmas
-from tocsin.store.pings import RUN_LOOKBACK
 from tocsin.store.tables import EPOCH, MICROSECOND
 
 CHECK_COLUMNS = (
@@ -50,6 +49,8 @@ INSERT_PING = (
 INSERT_FLIP = (
     "INSERT INTO flips (check_id, created, old_status, new_status, reason) VALUES (?, ?, ?, ?, ?)"
 )
+# How far back a finish looks for the start of its run, as Healthchecks does.
+RUN_LOOKBACK = timedelta(hours=72)
 RUN_START = (
     "SELECT created FROM pings WHERE check_id = ? AND rid = ? AND kind = 'start' "
     "AND created >= ? ORDER BY created DESC LIMIT 1"

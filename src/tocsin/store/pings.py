@@ -1,19 +1,13 @@
 """Queries on the ping log."""
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.checks import Action
 from tocsin.store.tables import pings
-
-# How far back a finish looks for the start of its run, as Healthchecks does.
-RUN_LOOKBACK = timedelta(hours=72)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,30 +26,6 @@ class PingRecord:
     ua: str
     body_size: int
     body_truncated: bool
-
-
-async def insert_pings(connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await connection.execute(pings.insert(), list(rows))
-
-
-async def run_start(
-    connection: AsyncConnection, check_id: int, rid: uuid.UUID, before: datetime
-) -> datetime | None:
-    """When the run `rid` of this check started, if it did within the lookback."""
-    query = (
-        sa.select(pings.c.created)
-        .where(
-            pings.c.check_id == check_id,
-            pings.c.rid == rid,
-            pings.c.kind == Action.START.value,
-            pings.c.created >= before - RUN_LOOKBACK,
-        )
-        .order_by(pings.c.created.desc())
-        .limit(1)
-    )
-    started: datetime | None = await connection.scalar(query)
-    return started
 
 
 LISTED_COLUMNS = [c for c in pings.c if c.name != "body"]
