@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from tocsin.config import Settings
+from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 from tocsin.store.tables import metadata
@@ -34,7 +35,7 @@ POSTGRES_URL = os.environ.get(
     "TOCSIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-DATABASE_FIXTURES = {"database_url", "database", "settings", "server", "module_server"}
+DATABASE_FIXTURES = {"database_url", "database", "settings", "server", "module_server", "runner"}
 
 
 def pytest_report_header() -> str:
@@ -156,6 +157,14 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     database = Database(settings)
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def runner(database: Database) -> AsyncIterator[BatchRunner]:
+    """The database's batch runner, as `tocsin serve` shares it between pings and watcher."""
+    runner = batch_runner(database)
+    yield runner
+    await runner.close()
 
 
 def free_port() -> int:

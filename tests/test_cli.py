@@ -14,6 +14,7 @@ from tocsin.checks import Action
 from tocsin.cli import app
 from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import ByUuid, PingUrl
+from tocsin.store.batch import batch_runner
 from tocsin.store.database import Database
 
 runner = CliRunner()
@@ -165,10 +166,12 @@ def test_pings_lists_the_newest_pings_first(cli: CliRunner, database_url: str) -
 
 async def send_pings(database_url: str, check: uuid.UUID, actions: list[Action]) -> None:
     database = Database(settings_for(database_url))
-    intake = PingIntake(database, lambda _deadline: None)
+    runner = batch_runner(database)
+    intake = PingIntake(runner, lambda _deadline: None)
     writer = asyncio.create_task(intake.run())
     for action in actions:
         await intake.submit(PingRequest(PingUrl(ByUuid(check), action), datetime.now(UTC)))
     intake.stop()
     await writer
+    await runner.close()
     await database.close()

@@ -11,6 +11,7 @@ from tocsin.checks import Action, Status
 from tocsin.pings.intake import PingIntake, PingRequest, Reply
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl, Target
 from tocsin.store import checks as check_store
+from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 
 
@@ -31,14 +32,15 @@ def request(
 
 async def submit_all(database: Database, *requests: PingRequest) -> list[Reply]:
     """Submits concurrently, so the requests land in one batch, in order."""
-    deadlines: list[object] = []
-    intake = PingIntake(database, deadlines.append)
+    runner = batch_runner(database)
+    intake = PingIntake(runner, lambda _deadline: None)
     writer = asyncio.create_task(intake.run())
     try:
         return list(await asyncio.gather(*(intake.submit(r) for r in requests)))
     finally:
         intake.stop()
         await writer
+        await runner.close()
 
 
 async def test_a_first_ping_brings_a_new_check_up_and_is_logged(database: Database) -> None:
@@ -214,11 +216,13 @@ async def test_one_broken_check_does_not_sink_the_pings_batched_with_it(
     assert (await reload(database, healthy)).n_pings == 1
 
 
-async def test_the_writer_reports_the_earliest_new_deadline(database: Database) -> None:
+async def test_the_writer_reports_the_earliest_new_deadline(
+    database: Database, runner: BatchRunner
+) -> None:
     soon = await make_check(database, now=T0, grace=timedelta(minutes=1))
     later = await make_check(database, now=T0)
     deadlines: list[object] = []
-    intake = PingIntake(database, deadlines.append)
+    intake = PingIntake(runner, deadlines.append)
     writer = asyncio.create_task(intake.run())
     await asyncio.gather(
         intake.submit(request(ByUuid(later.uuid))), intake.submit(request(ByUuid(soon.uuid)))

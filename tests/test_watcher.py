@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import T0, FakeClock, make_check, reload
+from tests.helpers import T0, FakeClock, flips_of, make_check, reload
 from tocsin.alerts import watcher as watcher_module
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.checks import Action, Status
@@ -17,6 +17,7 @@ from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import ByUuid, PingUrl
 from tocsin.schedule import Period
 from tocsin.store import tables
+from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 
@@ -28,11 +29,13 @@ SECOND = timedelta(seconds=1)
 async def ping(
     database: Database, record: CheckRecord, at: datetime, action: Action = Action.SUCCESS
 ) -> None:
-    intake = PingIntake(database, lambda _deadline: None)
+    runner = batch_runner(database)
+    intake = PingIntake(runner, lambda _deadline: None)
     writer = asyncio.create_task(intake.run())
     await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), action), at))
     intake.stop()
     await writer
+    await runner.close()
 
 
 async def up_check(database: Database) -> CheckRecord:
@@ -41,10 +44,12 @@ async def up_check(database: Database) -> CheckRecord:
     return await reload(database, record)
 
 
-async def test_a_check_goes_down_exactly_at_its_deadline(database: Database) -> None:
+async def test_a_check_goes_down_exactly_at_its_deadline(
+    database: Database, runner: BatchRunner
+) -> None:
     record = await up_check(database)
     clock = FakeClock(T0 + HOUR + GRACE - timedelta(milliseconds=1))
-    watcher = DeadlineWatcher(database, clock, timedelta(seconds=1))
+    watcher = DeadlineWatcher(database, runner, clock, timedelta(seconds=1))
     assert await watcher.flip_due_checks() == []
 
     clock.advance(timedelta(milliseconds=1))
@@ -57,27 +62,31 @@ async def test_a_check_goes_down_exactly_at_its_deadline(database: Database) -> 
     assert await watcher.flip_due_checks() == []
 
 
-async def test_a_run_that_never_finishes_goes_down_after_grace(database: Database) -> None:
+async def test_a_run_that_never_finishes_goes_down_after_grace(
+    database: Database, runner: BatchRunner
+) -> None:
     record = await up_check(database)
     await ping(database, record, T0 + timedelta(minutes=10), Action.START)
     clock = FakeClock(T0 + timedelta(minutes=15))
-    [(_, flip)] = await DeadlineWatcher(database, clock, HOUR).flip_due_checks()
+    [(_, flip)] = await DeadlineWatcher(database, runner, clock, HOUR).flip_due_checks()
     assert (flip.reason, flip.at) == ("started but not finished", T0 + timedelta(minutes=15))
 
 
 async def test_after_a_restart_it_catches_up_on_every_missed_deadline(
-    database: Database, monkeypatch: pytest.MonkeyPatch
+    database: Database, runner: BatchRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # More due checks than one pass takes, to cover the batching.
     monkeypatch.setattr(watcher_module, "BATCH_SIZE", 7)
     records = [await up_check(database) for _ in range(20)]
     clock = FakeClock(T0 + timedelta(days=3))
-    flipped = await DeadlineWatcher(database, clock, HOUR).flip_due_checks()
+    flipped = await DeadlineWatcher(database, runner, clock, HOUR).flip_due_checks()
     assert sorted(r.id for r, _ in flipped) == sorted(r.id for r in records)
     assert {f.at for _, f in flipped} == {T0 + HOUR + GRACE}
 
 
-async def test_a_stale_deadline_is_recomputed_instead_of_flipping(database: Database) -> None:
+async def test_a_stale_deadline_is_recomputed_instead_of_flipping(
+    database: Database, runner: BatchRunner
+) -> None:
     record = await up_check(database)
     async with database.write() as connection:
         await connection.execute(
@@ -86,7 +95,7 @@ async def test_a_stale_deadline_is_recomputed_instead_of_flipping(database: Data
             .values(alert_after=T0 + timedelta(minutes=1))
         )
     clock = FakeClock(T0 + timedelta(minutes=2))
-    assert await DeadlineWatcher(database, clock, HOUR).flip_due_checks() == []
+    assert await DeadlineWatcher(database, runner, clock, HOUR).flip_due_checks() == []
     assert (await reload(database, record)).alert_after == T0 + HOUR + GRACE
 
 
@@ -97,10 +106,14 @@ async def test_watchers_sharing_a_database_write_each_flip_once(settings: Settin
     finally:
         await setup.close()
     databases = [Database(settings) for _ in range(4)]
+    runners = [batch_runner(db) for db in databases]
     clock = FakeClock(T0 + timedelta(days=1))
     try:
         results = await asyncio.gather(
-            *(DeadlineWatcher(db, clock, HOUR).flip_due_checks() for db in databases)
+            *(
+                DeadlineWatcher(db, runner, clock, HOUR).flip_due_checks()
+                for db, runner in zip(databases, runners, strict=True)
+            )
         )
         async with databases[0].read() as connection:
             flips = await connection.scalar(
@@ -109,7 +122,8 @@ async def test_watchers_sharing_a_database_write_each_flip_once(settings: Settin
                 .where(tables.flips.c.new_status == "down")
             )
     finally:
-        for db in databases:
+        for db, runner in zip(databases, runners, strict=True):
+            await runner.close()
             await db.close()
     assert sum(len(r) for r in results) == len(records)
     assert flips == len(records)
@@ -126,14 +140,14 @@ async def wait_for_down(database: Database, record: CheckRecord, limit: float) -
 
 
 async def test_a_sleeping_watcher_wakes_for_a_deadline_a_ping_just_set(
-    database: Database,
+    database: Database, runner: BatchRunner
 ) -> None:
     """With re-reads 30 s apart, only the in-process wake-up can be this quick."""
     record = await make_check(database, grace=timedelta(0), schedule=Period(SECOND))
-    watcher = DeadlineWatcher(database, SystemClock(), timedelta(seconds=30))
+    watcher = DeadlineWatcher(database, runner, SystemClock(), timedelta(seconds=30))
     watching = asyncio.create_task(watcher.run())
     await asyncio.sleep(0.2)  # let it fall asleep
-    intake = PingIntake(database, watcher.deadline_set)
+    intake = PingIntake(runner, watcher.deadline_set)
     writer = asyncio.create_task(intake.run())
     pinged_at = datetime.now(UTC)
     await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), Action.SUCCESS), pinged_at))
@@ -145,3 +159,27 @@ async def test_a_sleeping_watcher_wakes_for_a_deadline_a_ping_just_set(
         await asyncio.gather(writer, watching)
     deadline = pinged_at + SECOND
     assert seen_down - deadline.timestamp() < 1.0
+
+
+async def test_pings_and_the_watcher_of_one_process_agree_on_a_checks_state(
+    database: Database, runner: BatchRunner
+) -> None:
+    """On SQLite both write through one connection and a cache of checks: the cache
+    must follow the watcher's flips, or the next ping would miss its down -> up."""
+    record = await make_check(database, now=T0, grace=GRACE)
+    intake = PingIntake(runner, lambda _deadline: None)
+    writer = asyncio.create_task(intake.run())
+    try:
+        await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), Action.SUCCESS), T0))
+        clock = FakeClock(T0 + HOUR + GRACE)
+        assert len(await DeadlineWatcher(database, runner, clock, HOUR).flip_due_checks()) == 1
+        later = T0 + 2 * HOUR
+        await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), Action.SUCCESS), later))
+    finally:
+        intake.stop()
+        await writer
+    assert await flips_of(database, record) == [
+        ("new", "up", "ping"),
+        ("up", "down", "missed"),
+        ("down", "up", "ping"),
+    ]

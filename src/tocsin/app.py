@@ -19,6 +19,7 @@ from tocsin.config import Settings
 from tocsin.pings.endpoint import PingEndpoint, Receive, Scope, Send
 from tocsin.pings.intake import PingIntake
 from tocsin.pings.urls import is_ping_path
+from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 
@@ -32,6 +33,7 @@ class Services:
     settings: Settings
     clock: Clock
     database: Database
+    runner: BatchRunner
     intake: PingIntake
     watcher: DeadlineWatcher | None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -48,14 +50,19 @@ class Services:
         if self.watcher is not None:
             self.watcher.stop()
         await asyncio.gather(*self.tasks)
+        await self.runner.close()
         await self.database.close()
 
 
 def build_services(settings: Settings, clock: Clock, run_watcher: bool) -> Services:
     database = Database(settings)
-    watcher = DeadlineWatcher(database, clock, settings.watcher_recheck) if run_watcher else None
-    intake = PingIntake(database, watcher.deadline_set if watcher else ignore_deadline)
-    return Services(settings, clock, database, intake, watcher)
+    # One runner for the process: on SQLite, pings and the watcher share its connection.
+    runner = batch_runner(database)
+    watcher = (
+        DeadlineWatcher(database, runner, clock, settings.watcher_recheck) if run_watcher else None
+    )
+    intake = PingIntake(runner, watcher.deadline_set if watcher else ignore_deadline)
+    return Services(settings, clock, database, runner, intake, watcher)
 
 
 def ignore_deadline(_deadline: datetime) -> None:

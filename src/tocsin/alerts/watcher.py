@@ -16,6 +16,7 @@ from tocsin.checks import Flip, expire
 from tocsin.clock import Clock
 from tocsin.flips import log_flip
 from tocsin.store import checks as check_store
+from tocsin.store.batch import BatchRunner, BatchWriter
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 
@@ -26,8 +27,11 @@ ERROR_BACKOFF = timedelta(seconds=2)
 
 
 class DeadlineWatcher:
-    def __init__(self, database: Database, clock: Clock, recheck: timedelta) -> None:
+    def __init__(
+        self, database: Database, runner: BatchRunner, clock: Clock, recheck: timedelta
+    ) -> None:
         self.database = database
+        self.runner = runner
         self.clock = clock
         self.recheck = recheck
         self._wakeup = asyncio.Event()
@@ -88,24 +92,7 @@ class DeadlineWatcher:
         return flipped
 
     async def flip_batch(self, now: datetime) -> tuple[list[tuple[CheckRecord, Flip]], bool]:
-        flipped: list[tuple[CheckRecord, Flip]] = []
-        async with self.database.write() as connection:
-            due = await check_store.due_checks(
-                connection, now, BATCH_SIZE, skip_locked=not self.database.is_sqlite
-            )
-            for record in due:
-                assert record.alert_after is not None
-                result = expire(record.state, now)
-                # No flip means the stored deadline was stale: rewriting the state
-                # recomputes it.
-                new_state, flip = result if result else (record.state, None)
-                claimed = await check_store.claim_state(
-                    connection, record.id, record.alert_after, new_state, now
-                )
-                if claimed and flip is not None:
-                    flipped.append((record, flip))
-            await check_store.insert_flips(connection, [(r.id, f) for r, f in flipped])
-        return flipped, len(due) == BATCH_SIZE
+        return await self.runner.run(lambda writer: expire_due(writer, now))
 
     async def earliest_deadline(self) -> datetime | None:
         async with self.database.read() as connection:
@@ -119,6 +106,21 @@ class DeadlineWatcher:
     async def sleep(self, delay: timedelta) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())
+
+
+def expire_due(writer: BatchWriter, now: datetime) -> tuple[list[tuple[CheckRecord, Flip]], bool]:
+    """One transaction of the watcher: flip up to BATCH_SIZE due checks. Returns the
+    flips and whether more may be due."""
+    due = writer.due_checks(now, BATCH_SIZE)
+    flipped: list[tuple[CheckRecord, Flip]] = []
+    for record in due:
+        result = expire(record.state, now)
+        # No flip means the stored deadline was stale: rewriting the state recomputes it.
+        new_state, flip = result if result else (record.state, None)
+        if writer.claim_state(record, new_state, now) and flip is not None:
+            flipped.append((record, flip))
+    writer.insert_flips([(record.id, flip) for record, flip in flipped])
+    return flipped, len(due) == BATCH_SIZE
 
 
 def earliest(first: datetime | None, second: datetime | None) -> datetime | None:

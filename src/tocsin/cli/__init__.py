@@ -16,6 +16,7 @@ from tocsin.cli.common import console, fail_on_errors, load_settings, open_datab
 from tocsin.clock import SystemClock
 from tocsin.config import Settings
 from tocsin.store import checks as check_store
+from tocsin.store.batch import batch_runner
 
 app = typer.Typer(
     name="tocsin",
@@ -90,11 +91,15 @@ def run_watcher() -> None:
 
 async def watch(settings: Settings) -> None:
     async with open_database(settings) as database:
-        watcher = DeadlineWatcher(database, SystemClock(), settings.watcher_recheck)
+        runner = batch_runner(database)
+        watcher = DeadlineWatcher(database, runner, SystemClock(), settings.watcher_recheck)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, watcher.stop)
-        await watcher.run()
+        try:
+            await watcher.run()
+        finally:
+            await runner.close()
 
 
 async def print_banner(settings: Settings) -> None:

@@ -30,9 +30,8 @@ from tocsin.checks import (
 from tocsin.flips import log_flip
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
 from tocsin.schedule import Period
+from tocsin.store.batch import BatchRunner, BatchWriter, PingRow
 from tocsin.store.checks import CheckRecord, NewCheck
-from tocsin.store.database import Database
-from tocsin.store.ping_writes import PingRow, PingWriter, batch_runner
 
 log = logging.getLogger("tocsin.pings")
 
@@ -83,8 +82,8 @@ BatchResult = tuple[list[Reply], list[tuple[CheckRecord, Flip]], datetime | None
 
 
 class PingIntake:
-    def __init__(self, database: Database, on_deadline: Callable[[datetime], None]) -> None:
-        self.runner = batch_runner(database)
+    def __init__(self, runner: BatchRunner, on_deadline: Callable[[datetime], None]) -> None:
+        self.runner = runner
         self.on_deadline = on_deadline
         self._queue: list[Pending] = []
         self._arrived = asyncio.Event()
@@ -101,7 +100,7 @@ class PingIntake:
         return await future
 
     async def run(self) -> None:
-        """Forms batches until stopped, then drains the queue and closes the writer."""
+        """Forms batches until stopped, then drains the queue."""
         while not (self._stopping and not self._queue):
             await self._arrived.wait()
             self._arrived.clear()
@@ -112,7 +111,6 @@ class PingIntake:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         await asyncio.gather(*self._tasks)
-        await self.runner.close()
 
     async def commit_in_flight(self, batch: list[Pending]) -> None:
         try:
@@ -160,7 +158,7 @@ def answer(batch: list[Pending], replies: list[Reply]) -> None:
 class PingBatch:
     """Applies a batch of pings inside one transaction, in arrival order."""
 
-    def __init__(self, writer: PingWriter) -> None:
+    def __init__(self, writer: BatchWriter) -> None:
         self.writer = writer
         self.project_by_key: dict[str, int] = {}
         self.by_uuid: dict[uuid.UUID, CheckRecord] = {}

@@ -221,31 +221,23 @@ async def save_states(
     await connection.execute(statement, rows)
 
 
-async def claim_state(
-    connection: AsyncConnection,
-    check_id: int,
-    seen_deadline: datetime,
-    state: CheckState,
-    now: datetime,
-) -> bool:
+def claim_statement(
+    check_id: int, seen_deadline: datetime, state: CheckState, now: datetime
+) -> sa.Update:
     """Write `state` only if the check's deadline is still the one we saw. Two
     watchers (or a watcher and a ping) racing for one check: exactly one wins."""
-    statement = (
+    return (
         checks.update()
         .where(checks.c.id == check_id, checks.c.alert_after == seen_deadline)
         .values(updated=now, **state_columns(state))
     )
-    result = await connection.execute(statement)
-    return result.rowcount == 1
 
 
-async def insert_flips(
-    connection: AsyncConnection,
-    new_flips: Iterable[tuple[int, Flip]],
-    processed: datetime | None = None,
-) -> None:
+def flip_rows(
+    new_flips: Iterable[tuple[int, Flip]], processed: datetime | None = None
+) -> list[dict[str, Any]]:
     """`processed` marks flips that need no incident or notification (pause, resume)."""
-    rows = [
+    return [
         {
             "check_id": check_id,
             "created": flip.at,
@@ -256,6 +248,14 @@ async def insert_flips(
         }
         for check_id, flip in new_flips
     ]
+
+
+async def insert_flips(
+    connection: AsyncConnection,
+    new_flips: Iterable[tuple[int, Flip]],
+    processed: datetime | None = None,
+) -> None:
+    rows = flip_rows(new_flips, processed)
     if rows:
         await connection.execute(flips.insert(), rows)
 
@@ -278,9 +278,7 @@ async def delete_check(connection: AsyncConnection, check_id: int) -> None:
     await connection.execute(checks.delete().where(checks.c.id == check_id))
 
 
-async def due_checks(
-    connection: AsyncConnection, now: datetime, limit: int, *, skip_locked: bool
-) -> list[CheckRecord]:
+def due_checks_query(now: datetime, limit: int, *, skip_locked: bool) -> sa.Select[Any]:
     """Checks whose deadline has passed, oldest deadline first; served by the
     partial index on alert_after, so the cost follows the number of due checks."""
     query = (
@@ -289,10 +287,8 @@ async def due_checks(
         .order_by(checks.c.alert_after)
         .limit(limit)
     )
-    if skip_locked:
-        # Several watchers on one PostgreSQL database split the due checks between them.
-        query = query.with_for_update(skip_locked=True)
-    return [record_from_row(row) for row in await connection.execute(query)]
+    # Several watchers on one PostgreSQL database split the due checks between them.
+    return query.with_for_update(skip_locked=True) if skip_locked else query
 
 
 async def earliest_deadline(connection: AsyncConnection) -> datetime | None:

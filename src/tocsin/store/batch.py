@@ -1,14 +1,16 @@
-"""The ping write path: one batch of pings, one transaction, plain DBAPI calls.
+"""Batches: every change of check state, in one transaction, run in one go.
 
-A batch is a short synchronous function over a DBAPI cursor, run in one go: on
-SQLite over a sqlite3 connection of its own (see SqliteWriter for why on the event
-loop's thread), on PostgreSQL in a greenlet over asyncpg (SQLAlchemy's `run_sync`).
-Awaiting each statement through aiosqlite instead cost a loop turn per statement, and
-under load a loop turn is long: batches then took 14 ms for 32 pings.
+A batch is a short synchronous function given a `BatchWriter`: the ping path writes
+through its plain DBAPI cursor (fixed SQL, values already in the driver's form), and
+rarer work (deadline passes, incidents) through its SQLAlchemy connection, both in
+the same transaction. On SQLite the batch runs over a connection of its own on the
+event loop's thread (see SqliteRunner for why); on PostgreSQL in a greenlet over the
+pooled asyncpg connection (SQLAlchemy's `run_sync`). Awaiting each statement through
+aiosqlite instead cost a loop turn per statement, and under load a loop turn is
+long: batches then took 14 ms for 32 pings.
 
-Values are written in the forms the SQLAlchemy types in `tables.py` use, so the rest
-of Tocsin reads these rows like any other; tests/store/test_ping_writes.py holds
-the two to that.
+The raw values match what the SQLAlchemy types in `tables.py` write, so both read
+each other's rows; tests/store/test_batch.py holds them to that.
 """
 
 import asyncio
@@ -20,17 +22,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from tocsin.checks import CheckState, Flip, Status
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import StaticPool
+
+from tocsin.checks import CheckState, Flip, Status, alert_after
 from tocsin.schedule import Cron, Period
 from tocsin.store.checks import (
     STATE_COLUMNS,
     CheckRecord,
     NewCheck,
+    claim_statement,
+    due_checks_query,
+    flip_rows,
     new_check_values,
+    record_from_row,
     state_columns,
 )
 from tocsin.store.database import Database, sqlite_pragmas
-from tocsin.store.tables import EPOCH, MICROSECOND
+from tocsin.store.tables import EPOCH, MICROSECOND, flips
 
 CHECK_COLUMNS = (
     "id, project_id, uuid, token, name, slug, tags, description, n_pings, created, "
@@ -199,11 +209,14 @@ class CheckCache:
             record.alert_after = deadline
 
 
-class PingWriter:
+class BatchWriter:
     """One batch's transaction: find and lock checks, then write states, pings, flips."""
 
-    def __init__(self, driver: Driver, cache: CheckCache | None = None) -> None:
+    def __init__(
+        self, driver: Driver, connection: sa.Connection, cache: CheckCache | None = None
+    ) -> None:
         self.driver = driver
+        self.connection = connection
         self.cache = cache
 
     def projects_by_ping_key(self, keys: Sequence[str]) -> dict[str, int]:
@@ -338,6 +351,24 @@ class PingWriter:
         deadlines = [values["alert_after"] for _, values, _ in columns]
         return min((d for d in deadlines if d is not None), default=None)
 
+    def due_checks(self, now: datetime, limit: int) -> list[CheckRecord]:
+        skip_locked = isinstance(self.driver, PostgresDriver)
+        query = due_checks_query(now, limit, skip_locked=skip_locked)
+        return [record_from_row(row) for row in self.connection.execute(query)]
+
+    def claim_state(self, record: CheckRecord, state: CheckState, now: datetime) -> bool:
+        """Write the state if the check's deadline is still the one `record` holds."""
+        assert record.alert_after is not None
+        statement = claim_statement(record.id, record.alert_after, state, now)
+        claimed = self.connection.execute(statement).rowcount == 1
+        if claimed and self.cache is not None:
+            self.cache.written(record.id, state, 0, alert_after(state))
+        return claimed
+
+    def insert_flips(self, new_flips: Sequence[tuple[int, Flip]]) -> None:
+        if new_flips:
+            self.connection.execute(flips.insert(), flip_rows(new_flips))
+
     def record(self, row: Sequence[Any]) -> CheckRecord:
         (
             check_id,
@@ -397,12 +428,12 @@ class PingWriter:
 
 
 T = TypeVar("T")
-Batch = Callable[[PingWriter], T]
+Batch = Callable[[BatchWriter], T]
 # How long a batch waits for another process's write transaction before failing (503).
 LOCK_WAIT = timedelta(seconds=10)
 
 
-class SqliteWriter:
+class SqliteRunner:
     """Runs each batch on the event loop's own thread, over a connection of its own.
 
     A writer thread looked natural but lost: sqlite3 releases the GIL around every
@@ -414,63 +445,71 @@ class SqliteWriter:
     """
 
     def __init__(self, path: str, synchronous: str) -> None:
-        self.path = path
-        self.synchronous = synchronous
-        self.connection: sqlite3.Connection | None = None
+        self.engine = sqlite_batch_engine(path, synchronous)
+        self.connection: sa.Connection | None = None
         self.one_at_a_time = asyncio.Lock()
         self.cache = CheckCache()
 
     async def run(self, batch: Batch[T]) -> T:
         async with self.one_at_a_time:
-            connection = self.connect()
-            await self.begin_immediate(connection)
+            connection = await self.begin_immediate()
             try:
-                self.cache.validate(connection.execute("PRAGMA data_version").fetchone()[0])
-                result = batch(PingWriter(SqliteDriver(connection.cursor()), self.cache))
+                self.cache.validate(connection.exec_driver_sql("PRAGMA data_version").scalar_one())
+                cursor = connection.connection.cursor()
+                result = batch(BatchWriter(SqliteDriver(cursor), connection, self.cache))
                 # The commit is where SQLite waits for the disk (the fsync of
                 # synchronous=FULL, and checkpoints): the loop goes on serving meanwhile.
                 await asyncio.to_thread(connection.commit)
             except BaseException:
                 # The cache may hold states this transaction never committed.
                 self.cache.clear()
-                if connection.in_transaction:
-                    connection.rollback()
+                connection.rollback()
                 raise
             return result
 
-    async def begin_immediate(self, connection: sqlite3.Connection) -> None:
+    async def begin_immediate(self) -> sa.Connection:
+        if self.connection is None:
+            self.connection = self.engine.connect()
         loop = asyncio.get_running_loop()
         give_up = loop.time() + LOCK_WAIT.total_seconds()
         pause = 0.001
         while True:
             try:
-                connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or loop.time() > give_up:
+                self.connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return self.connection
+            except OperationalError as error:
+                self.connection.rollback()
+                busy = getattr(error.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+                if not busy or loop.time() > give_up:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
-
-    def connect(self) -> sqlite3.Connection:
-        if self.connection is None:
-            # Used from one thread at a time (the lock in run), the commit from another.
-            self.connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False
-            )
-            for pragma in sqlite_pragmas(self.synchronous):
-                self.connection.execute(f"PRAGMA {pragma}")
-            # Never block the event loop waiting for another writer; see begin_immediate.
-            self.connection.execute("PRAGMA busy_timeout = 0")
-        return self.connection
 
     async def close(self) -> None:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+        self.engine.dispose()
 
 
-class PostgresWriter:
+def sqlite_batch_engine(path: str, synchronous: str) -> sa.Engine:
+    # Used from one thread at a time (the lock in run), the commit from another.
+    engine = sa.create_engine(
+        f"sqlite:///{path}", connect_args={"check_same_thread": False}, poolclass=StaticPool
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # BEGIN is ours: see begin_immediate
+        for pragma in sqlite_pragmas(synchronous):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+        # Never block the event loop waiting for another writer; see begin_immediate.
+        dbapi_connection.execute("PRAGMA busy_timeout = 0")
+
+    return engine
+
+
+class PostgresRunner:
     """Batches run in a greenlet over the pooled asyncpg connection."""
 
     def __init__(self, database: Database) -> None:
@@ -479,15 +518,18 @@ class PostgresWriter:
     async def run(self, batch: Batch[T]) -> T:
         async with self.database.write() as connection:
             return await connection.run_sync(
-                lambda sync: batch(PingWriter(PostgresDriver(sync.connection.cursor())))
+                lambda sync: batch(BatchWriter(PostgresDriver(sync.connection.cursor()), sync))
             )
 
     async def close(self) -> None:
         pass
 
 
-def batch_runner(database: Database) -> SqliteWriter | PostgresWriter:
+BatchRunner = SqliteRunner | PostgresRunner
+
+
+def batch_runner(database: Database) -> BatchRunner:
     if database.is_sqlite:
         assert database.url.database is not None
-        return SqliteWriter(database.url.database, database.sqlite_synchronous)
-    return PostgresWriter(database)
+        return SqliteRunner(database.url.database, database.sqlite_synchronous)
+    return PostgresRunner(database)

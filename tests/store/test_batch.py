@@ -7,8 +7,8 @@ from tests.helpers import T0, make_check, reload
 from tocsin.checks import CheckState, Status
 from tocsin.schedule import Cron
 from tocsin.store import pings as ping_store
+from tocsin.store.batch import PingRow, batch_runner
 from tocsin.store.database import Database
-from tocsin.store.ping_writes import PingRow, batch_runner
 
 
 async def test_a_check_written_by_the_store_reads_the_same_on_the_ping_path(
