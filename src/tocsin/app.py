@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from tocsin import __version__
+from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.api import status
 from tocsin.clock import Clock, SystemClock
@@ -22,6 +23,7 @@ from tocsin.pings.urls import is_ping_path
 from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
+from tocsin.web import incidents as incident_pages
 
 log = logging.getLogger("tocsin")
 
@@ -34,35 +36,56 @@ class Services:
     clock: Clock
     database: Database
     runner: BatchRunner
-    intake: PingIntake
-    watcher: DeadlineWatcher | None
+    run_notifier: bool
+    intake: PingIntake = field(init=False)
+    watcher: DeadlineWatcher | None = None
+    notifier: Notifier | None = None
+    secret: str = ""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     async def start(self) -> None:
         await migrate(self.database)
+        self.secret = await signing_secret(self.settings, self.database)
         self.tasks.append(asyncio.create_task(self.intake.run(), name="ping-writer"))
         if self.watcher is not None:
             self.tasks.append(asyncio.create_task(self.watcher.run(), name="deadline-watcher"))
+        if self.run_notifier:
+            self.notifier = await self.exits.enter_async_context(
+                running_notifier(self.settings, self.database, self.runner, self.clock)
+            )
+            self.tasks.append(asyncio.create_task(self.notifier.run(), name="notifier"))
+
+    def wake_notifier(self) -> None:
+        if self.notifier is not None:
+            self.notifier.wake()
 
     async def stop(self) -> None:
         # The server has finished its requests by now; drain what they queued.
         self.intake.stop()
-        if self.watcher is not None:
-            self.watcher.stop()
+        for worker in (self.watcher, self.notifier):
+            if worker is not None:
+                worker.stop()
         await asyncio.gather(*self.tasks)
+        await self.exits.aclose()
         await self.runner.close()
         await self.database.close()
 
 
-def build_services(settings: Settings, clock: Clock, run_watcher: bool) -> Services:
+def build_services(
+    settings: Settings, clock: Clock, run_watcher: bool, run_notifier: bool
+) -> Services:
     database = Database(settings)
     # One runner for the process: on SQLite, pings and the watcher share its connection.
     runner = batch_runner(database)
-    watcher = (
-        DeadlineWatcher(database, runner, clock, settings.watcher_recheck) if run_watcher else None
-    )
-    intake = PingIntake(runner, watcher.deadline_set if watcher else ignore_deadline)
-    return Services(settings, clock, database, runner, intake, watcher)
+    services = Services(settings, clock, database, runner, run_notifier)
+    if run_watcher:
+        services.watcher = DeadlineWatcher(
+            database, runner, clock, settings.watcher_recheck, services.wake_notifier
+        )
+    on_deadline = services.watcher.deadline_set if services.watcher else ignore_deadline
+    services.intake = PingIntake(runner, on_deadline, services.wake_notifier)
+    return services
 
 
 def ignore_deadline(_deadline: datetime) -> None:
@@ -84,11 +107,16 @@ class TocsinApp:
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, *, run_watcher: bool | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    run_watcher: bool | None = None,
+    run_notifier: bool | None = None,
 ) -> TocsinApp:
     clock = clock or SystemClock()
     watcher_enabled = settings.watcher if run_watcher is None else run_watcher
-    services = build_services(settings, clock, watcher_enabled)
+    notifier_enabled = settings.notifier if run_notifier is None else run_notifier
+    services = build_services(settings, clock, watcher_enabled, notifier_enabled)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +137,7 @@ def create_app(
     web.state.services = services
     web.state.database = services.database
     web.include_router(status.router)
+    web.include_router(incident_pages.router)
     web.add_api_route("/", home, response_class=PlainTextResponse, include_in_schema=False)
     endpoint = PingEndpoint(
         services.intake, clock, settings.ping_body_limit, settings.trusted_proxy_header

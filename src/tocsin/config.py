@@ -79,6 +79,33 @@ SETTINGS: tuple[Setting, ...] = (
         "loss; `NORMAL` survives a process crash only and is faster.",
     ),
     Setting("db_pool_size", "10", "Database connections per process (PostgreSQL)."),
+    Setting(
+        "secret_key",
+        "",
+        "Key for signed links (acknowledge from an alert). Empty: one is made on first "
+        "start and kept in the database.",
+        secret=True,
+    ),
+    Setting(
+        "notifier",
+        "true",
+        "Deliver notifications from `tocsin serve` (`false` when `tocsin notifier` runs "
+        "elsewhere).",
+    ),
+    Setting("notify_timeout", "10s", "Longest wait for one channel to accept a notification."),
+    Setting(
+        "allow_private_webhooks",
+        "false",
+        "Let channels send to private, loopback and link-local addresses. Off, a webhook "
+        "cannot be used to probe the internal network.",
+    ),
+    Setting("ack_link_ttl", "7d", "How long the acknowledge link in an alert stays valid."),
+    Setting("smtp_host", "", "SMTP server for email channels; empty disables email."),
+    Setting("smtp_port", "587", "SMTP port."),
+    Setting("smtp_security", "starttls", "`starttls`, `tls` (implicit, port 465) or `none`."),
+    Setting("smtp_username", "", "SMTP user name, if the server wants one."),
+    Setting("smtp_password", "", "SMTP password.", secret=True),
+    Setting("smtp_from", "tocsin@localhost", "Sender address of alert emails."),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
 )
 
@@ -121,8 +148,21 @@ def read_text(text: str) -> str:
     return text.strip()
 
 
+def read_smtp_security(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("starttls", "tls", "none"):
+        raise ValueError(f"expected starttls, tls or none, not {text!r}")
+    return value
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "port": read_int,
+    "smtp_port": read_int,
+    "notifier": read_bool,
+    "allow_private_webhooks": read_bool,
+    "notify_timeout": read_duration,
+    "ack_link_ttl": read_duration,
+    "smtp_security": read_smtp_security,
     "ping_body_limit": read_int,
     "db_pool_size": read_int,
     "watcher": read_bool,
@@ -146,6 +186,17 @@ class Settings:
     watcher_recheck: timedelta
     sqlite_synchronous: str
     db_pool_size: int
+    secret_key: str
+    notifier: bool
+    notify_timeout: timedelta
+    allow_private_webhooks: bool
+    ack_link_ttl: timedelta
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_username: str
+    smtp_password: str
+    smtp_from: str
     log_level: str
 
     @property
@@ -191,6 +242,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}DB_POOL_SIZE: must be at least 1")
     if settings.watcher_recheck <= timedelta(0):
         raise ConfigError(f"{PREFIX}WATCHER_RECHECK: must be positive")
+    if settings.notify_timeout <= timedelta(0):
+        raise ConfigError(f"{PREFIX}NOTIFY_TIMEOUT: must be positive")
 
 
 def settings_table() -> str:

@@ -65,7 +65,7 @@ async def test_states_and_pings_written_on_the_ping_path_read_back_through_the_s
     )
     runner = batch_runner(database)
     try:
-        await runner.run(lambda writer: writer.save([(record.id, started, 1)], [row], [], T0))
+        await runner.run(lambda writer: writer.save([(record.id, started, 1)], [row], T0))
         found_start = await runner.run(
             lambda writer: writer.run_start(record.id, rid, T0 + timedelta(hours=1))
         )

@@ -21,6 +21,17 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         watcher_recheck=timedelta(milliseconds=500),
         sqlite_synchronous="FULL",
         db_pool_size=10,
+        secret_key="",
+        notifier=True,
+        notify_timeout=timedelta(seconds=10),
+        allow_private_webhooks=False,
+        ack_link_ttl=timedelta(days=7),
+        smtp_host="",
+        smtp_port=587,
+        smtp_security="starttls",
+        smtp_username="",
+        smtp_password="",
+        smtp_from="tocsin@localhost",
         log_level="INFO",
     )
 
@@ -178,7 +189,11 @@ def test_only_secret_settings_read_a_file(tmp_path: Path) -> None:
     port_file = tmp_path / "port"
     port_file.write_text("9999")
     assert Settings.from_env({"TOCSIN_PORT_FILE": str(port_file)}).port == 8000
-    assert [setting.variable for setting in SETTINGS if setting.secret] == ["TOCSIN_DATABASE_URL"]
+    assert [setting.variable for setting in SETTINGS if setting.secret] == [
+        "TOCSIN_DATABASE_URL",
+        "TOCSIN_SECRET_KEY",
+        "TOCSIN_SMTP_PASSWORD",
+    ]
 
 
 # --- base URL --------------------------------------------------------------------------

@@ -10,12 +10,17 @@ may share one database: exactly one of them writes each flip.
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
+from tocsin.alerts.incidents import FlipFacts, escalate_due, record_flips
 from tocsin.checks import Flip, expire
 from tocsin.clock import Clock
 from tocsin.flips import log_flip
 from tocsin.store import checks as check_store
+from tocsin.store import incidents as incident_store
 from tocsin.store.batch import BatchRunner, BatchWriter
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
@@ -26,12 +31,25 @@ BATCH_SIZE = 200
 ERROR_BACKOFF = timedelta(seconds=2)
 
 
+@dataclass(slots=True)
+class Pass:
+    flipped: list[FlipFacts]
+    queued: int  # notifications put in the outbox
+    more: bool  # a full batch: more checks may be due
+
+
 class DeadlineWatcher:
     def __init__(
-        self, database: Database, runner: BatchRunner, clock: Clock, recheck: timedelta
+        self,
+        database: Database,
+        runner: BatchRunner,
+        clock: Clock,
+        recheck: timedelta,
+        on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self.database = database
         self.runner = runner
+        self.on_queued = on_queued
         self.clock = clock
         self.recheck = recheck
         self._wakeup = asyncio.Event()
@@ -80,23 +98,26 @@ class DeadlineWatcher:
         return deadline
 
     async def flip_due_checks(self) -> list[tuple[CheckRecord, Flip]]:
-        """Flip every check whose deadline has passed, including ones missed while down."""
-        flipped: list[tuple[CheckRecord, Flip]] = []
+        """Flip every check whose deadline has passed (including ones missed while the
+        watcher was down), and run due escalations."""
+        flipped: list[FlipFacts] = []
         while True:
-            batch, more = await self.flip_batch(self.clock.now())
-            flipped.extend(batch)
-            if not more:
+            result = await self.runner.run(partial(expire_due, now=self.clock.now()))
+            flipped.extend(result.flipped)
+            if result.queued:
+                self.on_queued()
+            if not result.more:
                 break
-        for record, flip in flipped:
-            log_flip(record, flip)
-        return flipped
-
-    async def flip_batch(self, now: datetime) -> tuple[list[tuple[CheckRecord, Flip]], bool]:
-        return await self.runner.run(lambda writer: expire_due(writer, now))
+        for fact in flipped:
+            log_flip(fact.check, fact.flip)
+        return [(fact.check, fact.flip) for fact in flipped]
 
     async def earliest_deadline(self) -> datetime | None:
+        """The next check deadline, escalation step or nag."""
         async with self.database.read() as connection:
-            return await check_store.earliest_deadline(connection)
+            deadline = await check_store.earliest_deadline(connection)
+            timer = await connection.run_sync(incident_store.earliest_timer)
+        return earliest(deadline, timer)
 
     def delay_until(self, deadline: datetime | None) -> timedelta:
         if deadline is None:
@@ -108,19 +129,21 @@ class DeadlineWatcher:
             await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())
 
 
-def expire_due(writer: BatchWriter, now: datetime) -> tuple[list[tuple[CheckRecord, Flip]], bool]:
-    """One transaction of the watcher: flip up to BATCH_SIZE due checks. Returns the
-    flips and whether more may be due."""
+def expire_due(writer: BatchWriter, now: datetime) -> Pass:
+    """One transaction of the watcher: flip up to BATCH_SIZE due checks, open their
+    incidents, and run the escalation steps and nags that are due."""
     due = writer.due_checks(now, BATCH_SIZE)
-    flipped: list[tuple[CheckRecord, Flip]] = []
+    flipped: list[FlipFacts] = []
     for record in due:
         result = expire(record.state, now)
         # No flip means the stored deadline was stale: rewriting the state recomputes it.
         new_state, flip = result if result else (record.state, None)
         if writer.claim_state(record, new_state, now) and flip is not None:
-            flipped.append((record, flip))
-    writer.insert_flips([(record.id, flip) for record, flip in flipped])
-    return flipped, len(due) == BATCH_SIZE
+            flipped.append(FlipFacts(record, record.state, flip))
+    queued = record_flips(writer.connection, flipped, now)
+    skip_locked = not writer.is_sqlite
+    queued += escalate_due(writer.connection, now, BATCH_SIZE, skip_locked=skip_locked)
+    return Pass(flipped, queued, more=len(due) == BATCH_SIZE)
 
 
 def earliest(first: datetime | None, second: datetime | None) -> datetime | None:

@@ -9,9 +9,12 @@ import typer
 import uvicorn
 
 from tocsin import __version__
+from tocsin.alerts.notifier import running_notifier
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.app import create_app
+from tocsin.cli import channels as channel_commands
 from tocsin.cli import checks as check_commands
+from tocsin.cli import incidents as incident_commands
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
 from tocsin.clock import SystemClock
 from tocsin.config import Settings
@@ -26,6 +29,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(check_commands.app, name="check")
+app.add_typer(channel_commands.channel_app, name="channel")
+app.add_typer(channel_commands.policy_app, name="policy")
+app.add_typer(incident_commands.app, name="incident")
 
 
 def main() -> None:
@@ -60,6 +66,9 @@ def serve(
     watcher: bool | None = typer.Option(
         None, "--watcher/--no-watcher", help="Run the deadline watcher in this process."
     ),
+    notifier: bool | None = typer.Option(
+        None, "--notifier/--no-notifier", help="Deliver notifications from this process."
+    ),
 ) -> None:
     """Run the HTTP server (ping intake, API) and, by default, the deadline watcher."""
     with fail_on_errors():
@@ -67,7 +76,7 @@ def serve(
         settings = load_settings(**overrides)
         configure_logging(settings.log_level)
         asyncio.run(print_banner(settings))
-        application = create_app(settings, run_watcher=watcher)
+        application = create_app(settings, run_watcher=watcher, run_notifier=notifier)
     uvicorn.run(
         application,
         host=settings.host,
@@ -98,6 +107,28 @@ async def watch(settings: Settings) -> None:
             loop.add_signal_handler(signum, watcher.stop)
         try:
             await watcher.run()
+        finally:
+            await runner.close()
+
+
+@app.command("notifier")
+def run_notifier() -> None:
+    """Run only the notifier, delivering the outbox (pair with `serve --no-notifier`)."""
+    with fail_on_errors():
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        asyncio.run(notify(settings))
+
+
+async def notify(settings: Settings) -> None:
+    async with open_database(settings) as database:
+        runner = batch_runner(database)
+        try:
+            async with running_notifier(settings, database, runner, SystemClock()) as notifier:
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, notifier.stop)
+                await notifier.run()
         finally:
             await runner.close()
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,6 +26,7 @@ from tocsin.schedule import (
 )
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
+from tocsin.store.channels import assign_all_channels, policies_named, set_check_policy
 from tocsin.store.checks import CheckRecord, NewCheck
 
 app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
@@ -57,6 +59,7 @@ def create(
         False, help="A paused check stays paused when pinged, until resumed by hand."
     ),
     post_only: bool = typer.Option(False, help="Ignore GET and HEAD pings (link previewers)."),
+    policy: str = typer.Option("", help="Escalation policy; default: all channels at once."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Create a check and print its ping URLs."""
@@ -72,7 +75,7 @@ def create(
             manual_resume=manual_resume,
             methods="POST" if post_only else "",
         )
-        record, ping_key = run(settings, lambda c: insert_check(c, spec))
+        record, ping_key = run(settings, lambda c: insert_check(c, spec, policy))
         urls = ping_urls(settings, record, ping_key)
         if as_json:
             console.print_json(json.dumps(check_json(record, urls)))
@@ -99,11 +102,23 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-async def insert_check(connection: AsyncConnection, spec: NewCheck) -> tuple[CheckRecord, str]:
+async def insert_check(
+    connection: AsyncConnection, spec: NewCheck, policy: str
+) -> tuple[CheckRecord, str]:
     now = SystemClock().now()
     project_id = await check_store.ensure_default_project(connection, now)
+    policy_id = await connection.run_sync(policy_named, policy) if policy else None
     record = await check_store.insert_check(connection, project_id, spec, now)
+    await connection.run_sync(assign_all_channels, record.id, project_id)
+    await connection.run_sync(set_check_policy, record.id, policy_id)
     return record, await check_store.project_ping_key(connection, project_id)
+
+
+def policy_named(connection: sa.Connection, name: str) -> int:
+    found = policies_named(connection, name)
+    if not found:
+        raise CommandError(f"no policy named {name!r}; see `tocsin policy list`")
+    return found[0]
 
 
 def ping_urls(settings: Settings, record: CheckRecord, ping_key: str) -> dict[str, str]:
@@ -230,6 +245,26 @@ def change_state(
         return record, flip
 
     return run(load_settings(), work)
+
+
+@app.command("set-policy")
+def set_policy_command(
+    check: str = CHECK_ARGUMENT,
+    policy: str = typer.Argument(..., help="A policy's name, or 'default'."),
+) -> None:
+    """Choose the escalation policy a check's incidents follow."""
+    with fail_on_errors():
+
+        async def work(connection: AsyncConnection) -> CheckRecord:
+            record = await find_check(connection, check)
+            policy_id = (
+                None if policy == "default" else await connection.run_sync(policy_named, policy)
+            )
+            await connection.run_sync(set_check_policy, record.id, policy_id)
+            return record
+
+        record = run(load_settings(), work)
+        console.print(f"{record.label!r} now follows the {policy!r} policy.")
 
 
 @app.command("pause")

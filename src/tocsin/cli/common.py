@@ -1,16 +1,21 @@
 """What every command shares: settings, the database, output and one-line errors."""
 
+import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, NoReturn
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, NoReturn, TypeVar
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from tocsin.alerts.incidents import IncidentError
 from tocsin.config import ConfigError, Settings
 from tocsin.durations import DurationError
+from tocsin.notify.base import ChannelConfigError
+from tocsin.notify.kinds import UnknownKindError
 from tocsin.schedule import ScheduleError
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
@@ -21,6 +26,7 @@ console = Console(highlight=False, soft_wrap=True, width=WIDTH)
 error_console = Console(stderr=True, highlight=False, soft_wrap=True, width=WIDTH)
 
 USAGE_ERROR = 2
+T = TypeVar("T")
 
 
 class CommandError(Exception):
@@ -36,7 +42,15 @@ def fail(message: str) -> NoReturn:
 def fail_on_errors() -> Iterator[None]:
     try:
         yield
-    except (CommandError, ConfigError, DurationError, ScheduleError) as error:
+    except (
+        CommandError,
+        ConfigError,
+        DurationError,
+        ScheduleError,
+        ChannelConfigError,
+        UnknownKindError,
+        IncidentError,
+    ) as error:
         fail(str(error))
     except (OperationalError, DBAPIError, OSError) as error:
         fail(f"database error: {first_line(error)}")
@@ -49,6 +63,16 @@ def first_line(error: BaseException) -> str:
 
 def load_settings(**overrides: Any) -> Settings:
     return Settings.from_env(**overrides)
+
+
+def in_transaction(settings: Settings, work: Callable[[sa.Connection], T]) -> T:
+    """Run synchronous store code in one write transaction."""
+
+    async def go() -> T:
+        async with open_database(settings) as database, database.write() as connection:
+            return await connection.run_sync(work)
+
+    return asyncio.run(go())
 
 
 @contextlib.asynccontextmanager

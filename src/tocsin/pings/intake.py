@@ -18,10 +18,10 @@ from enum import Enum
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from tocsin.alerts.incidents import FlipFacts, record_flips
 from tocsin.checks import (
     Action,
     CheckState,
-    Flip,
     PingEvent,
     PingOutcome,
     apply_ping,
@@ -31,6 +31,7 @@ from tocsin.flips import log_flip
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
 from tocsin.schedule import Period
 from tocsin.store.batch import BatchRunner, BatchWriter, PingRow
+from tocsin.store.channels import assign_all_channels
 from tocsin.store.checks import CheckRecord, NewCheck
 
 log = logging.getLogger("tocsin.pings")
@@ -77,14 +78,26 @@ class PingRequest:
 
 
 Pending = tuple[PingRequest, "asyncio.Future[Reply]"]
-# Each ping's reply, the flips the batch caused, and the earliest deadline it set.
-BatchResult = tuple[list[Reply], list[tuple[CheckRecord, Flip]], datetime | None]
+
+
+@dataclass(slots=True)
+class BatchResult:
+    replies: list[Reply]
+    flips: list[FlipFacts]
+    deadline: datetime | None  # the earliest one the batch set, for the watcher
+    queued: int  # notifications put in the outbox
 
 
 class PingIntake:
-    def __init__(self, runner: BatchRunner, on_deadline: Callable[[datetime], None]) -> None:
+    def __init__(
+        self,
+        runner: BatchRunner,
+        on_deadline: Callable[[datetime], None],
+        on_queued: Callable[[], None] = lambda: None,
+    ) -> None:
         self.runner = runner
         self.on_deadline = on_deadline
+        self.on_queued = on_queued
         self._queue: list[Pending] = []
         self._arrived = asyncio.Event()
         # Two batches in flight: while one commits, the next is already queued at the
@@ -125,7 +138,7 @@ class PingIntake:
     async def commit(self, batch: list[Pending]) -> None:
         requests = [request for request, _ in batch]
         try:
-            replies, flips, deadline = await self.record(requests)
+            result = await self.record(requests)
         except DATABASE_UNAVAILABLE as error:
             log.error("could not record %d pings: %s", len(batch), error)
             answer(batch, [Reply.UNAVAILABLE] * len(batch))
@@ -139,11 +152,13 @@ class PingIntake:
             for pending in batch:
                 await self.commit([pending])
             return
-        answer(batch, replies)
-        if deadline is not None:
-            self.on_deadline(deadline)
-        for record, flip in flips:
-            log_flip(record, flip)
+        answer(batch, result.replies)
+        if result.deadline is not None:
+            self.on_deadline(result.deadline)
+        if result.queued:
+            self.on_queued()
+        for fact in result.flips:
+            log_flip(fact.check, fact.flip)
 
     async def record(self, requests: list[PingRequest]) -> BatchResult:
         return await self.runner.run(lambda writer: PingBatch(writer).record(requests))
@@ -167,12 +182,15 @@ class PingBatch:
         self.states: dict[int, CheckState] = {}
         self.added: dict[int, int] = {}
         self.ping_rows: list[PingRow] = []
-        self.flips: list[tuple[CheckRecord, Flip]] = []
+        self.flips: list[FlipFacts] = []
 
     def record(self, requests: list[PingRequest]) -> BatchResult:
         self.prefetch(requests)
         replies = [self.add(request) for request in requests]
-        return replies, self.flips, self.flush()
+        deadline = self.flush()
+        now = max((request.received_at for request in requests), default=None)
+        queued = record_flips(self.writer.connection, self.flips, now) if now else 0
+        return BatchResult(replies, self.flips, deadline, queued)
 
     def prefetch(self, requests: list[PingRequest]) -> None:
         """Load (and lock) every check the batch names with at most two queries."""
@@ -229,6 +247,8 @@ class PingBatch:
             return Reply.NOT_FOUND
         spec = replace(AUTO_CREATED, name=target.slug, slug=target.slug)
         record = self.writer.insert_check(project_id, spec, now)
+        # As in Healthchecks, an auto-provisioned check uses every channel of its project.
+        assign_all_channels(self.writer.connection, record.id, project_id)
         return self.remember(record), Reply.CREATED
 
     def apply(self, record: CheckRecord, request: PingRequest) -> None:
@@ -246,7 +266,9 @@ class PingBatch:
         added = self.added[record.id] = self.added.get(record.id, 0) + 1
         self.ping_rows.append(ping_row(record.id, record.n_pings + added, request, outcome))
         if outcome.flip is not None:
-            self.flips.append((record, outcome.flip))
+            body = request.body or None
+            fact = FlipFacts(record, outcome.state, outcome.flip, request.url.exit_status, body)
+            self.flips.append(fact)
 
     def start_in_batch(self, check_id: int, rid: uuid.UUID) -> datetime | None:
         """A start earlier in this batch is not in the database until the batch is."""
@@ -260,8 +282,7 @@ class PingBatch:
             return None
         now = max(row.created for row in self.ping_rows)
         changes = [(cid, self.states[cid], added) for cid, added in self.added.items()]
-        flips = [(record.id, flip) for record, flip in self.flips]
-        return self.writer.save(changes, self.ping_rows, flips, now)
+        return self.writer.save(changes, self.ping_rows, now)
 
 
 def ping_row(check_id: int, n: int, request: PingRequest, outcome: PingOutcome) -> PingRow:

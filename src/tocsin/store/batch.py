@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
-from tocsin.checks import CheckState, Flip, Status, alert_after
+from tocsin.checks import CheckState, Status, alert_after
 from tocsin.schedule import Cron, Period
 from tocsin.store.checks import (
     STATE_COLUMNS,
@@ -34,13 +34,12 @@ from tocsin.store.checks import (
     NewCheck,
     claim_statement,
     due_checks_query,
-    flip_rows,
     new_check_values,
     record_from_row,
     state_columns,
 )
 from tocsin.store.database import Database, sqlite_pragmas
-from tocsin.store.tables import EPOCH, MICROSECOND, flips
+from tocsin.store.tables import EPOCH, MICROSECOND
 
 CHECK_COLUMNS = (
     "id, project_id, uuid, token, name, slug, tags, description, n_pings, created, "
@@ -55,9 +54,6 @@ INSERT_PING = (
     "INSERT INTO pings (check_id, n, created, kind, exit_status, rid, duration, method, "
     "scheme, remote_addr, ua, body, body_size, body_truncated) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-INSERT_FLIP = (
-    "INSERT INTO flips (check_id, created, old_status, new_status, reason) VALUES (?, ?, ?, ?, ?)"
 )
 # How far back a finish looks for the start of its run, as Healthchecks does.
 RUN_LOOKBACK = timedelta(hours=72)
@@ -210,7 +206,7 @@ class CheckCache:
 
 
 class BatchWriter:
-    """One batch's transaction: find and lock checks, then write states, pings, flips."""
+    """One batch's transaction: find and lock checks, then write states and pings."""
 
     def __init__(
         self, driver: Driver, connection: sa.Connection, cache: CheckCache | None = None
@@ -218,6 +214,10 @@ class BatchWriter:
         self.driver = driver
         self.connection = connection
         self.cache = cache
+
+    @property
+    def is_sqlite(self) -> bool:
+        return isinstance(self.driver, SqliteDriver)
 
     def projects_by_ping_key(self, keys: Sequence[str]) -> dict[str, int]:
         sql = f"SELECT ping_key, id FROM projects WHERE ping_key IN ({placeholders(len(keys))})"
@@ -302,7 +302,6 @@ class BatchWriter:
         self,
         changes: Sequence[tuple[int, CheckState, int]],
         pings: Sequence[PingRow],
-        flips: Sequence[tuple[int, Flip]],
         now: datetime,
     ) -> datetime | None:
         """Write the batch; returns the earliest deadline it set, for the watcher."""
@@ -337,14 +336,6 @@ class BatchWriter:
                 for p in pings
             ],
         )
-        if flips:
-            self.driver.execute_many(
-                INSERT_FLIP,
-                [
-                    (check_id, time(f.at), f.old_status.value, f.new_status.value, f.reason)
-                    for check_id, f in flips
-                ],
-            )
         if self.cache is not None:
             for (check_id, state, added), (_, values, _) in zip(changes, columns, strict=True):
                 self.cache.written(check_id, state, added, values["alert_after"])
@@ -352,8 +343,7 @@ class BatchWriter:
         return min((d for d in deadlines if d is not None), default=None)
 
     def due_checks(self, now: datetime, limit: int) -> list[CheckRecord]:
-        skip_locked = isinstance(self.driver, PostgresDriver)
-        query = due_checks_query(now, limit, skip_locked=skip_locked)
+        query = due_checks_query(now, limit, skip_locked=not self.is_sqlite)
         return [record_from_row(row) for row in self.connection.execute(query)]
 
     def claim_state(self, record: CheckRecord, state: CheckState, now: datetime) -> bool:
@@ -364,10 +354,6 @@ class BatchWriter:
         if claimed and self.cache is not None:
             self.cache.written(record.id, state, 0, alert_after(state))
         return claimed
-
-    def insert_flips(self, new_flips: Sequence[tuple[int, Flip]]) -> None:
-        if new_flips:
-            self.connection.execute(flips.insert(), flip_rows(new_flips))
 
     def record(self, row: Sequence[Any]) -> CheckRecord:
         (

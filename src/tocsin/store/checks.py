@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.checks import CheckState, Flip, Status, alert_after
-from tocsin.identifiers import new_check_uuid, new_ping_key, new_token
+from tocsin.identifiers import new_check_uuid, new_token
 from tocsin.schedule import Cron, Period, Schedule
-from tocsin.store.tables import checks, flips, projects
-
-DEFAULT_PROJECT = "Default"
+from tocsin.store.projects import default_project, ping_key
+from tocsin.store.tables import checks, flips
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,21 +123,11 @@ def record_from_row(row: sa.Row[Any]) -> CheckRecord:
 
 
 async def ensure_default_project(connection: AsyncConnection, now: datetime) -> int:
-    found = await connection.scalar(sa.select(projects.c.id).order_by(projects.c.id).limit(1))
-    if found is not None:
-        return int(found)
-    return await insert_project(connection, DEFAULT_PROJECT, now)
-
-
-async def insert_project(connection: AsyncConnection, name: str, now: datetime) -> int:
-    values = {"name": name, "ping_key": new_ping_key(), "created": now}
-    result = await connection.execute(projects.insert().values(values).returning(projects.c.id))
-    return int(result.scalar_one())
+    return await connection.run_sync(default_project, now)
 
 
 async def project_ping_key(connection: AsyncConnection, project_id: int) -> str:
-    query = sa.select(projects.c.ping_key).where(projects.c.id == project_id)
-    return str((await connection.execute(query)).scalar_one())
+    return await connection.run_sync(ping_key, project_id)
 
 
 def new_check_values(project_id: int, spec: NewCheck, now: datetime) -> dict[str, Any]:

@@ -107,6 +107,14 @@ checks = sa.Table(
     sa.Column("methods", sa.String(10), nullable=False, server_default=""),
     sa.Column("created", UTCDateTime, nullable=False),
     sa.Column("updated", UTCDateTime, nullable=False),
+    # The escalation policy; none means the project's default: every channel of the
+    # check at once, no escalation.
+    sa.Column(
+        "policy_id",
+        sa.Integer,
+        sa.ForeignKey("policies.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
     # Slug ping URLs look checks up by project and slug. Slugs are not unique,
     # as in Healthchecks: duplicates answer "ambiguous slug".
     sa.Index("ix_checks_project_slug", "project_id", "slug"),
@@ -178,4 +186,201 @@ flips = sa.Table(
         sqlite_where=sa.text("processed IS NULL"),
         postgresql_where=sa.text("processed IS NULL"),
     ),
+)
+
+
+# A deployment-wide secret for signed links, made on first start unless
+# TOCSIN_SECRET_KEY gives one.
+instance = sa.Table(
+    "instance",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("secret_key", sa.String(128), nullable=False),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("uuid", sa.Uuid, nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False, server_default=""),
+    sa.Column("kind", sa.String(20), nullable=False),
+    # The kind's settings as JSON (URL, address, token …), validated by its Config.
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_notified", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
+    sa.Column("last_error_at", UTCDateTime, nullable=True),
+)
+
+check_channels = sa.Table(
+    "check_channels",
+    metadata,
+    sa.Column(
+        "check_id", sa.Integer, sa.ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "channel_id",
+        sa.Integer,
+        sa.ForeignKey("channels.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    # After the last step, start over this many more times, repeat_delay seconds later.
+    sa.Column("repeat_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("repeat_delay", sa.Integer, nullable=False, server_default="0"),
+    # Re-notify every nag_interval seconds while the incident is unacknowledged.
+    sa.Column("nag_interval", sa.Integer, nullable=True),
+    sa.Column("created", UTCDateTime, nullable=False),
+)
+
+policy_steps = sa.Table(
+    "policy_steps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "policy_id", sa.Integer, sa.ForeignKey("policies.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    # Seconds after the previous step (or the incident's opening, for the first).
+    sa.Column("wait_before", sa.Integer, nullable=False, server_default="0"),
+    sa.UniqueConstraint("policy_id", "position"),
+)
+
+policy_step_channels = sa.Table(
+    "policy_step_channels",
+    metadata,
+    sa.Column(
+        "step_id",
+        sa.Integer,
+        sa.ForeignKey("policy_steps.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "channel_id",
+        sa.Integer,
+        sa.ForeignKey("channels.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "check_id", sa.Integer, sa.ForeignKey("checks.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("cause", sa.String(40), nullable=False),
+    sa.Column("cause_detail", sa.String(500), nullable=False, server_default=""),
+    sa.Column("expected_at", UTCDateTime, nullable=True),
+    sa.Column("last_ping", UTCDateTime, nullable=True),
+    sa.Column("exit_status", sa.SmallInteger, nullable=True),
+    sa.Column("body_excerpt", sa.Text, nullable=False, server_default=""),
+    sa.Column("opened_at", UTCDateTime, nullable=False),
+    sa.Column("acknowledged_at", UTCDateTime, nullable=True),
+    sa.Column("acknowledged_by", sa.String(200), nullable=False, server_default=""),
+    sa.Column("resolved_at", UTCDateTime, nullable=True),
+    sa.Column("resolved_by", sa.String(200), nullable=False, server_default=""),
+    sa.Column(
+        "policy_id", sa.Integer, sa.ForeignKey("policies.id", ondelete="SET NULL"), nullable=True
+    ),
+    # Escalation: the next step to run, in which round, and when; NULL when done.
+    sa.Column("next_step", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("round", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_escalation_at", UTCDateTime, nullable=True),
+    sa.Column("next_nag_at", UTCDateTime, nullable=True),
+    # At most one open incident per check.
+    sa.Index(
+        "ix_incidents_open_check",
+        "check_id",
+        unique=True,
+        sqlite_where=sa.text("status != 'resolved'"),
+        postgresql_where=sa.text("status != 'resolved'"),
+    ),
+    sa.Index("ix_incidents_project_opened", "project_id", "opened_at"),
+    # The watcher's timers: escalation steps and nags that are due.
+    sa.Index(
+        "ix_incidents_next_escalation",
+        "next_escalation_at",
+        sqlite_where=sa.text("next_escalation_at IS NOT NULL"),
+        postgresql_where=sa.text("next_escalation_at IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_incidents_next_nag",
+        "next_nag_at",
+        sqlite_where=sa.text("next_nag_at IS NOT NULL"),
+        postgresql_where=sa.text("next_nag_at IS NOT NULL"),
+    ),
+)
+
+incident_events = sa.Table(
+    "incident_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "incident_id",
+        sa.Integer,
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column(
+        "channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("attempt", sa.Integer, nullable=True),
+    sa.Column("message", sa.Text, nullable=False, server_default=""),
+    sa.Column("actor", sa.String(200), nullable=False, server_default=""),
+    sa.Index("ix_incident_events_incident", "incident_id", "id"),
+)
+
+# The outbox: written in the transaction that decides a notification is needed,
+# delivered afterwards by whichever notifier claims it.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column(
+        "incident_id",
+        sa.Integer,
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column(
+        "channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_until", UTCDateTime, nullable=True),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
+    # The notifier's queue: only rows still to deliver are indexed.
+    sa.Index(
+        "ix_notifications_due",
+        "next_attempt_at",
+        sqlite_where=sa.text("status IN ('pending', 'sending')"),
+        postgresql_where=sa.text("status IN ('pending', 'sending')"),
+    ),
+    sa.Index("ix_notifications_incident", "incident_id"),
 )

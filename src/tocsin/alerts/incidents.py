@@ -1,0 +1,239 @@
+"""Incidents: opened by a flip to down, resolved by the flip back up (or by a person),
+escalated through their policy. Every function runs inside the caller's transaction,
+so a flip, its incident and the notifications it needs commit together (the outbox).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from tocsin.alerts import escalation
+from tocsin.checks import CheckState, Flip, Reason, Status
+from tocsin.durations import format_duration
+from tocsin.store import incidents as store
+from tocsin.store.checks import CheckRecord, flip_rows
+from tocsin.store.incidents import Incident
+from tocsin.store.tables import flips as flips_table
+from tocsin.store.tables import incidents as incidents_table
+
+BODY_EXCERPT_LINES = 20
+BODY_EXCERPT_CHARS = 2000
+
+
+class IncidentError(ValueError):
+    """An action that does not apply to the incident (already resolved, say)."""
+
+
+@dataclass(slots=True)
+class FlipFacts:
+    """A flip with what its incident should say: the check and its state at the flip,
+    and the ping behind it, if a ping caused it."""
+
+    check: CheckRecord
+    state: CheckState
+    flip: Flip
+    exit_status: int | None = None
+    body: bytes | None = None
+
+
+def record_flips(connection: sa.Connection, facts: list[FlipFacts], now: datetime) -> int:
+    """Store the flips, open and resolve their incidents; returns notifications queued."""
+    if not facts:
+        return 0
+    rows = flip_rows([(f.check.id, f.flip) for f in facts], processed=now)
+    connection.execute(flips_table.insert(), rows)
+    queued = 0
+    for fact in facts:
+        if fact.flip.new_status == Status.DOWN:
+            queued += open_incident(connection, fact, now)
+        elif fact.flip.old_status == Status.DOWN and fact.flip.new_status == Status.UP:
+            queued += resolve_check(connection, fact.check.id, fact.flip.at, "ping")
+    return queued
+
+
+def open_incident(connection: sa.Connection, fact: FlipFacts, now: datetime) -> int:
+    if store.open_incident(connection, fact.check.id) is not None:
+        return 0  # a check has at most one open incident
+    policy_id, policy = store.check_policy(connection, fact.check.id)
+    opened_at = fact.flip.at
+    started = escalation.start(policy, opened_at)
+    channel_ids, progress = escalation.run_due(policy, started, now)
+    cause, detail = describe_cause(fact)
+    incident = store.insert_incident(
+        connection,
+        {
+            "project_id": fact.check.project_id,
+            "check_id": fact.check.id,
+            "status": "started",
+            "cause": cause,
+            "cause_detail": detail,
+            "expected_at": expected_at(fact),
+            "last_ping": fact.state.last_ping,
+            "exit_status": fact.exit_status,
+            "body_excerpt": excerpt(fact.body),
+            "opened_at": opened_at,
+            "policy_id": policy_id,
+            "next_step": progress.next_step,
+            "round": progress.round,
+            "next_escalation_at": progress.due_at,
+            "next_nag_at": escalation.first_nag(policy, opened_at),
+        },
+    )
+    store.add_event(connection, incident.id, "opened", opened_at, message=detail)
+    return notify_step(connection, incident.id, channel_ids, started.next_step, now)
+
+
+def notify_step(
+    connection: sa.Connection, incident_id: int, channel_ids: list[int], step: int, now: datetime
+) -> int:
+    if not channel_ids:
+        return 0
+    message = f"step {step + 1}: notifying {len(channel_ids)} channel(s)"
+    store.add_event(connection, incident_id, "escalated", now, message=message)
+    return store.enqueue(connection, incident_id, channel_ids, "down", now)
+
+
+def resolve_check(connection: sa.Connection, check_id: int, at: datetime, by: str) -> int:
+    incident = store.open_incident(connection, check_id)
+    return 0 if incident is None else resolve(connection, incident, at, by)
+
+
+def resolve(connection: sa.Connection, incident: Incident, at: datetime, by: str) -> int:
+    """Close the incident and tell every channel that heard of it, with the downtime."""
+    if incident.status == "resolved":
+        raise IncidentError(f"incident {incident.id} is already resolved")
+    store.update_incident(
+        connection,
+        incident.id,
+        status="resolved",
+        resolved_at=at,
+        resolved_by=by,
+        next_escalation_at=None,
+        next_nag_at=None,
+    )
+    downtime = format_duration(round_seconds(at - incident.opened_at))
+    store.add_event(connection, incident.id, "resolved", at, actor=by, message=f"down {downtime}")
+    # An alert nobody has been sent yet need not be sent, nor recovered from.
+    store.cancel_pending(connection, incident.id, ("down", "nag"))
+    return store.enqueue(
+        connection, incident.id, store.notified_channels(connection, incident.id), "up", at
+    )
+
+
+def acknowledge(
+    connection: sa.Connection, incident: Incident, at: datetime, by: str, how: str
+) -> None:
+    """Acknowledging stops escalation and nagging; the incident stays open."""
+    if incident.status == "resolved":
+        raise IncidentError(f"incident {incident.id} is already resolved")
+    if incident.status == "acknowledged":
+        return
+    store.update_incident(
+        connection,
+        incident.id,
+        status="acknowledged",
+        acknowledged_at=at,
+        acknowledged_by=by,
+        next_escalation_at=None,
+        next_nag_at=None,
+    )
+    store.add_event(connection, incident.id, "acknowledged", at, actor=by, message=f"via {how}")
+
+
+def comment(
+    connection: sa.Connection, incident: Incident, at: datetime, by: str, text: str
+) -> None:
+    store.add_event(connection, incident.id, "comment", at, actor=by, message=text)
+
+
+def escalate_due(connection: sa.Connection, now: datetime, limit: int, *, skip_locked: bool) -> int:
+    """Run escalation steps and nags whose time has come; returns notifications queued."""
+    queued = 0
+    due = store.due_incidents(
+        connection, incidents_table.c.next_escalation_at, now, limit, skip_locked=skip_locked
+    )
+    for incident in due:
+        policy = incident_policy(connection, incident)
+        channel_ids, progress = escalation.run_due(policy, incident.progress, now)
+        store.update_incident(
+            connection,
+            incident.id,
+            next_step=progress.next_step,
+            round=progress.round,
+            next_escalation_at=progress.due_at,
+        )
+        queued += notify_step(connection, incident.id, channel_ids, incident.next_step, now)
+    nagging = store.due_incidents(
+        connection, incidents_table.c.next_nag_at, now, limit, skip_locked=skip_locked
+    )
+    for incident in nagging:
+        queued += nag(connection, incident, now)
+    return queued
+
+
+def nag(connection: sa.Connection, incident: Incident, now: datetime) -> int:
+    policy = incident_policy(connection, incident)
+    assert incident.next_nag_at is not None
+    next_nag = None
+    if policy.nag_interval:
+        next_nag = incident.next_nag_at
+        while next_nag <= now:
+            next_nag += policy.nag_interval
+    store.update_incident(connection, incident.id, next_nag_at=next_nag)
+    channel_ids = store.alerted_channels(connection, incident.id)
+    store.add_event(
+        connection,
+        incident.id,
+        "nagged",
+        now,
+        message=f"still down: reminding {len(channel_ids)} channel(s)",
+    )
+    return store.enqueue(connection, incident.id, channel_ids, "nag", now)
+
+
+def incident_policy(connection: sa.Connection, incident: Incident) -> escalation.Policy:
+    if incident.policy_id is None:
+        return escalation.default_policy(store.check_channel_ids(connection, incident.check_id))
+    return store.load_policy(connection, incident.policy_id)
+
+
+def describe_cause(fact: FlipFacts) -> tuple[str, str]:
+    """(cause, sentence): `missed` with the expected time, `failed` with the exit status,
+    or `started but not finished`."""
+    state = fact.state
+    reason = fact.flip.reason
+    if reason == Reason.MISSED:
+        expected = expected_at(fact)
+        return "missed", f"no ping since {when(state.last_ping)}; expected by {when(expected)}"
+    if reason == Reason.NOT_FINISHED:
+        grace = format_duration(state.grace)
+        return "started but not finished", (
+            f"started at {when(state.last_start)}, not finished within {grace}"
+        )
+    return "failed", reason
+
+
+def expected_at(fact: FlipFacts) -> datetime | None:
+    if fact.flip.reason == Reason.MISSED:
+        return fact.flip.at - fact.state.grace
+    if fact.flip.reason == Reason.NOT_FINISHED:
+        return fact.flip.at
+    return None
+
+
+def excerpt(body: bytes | None) -> str:
+    """The first lines of the captured output, for the alert."""
+    if not body:
+        return ""
+    text = body.decode("utf-8", errors="replace")
+    lines = text.splitlines()[:BODY_EXCERPT_LINES]
+    return "\n".join(lines)[:BODY_EXCERPT_CHARS]
+
+
+def when(moment: datetime | None) -> str:
+    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def round_seconds(delta: timedelta) -> timedelta:
+    return timedelta(seconds=round(delta.total_seconds()))

@@ -1,0 +1,276 @@
+"""The notifier: delivers the outbox.
+
+It claims due notifications with a lease, sends them concurrently (each with its own
+timeout, so a slow channel delays nobody else), and records each outcome: sent, or
+failed and retried with exponential backoff and jitter (honouring Retry-After), or
+given up on a permanent error. A notifier that dies mid-delivery loses nothing: its
+lease runs out and any notifier takes the notification again.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import sqlalchemy as sa
+
+from tocsin.clock import Clock
+from tocsin.config import Settings
+from tocsin.notify.base import DeliveryError, Outbound, parse_config
+from tocsin.notify.kinds import kind_named
+from tocsin.notify.message import Message
+from tocsin.notify.outbound import LiveOutbound, SmtpSettings
+from tocsin.signing import sign
+from tocsin.store import notifications as outbox
+from tocsin.store.batch import BatchRunner, PostgresRunner
+from tocsin.store.database import Database
+from tocsin.store.notifications import Delivery
+
+log = logging.getLogger("tocsin.notifier")
+
+CLAIM_LIMIT = 100
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(seconds=2)
+LONGEST_RETRY = timedelta(minutes=10)
+LONGEST_RETRY_AFTER = timedelta(hours=1)
+ACK_PURPOSE = "ack"
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """How alerts link back: the site's address, and the key that signs ack links."""
+
+    base_url: str
+    secret: str
+    ack_ttl: timedelta
+
+    def incident(self, incident_id: int) -> str:
+        return f"{self.base_url}/incidents/{incident_id}"
+
+    def ack(self, incident_id: int, now: datetime) -> str:
+        token = sign(self.secret, ACK_PURPOSE, incident_id, now + self.ack_ttl)
+        return f"{self.incident(incident_id)}?token={token}"
+
+
+@dataclass(slots=True)
+class Outcome:
+    delivery: Delivery
+    error: DeliveryError | None
+
+
+class Notifier:
+    def __init__(
+        self,
+        database: Database,
+        runner: BatchRunner,
+        outbound: Outbound,
+        links: Links,
+        clock: Clock,
+        *,
+        timeout: timedelta,
+        recheck: timedelta,
+    ) -> None:
+        self.database = database
+        self.runner = runner
+        self.outbound = outbound
+        self.links = links
+        self.clock = clock
+        self.timeout = timeout
+        self.recheck = recheck
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        log.info("notifier started")
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                while await self.deliver_due():
+                    pass
+                delay = await self.time_to_next()
+            except Exception:
+                log.exception("notifier pass failed; retrying")
+                delay = timedelta(seconds=2)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())
+        log.info("notifier stopped")
+
+    async def deliver_due(self) -> int:
+        """Claim, send and record one round of due notifications; returns how many.
+        Reads first, so an idle notifier never takes SQLite's write lock."""
+        now = self.clock.now()
+        due = await self.earliest_due()
+        if due is None or due > now:
+            return 0
+        # The lease outlives the slowest send, so nobody retries what is still going.
+        lease_until = now + self.timeout * 3
+        skip_locked = isinstance(self.runner, PostgresRunner)
+        claimed = await self.runner.run(
+            lambda writer: outbox.claim_due(
+                writer.connection, now, lease_until, CLAIM_LIMIT, skip_locked=skip_locked
+            )
+        )
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self.attempt(item) for item in claimed))
+        await self.runner.run(lambda writer: self.record(writer.connection, outcomes))
+        return len(claimed)
+
+    async def attempt(self, item: Delivery) -> Outcome:
+        try:
+            kind = kind_named(item.channel_kind)
+            config = parse_config(kind, json.loads(item.channel_config))
+            message = self.message(item)
+            await asyncio.wait_for(
+                kind.deliver(config, message, self.outbound), self.timeout.total_seconds() * 2
+            )
+        except DeliveryError as error:
+            return Outcome(item, error)
+        except TimeoutError:
+            return Outcome(item, DeliveryError("timed out", permanent=False))
+        except ValueError as error:  # a channel whose settings no longer validate
+            return Outcome(item, DeliveryError(str(error), permanent=True))
+        except Exception as error:
+            log.exception("unexpected error delivering notification %s", item.notification_id)
+            return Outcome(item, DeliveryError(f"unexpected error: {error}", permanent=False))
+        return Outcome(item, None)
+
+    def record(self, connection: sa.Connection, outcomes: list[Outcome]) -> None:
+        now = self.clock.now()
+        for outcome in outcomes:
+            item, error = outcome.delivery, outcome.error
+            if error is None:
+                outbox.mark_sent(connection, item, now)
+                log.info(
+                    "%s notification %s sent to %s",
+                    item.kind,
+                    item.notification_id,
+                    item.channel_name or item.channel_kind,
+                )
+                continue
+            retry_at = None if giving_up(item, error) else now + backoff(item.attempt, error)
+            outbox.mark_failed(connection, item, now, str(error), retry_at)
+            log.warning(
+                "%s notification %s to %s failed (attempt %d): %s",
+                item.kind,
+                item.notification_id,
+                item.channel_name or item.channel_kind,
+                item.attempt,
+                error,
+            )
+
+    async def earliest_due(self) -> datetime | None:
+        async with self.database.read() as connection:
+            return await connection.run_sync(outbox.earliest_due)
+
+    async def time_to_next(self) -> timedelta:
+        due = await self.earliest_due()
+        if due is None:
+            return self.recheck
+        return max(timedelta(0), min(due - self.clock.now(), self.recheck))
+
+    def message(self, item: Delivery) -> Message:
+        return build_message(item, self.links, self.clock.now())
+
+
+def build_message(item: Delivery, links: Links, now: datetime) -> Message:
+    incident = item.incident
+    if incident is None:
+        return Message(
+            kind=item.kind,
+            check_name=item.check_name or "a check",
+            check_uuid=item.check_uuid,
+            tags=item.check_tags,
+            cause="test",
+            cause_detail="This is a test notification.",
+            now=now,
+        )
+    downtime = None
+    if item.kind == "up" and incident.resolved_at is not None:
+        downtime = incident.resolved_at - incident.opened_at
+    return Message(
+        kind=item.kind,
+        check_name=item.check_name,
+        check_uuid=item.check_uuid,
+        tags=item.check_tags,
+        cause=incident.cause,
+        cause_detail=incident.cause_detail,
+        now=now,
+        exit_status=incident.exit_status,
+        last_ping=incident.last_ping,
+        expected_at=incident.expected_at,
+        opened_at=incident.opened_at,
+        downtime=downtime,
+        body_excerpt=incident.body_excerpt,
+        incident_id=incident.id,
+        incident_url=links.incident(incident.id),
+        ack_url=links.ack(incident.id, now) if incident.status == "started" else "",
+    )
+
+
+def giving_up(item: Delivery, error: DeliveryError) -> bool:
+    return error.permanent or item.attempt >= MAX_ATTEMPTS
+
+
+def backoff(attempt: int, error: DeliveryError) -> timedelta:
+    """Exponential, with jitter so a recovering service is not hit by everyone at once."""
+    if error.retry_after is not None:
+        return min(timedelta(seconds=error.retry_after), LONGEST_RETRY_AFTER)
+    delay: timedelta = min(FIRST_RETRY * 2 ** (attempt - 1), LONGEST_RETRY)
+    return delay * random.uniform(0.75, 1.25)
+
+
+def live_outbound(settings: Settings, client: httpx.AsyncClient) -> LiveOutbound:
+    smtp = SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        sender=settings.smtp_from,
+    )
+    return LiveOutbound(
+        client,
+        timeout=settings.notify_timeout.total_seconds(),
+        allow_private=settings.allow_private_webhooks,
+        smtp=smtp,
+    )
+
+
+async def signing_secret(settings: Settings, database: Database) -> str:
+    """TOCSIN_SECRET_KEY, or the key made on first start and kept in the database."""
+    if settings.secret_key:
+        return settings.secret_key
+    async with database.write() as connection:
+        return await connection.run_sync(outbox.secret_key)
+
+
+@contextlib.asynccontextmanager
+async def running_notifier(
+    settings: Settings, database: Database, runner: BatchRunner, clock: Clock
+) -> AsyncIterator[Notifier]:
+    """A notifier with its HTTP client, closed on the way out."""
+    secret = await signing_secret(settings, database)
+    links = Links(settings.base_url, secret, settings.ack_link_ttl)
+    async with httpx.AsyncClient() as client:
+        yield Notifier(
+            database,
+            runner,
+            live_outbound(settings, client),
+            links,
+            clock,
+            timeout=settings.notify_timeout,
+            recheck=settings.watcher_recheck,
+        )

@@ -1,0 +1,284 @@
+"""`tocsin channel …` and `tocsin policy …`: where alerts go, and in what order."""
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+import typer
+from rich.table import Table
+
+from tocsin.alerts.notifier import live_outbound
+from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
+from tocsin.clock import SystemClock
+from tocsin.durations import format_duration, parse_duration
+from tocsin.notify.base import DeliveryError, parse_config
+from tocsin.notify.kinds import KINDS, kind_named
+from tocsin.notify.message import Message
+from tocsin.store import channels as channel_store
+from tocsin.store.channels import ChannelRow
+from tocsin.store.projects import default_project
+
+channel_app = typer.Typer(
+    help="Add, list, test and remove notification channels.", no_args_is_help=True
+)
+policy_app = typer.Typer(
+    help="Escalation policies: who is notified, and when.", no_args_is_help=True
+)
+
+CHANNEL_ARGUMENT = typer.Argument(..., help="The channel's uuid, name or kind.")
+
+
+def read_config(config: str, settings: list[str]) -> dict[str, Any]:
+    """`--config '{…}'` and `--set key=value` (dotted keys nest; JSON values allowed)."""
+    try:
+        values: dict[str, Any] = json.loads(config) if config else {}
+    except json.JSONDecodeError as error:
+        raise CommandError(f"--config is not valid JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise CommandError("--config must be a JSON object")
+    for item in settings:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--set wants key=value, not {item!r}")
+        place_value(values, key.split("."), json_or_text(raw))
+    return values
+
+
+def place_value(values: dict[str, Any], path: list[str], value: Any) -> None:
+    for part in path[:-1]:
+        values = values.setdefault(part, {})
+    values[path[-1]] = value
+
+
+def json_or_text(raw: str) -> Any:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+    # Plain words and numbers stay text; JSON is for lists and objects.
+    return value if isinstance(value, list | dict) else raw
+
+
+@channel_app.command("add")
+def add(
+    kind: str = typer.Argument(..., help=f"One of: {', '.join(sorted(KINDS))}."),
+    name: str = typer.Option("", help="A name for the channel, e.g. 'ops email'."),
+    config: str = typer.Option("", help="Settings as a JSON object."),
+    settings_: list[str] = typer.Option([], "--set", help="One setting, key=value."),
+    assign: bool = typer.Option(True, help="Use the channel for every existing check."),
+) -> None:
+    """Add a channel, e.g. `tocsin channel add slack --set url=https://hooks.slack.com/…`."""
+    with fail_on_errors():
+        settings = load_settings()
+        channel_kind = kind_named(kind)
+        values = read_config(config, settings_)
+        parse_config(channel_kind, values)  # refuse bad settings before storing them
+
+        def work(connection: sa.Connection) -> ChannelRow:
+            now = SystemClock().now()
+            project_id = default_project(connection, now)
+            return channel_store.insert_channel(
+                connection,
+                project_id,
+                channel_kind.name,
+                name,
+                values,
+                now,
+                assign_to_all_checks=assign,
+            )
+
+        channel = in_transaction(settings, work)
+        console.print(f"Added {channel.kind} channel {channel.label!r} ({channel.uuid}).")
+
+
+@channel_app.command("list")
+def list_command(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List channels with their last delivery and last error."""
+    with fail_on_errors():
+        found = in_transaction(load_settings(), channel_store.list_channels)
+        if as_json:
+            console.print_json(json.dumps([channel_json(c) for c in found]))
+            return
+        table = Table("Name", "Kind", "UUID", "Last notified", "Last error")
+        for channel in found:
+            table.add_row(
+                channel.label,
+                channel.kind,
+                str(channel.uuid),
+                stamp(channel.last_notified),
+                channel.last_error or "-",
+            )
+        console.print(table if found else "No channels yet: add one with `tocsin channel add`.")
+
+
+def channel_json(channel: ChannelRow) -> dict[str, Any]:
+    return {
+        "uuid": str(channel.uuid),
+        "name": channel.name,
+        "kind": channel.kind,
+        "last_notified": None
+        if channel.last_notified is None
+        else channel.last_notified.isoformat(),
+        "last_error": channel.last_error,
+    }
+
+
+def stamp(moment: datetime | None) -> str:
+    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def find_channel(connection: sa.Connection, identifier: str) -> ChannelRow:
+    found = channel_store.channels_named(connection, identifier)
+    if len(found) > 1:
+        raise CommandError(f"{len(found)} channels match {identifier!r}; use a uuid")
+    if not found:
+        raise CommandError(f"no channel matches {identifier!r}")
+    return found[0]
+
+
+@channel_app.command("test")
+def send_test_message(channel: str = CHANNEL_ARGUMENT) -> None:
+    """Send a real test message now, and say how it went."""
+    with fail_on_errors():
+        settings = load_settings()
+        row = in_transaction(settings, lambda c: find_channel(c, channel))
+        error = asyncio.run(send_test(settings, row))
+        if error is not None:
+            kind = "permanent" if error.permanent else "temporary"
+            console.print(f"Test to {row.label!r} failed ({kind}): {error}")
+            raise typer.Exit(1)
+        console.print(f"Test message sent to {row.label!r}.")
+
+
+async def send_test(settings: Any, row: ChannelRow) -> DeliveryError | None:
+    kind = kind_named(row.kind)
+    config = parse_config(kind, row.config)
+    now = SystemClock().now()
+    message = Message(
+        kind="test",
+        check_name="a test check",
+        check_uuid=row.uuid,
+        tags="",
+        cause="test",
+        cause_detail="This is a test notification from Tocsin.",
+        now=now,
+    )
+    async with httpx.AsyncClient() as client:
+        try:
+            await kind.deliver(config, message, live_outbound(settings, client))
+        except DeliveryError as error:
+            return error
+    return None
+
+
+@channel_app.command("remove")
+def remove(
+    channel: str = CHANNEL_ARGUMENT,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Remove a channel; checks and policies stop using it."""
+    with fail_on_errors():
+        settings = load_settings()
+        row = in_transaction(settings, lambda c: find_channel(c, channel))
+        if not yes and not typer.confirm(f"Remove channel {row.label!r}?"):
+            raise typer.Abort()
+        in_transaction(settings, lambda c: channel_store.delete_channel(c, row.id))
+        console.print(f"Removed {row.label!r}.")
+
+
+def parse_step(text: str, connection: sa.Connection) -> tuple[timedelta, list[int]]:
+    """`WAIT:CHANNEL,CHANNEL`, e.g. `0s:email,slack` or `10m:pagerduty`."""
+    wait, sep, names = text.partition(":")
+    if not sep:
+        raise CommandError(f"a step is WAIT:CHANNEL[,CHANNEL…], e.g. 0s:email, not {text!r}")
+    channel_ids = [find_channel(connection, n.strip()).id for n in names.split(",") if n.strip()]
+    return parse_duration(wait), channel_ids
+
+
+@policy_app.command("create")
+def create_policy(
+    name: str = typer.Argument(..., help="The policy's name."),
+    steps: list[str] = typer.Option(
+        [],
+        "--step",
+        help="WAIT:CHANNEL[,CHANNEL…], in order; WAIT counts from the step "
+        "before (or the incident's opening).",
+    ),
+    repeat: int = typer.Option(0, min=0, max=100, help="Run the whole policy again N times."),
+    repeat_delay: str = typer.Option("0s", help="Pause before each repeat."),
+    nag: str = typer.Option("", help="Remind every so often while unacknowledged, e.g. 30m."),
+) -> None:
+    """Create an escalation policy. With no --step it notifies nobody ("do nothing")."""
+    with fail_on_errors():
+        settings = load_settings()
+        delay = parse_duration(repeat_delay)
+        nag_interval = parse_duration(nag) if nag else None
+        if nag_interval is not None and nag_interval <= timedelta(0):
+            raise CommandError("--nag must be longer than 0s")
+
+        def work(connection: sa.Connection) -> int:
+            if channel_store.policies_named(connection, name):
+                raise CommandError(f"a policy named {name!r} exists already")
+            parsed = [parse_step(step, connection) for step in steps]
+            now = SystemClock().now()
+            project_id = default_project(connection, now)
+            return channel_store.insert_policy(
+                connection,
+                project_id,
+                name,
+                parsed,
+                now,
+                repeat_count=repeat,
+                repeat_delay=delay,
+                nag_interval=nag_interval,
+            )
+
+        in_transaction(settings, work)
+        console.print(f"Created policy {name!r} with {len(steps)} step(s).")
+
+
+@policy_app.command("list")
+def list_policies() -> None:
+    """List escalation policies and their steps."""
+    with fail_on_errors():
+        found = in_transaction(load_settings(), channel_store.list_policies)
+        if not found:
+            console.print("No policies: checks notify all their channels at once.")
+            return
+        table = Table("Name", "Steps", "Repeat", "Nag")
+        for policy in found:
+            steps = (
+                "; ".join(
+                    f"after {format_duration(wait)}: {', '.join(names) or 'nobody'}"
+                    for wait, names in policy.steps
+                )
+                or "notify nobody"
+            )
+            repeat = (
+                f"{policy.repeat_count}x after {format_duration(policy.repeat_delay)}"
+                if policy.repeat_count
+                else "-"
+            )
+            nag = format_duration(policy.nag_interval) if policy.nag_interval else "-"
+            table.add_row(policy.name, steps, repeat, nag)
+        console.print(table)
+
+
+@policy_app.command("remove")
+def remove_policy(name: str = typer.Argument(..., help="The policy's name.")) -> None:
+    """Remove a policy; its checks go back to the default (all channels at once)."""
+    with fail_on_errors():
+
+        def work(connection: sa.Connection) -> None:
+            found = channel_store.policies_named(connection, name)
+            if not found:
+                raise CommandError(f"no policy named {name!r}")
+            channel_store.delete_policy(connection, found[0])
+
+        in_transaction(load_settings(), work)
+        console.print(f"Removed policy {name!r}.")

@@ -1,0 +1,170 @@
+"""`tocsin incident …`: list incidents, read their timeline, acknowledge, resolve, comment."""
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+import typer
+from rich.table import Table
+
+from tocsin.alerts import incidents as actions
+from tocsin.cli.channels import stamp
+from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
+from tocsin.clock import SystemClock
+from tocsin.store import incidents as store
+from tocsin.store.incidents import Event, Incident
+from tocsin.store.tables import checks, incidents
+
+app = typer.Typer(
+    help="Incidents: what went down, who knows, and what happened since.", no_args_is_help=True
+)
+
+ID_ARGUMENT = typer.Argument(..., help="The incident's number.")
+BY_OPTION = typer.Option("", "--by", help="Who you are, for the timeline.")
+
+
+def listed(connection: sa.Connection, everything: bool) -> list[tuple[Incident, str]]:
+    query = (
+        sa.select(incidents, checks.c.name.label("check_name"))
+        .join(checks, checks.c.id == incidents.c.check_id)
+        .order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+    )
+    if not everything:
+        query = query.where(incidents.c.status.in_(store.OPEN))
+    rows = connection.execute(query).all()
+    return [(incident_of(row), row.check_name) for row in rows]
+
+
+def incident_of(row: Any) -> Incident:
+    values = {name: getattr(row, name) for name in Incident.__slots__}
+    return Incident(**values)
+
+
+@app.command("list")
+def list_command(
+    everything: bool = typer.Option(False, "--all", help="Include resolved incidents."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List open incidents (with --all, past ones too), newest first."""
+    with fail_on_errors():
+        found = in_transaction(load_settings(), lambda c: listed(c, everything))
+        if as_json:
+            console.print_json(json.dumps([incident_json(i, name) for i, name in found]))
+            return
+        table = Table("#", "Check", "Status", "Cause", "Opened", "Resolved")
+        for incident, name in found:
+            table.add_row(
+                str(incident.id),
+                name,
+                incident.status,
+                incident.cause_detail,
+                stamp(incident.opened_at),
+                stamp(incident.resolved_at),
+            )
+        console.print(table if found else "No open incidents.")
+
+
+def incident_json(incident: Incident, check_name: str) -> dict[str, Any]:
+    def iso(value: Any) -> Any:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": incident.id,
+        "check": check_name,
+        "status": incident.status,
+        "cause": incident.cause,
+        "cause_detail": incident.cause_detail,
+        "opened_at": iso(incident.opened_at),
+        "acknowledged_at": iso(incident.acknowledged_at),
+        "acknowledged_by": incident.acknowledged_by,
+        "resolved_at": iso(incident.resolved_at),
+        "resolved_by": incident.resolved_by,
+    }
+
+
+def find(connection: sa.Connection, incident_id: int) -> Incident:
+    incident = store.get_incident(connection, incident_id, for_update=True)
+    if incident is None:
+        raise CommandError(f"no incident {incident_id}")
+    return incident
+
+
+@app.command("show")
+def show(
+    incident_id: int = ID_ARGUMENT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Show an incident and its timeline."""
+    with fail_on_errors():
+
+        def work(connection: sa.Connection) -> tuple[Incident, list[Event]]:
+            return find(connection, incident_id), store.events_of(connection, incident_id)
+
+        incident, events = in_transaction(load_settings(), work)
+        if as_json:
+            document = incident_json(incident, "")
+            document["timeline"] = [event_json(e) for e in events]
+            console.print_json(json.dumps(document))
+            return
+        console.print(f"Incident {incident.id}: {incident.status} — {incident.cause_detail}")
+        if incident.body_excerpt:
+            console.print(incident.body_excerpt, markup=False)
+        for event in events:
+            actor = f" by {event.actor}" if event.actor else ""
+            console.print(
+                f"  {stamp(event.created)}  {event.kind}{actor}: {event.message}", markup=False
+            )
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "at": event.created.isoformat(),
+        "kind": event.kind,
+        "actor": event.actor,
+        "message": event.message,
+        "channel_id": event.channel_id,
+        "attempt": event.attempt,
+    }
+
+
+@app.command("ack")
+def ack(incident_id: int = ID_ARGUMENT, by: str = BY_OPTION) -> None:
+    """Acknowledge an incident: escalation and reminders stop."""
+    with fail_on_errors():
+
+        def work(connection: sa.Connection) -> None:
+            incident = find(connection, incident_id)
+            actions.acknowledge(connection, incident, SystemClock().now(), by or "cli", "the CLI")
+
+        in_transaction(load_settings(), work)
+        console.print(f"Acknowledged incident {incident_id}.")
+
+
+@app.command("resolve")
+def resolve(incident_id: int = ID_ARGUMENT, by: str = BY_OPTION) -> None:
+    """Resolve an incident by hand; notified channels hear of the recovery."""
+    with fail_on_errors():
+
+        def work(connection: sa.Connection) -> int:
+            incident = find(connection, incident_id)
+            return actions.resolve(connection, incident, SystemClock().now(), by or "cli")
+
+        queued = in_transaction(load_settings(), work)
+        console.print(f"Resolved incident {incident_id}; {queued} recovery notice(s) queued.")
+
+
+@app.command("comment")
+def comment(
+    incident_id: int = ID_ARGUMENT,
+    text: str = typer.Argument(..., help="What to add to the timeline."),
+    by: str = BY_OPTION,
+) -> None:
+    """Add a comment to an incident's timeline."""
+    with fail_on_errors():
+
+        def work(connection: sa.Connection) -> None:
+            incident = find(connection, incident_id)
+            actions.comment(connection, incident, SystemClock().now(), by or "cli", text)
+
+        in_transaction(load_settings(), work)
+        console.print(f"Commented on incident {incident_id}.")

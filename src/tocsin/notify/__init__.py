@@ -1,0 +1,1 @@
+"""Channels: one module per kind, all behind the interface in notify.base."""

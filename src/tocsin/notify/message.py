@@ -1,0 +1,77 @@
+"""What every notification says, whatever the channel: built once, rendered per kind."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from tocsin.durations import format_duration
+
+KINDS = ("down", "up", "nag", "test")
+
+
+@dataclass(slots=True)
+class Message:
+    kind: str  # down | up | nag | test
+    check_name: str
+    check_uuid: UUID
+    tags: str
+    cause: str
+    cause_detail: str
+    now: datetime
+    exit_status: int | None = None
+    last_ping: datetime | None = None
+    expected_at: datetime | None = None
+    opened_at: datetime | None = None
+    downtime: timedelta | None = None
+    body_excerpt: str = ""
+    incident_id: int | None = None
+    incident_url: str = ""
+    ack_url: str = ""
+
+    @property
+    def status(self) -> str:
+        return "up" if self.kind == "up" else "down"
+
+    @property
+    def is_test(self) -> bool:
+        return self.kind == "test"
+
+    @property
+    def title(self) -> str:
+        if self.kind == "test":
+            return f"Test notification from Tocsin for {self.check_name}"
+        if self.kind == "up":
+            return f"{self.check_name} is UP again"
+        if self.kind == "nag":
+            return f"Reminder: {self.check_name} is still DOWN"
+        return f"{self.check_name} is DOWN"
+
+    def facts(self) -> list[tuple[str, str]]:
+        """Labelled lines every channel shows: cause, last ping, expected, downtime."""
+        lines = [("Check", self.check_name)]
+        if self.kind == "up" and self.downtime is not None:
+            lines.append(("Down for", format_duration(self.downtime)))
+        elif self.cause_detail:
+            lines.append(("Cause", self.cause_detail))
+        lines.append(("Last ping", timestamp(self.last_ping)))
+        if self.expected_at is not None and self.kind != "up":
+            lines.append(("Expected", timestamp(self.expected_at)))
+        if self.tags:
+            lines.append(("Tags", self.tags))
+        return lines
+
+    def text(self) -> str:
+        """A plain-text rendering, for channels without richer formatting."""
+        lines = [self.title, ""]
+        lines += [f"{label}: {value}" for label, value in self.facts()]
+        if self.body_excerpt and self.kind != "up":
+            lines += ["", "Output:", self.body_excerpt]
+        if self.ack_url and self.kind != "up":
+            lines += ["", f"Acknowledge: {self.ack_url}"]
+        elif self.incident_url:
+            lines += ["", f"Incident: {self.incident_url}"]
+        return "\n".join(lines)
+
+
+def timestamp(moment: datetime | None) -> str:
+    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"

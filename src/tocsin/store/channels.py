@@ -1,0 +1,193 @@
+"""Queries on channels and escalation policies, and which checks use them.
+
+Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tocsin.store.tables import (
+    channels,
+    check_channels,
+    checks,
+    policies,
+    policy_step_channels,
+    policy_steps,
+)
+
+
+@dataclass(slots=True)
+class ChannelRow:
+    id: int
+    project_id: int
+    uuid: uuid.UUID
+    name: str
+    kind: str
+    config: dict[str, Any]
+    created: datetime
+    disabled: bool
+    last_notified: datetime | None
+    last_error: str
+    last_error_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.kind} {str(self.uuid)[:8]}"
+
+
+@dataclass(slots=True)
+class PolicyRow:
+    id: int
+    name: str
+    repeat_count: int
+    repeat_delay: timedelta
+    nag_interval: timedelta | None
+    steps: list[tuple[timedelta, list[str]]]  # (wait before, channel labels)
+
+
+def channel_from_row(row: sa.Row[Any]) -> ChannelRow:
+    values = dict(row._mapping)
+    values["config"] = json.loads(values["config"])
+    return ChannelRow(**values)
+
+
+def insert_channel(
+    connection: sa.Connection,
+    project_id: int,
+    kind: str,
+    name: str,
+    config: dict[str, Any],
+    now: datetime,
+    *,
+    assign_to_all_checks: bool,
+) -> ChannelRow:
+    values = {
+        "project_id": project_id,
+        "uuid": uuid.uuid4(),
+        "name": name,
+        "kind": kind,
+        "config": json.dumps(config),
+        "created": now,
+    }
+    row = connection.execute(channels.insert().values(values).returning(channels)).one()
+    if assign_to_all_checks:
+        project_checks = sa.select(checks.c.id, sa.literal(row.id)).where(
+            checks.c.project_id == project_id
+        )
+        connection.execute(
+            check_channels.insert().from_select(["check_id", "channel_id"], project_checks)
+        )
+    return channel_from_row(row)
+
+
+def list_channels(connection: sa.Connection) -> list[ChannelRow]:
+    query = sa.select(channels).order_by(channels.c.created, channels.c.id)
+    return [channel_from_row(row) for row in connection.execute(query)]
+
+
+def channels_named(connection: sa.Connection, identifier: str) -> list[ChannelRow]:
+    """Channels whose uuid, name or kind is `identifier`."""
+    try:
+        condition = channels.c.uuid == uuid.UUID(identifier)
+    except ValueError:
+        condition = (channels.c.name == identifier) | (channels.c.kind == identifier)
+    query = sa.select(channels).where(condition).order_by(channels.c.id)
+    return [channel_from_row(row) for row in connection.execute(query)]
+
+
+def delete_channel(connection: sa.Connection, channel_id: int) -> None:
+    connection.execute(channels.delete().where(channels.c.id == channel_id))
+
+
+def assign_all_channels(connection: sa.Connection, check_id: int, project_id: int) -> None:
+    """A new check uses every channel of its project, as in Healthchecks."""
+    project_channels = sa.select(sa.literal(check_id), channels.c.id).where(
+        channels.c.project_id == project_id
+    )
+    connection.execute(
+        check_channels.insert().from_select(["check_id", "channel_id"], project_channels)
+    )
+
+
+def insert_policy(
+    connection: sa.Connection,
+    project_id: int,
+    name: str,
+    steps: list[tuple[timedelta, list[int]]],
+    now: datetime,
+    *,
+    repeat_count: int = 0,
+    repeat_delay: timedelta = timedelta(0),
+    nag_interval: timedelta | None = None,
+) -> int:
+    policy_id = connection.execute(
+        policies.insert()
+        .values(
+            project_id=project_id,
+            name=name,
+            repeat_count=repeat_count,
+            repeat_delay=seconds(repeat_delay),
+            nag_interval=None if nag_interval is None else seconds(nag_interval),
+            created=now,
+        )
+        .returning(policies.c.id)
+    ).scalar_one()
+    for position, (wait_before, channel_ids) in enumerate(steps):
+        step_id = connection.execute(
+            policy_steps.insert()
+            .values(policy_id=policy_id, position=position, wait_before=seconds(wait_before))
+            .returning(policy_steps.c.id)
+        ).scalar_one()
+        rows = [{"step_id": step_id, "channel_id": c} for c in channel_ids]
+        if rows:
+            connection.execute(policy_step_channels.insert(), rows)
+    return int(policy_id)
+
+
+def list_policies(connection: sa.Connection) -> list[PolicyRow]:
+    rows = connection.execute(sa.select(policies).order_by(policies.c.id)).all()
+    return [policy_row(connection, row) for row in rows]
+
+
+def policy_row(connection: sa.Connection, row: sa.Row[Any]) -> PolicyRow:
+    query = (
+        sa.select(policy_steps.c.id, policy_steps.c.wait_before, channels.c.name, channels.c.kind)
+        .outerjoin(policy_step_channels, policy_step_channels.c.step_id == policy_steps.c.id)
+        .outerjoin(channels, channels.c.id == policy_step_channels.c.channel_id)
+        .where(policy_steps.c.policy_id == row.id)
+        .order_by(policy_steps.c.position, channels.c.id)
+    )
+    steps: dict[int, tuple[timedelta, list[str]]] = {}
+    for step_id, wait_before, name, kind in connection.execute(query):
+        step = steps.setdefault(step_id, (timedelta(seconds=wait_before), []))
+        if kind is not None:
+            step[1].append(name or kind)
+    nag = None if row.nag_interval is None else timedelta(seconds=row.nag_interval)
+    return PolicyRow(
+        row.id,
+        row.name,
+        row.repeat_count,
+        timedelta(seconds=row.repeat_delay),
+        nag,
+        list(steps.values()),
+    )
+
+
+def policies_named(connection: sa.Connection, name: str) -> list[int]:
+    return list(connection.scalars(sa.select(policies.c.id).where(policies.c.name == name)))
+
+
+def delete_policy(connection: sa.Connection, policy_id: int) -> None:
+    connection.execute(policies.delete().where(policies.c.id == policy_id))
+
+
+def set_check_policy(connection: sa.Connection, check_id: int, policy_id: int | None) -> None:
+    connection.execute(checks.update().where(checks.c.id == check_id).values(policy_id=policy_id))
+
+
+def seconds(delta: timedelta) -> int:
+    return round(delta.total_seconds())

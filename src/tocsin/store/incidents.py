@@ -1,0 +1,258 @@
+"""Queries on incidents, their timeline, policies and the notification outbox.
+
+Synchronous, over a SQLAlchemy `Connection`: they run inside batches (store.batch),
+in the transaction that writes the flip, and from async code via `run_sync`.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tocsin.alerts.escalation import Policy, Progress, Step, default_policy
+from tocsin.store.tables import (
+    channels,
+    check_channels,
+    checks,
+    incident_events,
+    incidents,
+    notifications,
+    policies,
+    policy_step_channels,
+    policy_steps,
+)
+
+OPEN = ("started", "acknowledged")
+
+
+@dataclass(slots=True)
+class Incident:
+    id: int
+    project_id: int
+    check_id: int
+    status: str
+    cause: str
+    cause_detail: str
+    expected_at: datetime | None
+    last_ping: datetime | None
+    exit_status: int | None
+    body_excerpt: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+    resolved_at: datetime | None
+    resolved_by: str
+    policy_id: int | None
+    next_step: int
+    round: int
+    next_escalation_at: datetime | None
+    next_nag_at: datetime | None
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.next_step, self.round, self.next_escalation_at)
+
+
+@dataclass(slots=True)
+class Event:
+    id: int
+    incident_id: int
+    created: datetime
+    kind: str
+    channel_id: int | None
+    attempt: int | None
+    message: str
+    actor: str
+
+
+def incident_from_row(row: sa.Row[Any]) -> Incident:
+    return Incident(**row._mapping)
+
+
+def open_incident(connection: sa.Connection, check_id: int) -> Incident | None:
+    query = sa.select(incidents).where(
+        incidents.c.check_id == check_id, incidents.c.status.in_(OPEN)
+    )
+    row = connection.execute(query).first()
+    return None if row is None else incident_from_row(row)
+
+
+def get_incident(
+    connection: sa.Connection, incident_id: int, *, for_update: bool = False
+) -> Incident | None:
+    query = sa.select(incidents).where(incidents.c.id == incident_id)
+    if for_update:
+        query = query.with_for_update()
+    row = connection.execute(query).first()
+    return None if row is None else incident_from_row(row)
+
+
+def insert_incident(connection: sa.Connection, values: dict[str, Any]) -> Incident:
+    result = connection.execute(incidents.insert().values(values).returning(incidents))
+    return incident_from_row(result.one())
+
+
+def update_incident(connection: sa.Connection, incident_id: int, **values: Any) -> None:
+    connection.execute(incidents.update().where(incidents.c.id == incident_id).values(values))
+
+
+def add_event(
+    connection: sa.Connection,
+    incident_id: int,
+    kind: str,
+    at: datetime,
+    *,
+    message: str = "",
+    actor: str = "",
+    channel_id: int | None = None,
+    attempt: int | None = None,
+) -> None:
+    connection.execute(
+        incident_events.insert().values(
+            incident_id=incident_id,
+            kind=kind,
+            created=at,
+            message=message,
+            actor=actor,
+            channel_id=channel_id,
+            attempt=attempt,
+        )
+    )
+
+
+def events_of(connection: sa.Connection, incident_id: int) -> list[Event]:
+    query = (
+        sa.select(incident_events)
+        .where(incident_events.c.incident_id == incident_id)
+        .order_by(incident_events.c.id)
+    )
+    return [Event(**row._mapping) for row in connection.execute(query)]
+
+
+def enqueue(
+    connection: sa.Connection,
+    incident_id: int | None,
+    channel_ids: Iterable[int],
+    kind: str,
+    at: datetime,
+) -> int:
+    """Put notifications in the outbox; the notifier delivers them after commit."""
+    rows = [
+        {
+            "incident_id": incident_id,
+            "channel_id": channel_id,
+            "kind": kind,
+            "status": "pending",
+            "next_attempt_at": at,
+            "created": at,
+        }
+        for channel_id in channel_ids
+    ]
+    if rows:
+        connection.execute(notifications.insert(), rows)
+    return len(rows)
+
+
+def notified_channels(connection: sa.Connection, incident_id: int) -> list[int]:
+    """Channels a down alert of this incident reached, or may have (mid-delivery)."""
+    query = (
+        sa.select(notifications.c.channel_id)
+        .where(
+            notifications.c.incident_id == incident_id,
+            notifications.c.kind.in_(("down", "nag")),
+            notifications.c.status.in_(("sent", "sending")),
+        )
+        .distinct()
+        .order_by(notifications.c.channel_id)
+    )
+    return list(connection.scalars(query))
+
+
+def alerted_channels(connection: sa.Connection, incident_id: int) -> list[int]:
+    """Channels given a down alert for this incident, delivered or not yet."""
+    query = (
+        sa.select(notifications.c.channel_id)
+        .where(notifications.c.incident_id == incident_id, notifications.c.kind == "down")
+        .distinct()
+        .order_by(notifications.c.channel_id)
+    )
+    return list(connection.scalars(query))
+
+
+def cancel_pending(connection: sa.Connection, incident_id: int, kinds: Sequence[str]) -> int:
+    """Alerts not yet handed to a channel are moot once the incident resolves."""
+    statement = (
+        notifications.update()
+        .where(
+            notifications.c.incident_id == incident_id,
+            notifications.c.kind.in_(kinds),
+            notifications.c.status == "pending",
+        )
+        .values(status="cancelled")
+    )
+    return connection.execute(statement).rowcount
+
+
+def check_policy(connection: sa.Connection, check_id: int) -> tuple[int | None, Policy]:
+    """The check's policy, or the default one over the check's enabled channels."""
+    policy_id = connection.scalar(sa.select(checks.c.policy_id).where(checks.c.id == check_id))
+    if policy_id is None:
+        return None, default_policy(check_channel_ids(connection, check_id))
+    return policy_id, load_policy(connection, policy_id)
+
+
+def check_channel_ids(connection: sa.Connection, check_id: int) -> list[int]:
+    query = (
+        sa.select(check_channels.c.channel_id)
+        .join(channels, channels.c.id == check_channels.c.channel_id)
+        .where(check_channels.c.check_id == check_id, channels.c.disabled.is_(False))
+        .order_by(check_channels.c.channel_id)
+    )
+    return list(connection.scalars(query))
+
+
+def load_policy(connection: sa.Connection, policy_id: int) -> Policy:
+    row = connection.execute(sa.select(policies).where(policies.c.id == policy_id)).one()
+    query = (
+        sa.select(policy_steps.c.id, policy_steps.c.wait_before, policy_step_channels.c.channel_id)
+        .outerjoin(policy_step_channels, policy_step_channels.c.step_id == policy_steps.c.id)
+        .where(policy_steps.c.policy_id == policy_id)
+        .order_by(policy_steps.c.position, policy_step_channels.c.channel_id)
+    )
+    steps: dict[int, Step] = {}
+    for step_id, wait_before, channel_id in connection.execute(query):
+        step = steps.setdefault(step_id, Step(timedelta(seconds=wait_before)))
+        if channel_id is not None:
+            step.channel_ids.append(channel_id)
+    nag = None if row.nag_interval is None else timedelta(seconds=row.nag_interval)
+    return Policy(list(steps.values()), row.repeat_count, timedelta(seconds=row.repeat_delay), nag)
+
+
+def due_incidents(
+    connection: sa.Connection,
+    column: sa.Column[Any],
+    now: datetime,
+    limit: int,
+    *,
+    skip_locked: bool,
+) -> list[Incident]:
+    """Open incidents whose escalation step (or nag) is due, by a partial index."""
+    query = (
+        sa.select(incidents).where(column.is_not(None), column <= now).order_by(column).limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return [incident_from_row(row) for row in connection.execute(query)]
+
+
+def earliest_timer(connection: sa.Connection) -> datetime | None:
+    """The next escalation step or nag of any incident."""
+    found: list[datetime] = []
+    for column in (incidents.c.next_escalation_at, incidents.c.next_nag_at):
+        query = sa.select(column).where(column.is_not(None)).order_by(column).limit(1)
+        value = connection.scalar(query)
+        if value is not None:
+            found.append(value)
+    return min(found, default=None)

@@ -1,0 +1,220 @@
+"""The outbox: claiming due notifications, and recording how delivery went.
+
+Synchronous, over a SQLAlchemy `Connection`, run in batches (store.batch)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from tocsin.identifiers import ALPHANUMERIC, random_string
+from tocsin.store.incidents import Incident, add_event, incident_from_row
+from tocsin.store.tables import channels, checks, incidents, instance, notifications
+
+
+@dataclass(slots=True)
+class Delivery:
+    """A claimed notification with all it takes to send it."""
+
+    notification_id: int
+    attempt: int
+    kind: str
+    channel_id: int
+    channel_kind: str
+    channel_name: str
+    channel_config: str
+    check_name: str
+    check_uuid: UUID
+    check_tags: str
+    incident: Incident | None
+
+
+def claim_due(
+    connection: sa.Connection,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    *,
+    skip_locked: bool,
+) -> list[Delivery]:
+    """Take up to `limit` notifications that are due, or whose sender's lease ran out
+    (it crashed mid-delivery). The conditional update is the claim: no two senders
+    hold one notification at once."""
+    due = (
+        sa.select(notifications.c.id)
+        .where(
+            sa.or_(
+                sa.and_(
+                    notifications.c.status == "pending", notifications.c.next_attempt_at <= now
+                ),
+                sa.and_(notifications.c.status == "sending", notifications.c.claimed_until < now),
+            )
+        )
+        .order_by(notifications.c.next_attempt_at)
+        .limit(limit)
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    ids = list(connection.scalars(due))
+    if not ids:
+        return []
+    claimed = connection.execute(
+        notifications.update()
+        .where(notifications.c.id.in_(ids))
+        .values(status="sending", attempts=notifications.c.attempts + 1, claimed_until=lease_until)
+        .returning(notifications.c.id)
+    )
+    return deliveries(connection, [row.id for row in claimed])
+
+
+def deliveries(connection: sa.Connection, ids: list[int]) -> list[Delivery]:
+    query = (
+        sa.select(
+            notifications.c.id,
+            notifications.c.attempts,
+            notifications.c.kind,
+            notifications.c.channel_id,
+            channels.c.kind.label("channel_kind"),
+            channels.c.name.label("channel_name"),
+            channels.c.config,
+            notifications.c.incident_id,
+        )
+        .join(channels, channels.c.id == notifications.c.channel_id)
+        .where(notifications.c.id.in_(ids))
+        .order_by(notifications.c.id)
+    )
+    rows = connection.execute(query).all()
+    incident_ids = {row.incident_id for row in rows if row.incident_id is not None}
+    by_incident = incidents_by_id(connection, incident_ids)
+    return [delivery(connection, row, by_incident.get(row.incident_id)) for row in rows]
+
+
+def incidents_by_id(connection: sa.Connection, ids: set[int]) -> dict[int, Incident]:
+    if not ids:
+        return {}
+    query = sa.select(incidents).where(incidents.c.id.in_(ids))
+    return {row.id: incident_from_row(row) for row in connection.execute(query)}
+
+
+def delivery(connection: sa.Connection, row: Any, incident: Incident | None) -> Delivery:
+    check = None
+    if incident is not None:
+        query = sa.select(checks.c.name, checks.c.uuid, checks.c.tags).where(
+            checks.c.id == incident.check_id
+        )
+        check = connection.execute(query).first()
+    return Delivery(
+        notification_id=row.id,
+        attempt=row.attempts,
+        kind=row.kind,
+        channel_id=row.channel_id,
+        channel_kind=row.channel_kind,
+        channel_name=row.channel_name,
+        channel_config=row.config,
+        check_name=check.name if check else "",
+        check_uuid=check.uuid if check else UUID(int=0),
+        check_tags=check.tags if check else "",
+        incident=incident,
+    )
+
+
+def mark_sent(connection: sa.Connection, item: Delivery, now: datetime) -> bool:
+    """Record a delivery, unless our lease ran out and another sender took over."""
+    statement = (
+        notifications.update()
+        .where(
+            notifications.c.id == item.notification_id,
+            notifications.c.status == "sending",
+            notifications.c.attempts == item.attempt,
+        )
+        .values(status="sent", sent_at=now, claimed_until=None, last_error="")
+    )
+    if connection.execute(statement).rowcount != 1:
+        return False
+    connection.execute(
+        channels.update()
+        .where(channels.c.id == item.channel_id)
+        .values(last_notified=now, last_error="", last_error_at=None)
+    )
+    if item.incident is not None:
+        add_event(
+            connection,
+            item.incident.id,
+            "notified",
+            now,
+            channel_id=item.channel_id,
+            attempt=item.attempt,
+            message=f"{item.kind} alert sent to {item.channel_name}",
+        )
+    return True
+
+
+def mark_failed(
+    connection: sa.Connection,
+    item: Delivery,
+    now: datetime,
+    error: str,
+    retry_at: datetime | None,
+) -> bool:
+    """A failed attempt: try again at `retry_at`, or give up when it is None."""
+    status = "failed" if retry_at is None else "pending"
+    statement = (
+        notifications.update()
+        .where(
+            notifications.c.id == item.notification_id,
+            notifications.c.status == "sending",
+            notifications.c.attempts == item.attempt,
+        )
+        .values(
+            status=status,
+            claimed_until=None,
+            last_error=error[:500],
+            next_attempt_at=retry_at or now,
+        )
+    )
+    if connection.execute(statement).rowcount != 1:
+        return False
+    connection.execute(
+        channels.update()
+        .where(channels.c.id == item.channel_id)
+        .values(last_error=error[:500], last_error_at=now)
+    )
+    if item.incident is not None:
+        outcome = "gave up" if retry_at is None else f"retrying at {retry_at:%H:%M:%S} UTC"
+        add_event(
+            connection,
+            item.incident.id,
+            "notify_failed",
+            now,
+            channel_id=item.channel_id,
+            attempt=item.attempt,
+            message=f"{item.kind} alert to {item.channel_name} failed: {error}; {outcome}",
+        )
+    return True
+
+
+def earliest_due(connection: sa.Connection) -> datetime | None:
+    """When the next notification is due, or a lease runs out."""
+    pending = connection.scalar(
+        sa.select(sa.func.min(notifications.c.next_attempt_at)).where(
+            notifications.c.status == "pending"
+        )
+    )
+    leased = connection.scalar(
+        sa.select(sa.func.min(notifications.c.claimed_until)).where(
+            notifications.c.status == "sending"
+        )
+    )
+    return min((v for v in (pending, leased) if v is not None), default=None)
+
+
+def secret_key(connection: sa.Connection) -> str:
+    """The deployment's signing key, made on first use."""
+    found = connection.scalar(sa.select(instance.c.secret_key).where(instance.c.id == 1))
+    if found is not None:
+        return str(found)
+    key = random_string(ALPHANUMERIC, 64)
+    connection.execute(instance.insert().values(id=1, secret_key=key))
+    return key

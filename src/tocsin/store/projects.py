@@ -1,0 +1,29 @@
+"""Projects: each owns checks, channels and policies, and the key for slug ping URLs."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from tocsin.identifiers import new_ping_key
+from tocsin.store.tables import projects
+
+DEFAULT_PROJECT = "Default"
+
+
+def default_project(connection: sa.Connection, now: datetime) -> int:
+    """The first project, made on first use."""
+    found = connection.scalar(sa.select(projects.c.id).order_by(projects.c.id).limit(1))
+    if found is not None:
+        return int(found)
+    return insert_project(connection, DEFAULT_PROJECT, now)
+
+
+def insert_project(connection: sa.Connection, name: str, now: datetime) -> int:
+    values = {"name": name, "ping_key": new_ping_key(), "created": now}
+    result = connection.execute(projects.insert().values(values).returning(projects.c.id))
+    return int(result.scalar_one())
+
+
+def ping_key(connection: sa.Connection, project_id: int) -> str:
+    query = sa.select(projects.c.ping_key).where(projects.c.id == project_id)
+    return str(connection.execute(query).scalar_one())

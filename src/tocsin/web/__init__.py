@@ -1,0 +1,1 @@
+"""The web pages. Thin: they read and act through the domain modules."""

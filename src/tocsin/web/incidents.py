@@ -1,0 +1,91 @@
+"""The incident page an alert links to: a signed, expiring token shows that one incident
+and lets whoever holds the link acknowledge it, without logging in. Opening the link
+changes nothing (mail scanners open links); acknowledging is a POST."""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from tocsin.alerts import incidents as incident_actions
+from tocsin.alerts.notifier import ACK_PURPOSE
+from tocsin.signing import verify
+from tocsin.store import incidents as incident_store
+from tocsin.store.tables import checks
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def stamp(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def refuse(request: Request) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "message.html",
+        {
+            "heading": "This link does not work",
+            "text": "It has expired, or it belongs to another incident. Sign in to Tocsin to "
+            "see this incident.",
+        },
+        status_code=403,
+    )
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+async def show(request: Request, incident_id: int, token: str = "", done: str = "") -> Response:
+    services = request.app.state.services
+    now = services.clock.now()
+    if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
+        return refuse(request)
+    async with services.database.read() as connection:
+        found = await connection.run_sync(lambda sync: load(sync, incident_id))
+    if found is None:
+        return refuse(request)
+    incident, check_name, events = found
+    return templates.TemplateResponse(
+        request,
+        "incident.html",
+        {
+            "incident": incident,
+            "check_name": check_name,
+            "events": events,
+            "token": token,
+            "acknowledged_now": done == "ack",
+            "stamp": stamp,
+        },
+    )
+
+
+@router.post("/incidents/{incident_id}/ack")
+async def acknowledge(
+    request: Request, incident_id: int, token: str = Form(""), by: str = Form("")
+) -> Response:
+    services = request.app.state.services
+    now = services.clock.now()
+    if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
+        return refuse(request)
+    who = " ".join(by.split())[:100] or "someone with the alert's link"
+    async with services.database.write() as connection:
+        await connection.run_sync(lambda sync: acknowledge_in(sync, incident_id, now, who))
+    return RedirectResponse(f"/incidents/{incident_id}?token={token}&done=ack", status_code=303)
+
+
+def load(connection: sa.Connection, incident_id: int) -> Any:
+    incident = incident_store.get_incident(connection, incident_id)
+    if incident is None:
+        return None
+    name = connection.scalar(sa.select(checks.c.name).where(checks.c.id == incident.check_id))
+    return incident, name or "a check", incident_store.events_of(connection, incident_id)
+
+
+def acknowledge_in(connection: sa.Connection, incident_id: int, now: datetime, who: str) -> None:
+    incident = incident_store.get_incident(connection, incident_id, for_update=True)
+    if incident is not None and incident.status == "started":
+        incident_actions.acknowledge(connection, incident, now, who, "the alert's link")
