@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.receivers import HttpReceiver, SmtpReceiver, http_receiver, smtp_receiver
 from tocsin.config import Settings
 from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
@@ -258,3 +259,16 @@ async def server_database(server: Server) -> AsyncIterator[Database]:
     database = Database(settings_for(server.database_url))
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[HttpReceiver]:
+    """A local HTTP server standing in for Slack, webhooks, PagerDuty …"""
+    async for running in http_receiver():
+        yield running
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpReceiver]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1."""
+    yield from smtp_receiver()

@@ -5,12 +5,24 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from tocsin.schedule import Period, Schedule
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
+from tocsin.store.channels import (
+    ChannelRow,
+    assign_all_channels,
+    insert_channel,
+    insert_policy,
+    set_check_policy,
+)
 from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.database import Database
+from tocsin.store.incidents import Incident, events_of, incident_from_row
 from tocsin.store.pings import PingRecord
+from tocsin.store.projects import default_project
+from tocsin.store.tables import incidents, notifications
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -43,7 +55,10 @@ async def make_check(
     created = now or datetime.now(UTC)
     async with database.write() as connection:
         project_id = await check_store.ensure_default_project(connection, created)
-        return await check_store.insert_check(connection, project_id, spec, created)
+        record = await check_store.insert_check(connection, project_id, spec, created)
+        # As `tocsin check create` does: a new check uses every channel of its project.
+        await connection.run_sync(assign_all_channels, record.id, project_id)
+        return record
 
 
 async def reload(database: Database, record: CheckRecord) -> CheckRecord:
@@ -115,3 +130,63 @@ async def eventually(probe: Callable[[], Awaitable[bool]], limit: float) -> bool
             return True
         await asyncio.sleep(0.05)
     return await probe()
+
+
+async def add_channel(
+    database: Database, kind: str, config: dict[str, object], name: str = ""
+) -> ChannelRow:
+    """A channel of the default project, used by every check there."""
+
+    def work(connection: sa.Connection) -> ChannelRow:
+        now = datetime.now(UTC)
+        project_id = default_project(connection, now)
+        return insert_channel(
+            connection, project_id, kind, name, dict(config), now, assign_to_all_checks=True
+        )
+
+    async with database.write() as connection:
+        return await connection.run_sync(work)
+
+
+async def add_policy(
+    database: Database,
+    name: str,
+    steps: list[tuple[timedelta, list[ChannelRow]]],
+    **options: object,
+) -> int:
+    def work(connection: sa.Connection) -> int:
+        now = datetime.now(UTC)
+        project_id = default_project(connection, now)
+        by_id = [(wait, [c.id for c in chosen]) for wait, chosen in steps]
+        return insert_policy(connection, project_id, name, by_id, now, **options)  # type: ignore[arg-type]
+
+    async with database.write() as connection:
+        return await connection.run_sync(work)
+
+
+async def use_policy(database: Database, record: CheckRecord, policy_id: int | None) -> None:
+    async with database.write() as connection:
+        await connection.run_sync(set_check_policy, record.id, policy_id)
+
+
+async def incidents_of(database: Database, record: CheckRecord) -> list[Incident]:
+    query = sa.select(incidents).where(incidents.c.check_id == record.id).order_by(incidents.c.id)
+    async with database.read() as connection:
+        rows = (await connection.execute(query)).all()
+    return [incident_from_row(row) for row in rows]
+
+
+async def timeline(database: Database, incident_id: int) -> list[tuple[str, str]]:
+    async with database.read() as connection:
+        events = await connection.run_sync(events_of, incident_id)
+    return [(event.kind, event.message) for event in events]
+
+
+async def outbox(database: Database) -> list[tuple[int, str, str]]:
+    """(channel id, kind, status) of every notification, oldest first."""
+    query = sa.select(
+        notifications.c.channel_id, notifications.c.kind, notifications.c.status
+    ).order_by(notifications.c.id)
+    async with database.read() as connection:
+        rows = (await connection.execute(query)).all()
+    return [(row.channel_id, row.kind, row.status) for row in rows]
