@@ -54,7 +54,9 @@ def next_due(schedule: Schedule, after: datetime) -> datetime:
     """The first moment after `after` when the job should have pinged, in UTC."""
     if isinstance(schedule, Period):
         return (after + schedule.period).astimezone(UTC)
-    local = after.astimezone(ZoneInfo(schedule.tz))
+    # Through UTC: astimezone() to an aware datetime's own zone returns it unchanged,
+    # even when it names a wall time that does not exist (inside a DST gap).
+    local = after.astimezone(UTC).astimezone(ZoneInfo(schedule.tz))
     # Back to UTC at once: adding grace to a local time would be wrong across DST.
     return next(CronSim(schedule.expression, local)).astimezone(UTC)
 

@@ -5,6 +5,7 @@ so a flip, its incident and the notifications it needs commit together (the outb
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -43,45 +44,77 @@ def record_flips(connection: sa.Connection, facts: list[FlipFacts], now: datetim
         return 0
     rows = flip_rows([(f.check.id, f.flip) for f in facts], processed=now)
     connection.execute(flips_table.insert(), rows)
-    queued = 0
+    downs = [f for f in facts if f.flip.new_status == Status.DOWN]
+    queued = open_incidents(connection, downs, now)
     for fact in facts:
-        if fact.flip.new_status == Status.DOWN:
-            queued += open_incident(connection, fact, now)
-        elif fact.flip.old_status == Status.DOWN and fact.flip.new_status == Status.UP:
+        if fact.flip.old_status == Status.DOWN and fact.flip.new_status == Status.UP:
             queued += resolve_check(connection, fact.check.id, fact.flip.at, "ping")
     return queued
 
 
-def open_incident(connection: sa.Connection, fact: FlipFacts, now: datetime) -> int:
-    if store.open_incident(connection, fact.check.id) is not None:
-        return 0  # a check has at most one open incident
-    policy_id, policy = store.check_policy(connection, fact.check.id)
+def open_incidents(connection: sa.Connection, facts: list[FlipFacts], now: datetime) -> int:
+    """One incident per check that has none open (a check has at most one), with a
+    handful of statements however many checks went down at once."""
+    already = store.checks_with_open_incident(connection, [f.check.id for f in facts])
+    fresh = list({f.check.id: f for f in facts if f.check.id not in already}.values())
+    if not fresh:
+        return 0
+    chosen = store.check_policies(connection, [f.check.id for f in fresh])
+    plans = [plan_incident(fact, *chosen[fact.check.id], now) for fact in fresh]
+    incident_ids = store.insert_incidents(connection, [plan.values for plan in plans])
+    events: list[dict[str, object]] = []
+    queued: list[tuple[int, list[int]]] = []
+    for incident_id, plan in zip(incident_ids, plans, strict=True):
+        events.append(
+            store.event_row(
+                incident_id, "opened", plan.values["opened_at"], message=plan.values["cause_detail"]
+            )
+        )
+        if plan.channel_ids:
+            events.append(
+                store.event_row(
+                    incident_id, "escalated", now, message=step_message(0, plan.channel_ids)
+                )
+            )
+            queued.append((incident_id, plan.channel_ids))
+    store.add_events(connection, events)
+    return store.enqueue_many(connection, queued, "down", now)
+
+
+@dataclass(slots=True)
+class IncidentPlan:
+    values: dict[str, Any]
+    channel_ids: list[int]
+
+
+def plan_incident(
+    fact: FlipFacts, policy_id: int | None, policy: escalation.Policy, now: datetime
+) -> IncidentPlan:
     opened_at = fact.flip.at
-    started = escalation.start(policy, opened_at)
-    channel_ids, progress = escalation.run_due(policy, started, now)
+    channel_ids, progress = escalation.run_due(policy, escalation.start(policy, opened_at), now)
     cause, detail = describe_cause(fact)
-    incident = store.insert_incident(
-        connection,
-        {
-            "project_id": fact.check.project_id,
-            "check_id": fact.check.id,
-            "status": "started",
-            "cause": cause,
-            "cause_detail": detail,
-            "expected_at": expected_at(fact),
-            "last_ping": fact.state.last_ping,
-            "exit_status": fact.exit_status,
-            "body_excerpt": excerpt(fact.body),
-            "opened_at": opened_at,
-            "policy_id": policy_id,
-            "next_step": progress.next_step,
-            "round": progress.round,
-            "next_escalation_at": progress.due_at,
-            "next_nag_at": escalation.first_nag(policy, opened_at),
-        },
-    )
-    store.add_event(connection, incident.id, "opened", opened_at, message=detail)
-    return notify_step(connection, incident.id, channel_ids, started.next_step, now)
+    values = {
+        "project_id": fact.check.project_id,
+        "check_id": fact.check.id,
+        "status": "started",
+        "cause": cause,
+        "cause_detail": detail,
+        "expected_at": expected_at(fact),
+        "last_ping": fact.state.last_ping,
+        "exit_status": fact.exit_status,
+        "body_excerpt": excerpt(fact.body),
+        "opened_at": opened_at,
+        "policy_id": policy_id,
+        "next_step": progress.next_step,
+        "round": progress.round,
+        "next_escalation_at": progress.due_at,
+        "next_nag_at": escalation.first_nag(policy, opened_at),
+    }
+    return IncidentPlan(values, channel_ids)
+
+
+def step_message(step: int, channel_ids: list[int]) -> str:
+    return f"step {step + 1}: notifying {len(channel_ids)} channel(s)"
 
 
 def notify_step(
@@ -89,8 +122,9 @@ def notify_step(
 ) -> int:
     if not channel_ids:
         return 0
-    message = f"step {step + 1}: notifying {len(channel_ids)} channel(s)"
-    store.add_event(connection, incident_id, "escalated", now, message=message)
+    store.add_event(
+        connection, incident_id, "escalated", now, message=step_message(step, channel_ids)
+    )
     return store.enqueue(connection, incident_id, channel_ids, "down", now)
 
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
+import aiohttp
 import sqlalchemy as sa
 
 from tocsin.clock import Clock
@@ -24,7 +24,7 @@ from tocsin.config import Settings
 from tocsin.notify.base import DeliveryError, Outbound, parse_config
 from tocsin.notify.kinds import kind_named
 from tocsin.notify.message import Message
-from tocsin.notify.outbound import LiveOutbound, SmtpSettings
+from tocsin.notify.outbound import LiveOutbound, SmtpSettings, http_session
 from tocsin.signing import sign
 from tocsin.store import notifications as outbox
 from tocsin.store.batch import BatchRunner, PostgresRunner
@@ -33,7 +33,7 @@ from tocsin.store.notifications import Delivery
 
 log = logging.getLogger("tocsin.notifier")
 
-CLAIM_LIMIT = 100
+CLAIM_LIMIT = 500
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=2)
 LONGEST_RETRY = timedelta(minutes=10)
@@ -149,16 +149,17 @@ class Notifier:
 
     def record(self, connection: sa.Connection, outcomes: list[Outcome]) -> None:
         now = self.clock.now()
+        sent = [o.delivery for o in outcomes if o.error is None]
+        for item in outbox.mark_sent(connection, sent, now):
+            log.info(
+                "%s notification %s sent to %s",
+                item.kind,
+                item.notification_id,
+                item.channel_name or item.channel_kind,
+            )
         for outcome in outcomes:
             item, error = outcome.delivery, outcome.error
             if error is None:
-                outbox.mark_sent(connection, item, now)
-                log.info(
-                    "%s notification %s sent to %s",
-                    item.kind,
-                    item.notification_id,
-                    item.channel_name or item.channel_kind,
-                )
                 continue
             retry_at = None if giving_up(item, error) else now + backoff(item.attempt, error)
             outbox.mark_failed(connection, item, now, str(error), retry_at)
@@ -232,7 +233,7 @@ def backoff(attempt: int, error: DeliveryError) -> timedelta:
     return delay * random.uniform(0.75, 1.25)
 
 
-def live_outbound(settings: Settings, client: httpx.AsyncClient) -> LiveOutbound:
+def live_outbound(settings: Settings, session: aiohttp.ClientSession) -> LiveOutbound:
     smtp = SmtpSettings(
         host=settings.smtp_host,
         port=settings.smtp_port,
@@ -242,7 +243,7 @@ def live_outbound(settings: Settings, client: httpx.AsyncClient) -> LiveOutbound
         sender=settings.smtp_from,
     )
     return LiveOutbound(
-        client,
+        session,
         timeout=settings.notify_timeout.total_seconds(),
         allow_private=settings.allow_private_webhooks,
         smtp=smtp,
@@ -264,11 +265,11 @@ async def running_notifier(
     """A notifier with its HTTP client, closed on the way out."""
     secret = await signing_secret(settings, database)
     links = Links(settings.base_url, secret, settings.ack_link_ttl)
-    async with httpx.AsyncClient() as client:
+    async with http_session() as session:
         yield Notifier(
             database,
             runner,
-            live_outbound(settings, client),
+            live_outbound(settings, session),
             links,
             clock,
             timeout=settings.notify_timeout,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from tocsin.alerts.incidents import FlipFacts, escalate_due, record_flips
-from tocsin.checks import Flip, expire
+from tocsin.checks import CheckState, Flip, expire
 from tocsin.clock import Clock
 from tocsin.flips import log_flip
 from tocsin.store import checks as check_store
@@ -27,7 +27,7 @@ from tocsin.store.database import Database
 
 log = logging.getLogger("tocsin.watcher")
 
-BATCH_SIZE = 200
+BATCH_SIZE = 1000
 ERROR_BACKOFF = timedelta(seconds=2)
 
 
@@ -132,14 +132,19 @@ class DeadlineWatcher:
 def expire_due(writer: BatchWriter, now: datetime) -> Pass:
     """One transaction of the watcher: flip up to BATCH_SIZE due checks, open their
     incidents, and run the escalation steps and nags that are due."""
+    # The due rows are ours until commit: locked on PostgreSQL (the other watchers
+    # skip them), and on SQLite nobody else can write while this transaction runs.
     due = writer.due_checks(now, BATCH_SIZE)
+    changes: list[tuple[int, CheckState, int]] = []
     flipped: list[FlipFacts] = []
     for record in due:
         result = expire(record.state, now)
         # No flip means the stored deadline was stale: rewriting the state recomputes it.
         new_state, flip = result if result else (record.state, None)
-        if writer.claim_state(record, new_state, now) and flip is not None:
+        changes.append((record.id, new_state, 0))
+        if flip is not None:
             flipped.append(FlipFacts(record, record.state, flip))
+    writer.save(changes, [], now)
     queued = record_flips(writer.connection, flipped, now)
     skip_locked = not writer.is_sqlite
     queued += escalate_due(writer.connection, now, BATCH_SIZE, skip_locked=skip_locked)

@@ -5,7 +5,6 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 import typer
 from rich.table import Table
@@ -17,6 +16,7 @@ from tocsin.durations import format_duration, parse_duration
 from tocsin.notify.base import DeliveryError, parse_config
 from tocsin.notify.kinds import KINDS, kind_named
 from tocsin.notify.message import Message
+from tocsin.notify.outbound import http_session
 from tocsin.store import channels as channel_store
 from tocsin.store.channels import ChannelRow
 from tocsin.store.projects import default_project
@@ -168,9 +168,9 @@ async def send_test(settings: Any, row: ChannelRow) -> DeliveryError | None:
         cause_detail="This is a test notification from Tocsin.",
         now=now,
     )
-    async with httpx.AsyncClient() as client:
+    async with http_session() as session:
         try:
-            await kind.deliver(config, message, live_outbound(settings, client))
+            await kind.deliver(config, message, live_outbound(settings, session))
         except DeliveryError as error:
             return error
     return None

@@ -26,13 +26,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
-from tocsin.checks import CheckState, Status, alert_after
+from tocsin.checks import CheckState, Status
 from tocsin.schedule import Cron, Period
 from tocsin.store.checks import (
     STATE_COLUMNS,
     CheckRecord,
     NewCheck,
-    claim_statement,
     due_checks_query,
     new_check_values,
     record_from_row,
@@ -305,7 +304,7 @@ class BatchWriter:
         now: datetime,
     ) -> datetime | None:
         """Write the batch; returns the earliest deadline it set, for the watcher."""
-        time, uid, encode = self.driver.encode_time, self.driver.encode_uuid, self.encode
+        time, encode = self.driver.encode_time, self.encode
         columns = [(check_id, state_columns(state), added) for check_id, state, added in changes]
         self.driver.execute_many(
             UPDATE_STATE,
@@ -314,28 +313,8 @@ class BatchWriter:
                 for check_id, values, added in columns
             ],
         )
-        self.driver.execute_many(
-            INSERT_PING,
-            [
-                (
-                    p.check_id,
-                    p.n,
-                    time(p.created),
-                    p.kind,
-                    p.exit_status,
-                    uid(p.rid),
-                    p.duration,
-                    p.method,
-                    p.scheme,
-                    p.remote_addr,
-                    p.ua,
-                    p.body,
-                    p.body_size,
-                    p.body_truncated,
-                )
-                for p in pings
-            ],
-        )
+        if pings:
+            self.driver.execute_many(INSERT_PING, [self.ping_values(p) for p in pings])
         if self.cache is not None:
             for (check_id, state, added), (_, values, _) in zip(changes, columns, strict=True):
                 self.cache.written(check_id, state, added, values["alert_after"])
@@ -346,14 +325,24 @@ class BatchWriter:
         query = due_checks_query(now, limit, skip_locked=not self.is_sqlite)
         return [record_from_row(row) for row in self.connection.execute(query)]
 
-    def claim_state(self, record: CheckRecord, state: CheckState, now: datetime) -> bool:
-        """Write the state if the check's deadline is still the one `record` holds."""
-        assert record.alert_after is not None
-        statement = claim_statement(record.id, record.alert_after, state, now)
-        claimed = self.connection.execute(statement).rowcount == 1
-        if claimed and self.cache is not None:
-            self.cache.written(record.id, state, 0, alert_after(state))
-        return claimed
+    def ping_values(self, ping: PingRow) -> tuple[Any, ...]:
+        time, uid = self.driver.encode_time, self.driver.encode_uuid
+        return (
+            ping.check_id,
+            ping.n,
+            time(ping.created),
+            ping.kind,
+            ping.exit_status,
+            uid(ping.rid),
+            ping.duration,
+            ping.method,
+            ping.scheme,
+            ping.remote_addr,
+            ping.ua,
+            ping.body,
+            ping.body_size,
+            ping.body_truncated,
+        )
 
     def record(self, row: Sequence[Any]) -> CheckRecord:
         (

@@ -210,18 +210,6 @@ async def save_states(
     await connection.execute(statement, rows)
 
 
-def claim_statement(
-    check_id: int, seen_deadline: datetime, state: CheckState, now: datetime
-) -> sa.Update:
-    """Write `state` only if the check's deadline is still the one we saw. Two
-    watchers (or a watcher and a ping) racing for one check: exactly one wins."""
-    return (
-        checks.update()
-        .where(checks.c.id == check_id, checks.c.alert_after == seen_deadline)
-        .values(updated=now, **state_columns(state))
-    )
-
-
 def flip_rows(
     new_flips: Iterable[tuple[int, Flip]], processed: datetime | None = None
 ) -> list[dict[str, Any]]:

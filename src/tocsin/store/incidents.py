@@ -89,17 +89,24 @@ def get_incident(
     return None if row is None else incident_from_row(row)
 
 
-def insert_incident(connection: sa.Connection, values: dict[str, Any]) -> Incident:
-    result = connection.execute(incidents.insert().values(values).returning(incidents))
-    return incident_from_row(result.one())
+def insert_incidents(connection: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many incidents at once; their ids, in the order of `rows`."""
+    statement = incidents.insert().returning(incidents.c.id, sort_by_parameter_order=True)
+    return list(connection.scalars(statement, rows))
+
+
+def checks_with_open_incident(connection: sa.Connection, check_ids: list[int]) -> set[int]:
+    query = sa.select(incidents.c.check_id).where(
+        incidents.c.check_id.in_(check_ids), incidents.c.status.in_(OPEN)
+    )
+    return set(connection.scalars(query))
 
 
 def update_incident(connection: sa.Connection, incident_id: int, **values: Any) -> None:
     connection.execute(incidents.update().where(incidents.c.id == incident_id).values(values))
 
 
-def add_event(
-    connection: sa.Connection,
+def event_row(
     incident_id: int,
     kind: str,
     at: datetime,
@@ -108,18 +115,27 @@ def add_event(
     actor: str = "",
     channel_id: int | None = None,
     attempt: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "kind": kind,
+        "created": at,
+        "message": message,
+        "actor": actor,
+        "channel_id": channel_id,
+        "attempt": attempt,
+    }
+
+
+def add_event(
+    connection: sa.Connection, incident_id: int, kind: str, at: datetime, **details: Any
 ) -> None:
-    connection.execute(
-        incident_events.insert().values(
-            incident_id=incident_id,
-            kind=kind,
-            created=at,
-            message=message,
-            actor=actor,
-            channel_id=channel_id,
-            attempt=attempt,
-        )
-    )
+    add_events(connection, [event_row(incident_id, kind, at, **details)])
+
+
+def add_events(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(incident_events.insert(), rows)
 
 
 def events_of(connection: sa.Connection, incident_id: int) -> list[Event]:
@@ -139,6 +155,16 @@ def enqueue(
     at: datetime,
 ) -> int:
     """Put notifications in the outbox; the notifier delivers them after commit."""
+    return enqueue_many(connection, [(incident_id, list(channel_ids))], kind, at)
+
+
+def enqueue_many(
+    connection: sa.Connection,
+    wanted: Sequence[tuple[int | None, Sequence[int]]],
+    kind: str,
+    at: datetime,
+) -> int:
+    """Notifications of `kind` for (incident, channels) pairs, in one statement."""
     rows = [
         {
             "incident_id": incident_id,
@@ -148,6 +174,7 @@ def enqueue(
             "next_attempt_at": at,
             "created": at,
         }
+        for incident_id, channel_ids in wanted
         for channel_id in channel_ids
     ]
     if rows:
@@ -195,22 +222,41 @@ def cancel_pending(connection: sa.Connection, incident_id: int, kinds: Sequence[
     return connection.execute(statement).rowcount
 
 
-def check_policy(connection: sa.Connection, check_id: int) -> tuple[int | None, Policy]:
-    """The check's policy, or the default one over the check's enabled channels."""
-    policy_id = connection.scalar(sa.select(checks.c.policy_id).where(checks.c.id == check_id))
-    if policy_id is None:
-        return None, default_policy(check_channel_ids(connection, check_id))
-    return policy_id, load_policy(connection, policy_id)
+def check_policies(
+    connection: sa.Connection, check_ids: list[int]
+) -> dict[int, tuple[int | None, Policy]]:
+    """Each check's policy, or the default one over its enabled channels; each policy
+    is read once however many checks use it."""
+    query = sa.select(checks.c.id, checks.c.policy_id).where(checks.c.id.in_(check_ids))
+    policy_of: dict[int, int | None] = {row.id: row.policy_id for row in connection.execute(query)}
+    defaults = channels_of_checks(connection, [c for c, p in policy_of.items() if p is None])
+    loaded = {p: load_policy(connection, p) for p in set(policy_of.values()) if p is not None}
+    return {
+        check_id: (None, default_policy(defaults.get(check_id, [])))
+        if policy_id is None
+        else (policy_id, loaded[policy_id])
+        for check_id, policy_id in policy_of.items()
+    }
 
 
 def check_channel_ids(connection: sa.Connection, check_id: int) -> list[int]:
+    return channels_of_checks(connection, [check_id]).get(check_id, [])
+
+
+def channels_of_checks(connection: sa.Connection, check_ids: list[int]) -> dict[int, list[int]]:
+    """The enabled channels of each check."""
+    if not check_ids:
+        return {}
     query = (
-        sa.select(check_channels.c.channel_id)
+        sa.select(check_channels.c.check_id, check_channels.c.channel_id)
         .join(channels, channels.c.id == check_channels.c.channel_id)
-        .where(check_channels.c.check_id == check_id, channels.c.disabled.is_(False))
-        .order_by(check_channels.c.channel_id)
+        .where(check_channels.c.check_id.in_(check_ids), channels.c.disabled.is_(False))
+        .order_by(check_channels.c.check_id, check_channels.c.channel_id)
     )
-    return list(connection.scalars(query))
+    found: dict[int, list[int]] = {}
+    for check_id, channel_id in connection.execute(query):
+        found.setdefault(check_id, []).append(channel_id)
+    return found
 
 
 def load_policy(connection: sa.Connection, policy_id: int) -> Policy:

@@ -4,13 +4,18 @@ Synchronous, over a SQLAlchemy `Connection`, run in batches (store.batch)."""
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from tocsin.identifiers import ALPHANUMERIC, random_string
-from tocsin.store.incidents import Incident, add_event, incident_from_row
+from tocsin.store.incidents import (
+    Incident,
+    add_event,
+    add_events,
+    event_row,
+    incident_from_row,
+)
 from tocsin.store.tables import channels, checks, incidents, instance, notifications
 
 
@@ -20,6 +25,7 @@ class Delivery:
 
     notification_id: int
     attempt: int
+    lease_until: datetime
     kind: str
     channel_id: int
     channel_kind: str
@@ -66,10 +72,10 @@ def claim_due(
         .values(status="sending", attempts=notifications.c.attempts + 1, claimed_until=lease_until)
         .returning(notifications.c.id)
     )
-    return deliveries(connection, [row.id for row in claimed])
+    return deliveries(connection, [row.id for row in claimed], lease_until)
 
 
-def deliveries(connection: sa.Connection, ids: list[int]) -> list[Delivery]:
+def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime) -> list[Delivery]:
     query = (
         sa.select(
             notifications.c.id,
@@ -80,15 +86,36 @@ def deliveries(connection: sa.Connection, ids: list[int]) -> list[Delivery]:
             channels.c.name.label("channel_name"),
             channels.c.config,
             notifications.c.incident_id,
+            checks.c.name.label("check_name"),
+            checks.c.uuid.label("check_uuid"),
+            checks.c.tags.label("check_tags"),
         )
         .join(channels, channels.c.id == notifications.c.channel_id)
+        .outerjoin(incidents, incidents.c.id == notifications.c.incident_id)
+        .outerjoin(checks, checks.c.id == incidents.c.check_id)
         .where(notifications.c.id.in_(ids))
         .order_by(notifications.c.id)
     )
     rows = connection.execute(query).all()
     incident_ids = {row.incident_id for row in rows if row.incident_id is not None}
     by_incident = incidents_by_id(connection, incident_ids)
-    return [delivery(connection, row, by_incident.get(row.incident_id)) for row in rows]
+    return [
+        Delivery(
+            notification_id=row.id,
+            attempt=row.attempts,
+            lease_until=lease_until,
+            kind=row.kind,
+            channel_id=row.channel_id,
+            channel_kind=row.channel_kind,
+            channel_name=row.channel_name,
+            channel_config=row.config,
+            check_name=row.check_name or "",
+            check_uuid=row.check_uuid or UUID(int=0),
+            check_tags=row.check_tags or "",
+            incident=by_incident.get(row.incident_id),
+        )
+        for row in rows
+    ]
 
 
 def incidents_by_id(connection: sa.Connection, ids: set[int]) -> dict[int, Incident]:
@@ -98,57 +125,48 @@ def incidents_by_id(connection: sa.Connection, ids: set[int]) -> dict[int, Incid
     return {row.id: incident_from_row(row) for row in connection.execute(query)}
 
 
-def delivery(connection: sa.Connection, row: Any, incident: Incident | None) -> Delivery:
-    check = None
-    if incident is not None:
-        query = sa.select(checks.c.name, checks.c.uuid, checks.c.tags).where(
-            checks.c.id == incident.check_id
+def mark_sent(connection: sa.Connection, items: list[Delivery], now: datetime) -> list[Delivery]:
+    """Record deliveries, except those whose lease ran out and another sender took over
+    (they are still `sending`, but with another lease). Returns the ones recorded."""
+    if not items:
+        return []
+    leases = {item.lease_until for item in items}
+    assert len(leases) == 1, "one claim, one lease"
+    confirmed = set(
+        connection.scalars(
+            notifications.update()
+            .where(
+                notifications.c.id.in_([item.notification_id for item in items]),
+                notifications.c.status == "sending",
+                notifications.c.claimed_until == leases.pop(),
+            )
+            .values(status="sent", sent_at=now, claimed_until=None, last_error="")
+            .returning(notifications.c.id)
         )
-        check = connection.execute(query).first()
-    return Delivery(
-        notification_id=row.id,
-        attempt=row.attempts,
-        kind=row.kind,
-        channel_id=row.channel_id,
-        channel_kind=row.channel_kind,
-        channel_name=row.channel_name,
-        channel_config=row.config,
-        check_name=check.name if check else "",
-        check_uuid=check.uuid if check else UUID(int=0),
-        check_tags=check.tags if check else "",
-        incident=incident,
     )
-
-
-def mark_sent(connection: sa.Connection, item: Delivery, now: datetime) -> bool:
-    """Record a delivery, unless our lease ran out and another sender took over."""
-    statement = (
-        notifications.update()
-        .where(
-            notifications.c.id == item.notification_id,
-            notifications.c.status == "sending",
-            notifications.c.attempts == item.attempt,
+    recorded = [item for item in items if item.notification_id in confirmed]
+    if recorded:
+        connection.execute(
+            channels.update()
+            .where(channels.c.id.in_({item.channel_id for item in recorded}))
+            .values(last_notified=now, last_error="", last_error_at=None)
         )
-        .values(status="sent", sent_at=now, claimed_until=None, last_error="")
+    add_events(
+        connection,
+        [
+            event_row(
+                item.incident.id,
+                "notified",
+                now,
+                channel_id=item.channel_id,
+                attempt=item.attempt,
+                message=f"{item.kind} alert sent to {item.channel_name}",
+            )
+            for item in recorded
+            if item.incident is not None
+        ],
     )
-    if connection.execute(statement).rowcount != 1:
-        return False
-    connection.execute(
-        channels.update()
-        .where(channels.c.id == item.channel_id)
-        .values(last_notified=now, last_error="", last_error_at=None)
-    )
-    if item.incident is not None:
-        add_event(
-            connection,
-            item.incident.id,
-            "notified",
-            now,
-            channel_id=item.channel_id,
-            attempt=item.attempt,
-            message=f"{item.kind} alert sent to {item.channel_name}",
-        )
-    return True
+    return recorded
 
 
 def mark_failed(
