@@ -196,8 +196,9 @@ def parse_step(text: str, connection: sa.Connection) -> tuple[timedelta, list[in
     wait, sep, names = text.partition(":")
     if not sep:
         raise CommandError(f"a step is WAIT:CHANNEL[,CHANNEL…], e.g. 0s:email, not {text!r}")
+    wait_before = parse_duration(wait)
     channel_ids = [find_channel(connection, n.strip()).id for n in names.split(",") if n.strip()]
-    return parse_duration(wait), channel_ids
+    return wait_before, channel_ids
 
 
 @policy_app.command("create")

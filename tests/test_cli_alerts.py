@@ -1,0 +1,158 @@
+"""`tocsin channel`, `tocsin policy` and `tocsin incident`, in-process on a real database."""
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.receivers import HttpReceiver
+from tests.test_cli import cli, run_json, run_ok, send_pings
+from tocsin.checks import Action
+from tocsin.cli import app
+
+__all__ = ["cli"]  # the fixture, shared with tests/test_cli.py
+
+
+def run_fails(cli: CliRunner, *args: str) -> str:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ")
+    return result.output
+
+
+def test_channels_are_added_listed_and_removed(cli: CliRunner) -> None:
+    assert "Added email channel 'ops'" in run_ok(
+        cli, "channel", "add", "email", "--name", "ops", "--set", "to=ops@example.com"
+    )
+    run_ok(
+        cli,
+        "channel",
+        "add",
+        "webhook",
+        "--set",
+        "url=https://example.com/hook",
+        "--set",
+        'headers={"X-Token": "abc"}',
+        "--set",
+        "down.method=PUT",
+    )
+    listed = run_json(cli, "channel", "list")
+    assert [(c["name"], c["kind"]) for c in listed] == [("ops", "email"), ("", "webhook")]
+    assert "Removed 'ops'" in run_ok(cli, "channel", "remove", "ops", "--yes")
+    assert [c["kind"] for c in run_json(cli, "channel", "list")] == ["webhook"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["channel", "add", "carrier-pigeon"], "unknown channel kind 'carrier-pigeon'"),
+        (["channel", "add", "email", "--set", "to=not-an-address"], "not an email address"),
+        (["channel", "add", "slack"], "url: Field required"),
+        (
+            ["channel", "add", "slack", "--set", "url=x", "--set", "colour=red"],
+            "colour: Extra inputs are not permitted",
+        ),
+        (["channel", "add", "slack", "--set", "url"], "--set wants key=value"),
+        (["channel", "add", "slack", "--config", "[1]"], "--config must be a JSON object"),
+        (["channel", "test", "nothing-here"], "no channel matches 'nothing-here'"),
+        (["policy", "create", "p", "--step", "soon:email"], "invalid duration 'soon'"),
+        (["policy", "create", "p", "--step", "email"], "a step is WAIT:CHANNEL"),
+        (["policy", "create", "p", "--step", "0s:nobody"], "no channel matches 'nobody'"),
+        (["policy", "remove", "ghost"], "no policy named 'ghost'"),
+        (["incident", "ack", "99"], "no incident 99"),
+    ],
+)
+def test_mistakes_are_one_line_errors(cli: CliRunner, args: list[str], message: str) -> None:
+    assert message in run_fails(cli, *args)
+
+
+async def test_channel_test_sends_a_real_message(
+    cli: CliRunner, receiver: HttpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOCSIN_ALLOW_PRIVATE_WEBHOOKS", "true")
+    # In a thread: each command runs its own event loop, while ours serves the receiver.
+    add = ["channel", "add", "slack", "--name", "team", "--set", f"url={receiver.url}/s"]
+    await asyncio.to_thread(run_ok, cli, *add)
+    output = await asyncio.to_thread(run_ok, cli, "channel", "test", "team")
+    assert "Test message sent to 'team'." in output
+    [request] = receiver.requests
+    assert request.json()["text"] == "Test notification from Tocsin for a test check"
+
+
+async def test_a_failing_channel_test_says_why_and_exits_1(
+    cli: CliRunner, receiver: HttpReceiver
+) -> None:
+    add = ["channel", "add", "slack", "--name", "team", "--set", f"url={receiver.url}/s"]
+    await asyncio.to_thread(run_ok, cli, *add)
+    result = await asyncio.to_thread(cli.invoke, app, ["channel", "test", "team"])
+    assert result.exit_code == 1
+    assert "failed (permanent): refusing to send to the internal address 127.0.0.1" in (
+        result.output
+    )
+    assert receiver.requests == []
+
+
+def test_policies_are_created_listed_used_and_removed(cli: CliRunner) -> None:
+    run_ok(cli, "channel", "add", "email", "--name", "ops", "--set", "to=ops@example.com")
+    run_ok(cli, "channel", "add", "slack", "--name", "chat", "--set", "url=https://x.example")
+    output = run_ok(
+        cli,
+        "policy",
+        "create",
+        "night",
+        "--step",
+        "0s:ops,chat",
+        "--step",
+        "10m:ops",
+        "--repeat",
+        "2",
+        "--repeat-delay",
+        "1h",
+        "--nag",
+        "30m",
+    )
+    assert "Created policy 'night' with 2 step(s)." in output
+    table = run_ok(cli, "policy", "list")
+    for expected in ("night", "after 0s: ops, chat; after 10m: ops", "2x after 1h", "30m"):
+        assert expected in table
+    assert "a policy named 'night' exists already" in run_fails(cli, "policy", "create", "night")
+    run_ok(cli, "check", "create", "--name", "backup", "--policy", "night")
+    assert "now follows the 'default' policy" in run_ok(
+        cli, "check", "set-policy", "backup", "default"
+    )
+    assert "no policy named 'day'" in run_fails(cli, "check", "set-policy", "backup", "day")
+    assert "Removed policy 'night'." in run_ok(cli, "policy", "remove", "night")
+
+
+def test_incidents_are_listed_shown_acknowledged_commented_and_resolved(
+    cli: CliRunner, database_url: str
+) -> None:
+    run_ok(cli, "channel", "add", "email", "--name", "ops", "--set", "to=ops@example.com")
+    check = run_json(cli, "check", "create", "--name", "backup")
+    asyncio.run(send_pings(database_url, uuid.UUID(check["uuid"]), [Action.FAIL]))
+    [incident] = run_json(cli, "incident", "list")
+    assert (incident["check"], incident["status"], incident["cause_detail"]) == (
+        "backup",
+        "started",
+        "failed",
+    )
+    number = str(incident["id"])
+    assert f"Acknowledged incident {number}." in run_ok(
+        cli, "incident", "ack", number, "--by", "ada"
+    )
+    run_ok(cli, "incident", "comment", number, "restarting the job", "--by", "ada")
+    assert "0 recovery notice(s) queued" in run_ok(cli, "incident", "resolve", number)
+    assert run_json(cli, "incident", "list") == []
+    [resolved] = run_json(cli, "incident", "list", "--all")
+    assert (resolved["status"], resolved["acknowledged_by"], resolved["resolved_by"]) == (
+        "resolved",
+        "ada",
+        "cli",
+    )
+    shown: dict[str, Any] = json.loads(run_ok(cli, "incident", "show", number, "--json"))
+    kinds = [event["kind"] for event in shown["timeline"]]
+    assert kinds == ["opened", "escalated", "acknowledged", "comment", "resolved"]
+    assert "already resolved" in run_fails(cli, "incident", "resolve", number)
