@@ -109,24 +109,33 @@ async def set_deadlines(database: Database, deadline: datetime) -> None:
         )
 
 
-def start_server(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_process(
+    arguments: list[str], environment: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    with log.open("wb") as output:
+        return subprocess.Popen(arguments, env=environment, stdout=output, stderr=subprocess.STDOUT)
+
+
+def start_servers(
+    database_url: str, port: int, workdir: Path, separate_notifier: bool
+) -> list[subprocess.Popen[bytes]]:
+    """`tocsin serve`, and with `separate_notifier` a `tocsin notifier` beside it."""
     # BENCH_SERVER_PREFIX, e.g. "py-spy record -o p.txt --", runs the server under a profiler.
     prefix = os.environ.get("BENCH_SERVER_PREFIX", "").split()
-    command = [*prefix, sys.executable, "-m", "tocsin", "serve"]
+    tocsin = [sys.executable, "-m", "tocsin"]
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")},
         "TOCSIN_DATABASE_URL": database_url,
         "TOCSIN_PORT": str(port),
         "TOCSIN_ALLOW_PRIVATE_WEBHOOKS": "true",
         "TOCSIN_LOG_LEVEL": "WARNING",
+        "TOCSIN_NOTIFIER": "false" if separate_notifier else "true",
     }
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            command,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    processes = [start_process([*prefix, *tocsin, "serve"], environment, workdir / "serve.log")]
+    if separate_notifier:
+        log = workdir / "notifier.log"
+        processes.append(start_process([*tocsin, "notifier"], environment, log))
+    return processes
 
 
 async def wait_until_up(port: int) -> None:
@@ -150,15 +159,17 @@ async def run(options: argparse.Namespace) -> dict[str, float]:
     receiver = await loop.create_server(Receiver, "127.0.0.1", hook_port)
     await create_checks(database, options.checks, f"http://127.0.0.1:{hook_port}/hook")
     port = free_port()
-    server = start_server(database_url, port, workdir / "server.log")
+    servers = start_servers(database_url, port, workdir, options.separate_notifier)
     try:
         await wait_until_up(port)
         deadline = datetime.now(UTC) + timedelta(seconds=2)
         await set_deadlines(database, deadline)
         await wait_for_arrivals(options.checks, time.time() + options.timeout)
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
+        for server in servers:
+            server.send_signal(signal.SIGINT)
+        for server in servers:
+            server.wait(timeout=60)
         receiver.close()
         await database.close()
     return summarise(list(Receiver.arrivals.values()), deadline.timestamp(), options.checks)
@@ -189,6 +200,11 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=10_000)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait at most")
+    parser.add_argument(
+        "--separate-notifier",
+        action="store_true",
+        help="serve --no-notifier plus a `tocsin notifier` process (uses the second core)",
+    )
     options = parser.parse_args()
     result = asyncio.run(run(options))
     print(f"checks: {result['checks']:.0f}, webhooks arrived: {result['arrived']:.0f}")
