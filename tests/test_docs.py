@@ -6,6 +6,7 @@ import typer
 
 from tocsin.cli import app
 from tocsin.config import settings_table
+from tocsin.notify.kinds import kinds_table
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -25,6 +26,10 @@ def command_lines(group: typer.Typer, prefix: str) -> list[str]:
 
 def test_the_readme_configuration_table_is_the_generated_one() -> None:
     assert settings_table() in README
+
+
+def test_the_readme_lists_every_channel_kind_with_its_settings() -> None:
+    assert kinds_table() in README
 
 
 def test_every_command_is_in_the_readme() -> None:

@@ -218,6 +218,7 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
         incident_id=incident.id,
         incident_url=links.incident(incident.id),
         ack_url=links.ack(incident.id, now) if incident.status == "started" else "",
+        notification_id=item.notification_id,
     )
 
 

@@ -79,3 +79,33 @@ def parse_config(kind: Kind, raw: dict[str, Any]) -> ChannelConfig:
             f"{'.'.join(str(p) for p in e['loc']) or kind.name}: {e['msg']}" for e in error.errors()
         ]
         raise ChannelConfigError("; ".join(problems)) from None
+
+
+# Helpers the kinds share when rendering a Message.
+
+ALERTING = ("down", "nag")
+
+
+def ack_link(message: Message) -> str:
+    """The acknowledge link, for messages that still ask someone to act; else ""."""
+    return message.ack_url if message.kind in ALERTING else ""
+
+
+def output_of(message: Message) -> str:
+    """The captured output worth showing: an alert's, not a recovery's."""
+    return message.body_excerpt if message.kind != "up" else ""
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with an ellipsis to show it was: a service may
+    refuse a field that is too long, or cut it without saying so."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def incident_key(message: Message) -> str:
+    """One key for an incident's down, nag and up notifications, so services that
+    deduplicate (PagerDuty, Opsgenie) close on recovery what they opened. A test has
+    no incident: it gets a key of its own, so it never merges with a real alert."""
+    if message.incident_id is None:
+        return f"tocsin-test-{message.check_uuid}-{message.now:%Y%m%dT%H%M%S%f}"
+    return f"tocsin-{message.check_uuid}-{message.incident_id}"

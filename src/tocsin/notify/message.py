@@ -27,6 +27,9 @@ class Message:
     incident_id: int | None = None
     incident_url: str = ""
     ack_url: str = ""
+    # The outbox row: the same on every retry of one notification (None for tests
+    # sent directly), for services that drop repeats by an id of ours.
+    notification_id: int | None = None
 
     @property
     def status(self) -> str:

@@ -1,0 +1,59 @@
+"""Pushover: a push notification with the facts and output, and the acknowledge link
+as its supplementary URL."""
+
+from pydantic import Field
+
+from tocsin.notify.base import ChannelConfig, Request, ack_link, clip, http_kind, output_of
+from tocsin.notify.message import Message
+
+ALERT_PRIORITY = 1  # "high": bypasses quiet hours
+RECOVERY_PRIORITY = 0
+EMERGENCY = 2  # repeats until acknowledged in the app, which needs retry and expire
+EMERGENCY_RETRY = 60  # seconds between repeats (Pushover's minimum is 30)
+EMERGENCY_EXPIRE = 3600  # seconds before it stops repeating
+# Pushover's documented limits (characters).
+TITLE_LIMIT = 250
+MESSAGE_LIMIT = 1024
+
+
+class PushoverConfig(ChannelConfig):
+    user_key: str = Field(min_length=1, description="The user's or group's key")
+    app_token: str = Field(min_length=1, description="The application's API token")
+    priority: int | None = Field(
+        default=None, ge=-2, le=2, description="Priority of alerts and tests (recoveries: 0)"
+    )
+    api_url: str = Field(default="https://api.pushover.net/1/messages.json", min_length=1)
+
+
+def text(message: Message) -> str:
+    """The facts, then the output; the title and the link have fields of their own."""
+    lines = [f"{label}: {value}" for label, value in message.facts()]
+    if output := output_of(message):
+        lines += ["", output]
+    return clip("\n".join(lines), MESSAGE_LIMIT)
+
+
+def priority(config: PushoverConfig, message: Message) -> int:
+    if message.kind == "up":
+        return RECOVERY_PRIORITY
+    return ALERT_PRIORITY if config.priority is None else config.priority
+
+
+def build(config: PushoverConfig, message: Message) -> Request:
+    payload: dict[str, object] = {
+        "token": config.app_token,
+        "user": config.user_key,
+        "title": clip(message.title, TITLE_LIMIT),
+        "message": text(message),
+        "priority": priority(config, message),
+    }
+    if payload["priority"] == EMERGENCY:
+        payload |= {"retry": EMERGENCY_RETRY, "expire": EMERGENCY_EXPIRE}
+    if link := ack_link(message):
+        payload |= {"url": link, "url_title": "Acknowledge"}
+    elif message.incident_url:
+        payload |= {"url": message.incident_url, "url_title": "Open incident"}
+    return Request("POST", config.api_url, json=payload)
+
+
+KIND = http_kind("pushover", "Pushover", PushoverConfig, build)

@@ -1,0 +1,16 @@
+"""What the channel kinds' tests share besides sample messages: a real outbound."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tocsin.notify.outbound import LiveOutbound, SmtpSettings, http_session
+
+NO_SMTP = SmtpSettings(host="", port=0, security="none", username="", password="", sender="")
+
+
+@pytest.fixture
+async def outbound() -> AsyncIterator[LiveOutbound]:
+    """The outbound Tocsin sends with, allowed to reach the local receiver."""
+    async with http_session() as session:
+        yield LiveOutbound(session, timeout=5, allow_private=True, smtp=NO_SMTP)

@@ -1,0 +1,87 @@
+"""Apprise: real deliveries through the apprise library, and the settings."""
+
+import pytest
+
+from tests.notify.messages import AWKWARD_NAME, down, up
+from tests.receivers import HttpReceiver, Reply
+from tocsin.notify.apprise import KIND, AppriseConfig
+from tocsin.notify.base import ChannelConfigError, DeliveryError, parse_config
+from tocsin.notify.outbound import LiveOutbound
+
+# Apprise's email plugin imports imghdr, deprecated since Python 3.11, when Apprise
+# first loads its plugins; the suite turns warnings into errors.
+pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
+
+
+def json_url(receiver: HttpReceiver, path: str) -> str:
+    """The Apprise URL that POSTs a JSON document to the receiver."""
+    return receiver.url.replace("http://", "json://", 1) + path
+
+
+async def test_delivers_through_an_apprise_url(
+    receiver: HttpReceiver, outbound: LiveOutbound
+) -> None:
+    config = parse_config(KIND, {"url": json_url(receiver, "/apprise")})
+    message = down(check_name=AWKWARD_NAME)
+
+    await KIND.deliver(config, message, outbound)
+
+    [received] = receiver.requests
+    assert (received.method, received.path) == ("POST", "/apprise")
+    assert received.headers["content-type"].startswith("application/json")
+    document = received.json()
+    assert document["title"] == f"{AWKWARD_NAME} is DOWN"
+    assert document["message"] == message.text()
+    assert document["type"] == "failure"
+
+
+async def test_a_recovery_is_sent_as_a_success(
+    receiver: HttpReceiver, outbound: LiveOutbound
+) -> None:
+    config = parse_config(KIND, {"url": json_url(receiver, "/apprise")})
+
+    await KIND.deliver(config, up(), outbound)
+
+    assert receiver.requests[0].json()["type"] == "success"
+
+
+async def test_a_service_that_fails_is_a_temporary_error(
+    receiver: HttpReceiver, outbound: LiveOutbound
+) -> None:
+    receiver.replies = [Reply(503, b"busy")]
+    config = parse_config(KIND, {"url": json_url(receiver, "/apprise")})
+
+    with pytest.raises(DeliveryError, match=r"^Apprise could not deliver: ") as raised:
+        await KIND.deliver(config, down(), outbound)
+
+    assert not raised.value.permanent
+
+
+async def test_an_url_apprise_cannot_read_is_a_permanent_error_at_delivery(
+    outbound: LiveOutbound,
+) -> None:
+    # Settings stored before this version of Apprise, or edited by hand, are not
+    # validated again until delivery.
+    config = AppriseConfig.model_construct(url="nosuchservice://x")
+
+    with pytest.raises(DeliveryError, match=r"does not recognise") as raised:
+        await KIND.deliver(config, down(), outbound)
+
+    assert raised.value.permanent
+
+
+def test_an_url_apprise_cannot_read_is_refused_with_the_settings() -> None:
+    with pytest.raises(
+        ChannelConfigError, match=r"^url: Value error, Apprise does not recognise this URL"
+    ):
+        parse_config(KIND, {"url": "nosuchservice://x"})
+
+
+def test_the_url_is_required() -> None:
+    with pytest.raises(ChannelConfigError, match=r"^url: Field required$"):
+        parse_config(KIND, {})
+
+
+def test_unknown_settings_are_refused() -> None:
+    with pytest.raises(ChannelConfigError, match=r"^urls: Extra inputs are not permitted$"):
+        parse_config(KIND, {"url": "json://example.com/", "urls": ["json://example.com/"]})

@@ -1,0 +1,98 @@
+"""Pushover: the message build() makes, a real delivery, and the settings."""
+
+import pytest
+
+from tests.notify.messages import ACK_URL, AWKWARD_NAME, INCIDENT_URL, OUTPUT, down, up
+from tests.receivers import HttpReceiver
+from tocsin.notify.base import ChannelConfigError, parse_config
+from tocsin.notify.outbound import LiveOutbound
+from tocsin.notify.pushover import KIND, PushoverConfig, build
+
+CONFIG = PushoverConfig(user_key="ukey", app_token="atoken")
+
+
+def test_a_down_message_is_high_priority_with_the_ack_link() -> None:
+    request = build(CONFIG, down())
+
+    assert (request.method, request.url) == ("POST", "https://api.pushover.net/1/messages.json")
+    assert request.json == {
+        "token": "atoken",
+        "user": "ukey",
+        "title": "nightly-backup is DOWN",
+        "message": "\n".join(
+            [
+                "Check: nightly-backup",
+                "Cause: Exited with status 12",
+                "Last ping: 2026-03-01 11:00:00 UTC",
+                "Expected: 2026-03-01 11:55:00 UTC",
+                "Tags: prod db",
+                "",
+                OUTPUT,
+            ]
+        ),
+        "priority": 1,
+        "url": ACK_URL,
+        "url_title": "Acknowledge",
+    }
+
+
+def test_an_up_message_is_normal_priority_and_links_the_incident() -> None:
+    payload = build(CONFIG, up()).json
+
+    assert payload["priority"] == 0
+    assert "Down for: 1h30m" in payload["message"]
+    assert OUTPUT not in payload["message"]
+    assert (payload["url"], payload["url_title"]) == (INCIDENT_URL, "Open incident")
+
+
+def test_emergency_priority_says_how_often_and_how_long_to_repeat() -> None:
+    config = PushoverConfig(user_key="u", app_token="a", priority=2)
+
+    payload = build(config, down()).json
+    assert (payload["priority"], payload["retry"], payload["expire"]) == (2, 60, 3600)
+    assert "retry" not in build(config, up()).json
+
+
+def test_a_long_message_is_cut_to_pushover_s_limit() -> None:
+    message = build(CONFIG, down(body_excerpt="x" * 2000)).json["message"]
+
+    assert len(message) == 1024
+    assert message.endswith("…")
+
+
+def test_an_awkward_name_is_carried_as_it_is() -> None:
+    payload = build(CONFIG, down(check_name=AWKWARD_NAME)).json
+
+    assert payload["title"] == f"{AWKWARD_NAME} is DOWN"
+    assert payload["message"].startswith(f"Check: {AWKWARD_NAME}\n")
+
+
+async def test_delivers_the_message_to_the_api(
+    receiver: HttpReceiver, outbound: LiveOutbound
+) -> None:
+    config = PushoverConfig(user_key="u", app_token="a", api_url=f"{receiver.url}/1/messages.json")
+    message = down(check_name=AWKWARD_NAME)
+
+    await KIND.deliver(config, message, outbound)
+
+    [received] = receiver.requests
+    assert (received.method, received.path) == ("POST", "/1/messages.json")
+    assert received.headers["content-type"] == "application/json"
+    assert received.json() == build(config, message).json
+
+
+def test_keys_are_required() -> None:
+    with pytest.raises(
+        ChannelConfigError, match=r"^user_key: Field required; app_token: Field required$"
+    ):
+        parse_config(KIND, {})
+
+
+def test_priority_is_minus_two_to_two() -> None:
+    with pytest.raises(ChannelConfigError, match=r"^priority: Input should be less than or equal"):
+        parse_config(KIND, {"user_key": "u", "app_token": "a", "priority": 3})
+
+
+def test_unknown_settings_are_refused() -> None:
+    with pytest.raises(ChannelConfigError, match=r"^sound: Extra inputs are not permitted$"):
+        parse_config(KIND, {"user_key": "u", "app_token": "a", "sound": "siren"})
