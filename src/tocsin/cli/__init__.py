@@ -1,9 +1,12 @@
 """The `tocsin` command: run the server and the watcher, manage checks."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol
 
 import typer
 import uvicorn
@@ -19,7 +22,8 @@ from tocsin.cli.common import console, fail_on_errors, load_settings, open_datab
 from tocsin.clock import SystemClock
 from tocsin.config import Settings
 from tocsin.store import checks as check_store
-from tocsin.store.batch import batch_runner
+from tocsin.store.batch import BatchRunner, batch_runner
+from tocsin.store.database import Database
 
 app = typer.Typer(
     name="tocsin",
@@ -92,45 +96,57 @@ def serve(
 @app.command("watcher")
 def run_watcher() -> None:
     """Run only the deadline watcher (pair with `tocsin serve --no-watcher`)."""
-    with fail_on_errors():
-        settings = load_settings()
-        configure_logging(settings.log_level)
-        asyncio.run(watch(settings))
-
-
-async def watch(settings: Settings) -> None:
-    async with open_database(settings) as database:
-        runner = batch_runner(database)
-        watcher = DeadlineWatcher(database, runner, SystemClock(), settings.watcher_recheck)
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, watcher.stop)
-        try:
-            await watcher.run()
-        finally:
-            await runner.close()
+    run_worker(watch)
 
 
 @app.command("notifier")
 def run_notifier() -> None:
     """Run only the notifier, delivering the outbox (pair with `serve --no-notifier`)."""
+    run_worker(notify)
+
+
+class Worker(Protocol):
+    async def run(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+WorkerFactory = Callable[
+    [Settings, Database, BatchRunner], contextlib.AbstractAsyncContextManager[Worker]
+]
+
+
+def run_worker(factory: WorkerFactory) -> None:
+    """A background worker on its own, until SIGINT or SIGTERM."""
     with fail_on_errors():
         settings = load_settings()
         configure_logging(settings.log_level)
-        asyncio.run(notify(settings))
+        asyncio.run(work_until_stopped(settings, factory))
 
 
-async def notify(settings: Settings) -> None:
+async def work_until_stopped(settings: Settings, factory: WorkerFactory) -> None:
     async with open_database(settings) as database:
         runner = batch_runner(database)
         try:
-            async with running_notifier(settings, database, runner, SystemClock()) as notifier:
+            async with factory(settings, database, runner) as worker:
                 loop = asyncio.get_running_loop()
                 for signum in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(signum, notifier.stop)
-                await notifier.run()
+                    loop.add_signal_handler(signum, worker.stop)
+                await worker.run()
         finally:
             await runner.close()
+
+
+@contextlib.asynccontextmanager
+async def watch(
+    settings: Settings, database: Database, runner: BatchRunner
+) -> AsyncIterator[Worker]:
+    yield DeadlineWatcher(database, runner, SystemClock(), settings.watcher_recheck)
+
+
+def notify(
+    settings: Settings, database: Database, runner: BatchRunner
+) -> contextlib.AbstractAsyncContextManager[Worker]:
+    return running_notifier(settings, database, runner, SystemClock())
 
 
 async def print_banner(settings: Settings) -> None:
