@@ -23,6 +23,7 @@ from typing import IO
 import asyncpg
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from tests.receivers import HttpReceiver, SmtpReceiver, http_receiver, smtp_receiver
 from tocsin.config import Settings
@@ -272,3 +273,11 @@ async def receiver() -> AsyncIterator[HttpReceiver]:
 def smtp() -> Iterator[SmtpReceiver]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1."""
     yield from smtp_receiver()
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The `tocsin` command, run in-process against the test's database."""
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("TOCSIN_SITE_URL", "https://tocsin.example")
+    return CliRunner()

@@ -1,15 +1,25 @@
 """Small pieces tests share: a clock we move by hand and quick ways to make checks."""
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
+from tocsin.checks import Action
+from tocsin.cli import app
+from tocsin.config import Settings
+from tocsin.pings.intake import PingIntake, PingRequest
+from tocsin.pings.urls import ByUuid, PingUrl
 from tocsin.schedule import Period, Schedule
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
+from tocsin.store.batch import batch_runner
 from tocsin.store.channels import (
     ChannelRow,
     assign_all_channels,
@@ -20,7 +30,7 @@ from tocsin.store.channels import (
 from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.database import Database
 from tocsin.store.incidents import Incident, events_of, incident_from_row
-from tocsin.store.pings import PingRecord
+from tocsin.store.pings import Ping
 from tocsin.store.projects import default_project
 from tocsin.store.tables import incidents, notifications
 
@@ -74,7 +84,7 @@ async def ping_key(database: Database) -> str:
         return await check_store.project_ping_key(connection, project_id)
 
 
-async def pings_of(database: Database, record: CheckRecord) -> list[PingRecord]:
+async def pings_of(database: Database, record: CheckRecord) -> list[Ping]:
     """The check's pings, oldest first."""
     async with database.read() as connection:
         return list(reversed(await ping_store.list_pings(connection, record.id, 100_000)))
@@ -190,3 +200,28 @@ async def outbox(database: Database) -> list[tuple[int, str, str]]:
     async with database.read() as connection:
         rows = (await connection.execute(query)).all()
     return [(row.channel_id, row.kind, row.status) for row in rows]
+
+
+def run_ok(cli: CliRunner, *args: str) -> str:
+    """Run a `tocsin` command that must succeed; its output."""
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def run_json(cli: CliRunner, *args: str) -> Any:
+    return json.loads(run_ok(cli, *args, "--json"))
+
+
+async def send_pings(database_url: str, check: UUID, actions: list[Action]) -> None:
+    """Pings through the real write path, from a process of the test's own."""
+    database = Database(Settings.from_env({}, database_url=database_url))
+    runner = batch_runner(database)
+    intake = PingIntake(runner, lambda _deadline: None)
+    writer = asyncio.create_task(intake.run())
+    for action in actions:
+        await intake.submit(PingRequest(PingUrl(ByUuid(check), action), datetime.now(UTC)))
+    intake.stop()
+    await writer
+    await runner.close()
+    await database.close()

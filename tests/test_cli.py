@@ -1,40 +1,14 @@
 """The `tocsin` command, run in-process against a real database."""
 
 import asyncio
-import json
 import uuid
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import settings_for
+from tests.helpers import run_json, run_ok, send_pings
 from tocsin.checks import Action
 from tocsin.cli import app
-from tocsin.pings.intake import PingIntake, PingRequest
-from tocsin.pings.urls import ByUuid, PingUrl
-from tocsin.store.batch import batch_runner
-from tocsin.store.database import Database
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
-    monkeypatch.setenv("TOCSIN_SITE_URL", "https://tocsin.example")
-    return runner
-
-
-def run_ok(cli: CliRunner, *args: str) -> str:
-    result = cli.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def run_json(cli: CliRunner, *args: str) -> Any:
-    return json.loads(run_ok(cli, *args, "--json"))
 
 
 def test_create_prints_both_ping_urls(cli: CliRunner) -> None:
@@ -162,16 +136,3 @@ def test_pings_lists_the_newest_pings_first(cli: CliRunner, database_url: str) -
     assert [(p["n"], p["kind"]) for p in pings] == [(2, "fail"), (1, "start")]
     assert "fail" in run_ok(cli, "check", "pings", "logged", "--limit", "1")
     assert run_json(cli, "check", "list")[0]["status"] == "down"
-
-
-async def send_pings(database_url: str, check: uuid.UUID, actions: list[Action]) -> None:
-    database = Database(settings_for(database_url))
-    runner = batch_runner(database)
-    intake = PingIntake(runner, lambda _deadline: None)
-    writer = asyncio.create_task(intake.run())
-    for action in actions:
-        await intake.submit(PingRequest(PingUrl(ByUuid(check), action), datetime.now(UTC)))
-    intake.stop()
-    await writer
-    await runner.close()
-    await database.close()

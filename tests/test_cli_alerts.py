@@ -8,12 +8,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import run_json, run_ok, send_pings
 from tests.receivers import HttpReceiver
-from tests.test_cli import cli, run_json, run_ok, send_pings
 from tocsin.checks import Action
 from tocsin.cli import app
-
-__all__ = ["cli"]  # the fixture, shared with tests/test_cli.py
 
 
 def run_fails(cli: CliRunner, *args: str) -> str:

@@ -1,10 +1,7 @@
 """Discord: the payload build() makes, a real delivery, and the settings."""
 
-import pytest
-
 from tests.notify.messages import ACK_URL, AWKWARD_NAME, INCIDENT_URL, OUTPUT, down, up
 from tests.receivers import HttpReceiver
-from tocsin.notify.base import ChannelConfigError, parse_config
 from tocsin.notify.discord import KIND, DiscordConfig, build
 from tocsin.notify.outbound import LiveOutbound
 
@@ -71,13 +68,3 @@ async def test_delivers_the_payload_to_the_webhook(
     assert (received.method, received.path) == ("POST", "/api/webhooks/1/secret")
     assert received.headers["content-type"] == "application/json"
     assert received.json() == build(config, message).json
-
-
-def test_the_url_is_required() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^url: Field required$"):
-        parse_config(KIND, {})
-
-
-def test_unknown_settings_are_refused() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^colour: Extra inputs are not permitted$"):
-        parse_config(KIND, {"url": "https://discord.com/api/webhooks/1/x", "colour": "red"})

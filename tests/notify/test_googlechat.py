@@ -2,11 +2,8 @@
 
 from typing import Any
 
-import pytest
-
 from tests.notify.messages import ACK_URL, AWKWARD_NAME, INCIDENT_URL, OUTPUT, down, trial, up
 from tests.receivers import HttpReceiver
-from tocsin.notify.base import ChannelConfigError, parse_config
 from tocsin.notify.googlechat import KIND, GoogleChatConfig, build
 from tocsin.notify.outbound import LiveOutbound
 
@@ -76,13 +73,3 @@ async def test_delivers_the_message_to_the_space(
     assert (received.method, received.path) == ("POST", "/v1/spaces/AAA/messages?key=k&token=t")
     assert received.headers["content-type"] == "application/json"
     assert received.json() == build(config, message).json
-
-
-def test_the_url_is_required() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^url: Field required$"):
-        parse_config(KIND, {})
-
-
-def test_unknown_settings_are_refused() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^space: Extra inputs are not permitted$"):
-        parse_config(KIND, {"url": "https://chat.googleapis.com/v1/x", "space": "AAA"})

@@ -1,10 +1,7 @@
 """Gotify: the message build() makes, a real delivery, and the settings."""
 
-import pytest
-
 from tests.notify.messages import ACK_URL, AWKWARD_NAME, INCIDENT_URL, down, trial, up
 from tests.receivers import HttpReceiver
-from tocsin.notify.base import ChannelConfigError, parse_config
 from tocsin.notify.gotify import KIND, GotifyConfig, build
 from tocsin.notify.outbound import LiveOutbound
 
@@ -55,13 +52,3 @@ async def test_delivers_the_message_with_the_token_in_a_header(
     assert received.headers["x-gotify-key"] == "AbCdEf"
     assert received.headers["content-type"] == "application/json"
     assert received.json() == build(config, message).json
-
-
-def test_url_and_token_are_required() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^url: Field required; token: Field required$"):
-        parse_config(KIND, {})
-
-
-def test_unknown_settings_are_refused() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^priority: Extra inputs are not permitted$"):
-        parse_config(KIND, {"url": "https://push.example.com", "token": "t", "priority": 5})

@@ -1,10 +1,7 @@
 """Mattermost: the attachment build() makes, a real delivery, and the settings."""
 
-import pytest
-
 from tests.notify.messages import ACK_URL, AWKWARD_NAME, INCIDENT_URL, OUTPUT, down, up
 from tests.receivers import HttpReceiver
-from tocsin.notify.base import ChannelConfigError, parse_config
 from tocsin.notify.mattermost import KIND, MattermostConfig, build
 from tocsin.notify.outbound import LiveOutbound
 
@@ -65,13 +62,3 @@ async def test_delivers_the_attachment_to_the_webhook(
     assert received.headers["content-type"] == "application/json"
     assert received.json() == build(config, message).json
     assert received.json()["channel"] == "ops"
-
-
-def test_the_url_is_required() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^url: Field required$"):
-        parse_config(KIND, {"channel": "ops"})
-
-
-def test_unknown_settings_are_refused() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^icon: Extra inputs are not permitted$"):
-        parse_config(KIND, {"url": "https://chat.example.com/hooks/x", "icon": ":bell:"})

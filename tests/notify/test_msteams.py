@@ -2,11 +2,8 @@
 
 from typing import Any
 
-import pytest
-
 from tests.notify.messages import ACK_URL, AWKWARD_NAME, INCIDENT_URL, OUTPUT, down, up
 from tests.receivers import HttpReceiver
-from tocsin.notify.base import ChannelConfigError, parse_config
 from tocsin.notify.msteams import KIND, TeamsConfig, build
 from tocsin.notify.outbound import LiveOutbound
 
@@ -72,13 +69,3 @@ async def test_delivers_the_card_to_the_workflow(
     assert received.path == "/workflows/abc/triggers/manual/paths/invoke?sig=x"
     assert received.headers["content-type"] == "application/json"
     assert received.json() == build(config, message).json
-
-
-def test_the_url_is_required() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^url: Field required$"):
-        parse_config(KIND, {})
-
-
-def test_unknown_settings_are_refused() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^webhook: Extra inputs are not permitted$"):
-        parse_config(KIND, {"url": "https://example.com/x", "webhook": "y"})

@@ -99,11 +99,6 @@ async def test_delivers_to_the_topic_with_its_token(
     assert received.headers["actions"] == f"view, Acknowledge, {ACK_URL}"
 
 
-def test_the_url_is_required() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^url: Field required$"):
-        parse_config(KIND, {"priority": 3})
-
-
 def test_the_url_must_name_a_topic() -> None:
     with pytest.raises(ChannelConfigError, match=r"^url: Value error, must end with the topic"):
         parse_config(KIND, {"url": "https://ntfy.sh/"})
@@ -112,8 +107,3 @@ def test_the_url_must_name_a_topic() -> None:
 def test_priority_is_one_to_five() -> None:
     with pytest.raises(ChannelConfigError, match=r"^priority: Input should be less than or equal"):
         parse_config(KIND, {"url": "https://ntfy.sh/backups", "priority": "6"})
-
-
-def test_unknown_settings_are_refused() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^topic: Extra inputs are not permitted$"):
-        parse_config(KIND, {"url": "https://ntfy.sh/backups", "topic": "backups"})

@@ -81,18 +81,6 @@ async def test_delivers_the_message_to_the_api(
     assert received.json() == build(config, message).json
 
 
-def test_keys_are_required() -> None:
-    with pytest.raises(
-        ChannelConfigError, match=r"^user_key: Field required; app_token: Field required$"
-    ):
-        parse_config(KIND, {})
-
-
 def test_priority_is_minus_two_to_two() -> None:
     with pytest.raises(ChannelConfigError, match=r"^priority: Input should be less than or equal"):
         parse_config(KIND, {"user_key": "u", "app_token": "a", "priority": 3})
-
-
-def test_unknown_settings_are_refused() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^sound: Extra inputs are not permitted$"):
-        parse_config(KIND, {"user_key": "u", "app_token": "a", "sound": "siren"})

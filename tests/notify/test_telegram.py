@@ -4,7 +4,7 @@ import pytest
 
 from tests.notify.messages import ACK_URL, AWKWARD_NAME, INCIDENT_URL, down, up
 from tests.receivers import HttpReceiver, Reply
-from tocsin.notify.base import ChannelConfigError, DeliveryError, parse_config
+from tocsin.notify.base import DeliveryError
 from tocsin.notify.outbound import LiveOutbound
 from tocsin.notify.telegram import KIND, TelegramConfig, build
 
@@ -106,15 +106,3 @@ async def test_too_many_requests_is_retried_after_the_header_s_delay(
 
     assert not raised.value.permanent
     assert raised.value.retry_after == 7
-
-
-def test_token_and_chat_are_required() -> None:
-    with pytest.raises(
-        ChannelConfigError, match=r"^token: Field required; chat_id: Field required$"
-    ):
-        parse_config(KIND, {})
-
-
-def test_unknown_settings_are_refused() -> None:
-    with pytest.raises(ChannelConfigError, match=r"^chat: Extra inputs are not permitted$"):
-        parse_config(KIND, {"token": "t", "chat_id": 1, "chat": 2})

@@ -7,8 +7,9 @@ from tests.helpers import T0, make_check, reload
 from tocsin.checks import CheckState, Status
 from tocsin.schedule import Cron
 from tocsin.store import pings as ping_store
-from tocsin.store.batch import PingRow, batch_runner
+from tocsin.store.batch import batch_runner
 from tocsin.store.database import Database
+from tocsin.store.pings import Ping
 
 
 async def test_a_check_written_by_the_store_reads_the_same_on_the_ping_path(
@@ -47,7 +48,7 @@ async def test_states_and_pings_written_on_the_ping_path_read_back_through_the_s
         last_start_rid=rid,
         last_duration=timedelta(seconds=2.5),
     )
-    row = PingRow(
+    row = Ping(
         check_id=record.id,
         n=1,
         created=T0 + timedelta(microseconds=7),

@@ -3,8 +3,10 @@
 It sleeps until the earliest deadline rather than polling on a fixed beat; a ping in
 the same process that moves a deadline wakes it at once, and it re-reads the earliest
 deadline at least every `recheck` so deadlines set by other processes are seen too.
-Each claim is a conditional update on the deadline it read, so any number of watchers
-may share one database: exactly one of them writes each flip.
+Any number of watchers may share one database, and exactly one writes each flip: a
+pass holds the checks it flips until it commits (row locks taken with SKIP LOCKED on
+PostgreSQL, so the others pass them by; SQLite lets one writer in at a time). Each
+pass also runs the escalation steps and reminders that are due.
 """
 
 import asyncio

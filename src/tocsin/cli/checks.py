@@ -356,7 +356,7 @@ def pings_command(
     """List a check's newest pings."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> list[ping_store.PingRecord]:
+        async def work(connection: AsyncConnection) -> list[ping_store.Ping]:
             record = await find_check(connection, check)
             return await ping_store.list_pings(connection, record.id, limit)
 
@@ -379,7 +379,7 @@ def pings_command(
         console.print(table if pings else "No pings yet.")
 
 
-def ping_json(ping: ping_store.PingRecord) -> dict[str, Any]:
+def ping_json(ping: ping_store.Ping) -> dict[str, Any]:
     return {
         "n": ping.n,
         "at": ping.created.isoformat(),

@@ -4,7 +4,7 @@ raises DeliveryError, which says whether trying again could help."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -35,14 +35,12 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class Outbound:
+class Outbound(Protocol):
     """What delivering needs from the outside: HTTP and SMTP (see notify.outbound)."""
 
-    async def send(self, request: Request) -> None:
-        raise NotImplementedError
+    async def send(self, request: Request) -> None: ...
 
-    async def send_email(self, to: list[str], subject: str, text: str, html: str) -> None:
-        raise NotImplementedError
+    async def send_email(self, to: list[str], subject: str, text: str, html: str) -> None: ...
 
 
 Deliver = Callable[[Any, Message, Outbound], Awaitable[None]]

@@ -6,8 +6,6 @@ from uuid import UUID
 
 from tocsin.durations import format_duration
 
-KINDS = ("down", "up", "nag", "test")
-
 
 @dataclass(slots=True)
 class Message:

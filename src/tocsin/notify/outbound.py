@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import aiosmtplib
 
-from tocsin.notify.base import DeliveryError, Outbound, Request
+from tocsin.notify.base import DeliveryError, Request
 
 ERROR_BODY_CHARS = 200
 CONNECTIONS = 50  # open at once, over all channels
@@ -39,7 +39,7 @@ class SmtpSettings:
     sender: str
 
 
-class LiveOutbound(Outbound):
+class LiveOutbound:
     def __init__(
         self,
         session: aiohttp.ClientSession,

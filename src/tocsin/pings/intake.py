@@ -30,9 +30,10 @@ from tocsin.checks import (
 from tocsin.flips import log_flip
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
 from tocsin.schedule import Period
-from tocsin.store.batch import BatchRunner, BatchWriter, PingRow
+from tocsin.store.batch import BatchRunner, BatchWriter
 from tocsin.store.channels import assign_all_channels
 from tocsin.store.checks import CheckRecord, NewCheck
+from tocsin.store.pings import Ping
 
 log = logging.getLogger("tocsin.pings")
 
@@ -181,7 +182,7 @@ class PingBatch:
         self.by_slug: dict[tuple[int, str], list[CheckRecord]] = defaultdict(list)
         self.states: dict[int, CheckState] = {}
         self.added: dict[int, int] = {}
-        self.ping_rows: list[PingRow] = []
+        self.ping_rows: list[Ping] = []
         self.flips: list[FlipFacts] = []
 
     def record(self, requests: list[PingRequest]) -> BatchResult:
@@ -285,9 +286,9 @@ class PingBatch:
         return self.writer.save(changes, self.ping_rows, now)
 
 
-def ping_row(check_id: int, n: int, request: PingRequest, outcome: PingOutcome) -> PingRow:
+def ping_row(check_id: int, n: int, request: PingRequest, outcome: PingOutcome) -> Ping:
     duration = outcome.duration
-    return PingRow(
+    return Ping(
         check_id=check_id,
         n=n,
         created=request.received_at,

@@ -18,7 +18,6 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -38,6 +37,7 @@ from tocsin.store.checks import (
     state_columns,
 )
 from tocsin.store.database import Database, sqlite_pragmas
+from tocsin.store.pings import Ping
 from tocsin.store.tables import EPOCH, MICROSECOND
 
 CHECK_COLUMNS = (
@@ -60,24 +60,6 @@ RUN_START = (
     "SELECT created FROM pings WHERE check_id = ? AND rid = ? AND kind = 'start' "
     "AND created >= ? ORDER BY created DESC LIMIT 1"
 )
-
-
-@dataclass(slots=True)
-class PingRow:
-    check_id: int
-    n: int
-    created: datetime
-    kind: str
-    exit_status: int | None
-    rid: uuid.UUID | None
-    duration: float | None
-    method: str
-    scheme: str
-    remote_addr: str | None
-    ua: str
-    body: bytes | None
-    body_size: int
-    body_truncated: bool
 
 
 class Driver(Protocol):
@@ -300,7 +282,7 @@ class BatchWriter:
     def save(
         self,
         changes: Sequence[tuple[int, CheckState, int]],
-        pings: Sequence[PingRow],
+        pings: Sequence[Ping],
         now: datetime,
     ) -> datetime | None:
         """Write the batch; returns the earliest deadline it set, for the watcher."""
@@ -325,7 +307,7 @@ class BatchWriter:
         query = due_checks_query(now, limit, skip_locked=not self.is_sqlite)
         return [record_from_row(row) for row in self.connection.execute(query)]
 
-    def ping_values(self, ping: PingRow) -> tuple[Any, ...]:
+    def ping_values(self, ping: Ping) -> tuple[Any, ...]:
         time, uid = self.driver.encode_time, self.driver.encode_uuid
         return (
             ping.check_id,

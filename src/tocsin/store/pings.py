@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.store.tables import pings
 
 
-@dataclass(frozen=True, slots=True)
-class PingRecord:
-    id: int
+@dataclass(slots=True)  # not frozen: one is built per ping on the ping path
+class Ping:
+    """A ping as stored. Listings leave the body out; a ping not yet written has no id."""
+
     check_id: int
     n: int
     created: datetime
@@ -26,19 +27,21 @@ class PingRecord:
     ua: str
     body_size: int
     body_truncated: bool
+    body: bytes | None = None
+    id: int | None = None
 
 
 LISTED_COLUMNS = [c for c in pings.c if c.name != "body"]
 
 
-async def list_pings(connection: AsyncConnection, check_id: int, limit: int) -> list[PingRecord]:
+async def list_pings(connection: AsyncConnection, check_id: int, limit: int) -> list[Ping]:
     query = (
         sa.select(*LISTED_COLUMNS)
         .where(pings.c.check_id == check_id)
         .order_by(pings.c.n.desc())
         .limit(limit)
     )
-    return [PingRecord(**row._mapping) for row in await connection.execute(query)]
+    return [Ping(**row._mapping) for row in await connection.execute(query)]
 
 
 async def ping_body(connection: AsyncConnection, check_id: int, n: int) -> bytes | None:
