@@ -264,7 +264,9 @@ def bare_command(port: int) -> list[str]:
 
 
 def tocsin_command(port: int) -> list[str]:
-    return [*tocsin_program(), "serve", "--port", str(port)]
+    # BENCH_SERVER_PREFIX, e.g. "py-spy record -o p.txt --", runs the server under a profiler.
+    prefix = os.environ.get("BENCH_SERVER_PREFIX", "").split()
+    return [*prefix, *tocsin_program(), "serve", "--port", str(port)]
 
 
 def tocsin_environment(database_url: str, port: int, synchronous: str) -> dict[str, str]:

@@ -17,8 +17,9 @@ from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.api import status
 from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
-from tocsin.pings.endpoint import PingEndpoint, Receive, Scope, Send
+from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
 from tocsin.pings.intake import PingIntake
+from tocsin.pings.protocol import FastPings, fast_ping_protocol
 from tocsin.pings.urls import is_ping_path
 from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
@@ -99,6 +100,10 @@ class TocsinApp:
         self.pings = pings
         self.web = web
 
+    def http_protocol(self) -> type[asyncio.Protocol]:
+        """uvicorn's HTTP protocol with pings answered below ASGI (`pings.protocol`)."""
+        return fast_ping_protocol(FastPings(self.pings.intake, self.pings.reader))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and is_ping_path(scope["path"]):
             await self.pings(scope, receive, send)
@@ -139,9 +144,8 @@ def create_app(
     web.include_router(status.router)
     web.include_router(incident_pages.router)
     web.add_api_route("/", home, response_class=PlainTextResponse, include_in_schema=False)
-    endpoint = PingEndpoint(
-        services.intake, clock, settings.ping_body_limit, settings.trusted_proxy_header
-    )
+    reader = PingReader(clock, settings.ping_body_limit, settings.trusted_proxy_header)
+    endpoint = PingEndpoint(services.intake, reader)
     return TocsinApp(endpoint, web)
 
 

@@ -61,6 +61,12 @@ SETTINGS: tuple[Setting, ...] = (
         "its first entry is recorded as the ping's remote address. Empty: use the peer.",
     ),
     Setting(
+        "fast_pings",
+        "true",
+        "Answer ping URLs inside the HTTP server's protocol, below ASGI, which is faster; "
+        "`false` routes them through the ASGI app like every other request.",
+    ),
+    Setting(
         "watcher",
         "true",
         "Run the deadline watcher inside `tocsin serve` (`false` when it runs as "
@@ -166,6 +172,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "ping_body_limit": read_int,
     "db_pool_size": read_int,
     "watcher": read_bool,
+    "fast_pings": read_bool,
     "watcher_recheck": read_duration,
     "sqlite_synchronous": read_synchronous,
     "log_level": read_log_level,
@@ -182,6 +189,7 @@ class Settings:
     site_url: str
     ping_body_limit: int
     trusted_proxy_header: str
+    fast_pings: bool
     watcher: bool
     watcher_recheck: timedelta
     sqlite_synchronous: str

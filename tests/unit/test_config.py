@@ -17,6 +17,7 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         site_url="",
         ping_body_limit=100_000,
         trusted_proxy_header="",
+        fast_pings=True,
         watcher=True,
         watcher_recheck=timedelta(milliseconds=500),
         sqlite_synchronous="FULL",

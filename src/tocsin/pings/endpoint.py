@@ -1,7 +1,9 @@
-"""The ping endpoint as a bare ASGI callable.
+"""The ping endpoint as a bare ASGI callable, and what it shares with the HTTP fast path.
 
 Pings are the hot path, so they skip the framework: no routing table, no middleware,
-no request objects. Everything else goes to the web application.
+no request objects. Everything else goes to the web application. `tocsin serve` answers
+pings one level lower still (`pings.protocol`); both read requests with `PingReader`
+and answer with `ping_response_headers`, so the two paths cannot drift apart.
 """
 
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -16,6 +18,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
 
 PREFLIGHT_HEADERS = [
     (b"access-control-allow-origin", b"*"),
@@ -26,58 +29,54 @@ PREFLIGHT_HEADERS = [
 ]
 
 
-class PingEndpoint:
-    def __init__(
-        self, intake: PingIntake, clock: Clock, body_limit: int, proxy_header: str = ""
-    ) -> None:
-        self.intake = intake
+def ping_response_headers(body_limit: int, content_length: int) -> Headers:
+    return [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"access-control-allow-origin", b"*"),
+        (b"cache-control", b"no-store"),
+        (b"ping-body-limit", str(body_limit).encode()),
+        (b"content-length", str(content_length).encode()),
+    ]
+
+
+class PingReader:
+    """Turns the parts of an HTTP request into a `PingRequest`."""
+
+    def __init__(self, clock: Clock, body_limit: int, proxy_header: str = "") -> None:
         self.clock = clock
         self.body_limit = body_limit
         self.proxy_header = proxy_header.lower().encode("latin-1")
-        self.common_headers = [
-            (b"content-type", b"text/plain; charset=utf-8"),
-            (b"access-control-allow-origin", b"*"),
-            (b"cache-control", b"no-store"),
-            (b"ping-body-limit", str(body_limit).encode()),
-        ]
-        self.headers_by_length: dict[int, list[tuple[bytes, bytes]]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method: str = scope["method"]
-        if method == "OPTIONS":
-            await send({"type": "http.response.start", "status": 204, "headers": PREFLIGHT_HEADERS})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        try:
-            request = await self.read_request(scope, receive, method)
-        except PingUrlError as error:
-            await self.respond(send, 400, str(error), method)
-            return
-        reply = await self.intake.submit(request)
-        await self.respond(send, reply.status_code, reply.text, method)
-
-    async def read_request(self, scope: Scope, receive: Receive, method: str) -> PingRequest:
+    def read(
+        self,
+        method: str,
+        path: str,
+        raw_query: bytes,
+        headers: Headers,
+        client: tuple[str, int] | None,
+        scheme: str,
+        body: bytes,
+        body_size: int,
+    ) -> PingRequest:
+        """Raises `PingUrlError` with the one-line reason for a malformed URL."""
         received_at = self.clock.now()
-        url = parse_ping_path(scope["path"])
-        raw_query: bytes = scope["query_string"]
+        url = parse_ping_path(path)
         query = dict(parse_qsl(raw_query.decode("latin-1"))) if raw_query else {}
-        rid = parse_rid(query.get("rid"))
-        body, body_size = await read_body(receive, self.body_limit)
-        user_agent, forwarded = self.read_headers(scope["headers"])
+        user_agent, forwarded = self.read_headers(headers)
         return PingRequest(
             url=url,
             received_at=received_at,
             method=method,
-            rid=rid,
+            rid=parse_rid(query.get("rid")),
             create=query.get("create") == "1",
-            remote_addr=remote_address(forwarded, scope.get("client")),
+            remote_addr=remote_address(forwarded, client),
             user_agent=user_agent,
-            scheme=scope.get("scheme", "http"),
+            scheme=scheme,
             body=body,
             body_size=body_size,
         )
 
-    def read_headers(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
+    def read_headers(self, headers: Headers) -> tuple[str, str]:
         user_agent = forwarded = ""
         for name, value in headers:
             if name == b"user-agent":
@@ -86,11 +85,42 @@ class PingEndpoint:
                 forwarded = value.decode("latin-1")
         return user_agent, forwarded
 
+
+class PingEndpoint:
+    def __init__(self, intake: PingIntake, reader: PingReader) -> None:
+        self.intake = intake
+        self.reader = reader
+        self.headers_by_length: dict[int, Headers] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method: str = scope["method"]
+        if method == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": PREFLIGHT_HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body, body_size = await read_body(receive, self.reader.body_limit)
+        try:
+            request = self.reader.read(
+                method,
+                scope["path"],
+                scope["query_string"],
+                scope["headers"],
+                scope.get("client"),
+                scope.get("scheme", "http"),
+                body,
+                body_size,
+            )
+        except PingUrlError as error:
+            await self.respond(send, 400, str(error), method)
+            return
+        reply = await self.intake.submit(request)
+        await self.respond(send, reply.status_code, reply.text, method)
+
     async def respond(self, send: Send, status: int, text: str, method: str) -> None:
         body = text.encode()
         headers = self.headers_by_length.get(len(body))
         if headers is None:
-            headers = [*self.common_headers, (b"content-length", str(len(body)).encode())]
+            headers = ping_response_headers(self.reader.body_limit, len(body))
             self.headers_by_length[len(body)] = headers
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
@@ -98,21 +128,37 @@ class PingEndpoint:
 
 async def read_body(receive: Receive, limit: int) -> tuple[bytes, int]:
     """Keep the first `limit` bytes; count the rest so a truncated body is marked."""
-    kept: list[bytes] = []
-    kept_size = total = 0
+    body = BodyBuffer(limit)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunk: bytes = message.get("body", b"")
-        total += len(chunk)
-        if kept_size < limit and chunk:
-            piece = chunk[: limit - kept_size]
-            kept.append(piece)
-            kept_size += len(piece)
+        body.add(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    return b"".join(kept), total
+    return body.kept(), body.size
+
+
+class BodyBuffer:
+    """Keeps the first `limit` bytes of a body and counts all of them."""
+
+    __slots__ = ("chunks", "kept_size", "limit", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.chunks: list[bytes] = []
+        self.kept_size = 0
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.kept_size < self.limit and chunk:
+            piece = chunk[: self.limit - self.kept_size]
+            self.chunks.append(piece)
+            self.kept_size += len(piece)
+
+    def kept(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 def remote_address(forwarded: str, client: tuple[str, int] | None) -> str | None:

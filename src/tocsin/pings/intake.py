@@ -78,7 +78,8 @@ class PingRequest:
         )
 
 
-Pending = tuple[PingRequest, "asyncio.Future[Reply]"]
+ReplyTo = Callable[[Reply], None]
+Pending = tuple[PingRequest, ReplyTo]
 
 
 @dataclass(slots=True)
@@ -107,10 +108,14 @@ class PingIntake:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
 
+    def enqueue(self, request: PingRequest, reply_to: ReplyTo) -> None:
+        """Queues a ping; `reply_to` is called once, after its batch has committed."""
+        self._queue.append((request, reply_to))
+        self._arrived.set()
+
     async def submit(self, request: PingRequest) -> Reply:
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._queue.append((request, future))
-        self._arrived.set()
+        self.enqueue(request, settle(future))
         return await future
 
     async def run(self) -> None:
@@ -165,10 +170,20 @@ class PingIntake:
         return await self.runner.run(lambda writer: PingBatch(writer).record(requests))
 
 
-def answer(batch: list[Pending], replies: list[Reply]) -> None:
-    for (_, future), reply in zip(batch, replies, strict=True):
-        if not future.done():
+def settle(future: "asyncio.Future[Reply]") -> ReplyTo:
+    def reply_to(reply: Reply) -> None:
+        if not future.done():  # the waiting request may have been cancelled
             future.set_result(reply)
+
+    return reply_to
+
+
+def answer(batch: list[Pending], replies: list[Reply]) -> None:
+    for (_, reply_to), reply in zip(batch, replies, strict=True):
+        try:
+            reply_to(reply)
+        except Exception:  # one broken connection must not keep the others waiting
+            log.exception("could not answer a ping")
 
 
 class PingBatch:

@@ -14,6 +14,7 @@ each other's rows; tests/store/test_batch.py holds them to that.
 """
 
 import asyncio
+import os
 import re
 import sqlite3
 import uuid
@@ -396,13 +397,21 @@ class SqliteRunner:
     A writer thread looked natural but lost: sqlite3 releases the GIL around every
     step, and taking it back from the busy event-loop thread waits up to the 5 ms
     switch interval, dozens of times per batch. The batch's Python work needs the GIL
-    anyway. Only the commit, where SQLite waits for the disk, goes to a thread; and
-    the write lock is never waited for blocking: a busy database is retried with
-    asyncio.sleep.
+    anyway. Only the commit goes to a thread; and the write lock is never waited for
+    blocking: a busy database is retried with asyncio.sleep.
+
+    Durability (`synchronous=FULL`) does not hold the write lock: the connection
+    commits with `synchronous=NORMAL`, which writes the transaction to the WAL
+    without waiting for the disk, and `run` returns only after a `WalSync` has
+    fsynced the WAL. That is the fsync `FULL` would do inside the commit, moved
+    outside the lock, so the next batch writes while this one reaches the disk and
+    one fsync serves every batch committed before it began.
     """
 
     def __init__(self, path: str, synchronous: str) -> None:
-        self.engine = sqlite_batch_engine(path, synchronous)
+        sync_after_commit = synchronous in ("FULL", "EXTRA")
+        self.engine = sqlite_batch_engine(path, "NORMAL" if sync_after_commit else synchronous)
+        self.wal_sync = WalSync(f"{path}-wal") if sync_after_commit else None
         self.connection: sa.Connection | None = None
         self.one_at_a_time = asyncio.Lock()
         self.cache = CheckCache()
@@ -414,15 +423,17 @@ class SqliteRunner:
                 self.cache.validate(connection.exec_driver_sql("PRAGMA data_version").scalar_one())
                 cursor = connection.connection.cursor()
                 result = batch(BatchWriter(SqliteDriver(cursor), connection, self.cache))
-                # The commit is where SQLite waits for the disk (the fsync of
-                # synchronous=FULL, and checkpoints): the loop goes on serving meanwhile.
+                # A commit can run a checkpoint, which waits for the disk: the loop goes
+                # on serving meanwhile.
                 await asyncio.to_thread(connection.commit)
             except BaseException:
                 # The cache may hold states this transaction never committed.
                 self.cache.clear()
                 connection.rollback()
                 raise
-            return result
+        if self.wal_sync is not None:
+            await self.wal_sync()
+        return result
 
     async def begin_immediate(self) -> sa.Connection:
         if self.connection is None:
@@ -447,6 +458,60 @@ class SqliteRunner:
             self.connection.close()
             self.connection = None
         self.engine.dispose()
+
+
+class WalSync:
+    """Makes every transaction committed before a call durable by the call's return.
+
+    Callers that arrive while an fsync runs share the next one: its start follows
+    their commits, so it covers them. SQLite's WAL recovery keeps a frame only if
+    every frame before it is intact, so an fsynced transaction survives power loss
+    whatever happens to the ones written after it.
+    """
+
+    def __init__(self, wal_path: str, fsync: Callable[[str], None] | None = None) -> None:
+        self.wal_path = wal_path
+        self.fsync = fsync or fsync_file
+        self.waiting: list[asyncio.Future[None]] = []
+        self.syncing: asyncio.Task[None] | None = None
+
+    async def __call__(self) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self.waiting.append(done)
+        if self.syncing is None:
+            self.syncing = asyncio.get_running_loop().create_task(self.sync_while_waited_for())
+        await done
+
+    async def sync_while_waited_for(self) -> None:
+        try:
+            while self.waiting:
+                covered, self.waiting = self.waiting, []
+                try:
+                    await asyncio.to_thread(self.fsync, self.wal_path)
+                except OSError as error:
+                    settle_all(covered, error)
+                else:
+                    settle_all(covered, None)
+        finally:
+            self.syncing = None
+
+
+def settle_all(futures: list[asyncio.Future[None]], error: OSError | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+def fsync_file(path: str) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def sqlite_batch_engine(path: str, synchronous: str) -> sa.Engine:
