@@ -220,7 +220,7 @@ async def send_pings(database_url: str, check: UUID, actions: list[Action]) -> N
     intake = PingIntake(runner, lambda _deadline: None)
     writer = asyncio.create_task(intake.run())
     for action in actions:
-        await intake.submit(PingRequest(PingUrl(ByUuid(check), action), datetime.now(UTC)))
+        await intake.submit(PingRequest(PingUrl(ByUuid(check.hex), action), datetime.now(UTC)))
     intake.stop()
     await writer
     await runner.close()

@@ -48,7 +48,7 @@ async def test_a_first_ping_brings_a_new_check_up_and_is_logged(database: Databa
     replies = await submit_all(
         database,
         request(
-            ByUuid(record.uuid),
+            ByUuid(record.uuid.hex),
             method="POST",
             user_agent="curl/8",
             body=b"hi",
@@ -76,7 +76,7 @@ async def test_a_first_ping_brings_a_new_check_up_and_is_logged(database: Databa
 
 async def test_pings_in_one_batch_apply_in_arrival_order(database: Database) -> None:
     record = await make_check(database, now=T0)
-    target = ByUuid(record.uuid)
+    target = ByUuid(record.uuid.hex)
     replies = await submit_all(
         database,
         request(target, Action.START),
@@ -103,7 +103,7 @@ async def test_pings_in_one_batch_apply_in_arrival_order(database: Database) -> 
 
 async def test_overlapping_runs_each_measure_their_own_duration(database: Database) -> None:
     record = await make_check(database, now=T0)
-    target = ByUuid(record.uuid)
+    target = ByUuid(record.uuid.hex)
     first, second = uuid.uuid4(), uuid.uuid4()
     await submit_all(database, request(target, Action.START, rid=first))
     await submit_all(database, request(target, Action.START, seconds=10, rid=second))
@@ -124,7 +124,7 @@ async def test_overlapping_runs_each_measure_their_own_duration(database: Databa
 
 async def test_runs_overlapping_within_one_batch_are_paired_too(database: Database) -> None:
     record = await make_check(database, now=T0)
-    target = ByUuid(record.uuid)
+    target = ByUuid(record.uuid.hex)
     first, second = uuid.uuid4(), uuid.uuid4()
     await submit_all(
         database,
@@ -148,7 +148,7 @@ async def test_checks_are_found_by_token_and_by_slug(database: Database) -> None
         request(BySlug(key, "missing")),
         request(BySlug("wrongkey", "nightly")),
         request(ByToken("nope")),
-        request(ByUuid(uuid.uuid4())),
+        request(ByUuid(uuid.uuid4().hex)),
     )
     assert replies == [Reply.OK, Reply.OK] + [Reply.NOT_FOUND] * 4
     assert (await reload(database, by_token)).n_pings == 1
@@ -178,7 +178,7 @@ async def test_create_provisions_one_check_for_a_new_slug(database: Database) ->
 
 async def test_post_only_checks_log_other_methods_as_ignored(database: Database) -> None:
     record = await make_check(database, now=T0, methods="POST")
-    target = ByUuid(record.uuid)
+    target = ByUuid(record.uuid.hex)
     await submit_all(database, request(target, method="GET"), request(target, method="HEAD"))
     assert (await reload(database, record)).state.status == Status.NEW
     await submit_all(database, request(target, method="POST", seconds=1))
@@ -191,7 +191,7 @@ async def test_a_database_failure_answers_retry_and_writes_nothing(database: Dat
     record = await make_check(database, now=T0)
     async with database.write() as connection:
         await connection.execute(sa.text("DROP TABLE pings"))
-    replies = await submit_all(database, request(ByUuid(record.uuid)))
+    replies = await submit_all(database, request(ByUuid(record.uuid.hex)))
     assert replies == [Reply.UNAVAILABLE]
     check = await reload(database, record)
     assert (check.state.status, check.n_pings) == (Status.NEW, 0)
@@ -210,7 +210,7 @@ async def test_one_broken_check_does_not_sink_the_pings_batched_with_it(
             {"id": broken.id},
         )
     replies = await submit_all(
-        database, request(ByUuid(broken.uuid)), request(ByUuid(healthy.uuid))
+        database, request(ByUuid(broken.uuid.hex)), request(ByUuid(healthy.uuid.hex))
     )
     assert replies == [Reply.UNAVAILABLE, Reply.OK]
     assert (await reload(database, healthy)).n_pings == 1
@@ -225,7 +225,8 @@ async def test_the_writer_reports_the_earliest_new_deadline(
     intake = PingIntake(runner, deadlines.append)
     writer = asyncio.create_task(intake.run())
     await asyncio.gather(
-        intake.submit(request(ByUuid(later.uuid))), intake.submit(request(ByUuid(soon.uuid)))
+        intake.submit(request(ByUuid(later.uuid.hex))),
+        intake.submit(request(ByUuid(soon.uuid.hex))),
     )
     intake.stop()
     await writer

@@ -32,7 +32,7 @@ async def ping(
     runner = batch_runner(database)
     intake = PingIntake(runner, lambda _deadline: None)
     writer = asyncio.create_task(intake.run())
-    await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), action), at))
+    await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid.hex), action), at))
     intake.stop()
     await writer
     await runner.close()
@@ -150,7 +150,7 @@ async def test_a_sleeping_watcher_wakes_for_a_deadline_a_ping_just_set(
     intake = PingIntake(runner, watcher.deadline_set)
     writer = asyncio.create_task(intake.run())
     pinged_at = datetime.now(UTC)
-    await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), Action.SUCCESS), pinged_at))
+    await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid.hex), Action.SUCCESS), pinged_at))
     try:
         seen_down = await wait_for_down(database, record, limit=5)
     finally:
@@ -170,11 +170,11 @@ async def test_pings_and_the_watcher_of_one_process_agree_on_a_checks_state(
     intake = PingIntake(runner, lambda _deadline: None)
     writer = asyncio.create_task(intake.run())
     try:
-        await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), Action.SUCCESS), T0))
+        await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid.hex), Action.SUCCESS), T0))
         clock = FakeClock(T0 + HOUR + GRACE)
         assert len(await DeadlineWatcher(database, runner, clock, HOUR).flip_due_checks()) == 1
         later = T0 + 2 * HOUR
-        await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid), Action.SUCCESS), later))
+        await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid.hex), Action.SUCCESS), later))
     finally:
         intake.stop()
         await writer

@@ -100,7 +100,7 @@ class TocsinApp:
         self.pings = pings
         self.web = web
 
-    def http_protocol(self) -> type[asyncio.Protocol]:
+    def http_protocol(self) -> type[asyncio.Protocol] | None:
         """uvicorn's HTTP protocol with pings answered below ASGI (`pings.protocol`)."""
         return fast_ping_protocol(FastPings(self.pings.intake, self.pings.reader))
 

@@ -42,7 +42,7 @@ async def ping(
 ) -> None:
     intake = PingIntake(runner, lambda _deadline: None)
     writer = asyncio.create_task(intake.run())
-    url = PingUrl(ByUuid(record.uuid), action, exit_status)
+    url = PingUrl(ByUuid(record.uuid.hex), action, exit_status)
     await intake.submit(PingRequest(url, at, body=body, body_size=len(body)))
     intake.stop()
     await writer

@@ -27,7 +27,7 @@ async def test_a_check_written_by_the_store_reads_the_same_on_the_ping_path(
     runner = batch_runner(database)
     try:
         found = await runner.run(
-            lambda writer: writer.lock_checks([record.uuid], [record.token], [], [])
+            lambda writer: writer.lock_checks([record.uuid.hex], [record.token], [], [])
         )
     finally:
         await runner.close()

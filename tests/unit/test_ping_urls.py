@@ -19,7 +19,7 @@ from tocsin.pings.urls import (
 )
 
 CODE = "0b6ab4e3-3b5a-4e0c-9a2a-2f6a1a1a1a1a"
-BY_CODE = ByUuid(uuid.UUID(CODE))
+BY_CODE = ByUuid(uuid.UUID(CODE).hex)
 KEY = "k3y0fth1spr0j3ct00000a"
 BY_SLUG = BySlug(KEY, "nightly-backup")
 TOKEN = "Ab3dE_f-9"

@@ -90,7 +90,7 @@ def serve(
         proxy_headers=False,  # TOCSIN_TRUSTED_PROXY_HEADER decides whom to believe
         lifespan="on",
         timeout_graceful_shutdown=10,
-        http=application.http_protocol() if settings.fast_pings else "auto",
+        http=(settings.fast_pings and application.http_protocol()) or "auto",
     )
 
 

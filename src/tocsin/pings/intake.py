@@ -192,7 +192,7 @@ class PingBatch:
     def __init__(self, writer: BatchWriter) -> None:
         self.writer = writer
         self.project_by_key: dict[str, int] = {}
-        self.by_uuid: dict[uuid.UUID, CheckRecord] = {}
+        self.by_uuid: dict[str, CheckRecord] = {}
         self.by_token: dict[str, CheckRecord] = {}
         self.by_slug: dict[tuple[int, str], list[CheckRecord]] = defaultdict(list)
         self.states: dict[int, CheckState] = {}
@@ -215,7 +215,7 @@ class PingBatch:
         if keys:
             self.project_by_key = self.writer.projects_by_ping_key(keys)
         found = self.writer.lock_checks(
-            uuids=sorted({t.uuid for t in targets if isinstance(t, ByUuid)}),
+            uuids=sorted({t.hex for t in targets if isinstance(t, ByUuid)}),
             tokens=sorted({t.token for t in targets if isinstance(t, ByToken)}),
             project_ids=sorted(set(self.project_by_key.values())),
             slugs=sorted({t.slug for t in targets if isinstance(t, BySlug)}),
@@ -224,7 +224,7 @@ class PingBatch:
             self.remember(record)
 
     def remember(self, record: CheckRecord) -> CheckRecord:
-        self.by_uuid[record.uuid] = record
+        self.by_uuid[record.uuid.hex] = record
         self.by_token[record.token] = record
         self.by_slug[(record.project_id, record.slug)].append(record)
         self.states[record.id] = record.state
@@ -243,7 +243,7 @@ class PingBatch:
         if isinstance(target, BySlug):
             return self.find_by_slug(target, request.create, request.received_at)
         if isinstance(target, ByUuid):
-            record = self.by_uuid.get(target.uuid)
+            record = self.by_uuid.get(target.hex)
         else:
             record = self.by_token.get(target.token)
         return Reply.NOT_FOUND if record is None else (record, Reply.OK)

@@ -174,6 +174,13 @@ class FastPingProtocol(HttpToolsProtocol):
     pings: FastPings  # set on the subclass `fast_ping_protocol` makes
     cycle: Any  # uvicorn's RequestResponseCycle, or a PingCycle
 
+    def on_message_begin(self) -> None:
+        # uvicorn builds the ASGI scope here; a ping never needs one, so it waits
+        # until the URL says the request is not a ping.
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+
     def on_headers_complete(self) -> None:
         method = self.parser.get_method()
         if (
@@ -181,6 +188,7 @@ class FastPingProtocol(HttpToolsProtocol):
             or method == b"OPTIONS"
             or self.parser.should_upgrade()
         ):
+            self.build_scope()
             super().on_headers_complete()
             return
         keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
@@ -199,6 +207,12 @@ class FastPingProtocol(HttpToolsProtocol):
             # A pipelined request: answer it after the ones ahead of it, as uvicorn does.
             self.flow.pause_reading()
             self.pipeline.appendleft((self.cycle, self.app))
+
+    def build_scope(self) -> None:
+        url, headers, expect_100_continue = self.url, self.headers, self.expect_100_continue
+        super().on_message_begin()
+        self.url, self.expect_100_continue = url, expect_100_continue
+        self.headers = self.scope["headers"] = headers
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         if isinstance(cycle, PingCycle):
@@ -219,6 +233,21 @@ class FastPingProtocol(HttpToolsProtocol):
             super().on_message_complete()
 
 
-def fast_ping_protocol(pings: FastPings) -> type[asyncio.Protocol]:
-    """A protocol class for `uvicorn.Config(http=…)` bound to this process's intake."""
+# The methods of uvicorn's protocol FastPingProtocol overrides or calls.
+UVICORN_METHODS = (
+    "on_message_begin",
+    "on_headers_complete",
+    "on_body",
+    "on_message_complete",
+    "on_response_complete",
+    "_start_asgi_task",
+)
+
+
+def fast_ping_protocol(pings: FastPings) -> type[asyncio.Protocol] | None:
+    """A protocol class for `uvicorn.Config(http=…)` bound to this process's intake, or
+    None if this uvicorn's protocol is not the one FastPingProtocol was written for."""
+    if not all(name in HttpToolsProtocol.__dict__ for name in UVICORN_METHODS):
+        log.warning("this uvicorn's HTTP protocol is unknown: pings take the ASGI path")
+        return None
     return type("BoundFastPingProtocol", (FastPingProtocol,), {"pings": pings})

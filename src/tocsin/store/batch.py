@@ -73,6 +73,7 @@ class Driver(Protocol):
     def encode_time(self, value: datetime | None) -> Any: ...
     def decode_time(self, value: Any) -> datetime | None: ...
     def encode_uuid(self, value: uuid.UUID | None) -> Any: ...
+    def encode_uuid_hex(self, value: str) -> Any: ...
     def decode_uuid(self, value: Any) -> uuid.UUID | None: ...
 
 
@@ -100,6 +101,9 @@ class SqliteDriver:
 
     def encode_uuid(self, value: uuid.UUID | None) -> Any:
         return None if value is None else value.hex
+
+    def encode_uuid_hex(self, value: str) -> Any:
+        return value
 
     def decode_uuid(self, value: Any) -> uuid.UUID | None:
         return None if value is None else uuid.UUID(hex=value)
@@ -129,6 +133,9 @@ class PostgresDriver:
 
     def encode_uuid(self, value: uuid.UUID | None) -> Any:
         return value
+
+    def encode_uuid_hex(self, value: str) -> Any:
+        return uuid.UUID(hex=value)
 
     def decode_uuid(self, value: Any) -> uuid.UUID | None:
         return None if value is None else uuid.UUID(int=value.int)
@@ -160,7 +167,7 @@ class CheckCache:
         self.limit = limit
         self.version: int | None = None
         self.by_id: dict[int, CheckRecord] = {}
-        self.by_uuid: dict[uuid.UUID, CheckRecord] = {}
+        self.by_uuid: dict[str, CheckRecord] = {}  # by uuid.hex
         self.by_token: dict[str, CheckRecord] = {}
 
     def validate(self, version: int) -> None:
@@ -176,7 +183,7 @@ class CheckCache:
     def add(self, record: CheckRecord) -> None:
         if len(self.by_id) >= self.limit:
             self.clear()
-        self.by_id[record.id] = self.by_uuid[record.uuid] = self.by_token[record.token] = record
+        self.by_id[record.id] = self.by_uuid[record.uuid.hex] = self.by_token[record.token] = record
 
     def written(self, check_id: int, state: CheckState, added: int, deadline: Any) -> None:
         record = self.by_id.get(check_id)
@@ -207,7 +214,7 @@ class BatchWriter:
 
     def lock_checks(
         self,
-        uuids: Sequence[uuid.UUID],
+        uuids: Sequence[str],
         tokens: Sequence[str],
         project_ids: Sequence[int],
         slugs: Sequence[str],
@@ -229,7 +236,7 @@ class BatchWriter:
 
     def fetch_checks(
         self,
-        uuids: Sequence[uuid.UUID],
+        uuids: Sequence[str],
         tokens: Sequence[str],
         project_ids: Sequence[int],
         slugs: Sequence[str],
@@ -238,7 +245,7 @@ class BatchWriter:
         params: list[Any] = []
         if uuids:
             conditions.append(f"uuid IN ({placeholders(len(uuids))})")
-            params.extend(self.driver.encode_uuid(u) for u in uuids)
+            params.extend(self.driver.encode_uuid_hex(u) for u in uuids)
         if tokens:
             conditions.append(f"token IN ({placeholders(len(tokens))})")
             params.extend(tokens)
