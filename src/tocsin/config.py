@@ -81,8 +81,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "sqlite_synchronous",
         "FULL",
-        "SQLite `synchronous` pragma: `FULL` makes every acknowledged ping survive power "
-        "loss; `NORMAL` survives a process crash only and is faster.",
+        "SQLite durability: `FULL` makes every acknowledged ping survive power loss (the "
+        "ping path fsyncs the WAL before answering, outside the write lock); `NORMAL` "
+        "survives a process crash only.",
     ),
     Setting("db_pool_size", "10", "Database connections per process (PostgreSQL)."),
     Setting(

@@ -1,13 +1,41 @@
-"""The real server on a free port, driven over HTTP as cron jobs and scripts do."""
+"""The real server on a free port, driven over HTTP as cron jobs and scripts do.
 
+Every test here runs twice: against pings answered in the HTTP protocol (the default
+fast path, with the WAL fsync of `synchronous=FULL`) and against pings answered by
+the ASGI endpoint (`TOCSIN_FAST_PINGS=false`).
+"""
+
+import asyncio
+import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.conftest import Server, start_server, stop_server
+from tests.conftest import PostgresBackend, Server, SqliteBackend, start_server, stop_server
 from tests.helpers import hammer, make_check, pings_of, reload, stored_body
 from tocsin.store.database import Database
+
+PATHS = {
+    "fast path": {"TOCSIN_SQLITE_SYNCHRONOUS": "FULL"},
+    "asgi path": {"TOCSIN_FAST_PINGS": "false"},
+}
+
+
+@pytest.fixture(scope="module", params=list(PATHS))
+def module_server(
+    request: pytest.FixtureRequest,
+    backend: SqliteBackend | PostgresBackend,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Server]:
+    directory = tmp_path_factory.mktemp("server")
+    server = start_server(
+        backend.fresh(directory), directory / "server.log", **PATHS[request.param]
+    )
+    yield server
+    stop_server(server)
 
 
 async def test_every_ping_response_allows_any_origin_and_states_the_body_limit(
@@ -119,3 +147,100 @@ async def test_a_proxy_header_is_believed_only_when_configured(
         stop_server(proxied)
     addresses = [p.remote_addr for p in await pings_of(server_database, record)]
     assert addresses == ["127.0.0.1", "203.0.113.9"]
+
+
+async def exchange(server: Server, raw: bytes, *, until_closed: bool = False) -> bytes:
+    """Writes `raw` on one connection and reads what comes back within a second."""
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(raw)
+        await writer.drain()
+        received = b""
+        while True:
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), 1 if not until_closed else 5)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            received += chunk
+        return received
+    finally:
+        writer.close()
+
+
+def get(path: str, *headers: str, version: str = "1.1") -> bytes:
+    lines = [f"GET {path} HTTP/{version}", "Host: tocsin.test", *headers, "", ""]
+    return "\r\n".join(lines).encode()
+
+
+async def test_keep_alive_and_pipelined_requests_are_answered_in_order(
+    server: Server, server_database: Database
+) -> None:
+    record = await make_check(server_database)
+    missing = uuid.uuid4()
+    pipelined = get(f"/ping/{record.uuid}") + get(f"/ping/{missing}") + get("/api/v3/status/")
+    received = await exchange(server, pipelined + get(f"/ping/{record.uuid}/log"))
+    statuses = re.findall(rb"HTTP/1\.1 \d{3} [A-Za-z ]+", received)
+    assert statuses == [
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 404 Not Found",
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 200 OK",
+    ]
+    assert received.index(b"not found") < received.index(b"\r\n\r\nOK", received.index(b"404"))
+    assert (await reload(server_database, record)).n_pings == 2
+
+
+async def test_http_1_0_and_connection_close_end_the_connection_after_the_answer(
+    server: Server, server_database: Database
+) -> None:
+    record = await make_check(server_database)
+    for request in (
+        get(f"/ping/{record.uuid}", version="1.0"),
+        get(f"/ping/{record.uuid}", "Connection: close"),
+    ):
+        received = await exchange(server, request, until_closed=True)
+        assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert received.endswith(b"\r\n\r\nOK")
+    assert (await reload(server_database, record)).n_pings == 2
+
+
+async def test_a_client_expecting_100_continue_is_told_to_send_its_body(
+    server: Server, server_database: Database
+) -> None:
+    record = await make_check(server_database)
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        head = (
+            f"POST /ping/{record.uuid}/fail HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+            "Expect: 100-continue\r\n\r\n"
+        )
+        writer.write(head.encode())
+        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(b"oops!")
+        final = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert final.startswith(b"HTTP/1.1 200 OK")
+    finally:
+        writer.close()
+    assert await stored_body(server_database, record, 1) == b"oops!"
+
+
+async def test_a_client_gone_before_its_answer_leaves_the_ping_recorded_and_the_server_serving(
+    server: Server, server_database: Database
+) -> None:
+    record = await make_check(server_database)
+    host, port = server.url.removeprefix("http://").split(":")
+    for _ in range(20):
+        _, writer = await asyncio.open_connection(host, int(port))
+        writer.write(get(f"/ping/{record.uuid}"))
+        writer.close()
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.get(f"/ping/{record.uuid}")
+    assert response.status_code == 200
+    # Each ping that reached the server is recorded; none was half-written.
+    pings = await pings_of(server_database, record)
+    assert sorted(p.n for p in pings) == list(range(1, len(pings) + 1))
