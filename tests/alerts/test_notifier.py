@@ -5,7 +5,6 @@ import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import aiohttp
 import pytest
 import sqlalchemy as sa
 
@@ -15,7 +14,8 @@ from tests.receivers import HttpReceiver, Reply, SmtpReceiver, http_receiver
 from tocsin.alerts.notifier import Links, Notifier
 from tocsin.checks import Action
 from tocsin.config import Settings
-from tocsin.notify.outbound import LiveOutbound, SmtpSettings, http_session
+from tocsin.notify.http import HttpClient, http_client
+from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import verify
 from tocsin.store import notifications as outbox_store
 from tocsin.store.batch import BatchRunner, batch_runner
@@ -28,13 +28,13 @@ LINKS = Links("https://tocsin.example", "secret-for-tests", timedelta(days=7))
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[aiohttp.ClientSession]:
-    async with http_session() as session:
+async def client() -> AsyncIterator[HttpClient]:
+    async with http_client() as session:
         yield session
 
 
 def outbound(
-    client: aiohttp.ClientSession,
+    client: HttpClient,
     *,
     timeout: float = 5,
     allow_private: bool = True,
@@ -76,7 +76,7 @@ async def failing_check(database: Database, runner: BatchRunner) -> CheckRecord:
 
 
 async def test_it_delivers_a_down_alert_and_records_it(
-    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: aiohttp.ClientSession
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
 ) -> None:
     channel = await add_channel(database, "webhook", {"url": f"{receiver.url}/hook"}, "pager")
     await failing_check(database, runner)
@@ -102,7 +102,7 @@ async def test_it_delivers_a_down_alert_and_records_it(
 
 
 async def test_it_retries_a_failing_channel_with_backoff_until_it_answers(
-    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: aiohttp.ClientSession
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
 ) -> None:
     await add_channel(database, "webhook", {"url": f"{receiver.url}/hook"})
     record = await failing_check(database, runner)
@@ -136,7 +136,7 @@ async def test_it_retries_a_failing_channel_with_backoff_until_it_answers(
 
 
 async def test_a_permanent_error_stops_retrying_and_is_recorded_on_the_channel(
-    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: aiohttp.ClientSession
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
 ) -> None:
     channel = await add_channel(database, "webhook", {"url": f"{receiver.url}/gone"})
     await failing_check(database, runner)
@@ -156,7 +156,7 @@ async def test_a_permanent_error_stops_retrying_and_is_recorded_on_the_channel(
 
 
 async def test_too_many_requests_waits_as_long_as_retry_after_says(
-    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: aiohttp.ClientSession
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
 ) -> None:
     await add_channel(database, "webhook", {"url": f"{receiver.url}/hook"})
     await failing_check(database, runner)
@@ -167,7 +167,7 @@ async def test_too_many_requests_waits_as_long_as_retry_after_says(
 
 
 async def test_a_hanging_channel_times_out_without_holding_up_the_others(
-    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: aiohttp.ClientSession
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
 ) -> None:
     async for fast in http_receiver():
         await add_channel(database, "webhook", {"url": f"{receiver.url}/slow"}, "slow")
@@ -184,7 +184,7 @@ async def test_a_hanging_channel_times_out_without_holding_up_the_others(
 
 
 async def test_internal_addresses_are_refused_unless_the_operator_allows_them(
-    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: aiohttp.ClientSession
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
 ) -> None:
     await add_channel(database, "webhook", {"url": f"{receiver.url}/hook"})
     await failing_check(database, runner)
@@ -200,7 +200,7 @@ async def test_internal_addresses_are_refused_unless_the_operator_allows_them(
 
 
 async def test_email_arrives_with_text_and_html_parts_and_the_acknowledge_link(
-    database: Database, runner: BatchRunner, smtp: SmtpReceiver, client: aiohttp.ClientSession
+    database: Database, runner: BatchRunner, smtp: SmtpReceiver, client: HttpClient
 ) -> None:
     await add_channel(database, "email", {"to": "ops@example.com, oncall@example.com"})
     await failing_check(database, runner)
@@ -221,7 +221,7 @@ async def test_two_notifiers_on_one_database_deliver_each_notification_once(
     database: Database,
     runner: BatchRunner,
     receiver: HttpReceiver,
-    client: aiohttp.ClientSession,
+    client: HttpClient,
 ) -> None:
     for number in range(10):
         await add_channel(database, "webhook", {"url": f"{receiver.url}/{number}"})
@@ -246,7 +246,7 @@ async def test_two_notifiers_on_one_database_deliver_each_notification_once(
 
 
 async def test_a_notification_claimed_by_a_notifier_that_died_is_sent_by_another(
-    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: aiohttp.ClientSession
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
 ) -> None:
     await add_channel(database, "webhook", {"url": f"{receiver.url}/hook"})
     await failing_check(database, runner)

@@ -4,7 +4,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tocsin.notify.outbound import LiveOutbound, SmtpSettings, http_session
+from tocsin.notify.http import http_client
+from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 
 NO_SMTP = SmtpSettings(host="", port=0, security="none", username="", password="", sender="")
 
@@ -12,5 +13,5 @@ NO_SMTP = SmtpSettings(host="", port=0, security="none", username="", password="
 @pytest.fixture
 async def outbound() -> AsyncIterator[LiveOutbound]:
     """The outbound Tocsin sends with, allowed to reach the local receiver."""
-    async with http_session() as session:
+    async with http_client() as session:
         yield LiveOutbound(session, timeout=5, allow_private=True, smtp=NO_SMTP)

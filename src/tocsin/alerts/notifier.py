@@ -16,15 +16,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiohttp
 import sqlalchemy as sa
 
 from tocsin.clock import Clock
 from tocsin.config import Settings
 from tocsin.notify.base import DeliveryError, Outbound, parse_config
+from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.kinds import kind_named
 from tocsin.notify.message import Message
-from tocsin.notify.outbound import LiveOutbound, SmtpSettings, http_session
+from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import sign
 from tocsin.store import notifications as outbox
 from tocsin.store.batch import BatchRunner, PostgresRunner
@@ -234,7 +234,7 @@ def backoff(attempt: int, error: DeliveryError) -> timedelta:
     return delay * random.uniform(0.75, 1.25)
 
 
-def live_outbound(settings: Settings, session: aiohttp.ClientSession) -> LiveOutbound:
+def live_outbound(settings: Settings, client: HttpClient) -> LiveOutbound:
     smtp = SmtpSettings(
         host=settings.smtp_host,
         port=settings.smtp_port,
@@ -244,7 +244,7 @@ def live_outbound(settings: Settings, session: aiohttp.ClientSession) -> LiveOut
         sender=settings.smtp_from,
     )
     return LiveOutbound(
-        session,
+        client,
         timeout=settings.notify_timeout.total_seconds(),
         allow_private=settings.allow_private_webhooks,
         smtp=smtp,
@@ -266,11 +266,11 @@ async def running_notifier(
     """A notifier with its HTTP client, closed on the way out."""
     secret = await signing_secret(settings, database)
     links = Links(settings.base_url, secret, settings.ack_link_ttl)
-    async with http_session() as session:
+    async with http_client() as client:
         yield Notifier(
             database,
             runner,
-            live_outbound(settings, session),
+            live_outbound(settings, client),
             links,
             clock,
             timeout=settings.notify_timeout,

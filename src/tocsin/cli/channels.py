@@ -14,9 +14,9 @@ from tocsin.cli.common import CommandError, console, fail_on_errors, in_transact
 from tocsin.clock import SystemClock
 from tocsin.durations import format_duration, parse_duration
 from tocsin.notify.base import DeliveryError, parse_config
+from tocsin.notify.http import http_client
 from tocsin.notify.kinds import KINDS, kind_named
 from tocsin.notify.message import Message
-from tocsin.notify.outbound import http_session
 from tocsin.store import channels as channel_store
 from tocsin.store.channels import ChannelRow
 from tocsin.store.projects import default_project
@@ -168,7 +168,7 @@ async def send_test(settings: Any, row: ChannelRow) -> DeliveryError | None:
         cause_detail="This is a test notification from Tocsin.",
         now=now,
     )
-    async with http_session() as session:
+    async with http_client() as session:
         try:
             await kind.deliver(config, message, live_outbound(settings, session))
         except DeliveryError as error:
