@@ -43,6 +43,7 @@ MESSAGES = {
     # Tocsin's own, for what Healthchecks stores and Tocsin cannot:
     "oncalendar": "%s is not a valid cron expression (Tocsin has no OnCalendar schedules)",
     "unstorable": "%s contains a NUL character or an unpaired surrogate",
+    "string_unicode": "%s contains a NUL character or an unpaired surrogate",
     "unsupported": "%s is not supported (Tocsin has no keyword filters)",
 }
 
@@ -92,8 +93,8 @@ class CheckSpec(BaseModel):
     @field_validator("channels", "desc", "name", "schedule", "tags", "tz")
     @classmethod
     def storable(cls, value: str) -> str:
-        # PostgreSQL refuses NUL in text, and no database takes a lone surrogate.
-        if "\x00" in value or not is_utf8(value):
+        # PostgreSQL refuses NUL in text (pydantic itself refuses lone surrogates).
+        if "\x00" in value:
             raise PydanticCustomError("unstorable", "cannot be stored")
         return value
 
@@ -130,14 +131,6 @@ class CheckSpec(BaseModel):
         except ScheduleError:
             raise PydanticCustomError("tz_syntax", "not a valid timezone") from None
         return value
-
-
-def is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def looks_like_cron(schedule: str) -> bool:
