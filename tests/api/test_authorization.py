@@ -4,9 +4,11 @@ the one left out, on purpose: it is public, as Healthchecks' is."""
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.api.conftest import Api
@@ -25,7 +27,8 @@ def api_routes(app: TocsinApp) -> list[tuple[str, APIRoute]]:
     for context in iter_route_contexts(app.web.routes):
         route = context.original_route
         if isinstance(route, APIRoute) and route.path.startswith("/api/"):
-            found += [(m, route) for m in sorted(route.methods) if route.path not in PUBLIC]
+            methods = sorted(route.methods or ())
+            found += [(m, route) for m in methods if route.path not in PUBLIC]
     assert len(found) > 40  # three versions of every endpoint, with their preflights
     return found
 
@@ -148,3 +151,21 @@ async def test_a_check_of_another_project_is_forbidden_and_an_unknown_one_not_fo
     assert "theirs" not in forbidden.text
     assert (missing.status_code, missing.json()) == (404, {"error": "not found"})
     assert by_unique_key.status_code == 404  # looked up among the key's own checks only
+
+
+async def test_a_key_records_when_it_was_last_used_to_the_minute(api: Api) -> None:
+    async def last_used() -> object:
+        async with api.database.read() as connection:
+            return await connection.scalar(
+                sa.text("SELECT last_used FROM api_keys WHERE prefix = :p"), {"p": api.key[:8]}
+            )
+
+    assert await last_used() is None
+    await api.get("/api/v3/checks/")
+    first = await last_used()
+    api.clock.advance(timedelta(seconds=30))
+    await api.get("/api/v3/checks/")
+    assert await last_used() == first  # no write for every request
+    api.clock.advance(timedelta(seconds=31))
+    await api.get("/api/v3/checks/")
+    assert await last_used() != first
