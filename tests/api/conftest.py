@@ -1,6 +1,7 @@
 """The application in-process, driven over ASGI with a clock the test moves, and a
 project with a read-write and a read-only key (plus a second project and its key)."""
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,11 +87,17 @@ async def make_projects(database: Database, now: datetime) -> tuple[int, int]:
         return await connection.run_sync(work)
 
 
-@pytest.fixture
-async def api(database_url: str) -> AsyncIterator[Api]:
+@contextlib.asynccontextmanager
+async def running_api(
+    database_url: str, *, run_watcher: bool = False, **settings: Any
+) -> AsyncIterator[Api]:
     clock = FakeClock()
-    settings = settings_for(database_url, site_url=SITE)
-    app = create_app(settings, clock, run_watcher=False, run_notifier=False)
+    app = create_app(
+        settings_for(database_url, site_url=SITE, **settings),
+        clock,
+        run_watcher=run_watcher,
+        run_notifier=False,
+    )
     async with app.web.router.lifespan_context(app.web):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=SITE) as client:
@@ -101,3 +108,9 @@ async def api(database_url: str) -> AsyncIterator[Api]:
             api.read_key = await api.new_key(project_id, read_only=True)
             api.other_key = await api.new_key(other_id)
             yield api
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    async with running_api(database_url) as running:
+        yield running

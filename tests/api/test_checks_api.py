@@ -1,14 +1,15 @@
 """The Healthchecks contract for checks: shapes, filters, partial updates, upserts,
 pause and resume, and what each version and each kind of key sees."""
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from tests.api.conftest import SITE, Api
-from tests.helpers import add_channel
+from tests.api.conftest import SITE, Api, running_api
+from tests.helpers import add_channel, eventually
 from tocsin.api.healthchecks_json import unique_key
 from tocsin.store.tables import checks, flips
 
@@ -251,3 +252,31 @@ async def test_api_calls_answer_cross_origin_requests(api: Api) -> None:
     assert preflight.headers["access-control-allow-methods"] == "GET, OPTIONS, POST"
     listed = await api.get("/api/v3/checks/")
     assert listed.headers["access-control-allow-origin"] == "*"
+
+
+async def test_pings_after_an_update_follow_the_new_schedule(api: Api) -> None:
+    created = await api.create(name="n", timeout=3600, grace=60)
+    await api.ping(created)
+    await api.post(created["update_url"], {"timeout": 600})
+    api.clock.advance(timedelta(seconds=10))
+    await api.ping(created)
+    assert await alert_after(api, created) == api.clock.now() + timedelta(seconds=660)
+
+
+async def test_a_deadline_moved_into_the_past_wakes_the_watcher_at_once(database_url: str) -> None:
+    # The watcher re-reads deadlines only hourly here: only the API's wake-up can be quick.
+    async with running_api(
+        database_url, run_watcher=True, watcher_recheck=timedelta(hours=1)
+    ) as api:
+        created = await api.create(name="n", timeout=3600, grace=60)
+        await api.ping(created)
+        await asyncio.sleep(0.2)  # the watcher now sleeps towards the hour's deadline
+        api.clock.advance(timedelta(seconds=1000))
+        await api.post(created["update_url"], {"timeout": 600})
+
+        async def flipped_down() -> bool:
+            query = sa.select(checks.c.status).where(checks.c.uuid == uuid.UUID(created["uuid"]))
+            async with api.database.read() as connection:
+                return await connection.scalar(query) == "down"
+
+        assert await eventually(flipped_down, limit=5)

@@ -43,7 +43,7 @@ class HealthchecksRoute(APIRoute):
                 response = error_response(401, error.problem.value)
             except RequestValidationError:
                 response = error_response(400, "invalid request")
-            except OperationalError:
+            except (OperationalError, OSError):
                 response = error_response(503, "database unavailable, try again")
             response.headers.update(cors_headers(self.path))
             return response
