@@ -280,3 +280,8 @@ async def test_a_deadline_moved_into_the_past_wakes_the_watcher_at_once(database
                 return await connection.scalar(query) == "down"
 
         assert await eventually(flipped_down, limit=5)
+
+
+async def test_a_slug_made_from_a_long_name_still_fits(api: Api) -> None:
+    made = await api.post("/api/v2/checks/", {"name": "ﬃ" * 100})  # each one is "ffi"
+    assert (made.status_code, made.json()["slug"]) == (201, "ffi" * 33 + "f")

@@ -67,6 +67,7 @@ def test_revoking_is_recorded_and_said_once(cli: CliRunner) -> None:
     row = next(line for line in run_ok(cli, "key", "list").splitlines() if "old" in line)
     assert row.count(" UTC") == 2  # created and revoked; never used
     assert "no API key has the id 7" in run_fails(cli, "key", "revoke", "7")
+    assert "no API key has the id" in run_fails(cli, "key", "revoke", str(10**12))
 
 
 def test_an_unknown_project_is_an_error_naming_the_known_ones(cli: CliRunner) -> None:

@@ -22,6 +22,7 @@ from tocsin.store.channels import ChannelRow
 from tocsin.store.checks import CheckDetails, NewCheck
 
 MIN_SECONDS = 60
+MAX_SLUG = 100
 MAX_SECONDS = 31_536_000
 DEFAULT_SPEC = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(hours=1))
 
@@ -73,7 +74,7 @@ class CheckSpec(BaseModel):
     methods: Literal["", "POST"] | None = None
     name: str | None = Field(None, max_length=100)
     schedule: str | None = Field(None, max_length=100)
-    slug: str | None = Field(None, max_length=100, pattern="^[a-z0-9-_]*$")
+    slug: str | None = Field(None, max_length=MAX_SLUG, pattern="^[a-z0-9-_]*$")
     start_kw: str | None = Field(None, max_length=200)
     subject: str | None = Field(None, max_length=200)
     subject_fail: str | None = Field(None, max_length=200)
@@ -156,10 +157,11 @@ def first_error(error: ValidationError) -> str:
 
 
 def slugify(name: str) -> str:
-    """Django's slugify, which Healthchecks' v1 and v2 apply to a new name."""
+    """Django's slugify, which Healthchecks' v1 and v2 apply to a new name; cut to the
+    column's size, since decomposing can lengthen a name ("ﬃ" is "ffi")."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     cleaned = re.sub(r"[^\w\s-]", "", ascii_name.lower())
-    return re.sub(r"[-\s]+", "-", cleaned).strip("-_")
+    return re.sub(r"[-\s]+", "-", cleaned).strip("-_")[:MAX_SLUG].strip("-_")
 
 
 def applied(current: NewCheck, spec: CheckSpec, version: int) -> NewCheck:

@@ -80,6 +80,8 @@ def create_key(
 
 
 def key_by_id(connection: sa.Connection, key_id: int) -> ApiKey | None:
+    if not 0 < key_id < 2**31:  # beyond the integer column: PostgreSQL would refuse it
+        return None
     row = connection.execute(select_keys().where(api_keys.c.id == key_id)).first()
     return None if row is None else key_from_row(row)
 
