@@ -6,8 +6,11 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from tests.api.conftest import Api
+from tocsin.api.healthchecks_spec import CheckSpec
 
 PREFIX = "json validation error: "
 
@@ -141,3 +144,57 @@ async def test_query_strings_of_any_kind_are_harmless(api: Api) -> None:
     for params in ({"tag": "\x00"}, {"slug": "\x00é"}, {"tag": "a" * 10_000}):
         response = await api.get("/api/v3/checks/", params=params)
         assert (response.status_code, response.json()) == (200, {"checks": []})
+
+
+FIELDS = [*sorted(CheckSpec.model_fields), "api_key"]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=120),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+JUNK = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), JSON_VALUES, max_size=6)
+SECONDS = st.integers(min_value=0, max_value=40_000_000)
+# Mostly what a client would send, so that many requests get as far as the database.
+PLAUSIBLE = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.text(max_size=110),
+        "slug": st.from_regex(r"[a-z0-9_-]{0,12}", fullmatch=True),
+        "tags": st.text(max_size=30),
+        "desc": st.text(max_size=200),
+        "timeout": SECONDS,
+        "grace": SECONDS,
+        "schedule": st.sampled_from(["0 2 * * *", "*/5 * * * 1-5", "0 0 29 2 *", "61 * * * *"]),
+        "tz": st.sampled_from(["UTC", "Europe/Berlin", "Asia/Kathmandu", "Nowhere/Atall"]),
+        "manual_resume": st.booleans(),
+        "methods": st.sampled_from(["", "POST", "GET"]),
+        "channels": st.sampled_from(["", "*", "pager", "pager,pager", ","]),
+        "unique": st.lists(st.sampled_from(["name", "slug", "tags", "timeout", "grace"])),
+        "filter_body": st.booleans(),
+        "success_kw": st.sampled_from(["", "OK"]),
+    },
+)
+BODIES = PLAUSIBLE | JUNK
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=BODIES)
+async def test_any_json_object_is_either_applied_or_refused_with_a_reason(
+    api: Api, body: dict[str, Any]
+) -> None:
+    created = await api.client.post(
+        "/api/v3/checks/", content=json.dumps(body), headers=api.headers()
+    )
+    assert created.status_code in (200, 201, 400), created.text
+    event(f"create answered {created.status_code}")  # see --hypothesis-show-statistics
+    if created.status_code == 400:
+        assert created.json()["error"]
+        return
+    updated = await api.client.post(
+        created.json()["update_url"], content=json.dumps(body), headers=api.headers()
+    )
+    assert updated.status_code == 200, updated.text
