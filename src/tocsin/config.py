@@ -46,7 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "site_url",
         "",
-        "Public base URL used in printed ping URLs; defaults to `http://<host>:<port>`.",
+        "Public base URL used in printed ping URLs, API answers and badge links; defaults "
+        "to `http://<host>:<port>`.",
     ),
     Setting(
         "ping_body_limit",

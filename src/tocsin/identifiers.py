@@ -24,3 +24,14 @@ def new_token() -> str:
 def new_ping_key() -> str:
     """A project's key for slug ping URLs: 26 of 36 symbols, 134 bits."""
     return random_string(LOWER_ALPHANUMERIC, 26)
+
+
+API_KEY_LENGTH = 32  # Healthchecks' clients send keys of exactly this length
+READ_WRITE_PREFIX = "tcw_"
+READ_ONLY_PREFIX = "tcr_"
+
+
+def new_api_key(*, read_only: bool) -> str:
+    """A project API key: a prefix saying its kind, then 28 of 62 symbols, 166 bits."""
+    prefix = READ_ONLY_PREFIX if read_only else READ_WRITE_PREFIX
+    return prefix + random_string(ALPHANUMERIC, API_KEY_LENGTH - len(prefix))

@@ -233,15 +233,12 @@ async def find_check(
 
 
 def change_state(
-    identifier: str, transition: Callable[[CheckState, datetime], tuple[CheckState, Flip | None]]
+    identifier: str, transition: check_store.Transition
 ) -> tuple[CheckRecord, Flip | None]:
     async def work(connection: AsyncConnection) -> tuple[CheckRecord, Flip | None]:
         record = await find_check(connection, identifier, for_update=True)
         now = SystemClock().now()
-        new_state, flip = transition(record.state, now)
-        await check_store.save_states(connection, [(record.id, new_state, 0)], now)
-        if flip is not None:
-            await check_store.insert_flips(connection, [(record.id, flip)], processed=now)
+        _state, flip = await check_store.apply_transition(connection, record, transition, now)
         return record, flip
 
     return run(load_settings(), work)

@@ -191,3 +191,38 @@ def set_check_policy(connection: sa.Connection, check_id: int, policy_id: int | 
 
 def seconds(delta: timedelta) -> int:
     return round(delta.total_seconds())
+
+
+def project_channels(connection: sa.Connection, project_id: int) -> list[ChannelRow]:
+    query = (
+        sa.select(channels)
+        .where(channels.c.project_id == project_id)
+        .order_by(channels.c.created, channels.c.id)
+    )
+    return [channel_from_row(row) for row in connection.execute(query)]
+
+
+def channel_uuids(
+    connection: sa.Connection, *, project_id: int | None = None, check_id: int | None = None
+) -> dict[int, list[uuid.UUID]]:
+    """The channels each check of a project (or one check) notifies, by check id."""
+    query = (
+        sa.select(check_channels.c.check_id, channels.c.uuid)
+        .join(channels, channels.c.id == check_channels.c.channel_id)
+        .join(checks, checks.c.id == check_channels.c.check_id)
+    )
+    if project_id is not None:
+        query = query.where(checks.c.project_id == project_id)
+    if check_id is not None:
+        query = query.where(checks.c.id == check_id)
+    found: dict[int, list[uuid.UUID]] = {}
+    for owner, channel_uuid in connection.execute(query):
+        found.setdefault(owner, []).append(channel_uuid)
+    return found
+
+
+def set_check_channels(connection: sa.Connection, check_id: int, channel_ids: list[int]) -> None:
+    connection.execute(check_channels.delete().where(check_channels.c.check_id == check_id))
+    rows = [{"check_id": check_id, "channel_id": channel_id} for channel_id in channel_ids]
+    if rows:
+        connection.execute(check_channels.insert(), rows)

@@ -1,8 +1,8 @@
 """Queries on checks, flips and projects, in terms of the pure check state."""
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,8 @@ from tocsin.store.tables import checks, flips
 
 @dataclass(frozen=True, slots=True)
 class NewCheck:
+    """What people set on a check, on creation and later."""
+
     schedule: Schedule
     grace: timedelta
     name: str = ""
@@ -26,6 +28,9 @@ class NewCheck:
     description: str = ""
     manual_resume: bool = False
     methods: str = ""
+    # A cron schedule's zone is its own; this one is kept for period schedules too, as
+    # Healthchecks keeps it, so that a later switch to cron uses the zone given before.
+    tz: str = "UTC"
 
 
 @dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
@@ -130,18 +135,9 @@ async def project_ping_key(connection: AsyncConnection, project_id: int) -> str:
     return await connection.run_sync(ping_key, project_id)
 
 
-def new_check_values(project_id: int, spec: NewCheck, now: datetime) -> dict[str, Any]:
-    """Column values of a new check; both write paths insert exactly these."""
-    state = CheckState(
-        spec.schedule,
-        spec.grace,
-        manual_resume=spec.manual_resume,
-        post_only=spec.methods == "POST",
-    )
+def spec_columns(spec: NewCheck) -> dict[str, Any]:
+    """The columns of what people set on a check."""
     return {
-        "project_id": project_id,
-        "uuid": new_check_uuid(),
-        "token": new_token(),
         "name": spec.name,
         "slug": spec.slug,
         "tags": spec.tags,
@@ -149,11 +145,47 @@ def new_check_values(project_id: int, spec: NewCheck, now: datetime) -> dict[str
         "grace": round(spec.grace.total_seconds()),
         "manual_resume": spec.manual_resume,
         "methods": spec.methods,
+        "tz": spec.tz,
+        **schedule_columns(spec.schedule),
+    }
+
+
+def spec_from_row(row: sa.Row[Any]) -> NewCheck:
+    return NewCheck(
+        schedule=schedule_from_row(row),
+        grace=timedelta(seconds=row.grace),
+        name=row.name,
+        slug=row.slug,
+        tags=row.tags,
+        description=row.description,
+        manual_resume=row.manual_resume,
+        methods=row.methods,
+        tz=row.tz,
+    )
+
+
+def with_spec(state: CheckState, spec: NewCheck) -> CheckState:
+    """The check's state under new settings (its deadline follows from it)."""
+    return replace(
+        state,
+        schedule=spec.schedule,
+        grace=spec.grace,
+        manual_resume=spec.manual_resume,
+        post_only=spec.methods == "POST",
+    )
+
+
+def new_check_values(project_id: int, spec: NewCheck, now: datetime) -> dict[str, Any]:
+    """Column values of a new check; both write paths insert exactly these."""
+    state = with_spec(CheckState(spec.schedule, spec.grace), spec)
+    return {
+        "project_id": project_id,
+        "uuid": new_check_uuid(),
+        "token": new_token(),
         "n_pings": 0,
         "created": now,
         "updated": now,
-        "tz": "UTC",
-        **schedule_columns(spec.schedule),
+        **spec_columns(spec),
         **state_columns(state),
     }
 
@@ -185,6 +217,57 @@ async def check_by_uuid(
 ) -> CheckRecord | None:
     found = await checks_where(connection, checks.c.uuid == check_uuid, for_update=for_update)
     return found[0] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckDetails:
+    """A check with what people set on it, for those who show or edit its settings."""
+
+    record: CheckRecord
+    spec: NewCheck
+
+
+async def details_where(
+    connection: AsyncConnection, condition: sa.ColumnElement[bool], *, for_update: bool = False
+) -> list[CheckDetails]:
+    query = select_checks(for_update=for_update).where(condition)
+    rows = await connection.execute(query.order_by(checks.c.created, checks.c.id))
+    return [CheckDetails(record_from_row(row), spec_from_row(row)) for row in rows]
+
+
+async def project_checks(connection: AsyncConnection, project_id: int) -> list[CheckDetails]:
+    return await details_where(connection, checks.c.project_id == project_id)
+
+
+async def details_by_uuid(
+    connection: AsyncConnection, check_uuid: uuid.UUID, *, for_update: bool = False
+) -> CheckDetails | None:
+    found = await details_where(connection, checks.c.uuid == check_uuid, for_update=for_update)
+    return found[0] if found else None
+
+
+async def update_spec(
+    connection: AsyncConnection, record: CheckRecord, spec: NewCheck, now: datetime
+) -> None:
+    """Save new settings with the deadline they give (`alert_after`), so the watcher
+    acts on the new schedule and grace from now on."""
+    state = with_spec(record.state, spec)
+    values = {**spec_columns(spec), **state_columns(state), "updated": now}
+    await connection.execute(checks.update().where(checks.c.id == record.id).values(values))
+
+
+Transition = Callable[[CheckState, datetime], tuple[CheckState, Flip | None]]
+
+
+async def apply_transition(
+    connection: AsyncConnection, record: CheckRecord, transition: Transition, now: datetime
+) -> tuple[CheckState, Flip | None]:
+    """Pause or resume a check (locked by the caller) by hand; the flip needs no alert."""
+    new_state, flip = transition(record.state, now)
+    await save_states(connection, [(record.id, new_state, 0)], now)
+    if flip is not None:
+        await insert_flips(connection, [(record.id, flip)], processed=now)
+    return new_state, flip
 
 
 async def list_checks(connection: AsyncConnection) -> list[CheckRecord]:
@@ -237,12 +320,23 @@ async def insert_flips(
         await connection.execute(flips.insert(), rows)
 
 
-async def list_flips(connection: AsyncConnection, check_id: int) -> list[FlipRecord]:
+async def list_flips(
+    connection: AsyncConnection,
+    check_id: int,
+    *,
+    since: datetime | None = None,
+    before: datetime | None = None,
+) -> list[FlipRecord]:
+    """The check's flips, newest first; `since` inclusive, `before` exclusive."""
     query = (
         sa.select(flips)
         .where(flips.c.check_id == check_id)
         .order_by(flips.c.created.desc(), flips.c.id.desc())
     )
+    if since is not None:
+        query = query.where(flips.c.created >= since)
+    if before is not None:
+        query = query.where(flips.c.created < before)
     return [flip_from_row(row) for row in await connection.execute(query)]
 
 

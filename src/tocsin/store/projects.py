@@ -27,3 +27,22 @@ def insert_project(connection: sa.Connection, name: str, now: datetime) -> int:
 def ping_key(connection: sa.Connection, project_id: int) -> str:
     query = sa.select(projects.c.ping_key).where(projects.c.id == project_id)
     return str(connection.execute(query).scalar_one())
+
+
+def project_named(connection: sa.Connection, name: str) -> int | None:
+    """A project by its name, or by its id written as a number."""
+    condition = projects.c.name == name
+    if name.isascii() and name.isdigit() and len(name) < 10:
+        condition = condition | (projects.c.id == int(name))
+    found = connection.scalar(sa.select(projects.c.id).where(condition).order_by(projects.c.id))
+    return None if found is None else int(found)
+
+
+def project_names(connection: sa.Connection) -> list[str]:
+    return list(connection.scalars(sa.select(projects.c.name).order_by(projects.c.id)))
+
+
+def ping_keys(connection: sa.Connection) -> dict[int, str]:
+    """Every project's ping key, by project id; projects are few."""
+    query = sa.select(projects.c.id, projects.c.ping_key).order_by(projects.c.id)
+    return {row.id: row.ping_key for row in connection.execute(query)}

@@ -74,6 +74,26 @@ projects = sa.Table(
     sa.Column("created", UTCDateTime, nullable=False),
 )
 
+# Keys of the management API. Only a hash of each key is kept: the key is shown once,
+# when it is made. Keys carry 166 random bits, so a plain SHA-256 cannot be reversed by
+# guessing, and an index on it finds a key in one lookup.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(100), nullable=False, server_default=""),
+    sa.Column("read_only", sa.Boolean, nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    # The first characters of the key, enough to tell keys apart in a list.
+    sa.Column("prefix", sa.String(8), nullable=False),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("last_used", UTCDateTime, nullable=True),
+    sa.Column("revoked", UTCDateTime, nullable=True),
+)
+
 checks = sa.Table(
     "checks",
     metadata,

@@ -1,0 +1,409 @@
+"""Healthchecks' Management API (v1, v2 and v3) over Tocsin's checks.
+
+Paths, JSON shapes, status codes and error strings are Healthchecks' own, so its
+clients (scripts, the Terraform provider, dashboards) work unchanged: keys per project,
+read-write and read-only; `X-Api-Key`, or `api_key` in a POST's JSON body; 401
+`missing api key` / `wrong api key` (a read-only key asking to write gets the latter);
+403 for a check of another project; 404 for an unknown one; 400 with Healthchecks'
+`json validation error: …` strings; 409 `check is not paused`. v1 and v2 differ from v3
+only as Healthchecks' do: their URLs name their version, a new name also sets the slug,
+and v1 reports `started` as a status.
+
+Where Tocsin differs, on purpose: every error has a JSON body `{"error": …}` (some of
+Healthchecks' are empty or plain text); a POST body over 64 KiB is refused with 413;
+there is no limit on the number of checks; pings are never pruned, so the ping list
+shows the newest 100 and every stored body stays readable. What Tocsin shows for
+features it lacks is in `healthchecks_json`; what it accepts for them, in
+`healthchecks_spec`.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.api.auth import ApiAccess
+from tocsin.api.errors import ApiError
+from tocsin.api.healthchecks_http import (
+    Body,
+    ReadAccess,
+    Version,
+    WriteAccess,
+    route,
+    router,
+    services_of,
+)
+from tocsin.api.healthchecks_json import Presenter, channel_json, flip_json, unique_key
+from tocsin.api.healthchecks_spec import (
+    DEFAULT_SPEC,
+    CheckSpec,
+    SpecError,
+    applied,
+    chosen_channels,
+    matches_unique,
+    parse_spec,
+)
+from tocsin.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
+from tocsin.checks import pause, resume
+from tocsin.store import checks as check_store
+from tocsin.store import pings as ping_store
+from tocsin.store.channels import channel_uuids, project_channels, set_check_channels
+from tocsin.store.checks import CheckDetails, Transition
+from tocsin.store.projects import ping_key
+
+__all__ = ["router"]
+
+PING_LIST_LIMIT = 100  # Healthchecks' default ping log size
+MAX_FLIP_SECONDS = 31_536_000
+MAX_TIMESTAMP = 10_000_000_000  # the year 2286: Healthchecks' sanity bound
+MAX_INT = 2**31 - 1  # the database's integer columns
+
+
+async def badge_key(request: Request, connection: AsyncConnection, project_id: int) -> str:
+    project_ping_key = await connection.run_sync(ping_key, project_id)
+    return project_badge_key(services_of(request).secret, project_ping_key)
+
+
+async def presenter(
+    request: Request, connection: AsyncConnection, access: ApiAccess, version: int
+) -> Presenter:
+    services = services_of(request)
+    return Presenter(
+        base_url=services.settings.base_url,
+        version=version,
+        read_only=access.read_only,
+        now=services.clock.now(),
+        badge_key=await badge_key(request, connection, access.project_id),
+    )
+
+
+async def render(
+    request: Request,
+    connection: AsyncConnection,
+    access: ApiAccess,
+    version: int,
+    details: CheckDetails,
+) -> dict[str, object]:
+    shown = await presenter(request, connection, access, version)
+    channels: dict[int, list[uuid.UUID]] = {}
+    if not access.read_only:
+        channels = await connection.run_sync(
+            lambda sync: channel_uuids(sync, check_id=details.record.id)
+        )
+    return shown.check(details, channels.get(details.record.id, []))
+
+
+def parse_check_uuid(code: str) -> uuid.UUID:
+    """A check's uuid in its canonical form, the only one Healthchecks' URLs match."""
+    try:
+        parsed = uuid.UUID(code)
+    except ValueError:
+        raise ApiError(404, "not found") from None
+    if str(parsed) != code:
+        raise ApiError(404, "not found")
+    return parsed
+
+
+def is_unique_key(code: str) -> bool:
+    return len(code) == 40 and all(c in "0123456789abcdef" for c in code)
+
+
+async def owned_check(
+    connection: AsyncConnection, access: ApiAccess, code: str, *, for_update: bool = False
+) -> CheckDetails:
+    """The check a URL names, by uuid (or, to read, by unique key), in the key's project.
+    `for_update` locks it, so a ping cannot change it between our read and write."""
+    if is_unique_key(code) and not for_update:
+        return await check_by_unique_key(connection, access, code)
+    details = await check_store.details_by_uuid(
+        connection, parse_check_uuid(code), for_update=for_update
+    )
+    if details is None:
+        raise ApiError(404, "not found")
+    if details.record.project_id != access.project_id:
+        raise ApiError(403, "this check belongs to another project")
+    return details
+
+
+async def check_by_unique_key(
+    connection: AsyncConnection, access: ApiAccess, code: str
+) -> CheckDetails:
+    for details in await check_store.project_checks(connection, access.project_id):
+        if unique_key(details.record.uuid) == code:
+            return details
+    raise ApiError(404, "not found")
+
+
+async def reloaded(connection: AsyncConnection, check_uuid: uuid.UUID) -> CheckDetails:
+    details = await check_store.details_by_uuid(connection, check_uuid)
+    assert details is not None  # written in this transaction
+    return details
+
+
+def wake_watcher(request: Request, details: CheckDetails) -> None:
+    """A new deadline may come before the one the watcher sleeps towards."""
+    if details.record.alert_after is not None:
+        services_of(request).intake.on_deadline(details.record.alert_after)
+
+
+def spec_or_400(body: dict[str, object]) -> CheckSpec:
+    try:
+        return parse_spec(body)
+    except SpecError as error:
+        raise ApiError(400, str(error)) from None
+
+
+@route("/checks/", "GET")
+async def list_checks(
+    request: Request,
+    access: ReadAccess,
+    version: Version,
+    tag: Annotated[list[str] | None, Query()] = None,
+    slug: str = "",
+) -> JSONResponse:
+    """The project's checks; every `tag` must be among a check's tags; `slug` matches."""
+    async with services_of(request).database.read() as connection:
+        shown = await presenter(request, connection, access, version)
+        found = await check_store.project_checks(connection, access.project_id)
+        channels: dict[int, list[uuid.UUID]] = {}
+        if not access.read_only:
+            channels = await connection.run_sync(
+                lambda sync: channel_uuids(sync, project_id=access.project_id)
+            )
+    chosen = [d for d in found if listed(d, set(tag or ()), slug)]
+    rendered = [shown.check(d, channels.get(d.record.id, [])) for d in chosen]
+    return JSONResponse({"checks": rendered})
+
+
+def listed(details: CheckDetails, tags: set[str], slug: str) -> bool:
+    if slug and details.spec.slug != slug:
+        return False
+    return tags.issubset(details.spec.tags.split())
+
+
+@route("/checks/", "POST")
+async def create_check(
+    request: Request, access: WriteAccess, version: Version, body: Body
+) -> JSONResponse:
+    """Create a check, or with `unique` update the one that matches (200, not 201)."""
+    spec = spec_or_400(body)
+    services = services_of(request)
+    async with services.database.write() as connection:
+        now = services.clock.now()
+        existing = await upsert_target(connection, access, spec)
+        if existing is None:
+            details = await insert_check(connection, access, spec, version, now)
+        else:
+            details = await update_check_spec(connection, existing, spec, version, now)
+        await apply_channels(connection, access, details, spec)
+        result = await render(request, connection, access, version, details)
+    wake_watcher(request, details)
+    return JSONResponse(result, status_code=201 if existing is None else 200)
+
+
+async def upsert_target(
+    connection: AsyncConnection, access: ApiAccess, spec: CheckSpec
+) -> CheckDetails | None:
+    if not spec.unique:
+        return None
+    for details in await check_store.project_checks(connection, access.project_id):
+        if matches_unique(details, spec):
+            return details
+    return None
+
+
+async def insert_check(
+    connection: AsyncConnection, access: ApiAccess, spec: CheckSpec, version: int, now: datetime
+) -> CheckDetails:
+    """A new check notifies no channel unless the request names some (Healthchecks'
+    rule; the command line and slug auto-provisioning give it every channel)."""
+    new_spec = applied(DEFAULT_SPEC, spec, version)
+    record = await check_store.insert_check(connection, access.project_id, new_spec, now)
+    return await reloaded(connection, record.uuid)
+
+
+async def update_check_spec(
+    connection: AsyncConnection,
+    details: CheckDetails,
+    spec: CheckSpec,
+    version: int,
+    now: datetime,
+) -> CheckDetails:
+    new_spec = applied(details.spec, spec, version)
+    if new_spec == details.spec:
+        return details
+    await check_store.update_spec(connection, details.record, new_spec, now)
+    return await reloaded(connection, details.record.uuid)
+
+
+async def apply_channels(
+    connection: AsyncConnection, access: ApiAccess, details: CheckDetails, spec: CheckSpec
+) -> None:
+    if spec.channels is None:
+        return
+    available = await connection.run_sync(project_channels, access.project_id)
+    try:
+        chosen = chosen_channels(spec.channels, available)
+    except SpecError as error:
+        raise ApiError(400, str(error)) from None
+    await connection.run_sync(set_check_channels, details.record.id, chosen)
+
+
+@route("/checks/{code}", "GET")
+async def get_check(
+    request: Request, access: ReadAccess, version: Version, code: str
+) -> JSONResponse:
+    """One check, by uuid or by its unique key."""
+    async with services_of(request).database.read() as connection:
+        details = await owned_check(connection, access, code)
+        return JSONResponse(await render(request, connection, access, version, details))
+
+
+@route("/checks/{code}", "POST")
+async def update_check(
+    request: Request, access: WriteAccess, version: Version, body: Body, code: str
+) -> JSONResponse:
+    """Change the fields sent, and only those."""
+    services = services_of(request)
+    async with services.database.write() as connection:
+        details = await owned_check(connection, access, code, for_update=True)
+        spec = spec_or_400(body)
+        details = await update_check_spec(connection, details, spec, version, services.clock.now())
+        await apply_channels(connection, access, details, spec)
+        result = await render(request, connection, access, version, details)
+    wake_watcher(request, details)
+    return JSONResponse(result)
+
+
+@route("/checks/{code}", "DELETE")
+async def delete_check(
+    request: Request, access: WriteAccess, version: Version, code: str
+) -> JSONResponse:
+    """Delete a check with its pings and flips; answers with the check as it was."""
+    async with services_of(request).database.write() as connection:
+        details = await owned_check(connection, access, code, for_update=True)
+        result = await render(request, connection, access, version, details)
+        await check_store.delete_check(connection, details.record.id)
+    return JSONResponse(result)
+
+
+async def change_state(
+    request: Request, access: ApiAccess, version: int, code: str, transition: Transition
+) -> JSONResponse:
+    """Pause or resume through the same store step as `tocsin check pause/resume`."""
+    services = services_of(request)
+    async with services.database.write() as connection:
+        details = await owned_check(connection, access, code, for_update=True)
+        now = services.clock.now()
+        _, flip = await check_store.apply_transition(connection, details.record, transition, now)
+        if flip is None and transition is resume:
+            raise ApiError(409, "check is not paused")  # and the transaction rolls back
+        details = await reloaded(connection, details.record.uuid)
+        return JSONResponse(await render(request, connection, access, version, details))
+
+
+@route("/checks/{code}/pause", "POST")
+async def pause_check(
+    request: Request, access: WriteAccess, version: Version, code: str
+) -> JSONResponse:
+    """Pause: no deadline until a ping or a resume. Pausing a paused check is no error."""
+    return await change_state(request, access, version, code, pause)
+
+
+@route("/checks/{code}/resume", "POST")
+async def resume_check(
+    request: Request, access: WriteAccess, version: Version, code: str
+) -> JSONResponse:
+    """Resume a paused check; it is new again until its next ping."""
+    return await change_state(request, access, version, code, resume)
+
+
+@route("/checks/{code}/pings/", "GET")
+async def list_pings(
+    request: Request, access: WriteAccess, version: Version, code: str
+) -> JSONResponse:
+    """The newest pings, newest first."""
+    async with services_of(request).database.read() as connection:
+        shown = await presenter(request, connection, access, version)
+        details = await owned_check(connection, access, code)
+        pings = await ping_store.list_pings(connection, details.record.id, PING_LIST_LIMIT)
+    return JSONResponse({"pings": [shown.ping(details.record.uuid, p) for p in pings]})
+
+
+@route("/checks/{code}/pings/{n}/body", "GET")
+async def ping_body(request: Request, access: WriteAccess, code: str, n: str) -> Response:
+    """The body a ping carried, as it was sent (up to TOCSIN_PING_BODY_LIMIT bytes)."""
+    number = parse_ping_number(n)
+    async with services_of(request).database.read() as connection:
+        details = await owned_check(connection, access, code)
+        body = await ping_store.ping_body(connection, details.record.id, number)
+    if not body:
+        raise ApiError(404, "not found")
+    return Response(body, media_type="text/plain")
+
+
+def parse_ping_number(n: str) -> int:
+    if not (n.isascii() and n.isdigit() and len(n) <= 10 and int(n) <= MAX_INT):
+        raise ApiError(404, "not found")
+    return int(n)
+
+
+@route("/checks/{code}/flips/", "GET")
+async def list_flips(request: Request, access: ReadAccess, code: str) -> JSONResponse:
+    """Status changes, newest first; `seconds` back from now, `start`, `end` (UNIX time)."""
+    services = services_of(request)
+    since, before = flip_window(dict(request.query_params), services.clock.now())
+    async with services.database.read() as connection:
+        details = await owned_check(connection, access, code)
+        found = await check_store.list_flips(
+            connection, details.record.id, since=since, before=before
+        )
+    return JSONResponse({"flips": [flip_json(f) for f in found]})
+
+
+def flip_window(params: dict[str, str], now: datetime) -> tuple[datetime | None, datetime | None]:
+    """The `since` (inclusive) and `before` (exclusive) bounds of a flips request."""
+    start = bounded_int(params, "start", MAX_TIMESTAMP)
+    end = bounded_int(params, "end", MAX_TIMESTAMP)
+    seconds = bounded_int(params, "seconds", MAX_FLIP_SECONDS)
+    lower = [
+        datetime.fromtimestamp(start, UTC) if start is not None else None,
+        now - timedelta(seconds=seconds) if seconds else None,  # 0: no bound, as there
+    ]
+    known = [bound for bound in lower if bound is not None]
+    upper = None if end is None else datetime.fromtimestamp(end, UTC)
+    return (max(known) if known else None), upper
+
+
+def bounded_int(params: dict[str, str], name: str, high: int) -> int | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit() and int(value) <= high):
+        raise ApiError(400, f"{name} must be a whole number from 0 to {high}")
+    return int(value)
+
+
+@route("/channels/", "GET")
+async def list_channels(request: Request, access: WriteAccess) -> JSONResponse:
+    """The project's channels, to name in a check's `channels`."""
+    async with services_of(request).database.read() as connection:
+        found = await connection.run_sync(project_channels, access.project_id)
+    return JSONResponse({"channels": [channel_json(c) for c in found]})
+
+
+@route("/badges/", "GET")
+async def list_badges(request: Request, access: ReadAccess) -> JSONResponse:
+    """Badge URLs for every tag of the project's checks, and for all of them (`*`)."""
+    services = services_of(request)
+    async with services.database.read() as connection:
+        key = await badge_key(request, connection, access.project_id)
+        found = await check_store.project_checks(connection, access.project_id)
+    tags = {ALL_CHECKS} | {tag for d in found for tag in d.spec.tags.split()}
+    base_url, secret = services.settings.base_url, services.secret
+    return JSONResponse(
+        {"badges": {tag: tag_badge_urls(base_url, secret, key, tag) for tag in sorted(tags)}}
+    )

@@ -1,0 +1,139 @@
+"""Checks, pings, flips and channels in the JSON shapes of Healthchecks' API. Pure.
+
+Tocsin's statuses in Healthchecks' words: `late` is `grace`; `started` is a status only
+in v1, while v2 and v3 report the status the check would have without the run (and
+`started: true`). Fields of features Tocsin lacks carry the values Healthchecks gives
+when those features are off: keyword filters (`subject`, `subject_fail`, `start_kw`,
+`success_kw`, `failure_kw` empty; `filter_subject`, `filter_body`,
+`filter_http_body`, `filter_default_fail` false).
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from tocsin.badges import check_badge_url
+from tocsin.checks import CheckState, Status, grace_start, status
+from tocsin.schedule import Cron, Period
+from tocsin.store.channels import ChannelRow
+from tocsin.store.checks import CheckDetails, FlipRecord
+from tocsin.store.pings import Ping
+
+HEALTHCHECKS_WORDS = {Status.LATE: "grace"}
+
+KEYWORD_FILTERS_OFF: dict[str, Any] = {
+    "subject": "",
+    "subject_fail": "",
+    "start_kw": "",
+    "success_kw": "",
+    "failure_kw": "",
+    "filter_subject": False,
+    "filter_body": False,
+    "filter_http_body": False,
+    "filter_default_fail": False,
+}
+
+
+def unique_key(check_uuid: uuid.UUID) -> str:
+    """A stable identifier for read-only keys that does not reveal the ping URL:
+    SHA-1 of the first half of the uuid's hex, as Healthchecks makes it."""
+    return hashlib.sha1(check_uuid.hex[:16].encode()).hexdigest()
+
+
+def status_word(state: CheckState, now: datetime, version: int) -> str:
+    current = status(state, now)
+    if current == Status.STARTED and version != 1:
+        current = status(replace(state, last_start=None, last_start_rid=None), now)
+    return HEALTHCHECKS_WORDS.get(current, current.value)
+
+
+def isostring(moment: datetime | None) -> str | None:
+    """Whole seconds with the UTC offset, as Healthchecks writes check times."""
+    return None if moment is None else moment.replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Presenter:
+    """Renders for one request: the API version, the kind of key and the moment."""
+
+    base_url: str
+    version: int
+    read_only: bool
+    now: datetime
+    badge_key: str  # the project's
+
+    def api_url(self, check_uuid: uuid.UUID) -> str:
+        return f"{self.base_url}/api/v{self.version}/checks/{check_uuid}"
+
+    def check(self, details: CheckDetails, channels: list[uuid.UUID]) -> dict[str, Any]:
+        record, spec = details.record, details.spec
+        state = record.state
+        result: dict[str, Any] = {
+            "name": spec.name,
+            "slug": spec.slug,
+            "tags": spec.tags,
+            "desc": spec.description,
+            "grace": round(spec.grace.total_seconds()),
+            "n_pings": record.n_pings,
+            "status": status_word(state, self.now, self.version),
+            "started": state.last_start is not None,
+            "last_ping": isostring(state.last_ping),
+            "next_ping": isostring(grace_start(state)),
+            "manual_resume": spec.manual_resume,
+            "methods": spec.methods,
+            **KEYWORD_FILTERS_OFF,
+            "badge_url": check_badge_url(self.base_url, self.badge_key, unique_key(record.uuid)),
+        }
+        if state.last_duration:
+            result["last_duration"] = int(state.last_duration.total_seconds())
+        result.update(self.identity(record.uuid, channels))
+        if isinstance(spec.schedule, Period):
+            result["timeout"] = round(spec.schedule.period.total_seconds())
+        if isinstance(spec.schedule, Cron):
+            result["schedule"] = spec.schedule.expression
+            result["tz"] = spec.schedule.tz
+        return result
+
+    def identity(self, check_uuid: uuid.UUID, channels: list[uuid.UUID]) -> dict[str, Any]:
+        """A read-only key sees a unique key; a read-write key the uuid and URLs."""
+        if self.read_only:
+            return {"unique_key": unique_key(check_uuid)}
+        update_url = self.api_url(check_uuid)
+        return {
+            "uuid": str(check_uuid),
+            "ping_url": f"{self.base_url}/ping/{check_uuid}",
+            "update_url": update_url,
+            "pause_url": f"{update_url}/pause",
+            "resume_url": f"{update_url}/resume",
+            "channels": ",".join(sorted(str(c) for c in channels)),
+        }
+
+    def ping(self, check_uuid: uuid.UUID, ping: Ping) -> dict[str, Any]:
+        body_url = f"{self.api_url(check_uuid)}/pings/{ping.n}/body"
+        result: dict[str, Any] = {
+            "type": ping.kind,
+            "date": ping.created.isoformat(),
+            "n": ping.n,
+            "scheme": ping.scheme,
+            "remote_addr": ping.remote_addr,
+            "method": ping.method,
+            "ua": ping.ua,
+            "rid": None if ping.rid is None else str(ping.rid),
+            "body_url": body_url if ping.body_size else None,
+        }
+        if ping.duration is not None:
+            result["duration"] = ping.duration
+        return result
+
+
+def flip_json(record: FlipRecord) -> dict[str, Any]:
+    return {
+        "timestamp": isostring(record.flip.at),
+        "up": 1 if record.flip.new_status == Status.UP else 0,
+    }
+
+
+def channel_json(channel: ChannelRow) -> dict[str, Any]:
+    return {"id": str(channel.uuid), "name": channel.name, "kind": channel.kind}

@@ -1,0 +1,242 @@
+"""What a Healthchecks client may send to create or update a check, validated as
+Healthchecks validates it (strict types, its ranges, its error strings), and the pure
+steps from a valid request to a check's new settings.
+
+Tocsin has no keyword filters (`start_kw`, `success_kw`, `failure_kw`, `filter_*`,
+`subject`, `subject_fail`) and no OnCalendar schedules. A request may still send the
+neutral values Healthchecks reports when those features are off (empty strings,
+false), so that a check read from the API can be sent back as it is; asking for the
+feature itself is a 400 that says Tocsin lacks it, rather than a setting silently lost.
+"""
+
+import re
+import unicodedata
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from tocsin.schedule import Cron, Period, Schedule, ScheduleError, cron_schedule, validate_timezone
+from tocsin.store.channels import ChannelRow
+from tocsin.store.checks import CheckDetails, NewCheck
+
+MIN_SECONDS = 60
+MAX_SLUG = 100
+MAX_SECONDS = 31_536_000
+DEFAULT_SPEC = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(hours=1))
+
+UniqueField = Literal["name", "slug", "tags", "timeout", "grace"]
+
+# Healthchecks' wording for each kind of mistake; only the first mistake is reported.
+MESSAGES = {
+    "string_too_long": "%s is too long",
+    "string_type": "%s is not a string",
+    "string_pattern_mismatch": "%s does not match pattern",
+    "less_than_equal": "%s is too large",
+    "greater_than_equal": "%s is too small",
+    "int_type": "%s is not a number",
+    "bool_type": "%s is not a boolean",
+    "literal_error": "%s has unexpected value",
+    "list_type": "%s is not an array",
+    "cron_syntax": "%s is not a valid cron or OnCalendar expression",
+    "tz_syntax": "%s is not a valid timezone",
+    # Tocsin's own, for what Healthchecks stores and Tocsin cannot:
+    "oncalendar": "%s is not a valid cron expression (Tocsin has no OnCalendar schedules)",
+    "unstorable": "%s contains a NUL character or an unpaired surrogate",
+    "string_unicode": "%s contains a NUL character or an unpaired surrogate",
+    "unsupported": "%s is not supported (Tocsin has no keyword filters)",
+}
+
+# Null is refused for every field, as Healthchecks refuses it: standing in a float, which
+# no field accepts under strict validation, turns it into that field's own type error.
+NULL_STAND_IN = 0.0
+
+
+class SpecError(ValueError):
+    """A request that validates but cannot be applied (an unknown channel …)."""
+
+
+class CheckSpec(BaseModel):
+    """The fields, in Healthchecks' order, so the first error reported is the same."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    channels: str | None = None
+    desc: str | None = None
+    failure_kw: str | None = Field(None, max_length=200)
+    filter_body: bool | None = None
+    filter_default_fail: bool | None = None
+    filter_http_body: bool | None = None
+    filter_subject: bool | None = None
+    grace: int | None = Field(None, ge=MIN_SECONDS, le=MAX_SECONDS)
+    manual_resume: bool | None = None
+    methods: Literal["", "POST"] | None = None
+    name: str | None = Field(None, max_length=100)
+    schedule: str | None = Field(None, max_length=100)
+    slug: str | None = Field(None, max_length=MAX_SLUG, pattern="^[a-z0-9-_]*$")
+    start_kw: str | None = Field(None, max_length=200)
+    subject: str | None = Field(None, max_length=200)
+    subject_fail: str | None = Field(None, max_length=200)
+    success_kw: str | None = Field(None, max_length=200)
+    tags: str | None = Field(None, max_length=500)  # the column's size
+    timeout: int | None = Field(None, ge=MIN_SECONDS, le=MAX_SECONDS)
+    tz: str | None = None
+    unique: list[UniqueField] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def refuse_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: NULL_STAND_IN if v is None else v for k, v in data.items()}
+        return data
+
+    @field_validator("channels", "desc", "name", "schedule", "tags", "tz")
+    @classmethod
+    def storable(cls, value: str) -> str:
+        # PostgreSQL refuses NUL in text (pydantic itself refuses lone surrogates).
+        if "\x00" in value:
+            raise PydanticCustomError("unstorable", "cannot be stored")
+        return value
+
+    @field_validator("start_kw", "success_kw", "failure_kw", "subject", "subject_fail")
+    @classmethod
+    def no_keywords(cls, value: str) -> str:
+        if value:
+            raise PydanticCustomError("unsupported", "keyword filters are not supported")
+        return value
+
+    @field_validator("filter_subject", "filter_body", "filter_http_body", "filter_default_fail")
+    @classmethod
+    def no_filters(cls, value: bool) -> bool:
+        if value:
+            raise PydanticCustomError("unsupported", "keyword filters are not supported")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def cron_only(cls, value: str) -> str:
+        if not looks_like_cron(value):
+            raise PydanticCustomError("oncalendar", "OnCalendar is not supported")
+        try:
+            cron_schedule(value)
+        except ScheduleError:
+            raise PydanticCustomError("cron_syntax", "not a valid cron expression") from None
+        return value
+
+    @field_validator("tz")
+    @classmethod
+    def known_zone(cls, value: str) -> str:
+        try:
+            validate_timezone(value)
+        except ScheduleError:
+            raise PydanticCustomError("tz_syntax", "not a valid timezone") from None
+        return value
+
+
+def looks_like_cron(schedule: str) -> bool:
+    """Healthchecks' test: one line of five fields is cron, anything else OnCalendar."""
+    return "\n" not in schedule.strip() and len(schedule.split()) == 5
+
+
+def parse_spec(body: dict[str, Any]) -> CheckSpec:
+    try:
+        return CheckSpec.model_validate(body)
+    except ValidationError as error:
+        raise SpecError(first_error(error)) from None
+
+
+def first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = first["loc"]
+    subject = str(location[0]) if location else "value"
+    if len(location) == 2:
+        subject = f"an item in '{subject}'"
+    template = MESSAGES.get(first["type"], "%s is not valid")
+    return "json validation error: " + template % subject
+
+
+def slugify(name: str) -> str:
+    """Django's slugify, which Healthchecks' v1 and v2 apply to a new name; cut to the
+    column's size, since decomposing can lengthen a name ("ﬃ" is "ffi")."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^\w\s-]", "", ascii_name.lower())
+    return re.sub(r"[-\s]+", "-", cleaned).strip("-_")[:MAX_SLUG].strip("-_")
+
+
+def applied(current: NewCheck, spec: CheckSpec, version: int) -> NewCheck:
+    """The check's settings after a create or update request: only the fields sent
+    change. In v1 and v2 a new name also sets the slug (a slug sent with it wins)."""
+    renamed = spec.name is not None and spec.name != current.name
+    name = current.name if spec.name is None else spec.name
+    slug = slugify(name) if renamed and version < 3 else current.slug
+    tz = current.tz if spec.tz is None else spec.tz
+    return NewCheck(
+        schedule=new_schedule(current.schedule, spec, tz),
+        grace=current.grace if spec.grace is None else timedelta(seconds=spec.grace),
+        name=name,
+        slug=slug if spec.slug is None else spec.slug,
+        tags=current.tags if spec.tags is None else spec.tags,
+        description=current.description if spec.desc is None else spec.desc,
+        manual_resume=pick(current.manual_resume, spec.manual_resume),
+        methods=current.methods if spec.methods is None else spec.methods,
+        tz=tz,
+    )
+
+
+def pick(current: bool, sent: bool | None) -> bool:
+    return current if sent is None else sent
+
+
+def new_schedule(current: Schedule, spec: CheckSpec, tz: str) -> Schedule:
+    """A schedule sent wins over a timeout sent with it; a zone alone moves a cron."""
+    if spec.schedule is not None:
+        return cron_schedule(spec.schedule, tz)
+    if spec.timeout is not None:
+        return Period(timedelta(seconds=spec.timeout))
+    if isinstance(current, Cron) and current.tz != tz:
+        return cron_schedule(current.expression, tz)
+    return current
+
+
+def matches_unique(details: CheckDetails, spec: CheckSpec) -> bool:
+    """Whether an existing check is the one an upsert (`unique`) names. A listed field
+    the request does not send means no check matches, and a new one is made."""
+    assert spec.unique
+    current = details.spec
+    values: dict[str, tuple[object, object]] = {
+        "name": (spec.name, current.name),
+        "slug": (spec.slug, current.slug),
+        "tags": (spec.tags, current.tags),
+        "timeout": (spec.timeout, period_seconds(current.schedule)),
+        "grace": (spec.grace, round(current.grace.total_seconds())),
+    }
+    return all(values[f][0] is not None and values[f][0] == values[f][1] for f in spec.unique)
+
+
+def period_seconds(schedule: Schedule) -> int | None:
+    return round(schedule.period.total_seconds()) if isinstance(schedule, Period) else None
+
+
+def chosen_channels(value: str, available: list[ChannelRow]) -> list[int]:
+    """`*` is every channel of the project, "" none, else channel uuids or unique names,
+    comma-separated."""
+    if value == "*":
+        return [channel.id for channel in available]
+    if value == "":
+        return []
+    chosen: dict[int, None] = {}
+    for identifier in value.split(","):
+        chosen[one_channel(identifier, available)] = None
+    return list(chosen)
+
+
+def one_channel(identifier: str, available: list[ChannelRow]) -> int:
+    if identifier == "":
+        raise SpecError("empty channel identifier")
+    matches = [c for c in available if identifier in (str(c.uuid), c.name)]
+    if not matches:
+        raise SpecError(f"invalid channel identifier: {identifier}")
+    if len(matches) > 1:
+        raise SpecError(f"non-unique channel identifier: {identifier}")
+    return matches[0].id

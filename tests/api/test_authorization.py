@@ -1,0 +1,171 @@
+"""Every route under /api/ refuses whoever lacks the right key. The routes are read from
+the application itself, so a route added later is walked too; the status endpoint is
+the one left out, on purpose: it is public, as Healthchecks' is."""
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from tests.api.conftest import Api
+from tests.helpers import add_channel
+from tocsin.api.healthchecks_http import read_access, write_access
+from tocsin.api.healthchecks_json import unique_key
+from tocsin.app import TocsinApp
+from tocsin.identifiers import new_api_key
+
+PUBLIC = {f"/api/v{v}/status/" for v in (1, 2, 3)}
+
+
+def api_routes(app: TocsinApp) -> list[tuple[str, APIRoute]]:
+    """(method, route) of every route under /api/, as the OpenAPI generator sees them."""
+    found = []
+    for context in iter_route_contexts(app.web.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.path.startswith("/api/"):
+            methods = sorted(route.methods or ())
+            found += [(m, route) for m in methods if route.path not in PUBLIC]
+    assert len(found) > 40  # three versions of every endpoint, with their preflights
+    return found
+
+
+def access_of(route: APIRoute) -> str:
+    """Which key an endpoint demands, read from its dependencies."""
+    calls = {dependency.call for dependency in route.dependant.dependencies}
+    kinds = [
+        kind for call, kind in ((read_access, "read"), (write_access, "write")) if call in calls
+    ]
+    assert len(kinds) == 1, f"{route.path} {route.methods} must demand exactly one kind of key"
+    return kinds[0]
+
+
+async def send(
+    api: Api, method: str, path: str, headers: dict[str, str], body: Any = None
+) -> httpx.Response:
+    content = None if body is None else json.dumps(body)
+    return await api.client.request(method, path, headers=headers, content=content)
+
+
+def mentions(response: httpx.Response, secrets: list[str]) -> list[str]:
+    return [secret for secret in secrets if secret in response.text]
+
+
+async def test_every_api_route_refuses_missing_wrong_revoked_and_foreign_keys(api: Api) -> None:
+    await add_channel(api.database, "webhook", {"url": "https://example.com/hook"}, "pager")
+    check = await api.create(name="nightly backup", tags="prod", channels="*")
+    await api.ping(check, content=b"backup output")
+    await api.ping(check, "/fail")
+    revoked = await api.new_key(api.project_id)
+    await api.revoke(revoked)
+    ours = [check["uuid"], check["name"], unique_key(uuid.UUID(check["uuid"])), check["channels"]]
+
+    for method, route in api_routes(api.app):
+        path = route.path.format(code=check["uuid"], n="1")
+        if method == "OPTIONS":
+            preflight = await send(api, method, path, {})
+            assert (path, preflight.status_code, preflight.content) == (path, 204, b"")
+            continue
+        body = {"name": "renamed"} if method == "POST" else None
+        for key, problem in (
+            (None, "missing api key"),
+            ("", "missing api key"),
+            ("short", "missing api key"),
+            (new_api_key(read_only=False), "wrong api key"),
+            (revoked, "wrong api key"),
+        ):
+            headers = {} if key is None else {"X-Api-Key": key}
+            refused = await send(api, method, path, headers, body)
+            assert (method, path, refused.status_code, refused.json()) == (
+                method,
+                path,
+                401,
+                {"error": problem},
+            )
+            assert refused.headers["access-control-allow-origin"] == "*"
+        if method == "POST":
+            in_body = await send(api, method, path, {}, {"api_key": revoked, "name": "x"})
+            assert (path, in_body.status_code) == (path, 401)
+        if access_of(route) == "write":
+            read_only = await send(api, method, path, {"X-Api-Key": api.read_key}, body)
+            assert (method, path, read_only.status_code, read_only.json()) == (
+                method,
+                path,
+                401,
+                {"error": "wrong api key"},
+            )
+        foreign = await send(api, method, path, {"X-Api-Key": api.other_key}, body)
+        if "{code}" in route.path:
+            assert (method, path, foreign.status_code) == (method, path, 403)
+        else:
+            assert foreign.status_code in (200, 201), (method, path, foreign.text)
+        assert mentions(foreign, ours) == [], (method, path)
+
+    unchanged = await api.get(f"/api/v3/checks/{check['uuid']}")
+    assert unchanged.status_code == 200
+    assert {k: unchanged.json()[k] for k in ("name", "status", "n_pings", "channels")} == {
+        "name": "nightly backup",
+        "status": "down",
+        "n_pings": 2,
+        "channels": check["channels"],
+    }
+
+
+async def test_a_revoked_key_stops_working_at_once(api: Api) -> None:
+    key = await api.new_key(api.project_id)
+    assert (await api.get("/api/v3/checks/", key=key)).status_code == 200
+    await api.revoke(key)
+    refused = await api.get("/api/v3/checks/", key=key)
+    assert (refused.status_code, refused.json()) == (401, {"error": "wrong api key"})
+
+
+async def test_a_read_only_key_reads_but_never_writes(api: Api) -> None:
+    check = await api.create(name="reports")
+    listed = await api.get("/api/v3/checks/", key=api.read_key)
+    assert [c["name"] for c in listed.json()["checks"]] == ["reports"]
+    for path in ("/api/v3/checks/", f"/api/v3/checks/{check['uuid']}/pause"):
+        refused = await api.post(path, {"name": "x"}, key=api.read_key)
+        assert (refused.status_code, refused.json()) == (401, {"error": "wrong api key"})
+    in_body = await api.client.post("/api/v3/checks/", json={"api_key": api.read_key})
+    assert in_body.status_code == 401
+
+
+async def test_the_key_may_come_in_a_post_body_but_not_in_a_query(api: Api) -> None:
+    created = await api.client.post("/api/v3/checks/", json={"api_key": api.key, "name": "b"})
+    assert created.status_code == 201
+    queried = await api.client.get("/api/v3/checks/", params={"api_key": api.key})
+    assert (queried.status_code, queried.json()) == (401, {"error": "missing api key"})
+
+
+async def test_a_check_of_another_project_is_forbidden_and_an_unknown_one_not_found(
+    api: Api,
+) -> None:
+    theirs = (await api.post("/api/v3/checks/", {"name": "theirs"}, key=api.other_key)).json()
+    forbidden = await api.get(f"/api/v3/checks/{theirs['uuid']}")
+    missing = await api.get(f"/api/v3/checks/{uuid.uuid4()}")
+    by_unique_key = await api.get(f"/api/v3/checks/{unique_key(uuid.UUID(theirs['uuid']))}")
+    assert forbidden.status_code == 403
+    assert "theirs" not in forbidden.text
+    assert (missing.status_code, missing.json()) == (404, {"error": "not found"})
+    assert by_unique_key.status_code == 404  # looked up among the key's own checks only
+
+
+async def test_a_key_records_when_it_was_last_used_to_the_minute(api: Api) -> None:
+    async def last_used() -> object:
+        async with api.database.read() as connection:
+            return await connection.scalar(
+                sa.text("SELECT last_used FROM api_keys WHERE prefix = :p"), {"p": api.key[:8]}
+            )
+
+    assert await last_used() is None
+    await api.get("/api/v3/checks/")
+    first = await last_used()
+    api.clock.advance(timedelta(seconds=30))
+    await api.get("/api/v3/checks/")
+    assert await last_used() == first  # no write for every request
+    api.clock.advance(timedelta(seconds=31))
+    await api.get("/api/v3/checks/")
+    assert await last_used() != first
