@@ -114,6 +114,7 @@ class Connection(asyncio.Protocol):
         self.waiter: asyncio.Future[Response] | None = None
         self.response = Response(0)
         self.received = False
+        self.ends_with_connection = False  # a body with neither a length nor chunks
         self.reusable = True
         self.last_used = 0.0
 
@@ -130,8 +131,7 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.reusable = False
-        if self.waiter is not None and self.response.status and not self.waiter.done():
-            # A response whose body runs to the end of the connection ends here.
+        if self.ends_with_connection:
             self.finish()
         reason = f"connection closed: {exc}" if exc else "connection closed by the server"
         self.fail(ConnectionClosedError(reason, answered=self.received))
@@ -145,6 +145,9 @@ class Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.response.status = self.parser.get_status_code()
+        headers = self.response.headers
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        self.ends_with_connection = "content-length" not in headers and not chunked
 
     def on_body(self, body: bytes) -> None:
         room = BODY_LIMIT - len(self.response.body)
@@ -152,6 +155,7 @@ class Connection(asyncio.Protocol):
             self.response.body += body[:room]
 
     def on_message_complete(self) -> None:
+        self.ends_with_connection = False
         if not self.parser.should_keep_alive():
             self.reusable = False
         self.finish()
@@ -160,7 +164,7 @@ class Connection(asyncio.Protocol):
     async def exchange(self, data: bytes) -> Response:
         assert self.transport is not None
         self.response = Response(0)
-        self.received = False
+        self.received = self.ends_with_connection = False
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(data)
         return await self.waiter
