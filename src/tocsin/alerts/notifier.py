@@ -133,9 +133,9 @@ class Notifier:
             kind = kind_named(item.channel_kind)
             config = parse_config(kind, json.loads(item.channel_config))
             message = self.message(item)
-            await asyncio.wait_for(
-                kind.deliver(config, message, self.outbound), self.timeout.total_seconds() * 2
-            )
+            # A backstop for kinds whose own timeouts fail them (Apprise runs in a thread).
+            async with asyncio.timeout(self.timeout.total_seconds() * 2):
+                await kind.deliver(config, message, self.outbound)
         except DeliveryError as error:
             return Outcome(item, error)
         except TimeoutError:

@@ -17,6 +17,7 @@ from tocsin.store.tables import (
     check_channels,
     checks,
     incident_events,
+    incident_unresolved,
     incidents,
     notifications,
     policies,
@@ -72,9 +73,7 @@ def incident_from_row(row: sa.Row[Any]) -> Incident:
 
 
 def open_incident(connection: sa.Connection, check_id: int) -> Incident | None:
-    query = sa.select(incidents).where(
-        incidents.c.check_id == check_id, incidents.c.status.in_(OPEN)
-    )
+    query = sa.select(incidents).where(incidents.c.check_id == check_id, incident_unresolved())
     row = connection.execute(query).first()
     return None if row is None else incident_from_row(row)
 
@@ -97,7 +96,7 @@ def insert_incidents(connection: sa.Connection, rows: list[dict[str, Any]]) -> l
 
 def checks_with_open_incident(connection: sa.Connection, check_ids: list[int]) -> set[int]:
     query = sa.select(incidents.c.check_id).where(
-        incidents.c.check_id.in_(check_ids), incidents.c.status.in_(OPEN)
+        incidents.c.check_id.in_(check_ids), incident_unresolved()
     )
     return set(connection.scalars(query))
 

@@ -16,7 +16,14 @@ from tocsin.store.incidents import (
     event_row,
     incident_from_row,
 )
-from tocsin.store.tables import channels, checks, incidents, instance, notifications
+from tocsin.store.tables import (
+    channels,
+    checks,
+    incidents,
+    instance,
+    notification_outstanding,
+    notifications,
+)
 
 
 @dataclass(slots=True)
@@ -51,12 +58,13 @@ def claim_due(
     due = (
         sa.select(notifications.c.id)
         .where(
+            notification_outstanding(),
             sa.or_(
                 sa.and_(
                     notifications.c.status == "pending", notifications.c.next_attempt_at <= now
                 ),
                 sa.and_(notifications.c.status == "sending", notifications.c.claimed_until < now),
-            )
+            ),
         )
         .order_by(notifications.c.next_attempt_at)
         .limit(limit)
@@ -215,14 +223,15 @@ def mark_failed(
 
 def earliest_due(connection: sa.Connection) -> datetime | None:
     """When the next notification is due, or a lease runs out."""
+    # Both read only the outstanding rows, through their partial index.
     pending = connection.scalar(
         sa.select(sa.func.min(notifications.c.next_attempt_at)).where(
-            notifications.c.status == "pending"
+            notification_outstanding(), notifications.c.status == "pending"
         )
     )
     leased = connection.scalar(
         sa.select(sa.func.min(notifications.c.claimed_until)).where(
-            notifications.c.status == "sending"
+            notification_outstanding(), notifications.c.status == "sending"
         )
     )
     return min((v for v in (pending, leased) if v is not None), default=None)

@@ -404,3 +404,18 @@ notifications = sa.Table(
     ),
     sa.Index("ix_notifications_incident", "incident_id"),
 )
+
+
+# SQLite uses a partial index only for a query that repeats the index's condition
+# with the same literal values: a bound parameter never matches. Queries that want
+# these indexes say their conditions through these functions.
+def notification_outstanding() -> sa.ColumnElement[bool]:
+    """`status IN ('pending', 'sending')`, the condition of ix_notifications_due."""
+    return notifications.c.status.in_(
+        [sa.literal_column("'pending'"), sa.literal_column("'sending'")]
+    )
+
+
+def incident_unresolved() -> sa.ColumnElement[bool]:
+    """`status != 'resolved'`, the condition of ix_incidents_open_check."""
+    return incidents.c.status != sa.literal_column("'resolved'")

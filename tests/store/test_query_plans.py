@@ -1,0 +1,74 @@
+"""The queries that run all the time must use their partial indexes on SQLite, or they
+read every row the table ever held (sent notifications, resolved incidents).
+
+SQLite uses a partial index only when the query repeats the index's condition with
+the same literal values, so a query written with bound parameters silently scans."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import BACKEND
+from tests.helpers import T0
+from tocsin.store import incidents as incident_store
+from tocsin.store import notifications as outbox
+from tocsin.store.database import Database
+
+pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's query planner")
+
+
+@contextmanager
+def plans_of_statements(connection: sa.Connection) -> Iterator[list[str]]:
+    """The query plan of every statement run meanwhile, with its parameters bound
+    exactly as the application bound them."""
+    plans: list[str] = []
+    statements: list[tuple[str, Any]] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    sa.event.listen(connection, "before_cursor_execute", remember)
+    try:
+        yield plans
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", remember)
+    cursor = connection.connection.cursor()
+    for statement, parameters in statements:
+        cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        plans.append(" | ".join(str(row[-1]) for row in cursor.fetchall()))
+
+
+async def plans_when(database: Database, work: Callable[[sa.Connection], object]) -> list[str]:
+    def inside(sync: sa.Connection) -> list[str]:
+        with plans_of_statements(sync) as plans:
+            work(sync)
+        return plans
+
+    async with database.write() as connection:
+        return await connection.run_sync(inside)
+
+
+async def test_the_notifier_reads_only_outstanding_notifications(database: Database) -> None:
+    plans = await plans_when(database, outbox.earliest_due)
+    plans += await plans_when(
+        database,
+        lambda c: outbox.claim_due(c, T0, T0 + timedelta(seconds=30), 500, skip_locked=False),
+    )
+    selects = [plan for plan in plans if "notifications" in plan]
+    assert len(selects) == 3
+    for plan in selects:
+        assert "USING INDEX ix_notifications_due" in plan, plan
+
+
+async def test_open_incidents_are_found_through_their_partial_index(database: Database) -> None:
+    plans = await plans_when(database, lambda c: incident_store.open_incident(c, 1))
+    plans += await plans_when(
+        database, lambda c: incident_store.checks_with_open_incident(c, [1, 2, 3])
+    )
+    assert len(plans) == 2
+    for plan in plans:
+        assert "ix_incidents_open_check" in plan, plan
