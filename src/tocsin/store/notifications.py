@@ -21,7 +21,7 @@ from tocsin.store.tables import (
     checks,
     incidents,
     instance,
-    notification_outstanding,
+    notification_is,
     notifications,
 )
 
@@ -55,23 +55,24 @@ def claim_due(
     """Take up to `limit` notifications that are due, or whose sender's lease ran out
     (it crashed mid-delivery). The conditional update is the claim: no two senders
     hold one notification at once."""
-    due = (
+    pending = (
         sa.select(notifications.c.id)
-        .where(
-            notification_outstanding(),
-            sa.or_(
-                sa.and_(
-                    notifications.c.status == "pending", notifications.c.next_attempt_at <= now
-                ),
-                sa.and_(notifications.c.status == "sending", notifications.c.claimed_until < now),
-            ),
-        )
+        .where(notification_is("pending"), notifications.c.next_attempt_at <= now)
         .order_by(notifications.c.next_attempt_at)
         .limit(limit)
     )
+    lapsed = (
+        sa.select(notifications.c.id)
+        .where(notification_is("sending"), notifications.c.claimed_until < now)
+        .order_by(notifications.c.claimed_until)
+        .limit(limit)
+    )
     if skip_locked:
-        due = due.with_for_update(skip_locked=True)
-    ids = list(connection.scalars(due))
+        pending = pending.with_for_update(skip_locked=True)
+        lapsed = lapsed.with_for_update(skip_locked=True)
+    ids = list(connection.scalars(pending))
+    if len(ids) < limit:
+        ids += list(connection.scalars(lapsed.limit(limit - len(ids))))
     if not ids:
         return []
     claimed = connection.execute(
@@ -223,16 +224,12 @@ def mark_failed(
 
 def earliest_due(connection: sa.Connection) -> datetime | None:
     """When the next notification is due, or a lease runs out."""
-    # Both read only the outstanding rows, through their partial index.
+    # Each is the first entry of its partial index.
     pending = connection.scalar(
-        sa.select(sa.func.min(notifications.c.next_attempt_at)).where(
-            notification_outstanding(), notifications.c.status == "pending"
-        )
+        sa.select(sa.func.min(notifications.c.next_attempt_at)).where(notification_is("pending"))
     )
     leased = connection.scalar(
-        sa.select(sa.func.min(notifications.c.claimed_until)).where(
-            notification_outstanding(), notifications.c.status == "sending"
-        )
+        sa.select(sa.func.min(notifications.c.claimed_until)).where(notification_is("sending"))
     )
     return min((v for v in (pending, leased) if v is not None), default=None)
 

@@ -395,12 +395,19 @@ notifications = sa.Table(
     sa.Column("created", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime, nullable=True),
     sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
-    # The notifier's queue: only rows still to deliver are indexed.
+    # The notifier's questions: which pending rows are due, and whose lease ran out.
+    # Only those rows are indexed, however many were sent before.
     sa.Index(
-        "ix_notifications_due",
+        "ix_notifications_pending",
         "next_attempt_at",
-        sqlite_where=sa.text("status IN ('pending', 'sending')"),
-        postgresql_where=sa.text("status IN ('pending', 'sending')"),
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+    sa.Index(
+        "ix_notifications_leased",
+        "claimed_until",
+        sqlite_where=sa.text("status = 'sending'"),
+        postgresql_where=sa.text("status = 'sending'"),
     ),
     sa.Index("ix_notifications_incident", "incident_id"),
 )
@@ -409,11 +416,11 @@ notifications = sa.Table(
 # SQLite uses a partial index only for a query that repeats the index's condition
 # with the same literal values: a bound parameter never matches. Queries that want
 # these indexes say their conditions through these functions.
-def notification_outstanding() -> sa.ColumnElement[bool]:
-    """`status IN ('pending', 'sending')`, the condition of ix_notifications_due."""
-    return notifications.c.status.in_(
-        [sa.literal_column("'pending'"), sa.literal_column("'sending'")]
-    )
+def notification_is(status: str) -> sa.ColumnElement[bool]:
+    """`status = 'pending'` or `'sending'`, the conditions of ix_notifications_pending
+    and ix_notifications_leased."""
+    assert status in ("pending", "sending")
+    return notifications.c.status == sa.literal_column(f"'{status}'")
 
 
 def incident_unresolved() -> sa.ColumnElement[bool]:
