@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from tocsin.alerts import escalation
 from tocsin.checks import CheckState, Flip, Reason, Status
 from tocsin.durations import format_duration
+from tocsin.notify.message import timestamp
 from tocsin.store import incidents as store
 from tocsin.store.checks import CheckRecord, flip_rows
 from tocsin.store.incidents import Incident
@@ -239,11 +240,12 @@ def describe_cause(fact: FlipFacts) -> tuple[str, str]:
     reason = fact.flip.reason
     if reason == Reason.MISSED:
         expected = expected_at(fact)
-        return "missed", f"no ping since {when(state.last_ping)}; expected by {when(expected)}"
+        last = timestamp(state.last_ping)
+        return "missed", f"no ping since {last}; expected by {timestamp(expected)}"
     if reason == Reason.NOT_FINISHED:
         grace = format_duration(state.grace)
         return "started but not finished", (
-            f"started at {when(state.last_start)}, not finished within {grace}"
+            f"started at {timestamp(state.last_start)}, not finished within {grace}"
         )
     return "failed", reason
 
@@ -263,10 +265,6 @@ def excerpt(body: bytes | None) -> str:
     text = body.decode("utf-8", errors="replace")
     lines = text.splitlines()[:BODY_EXCERPT_LINES]
     return "\n".join(lines)[:BODY_EXCERPT_CHARS]
-
-
-def when(moment: datetime | None) -> str:
-    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def round_seconds(delta: timedelta) -> timedelta:

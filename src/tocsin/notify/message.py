@@ -75,4 +75,8 @@ class Message:
 
 
 def timestamp(moment: datetime | None) -> str:
-    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+    """`2026-11-26 02:00:00 UTC`; isoformat, because strftime costs several times more
+    and alerts format thousands of these at once."""
+    if moment is None:
+        return "never"
+    return moment.isoformat(sep=" ", timespec="seconds")[:19] + " UTC"

@@ -120,7 +120,9 @@ def build(config: WebhookConfig, message: Message) -> Request:
     url = direction.url or config.url
     body = config.body if direction.body is None else direction.body
     headers = config.headers if direction.headers is None else direction.headers
-    values = variables(message)
+    templates = (url, body, *headers.values())
+    # Most webhooks use no variables: their values are not worth working out.
+    values = variables(message) if any("$" in template for template in templates) else {}
     request = Request(
         method=method,
         url=substitute(url, values, url_escape),

@@ -349,19 +349,6 @@ async def delete_check(connection: AsyncConnection, check_id: int) -> None:
     await connection.execute(checks.delete().where(checks.c.id == check_id))
 
 
-def due_checks_query(now: datetime, limit: int, *, skip_locked: bool) -> sa.Select[Any]:
-    """Checks whose deadline has passed, oldest deadline first; served by the
-    partial index on alert_after, so the cost follows the number of due checks."""
-    query = (
-        sa.select(checks)
-        .where(checks.c.alert_after.is_not(None), checks.c.alert_after <= now)
-        .order_by(checks.c.alert_after)
-        .limit(limit)
-    )
-    # Several watchers on one PostgreSQL database split the due checks between them.
-    return query.with_for_update(skip_locked=True) if skip_locked else query
-
-
 async def earliest_deadline(connection: AsyncConnection) -> datetime | None:
     query = (
         sa.select(checks.c.alert_after)
