@@ -4,17 +4,16 @@ Synchronous, over a SQLAlchemy `Connection`, run in batches (store.batch)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from tocsin.identifiers import ALPHANUMERIC, random_string
 from tocsin.store.incidents import (
-    Incident,
     add_event,
     add_events,
     event_row,
-    incident_from_row,
 )
 from tocsin.store.tables import (
     channels,
@@ -24,6 +23,25 @@ from tocsin.store.tables import (
     notification_is,
     notifications,
 )
+
+
+@dataclass(slots=True)
+class AlertedIncident:
+    """What a notification tells of its incident."""
+
+    id: int
+    status: str
+    cause: str
+    cause_detail: str
+    exit_status: int | None
+    last_ping: datetime | None
+    expected_at: datetime | None
+    opened_at: datetime
+    resolved_at: datetime | None
+    body_excerpt: str
+
+
+INCIDENT_FIELDS = [name for name in AlertedIncident.__slots__ if name != "id"]
 
 
 @dataclass(slots=True)
@@ -41,7 +59,7 @@ class Delivery:
     check_name: str
     check_uuid: UUID
     check_tags: str
-    incident: Incident | None
+    incident: AlertedIncident | None
 
 
 def claim_due(
@@ -85,6 +103,7 @@ def claim_due(
 
 
 def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime) -> list[Delivery]:
+    """The claimed notifications with their channel, check and incident: one query."""
     query = (
         sa.select(
             notifications.c.id,
@@ -98,6 +117,7 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
             checks.c.name.label("check_name"),
             checks.c.uuid.label("check_uuid"),
             checks.c.tags.label("check_tags"),
+            *(incidents.c[name] for name in INCIDENT_FIELDS),
         )
         .join(channels, channels.c.id == notifications.c.channel_id)
         .outerjoin(incidents, incidents.c.id == notifications.c.incident_id)
@@ -105,33 +125,27 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
         .where(notifications.c.id.in_(ids))
         .order_by(notifications.c.id)
     )
-    rows = connection.execute(query).all()
-    incident_ids = {row.incident_id for row in rows if row.incident_id is not None}
-    by_incident = incidents_by_id(connection, incident_ids)
-    return [
-        Delivery(
-            notification_id=row.id,
-            attempt=row.attempts,
-            lease_until=lease_until,
-            kind=row.kind,
-            channel_id=row.channel_id,
-            channel_kind=row.channel_kind,
-            channel_name=row.channel_name,
-            channel_config=row.config,
-            check_name=row.check_name or "",
-            check_uuid=row.check_uuid or UUID(int=0),
-            check_tags=row.check_tags or "",
-            incident=by_incident.get(row.incident_id),
-        )
-        for row in rows
-    ]
+    return [delivery(row, lease_until) for row in connection.execute(query)]
 
 
-def incidents_by_id(connection: sa.Connection, ids: set[int]) -> dict[int, Incident]:
-    if not ids:
-        return {}
-    query = sa.select(incidents).where(incidents.c.id.in_(ids))
-    return {row.id: incident_from_row(row) for row in connection.execute(query)}
+def delivery(row: Any, lease_until: datetime) -> Delivery:
+    incident = None
+    if row.incident_id is not None:
+        incident = AlertedIncident(row.incident_id, *row[-len(INCIDENT_FIELDS) :])
+    return Delivery(
+        notification_id=row.id,
+        attempt=row.attempts,
+        lease_until=lease_until,
+        kind=row.kind,
+        channel_id=row.channel_id,
+        channel_kind=row.channel_kind,
+        channel_name=row.channel_name,
+        channel_config=row.config,
+        check_name=row.check_name or "",
+        check_uuid=row.check_uuid or UUID(int=0),
+        check_tags=row.check_tags or "",
+        incident=incident,
+    )
 
 
 def mark_sent(connection: sa.Connection, items: list[Delivery], now: datetime) -> list[Delivery]:
