@@ -21,6 +21,8 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+# The rest of the dialect registers its routes on the same router when imported.
+from tocsin.api import betterstack_incidents, betterstack_policies  # noqa: F401
 from tocsin.api.auth import ApiAccess
 from tocsin.api.betterstack_http import (
     Body,

@@ -18,6 +18,7 @@ from typing import Any
 
 from tocsin.checks import Status, settled_status
 from tocsin.schedule import Period
+from tocsin.store.channels import ProjectPolicy
 from tocsin.store.checks import CheckDetails
 from tocsin.store.heartbeats import Group, HeartbeatFacts
 from tocsin.store.incidents import Event, Incident
@@ -140,3 +141,28 @@ def timeline_item(event: Event) -> dict[str, Any]:
         "data": {"title": event.kind, "content": event.message, "author": event.actor or None},
     }
     return resource("incident_timeline_item", event.id, attributes)
+
+
+def policy_json(policy: ProjectPolicy) -> dict[str, Any]:
+    steps = [
+        {
+            "type": "escalation",
+            "wait_before": round(wait.total_seconds()),
+            "urgency_id": None,
+            "step_members": [{"type": "channel", "id": str(c)} for c in channel_uuids],
+        }
+        for wait, channel_uuids in policy.steps
+    ]
+    nag = policy.nag_interval
+    attributes = {
+        "name": policy.name,
+        "repeat_count": policy.repeat_count,
+        "repeat_delay": round(policy.repeat_delay.total_seconds()),
+        "nag_interval": None if nag is None else round(nag.total_seconds()),
+        "steps": steps,
+        "incident_token": None,
+        "policy_group_id": None,
+        "fallback_policy_id": None,
+        "team_name": None,
+    }
+    return resource("policy", policy.id, attributes)

@@ -210,3 +210,11 @@ def identifier(value: Identifier | None, field: str) -> int | None:
     if isinstance(value, bool) or not (text.isascii() and text.isdigit() and int(text) <= MAX_INT):
         raise InvalidAttributesError({field: ["must be the id of one of your objects."]})
     return int(text)
+
+
+class AcknowledgeSpec(Strict):
+    acknowledged_by: str | None = Field(None, max_length=200)
+
+
+class ResolveSpec(Strict):
+    resolved_by: str | None = Field(None, max_length=200)
