@@ -39,7 +39,8 @@ async def alert_after(api: Api, heartbeat_id: str) -> Any:
 async def test_a_new_heartbeat_has_the_attributes_better_stack_gives(api: Api) -> None:
     created = await new_heartbeat(api)
     attributes = created["attributes"]
-    assert created["type"] == "heartbeat" and isinstance(created["id"], str)
+    assert created["type"] == "heartbeat"
+    assert isinstance(created["id"], str)
     assert attributes["url"].startswith(f"{SITE}/api/v1/heartbeat/")
     assert attributes | {"url": None, "created_at": None, "updated_at": None} == {
         "url": None,
@@ -102,7 +103,8 @@ async def test_lists_page_by_next_and_by_last_alike(api: Api) -> None:
     assert [h["attributes"]["name"] for h in third["data"]] == ["job 4"]
     assert third["pagination"]["prev"] == f"{SITE}/api/v2/heartbeats?page=2&per_page=2"
     default = (await call(api, "GET", "/api/v2/heartbeats")).json()
-    assert len(default["data"]) == 5 and default["pagination"]["next"] is None
+    assert len(default["data"]) == 5
+    assert default["pagination"]["next"] is None
 
 
 async def test_a_patch_changes_only_what_it_sends_and_moves_the_deadline(api: Api) -> None:
