@@ -14,7 +14,7 @@ from fastapi.responses import PlainTextResponse
 from tocsin import __version__
 from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
-from tocsin.api import healthchecks, status
+from tocsin.api import betterstack, healthchecks, status
 from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
 from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
@@ -145,6 +145,7 @@ def create_app(
     web.include_router(status.router)
     web.include_router(incident_pages.router)
     web.include_router(healthchecks.router)
+    web.include_router(betterstack.router)
     web.include_router(badge_pages.router)
     web.add_api_route("/", home, response_class=PlainTextResponse, include_in_schema=False)
     reader = PingReader(clock, settings.ping_body_limit, settings.trusted_proxy_header)

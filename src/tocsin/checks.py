@@ -129,6 +129,15 @@ def status(state: CheckState, now: datetime) -> Status:
     return Status.LATE if now >= due else Status.UP
 
 
+def settled_status(state: CheckState, now: datetime) -> Status:
+    """The status a started check would have without its run, for dialects that have
+    no `started` status (a run in progress proves nothing until it finishes)."""
+    current = status(state, now)
+    if current != Status.STARTED:
+        return current
+    return status(replace(state, last_start=None, last_start_rid=None), now)
+
+
 def classify(state: CheckState, action: Action, method: str) -> Action:
     """Pings the check refuses to act on are kept as ignored, as Healthchecks does."""
     if action in (Action.LOG, Action.IGNORED):

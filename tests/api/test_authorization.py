@@ -1,6 +1,8 @@
 """Every route under /api/ refuses whoever lacks the right key. The routes are read from
 the application itself, so a route added later is walked too; the status endpoint is
-the one left out, on purpose: it is public, as Healthchecks' is."""
+the one left out, on purpose: it is public, as Healthchecks' is. Each dialect has its
+walk (Healthchecks' keys in `X-Api-Key`, Better Stack's in `Authorization: Bearer`),
+and every route must belong to one of them."""
 
 import json
 import uuid
@@ -13,7 +15,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.api.conftest import Api
 from tests.helpers import add_channel
-from tocsin.api.healthchecks_http import read_access, write_access
+from tocsin.api.betterstack_http import BetterStackRoute, bearer_read_access, bearer_write_access
+from tocsin.api.healthchecks_http import HealthchecksRoute, read_access, write_access
 from tocsin.api.healthchecks_json import unique_key
 from tocsin.app import TocsinApp
 from tocsin.identifiers import new_api_key
@@ -21,7 +24,15 @@ from tocsin.identifiers import new_api_key
 PUBLIC = {f"/api/v{v}/status/" for v in (1, 2, 3)}
 
 
-def api_routes(app: TocsinApp) -> list[tuple[str, APIRoute]]:
+ACCESS = (
+    (read_access, "read"),
+    (write_access, "write"),
+    (bearer_read_access, "read"),
+    (bearer_write_access, "write"),
+)
+
+
+def all_api_routes(app: TocsinApp) -> list[tuple[str, APIRoute]]:
     """(method, route) of every route under /api/, as the OpenAPI generator sees them."""
     found = []
     for context in iter_route_contexts(app.web.routes):
@@ -29,16 +40,28 @@ def api_routes(app: TocsinApp) -> list[tuple[str, APIRoute]]:
         if isinstance(route, APIRoute) and route.path.startswith("/api/"):
             methods = sorted(route.methods or ())
             found += [(m, route) for m in methods if route.path not in PUBLIC]
-    assert len(found) > 40  # three versions of every endpoint, with their preflights
     return found
+
+
+def api_routes(
+    app: TocsinApp, dialect: type[APIRoute] = HealthchecksRoute
+) -> list[tuple[str, APIRoute]]:
+    """The routes of one dialect, each walked by that dialect's test."""
+    found = [(m, r) for m, r in all_api_routes(app) if isinstance(r, dialect)]
+    assert len(found) > 20  # two or three versions of every endpoint
+    return found
+
+
+def test_every_api_route_belongs_to_a_dialect_whose_walk_covers_it(api: Api) -> None:
+    walked = (HealthchecksRoute, BetterStackRoute)
+    strays = [(m, r.path) for m, r in all_api_routes(api.app) if not isinstance(r, walked)]
+    assert strays == []
 
 
 def access_of(route: APIRoute) -> str:
     """Which key an endpoint demands, read from its dependencies."""
     calls = {dependency.call for dependency in route.dependant.dependencies}
-    kinds = [
-        kind for call, kind in ((read_access, "read"), (write_access, "write")) if call in calls
-    ]
+    kinds = [kind for call, kind in ACCESS if call in calls]
     assert len(kinds) == 1, f"{route.path} {route.methods} must demand exactly one kind of key"
     return kinds[0]
 
@@ -169,3 +192,83 @@ async def test_a_key_records_when_it_was_last_used_to_the_minute(api: Api) -> No
     api.clock.advance(timedelta(seconds=31))
     await api.get("/api/v3/checks/")
     assert await last_used() != first
+
+
+async def better_stack_objects(api: Api) -> dict[str, str]:
+    """One object of each kind in the key's project, to fill the walked paths."""
+    await add_channel(api.database, "webhook", {"url": "https://example.com/hook"}, "pager")
+    bearer = {"Authorization": f"Bearer {api.key}"}
+
+    async def made(path: str, body: dict[str, Any]) -> str:
+        response = await api.client.post(path, json=body, headers=bearer)
+        assert response.status_code == 201, response.text
+        return str(response.json()["data"]["id"])
+
+    group_id = await made("/api/v2/heartbeat-groups", {"name": "nightly"})
+    policy_id = await made("/api/v3/policies", {"name": "night shift"})
+    body = {"name": "nightly backup", "period": 60, "grace": 0, "heartbeat_group_id": group_id}
+    heartbeat_id = await made("/api/v2/heartbeats", body)
+    token = await api.run("SELECT token FROM checks WHERE id = :id", id=int(heartbeat_id))
+    assert (await api.client.get(f"/api/v1/heartbeat/{token}/fail")).status_code == 200
+    incident_id = await api.run("SELECT id FROM incidents")
+    return {
+        "heartbeat_id": heartbeat_id,
+        "group_id": group_id,
+        "policy_id": policy_id,
+        "incident_id": str(incident_id),
+        "token": token,
+    }
+
+
+def walk_body(method: str, path: str) -> Any:
+    name = f"renamed by {method} {path}"  # policy names are unique
+    if method == "POST" and path.endswith("/heartbeats"):
+        return {"name": name, "period": 60, "grace": 0}
+    return {"name": name} if method in ("POST", "PATCH") and "incidents" not in path else None
+
+
+async def test_every_better_stack_route_refuses_missing_wrong_revoked_and_foreign_keys(
+    api: Api,
+) -> None:
+    objects = await better_stack_objects(api)
+    revoked = await api.new_key(api.project_id)
+    await api.revoke(revoked)
+    before = await api.run("SELECT COUNT(*) FROM incident_events")
+
+    for method, route in api_routes(api.app, BetterStackRoute):
+        path = route.path.format(**objects)
+        body = walk_body(method, path)
+        for headers, problem in (
+            ({}, "missing api key"),
+            ({"Authorization": ""}, "missing api key"),
+            ({"Authorization": "Bearer short"}, "missing api key"),
+            ({"Authorization": f"Token {api.key}"}, "missing api key"),
+            ({"X-Api-Key": api.key}, "missing api key"),
+            ({"Authorization": f"Bearer {new_api_key(read_only=False)}"}, "wrong api key"),
+            ({"Authorization": f"Bearer {revoked}"}, "wrong api key"),
+        ):
+            refused = await send(api, method, path, headers, body)
+            assert (method, path, refused.status_code, refused.json()) == (
+                method,
+                path,
+                401,
+                {"errors": problem},
+            )
+        if access_of(route) == "write":
+            headers = {"Authorization": f"Bearer {api.read_key}"}
+            read_only = await send(api, method, path, headers, body)
+            assert (method, path, read_only.status_code) == (method, path, 401)
+        foreign = await send(api, method, path, {"Authorization": f"Bearer {api.other_key}"}, body)
+        if "{" in route.path:
+            assert (method, path, foreign.status_code) == (method, path, 404)
+        else:
+            assert foreign.status_code in (200, 201), (method, path, foreign.text)
+        assert mentions(foreign, ["nightly", "night shift", objects["token"]]) == [], path
+
+    unchanged = await api.client.get(
+        f"/api/v2/heartbeats/{objects['heartbeat_id']}",
+        headers={"Authorization": f"Bearer {api.key}"},
+    )
+    assert unchanged.json()["data"]["attributes"]["name"] == "nightly backup"
+    assert unchanged.json()["data"]["attributes"]["status"] == "down"
+    assert await api.run("SELECT COUNT(*) FROM incident_events") == before

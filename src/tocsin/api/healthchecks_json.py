@@ -10,12 +10,12 @@ when those features are off: keyword filters (`subject`, `subject_fail`, `start_
 
 import hashlib
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tocsin.badges import check_badge_url
-from tocsin.checks import CheckState, Status, grace_start, status
+from tocsin.checks import CheckState, Status, grace_start, settled_status, status
 from tocsin.schedule import Cron, Period
 from tocsin.store.channels import ChannelRow
 from tocsin.store.checks import CheckDetails, FlipRecord
@@ -43,9 +43,7 @@ def unique_key(check_uuid: uuid.UUID) -> str:
 
 
 def status_word(state: CheckState, now: datetime, version: int) -> str:
-    current = status(state, now)
-    if current == Status.STARTED and version != 1:
-        current = status(replace(state, last_start=None, last_start_rid=None), now)
+    current = status(state, now) if version == 1 else settled_status(state, now)
     return HEALTHCHECKS_WORDS.get(current, current.value)
 
 

@@ -136,6 +136,13 @@ def insert_policy(
         )
         .returning(policies.c.id)
     ).scalar_one()
+    insert_steps(connection, policy_id, steps)
+    return int(policy_id)
+
+
+def insert_steps(
+    connection: sa.Connection, policy_id: int, steps: list[tuple[timedelta, list[int]]]
+) -> None:
     for position, (wait_before, channel_ids) in enumerate(steps):
         step_id = connection.execute(
             policy_steps.insert()
@@ -145,7 +152,67 @@ def insert_policy(
         rows = [{"step_id": step_id, "channel_id": c} for c in channel_ids]
         if rows:
             connection.execute(policy_step_channels.insert(), rows)
-    return int(policy_id)
+
+
+def update_policy(
+    connection: sa.Connection,
+    policy_id: int,
+    values: dict[str, Any],
+    steps: list[tuple[timedelta, list[int]]] | None,
+) -> None:
+    """New settings (column values) and, unless None, a new list of steps. Incidents
+    already escalating keep their place: the watcher reads the policy at each step."""
+    if values:
+        connection.execute(policies.update().where(policies.c.id == policy_id).values(values))
+    if steps is not None:
+        connection.execute(policy_steps.delete().where(policy_steps.c.policy_id == policy_id))
+        insert_steps(connection, policy_id, steps)
+
+
+@dataclass(slots=True)
+class ProjectPolicy:
+    """A policy as an API shows it: steps name their channels by uuid."""
+
+    id: int
+    name: str
+    repeat_count: int
+    repeat_delay: timedelta
+    nag_interval: timedelta | None
+    steps: list[tuple[timedelta, list[uuid.UUID]]]
+
+
+def project_policies(
+    connection: sa.Connection, project_id: int, policy_id: int | None = None
+) -> list[ProjectPolicy]:
+    query = sa.select(policies).where(policies.c.project_id == project_id)
+    if policy_id is not None:
+        query = query.where(policies.c.id == policy_id)
+    rows = connection.execute(query.order_by(policies.c.id)).all()
+    return [project_policy(connection, row) for row in rows]
+
+
+def project_policy(connection: sa.Connection, row: sa.Row[Any]) -> ProjectPolicy:
+    query = (
+        sa.select(policy_steps.c.id, policy_steps.c.wait_before, channels.c.uuid)
+        .outerjoin(policy_step_channels, policy_step_channels.c.step_id == policy_steps.c.id)
+        .outerjoin(channels, channels.c.id == policy_step_channels.c.channel_id)
+        .where(policy_steps.c.policy_id == row.id)
+        .order_by(policy_steps.c.position, channels.c.id)
+    )
+    steps: dict[int, tuple[timedelta, list[uuid.UUID]]] = {}
+    for step_id, wait_before, channel_uuid in connection.execute(query):
+        step = steps.setdefault(step_id, (timedelta(seconds=wait_before), []))
+        if channel_uuid is not None:
+            step[1].append(channel_uuid)
+    nag = None if row.nag_interval is None else timedelta(seconds=row.nag_interval)
+    return ProjectPolicy(
+        row.id,
+        row.name,
+        row.repeat_count,
+        timedelta(seconds=row.repeat_delay),
+        nag,
+        list(steps.values()),
+    )
 
 
 def list_policies(connection: sa.Connection) -> list[PolicyRow]:

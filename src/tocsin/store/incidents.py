@@ -5,7 +5,7 @@ in the transaction that writes the flip, and from async code via `run_sync`.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -301,3 +301,54 @@ def earliest_timer(connection: sa.Connection) -> datetime | None:
         if value is not None:
             found.append(value)
     return min(found, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFilter:
+    """Which of a project's incidents a list shows; None leaves a criterion out."""
+
+    opened_from: datetime | None = None  # inclusive
+    opened_before: datetime | None = None  # exclusive
+    resolved: bool | None = None
+    acknowledged: bool | None = None
+    check_ids: list[int] | None = field(default=None)
+
+
+def project_incidents(
+    connection: sa.Connection, project_id: int, chosen: IncidentFilter
+) -> list[tuple[Incident, str]]:
+    """The project's incidents with their check's name, newest first."""
+    query = (
+        sa.select(incidents, checks.c.name.label("check_name"))
+        .join(checks, checks.c.id == incidents.c.check_id)
+        .where(incidents.c.project_id == project_id, *filter_conditions(chosen))
+        .order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+    )
+    rows = connection.execute(query).all()
+    names = {column.name for column in incidents.columns}
+    return [
+        (Incident(**{k: v for k, v in row._mapping.items() if k in names}), row.check_name)
+        for row in rows
+    ]
+
+
+def filter_conditions(chosen: IncidentFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if chosen.opened_from is not None:
+        conditions.append(incidents.c.opened_at >= chosen.opened_from)
+    if chosen.opened_before is not None:
+        conditions.append(incidents.c.opened_at < chosen.opened_before)
+    if chosen.resolved is not None:
+        resolved = incidents.c.status == "resolved"
+        conditions.append(resolved if chosen.resolved else ~resolved)
+    if chosen.acknowledged is not None:
+        acknowledged = incidents.c.acknowledged_at.is_not(None)
+        conditions.append(acknowledged if chosen.acknowledged else ~acknowledged)
+    if chosen.check_ids is not None:
+        conditions.append(incidents.c.check_id.in_(chosen.check_ids))
+    return conditions
+
+
+def delete_incident(connection: sa.Connection, incident_id: int) -> None:
+    """With its timeline and outbox rows (their foreign keys cascade)."""
+    connection.execute(incidents.delete().where(incidents.c.id == incident_id))

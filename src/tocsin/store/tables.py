@@ -148,6 +148,41 @@ checks = sa.Table(
     ),
 )
 
+# Better Stack's heartbeat groups: a name, an order, and a pause that holds every
+# heartbeat (check) in the group.
+heartbeat_groups = sa.Table(
+    "heartbeat_groups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("sort_index", sa.Integer, nullable=True),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("updated", UTCDateTime, nullable=False),
+)
+
+# Where a check sits among Better Stack's heartbeats: its group and its place. A table
+# of its own rather than columns of `checks`, which SQLite could only gain by copying
+# the table (constraints cannot be added to a table there). No row: no group, no place.
+heartbeat_places = sa.Table(
+    "heartbeat_places",
+    metadata,
+    sa.Column(
+        "check_id", sa.Integer, sa.ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "group_id",
+        sa.Integer,
+        sa.ForeignKey("heartbeat_groups.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("sort_index", sa.Integer, nullable=True),
+    sa.Index("ix_heartbeat_places_group_id", "group_id"),
+)
+
 pings = sa.Table(
     "pings",
     metadata,

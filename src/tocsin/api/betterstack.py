@@ -1,0 +1,339 @@
+"""Better Stack's Uptime API for heartbeats and heartbeat groups, over Tocsin's checks.
+
+`/api/v2/heartbeats` and `/api/v2/heartbeat-groups` (and the same under /api/v3), with
+`Authorization: Bearer <key>`: Tocsin's API keys, each of one project; a read-only key
+reads and may change nothing. A heartbeat is a check, its id the check's number; the
+ping URL is the Better Stack-style `/api/v1/heartbeat/<token>` Tocsin already serves.
+Objects of another project are not found (404), as unknown ones are.
+
+Where Tocsin differs, on purpose: a new heartbeat notifies every channel of its
+project (as `tocsin check create` does) and its escalation policy, if it names one;
+deleting a group keeps its heartbeats, outside any group; resuming a group resumes
+every heartbeat in it, and a heartbeat that joins a paused group is paused. What is
+accepted for features Tocsin lacks is in `betterstack_spec`; what is shown for them,
+in `betterstack_json`.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+# The rest of the dialect registers its routes on the same router when imported.
+from tocsin.api import betterstack_incidents, betterstack_policies  # noqa: F401
+from tocsin.api.auth import ApiAccess
+from tocsin.api.betterstack_http import (
+    Body,
+    Page,
+    ReadAccess,
+    WriteAccess,
+    invalid,
+    object_id,
+    page_response,
+    route,
+    router,
+)
+from tocsin.api.betterstack_json import Presenter, group_json
+from tocsin.api.betterstack_pages import page_of
+from tocsin.api.betterstack_spec import (
+    REQUIRED_ON_CREATE,
+    GroupSpec,
+    HeartbeatSpec,
+    identifier,
+    parse,
+    require,
+)
+from tocsin.api.errors import ApiError
+from tocsin.api.healthchecks import wake_watcher
+from tocsin.api.healthchecks_http import services_of
+from tocsin.checks import Status, pause, resume
+from tocsin.schedule import Period
+from tocsin.store import checks as check_store
+from tocsin.store import heartbeats as store
+from tocsin.store.channels import assign_all_channels, set_check_policy
+from tocsin.store.checks import CheckDetails, NewCheck
+from tocsin.store.heartbeats import Group, Place
+from tocsin.store.tables import checks
+
+__all__ = ["router"]
+
+
+def presenter(request: Request, access: ApiAccess) -> Presenter:
+    services = services_of(request)
+    return Presenter(services.settings.base_url, access.read_only, services.clock.now())
+
+
+async def rendered(
+    request: Request, connection: AsyncConnection, access: ApiAccess, found: list[CheckDetails]
+) -> list[dict[str, Any]]:
+    ids = [details.record.id for details in found]
+    facts = await connection.run_sync(store.heartbeat_facts, ids)
+    shown = presenter(request, access)
+    return [shown.heartbeat(details, facts[details.record.id]) for details in found]
+
+
+async def one(
+    request: Request, connection: AsyncConnection, access: ApiAccess, details: CheckDetails
+) -> dict[str, Any]:
+    return {"data": (await rendered(request, connection, access, [details]))[0]}
+
+
+async def owned_heartbeat(
+    connection: AsyncConnection, access: ApiAccess, heartbeat_id: str, *, for_update: bool = False
+) -> CheckDetails:
+    number = object_id(heartbeat_id, "heartbeat")
+    condition = (checks.c.id == number) & (checks.c.project_id == access.project_id)
+    found = await check_store.details_where(connection, condition, for_update=for_update)
+    if not found:
+        raise ApiError(404, f"heartbeat {heartbeat_id!r} not found")
+    return found[0]
+
+
+async def reloaded(connection: AsyncConnection, check_id: int) -> CheckDetails:
+    found = await check_store.details_where(connection, checks.c.id == check_id)
+    return found[0]
+
+
+def new_settings(current: NewCheck, spec: HeartbeatSpec) -> NewCheck:
+    """The check's settings with the name, period and grace sent (only those)."""
+    schedule = current.schedule
+    if spec.period is not None:
+        schedule = Period(timedelta(seconds=spec.period))
+    grace = current.grace if spec.grace is None else timedelta(seconds=spec.grace)
+    name = current.name if spec.name is None else spec.name
+    return NewCheck(
+        schedule=schedule,
+        grace=grace,
+        name=name,
+        slug=current.slug,
+        tags=current.tags,
+        description=current.description,
+        manual_resume=current.manual_resume,
+        methods=current.methods,
+        tz=current.tz,
+    )
+
+
+@route("/heartbeats", "GET")
+async def list_heartbeats(request: Request, access: ReadAccess, page: Page) -> JSONResponse:
+    """The project's heartbeats, oldest first, a page at a time."""
+    async with services_of(request).database.read() as connection:
+        found = await check_store.project_checks(connection, access.project_id)
+        shown = await rendered(request, connection, access, page_of(found, page))
+    return page_response(request, page, shown, len(found))
+
+
+@route("/heartbeats/{heartbeat_id}", "GET")
+async def get_heartbeat(request: Request, access: ReadAccess, heartbeat_id: str) -> JSONResponse:
+    async with services_of(request).database.read() as connection:
+        details = await owned_heartbeat(connection, access, heartbeat_id)
+        return JSONResponse(await one(request, connection, access, details))
+
+
+@route("/heartbeats", "POST", 201)
+async def create_heartbeat(request: Request, access: WriteAccess, body: Body) -> JSONResponse:
+    """A new check on a period schedule; `name`, `period` and `grace` are required."""
+    spec = parse(HeartbeatSpec, body)
+    require(body, REQUIRED_ON_CREATE)
+    services = services_of(request)
+    async with services.database.write() as connection:
+        now = services.clock.now()
+        defaults = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(0))
+        record = await check_store.insert_check(
+            connection, access.project_id, new_settings(defaults, spec), now
+        )
+        await connection.run_sync(assign_all_channels, record.id, access.project_id)
+        details = await reloaded(connection, record.id)
+        details = await apply_rest(connection, access, details, spec, now)
+        result = await one(request, connection, access, details)
+    return JSONResponse(result, status_code=201)
+
+
+@route("/heartbeats/{heartbeat_id}", "PATCH")
+async def update_heartbeat(
+    request: Request, access: WriteAccess, body: Body, heartbeat_id: str
+) -> JSONResponse:
+    """Change the attributes sent, and only those. A new period or grace moves the
+    deadline (`checks.alert_after`) at once, and the watcher hears of it."""
+    spec = parse(HeartbeatSpec, body)
+    services = services_of(request)
+    async with services.database.write() as connection:
+        details = await owned_heartbeat(connection, access, heartbeat_id, for_update=True)
+        settings = new_settings(details.spec, spec)
+        now = services.clock.now()
+        if settings != details.spec:
+            await check_store.update_spec(connection, details.record, settings, now)
+            details = await reloaded(connection, details.record.id)
+        details = await apply_rest(connection, access, details, spec, now)
+        result = await one(request, connection, access, details)
+    wake_watcher(request, details)
+    return JSONResponse(result)
+
+
+async def apply_rest(
+    connection: AsyncConnection,
+    access: ApiAccess,
+    details: CheckDetails,
+    spec: HeartbeatSpec,
+    now: datetime,
+) -> CheckDetails:
+    """What a heartbeat has beyond the check's settings: e-mail, policy, group, pause."""
+    sent = spec.model_fields_set
+    check_id = details.record.id
+    if spec.email is not None:
+        await set_email(connection, access, check_id, on=spec.email)
+    if "policy_id" in sent:
+        await set_policy(connection, access, check_id, identifier(spec.policy_id, "policy_id"))
+    group = None
+    if sent & {"heartbeat_group_id", "sort_index"}:
+        group = await set_place(connection, access, check_id, spec)
+    paused = spec.paused
+    if paused is None and group is not None and group.paused:
+        paused = True  # a heartbeat joining a paused group is held with the rest
+    if paused is None:
+        return details
+    await pause_or_resume(connection, [details.record.id], paused, now)
+    return await reloaded(connection, check_id)
+
+
+async def set_email(
+    connection: AsyncConnection, access: ApiAccess, check_id: int, *, on: bool
+) -> None:
+    done = await connection.run_sync(
+        lambda sync: store.set_email(sync, check_id, access.project_id, on=on)
+    )
+    if not done:
+        raise invalid("email", "The project has no e-mail channel (tocsin channel add email).")
+
+
+async def set_policy(
+    connection: AsyncConnection, access: ApiAccess, check_id: int, policy_id: int | None
+) -> None:
+    if policy_id is not None:
+        exists = await connection.run_sync(
+            store.project_policy_exists, access.project_id, policy_id
+        )
+        if not exists:
+            raise invalid("policy_id", f"No escalation policy {policy_id} in this project.")
+    await connection.run_sync(set_check_policy, check_id, policy_id)
+
+
+async def set_place(
+    connection: AsyncConnection, access: ApiAccess, check_id: int, spec: HeartbeatSpec
+) -> Group | None:
+    """Move the check to the group sent (null: none), at the place sent; an attribute
+    not sent keeps its value. The group the check ends up in, if any."""
+    current = (await connection.run_sync(store.heartbeat_facts, [check_id]))[check_id].place
+    group_id = current.group_id
+    if "heartbeat_group_id" in spec.model_fields_set:
+        group_id = identifier(spec.heartbeat_group_id, "heartbeat_group_id")
+    sort_index = spec.sort_index if "sort_index" in spec.model_fields_set else current.sort_index
+    group = None
+    if group_id is not None:
+        group = await connection.run_sync(store.project_group, access.project_id, group_id)
+        if group is None:
+            raise invalid("heartbeat_group_id", f"No heartbeat group {group_id} in this project.")
+    await connection.run_sync(store.set_place, check_id, Place(group_id, sort_index))
+    return group
+
+
+async def pause_or_resume(
+    connection: AsyncConnection, check_ids: list[int], paused: bool, now: datetime
+) -> None:
+    """Through the same store step as `tocsin check pause/resume` and the Healthchecks
+    dialect; resuming a heartbeat that is not paused changes nothing."""
+    records = await check_store.checks_where(
+        connection, checks.c.id.in_(check_ids), for_update=True
+    )
+    for record in records:
+        if paused or record.state.status == Status.PAUSED:
+            await check_store.apply_transition(connection, record, pause if paused else resume, now)
+
+
+@route("/heartbeats/{heartbeat_id}", "DELETE", 204)
+async def delete_heartbeat(request: Request, access: WriteAccess, heartbeat_id: str) -> Response:
+    """Delete the check with its pings, flips and incidents."""
+    async with services_of(request).database.write() as connection:
+        details = await owned_heartbeat(connection, access, heartbeat_id, for_update=True)
+        await check_store.delete_check(connection, details.record.id)
+    return Response(status_code=204)
+
+
+async def owned_group(connection: AsyncConnection, access: ApiAccess, group_id: str) -> Group:
+    number = object_id(group_id, "heartbeat group")
+    group = await connection.run_sync(store.project_group, access.project_id, number)
+    if group is None:
+        raise ApiError(404, f"heartbeat group {group_id!r} not found")
+    return group
+
+
+def group_values(spec: GroupSpec) -> dict[str, Any]:
+    return spec.model_dump(include={"name", "sort_index", "paused"}, exclude_unset=True)
+
+
+@route("/heartbeat-groups", "GET")
+async def list_groups(request: Request, access: ReadAccess, page: Page) -> JSONResponse:
+    async with services_of(request).database.read() as connection:
+        found = await connection.run_sync(store.project_groups, access.project_id)
+    return page_response(request, page, [group_json(g) for g in page_of(found, page)], len(found))
+
+
+@route("/heartbeat-groups/{group_id}", "GET")
+async def get_group(request: Request, access: ReadAccess, group_id: str) -> JSONResponse:
+    async with services_of(request).database.read() as connection:
+        group = await owned_group(connection, access, group_id)
+    return JSONResponse({"data": group_json(group)})
+
+
+@route("/heartbeat-groups", "POST", 201)
+async def create_group(request: Request, access: WriteAccess, body: Body) -> JSONResponse:
+    spec = parse(GroupSpec, body)
+    require(body, ("name",))
+    services = services_of(request)
+    async with services.database.write() as connection:
+        now = services.clock.now()
+        values = group_values(spec)
+        group = await connection.run_sync(store.insert_group, access.project_id, values, now)
+    return JSONResponse({"data": group_json(group)}, status_code=201)
+
+
+@route("/heartbeat-groups/{group_id}", "PATCH")
+async def update_group(
+    request: Request, access: WriteAccess, body: Body, group_id: str
+) -> JSONResponse:
+    """Change the attributes sent. Pausing a group pauses every heartbeat in it;
+    resuming resumes them all (each is new again until its next ping)."""
+    spec = parse(GroupSpec, body)
+    services = services_of(request)
+    async with services.database.write() as connection:
+        group = await owned_group(connection, access, group_id)
+        now = services.clock.now()
+        await connection.run_sync(store.update_group, group.id, group_values(spec), now)
+        if spec.paused is not None and spec.paused != group.paused:
+            members = await connection.run_sync(store.group_check_ids, group.id)
+            await pause_or_resume(connection, members, spec.paused, now)
+        group = await owned_group(connection, access, group_id)
+    return JSONResponse({"data": group_json(group)})
+
+
+@route("/heartbeat-groups/{group_id}", "DELETE", 204)
+async def delete_group(request: Request, access: WriteAccess, group_id: str) -> Response:
+    """Delete the group; its heartbeats stay, outside any group."""
+    async with services_of(request).database.write() as connection:
+        group = await owned_group(connection, access, group_id)
+        await connection.run_sync(store.delete_group, group.id)
+    return Response(status_code=204)
+
+
+@route("/heartbeat-groups/{group_id}/heartbeats", "GET")
+async def list_group_heartbeats(
+    request: Request, access: ReadAccess, page: Page, group_id: str
+) -> JSONResponse:
+    async with services_of(request).database.read() as connection:
+        group = await owned_group(connection, access, group_id)
+        members = await connection.run_sync(store.group_check_ids, group.id)
+        found = await check_store.details_where(connection, checks.c.id.in_(members))
+        shown = await rendered(request, connection, access, page_of(found, page))
+    return page_response(request, page, shown, len(found))

@@ -1,0 +1,155 @@
+"""How the Better Stack dialect meets HTTP: its routes (under /api/v2 and /api/v3, which
+both answer every resource, as Better Stack's do), the key from `Authorization: Bearer`,
+the JSON body of a POST or PATCH, page and per_page, and refusals as `{"errors": …}`:
+a dict of field → messages for invalid attributes (422), a sentence otherwise."""
+
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
+
+from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
+from tocsin.api.betterstack_pages import PageRequest, listing, page_request
+from tocsin.api.errors import ApiError
+from tocsin.api.healthchecks_http import read_body, services_of
+
+VERSIONS = (2, 3)
+MAX_ID = 2**31 - 1  # the database's integer ids
+
+Endpoint = Callable[..., Awaitable[Response]]
+
+
+class InvalidAttributesError(Exception):
+    """Attributes a request cannot have, as Better Stack reports them: 422 with
+    `{"errors": {"field": ["message"]}}`."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+def invalid(field: str, message: str) -> InvalidAttributesError:
+    return InvalidAttributesError({field: [message]})
+
+
+class BetterStackRoute(APIRoute):
+    """Every route of the dialect: refusals in its shape, and a database that is down
+    as a retryable 503 rather than a crash."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except InvalidAttributesError as error:
+                return JSONResponse({"errors": error.errors}, status_code=422)
+            except ApiError as error:
+                return refusal(error.status, error.message)
+            except KeyRejectedError as error:
+                return refusal(401, error.problem.value)
+            except RequestValidationError:
+                return refusal(400, "invalid request")
+            except (OperationalError, OSError):
+                return refusal(503, "database unavailable, try again")
+
+        return answer
+
+
+def refusal(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"errors": message}, status_code=status)
+
+
+router = APIRouter(route_class=BetterStackRoute)
+
+
+def route(path: str, method: str, status_code: int = 200) -> Callable[[Endpoint], Endpoint]:
+    """Register an endpoint under /api/v2 and /api/v3 (left out of Tocsin's own API
+    schema: Better Stack documents these)."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        for version in VERSIONS:
+            router.add_api_route(
+                f"/api/v{version}{path}",
+                endpoint,
+                methods=[method],
+                status_code=status_code,
+                include_in_schema=False,
+            )
+        return endpoint
+
+    return register
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """A POST's or PATCH's JSON object (attributes at the top level, as Better Stack
+    takes them); other methods and empty bodies give an empty one."""
+    raw = await read_body(request) if request.method in ("POST", "PATCH") else b""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "the request body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, "the request body must be a JSON object of attributes")
+    return value
+
+
+Body = Annotated[dict[str, Any], Depends(json_body)]
+
+
+def bearer_key(request: Request) -> str:
+    """The key of `Authorization: Bearer <key>`; anything else is no key."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else ""
+
+
+async def bearer_read_access(request: Request) -> ApiAccess:
+    return await verify(request, write=False)
+
+
+async def bearer_write_access(request: Request) -> ApiAccess:
+    """Only a read-write key may change anything."""
+    return await verify(request, write=True)
+
+
+async def verify(request: Request, *, write: bool) -> ApiAccess:
+    services = services_of(request)
+    now = services.clock.now()
+    return await authenticate(services.database, bearer_key(request), now, write=write)
+
+
+ReadAccess = Annotated[ApiAccess, Depends(bearer_read_access)]
+WriteAccess = Annotated[ApiAccess, Depends(bearer_write_access)]
+
+
+def object_id(text: str, kind: str) -> int:
+    """The number in a URL naming an object; anything else names none."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID):
+        raise ApiError(404, f"{kind} {text!r} not found")
+    return int(text)
+
+
+def page_request_of(request: Request) -> PageRequest:
+    return page_request(request.query_params)
+
+
+def list_url(request: Request) -> str:
+    """This list's absolute URL, for the pagination links."""
+    return services_of(request).settings.base_url + request.url.path
+
+
+def page_response(
+    request: Request, page: PageRequest, shown: list[dict[str, Any]], total: int
+) -> JSONResponse:
+    query = dict(request.query_params)
+    return JSONResponse(listing(shown, total, list_url(request), query, page))
+
+
+Page = Annotated[PageRequest, Depends(page_request_of)]

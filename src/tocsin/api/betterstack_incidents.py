@@ -1,0 +1,182 @@
+"""Better Stack's incidents (`/api/v3/incidents`, also under /api/v2) over Tocsin's.
+
+List (newest first; `from` and `to` are dates, both inclusive, in UTC; `resolved`,
+`acknowledged` true or false; `heartbeat_id`; `monitor_id` matches nothing, as Tocsin
+has no monitors; `team_name` and `metadata` are refused, as Tocsin has neither), get,
+acknowledge, resolve, timeline (every item, unpaginated) and delete. Acknowledging
+and resolving go through `alerts.incidents`, so the timeline, escalation and the
+notifications that follow are those of the command line and the alert links; a second
+acknowledge or resolve answers 409. Deleting an open incident leaves its check down
+without an incident until it recovers and fails again.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.alerts import incidents as actions
+from tocsin.api.auth import ApiAccess
+from tocsin.api.betterstack_http import (
+    Body,
+    Page,
+    ReadAccess,
+    WriteAccess,
+    object_id,
+    page_response,
+    route,
+)
+from tocsin.api.betterstack_json import incident_json, timeline_item
+from tocsin.api.betterstack_pages import page_of
+from tocsin.api.betterstack_spec import AcknowledgeSpec, ResolveSpec, parse
+from tocsin.api.errors import ApiError
+from tocsin.api.healthchecks_http import services_of
+from tocsin.store import incidents as store
+from tocsin.store.incidents import Incident, IncidentFilter
+
+UNSUPPORTED_FILTERS = {"team_name": "Tocsin has no teams", "metadata": "Tocsin keeps no metadata"}
+MAX_ID = 2**31 - 1
+
+
+def incident_filter(query: dict[str, str]) -> IncidentFilter:
+    """The list's filters from its query, each refused with a reason if malformed."""
+    for name, reason in UNSUPPORTED_FILTERS.items():
+        if name in query:
+            raise ApiError(400, f"{name} is not supported: {reason}")
+    first, last = day(query, "from"), day(query, "to")
+    check_ids = None
+    if "heartbeat_id" in query:
+        check_ids = [whole(query["heartbeat_id"], "heartbeat_id")]
+    if "monitor_id" in query:
+        check_ids = []
+    return IncidentFilter(
+        opened_from=first,
+        opened_before=None if last is None else last + timedelta(days=1),
+        resolved=flag(query, "resolved"),
+        acknowledged=flag(query, "acknowledged"),
+        check_ids=check_ids,
+    )
+
+
+def day(query: dict[str, str], name: str) -> datetime | None:
+    """The start of a UTC day given as YYYY-MM-DD."""
+    value = query.get(name)
+    if value is None:
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a date, YYYY-MM-DD") from None
+    return datetime.combine(parsed, time(), tzinfo=UTC)
+
+
+def flag(query: dict[str, str], name: str) -> bool | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        raise ApiError(400, f"{name} must be true or false")
+    return value == "true"
+
+
+def whole(value: str, name: str) -> int:
+    if not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_ID):
+        raise ApiError(400, f"{name} must be the id of a heartbeat")
+    return int(value)
+
+
+async def owned_incident(
+    connection: AsyncConnection, access: ApiAccess, incident_id: str, *, for_update: bool = False
+) -> Incident:
+    number = object_id(incident_id, "incident")
+    incident = await connection.run_sync(
+        lambda sync: store.get_incident(sync, number, for_update=for_update)
+    )
+    if incident is None or incident.project_id != access.project_id:
+        raise ApiError(404, f"incident {incident_id!r} not found")
+    return incident
+
+
+async def shown(connection: AsyncConnection, access: ApiAccess, incident_id: int) -> dict[str, Any]:
+    chosen = IncidentFilter()
+    found = await connection.run_sync(store.project_incidents, access.project_id, chosen)
+    incident, name = next((i, n) for i, n in found if i.id == incident_id)
+    return {"data": incident_json(incident, name)}
+
+
+@route("/incidents", "GET")
+async def list_incidents(request: Request, access: ReadAccess, page: Page) -> JSONResponse:
+    chosen = incident_filter(dict(request.query_params))
+    async with services_of(request).database.read() as connection:
+        found = await connection.run_sync(store.project_incidents, access.project_id, chosen)
+    rendered = [incident_json(i, name) for i, name in page_of(found, page)]
+    return page_response(request, page, rendered, len(found))
+
+
+@route("/incidents/{incident_id}", "GET")
+async def get_incident(request: Request, access: ReadAccess, incident_id: str) -> JSONResponse:
+    async with services_of(request).database.read() as connection:
+        incident = await owned_incident(connection, access, incident_id)
+        return JSONResponse(await shown(connection, access, incident.id))
+
+
+def actor(access: ApiAccess, given: str | None) -> str:
+    """Who acted, for the timeline: the name sent, else the key."""
+    return given or f"API key #{access.key_id}"
+
+
+@route("/incidents/{incident_id}/acknowledge", "POST")
+async def acknowledge(
+    request: Request, access: WriteAccess, body: Body, incident_id: str
+) -> JSONResponse:
+    """Stop the escalation; the incident stays open until the check recovers."""
+    services = services_of(request)
+    async with services.database.write() as connection:
+        incident = await owned_incident(connection, access, incident_id, for_update=True)
+        spec = parse(AcknowledgeSpec, body)
+        if incident.status != "started":
+            raise ApiError(409, f"incident {incident_id} is already {incident.status}")
+        by = actor(access, spec.acknowledged_by)
+        now = services.clock.now()
+        await connection.run_sync(actions.acknowledge, incident, now, by, "the API")
+        result = await shown(connection, access, incident.id)
+    return JSONResponse(result)
+
+
+@route("/incidents/{incident_id}/resolve", "POST")
+async def resolve(
+    request: Request, access: WriteAccess, body: Body, incident_id: str
+) -> JSONResponse:
+    """Close the incident and tell every channel that heard of it."""
+    services = services_of(request)
+    async with services.database.write() as connection:
+        incident = await owned_incident(connection, access, incident_id, for_update=True)
+        spec = parse(ResolveSpec, body)
+        try:
+            by = actor(access, spec.resolved_by)
+            now = services.clock.now()
+            await connection.run_sync(actions.resolve, incident, now, by)
+        except actions.IncidentError as error:
+            raise ApiError(409, str(error)) from None
+        result = await shown(connection, access, incident.id)
+    services.wake_notifier()
+    return JSONResponse(result)
+
+
+@route("/incidents/{incident_id}/timeline", "GET")
+async def timeline(request: Request, access: ReadAccess, incident_id: str) -> JSONResponse:
+    """Every event of the incident, oldest first."""
+    async with services_of(request).database.read() as connection:
+        incident = await owned_incident(connection, access, incident_id)
+        events = await connection.run_sync(store.events_of, incident.id)
+    return JSONResponse({"data": [timeline_item(event) for event in events]})
+
+
+@route("/incidents/{incident_id}", "DELETE", 204)
+async def delete_incident(request: Request, access: WriteAccess, incident_id: str) -> Response:
+    async with services_of(request).database.write() as connection:
+        incident = await owned_incident(connection, access, incident_id, for_update=True)
+        await connection.run_sync(store.delete_incident, incident.id)
+    return Response(status_code=204)

@@ -1,0 +1,168 @@
+"""Heartbeats, heartbeat groups, incidents, their timelines and escalation policies in
+Better Stack's JSON:API-like shapes. Pure.
+
+Statuses. A heartbeat is `pending` while the check is new, `up` while it is up or late
+(inside its grace: Better Stack only turns a heartbeat down after period + grace),
+`down`, and `paused`. A run in progress (Tocsin's `started`) shows the status the check
+would have without it. An incident is `Started`, `Acknowledged` or `Resolved`.
+
+The ping URL (`url`) is a secret: a read-only key sees null, as it sees no ping URL in
+the Healthchecks dialect. Fields of features Tocsin lacks carry their neutral values
+(`call`, `sms`, `push`, `critical_alert` false; `team_wait`, `maintenance_*`, `team_name`
+null; `maintenance_days` []). A check on a cron schedule has no `period`: null.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tocsin.checks import Status, settled_status
+from tocsin.schedule import Period
+from tocsin.store.channels import ProjectPolicy
+from tocsin.store.checks import CheckDetails
+from tocsin.store.heartbeats import Group, HeartbeatFacts
+from tocsin.store.incidents import Event, Incident
+
+HEARTBEAT_STATUSES = {
+    Status.NEW: "pending",
+    Status.UP: "up",
+    Status.LATE: "up",
+    Status.DOWN: "down",
+    Status.PAUSED: "paused",
+}
+INCIDENT_STATUSES = {"started": "Started", "acknowledged": "Acknowledged", "resolved": "Resolved"}
+COMMENT = "comment"
+
+NOTHING_TO_CALL: dict[str, Any] = {
+    "call": False,
+    "sms": False,
+    "push": False,
+    "critical_alert": False,
+    "team_wait": None,
+    "team_name": None,
+}
+NO_MAINTENANCE: dict[str, Any] = {
+    "maintenance_days": [],
+    "maintenance_from": None,
+    "maintenance_to": None,
+    "maintenance_timezone": "UTC",
+}
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and `Z`, as Better Stack writes times."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def resource(kind: str, object_id: int, attributes: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(object_id), "type": kind, "attributes": attributes}
+
+
+def heartbeat_status(details: CheckDetails, now: datetime) -> str:
+    return HEARTBEAT_STATUSES[settled_status(details.record.state, now)]
+
+
+@dataclass(frozen=True, slots=True)
+class Presenter:
+    """Renders for one request: where Tocsin is, the kind of key and the moment."""
+
+    base_url: str
+    read_only: bool
+    now: datetime
+
+    def ping_url(self, token: str) -> str | None:
+        return None if self.read_only else f"{self.base_url}/api/v1/heartbeat/{token}"
+
+    def heartbeat(self, details: CheckDetails, facts: HeartbeatFacts) -> dict[str, Any]:
+        record, spec = details.record, details.spec
+        period = spec.schedule.period if isinstance(spec.schedule, Period) else None
+        attributes = {
+            "url": self.ping_url(record.token),
+            "name": spec.name,
+            "period": None if period is None else round(period.total_seconds()),
+            "grace": round(spec.grace.total_seconds()),
+            "email": facts.email,
+            **NOTHING_TO_CALL,
+            "policy_id": facts.policy_id,
+            "heartbeat_group_id": facts.place.group_id,
+            "sort_index": facts.place.sort_index,
+            "paused": record.state.status == Status.PAUSED,
+            "paused_at": timestamp(facts.paused_at),
+            **NO_MAINTENANCE,
+            "status": heartbeat_status(details, self.now),
+            "created_at": timestamp(record.created),
+            "updated_at": timestamp(facts.updated),
+        }
+        return resource("heartbeat", record.id, attributes)
+
+
+def group_json(group: Group) -> dict[str, Any]:
+    attributes = {
+        "name": group.name,
+        "sort_index": group.sort_index,
+        "paused": group.paused,
+        "team_name": None,
+        "created_at": timestamp(group.created),
+        "updated_at": timestamp(group.updated),
+    }
+    return resource("heartbeat_group", group.id, attributes)
+
+
+def incident_json(incident: Incident, check_name: str) -> dict[str, Any]:
+    attributes = {
+        "name": check_name,
+        "url": None,
+        "cause": incident.cause_detail or incident.cause,
+        "started_at": timestamp(incident.opened_at),
+        "acknowledged_at": timestamp(incident.acknowledged_at),
+        "acknowledged_by": incident.acknowledged_by or None,
+        "resolved_at": timestamp(incident.resolved_at),
+        "resolved_by": incident.resolved_by or None,
+        "status": INCIDENT_STATUSES.get(incident.status, incident.status),
+        "heartbeat_id": incident.check_id,
+        "monitor_id": None,
+        "escalation_policy_id": incident.policy_id,
+        "response_content": incident.body_excerpt or None,
+        "metadata": {},
+        **NOTHING_TO_CALL,
+        "email": False,
+    }
+    return resource("incident", incident.id, attributes)
+
+
+def timeline_item(event: Event) -> dict[str, Any]:
+    """A timeline event: a comment as Better Stack's `comment`, anything else as a
+    `generic` item whose title is the event's kind (opened, escalated, sent …)."""
+    attributes = {
+        "item_type": COMMENT if event.kind == COMMENT else "generic",
+        "at": timestamp(event.created),
+        "data": {"title": event.kind, "content": event.message, "author": event.actor or None},
+    }
+    return resource("incident_timeline_item", event.id, attributes)
+
+
+def policy_json(policy: ProjectPolicy) -> dict[str, Any]:
+    steps = [
+        {
+            "type": "escalation",
+            "wait_before": round(wait.total_seconds()),
+            "urgency_id": None,
+            "step_members": [{"type": "channel", "id": str(c)} for c in channel_uuids],
+        }
+        for wait, channel_uuids in policy.steps
+    ]
+    nag = policy.nag_interval
+    attributes = {
+        "name": policy.name,
+        "repeat_count": policy.repeat_count,
+        "repeat_delay": round(policy.repeat_delay.total_seconds()),
+        "nag_interval": None if nag is None else round(nag.total_seconds()),
+        "steps": steps,
+        "incident_token": None,
+        "policy_group_id": None,
+        "fallback_policy_id": None,
+        "team_name": None,
+    }
+    return resource("policy", policy.id, attributes)

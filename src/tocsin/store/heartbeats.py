@@ -1,0 +1,195 @@
+"""Queries behind Better Stack's heartbeats and heartbeat groups: the groups, where a
+check sits among them, and what a heartbeat shows beyond the check itself (its policy,
+when it was paused, whether it e-mails).
+
+Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tocsin.checks import Status
+from tocsin.store.tables import (
+    channels,
+    check_channels,
+    checks,
+    flips,
+    heartbeat_groups,
+    heartbeat_places,
+    policies,
+)
+
+EMAIL_KIND = "email"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: int
+    project_id: int
+    name: str
+    sort_index: int | None
+    paused: bool
+    created: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A check's group and its place; neither, for a check outside any group."""
+
+    group_id: int | None = None
+    sort_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatFacts:
+    """What a heartbeat shows that `CheckDetails` does not carry."""
+
+    updated: datetime
+    policy_id: int | None
+    place: Place
+    paused_at: datetime | None
+    email: bool
+
+
+def group_from_row(row: sa.Row[Any]) -> Group:
+    return Group(**row._mapping)
+
+
+def project_groups(connection: sa.Connection, project_id: int) -> list[Group]:
+    query = (
+        sa.select(heartbeat_groups)
+        .where(heartbeat_groups.c.project_id == project_id)
+        .order_by(heartbeat_groups.c.id)
+    )
+    return [group_from_row(row) for row in connection.execute(query)]
+
+
+def project_group(connection: sa.Connection, project_id: int, group_id: int) -> Group | None:
+    query = sa.select(heartbeat_groups).where(
+        heartbeat_groups.c.id == group_id, heartbeat_groups.c.project_id == project_id
+    )
+    row = connection.execute(query).first()
+    return None if row is None else group_from_row(row)
+
+
+def insert_group(
+    connection: sa.Connection, project_id: int, values: dict[str, Any], now: datetime
+) -> Group:
+    """`values`: any of name, sort_index, paused."""
+    row = {"project_id": project_id, "created": now, "updated": now, **values}
+    return group_from_row(
+        connection.execute(heartbeat_groups.insert().values(row).returning(heartbeat_groups)).one()
+    )
+
+
+def update_group(
+    connection: sa.Connection, group_id: int, values: dict[str, Any], now: datetime
+) -> None:
+    statement = heartbeat_groups.update().where(heartbeat_groups.c.id == group_id)
+    connection.execute(statement.values(updated=now, **values))
+
+
+def delete_group(connection: sa.Connection, group_id: int) -> None:
+    """Its heartbeats stay, outside any group (the foreign key sets theirs to null)."""
+    connection.execute(heartbeat_groups.delete().where(heartbeat_groups.c.id == group_id))
+
+
+def group_check_ids(connection: sa.Connection, group_id: int) -> list[int]:
+    query = (
+        sa.select(heartbeat_places.c.check_id)
+        .where(heartbeat_places.c.group_id == group_id)
+        .order_by(heartbeat_places.c.check_id)
+    )
+    return list(connection.scalars(query))
+
+
+def set_place(connection: sa.Connection, check_id: int, place: Place) -> None:
+    connection.execute(heartbeat_places.delete().where(heartbeat_places.c.check_id == check_id))
+    if place != Place():
+        values = {"check_id": check_id, "group_id": place.group_id, "sort_index": place.sort_index}
+        connection.execute(heartbeat_places.insert().values(values))
+
+
+def project_policy_exists(connection: sa.Connection, project_id: int, policy_id: int) -> bool:
+    query = sa.select(policies.c.id).where(
+        policies.c.id == policy_id, policies.c.project_id == project_id
+    )
+    return connection.scalar(query) is not None
+
+
+def heartbeat_facts(
+    connection: sa.Connection, check_ids: Sequence[int]
+) -> dict[int, HeartbeatFacts]:
+    """The facts of many checks in three queries (a page of a list needs them all)."""
+    query = (
+        sa.select(
+            checks.c.id,
+            checks.c.updated,
+            checks.c.policy_id,
+            heartbeat_places.c.group_id,
+            heartbeat_places.c.sort_index,
+        )
+        .outerjoin(heartbeat_places, heartbeat_places.c.check_id == checks.c.id)
+        .where(checks.c.id.in_(check_ids))
+    )
+    paused = paused_since(connection, check_ids)
+    mailing = emailing_checks(connection, check_ids)
+    return {
+        row.id: HeartbeatFacts(
+            updated=row.updated,
+            policy_id=row.policy_id,
+            place=Place(row.group_id, row.sort_index),
+            paused_at=paused.get(row.id),
+            email=row.id in mailing,
+        )
+        for row in connection.execute(query)
+    }
+
+
+def paused_since(connection: sa.Connection, check_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each paused check was last paused, from its flips (there is no column)."""
+    query = (
+        sa.select(flips.c.check_id, sa.func.max(flips.c.created))
+        .join(checks, checks.c.id == flips.c.check_id)
+        .where(
+            flips.c.check_id.in_(check_ids),
+            flips.c.new_status == Status.PAUSED.value,
+            checks.c.status == Status.PAUSED.value,
+        )
+        .group_by(flips.c.check_id)
+    )
+    return {row[0]: row[1] for row in connection.execute(query)}
+
+
+def emailing_checks(connection: sa.Connection, check_ids: Sequence[int]) -> set[int]:
+    query = (
+        sa.select(check_channels.c.check_id)
+        .join(channels, channels.c.id == check_channels.c.channel_id)
+        .where(check_channels.c.check_id.in_(check_ids), channels.c.kind == EMAIL_KIND)
+        .distinct()
+    )
+    return set(connection.scalars(query))
+
+
+def set_email(connection: sa.Connection, check_id: int, project_id: int, *, on: bool) -> bool:
+    """Better Stack's `email` flag over Tocsin's channels: on, the check notifies every
+    e-mail channel of its project; off, none. False when there is no e-mail channel
+    to turn on."""
+    email_ids = sa.select(channels.c.id).where(
+        channels.c.project_id == project_id, channels.c.kind == EMAIL_KIND
+    )
+    connection.execute(
+        check_channels.delete().where(
+            check_channels.c.check_id == check_id, check_channels.c.channel_id.in_(email_ids)
+        )
+    )
+    if not on:
+        return True
+    rows = [{"check_id": check_id, "channel_id": c} for c in connection.scalars(email_ids)]
+    if rows:
+        connection.execute(check_channels.insert(), rows)
+    return bool(rows)
