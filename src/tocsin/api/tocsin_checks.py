@@ -7,7 +7,7 @@ keys can name checks too; read-write keys may also use the uuid."""
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.api.auth import ApiAccess
@@ -15,7 +15,16 @@ from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks import is_unique_key, reloaded, wake_watcher
 from tocsin.api.healthchecks_http import services_of
 from tocsin.api.healthchecks_json import unique_key
-from tocsin.api.tocsin_http import FieldsError, ReadKey, WriteKey, etag_of, require_match, router
+from tocsin.api.tocsin_http import (
+    PRECONDITION,
+    FieldsError,
+    IfMatch,
+    ReadKey,
+    WriteKey,
+    etag_of,
+    require_match,
+    router,
+)
 from tocsin.api.tocsin_models import (
     CheckCreate,
     CheckFields,
@@ -42,7 +51,6 @@ from tocsin.store.checks import CheckDetails, Transition
 CheckId = Annotated[
     str, Path(max_length=40, description="The check's `id`, or its uuid (read-write keys).")
 ]
-IfMatch = Annotated[str | None, Header(max_length=1000, description="An ETag you read.")]
 Tags = Annotated[list[str] | None, Query(max_length=10, description="Every one must match.")]
 Statuses = Annotated[list[StatusWord] | None, Query(max_length=6)]
 Text = Annotated[str | None, Query(max_length=100, description="In name, slug, tags, text.")]
@@ -175,7 +183,9 @@ async def get_check(
         return await shown_one(request, response, connection, access, details)
 
 
-@router.patch("/checks/{check_id}", response_model=CheckOut, tags=["checks"])
+@router.patch(
+    "/checks/{check_id}", response_model=CheckOut, responses=PRECONDITION, tags=["checks"]
+)
 async def update_check(
     request: Request,
     response: Response,

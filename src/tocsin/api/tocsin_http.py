@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -110,6 +110,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": CODES[status].replace("_", " ")}
     for status in (401, 403, 404, 413, 422, 503)
 }
+
+PRECONDITION: dict[int | str, dict[str, Any]] = {
+    412: {"model": ErrorOut, "description": "precondition failed"}
+}
+IfMatch = Annotated[
+    str | None, Header(max_length=1000, description="The ETag you read: change only that.")
+]
 
 router = APIRouter(prefix=PREFIX, route_class=TocsinRoute, responses=ERRORS)
 

@@ -124,18 +124,30 @@ def insert_policy(
     repeat_delay: timedelta = timedelta(0),
     nag_interval: timedelta | None = None,
 ) -> int:
+    values = policy_values(name, repeat_count, repeat_delay, nag_interval)
     policy_id = connection.execute(
         policies.insert()
-        .values(
-            project_id=project_id,
-            name=name,
-            repeat_count=repeat_count,
-            repeat_delay=seconds(repeat_delay),
-            nag_interval=None if nag_interval is None else seconds(nag_interval),
-            created=now,
-        )
+        .values(project_id=project_id, created=now, **values)
         .returning(policies.c.id)
     ).scalar_one()
+    insert_steps(connection, policy_id, steps)
+    return int(policy_id)
+
+
+def policy_values(
+    name: str, repeat_count: int, repeat_delay: timedelta, nag_interval: timedelta | None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "repeat_count": repeat_count,
+        "repeat_delay": seconds(repeat_delay),
+        "nag_interval": None if nag_interval is None else seconds(nag_interval),
+    }
+
+
+def insert_steps(
+    connection: sa.Connection, policy_id: int, steps: list[tuple[timedelta, list[int]]]
+) -> None:
     for position, (wait_before, channel_ids) in enumerate(steps):
         step_id = connection.execute(
             policy_steps.insert()
@@ -145,7 +157,34 @@ def insert_policy(
         rows = [{"step_id": step_id, "channel_id": c} for c in channel_ids]
         if rows:
             connection.execute(policy_step_channels.insert(), rows)
-    return int(policy_id)
+
+
+def replace_policy(
+    connection: sa.Connection,
+    policy_id: int,
+    name: str,
+    steps: list[tuple[timedelta, list[int]]],
+    *,
+    repeat_count: int,
+    repeat_delay: timedelta,
+    nag_interval: timedelta | None,
+) -> None:
+    """A policy's settings and steps, all new; open incidents follow the new steps from
+    the step they are at."""
+    values = policy_values(name, repeat_count, repeat_delay, nag_interval)
+    connection.execute(policies.update().where(policies.c.id == policy_id).values(values))
+    connection.execute(policy_steps.delete().where(policy_steps.c.policy_id == policy_id))
+    insert_steps(connection, policy_id, steps)
+
+
+def project_policies(connection: sa.Connection, project_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the project's policies, oldest first."""
+    query = (
+        sa.select(policies.c.id, policies.c.name)
+        .where(policies.c.project_id == project_id)
+        .order_by(policies.c.id)
+    )
+    return [(row.id, row.name) for row in connection.execute(query)]
 
 
 def list_policies(connection: sa.Connection) -> list[PolicyRow]:

@@ -71,6 +71,21 @@ def incident_from_row(row: sa.Row[Any]) -> Incident:
     return Incident(**row._mapping)
 
 
+def project_incidents(connection: sa.Connection, project_id: int) -> list[tuple[Incident, Any]]:
+    """The project's incidents, each with its check's row (uuid and name)."""
+    query = (
+        sa.select(incidents, checks.c.uuid.label("check_uuid"), checks.c.name.label("check_name"))
+        .join(checks, checks.c.id == incidents.c.check_id)
+        .where(incidents.c.project_id == project_id)
+        .order_by(incidents.c.id)
+    )
+    return [(incident_of(row), row) for row in connection.execute(query)]
+
+
+def incident_of(row: sa.Row[Any]) -> Incident:
+    return Incident(**{name: getattr(row, name) for name in Incident.__slots__})
+
+
 def open_incident(connection: sa.Connection, check_id: int) -> Incident | None:
     query = sa.select(incidents).where(
         incidents.c.check_id == check_id, incidents.c.status.in_(OPEN)
