@@ -206,3 +206,18 @@ async def test_channels_and_policies(client: Client) -> None:
     assert (await client.call("DELETE", path)).status_code == 204
     assert (await client.call("DELETE", f"/channels/{channel['id']}")).status_code == 204
     assert (await client.ok("GET", "/channels"))["items"] == []
+
+
+async def test_the_docs_page_loads_nothing_from_another_host(api: Api) -> None:
+    page = await api.client.get("/api/docs")
+    assert page.status_code == 200
+    assert "//" not in page.text  # no http://, https:// nor protocol-relative URL
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js"):
+        assert (await api.client.get(f"/api/docs/assets/{asset}")).status_code == 200
+
+
+async def test_the_document_describes_only_tocsins_own_api_as_openapi_3_1(api: Api) -> None:
+    document = (await api.client.get("/api/openapi.json")).json()
+    assert document["openapi"] == "3.1.0"
+    assert all(path.startswith(PREFIX) for path in document["paths"])
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
