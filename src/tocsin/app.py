@@ -14,7 +14,7 @@ from fastapi.responses import PlainTextResponse
 from tocsin import __version__
 from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
-from tocsin.api import betterstack, healthchecks, status
+from tocsin.api import betterstack, healthchecks, status, tocsin_api
 from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
 from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
@@ -24,6 +24,7 @@ from tocsin.pings.urls import is_ping_path
 from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
+from tocsin.web import api_docs
 from tocsin.web import badges as badge_pages
 from tocsin.web import incidents as incident_pages
 
@@ -147,6 +148,8 @@ def create_app(
     web.include_router(healthchecks.router)
     web.include_router(betterstack.router)
     web.include_router(badge_pages.router)
+    web.include_router(tocsin_api.router)
+    api_docs.mount_docs(web)
     web.add_api_route("/", home, response_class=PlainTextResponse, include_in_schema=False)
     reader = PingReader(clock, settings.ping_body_limit, settings.trusted_proxy_header)
     endpoint = PingEndpoint(services.intake, reader)

@@ -70,6 +70,20 @@ def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
     return times
 
 
+def rescheduled(
+    current: Schedule, *, cron: str | None, period: timedelta | None, tz: str
+) -> Schedule:
+    """The schedule after a change: a cron expression sent wins over a period sent with
+    it; a zone alone moves a cron schedule and is kept for a period one."""
+    if cron is not None:
+        return cron_schedule(cron, tz)
+    if period is not None:
+        return Period(period)
+    if isinstance(current, Cron) and current.tz != tz:
+        return cron_schedule(current.expression, tz)
+    return current
+
+
 def period_schedule(period: timedelta) -> Period:
     check_range("period", period, MIN_PERIOD, MAX_PERIOD)
     return Period(period)

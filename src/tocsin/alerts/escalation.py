@@ -49,6 +49,8 @@ def start(policy: Policy, opened_at: datetime) -> Progress:
 def advance(policy: Policy, progress: Progress) -> tuple[list[int], Progress]:
     """Run the due step: the channels to notify now, and the progress after it."""
     assert progress.due_at is not None
+    if progress.next_step >= len(policy.steps):  # the policy lost steps since
+        return [], Progress(progress.next_step, progress.round, None)
     step = policy.steps[progress.next_step]
     following = progress.next_step + 1
     if following < len(policy.steps):

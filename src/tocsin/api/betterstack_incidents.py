@@ -102,8 +102,8 @@ async def owned_incident(
 async def shown(connection: AsyncConnection, access: ApiAccess, incident_id: int) -> dict[str, Any]:
     chosen = IncidentFilter()
     found = await connection.run_sync(store.project_incidents, access.project_id, chosen)
-    incident, name = next((i, n) for i, n in found if i.id == incident_id)
-    return {"data": incident_json(incident, name)}
+    incident, check = next((i, c) for i, c in found if i.id == incident_id)
+    return {"data": incident_json(incident, check.name)}
 
 
 @route("/incidents", "GET")
@@ -111,7 +111,7 @@ async def list_incidents(request: Request, access: ReadAccess, page: Page) -> JS
     chosen = incident_filter(dict(request.query_params))
     async with services_of(request).database.read() as connection:
         found = await connection.run_sync(store.project_incidents, access.project_id, chosen)
-    rendered = [incident_json(i, name) for i, name in page_of(found, page)]
+    rendered = [incident_json(i, check.name) for i, check in page_of(found, page)]
     return page_response(request, page, rendered, len(found))
 
 

@@ -17,7 +17,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from tocsin.schedule import Cron, Period, Schedule, ScheduleError, cron_schedule, validate_timezone
+from tocsin.schedule import (
+    Period,
+    Schedule,
+    ScheduleError,
+    cron_schedule,
+    rescheduled,
+    validate_timezone,
+)
 from tocsin.store.channels import ChannelRow
 from tocsin.store.checks import CheckDetails, NewCheck
 
@@ -190,13 +197,8 @@ def pick(current: bool, sent: bool | None) -> bool:
 
 def new_schedule(current: Schedule, spec: CheckSpec, tz: str) -> Schedule:
     """A schedule sent wins over a timeout sent with it; a zone alone moves a cron."""
-    if spec.schedule is not None:
-        return cron_schedule(spec.schedule, tz)
-    if spec.timeout is not None:
-        return Period(timedelta(seconds=spec.timeout))
-    if isinstance(current, Cron) and current.tz != tz:
-        return cron_schedule(current.expression, tz)
-    return current
+    period = None if spec.timeout is None else timedelta(seconds=spec.timeout)
+    return rescheduled(current, cron=spec.schedule, period=period, tz=tz)
 
 
 def matches_unique(details: CheckDetails, spec: CheckSpec) -> bool:

@@ -12,7 +12,7 @@ from tocsin.cli.channels import stamp
 from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
 from tocsin.clock import SystemClock
 from tocsin.store import incidents as store
-from tocsin.store.incidents import Event, Incident
+from tocsin.store.incidents import Event, Incident, incident_of
 from tocsin.store.tables import checks, incidents
 
 app = typer.Typer(
@@ -33,11 +33,6 @@ def listed(connection: sa.Connection, everything: bool) -> list[tuple[Incident, 
         query = query.where(incidents.c.status.in_(store.OPEN))
     rows = connection.execute(query).all()
     return [(incident_of(row), row.check_name) for row in rows]
-
-
-def incident_of(row: Any) -> Incident:
-    values = {name: getattr(row, name) for name in Incident.__slots__}
-    return Incident(**values)
 
 
 @app.command("list")

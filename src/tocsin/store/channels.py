@@ -124,20 +124,25 @@ def insert_policy(
     repeat_delay: timedelta = timedelta(0),
     nag_interval: timedelta | None = None,
 ) -> int:
+    values = policy_values(name, repeat_count, repeat_delay, nag_interval)
     policy_id = connection.execute(
         policies.insert()
-        .values(
-            project_id=project_id,
-            name=name,
-            repeat_count=repeat_count,
-            repeat_delay=seconds(repeat_delay),
-            nag_interval=None if nag_interval is None else seconds(nag_interval),
-            created=now,
-        )
+        .values(project_id=project_id, created=now, **values)
         .returning(policies.c.id)
     ).scalar_one()
     insert_steps(connection, policy_id, steps)
     return int(policy_id)
+
+
+def policy_values(
+    name: str, repeat_count: int, repeat_delay: timedelta, nag_interval: timedelta | None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "repeat_count": repeat_count,
+        "repeat_delay": seconds(repeat_delay),
+        "nag_interval": None if nag_interval is None else seconds(nag_interval),
+    }
 
 
 def insert_steps(
@@ -213,6 +218,16 @@ def project_policy(connection: sa.Connection, row: sa.Row[Any]) -> ProjectPolicy
         nag,
         list(steps.values()),
     )
+
+
+def policy_names(connection: sa.Connection, project_id: int) -> dict[int, str]:
+    """The project's policies by id, oldest first."""
+    query = (
+        sa.select(policies.c.id, policies.c.name)
+        .where(policies.c.project_id == project_id)
+        .order_by(policies.c.id)
+    )
+    return {row.id: row.name for row in connection.execute(query)}
 
 
 def list_policies(connection: sa.Connection) -> list[PolicyRow]:

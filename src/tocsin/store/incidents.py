@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -70,6 +71,10 @@ class Event:
 
 def incident_from_row(row: sa.Row[Any]) -> Incident:
     return Incident(**row._mapping)
+
+
+def incident_of(row: sa.Row[Any]) -> Incident:
+    return Incident(**{name: getattr(row, name) for name in Incident.__slots__})
 
 
 def open_incident(connection: sa.Connection, check_id: int) -> Incident | None:
@@ -314,21 +319,27 @@ class IncidentFilter:
     check_ids: list[int] | None = field(default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class IncidentCheck:
+    """The check an incident is about, as lists name it."""
+
+    uuid: UUID
+    name: str
+
+
 def project_incidents(
-    connection: sa.Connection, project_id: int, chosen: IncidentFilter
-) -> list[tuple[Incident, str]]:
-    """The project's incidents with their check's name, newest first."""
+    connection: sa.Connection, project_id: int, chosen: IncidentFilter | None = None
+) -> list[tuple[Incident, IncidentCheck]]:
+    """The project's incidents with their check, newest first."""
     query = (
-        sa.select(incidents, checks.c.name.label("check_name"))
+        sa.select(incidents, checks.c.uuid.label("check_uuid"), checks.c.name.label("check_name"))
         .join(checks, checks.c.id == incidents.c.check_id)
-        .where(incidents.c.project_id == project_id, *filter_conditions(chosen))
+        .where(incidents.c.project_id == project_id, *filter_conditions(chosen or IncidentFilter()))
         .order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
     )
-    rows = connection.execute(query).all()
-    names = {column.name for column in incidents.columns}
     return [
-        (Incident(**{k: v for k, v in row._mapping.items() if k in names}), row.check_name)
-        for row in rows
+        (incident_of(row), IncidentCheck(row.check_uuid, row.check_name))
+        for row in connection.execute(query)
     ]
 
 

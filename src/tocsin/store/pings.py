@@ -34,13 +34,18 @@ class Ping:
 LISTED_COLUMNS = [c for c in pings.c if c.name != "body"]
 
 
-async def list_pings(connection: AsyncConnection, check_id: int, limit: int) -> list[Ping]:
+async def list_pings(
+    connection: AsyncConnection, check_id: int, limit: int, *, before: int | None = None
+) -> list[Ping]:
+    """The newest `limit` pings, newest first; `before` a ping number, for the next page."""
     query = (
         sa.select(*LISTED_COLUMNS)
         .where(pings.c.check_id == check_id)
         .order_by(pings.c.n.desc())
         .limit(limit)
     )
+    if before is not None:
+        query = query.where(pings.c.n < before)
     return [Ping(**row._mapping) for row in await connection.execute(query)]
 
 

@@ -1,0 +1,334 @@
+"""What Tocsin's own API accepts and answers, as pydantic models: strict about unknown
+fields, bounded everywhere, and turned into the domain's types (durations, schedules)
+by the domain's own validators, so a bad request is a 422 that names the field.
+
+Create and update requests share their field types; an update changes only the fields
+it sends, and `null` is refused for every field (there is nothing to clear)."""
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+
+from tocsin.checks import Status
+from tocsin.durations import DurationError, parse_duration
+from tocsin.notify.base import parse_config
+from tocsin.notify.kinds import KINDS, kind_named
+from tocsin.schedule import (
+    MAX_CRON_LENGTH,
+    check_range,
+    cron_schedule,
+    period_schedule,
+    validate_grace,
+    validate_timezone,
+)
+
+MAX_DURATION_SECONDS = 10 * 365 * 86_400  # beyond any range below, within timedelta's
+MAX_TAGS = 10
+MAX_STEPS = 20
+MAX_STEP_CHANNELS = 50
+MAX_TEXT = 10_000
+
+
+class Model(BaseModel):
+    """Every request and answer: an unknown field is a mistake, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; pydantic already refuses lone surrogates.
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+def to_duration(value: Any) -> timedelta:
+    """Whole seconds as a number, or a human duration such as `90s`, `15m`, `1h30m`."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("must be a number of seconds or a duration such as 90s, 15m or 1h30m")
+    if isinstance(value, int):
+        if not 0 <= value <= MAX_DURATION_SECONDS:
+            raise ValueError(f"must be between 0 and {MAX_DURATION_SECONDS} seconds")
+        return timedelta(seconds=value)
+    try:
+        return parse_duration(value[:40])
+    except DurationError as error:
+        raise ValueError(str(error)) from None
+
+
+def known_zone(tz: str) -> str:
+    validate_timezone(tz)  # ScheduleError is a ValueError, with the message to show
+    return tz
+
+
+def valid_period(period: timedelta) -> timedelta:
+    return period_schedule(period).period
+
+
+DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": MAX_DURATION_SECONDS},
+        {"type": "string", "maxLength": 40, "examples": ["90s", "15m", "1h30m", "1d"]},
+    ],
+    "description": "Seconds, or a duration such as 90s, 15m, 1h30m, 1d or 2w.",
+}
+
+Text = Annotated[str, AfterValidator(no_nul)]
+Duration = Annotated[timedelta, BeforeValidator(to_duration), WithJsonSchema(DURATION_SCHEMA)]
+Name = Annotated[Text, Field(max_length=100)]
+Slug = Annotated[str, Field(max_length=100, pattern=r"^[a-z0-9_-]*$")]
+Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\s\x00]+$")]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
+Description = Annotated[Text, Field(max_length=MAX_TEXT)]
+Cron = Annotated[str, Field(min_length=1, max_length=MAX_CRON_LENGTH)]
+Zone = Annotated[str, Field(max_length=64), AfterValidator(known_zone)]
+Period = Annotated[Duration, AfterValidator(valid_period)]
+Grace = Annotated[Duration, AfterValidator(validate_grace)]
+ChannelIds = Annotated[list[UUID], Field(max_length=MAX_STEP_CHANNELS)]
+Actor = Annotated[Text, Field(max_length=100)]
+
+
+class CheckFields(Model):
+    """A check's settings, each optional: what a create or an update sends."""
+
+    name: Name | None = Field(None, description="A label for people.")
+    slug: Slug | None = Field(None, description="For slug ping URLs; made from the name.")
+    tags: Tags | None = None
+    description: Description | None = None
+    period: Period | None = Field(None, description="Pings are due this long apart.")
+    cron: Cron | None = Field(None, description="Or pings are due on this 5-field cron.")
+    tz: Zone | None = Field(None, description="The IANA time zone of `cron`.")
+    grace: Grace | None = Field(None, description="How late a ping may be before alerting.")
+    manual_resume: bool | None = Field(None, description="Stay down until resumed by hand.")
+    post_only: bool | None = Field(None, description="Count only POST requests as pings.")
+    channels: ChannelIds | None = Field(None, description="The channels to notify, by id.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def refuse_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(str(k) for k, v in data.items() if v is None)
+            if nulls:
+                raise ValueError(f"null is not a value for {', '.join(nulls)}: leave it out")
+        return data
+
+    @model_validator(mode="after")
+    def one_schedule(self) -> "CheckFields":
+        if self.period is not None and self.cron is not None:
+            raise ValueError("send either period or cron, not both")
+        if self.cron is not None:
+            cron_schedule(self.cron, self.tz or "UTC")  # the zone is checked by its field
+        return self
+
+
+class CheckCreate(CheckFields):
+    """A new check: every field may be left out (a daily period with an hour's grace,
+    every channel of the project)."""
+
+
+class CheckUpdate(CheckFields):
+    """Changes to a check: only the fields sent change."""
+
+
+StatusWord = Literal["new", "up", "late", "down", "paused", "started"]
+assert set(StatusWord.__args__) == {s.value for s in Status}  # type: ignore[attr-defined]
+
+
+class CheckOut(Model):
+    id: str = Field(description="The check's stable id; it does not reveal the ping URL.")
+    uuid: UUID | None = Field(description="The ping URL's secret; read-write keys only.")
+    ping_url: str | None = Field(description="Read-write keys only.")
+    name: str
+    slug: str
+    tags: list[str]
+    description: str
+    period: int | None = Field(description="Seconds between pings, for period schedules.")
+    cron: str | None
+    tz: str
+    grace: int = Field(description="Seconds.")
+    manual_resume: bool
+    post_only: bool
+    channels: list[UUID]
+    status: StatusWord
+    started: bool = Field(description="A run has started and not finished.")
+    n_pings: int
+    last_ping: datetime | None
+    next_due: datetime | None = Field(description="When the next ping is due.")
+    last_duration: float | None = Field(description="Seconds the last run took.")
+    created: datetime
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(Model, Generic[ItemT]):
+    """One page of a list; pass `next_cursor` as `cursor` for the next (null: no more)."""
+
+    items: list[ItemT]
+    next_cursor: str | None
+
+
+class PingOut(Model):
+    n: int = Field(description="The ping's number within its check, from 1.")
+    kind: Literal["success", "start", "fail", "log", "ign"]
+    created: datetime
+    exit_status: int | None
+    rid: UUID | None
+    duration: float | None = Field(description="Seconds since the matching start.")
+    method: str
+    scheme: str
+    remote_addr: str | None
+    ua: str
+    body_size: int
+    body_truncated: bool
+
+
+class FlipOut(Model):
+    at: datetime
+    old_status: StatusWord
+    new_status: StatusWord
+    reason: str
+
+
+IncidentStatus = Literal["started", "acknowledged", "resolved"]
+
+
+class IncidentOut(Model):
+    id: int
+    check: str = Field(description="The check's id.")
+    check_name: str
+    status: IncidentStatus
+    cause: str
+    cause_detail: str
+    expected_at: datetime | None
+    last_ping: datetime | None
+    exit_status: int | None
+    body_excerpt: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+    resolved_at: datetime | None
+    resolved_by: str
+
+
+class EventOut(Model):
+    at: datetime
+    kind: str
+    actor: str
+    message: str
+    channel: UUID | None
+    attempt: int | None
+
+
+class Acknowledge(Model):
+    by: Actor = Field("", description="Who acts, for the timeline.")
+
+
+class Resolve(Acknowledge):
+    pass
+
+
+class Comment(Model):
+    text: Annotated[Text, Field(min_length=1, max_length=2000)]
+    by: Actor = ""
+
+
+class ChannelOut(Model):
+    """Settings are not shown: they hold the service's secrets."""
+
+    id: UUID
+    name: str
+    kind: str
+    disabled: bool
+    created: datetime
+    last_notified: datetime | None
+    last_error: str
+    last_error_at: datetime | None
+
+
+KIND_SCHEMA = {"type": "string", "enum": sorted(KINDS)}
+
+
+class ChannelCreate(Model):
+    kind: Annotated[str, WithJsonSchema(KIND_SCHEMA)]
+    name: Name = ""
+    config: dict[str, Any] = Field(description="The kind's settings (see the README).")
+    assign_to_checks: bool = Field(True, description="Notify it for every existing check.")
+
+    @model_validator(mode="after")
+    def valid_config(self) -> "ChannelCreate":
+        parse_config(kind_named(self.kind), self.config)  # both raise ValueErrors
+        return self
+
+
+Wait = Annotated[Duration, Field(description="After the step before, or the opening.")]
+
+
+class StepIn(Model):
+    wait: Wait
+    channels: ChannelIds
+
+
+class StepOut(Model):
+    wait: int = Field(description="Seconds after the step before, or the opening.")
+    channels: list[UUID]
+
+
+MAX_POLICY_DELAY = timedelta(days=7)
+
+
+def within_a_week(delay: timedelta) -> timedelta:
+    check_range("delay", delay, timedelta(0), MAX_POLICY_DELAY)
+    return delay
+
+
+def positive(interval: timedelta) -> timedelta:
+    check_range("nag_interval", interval, timedelta(minutes=1), MAX_POLICY_DELAY)
+    return interval
+
+
+class PolicyIn(Model):
+    """An escalation policy, whole: a create, or an update that replaces it."""
+
+    name: Annotated[Text, Field(min_length=1, max_length=100)]
+    steps: Annotated[list[StepIn], Field(max_length=MAX_STEPS)] = []
+    repeat_count: int = Field(0, ge=0, le=100, description="Run the steps again N times.")
+    repeat_delay: Annotated[Duration, AfterValidator(within_a_week)] = timedelta(0)
+    nag_interval: Annotated[Duration, AfterValidator(positive)] | None = Field(
+        None, description="Remind this often while unacknowledged."
+    )
+
+    @model_validator(mode="after")
+    def waits_in_range(self) -> "PolicyIn":
+        for step in self.steps:
+            within_a_week(step.wait)
+        return self
+
+
+class PolicyOut(Model):
+    id: int
+    name: str
+    steps: list[StepOut]
+    repeat_count: int
+    repeat_delay: int = Field(description="Seconds.")
+    nag_interval: int | None = Field(description="Seconds.")
+
+
+class ErrorDetail(Model):
+    code: str = Field(description="Stable, for programs: not_found, invalid, …")
+    message: str = Field(description="For people: what went wrong and what to do.")
+    fields: dict[str, str] = Field(description="Each invalid field, with its problem.")
+
+
+class ErrorOut(Model):
+    error: ErrorDetail
