@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from tocsin.signing import sign, verify
 from tocsin.store import users as user_store
 from tocsin.store.projects import default_project, insert_project
 
@@ -131,3 +132,16 @@ class LoginThrottle:
 
     def succeeded(self, key: tuple[str, str]) -> None:
         self.failures.pop(key, None)
+
+
+SETUP_PURPOSE = "setup"
+
+
+def setup_token(secret: str, now: datetime, ttl: timedelta) -> str:
+    """The token of the one-time setup link: it makes the first administrator, and
+    stops working once anybody has an account."""
+    return sign(secret, SETUP_PURPOSE, 0, now + ttl)
+
+
+def is_setup_token(secret: str, token: str, now: datetime) -> bool:
+    return verify(secret, token, SETUP_PURPOSE, 0, now)

@@ -55,7 +55,9 @@ def insert_user(
 
 def user_by_email(connection: sa.Connection, email: str) -> tuple[User, str] | None:
     """The user with this (lower-cased) email and their password hash."""
-    query: sa.Select[Any] = sa.select(*USER_COLUMNS, users.c.password_hash).where(users.c.email == email)
+    query: sa.Select[Any] = sa.select(*USER_COLUMNS, users.c.password_hash).where(
+        users.c.email == email
+    )
     row = connection.execute(query).first()
     return None if row is None else (user_from_row(row), row.password_hash)
 
