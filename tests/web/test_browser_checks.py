@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from tests.conftest import IN_CI, Server
 from tests.web.conftest import PASSWORD, add_user
@@ -18,22 +19,15 @@ from tocsin.store.projects import default_project
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-try:
-    from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
-except ImportError:  # pragma: no cover - the dev dependencies bring it
-    async_playwright = None  # type: ignore[assignment]
-
 
 def browser_problem() -> str | None:
-    if async_playwright is None:
-        return "Playwright is not installed (pip install -e '.[dev]')"
     if not os.path.exists(CHROMIUM):
         return f"Chromium is not at {CHROMIUM} (make test installs Debian's chromium package)"
     return None
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator["Browser"]:
+async def browser() -> AsyncIterator[Browser]:
     problem = browser_problem()
     if problem and IN_CI:
         pytest.fail(f"{problem} (CI=true requires the browser tests)")
@@ -51,7 +45,7 @@ class Console:
     def __init__(self) -> None:
         self.errors: list[str] = []
 
-    def watch(self, page: "Page") -> "Page":
+    def watch(self, page: Page) -> Page:
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         return page
@@ -67,7 +61,7 @@ async def users(database: Database, team: str) -> int:
     return project_id
 
 
-async def sign_in(context: "BrowserContext", console: Console, url: str, email: str) -> "Page":
+async def sign_in(context: BrowserContext, console: Console, url: str, email: str) -> Page:
     page = console.watch(await context.new_page())
     await page.goto(f"{url}/")
     await expect(page).to_have_url(re.compile(r"/login\?next="))
@@ -78,7 +72,7 @@ async def sign_in(context: "BrowserContext", console: Console, url: str, email: 
     return page
 
 
-async def create_check(page: "Page", name: str) -> str:
+async def create_check(page: Page, name: str) -> str:
     """Create a check through the form; its ping URL, as the page shows it."""
     await page.get_by_role("link", name="New check").click()
     await page.get_by_label("Name").fill(name)
@@ -92,7 +86,7 @@ async def create_check(page: "Page", name: str) -> str:
 
 
 async def test_a_check_made_in_the_browser_turns_up_live_when_pinged(
-    browser: "Browser", server: Server, server_database: Database
+    browser: Browser, server: Server, server_database: Database
 ) -> None:
     await users(server_database, "live")
     console = Console()
@@ -116,7 +110,7 @@ async def test_a_check_made_in_the_browser_turns_up_live_when_pinged(
 
 
 async def test_a_viewer_sees_no_buttons_and_a_forged_post_is_refused(
-    browser: "Browser", server: Server, server_database: Database
+    browser: Browser, server: Server, server_database: Database
 ) -> None:
     project_id = await users(server_database, "viewer")
     console = Console()
@@ -134,7 +128,8 @@ async def test_a_viewer_sees_no_buttons_and_a_forged_post_is_refused(
     for button in ("Pause", "Resume", "Delete"):
         await expect(page.get_by_role("button", name=button)).to_have_count(0)
     csrf = await page.locator("input[name=csrf_token]").first.input_value()
-    for form in ({"csrf_token": csrf}, {}):
+    forms: list[dict[str, str | float | bool]] = [{"csrf_token": csrf}, {}]
+    for form in forms:
         forged = await viewer.request.post(f"{detail}/pause", form=form)
         assert forged.status == 403
     await page.reload()

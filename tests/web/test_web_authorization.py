@@ -77,7 +77,7 @@ async def test_made_up_ids_are_not_found_never_an_error(web: Web) -> None:
         "/projects/-1/checks",
         "/projects/abc/checks",
         "/projects/99999999999999999999/checks",
-        "/projects/１/checks",
+        "/projects/\uff11/checks",  # a full-width digit one
         f"{base}/not-a-uuid",
         f"{base}/00000000-0000-0000-0000-000000000000",
     ):
