@@ -7,11 +7,13 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 
 from tocsin import __version__
+from tocsin.accounts import LoginThrottle
 from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.api import betterstack, healthchecks, status, tocsin_api
@@ -24,11 +26,13 @@ from tocsin.pings.urls import is_ping_path
 from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
-from tocsin.web import api_docs
+from tocsin.web import accounts as account_pages
+from tocsin.web import api_docs, check_pages, pages
 from tocsin.web import badges as badge_pages
 from tocsin.web import incidents as incident_pages
 
 log = logging.getLogger("tocsin")
+STATIC = Path(__file__).parent / "web" / "static"
 
 
 @dataclass
@@ -150,11 +154,16 @@ def create_app(
     web.include_router(badge_pages.router)
     web.include_router(tocsin_api.router)
     api_docs.mount_docs(web)
-    web.add_api_route("/", home, response_class=PlainTextResponse, include_in_schema=False)
+    add_web_app(web)
     reader = PingReader(clock, settings.ping_body_limit, settings.trusted_proxy_header)
     endpoint = PingEndpoint(services.intake, reader)
     return TocsinApp(endpoint, web)
 
 
-async def home() -> PlainTextResponse:
-    return PlainTextResponse(f"Tocsin {__version__}: heartbeat monitoring. Ping /ping/<uuid>.\n")
+def add_web_app(web: FastAPI) -> None:
+    """The pages people sign in to, their assets, and the refusals they show."""
+    web.state.login_throttle = LoginThrottle()
+    pages.install(web)
+    web.include_router(account_pages.router)
+    web.include_router(check_pages.router)
+    web.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -115,6 +115,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_password", "", "SMTP password.", secret=True),
     Setting("smtp_from", "tocsin@localhost", "Sender address of alert emails."),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+    Setting(
+        "admin_email",
+        "",
+        "Email of the first administrator, made by `tocsin serve` on its first start "
+        "(with `TOCSIN_ADMIN_PASSWORD`) while no user exists. Empty: the banner prints a "
+        "one-time setup link instead.",
+    ),
+    Setting("admin_password", "", "Password of that first administrator.", secret=True),
+    Setting(
+        "registration_open",
+        "false",
+        "Let anyone sign up on `/signup`, each getting a project of their own.",
+    ),
+    Setting("session_ttl", "14d", "How long a sign-in to the web app lasts."),
+    Setting("setup_link_ttl", "1d", "How long the setup link in the first banner stays valid."),
 )
 
 
@@ -178,6 +193,9 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "watcher_recheck": read_duration,
     "sqlite_synchronous": read_synchronous,
     "log_level": read_log_level,
+    "registration_open": read_bool,
+    "session_ttl": read_duration,
+    "setup_link_ttl": read_duration,
 }
 
 
@@ -208,6 +226,11 @@ class Settings:
     smtp_password: str
     smtp_from: str
     log_level: str
+    admin_email: str
+    admin_password: str
+    registration_open: bool
+    session_ttl: timedelta
+    setup_link_ttl: timedelta
 
     @property
     def base_url(self) -> str:
@@ -254,6 +277,11 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}WATCHER_RECHECK: must be positive")
     if settings.notify_timeout <= timedelta(0):
         raise ConfigError(f"{PREFIX}NOTIFY_TIMEOUT: must be positive")
+    for name in ("session_ttl", "setup_link_ttl"):
+        if getattr(settings, name) <= timedelta(0):
+            raise ConfigError(f"{PREFIX}{name.upper()}: must be positive")
+    if bool(settings.admin_email) != bool(settings.admin_password):
+        raise ConfigError(f"{PREFIX}ADMIN_EMAIL and {PREFIX}ADMIN_PASSWORD: set both, or neither")
 
 
 def settings_table() -> str:

@@ -34,6 +34,11 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         smtp_password="",
         smtp_from="tocsin@localhost",
         log_level="INFO",
+        admin_email="",
+        admin_password="",
+        registration_open=False,
+        session_ttl=timedelta(days=14),
+        setup_link_ttl=timedelta(days=1),
     )
 
 
@@ -75,6 +80,9 @@ def test_unrelated_variables_are_ignored() -> None:
         ("TOCSIN_LOG_LEVEL", "debug", "log_level", "DEBUG"),
         ("TOCSIN_LOG_LEVEL", "Warning", "log_level", "WARNING"),
         ("TOCSIN_LOG_LEVEL", "ERROR", "log_level", "ERROR"),
+        ("TOCSIN_REGISTRATION_OPEN", "true", "registration_open", True),
+        ("TOCSIN_SESSION_TTL", "8h", "session_ttl", timedelta(hours=8)),
+        ("TOCSIN_SETUP_LINK_TTL", "30m", "setup_link_ttl", timedelta(minutes=30)),
     ],
 )
 def test_each_variable_is_parsed_into_its_field(
@@ -120,6 +128,8 @@ def test_watcher_reads_false_words(value: str) -> None:
         ("TOCSIN_SQLITE_SYNCHRONOUS", "", "expected FULL, NORMAL or EXTRA, not ''"),
         ("TOCSIN_LOG_LEVEL", "TRACE", "expected DEBUG, INFO, WARNING or ERROR, not 'TRACE'"),
         ("TOCSIN_LOG_LEVEL", "warn", "expected DEBUG, INFO, WARNING or ERROR, not 'warn'"),
+        ("TOCSIN_SESSION_TTL", "0s", "must be positive"),
+        ("TOCSIN_REGISTRATION_OPEN", "perhaps", "expected true or false"),
     ],
 )
 def test_a_bad_value_is_a_config_error_naming_the_variable(
@@ -194,6 +204,7 @@ def test_only_secret_settings_read_a_file(tmp_path: Path) -> None:
         "TOCSIN_DATABASE_URL",
         "TOCSIN_SECRET_KEY",
         "TOCSIN_SMTP_PASSWORD",
+        "TOCSIN_ADMIN_PASSWORD",
     ]
 
 
@@ -248,3 +259,9 @@ def test_every_setting_has_a_tocsin_variable_and_help() -> None:
 def test_every_default_parses() -> None:
     defaults = {setting.variable: setting.default for setting in SETTINGS}
     assert Settings.from_env(defaults) == Settings.from_env({})
+
+
+@pytest.mark.parametrize("variable", ["TOCSIN_ADMIN_EMAIL", "TOCSIN_ADMIN_PASSWORD"])
+def test_the_first_admin_needs_both_email_and_password(variable: str) -> None:
+    with pytest.raises(ConfigError, match="set both, or neither"):
+        Settings.from_env({variable: "x"})

@@ -12,8 +12,8 @@ from typing import Protocol
 import typer
 import uvicorn
 
-from tocsin import __version__
-from tocsin.alerts.notifier import running_notifier
+from tocsin import __version__, accounts
+from tocsin.alerts.notifier import running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.app import create_app
 from tocsin.cli import channels as channel_commands
@@ -22,8 +22,9 @@ from tocsin.cli import incidents as incident_commands
 from tocsin.cli import keys as key_commands
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
 from tocsin.clock import SystemClock
-from tocsin.config import Settings
+from tocsin.config import ConfigError, Settings
 from tocsin.store import checks as check_store
+from tocsin.store import users as user_store
 from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 
@@ -155,9 +156,11 @@ def notify(
 
 
 async def print_banner(settings: Settings) -> None:
-    async with open_database(settings) as database, database.read() as connection:
-        records = await check_store.list_checks(connection)
-    console.print(f"Tocsin {__version__} on {settings.base_url}")
+    async with open_database(settings) as database:
+        async with database.read() as connection:
+            records = await check_store.list_checks(connection)
+        console.print(f"Tocsin {__version__} on {settings.base_url}")
+        await welcome_first_admin(settings, database)
     if not records:
         console.print(
             "No checks yet. Create one with:\n"
@@ -168,6 +171,42 @@ async def print_banner(settings: Settings) -> None:
     console.print(f"{len(records)} checks. Ping URLs:", highlight=False)
     for record in records[:5]:
         console.print(f"  {record.label}: {settings.base_url}/ping/{record.uuid}", highlight=False)
+
+
+async def welcome_first_admin(settings: Settings, database: Database) -> None:
+    """Make the first administrator from the environment, or print the one-time setup
+    link while nobody has an account."""
+    now = SystemClock().now()
+    if settings.admin_email:
+        email, password_hash = first_admin_from(settings)
+        async with database.write() as connection:
+            made = await connection.run_sync(accounts.create_first_admin, email, password_hash, now)
+        if made:
+            console.print(f"Created the first administrator, {email}.", highlight=False)
+        return
+    async with database.read() as connection:
+        if await connection.run_sync(user_store.count_users):
+            return
+    token = accounts.setup_token(
+        await signing_secret(settings, database), now, settings.setup_link_ttl
+    )
+    console.print(
+        f"No accounts yet. Make the first administrator at {settings.base_url}/setup?token={token}",
+        highlight=False,
+    )
+
+
+def first_admin_from(settings: Settings) -> tuple[str, str]:
+    """TOCSIN_ADMIN_EMAIL and the hash of TOCSIN_ADMIN_PASSWORD, or a ConfigError."""
+    try:
+        email = accounts.normalize_email(settings.admin_email)
+    except accounts.AccountError as error:
+        raise ConfigError(f"TOCSIN_ADMIN_EMAIL: {error}") from None
+    try:
+        password = accounts.validate_password(settings.admin_password)
+    except accounts.AccountError as error:
+        raise ConfigError(f"TOCSIN_ADMIN_PASSWORD: {error}") from None
+    return email, accounts.hash_password(password)
 
 
 def program() -> str:

@@ -12,10 +12,12 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.checks import CheckState, Flip, Status, due_at, pause, resume, status
+from tocsin import describe
+from tocsin.checks import Flip, due_at, pause, resume, status
 from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings, open_database
 from tocsin.clock import SystemClock
 from tocsin.config import Settings
+from tocsin.describe import describe_schedule, next_expected, when
 from tocsin.durations import format_duration, parse_duration
 from tocsin.schedule import (
     Schedule,
@@ -122,14 +124,9 @@ def policy_named(connection: sa.Connection, name: str) -> int:
 
 
 def ping_urls(settings: Settings, record: CheckRecord, ping_key: str) -> dict[str, str]:
-    base = settings.base_url
-    urls = {
-        "ping URL": f"{base}/ping/{record.uuid}",
-        "Better Stack URL": f"{base}/api/v1/heartbeat/{record.token}",
-    }
-    if record.slug:
-        urls["slug URL"] = f"{base}/ping/{ping_key}/{record.slug}"
-    return urls
+    return describe.ping_urls(
+        settings.base_url, str(record.uuid), record.token, record.slug, ping_key
+    )
 
 
 @app.command("list")
@@ -155,32 +152,6 @@ def list_command(
                 str(record.uuid),
             )
         console.print(table if records else "No checks yet: create one with `tocsin check create`.")
-
-
-def describe_schedule(state: CheckState) -> str:
-    return f"{state.schedule.describe()}, grace {format_duration(state.grace)}"
-
-
-def when(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "never"
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC ({relative(moment, now)})"
-
-
-def relative(moment: datetime, now: datetime) -> str:
-    delta = now - moment
-    later = delta < timedelta(0)
-    text = format_duration(timedelta(seconds=round(abs(delta.total_seconds()))))
-    return f"in {text}" if later else f"{text} ago"
-
-
-def next_expected(state: CheckState, now: datetime) -> str:
-    if state.status == Status.NEW:
-        return "after the first ping"
-    if state.status == Status.PAUSED:
-        return "paused"
-    due = due_at(state)
-    return "-" if due is None else when(due, now)
 
 
 def check_json(

@@ -364,3 +364,15 @@ async def checks_by_column(
     connection: AsyncConnection, column: str, value: str, *, for_update: bool = False
 ) -> list[CheckRecord]:
     return await checks_where(connection, checks.c[column] == value, for_update=for_update)
+
+
+async def project_signature(
+    connection: AsyncConnection, project_id: int
+) -> tuple[int, datetime | None]:
+    """How many checks the project has and when one last changed: cheap to poll, and
+    different after any ping, flip, edit, creation or deletion."""
+    query = sa.select(sa.func.count(), sa.func.max(checks.c.updated)).where(
+        checks.c.project_id == project_id
+    )
+    count, updated = (await connection.execute(query)).one()
+    return int(count), updated

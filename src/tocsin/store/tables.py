@@ -461,3 +461,47 @@ def notification_is(status: str) -> sa.ColumnElement[bool]:
 def incident_unresolved() -> sa.ColumnElement[bool]:
     """`status != 'resolved'`, the condition of ix_incidents_open_check."""
     return incidents.c.status != sa.literal_column("'resolved'")
+
+
+# People who sign in to the web app. Emails are kept lower-cased, so the unique
+# constraint is case-insensitive; only an argon2 hash of the password is kept.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created", UTCDateTime, nullable=False),
+)
+
+# Who may see a project, and what they may do there (owner, admin, member, viewer).
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("role", sa.String(10), nullable=False),
+)
+
+# Server-side web sessions, found by the SHA-256 of the random token in the cookie,
+# so a stolen database does not hand out live sessions. Each has its CSRF token.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("expires", UTCDateTime, nullable=False),
+    # Signing out everywhere else (on a password change) finds a user's sessions.
+    sa.Index("ix_web_sessions_user", "user_id"),
+)

@@ -1,0 +1,147 @@
+"""People who use the web app: who they are, what their role lets them do, how their
+password is checked, and how often they may get it wrong.
+
+Passwords are hashed with argon2 (argon2-cffi's defaults). Hashing is deliberately
+slow, so async callers run it in a thread."""
+
+import re
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from tocsin.signing import sign, verify
+from tocsin.store import users as user_store
+from tocsin.store.projects import default_project, insert_project
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1000  # argon2 takes any length; this only bounds the work per attempt
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+HASHER = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """Something a person typed that cannot be used, with a message saying why."""
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+def can_change(role: str) -> bool:
+    """Viewers look; everyone else may change the project's checks."""
+    return role != Role.VIEWER
+
+
+def normalize_email(text: str) -> str:
+    email = text.strip().lower()
+    if len(email) > 254 or not EMAIL.fullmatch(email):
+        raise AccountError("enter an email address such as ops@example.com")
+    return email
+
+
+def validate_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"a password may have at most {MAX_PASSWORD} characters")
+    return password
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# Compared against when the email is unknown, so a wrong email costs as long as a
+# wrong password and the timing does not tell which accounts exist.
+DECOY_HASH = hash_password("not anyone's password")
+
+
+def create_account(
+    connection: sa.Connection,
+    email: str,
+    password_hash: str,
+    now: datetime,
+    *,
+    is_admin: bool = False,
+) -> int:
+    """A user who owns a project: the first project for an administrator, a new one of
+    their own for someone who signs up."""
+    if user_store.user_by_email(connection, email) is not None:
+        raise AccountError("an account with this email exists already")
+    user_id = user_store.insert_user(connection, email, password_hash, is_admin, now)
+    project_id = (
+        default_project(connection, now) if is_admin else insert_project(connection, email, now)
+    )
+    user_store.add_membership(connection, user_id, project_id, Role.OWNER)
+    return user_id
+
+
+def create_first_admin(
+    connection: sa.Connection, email: str, password_hash: str, now: datetime
+) -> bool:
+    """The first administrator, if nobody has an account yet; False when somebody has."""
+    if user_store.count_users(connection) > 0:
+        return False
+    create_account(connection, email, password_hash, now, is_admin=True)
+    return True
+
+
+FAILURE_LIMIT = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+@dataclass
+class LoginThrottle:
+    """At most FAILURE_LIMIT failed sign-ins per email and address in FAILURE_WINDOW.
+    Kept in memory: each process counts its own, which bounds guessing just as well."""
+
+    failures: dict[tuple[str, str], deque[datetime]] = field(
+        default_factory=lambda: defaultdict(deque)
+    )
+
+    def wait(self, key: tuple[str, str], now: datetime) -> timedelta | None:
+        """How long until this email and address may try again, or None."""
+        recent = self.failures.get(key)
+        if recent is None:
+            return None
+        while recent and recent[0] <= now - FAILURE_WINDOW:
+            recent.popleft()
+        if not recent:
+            del self.failures[key]  # so the map holds only recent failures
+        if len(recent) < FAILURE_LIMIT:
+            return None
+        return recent[0] + FAILURE_WINDOW - now
+
+    def failed(self, key: tuple[str, str], now: datetime) -> None:
+        self.failures[key].append(now)
+
+    def succeeded(self, key: tuple[str, str]) -> None:
+        self.failures.pop(key, None)
+
+
+SETUP_PURPOSE = "setup"
+
+
+def setup_token(secret: str, now: datetime, ttl: timedelta) -> str:
+    """The token of the one-time setup link: it makes the first administrator, and
+    stops working once anybody has an account."""
+    return sign(secret, SETUP_PURPOSE, 0, now + ttl)
+
+
+def is_setup_token(secret: str, token: str, now: datetime) -> bool:
+    return verify(secret, token, SETUP_PURPOSE, 0, now)

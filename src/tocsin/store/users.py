@@ -1,0 +1,127 @@
+"""Users, their memberships of projects, and their web sessions.
+
+Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tocsin.store.keys import hash_key
+from tocsin.store.tables import memberships, projects, users, web_sessions
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    email: str
+    is_admin: bool
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    project_id: int
+    project_name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    id: int
+    user: User
+    csrf_token: str
+
+
+USER_COLUMNS = (users.c.id, users.c.email, users.c.is_admin, users.c.created)
+
+
+def user_from_row(row: sa.Row[Any]) -> User:
+    return User(row.id, row.email, row.is_admin, row.created)
+
+
+def count_users(connection: sa.Connection) -> int:
+    return int(connection.scalar(sa.select(sa.func.count()).select_from(users)) or 0)
+
+
+def insert_user(
+    connection: sa.Connection, email: str, password_hash: str, is_admin: bool, now: datetime
+) -> int:
+    values = {"email": email, "password_hash": password_hash, "is_admin": is_admin, "created": now}
+    return int(connection.execute(users.insert().values(values).returning(users.c.id)).scalar_one())
+
+
+def user_by_email(connection: sa.Connection, email: str) -> tuple[User, str] | None:
+    """The user with this (lower-cased) email and their password hash."""
+    query: sa.Select[Any] = sa.select(*USER_COLUMNS, users.c.password_hash).where(
+        users.c.email == email
+    )
+    row = connection.execute(query).first()
+    return None if row is None else (user_from_row(row), row.password_hash)
+
+
+def password_hash_of(connection: sa.Connection, user_id: int) -> str:
+    query = sa.select(users.c.password_hash).where(users.c.id == user_id)
+    return str(connection.execute(query).scalar_one())
+
+
+def set_password_hash(connection: sa.Connection, user_id: int, password_hash: str) -> None:
+    statement = users.update().where(users.c.id == user_id).values(password_hash=password_hash)
+    connection.execute(statement)
+
+
+def add_membership(connection: sa.Connection, user_id: int, project_id: int, role: str) -> None:
+    values = {"user_id": user_id, "project_id": project_id, "role": role}
+    connection.execute(memberships.insert().values(values))
+
+
+def memberships_of(connection: sa.Connection, user_id: int) -> list[Membership]:
+    query = (
+        sa.select(memberships.c.project_id, projects.c.name, memberships.c.role)
+        .join(projects, projects.c.id == memberships.c.project_id)
+        .where(memberships.c.user_id == user_id)
+        .order_by(projects.c.name, projects.c.id)
+    )
+    return [Membership(*row) for row in connection.execute(query)]
+
+
+def membership(connection: sa.Connection, user_id: int, project_id: int) -> Membership | None:
+    found = [m for m in memberships_of(connection, user_id) if m.project_id == project_id]
+    return found[0] if found else None
+
+
+def create_session(connection: sa.Connection, user_id: int, now: datetime, ttl: timedelta) -> str:
+    """A new session; the token returned goes in the cookie and is kept only hashed."""
+    token = secrets.token_urlsafe(32)
+    values = {
+        "token_hash": hash_key(token),
+        "user_id": user_id,
+        "csrf_token": secrets.token_urlsafe(32),
+        "created": now,
+        "expires": now + ttl,
+    }
+    # Sign-ins are rare: a good moment to forget sessions that ran out.
+    connection.execute(web_sessions.delete().where(web_sessions.c.expires <= now))
+    connection.execute(web_sessions.insert().values(values))
+    return token
+
+
+def live_session(connection: sa.Connection, token: str, now: datetime) -> WebSession | None:
+    query: sa.Select[Any] = (
+        sa.select(*USER_COLUMNS, web_sessions.c.id.label("session_id"), web_sessions.c.csrf_token)
+        .join(users, users.c.id == web_sessions.c.user_id)
+        .where(web_sessions.c.token_hash == hash_key(token), web_sessions.c.expires > now)
+    )
+    row = connection.execute(query).first()
+    return None if row is None else WebSession(row.session_id, user_from_row(row), row.csrf_token)
+
+
+def delete_session(connection: sa.Connection, session_id: int) -> None:
+    connection.execute(web_sessions.delete().where(web_sessions.c.id == session_id))
+
+
+def delete_other_sessions(connection: sa.Connection, user_id: int, keep_id: int) -> None:
+    condition = (web_sessions.c.user_id == user_id) & (web_sessions.c.id != keep_id)
+    connection.execute(web_sessions.delete().where(condition))

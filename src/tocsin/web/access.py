@@ -1,0 +1,165 @@
+"""Who is asking, and may they: the session cookie turned into a signed-in user, their
+membership of the project in the URL, and the CSRF token every POST must carry.
+
+Every page that shows or changes a project's data depends on `member` or `editor`,
+so a guessed URL of another project answers 404, like a project that does not exist."""
+
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from tocsin.accounts import can_change
+from tocsin.store import users as user_store
+from tocsin.store.users import Membership, WebSession
+
+SESSION_COOKIE = "tocsin_session"
+# Forms shown before signing in (sign-in, setup, sign-up) carry this cookie's value.
+ANONYMOUS_CSRF_COOKIE = "tocsin_csrf"
+MAX_FORM_BYTES = 64 * 1024
+
+
+class WebError(Exception):
+    """A refusal shown as a page, with its status."""
+
+    def __init__(self, status: int, heading: str, text: str = "") -> None:
+        super().__init__(heading)
+        self.status = status
+        self.heading = heading
+        self.text = text
+
+
+class SignInRequiredError(Exception):
+    """Nobody is signed in: pages redirect to the sign-in form, other methods get 401."""
+
+
+def not_found() -> WebError:
+    return WebError(404, "Not found", "There is nothing here, or it is not yours to see.")
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """The signed-in user's session, or None, and the CSRF token their forms carry."""
+
+    session: WebSession | None
+    csrf_token: str
+
+
+async def visitor(request: Request) -> Visitor:
+    """Read once per request; the session is looked up on every request, so signing
+    out (or a password change elsewhere) takes effect at once."""
+    if hasattr(request.state, "visitor"):
+        found: Visitor = request.state.visitor
+        return found
+    session = await session_of(request)
+    csrf = session.csrf_token if session else request.cookies.get(ANONYMOUS_CSRF_COOKIE, "")
+    found = Visitor(session, csrf or secrets.token_urlsafe(32))
+    request.state.visitor = found
+    return found
+
+
+async def session_of(request: Request) -> WebSession | None:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token or len(token) > 100:
+        return None
+    services = request.app.state.services
+    now = services.clock.now()
+    async with services.database.read() as connection:
+        found: WebSession | None = await connection.run_sync(user_store.live_session, token, now)
+    return found
+
+
+VisitorDep = Annotated[Visitor, Depends(visitor)]
+
+
+async def signed_in(current: VisitorDep) -> WebSession:
+    if current.session is None:
+        raise SignInRequiredError
+    return current.session
+
+
+SessionDep = Annotated[WebSession, Depends(signed_in)]
+
+
+def parse_id(text: str) -> int | None:
+    """A database id from a URL, or None for anything the database could not hold."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None
+    number = int(text)
+    return number if number > 0 else None
+
+
+def parse_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+async def member(request: Request, session: SessionDep, project_id: str) -> Membership:
+    """The signed-in user's membership of the project in the URL; 404 for outsiders."""
+    number = parse_id(project_id)
+    if number is None:
+        raise not_found()
+    async with request.app.state.services.database.read() as connection:
+        found: Membership | None = await connection.run_sync(
+            user_store.membership, session.user.id, number
+        )
+    if found is None:
+        raise not_found()
+    return found
+
+
+MemberDep = Annotated[Membership, Depends(member)]
+
+
+async def read_form(request: Request) -> FormData:
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        raise WebError(413, "Too much to send", "This form takes at most 64 KiB.")
+    return await request.form(max_files=0)
+
+
+async def verified_form(request: Request, current: VisitorDep) -> FormData:
+    """The POSTed form, once its CSRF token matches the visitor's."""
+    form = await read_form(request)
+    sent = form.get("csrf_token")
+    expected = current.csrf_token
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise WebError(403, "This form has expired", "Reload the page and send the form again.")
+    return form
+
+
+FormDep = Annotated[FormData, Depends(verified_form)]
+
+
+async def editor(membership: MemberDep, _form: FormDep) -> Membership:
+    """A member who may change the project; a viewer is refused."""
+    if not can_change(membership.role):
+        raise WebError(403, "Not allowed", "Viewers can look at this project but not change it.")
+    return membership
+
+
+EditorDep = Annotated[Membership, Depends(editor)]
+
+
+def field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def remember_anonymous_csrf(response: Response, current: Visitor, secure: bool) -> None:
+    if current.session is None:
+        set_cookie(response, ANONYMOUS_CSRF_COOKIE, current.csrf_token, None, secure)
+
+
+def set_cookie(
+    response: Response, name: str, value: str, max_age: int | None, secure: bool
+) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="lax", secure=secure, path="/"
+    )

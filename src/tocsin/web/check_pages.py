@@ -1,0 +1,214 @@
+"""A project's checks: the live table, one check's page (ping URLs, pings, flips, pause,
+resume, delete) and the create form. Every route depends on `member` (reading) or
+`editor` (changing), and every check is looked up within the project in the URL."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+
+from tocsin.accounts import can_change
+from tocsin.checks import pause, resume, status
+from tocsin.describe import describe_schedule, next_expected, ping_urls, when
+from tocsin.schedule import Cron
+from tocsin.store import checks as check_store
+from tocsin.store import pings as ping_store
+from tocsin.store.channels import assign_all_channels
+from tocsin.store.checks import CheckDetails, Transition
+from tocsin.store.users import Membership
+from tocsin.web.access import (
+    EditorDep,
+    FormDep,
+    MemberDep,
+    WebError,
+    field,
+    not_found,
+    parse_uuid,
+)
+from tocsin.web.check_form import FIELDS, CheckForm, read_check_form
+from tocsin.web.check_rows import SORTS, Filters, all_tags, table
+from tocsin.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+RECENT = 20
+POLL_SECONDS = 1.0
+# Streams end now and then (the browser reconnects at once), so none outlives a deploy.
+STREAM_SECONDS = 300
+
+
+def checks_url(membership: Membership) -> str:
+    return f"/projects/{membership.project_id}/checks"
+
+
+def filters_of(request: Request) -> Filters:
+    query = request.query_params
+    return Filters(
+        tag=query.get("tag", ""),
+        status=query.get("status", ""),
+        text=query.get("q", "").strip(),
+        sort=query.get("sort", "name"),
+    )
+
+
+async def table_context(request: Request, membership: Membership) -> dict[str, Any]:
+    services = request.app.state.services
+    async with services.database.read() as connection:
+        found = await check_store.project_checks(connection, membership.project_id)
+    filters = filters_of(request)
+    return {
+        "membership": membership,
+        "rows": table(found, filters, services.clock.now()),
+        "total": len(found),
+        "tags": all_tags(found),
+        "filters": filters,
+        "sorts": SORTS,
+        "statuses": ["up", "late", "down", "started", "new", "paused"],
+        "base": checks_url(membership),
+    }
+
+
+@router.get("/projects/{project_id}/checks")
+async def checks_page(request: Request, membership: MemberDep) -> Response:
+    return render(request, "checks.html", await table_context(request, membership))
+
+
+@router.get("/projects/{project_id}/checks/rows")
+async def checks_rows(request: Request, membership: MemberDep) -> Response:
+    """The table's rows alone, fetched again whenever the event stream says so."""
+    return render(request, "check_rows.html", await table_context(request, membership))
+
+
+@router.get("/projects/{project_id}/checks/events")
+async def checks_events(request: Request, membership: MemberDep) -> Response:
+    stream = project_changes(request, membership.project_id)
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+
+async def project_changes(request: Request, project_id: int) -> AsyncIterator[str]:
+    """An event whenever the project's checks change; and every 30 s, for the times
+    ("2 min ago") and for statuses that pass with time alone (late)."""
+    database = request.app.state.services.database
+    yield "retry: 1000\n\n"
+    last: object = None
+    for tick in range(int(STREAM_SECONDS / POLL_SECONDS)):
+        async with database.read() as connection:
+            current = await check_store.project_signature(connection, project_id)
+        if last is not None and (current != last or tick % 30 == 0):
+            yield "event: checks\ndata: changed\n\n"
+        last = current
+        await asyncio.sleep(POLL_SECONDS)
+
+
+@router.get("/projects/{project_id}/checks/new")
+async def new_check_form(request: Request, membership: MemberDep) -> Response:
+    return render_form(request, membership, CheckForm())
+
+
+def render_form(
+    request: Request, membership: Membership, form: CheckForm, status_code: int = 200
+) -> Response:
+    context = {"membership": membership, "form": form, "base": checks_url(membership)}
+    return render(request, "check_new.html", context, status_code)
+
+
+@router.post("/projects/{project_id}/checks/new")
+async def create_check(request: Request, membership: EditorDep, form: FormDep) -> Response:
+    spec, checked = read_check_form({name: field(form, name) for name in FIELDS})
+    if spec is None:
+        return render_form(request, membership, checked, 400)
+    services = request.app.state.services
+    async with services.database.write() as connection:
+        now = services.clock.now()
+        record = await check_store.insert_check(connection, membership.project_id, spec, now)
+        await connection.run_sync(assign_all_channels, record.id, membership.project_id)
+    return RedirectResponse(f"{checks_url(membership)}/{record.uuid}", status_code=303)
+
+
+async def project_check(
+    connection: AsyncConnection, membership: Membership, check: str, *, for_update: bool = False
+) -> CheckDetails:
+    """The check in the URL, if it belongs to the project in the URL; else 404."""
+    check_uuid = parse_uuid(check)
+    found = None
+    if check_uuid is not None:
+        found = await check_store.details_by_uuid(connection, check_uuid, for_update=for_update)
+    if found is None or found.record.project_id != membership.project_id:
+        raise not_found()
+    return found
+
+
+@router.get("/projects/{project_id}/checks/{check}")
+async def check_page(request: Request, membership: MemberDep, check: str) -> Response:
+    services = request.app.state.services
+    async with services.database.read() as connection:
+        details = await project_check(connection, membership, check)
+        record = details.record
+        pings = await ping_store.list_pings(connection, record.id, RECENT)
+        flips = (await check_store.list_flips(connection, record.id))[:RECENT]
+        key = await check_store.project_ping_key(connection, membership.project_id)
+    now = services.clock.now()
+    base = services.settings.base_url
+    urls = ping_urls(base, str(record.uuid), record.token, record.slug, key)
+    context = {
+        "membership": membership,
+        "base": checks_url(membership),
+        "details": details,
+        "status": status(record.state, now),
+        "schedule": describe_schedule(record.state),
+        "last_ping": when(record.state.last_ping, now),
+        "next_expected": next_expected(record.state, now),
+        "urls": urls,
+        "crontab": crontab_line(details, urls["ping URL"]),
+        "pings": pings,
+        "flips": flips,
+        "can_change": can_change(membership.role),
+        "now": now,
+    }
+    return render(request, "check.html", context)
+
+
+def crontab_line(details: CheckDetails, url: str) -> str:
+    """A crontab line that pings after the job succeeds; a period check gets an example
+    time to adjust."""
+    schedule = details.record.state.schedule
+    when_to_run = schedule.expression if isinstance(schedule, Cron) else "0 2 * * *"
+    return f"{when_to_run} /path/to/job.sh && curl -fsS -m 10 --retry 5 -o /dev/null {url}"
+
+
+async def transition_check(
+    request: Request, membership: Membership, check: str, transition: Transition
+) -> Response:
+    services = request.app.state.services
+    async with services.database.write() as connection:
+        details = await project_check(connection, membership, check, for_update=True)
+        await check_store.apply_transition(
+            connection, details.record, transition, services.clock.now()
+        )
+    return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
+
+
+@router.post("/projects/{project_id}/checks/{check}/pause")
+async def pause_check(request: Request, membership: EditorDep, check: str) -> Response:
+    return await transition_check(request, membership, check, pause)
+
+
+@router.post("/projects/{project_id}/checks/{check}/resume")
+async def resume_check(request: Request, membership: EditorDep, check: str) -> Response:
+    return await transition_check(request, membership, check, resume)
+
+
+@router.post("/projects/{project_id}/checks/{check}/delete")
+async def delete_check(
+    request: Request, membership: EditorDep, form: FormDep, check: str
+) -> Response:
+    async with request.app.state.services.database.write() as connection:
+        details = await project_check(connection, membership, check)
+        if field(form, "confirm") != "yes":
+            raise WebError(400, "Not deleted", "Tick the box to confirm, then delete again.")
+        await check_store.delete_check(connection, details.record.id)
+    return RedirectResponse(checks_url(membership), status_code=303)

@@ -1,0 +1,100 @@
+"""The checks table as people read it: one row per check with its status in words and
+an icon, filtered by tag, status and text and sorted, all on the server. Pure."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tocsin.checks import Status, due_at, status
+from tocsin.describe import relative
+from tocsin.store.checks import CheckDetails
+
+ICONS = {
+    Status.NEW: "○",
+    Status.UP: "✔",
+    Status.LATE: "◔",
+    Status.DOWN: "✖",
+    Status.PAUSED: "⏸",
+    Status.STARTED: "▶",
+}
+# Trouble first: the order of the status sort.
+SEVERITY = [Status.DOWN, Status.LATE, Status.STARTED, Status.UP, Status.NEW, Status.PAUSED]
+SORTS = {"name": "name", "status": "status", "last_ping": "last ping", "next": "next expected"}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    uuid: str
+    name: str
+    tags: list[str]
+    status: Status
+    schedule: str
+    last_ping: datetime | None
+    last_ping_words: str
+    next_due: datetime | None
+    next_due_words: str
+
+    @property
+    def icon(self) -> str:
+        return ICONS[self.status]
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    tag: str = ""
+    status: str = ""
+    text: str = ""
+    sort: str = "name"
+
+    def keeps(self, row: CheckRow) -> bool:
+        return (
+            (not self.tag or self.tag in row.tags)
+            and (not self.status or self.status == row.status)
+            and (not self.text or self.text.lower() in f"{row.name} {row.uuid}".lower())
+        )
+
+
+def check_row(details: CheckDetails, now: datetime) -> CheckRow:
+    state = details.record.state
+    current = status(state, now)
+    due = due_at(state) if current not in (Status.NEW, Status.PAUSED) else None
+    last = state.last_ping
+    return CheckRow(
+        uuid=str(details.record.uuid),
+        name=details.record.label,
+        tags=details.spec.tags.split(),
+        status=current,
+        schedule=state.schedule.describe(),
+        last_ping=last,
+        last_ping_words="never" if last is None else relative(last, now),
+        next_due=due,
+        next_due_words=expected_words(current, due, now),
+    )
+
+
+def expected_words(current: Status, due: datetime | None, now: datetime) -> str:
+    if current == Status.NEW:
+        return "after the first ping"
+    if current == Status.PAUSED:
+        return "paused"
+    return "-" if due is None else relative(due, now)
+
+
+def sort_key(sort: str, row: CheckRow) -> tuple[object, ...]:
+    name = row.name.lower()
+    if sort == "status":
+        return (SEVERITY.index(row.status), name)
+    if sort == "last_ping":  # most recent first, never-pinged last
+        return (row.last_ping is None, -(row.last_ping.timestamp() if row.last_ping else 0), name)
+    if sort == "next":
+        return (row.next_due is None, row.next_due.timestamp() if row.next_due else 0, name)
+    return (name,)
+
+
+def table(found: list[CheckDetails], filters: Filters, now: datetime) -> list[CheckRow]:
+    rows = [row for row in (check_row(d, now) for d in found) if filters.keeps(row)]
+    sort = filters.sort if filters.sort in SORTS else "name"
+    return sorted(rows, key=lambda row: sort_key(sort, row))
+
+
+def all_tags(found: list[CheckDetails]) -> list[str]:
+    return sorted({tag for d in found for tag in d.spec.tags.split()})
