@@ -12,13 +12,14 @@ the Healthchecks dialect. Fields of features Tocsin lacks carry their neutral va
 null; `maintenance_days` []). A check on a cron schedule has no `period`: null.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from tocsin.checks import Status, settled_status
 from tocsin.schedule import Period
-from tocsin.store.channels import ProjectPolicy
+from tocsin.store.channels import PolicyRow
 from tocsin.store.checks import CheckDetails
 from tocsin.store.heartbeats import Group, HeartbeatFacts
 from tocsin.store.incidents import Event, Incident
@@ -143,7 +144,7 @@ def timeline_item(event: Event) -> dict[str, Any]:
     return resource("incident_timeline_item", event.id, attributes)
 
 
-def policy_json(policy: ProjectPolicy) -> dict[str, Any]:
+def policy_json(policy: PolicyRow[uuid.UUID]) -> dict[str, Any]:
     steps = [
         {
             "type": "escalation",

@@ -10,6 +10,7 @@ why, is in `betterstack_spec`. Deleting a policy returns its heartbeats to the d
 (every channel of the check at once).
 """
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -34,14 +35,14 @@ from tocsin.api.betterstack_spec import PolicySpec, StepSpec, parse, require
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import services_of
 from tocsin.store import channels as store
-from tocsin.store.channels import ProjectPolicy
+from tocsin.store.channels import PolicyRow
 
 Steps = list[tuple[timedelta, list[int]]]
 
 
 async def owned_policy(
     connection: AsyncConnection, access: ApiAccess, policy_id: str
-) -> ProjectPolicy:
+) -> PolicyRow[uuid.UUID]:
     number = object_id(policy_id, "policy")
     found = await connection.run_sync(store.project_policies, access.project_id, number)
     if not found:

@@ -6,7 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -39,14 +39,17 @@ class ChannelRow:
         return self.name or f"{self.kind} {str(self.uuid)[:8]}"
 
 
+Label = TypeVar("Label")
+
+
 @dataclass(slots=True)
-class PolicyRow:
+class PolicyRow(Generic[Label]):
     id: int
     name: str
     repeat_count: int
     repeat_delay: timedelta
     nag_interval: timedelta | None
-    steps: list[tuple[timedelta, list[str]]]  # (wait before, channel labels)
+    steps: list[tuple[timedelta, list[Label]]]  # (wait before, channels by their label)
 
 
 def channel_from_row(row: sa.Row[Any]) -> ChannelRow:
@@ -174,50 +177,15 @@ def update_policy(
         insert_steps(connection, policy_id, steps)
 
 
-@dataclass(slots=True)
-class ProjectPolicy:
-    """A policy as an API shows it: steps name their channels by uuid."""
-
-    id: int
-    name: str
-    repeat_count: int
-    repeat_delay: timedelta
-    nag_interval: timedelta | None
-    steps: list[tuple[timedelta, list[uuid.UUID]]]
-
-
 def project_policies(
     connection: sa.Connection, project_id: int, policy_id: int | None = None
-) -> list[ProjectPolicy]:
+) -> list[PolicyRow[uuid.UUID]]:
+    """A project's policies as an API shows them: steps name their channels by uuid."""
     query = sa.select(policies).where(policies.c.project_id == project_id)
     if policy_id is not None:
         query = query.where(policies.c.id == policy_id)
     rows = connection.execute(query.order_by(policies.c.id)).all()
-    return [project_policy(connection, row) for row in rows]
-
-
-def project_policy(connection: sa.Connection, row: sa.Row[Any]) -> ProjectPolicy:
-    query = (
-        sa.select(policy_steps.c.id, policy_steps.c.wait_before, channels.c.uuid)
-        .outerjoin(policy_step_channels, policy_step_channels.c.step_id == policy_steps.c.id)
-        .outerjoin(channels, channels.c.id == policy_step_channels.c.channel_id)
-        .where(policy_steps.c.policy_id == row.id)
-        .order_by(policy_steps.c.position, channels.c.id)
-    )
-    steps: dict[int, tuple[timedelta, list[uuid.UUID]]] = {}
-    for step_id, wait_before, channel_uuid in connection.execute(query):
-        step = steps.setdefault(step_id, (timedelta(seconds=wait_before), []))
-        if channel_uuid is not None:
-            step[1].append(channel_uuid)
-    nag = None if row.nag_interval is None else timedelta(seconds=row.nag_interval)
-    return ProjectPolicy(
-        row.id,
-        row.name,
-        row.repeat_count,
-        timedelta(seconds=row.repeat_delay),
-        nag,
-        list(steps.values()),
-    )
+    return [policy_row(connection, row, channels.c.uuid) for row in rows]
 
 
 def policy_names(connection: sa.Connection, project_id: int) -> dict[int, str]:
@@ -230,24 +198,28 @@ def policy_names(connection: sa.Connection, project_id: int) -> dict[int, str]:
     return {row.id: row.name for row in connection.execute(query)}
 
 
-def list_policies(connection: sa.Connection) -> list[PolicyRow]:
+def list_policies(connection: sa.Connection) -> list[PolicyRow[str]]:
+    """Every policy as the command line shows it: channels by name, or kind if unnamed."""
     rows = connection.execute(sa.select(policies).order_by(policies.c.id)).all()
-    return [policy_row(connection, row) for row in rows]
+    label = sa.func.coalesce(sa.func.nullif(channels.c.name, ""), channels.c.kind)
+    return [policy_row(connection, row, label) for row in rows]
 
 
-def policy_row(connection: sa.Connection, row: sa.Row[Any]) -> PolicyRow:
+def policy_row(
+    connection: sa.Connection, row: sa.Row[Any], label: sa.ColumnElement[Label]
+) -> PolicyRow[Label]:
     query = (
-        sa.select(policy_steps.c.id, policy_steps.c.wait_before, channels.c.name, channels.c.kind)
+        sa.select(policy_steps.c.id, policy_steps.c.wait_before, label)
         .outerjoin(policy_step_channels, policy_step_channels.c.step_id == policy_steps.c.id)
         .outerjoin(channels, channels.c.id == policy_step_channels.c.channel_id)
         .where(policy_steps.c.policy_id == row.id)
         .order_by(policy_steps.c.position, channels.c.id)
     )
-    steps: dict[int, tuple[timedelta, list[str]]] = {}
-    for step_id, wait_before, name, kind in connection.execute(query):
+    steps: dict[int, tuple[timedelta, list[Label]]] = {}
+    for step_id, wait_before, channel in connection.execute(query):
         step = steps.setdefault(step_id, (timedelta(seconds=wait_before), []))
-        if kind is not None:
-            step[1].append(name or kind)
+        if channel is not None:
+            step[1].append(channel)
     nag = None if row.nag_interval is None else timedelta(seconds=row.nag_interval)
     return PolicyRow(
         row.id,
