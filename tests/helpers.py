@@ -31,7 +31,7 @@ from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.database import Database
 from tocsin.store.incidents import Incident, events_of, incident_from_row
 from tocsin.store.pings import Ping
-from tocsin.store.projects import default_project
+from tocsin.store.projects import default_project, insert_project
 from tocsin.store.tables import incidents, notifications
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -225,3 +225,13 @@ async def send_pings(database_url: str, check: UUID, actions: list[Action]) -> N
     await writer
     await runner.close()
     await database.close()
+
+
+async def make_projects(database: Database, now: datetime) -> tuple[int, int]:
+    """The default project and another one: (ours, theirs)."""
+
+    def work(connection: sa.Connection) -> tuple[int, int]:
+        return default_project(connection, now), insert_project(connection, "Other", now)
+
+    async with database.write() as connection:
+        return await connection.run_sync(work)

@@ -4,7 +4,6 @@ project with a read-write and a read-only key (plus a second project and its key
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -12,11 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import settings_for
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, make_projects
 from tocsin.app import TocsinApp, create_app
 from tocsin.store.database import Database
 from tocsin.store.keys import create_key, revoke_key
-from tocsin.store.projects import default_project, insert_project
 
 SITE = "https://tocsin.example"
 
@@ -77,14 +75,6 @@ class Api:
     async def run(self, query: str, **params: Any) -> Any:
         async with self.database.write() as connection:
             return await connection.scalar(sa.text(query), params)
-
-
-async def make_projects(database: Database, now: datetime) -> tuple[int, int]:
-    def work(connection: sa.Connection) -> tuple[int, int]:
-        return default_project(connection, now), insert_project(connection, "Other", now)
-
-    async with database.write() as connection:
-        return await connection.run_sync(work)
 
 
 @contextlib.asynccontextmanager

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import settings_for
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, make_projects
 from tocsin.accounts import hash_password
 from tocsin.app import TocsinApp, create_app
 from tocsin.schedule import Period
@@ -20,7 +20,6 @@ from tocsin.store import checks as check_store
 from tocsin.store import users as user_store
 from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.database import Database
-from tocsin.store.projects import default_project, insert_project
 
 SITE = "https://tocsin.example"
 PASSWORD = "correct horse battery"
@@ -102,14 +101,6 @@ async def add_user(database: Database, email: str, role: str, project_id: int) -
         user_id = user_store.insert_user(connection, email, password_hash, False, datetime.now(UTC))
         user_store.add_membership(connection, user_id, project_id, role)
         return user_id
-
-    async with database.write() as connection:
-        return await connection.run_sync(work)
-
-
-async def make_projects(database: Database, now: datetime) -> tuple[int, int]:
-    def work(connection: sa.Connection) -> tuple[int, int]:
-        return default_project(connection, now), insert_project(connection, "Other", now)
 
     async with database.write() as connection:
         return await connection.run_sync(work)
