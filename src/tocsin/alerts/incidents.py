@@ -14,6 +14,7 @@ from tocsin.checks import CheckState, Flip, Reason, Status
 from tocsin.durations import format_duration
 from tocsin.notify.message import timestamp
 from tocsin.store import incidents as store
+from tocsin.store.bulk import insert_many
 from tocsin.store.checks import CheckRecord, flip_rows
 from tocsin.store.incidents import Incident
 from tocsin.store.tables import flips as flips_table
@@ -44,7 +45,7 @@ def record_flips(connection: sa.Connection, facts: list[FlipFacts], now: datetim
     if not facts:
         return 0
     rows = flip_rows([(f.check.id, f.flip) for f in facts], processed=now)
-    connection.execute(flips_table.insert(), rows)
+    insert_many(connection, flips_table, rows)
     downs = [f for f in facts if f.flip.new_status == Status.DOWN]
     queued = open_incidents(connection, downs, now)
     for fact in facts:

@@ -15,7 +15,6 @@ each other's rows; tests/store/test_batch.py holds them to that.
 
 import asyncio
 import os
-import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from sqlalchemy.pool import StaticPool
 
 from tocsin.checks import CheckState, Status
 from tocsin.schedule import Cron, Period
+from tocsin.store.bulk import dollar_params
 from tocsin.store.checks import (
     STATE_COLUMNS,
     CheckRecord,
@@ -137,19 +137,6 @@ class PostgresDriver:
 
     def decode_uuid(self, value: Any) -> uuid.UUID | None:
         return None if value is None else uuid.UUID(int=value.int)
-
-
-_DOLLAR_CACHE: dict[str, str] = {}
-
-
-def dollar_params(sql: str) -> str:
-    """`?` placeholders to asyncpg's `$1, $2, …` (our SQL has no literal `?`)."""
-    converted = _DOLLAR_CACHE.get(sql)
-    if converted is None:
-        counter = iter(range(1, sql.count("?") + 1))
-        converted = re.sub(r"\?", lambda _: f"${next(counter)}", sql)
-        _DOLLAR_CACHE[sql] = converted
-    return converted
 
 
 def placeholders(count: int) -> str:

@@ -13,6 +13,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from tocsin.alerts.escalation import Policy, Progress, Step, default_policy
+from tocsin.store.bulk import insert_many, insert_returning_ids
 from tocsin.store.tables import (
     channels,
     check_channels,
@@ -95,8 +96,7 @@ def get_incident(
 
 def insert_incidents(connection: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert many incidents at once; their ids, in the order of `rows`."""
-    statement = incidents.insert().returning(incidents.c.id, sort_by_parameter_order=True)
-    return list(connection.scalars(statement, rows))
+    return insert_returning_ids(connection, incidents, rows)
 
 
 def checks_with_open_incident(connection: sa.Connection, check_ids: list[int]) -> set[int]:
@@ -139,7 +139,7 @@ def add_event(
 
 def add_events(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        connection.execute(incident_events.insert(), rows)
+        insert_many(connection, incident_events, rows)
 
 
 def events_of(connection: sa.Connection, incident_id: int) -> list[Event]:
@@ -182,7 +182,7 @@ def enqueue_many(
         for channel_id in channel_ids
     ]
     if rows:
-        connection.execute(notifications.insert(), rows)
+        insert_many(connection, notifications, rows)
     return len(rows)
 
 
