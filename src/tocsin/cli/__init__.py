@@ -20,6 +20,7 @@ from tocsin.cli import channels as channel_commands
 from tocsin.cli import checks as check_commands
 from tocsin.cli import incidents as incident_commands
 from tocsin.cli import keys as key_commands
+from tocsin.cli import run as run_command
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
 from tocsin.clock import SystemClock
 from tocsin.config import Settings
@@ -39,6 +40,7 @@ app.add_typer(channel_commands.channel_app, name="channel")
 app.add_typer(channel_commands.policy_app, name="policy")
 app.add_typer(incident_commands.app, name="incident")
 app.add_typer(key_commands.app, name="key")
+app.command("run", context_settings=run_command.CONTEXT, add_help_option=False)(run_command.run)
 
 
 def main() -> None:
