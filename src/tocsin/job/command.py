@@ -138,8 +138,9 @@ class Reporter:
         within = self.options.start_retry if suffix == "start" else self.options.finish_retry
         problem = self.pinger.send(suffix, self.rid, body, within)
         if problem:
+            which = "start" if suffix == "start" else "finish"
             warn(
-                f"could not send the {suffix or 'success'} ping of {self.options.check}: {problem}",
+                f"could not send the {which} ping of {self.options.check}: {problem}",
                 self.options.quiet,
             )
 
