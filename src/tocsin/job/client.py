@@ -7,8 +7,6 @@ instead of raising. The server is found from a check's uuid, slug or full ping U
 
 import re
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 from uuid import UUID
@@ -59,6 +57,9 @@ class Pinger:
 
 def attempt(url: str, body: bytes, left: float) -> tuple[str, bool]:
     """One request: ("", _) when answered 2xx, else (reason, whether trying again may help)."""
+    import urllib.error  # here, not above: `import tocsin` stays a few milliseconds
+    import urllib.request
+
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"User-Agent": USER_AGENT}
     )
