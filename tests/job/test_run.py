@@ -11,8 +11,10 @@ import pytest
 from tests.conftest import Server
 from tests.helpers import make_check, ping_key, pings_of, stored_body
 from tests.job.conftest import start_wrapper, tocsin_run
+from tocsin.store.checks import checks_where
 from tocsin.store.database import Database
 from tocsin.store.pings import Ping
+from tocsin.store.tables import checks
 
 
 def summary(pings: list[Ping]) -> list[tuple[str, int | None]]:
@@ -211,3 +213,24 @@ def test_a_check_that_cannot_be_reached_still_runs_the_command(check: str) -> No
     assert (done.returncode, done.stdout) == (5, b"still ran\n")
     assert done.stderr.startswith(b"tocsin run: ")
     assert done.stderr.endswith(b": running without pings\n")
+
+
+async def test_a_slug_url_with_create_provisions_the_check_on_its_first_run(
+    server: Server, server_database: Database
+) -> None:
+    url = f"{server.url}/ping/{await ping_key(server_database)}/new-job?create=1"
+    done = tocsin_run("--check", url, "--", "sh", "-c", "exit 2")
+    assert (done.returncode, done.stderr) == (2, b"")
+    async with server_database.read() as connection:
+        [record] = await checks_where(connection, checks.c.slug == "new-job")
+    assert summary(await pings_of(server_database, record)) == [("start", None), ("fail", 2)]
+
+
+async def test_a_better_stack_heartbeat_url_works_too(
+    server: Server, server_database: Database
+) -> None:
+    record = await make_check(server_database)
+    url = f"{server.url}/api/v1/heartbeat/{record.token}"
+    done = tocsin_run("--check", url, "--", "sh", "-c", "exit 4")
+    assert (done.returncode, done.stderr) == (4, b"")
+    assert summary(await pings_of(server_database, record)) == [("start", None), ("fail", 4)]
