@@ -18,6 +18,7 @@ from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.app import create_app
 from tocsin.cli import channels as channel_commands
 from tocsin.cli import checks as check_commands
+from tocsin.cli import cron as cron_commands
 from tocsin.cli import incidents as incident_commands
 from tocsin.cli import keys as key_commands
 from tocsin.cli import run as run_command
@@ -40,6 +41,7 @@ app.add_typer(channel_commands.channel_app, name="channel")
 app.add_typer(channel_commands.policy_app, name="policy")
 app.add_typer(incident_commands.app, name="incident")
 app.add_typer(key_commands.app, name="key")
+app.add_typer(cron_commands.app, name="cron")
 app.command("run", context_settings=run_command.CONTEXT, add_help_option=False)(run_command.run)
 
 
