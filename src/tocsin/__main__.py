@@ -1,3 +1,3 @@
-from tocsin.cli import main
+from tocsin.launcher import main
 
 main()

@@ -18,8 +18,10 @@ from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.app import create_app
 from tocsin.cli import channels as channel_commands
 from tocsin.cli import checks as check_commands
+from tocsin.cli import cron as cron_commands
 from tocsin.cli import incidents as incident_commands
 from tocsin.cli import keys as key_commands
+from tocsin.cli import run as run_command
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
 from tocsin.clock import SystemClock
 from tocsin.config import ConfigError, Settings
@@ -40,6 +42,8 @@ app.add_typer(channel_commands.channel_app, name="channel")
 app.add_typer(channel_commands.policy_app, name="policy")
 app.add_typer(incident_commands.app, name="incident")
 app.add_typer(key_commands.app, name="key")
+app.add_typer(cron_commands.app, name="cron")
+app.command("run", context_settings=run_command.CONTEXT, add_help_option=False)(run_command.run)
 
 
 def main() -> None:

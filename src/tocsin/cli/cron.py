@@ -1,0 +1,117 @@
+"""`tocsin cron sync`: one check per crontab job, and each job line run under `tocsin run`."""
+
+import dataclasses
+import difflib
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.cli.checks import insert_check, run
+from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings
+from tocsin.clock import SystemClock
+from tocsin.crontab import CronJob, parse_crontab, rewritten
+from tocsin.durations import parse_duration
+from tocsin.schedule import cron_schedule, validate_grace
+from tocsin.store import checks as check_store
+from tocsin.store.checks import NewCheck
+from tocsin.store.tables import checks
+
+app = typer.Typer(help="Monitor the jobs of a crontab.", no_args_is_help=True)
+MAX_NAME = 100
+
+
+@app.command("sync")
+def sync(
+    crontab: Path | None = typer.Option(None, "--crontab", help="A crontab file."),
+    user: bool = typer.Option(False, "--user", help="Your crontab, through `crontab -l`."),
+    grace: str = typer.Option("1h", help="Grace of the checks it creates."),
+    apply: bool = typer.Option(False, "--apply", help="Make the checks and write the crontab."),
+) -> None:
+    """Show (with --apply: make) a check per job and the crontab running each under `tocsin run`."""
+    with fail_on_errors():
+        if (crontab is None) == (not user):
+            raise CommandError("give either --crontab FILE or --user")
+        settings = load_settings()
+        text = read_crontab(crontab)
+        parsed = parse_crontab(text)
+        specs = [job_spec(job, parse_duration(grace)) for job in parsed.jobs]
+        for reason in parsed.skipped:
+            console.print(f"skipped {reason}")
+        changes, ping_key = run(settings, lambda c: sync_checks(c, specs, apply))
+        for change in changes:
+            console.print(change)
+        environment = {"TOCSIN_RUN_SERVER": settings.base_url, "TOCSIN_PING_KEY": ping_key}
+        new_text = "\n".join(rewritten(parsed, tocsin_path(), environment)) + "\n"
+        show_diff(text, new_text)
+        if apply and new_text != text:
+            write_crontab(crontab, text, new_text)
+        elif not apply:
+            console.print("Nothing changed; --apply makes the checks and writes the crontab.")
+
+
+def job_spec(job: CronJob, grace: timedelta) -> NewCheck:
+    schedule = cron_schedule(job.expression, job.tz)
+    name = " ".join(job.command.split())[:MAX_NAME]
+    return NewCheck(schedule, validate_grace(grace), name=name, slug=job.slug, tz=job.tz)
+
+
+async def sync_checks(
+    connection: AsyncConnection, specs: list[NewCheck], apply: bool
+) -> tuple[list[str], str]:
+    """Create the checks that are missing, reschedule those whose job moved."""
+    now = SystemClock().now()
+    project_id = await check_store.ensure_default_project(connection, now)
+    changes = []
+    for spec in specs:
+        found = await check_store.details_where(
+            connection, (checks.c.project_id == project_id) & (checks.c.slug == spec.slug)
+        )
+        verb = "create" if not found else "unchanged"
+        if found and found[0].spec.schedule != spec.schedule:
+            verb = "reschedule"
+            if apply:
+                kept = dataclasses.replace(found[0].spec, schedule=spec.schedule, tz=spec.tz)
+                await check_store.update_spec(connection, found[0].record, kept, now)
+        elif not found and apply:
+            await insert_check(connection, spec, "")
+        changes.append(f"{verb} check {spec.slug!r} ({spec.schedule.describe()})")
+    return changes, await check_store.project_ping_key(connection, project_id)
+
+
+def read_crontab(path: Path | None) -> str:
+    if path is not None:
+        return path.read_text()
+    listed = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    if listed.returncode != 0 and "no crontab" not in listed.stderr:
+        raise CommandError(f"crontab -l failed: {listed.stderr.strip()}")
+    return listed.stdout
+
+
+def write_crontab(path: Path | None, old: str, new: str) -> None:
+    backup = (path or Path.cwd() / "crontab").with_name(f"{(path or Path('crontab')).name}.bak")
+    backup.write_text(old)
+    if path is not None:
+        path.write_text(new)
+    else:
+        subprocess.run(["crontab", "-"], input=new, text=True, check=True)
+    console.print(f"Wrote the crontab; the previous one is in {backup}.")
+
+
+def show_diff(old: str, new: str) -> None:
+    diff = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), "crontab", "crontab (new)"
+    )
+    console.print("".join(diff) or "The crontab already runs every job under tocsin run.")
+
+
+def tocsin_path() -> str:
+    """Where this `tocsin` is, so cron (whose PATH is short) finds it."""
+    invoked = Path(sys.argv[0])
+    if invoked.name == "tocsin" and invoked.exists():
+        return str(invoked.resolve())
+    return shutil.which("tocsin") or "tocsin"

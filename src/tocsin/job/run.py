@@ -1,0 +1,176 @@
+"""Running a job's command as a shell would, keeping the last part of its output.
+
+The command inherits stdin; its stdout and stderr go through pipes that are copied
+byte for byte to this process's own, so the terminal (or cron's mail) sees exactly
+what it would without the wrapper, while the tail of both streams is kept for the
+finish ping. Signals sent to the wrapper are forwarded to the command; a command
+that runs past its timeout gets SIGTERM, then SIGKILL after a grace.
+"""
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import IO
+
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+CHUNK = 65536
+NOT_FOUND = 127  # what shells answer for a command they cannot find
+NOT_EXECUTABLE = 126
+DRAIN_IDLE = 1.0  # seconds without output before giving up on pipes a child's child holds
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How a command ended: its exit status as a shell reports it, and why it failed."""
+
+    exit_status: int
+    output: bytes
+    notes: list[str] = field(default_factory=list)
+    interrupted: bool = False  # by a forwarded signal or the timeout: failed whatever the status
+
+
+class OutputTail:
+    """The last `limit` bytes of everything written to it, from several threads."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+        self.lock = threading.Lock()
+
+    def add(self, chunk: bytes) -> None:
+        with self.lock:
+            self.data += chunk
+            if len(self.data) > 2 * self.limit:  # trim now and then, not on every chunk
+                del self.data[: len(self.data) - self.limit]
+
+    def value(self) -> bytes:
+        with self.lock:
+            return bytes(self.data[-self.limit :]) if self.limit else b""
+
+
+class Copier(threading.Thread):
+    """Copies one of the command's pipes to one of our file descriptors, and to the tail."""
+
+    def __init__(self, source: IO[bytes], target_fd: int, tail: OutputTail) -> None:
+        super().__init__(daemon=True)
+        self.source, self.target_fd, self.tail = source, target_fd, tail
+        self.moved = 0
+        self.target_open = True
+
+    def run(self) -> None:
+        fd = self.source.fileno()
+        while chunk := os.read(fd, CHUNK):
+            self.moved += len(chunk)
+            self.tail.add(chunk)
+            self.write(chunk)
+
+    def write(self, chunk: bytes) -> None:
+        view = memoryview(chunk)
+        while view and self.target_open:
+            try:
+                view = view[os.write(self.target_fd, view) :]
+            except BrokenPipeError:
+                self.target_open = False  # keep draining, so the command is not blocked
+            except InterruptedError:
+                continue
+
+    def drain(self) -> None:
+        """Wait for the end of the pipe unless a leftover background process holds it idle."""
+        while self.is_alive():
+            before = self.moved
+            self.join(DRAIN_IDLE)
+            if self.moved == before:
+                return
+
+
+class Supervisor:
+    """Forwards our signals to the command and enforces its timeout."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.received: list[int] = []
+        self.previous: dict[int, object] = {}
+
+    def install(self) -> None:
+        for signum in FORWARDED_SIGNALS:
+            self.previous[signum] = signal.signal(signum, self.forward)
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+    def forward(self, signum: int, _frame: FrameType | None) -> None:
+        self.received.append(signum)
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signum)
+
+    def started(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        for signum in self.received:  # arrived between install() and the start
+            process.send_signal(signum)
+
+    def wait(self, timeout: float | None, kill_grace: float) -> bool:
+        """Wait for the command; True when it had to be stopped for running too long."""
+        assert self.process is not None
+        try:
+            self.process.wait(timeout)
+            return False
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+        try:
+            self.process.wait(kill_grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return True
+
+
+def run_command(
+    argv: Sequence[str], output_limit: int, timeout: float | None = None, kill_grace: float = 10
+) -> Outcome:
+    tail = OutputTail(output_limit)
+    supervisor = Supervisor()
+    supervisor.install()
+    try:
+        try:
+            process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as error:
+            return not_started(argv, error)
+        supervisor.started(process)
+        copiers = [Copier(process.stdout, 1, tail), Copier(process.stderr, 2, tail)]  # type: ignore[arg-type]
+        for copier in copiers:
+            copier.start()
+        timed_out = supervisor.wait(timeout, kill_grace)
+        for copier in copiers:
+            copier.drain()
+        return outcome(process.returncode, tail.value(), supervisor.received, timed_out)
+    finally:
+        supervisor.restore()
+
+
+def not_started(argv: Sequence[str], error: OSError) -> Outcome:
+    status = NOT_FOUND if isinstance(error, FileNotFoundError) else NOT_EXECUTABLE
+    note = f"could not start {argv[0]!r}: {error.strerror or error}"
+    return Outcome(status, b"", [note], interrupted=False)
+
+
+def outcome(returncode: int, output: bytes, received: list[int], timed_out: bool) -> Outcome:
+    status = 128 - returncode if returncode < 0 else returncode
+    notes = ["timed out: the command ran too long and was stopped"] if timed_out else []
+    notes += [
+        f"received {signal_name(s)}, forwarded to the command" for s in dict.fromkeys(received)
+    ]
+    if returncode < 0:
+        notes.append(f"the command was killed by {signal_name(-returncode)}")
+    return Outcome(status, output, notes, interrupted=timed_out or bool(received))
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
