@@ -27,9 +27,9 @@ from typer.testing import CliRunner
 
 from tests.receivers import HttpReceiver, SmtpReceiver, http_receiver, smtp_receiver
 from tocsin.config import Settings
-from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
+from tocsin.store.runners import BatchRunner, batch_runner
 from tocsin.store.tables import metadata
 
 BACKEND = os.environ.get("TOCSIN_TEST_DATABASE", "sqlite")

@@ -19,7 +19,6 @@ from tocsin.pings.urls import ByUuid, PingUrl
 from tocsin.schedule import Period, Schedule
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
-from tocsin.store.batch import batch_runner
 from tocsin.store.channels import (
     ChannelRow,
     assign_all_channels,
@@ -32,6 +31,7 @@ from tocsin.store.database import Database
 from tocsin.store.incidents import Incident, events_of, incident_from_row
 from tocsin.store.pings import Ping
 from tocsin.store.projects import default_project, insert_project
+from tocsin.store.runners import batch_runner
 from tocsin.store.tables import incidents, notifications
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

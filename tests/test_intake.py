@@ -11,8 +11,8 @@ from tocsin.checks import Action, Status
 from tocsin.pings.intake import PingIntake, PingRequest, Reply
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl, Target
 from tocsin.store import checks as check_store
-from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
+from tocsin.store.runners import BatchRunner, batch_runner
 
 
 def request(

@@ -17,9 +17,9 @@ from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import ByUuid, PingUrl
 from tocsin.schedule import Period
 from tocsin.store import tables
-from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
+from tocsin.store.runners import BatchRunner, batch_runner
 
 HOUR = timedelta(hours=1)
 GRACE = timedelta(minutes=5)

@@ -23,9 +23,9 @@ from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
 from tocsin.pings.intake import PingIntake
 from tocsin.pings.protocol import FastPings, fast_ping_protocol
 from tocsin.pings.urls import is_ping_path
-from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
+from tocsin.store.runners import BatchRunner, batch_runner
 from tocsin.web import accounts as account_pages
 from tocsin.web import api_docs, check_pages, pages
 from tocsin.web import badges as badge_pages

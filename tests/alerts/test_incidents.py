@@ -22,9 +22,9 @@ from tocsin.checks import Action
 from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import ByUuid, PingUrl
 from tocsin.store import incidents as incident_store
-from tocsin.store.batch import BatchRunner
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
+from tocsin.store.runners import BatchRunner
 from tocsin.store.tables import notifications
 
 S = timedelta(seconds=1)

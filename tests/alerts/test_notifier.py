@@ -18,9 +18,9 @@ from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import verify
 from tocsin.store import notifications as outbox_store
-from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
+from tocsin.store.runners import BatchRunner, batch_runner
 from tocsin.store.tables import channels, notifications
 
 S = timedelta(seconds=1)

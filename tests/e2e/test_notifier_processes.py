@@ -16,8 +16,8 @@ from tests.alerts.test_incidents import ping
 from tests.helpers import T0, add_channel, make_check
 from tests.receivers import HttpReceiver, Reply
 from tocsin.checks import Action
-from tocsin.store.batch import BatchRunner
 from tocsin.store.database import Database
+from tocsin.store.runners import BatchRunner
 from tocsin.store.tables import notifications
 
 

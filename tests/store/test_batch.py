@@ -7,9 +7,9 @@ from tests.helpers import T0, make_check, reload
 from tocsin.checks import CheckState, Status
 from tocsin.schedule import Cron
 from tocsin.store import pings as ping_store
-from tocsin.store.batch import batch_runner
 from tocsin.store.database import Database
 from tocsin.store.pings import Ping
+from tocsin.store.runners import batch_runner
 
 
 async def test_a_check_written_by_the_store_reads_the_same_on_the_ping_path(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tocsin.store.batch import WalSync, fsync_file
+from tocsin.store.runners import WalSync, fsync_file
 
 
 class GatedFsync:

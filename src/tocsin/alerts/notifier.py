@@ -27,9 +27,9 @@ from tocsin.notify.message import Message
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import sign
 from tocsin.store import notifications as outbox
-from tocsin.store.batch import BatchRunner, PostgresRunner
 from tocsin.store.database import Database
 from tocsin.store.notifications import Delivery
+from tocsin.store.runners import BatchRunner, PostgresRunner
 
 log = logging.getLogger("tocsin.notifier")
 

@@ -23,9 +23,10 @@ from tocsin.clock import Clock
 from tocsin.flips import log_flip
 from tocsin.store import checks as check_store
 from tocsin.store import incidents as incident_store
-from tocsin.store.batch import BatchRunner, BatchWriter
+from tocsin.store.batch import BatchWriter
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
+from tocsin.store.runners import BatchRunner
 
 log = logging.getLogger("tocsin.watcher")
 

@@ -27,8 +27,8 @@ from tocsin.clock import SystemClock
 from tocsin.config import ConfigError, Settings
 from tocsin.store import checks as check_store
 from tocsin.store import users as user_store
-from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
+from tocsin.store.runners import BatchRunner, batch_runner
 
 app = typer.Typer(
     name="tocsin",

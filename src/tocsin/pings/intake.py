@@ -30,10 +30,11 @@ from tocsin.checks import (
 from tocsin.flips import log_flip
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
 from tocsin.schedule import Period
-from tocsin.store.batch import BatchRunner, BatchWriter
+from tocsin.store.batch import BatchWriter
 from tocsin.store.channels import assign_all_channels
 from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.pings import Ping
+from tocsin.store.runners import BatchRunner
 
 log = logging.getLogger("tocsin.pings")
 
