@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from tocsin.schedule import Schedule, next_due
+from tocsin.schedule import Maintenance, Schedule, next_due, outside_maintenance
 
 
 class Status(StrEnum):
@@ -60,6 +60,7 @@ class CheckState:
     last_duration: timedelta | None = None
     manual_resume: bool = False
     post_only: bool = False
+    maintenance: Maintenance | None = None
 
 
 @dataclass(slots=True)
@@ -112,19 +113,24 @@ def grace_start(state: CheckState) -> datetime | None:
 def alert_after(state: CheckState) -> datetime | None:
     """The exact moment this check turns down unless a ping arrives first."""
     start = grace_start(state)
-    return None if start is None else start + state.grace
+    return None if start is None else turns_down(state, start + state.grace)
+
+
+def turns_down(state: CheckState, deadline: datetime) -> datetime:
+    """A deadline inside a maintenance window moves to the window's end."""
+    return outside_maintenance(state.maintenance, deadline)
 
 
 def status(state: CheckState, now: datetime) -> Status:
     if state.last_start is not None:
-        if now >= state.last_start + state.grace:
+        if now >= turns_down(state, state.last_start + state.grace):
             return Status.DOWN
         return Status.STARTED
     if state.status != Status.UP:
         return state.status
     due = due_at(state)
     assert due is not None  # an up check always has a last ping
-    if now >= due + state.grace:
+    if now >= turns_down(state, due + state.grace):
         return Status.DOWN
     return Status.LATE if now >= due else Status.UP
 

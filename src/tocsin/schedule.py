@@ -7,7 +7,7 @@ repeat fires once, in the first (summer-time) pass.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -135,3 +135,82 @@ def check_range(name: str, value: timedelta, low: timedelta, high: timedelta) ->
             f"{name} must be between {format_duration(low)} and {format_duration(high)}, "
             f"not {format_duration(value)}"
         )
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class Maintenance:
+    """A daily maintenance window, as Better Stack has them: on each listed weekday,
+    from `start` to `end` local time in `tz`. A window whose end comes before its
+    start runs overnight, and, as in Better Stack, each day it touches must be listed
+    (Mon 23:00-02:00 is `mon`, `tue` with 23:00 and 02:00); equal start and end mean the
+    whole day. No check goes down inside a window: its deadline moves to the end."""
+
+    days: frozenset[int]  # 0 is Monday
+    start: time
+    end: time
+    tz: str = "UTC"
+
+    def describe(self) -> str:
+        days = ", ".join(WEEKDAYS[day] for day in sorted(self.days))
+        return f"{days} {self.start:%H:%M}-{self.end:%H:%M} ({self.tz})"
+
+
+def outside_maintenance(window: Maintenance | None, moment: datetime) -> datetime:
+    """The first moment at or after `moment` that no maintenance window covers."""
+    if window is None or not window.days:
+        return moment
+    # Back-to-back windows (whole days, overnight ones) chain: a week of them at most.
+    for _ in range(len(WEEKDAYS) + 1):
+        window_end = end_of_window_covering(window, moment)
+        if window_end is None:
+            return moment
+        moment = window_end
+    return moment
+
+
+def end_of_window_covering(window: Maintenance, moment: datetime) -> datetime | None:
+    zone = ZoneInfo(window.tz)
+    local = moment.astimezone(UTC).astimezone(zone)
+    if local.weekday() not in window.days:
+        return None
+    now, today = local.time(), local.date()
+    midnight = today + timedelta(days=1)
+    if window.start == window.end:
+        end_date, end_time = midnight, time(0)
+    elif window.start < window.end:
+        if not window.start <= now < window.end:
+            return None
+        end_date, end_time = today, window.end
+    elif now >= window.start:  # overnight, before midnight: on to the next day's part
+        end_date, end_time = midnight, time(0)
+    elif now < window.end:  # overnight, after midnight
+        end_date, end_time = today, window.end
+    else:
+        return None
+    found = datetime.combine(end_date, end_time, tzinfo=zone).astimezone(UTC)
+    # A window end inside a DST gap can map to a moment no later than this one.
+    return found if found > moment else moment + timedelta(minutes=1)
+
+
+def validate_maintenance(days: list[str], start: str, end: str, tz: str) -> Maintenance:
+    """From Better Stack's fields: weekday names, `HH:MM:SS` (or `HH:MM`) times, a zone."""
+    unknown = sorted({day for day in days if day not in WEEKDAYS})
+    if unknown:
+        raise ScheduleError(f"unknown weekday {', '.join(unknown)}: use {', '.join(WEEKDAYS)}")
+    validate_timezone(tz)
+    return Maintenance(
+        frozenset(WEEKDAYS.index(day) for day in days), clock_time(start), clock_time(end), tz
+    )
+
+
+def clock_time(text: str) -> time:
+    try:
+        parsed = time.fromisoformat(text)
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.tzinfo is not None:
+        raise ScheduleError(f"invalid time of day {text!r}: use HH:MM:SS")
+    return parsed

@@ -1,11 +1,11 @@
 """The ping path writes rows with its own SQL; the rest of Tocsin must read them alike."""
 
 import uuid
-from datetime import timedelta
+from datetime import time, timedelta
 
 from tests.helpers import T0, make_check, reload
 from tocsin.checks import CheckState, Status
-from tocsin.schedule import Cron
+from tocsin.schedule import Cron, Maintenance
 from tocsin.store import pings as ping_store
 from tocsin.store.database import Database
 from tocsin.store.pings import Ping
@@ -22,8 +22,10 @@ async def test_a_check_written_by_the_store_reads_the_same_on_the_ping_path(
         name="tokyo",
         slug="tokyo",
         tags="a b",
+        maintenance=Maintenance(frozenset({0, 6}), time(23, 30), time(1, 15, 30), "Asia/Tokyo"),
         now=T0,
     )
+    assert record.state.maintenance is not None
     runner = batch_runner(database)
     try:
         found = await runner.run(

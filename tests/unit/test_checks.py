@@ -1,7 +1,7 @@
 """The check state machine: pings, derived status, deadlines, pause and resume."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
 import pytest
@@ -26,7 +26,7 @@ from tocsin.checks import (
     resume,
     status,
 )
-from tocsin.schedule import Cron, Period, Schedule, next_due
+from tocsin.schedule import Cron, Maintenance, Period, Schedule, next_due
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 HOURLY = Period(timedelta(hours=1))
@@ -449,6 +449,18 @@ def check_states(draw: st.DrawFn, stored: list[Status] | None = None) -> CheckSt
         last_start_rid=draw(st.sampled_from([None, RID_A])) if last_start else None,
         manual_resume=draw(st.booleans()),
         post_only=draw(st.booleans()),
+        maintenance=draw(st.none() | maintenance_windows()),
+    )
+
+
+@st.composite
+def maintenance_windows(draw: st.DrawFn) -> Maintenance:
+    quarter_hours = st.integers(0, 95).map(lambda q: time(q // 4, q % 4 * 15))
+    return Maintenance(
+        days=draw(st.frozensets(st.integers(0, 6))),
+        start=draw(quarter_hours),
+        end=draw(quarter_hours),
+        tz=draw(st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"])),
     )
 
 

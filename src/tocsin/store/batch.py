@@ -27,6 +27,7 @@ from tocsin.store.checks import (
     STATE_COLUMNS,
     CheckRecord,
     NewCheck,
+    maintenance_from_columns,
     new_check_values,
     state_columns,
 )
@@ -36,7 +37,8 @@ from tocsin.store.tables import EPOCH, MICROSECOND
 CHECK_COLUMNS = (
     "id, project_id, uuid, token, name, slug, tags, description, n_pings, created, "
     "alert_after, kind, period, cron, tz, grace, status, last_ping, last_start, "
-    "last_start_rid, last_duration, manual_resume, methods"
+    "last_start_rid, last_duration, manual_resume, methods, maintenance_days, "
+    "maintenance_from, maintenance_to, maintenance_tz"
 )
 UPDATE_STATE = (
     f"UPDATE checks SET {', '.join(f'{c} = ?' for c in STATE_COLUMNS)}, "
@@ -346,6 +348,7 @@ class BatchWriter:
             last_duration,
             manual_resume,
             methods,
+            *maintenance,
         ) = row
         read_time = self.driver.decode_time
         state = CheckState(
@@ -358,6 +361,7 @@ class BatchWriter:
             last_duration=None if last_duration is None else timedelta(seconds=last_duration),
             manual_resume=bool(manual_resume),
             post_only=methods == "POST",
+            maintenance=maintenance_from_columns(*maintenance),
         )
         record_uuid = self.driver.decode_uuid(check_uuid)
         created_at = read_time(created)

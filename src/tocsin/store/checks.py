@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.checks import CheckState, Flip, Status, alert_after
 from tocsin.identifiers import new_check_uuid, new_token
-from tocsin.schedule import Cron, Period, Schedule
+from tocsin.schedule import WEEKDAYS, Cron, Maintenance, Period, Schedule
 from tocsin.store.projects import default_project, ping_key
 from tocsin.store.tables import checks, flips
 
@@ -31,6 +31,7 @@ class NewCheck:
     # A cron schedule's zone is its own; this one is kept for period schedules too, as
     # Healthchecks keeps it, so that a later switch to cron uses the zone given before.
     tz: str = "UTC"
+    maintenance: Maintenance | None = None
 
 
 @dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
@@ -67,6 +68,49 @@ def schedule_columns(schedule: Schedule) -> dict[str, Any]:
     return {"kind": "cron", "period": None, "cron": schedule.expression, "tz": schedule.tz}
 
 
+def maintenance_columns(window: Maintenance | None) -> dict[str, Any]:
+    if window is None or not window.days:
+        return {
+            "maintenance_days": "",
+            "maintenance_from": None,
+            "maintenance_to": None,
+            "maintenance_tz": "UTC",
+        }
+    return {
+        "maintenance_days": ",".join(WEEKDAYS[day] for day in sorted(window.days)),
+        "maintenance_from": seconds_after_midnight(window.start),
+        "maintenance_to": seconds_after_midnight(window.end),
+        "maintenance_tz": window.tz,
+    }
+
+
+def maintenance_from_columns(
+    days: str, start: int | None, end: int | None, tz: str
+) -> Maintenance | None:
+    if not days or start is None or end is None:
+        return None
+    return Maintenance(
+        frozenset(WEEKDAYS.index(day) for day in days.split(",")),
+        time_of_day(start),
+        time_of_day(end),
+        tz,
+    )
+
+
+def seconds_after_midnight(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def time_of_day(seconds: int) -> time:
+    return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+
+
+def maintenance_from_row(row: sa.Row[Any]) -> Maintenance | None:
+    return maintenance_from_columns(
+        row.maintenance_days, row.maintenance_from, row.maintenance_to, row.maintenance_tz
+    )
+
+
 def schedule_from_row(row: sa.Row[Any]) -> Schedule:
     if row.kind == "cron":
         return Cron(row.cron, row.tz)
@@ -84,6 +128,7 @@ def state_from_row(row: sa.Row[Any]) -> CheckState:
         last_duration=None if row.last_duration is None else timedelta(seconds=row.last_duration),
         manual_resume=row.manual_resume,
         post_only=row.methods == "POST",
+        maintenance=maintenance_from_row(row),
     )
 
 
@@ -147,6 +192,7 @@ def spec_columns(spec: NewCheck) -> dict[str, Any]:
         "methods": spec.methods,
         "tz": spec.tz,
         **schedule_columns(spec.schedule),
+        **maintenance_columns(spec.maintenance),
     }
 
 
@@ -161,6 +207,7 @@ def spec_from_row(row: sa.Row[Any]) -> NewCheck:
         manual_resume=row.manual_resume,
         methods=row.methods,
         tz=row.tz,
+        maintenance=maintenance_from_row(row),
     )
 
 
@@ -172,6 +219,7 @@ def with_spec(state: CheckState, spec: NewCheck) -> CheckState:
         grace=spec.grace,
         manual_resume=spec.manual_resume,
         post_only=spec.methods == "POST",
+        maintenance=spec.maintenance,
     )
 
 

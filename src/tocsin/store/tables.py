@@ -127,6 +127,12 @@ checks = sa.Table(
     sa.Column("methods", sa.String(10), nullable=False, server_default=""),
     sa.Column("created", UTCDateTime, nullable=False),
     sa.Column("updated", UTCDateTime, nullable=False),
+    # A daily maintenance window (schedule.Maintenance): weekdays as "mon,tue", its
+    # start and end in seconds after local midnight, and its zone. No days, no window.
+    sa.Column("maintenance_days", sa.String(30), nullable=False, server_default=""),
+    sa.Column("maintenance_from", sa.Integer, nullable=True),
+    sa.Column("maintenance_to", sa.Integer, nullable=True),
+    sa.Column("maintenance_tz", sa.String(64), nullable=False, server_default="UTC"),
     # The escalation policy; none means the project's default: every channel of the
     # check at once, no escalation.
     sa.Column(
