@@ -201,6 +201,7 @@ def finish_run(
         last_duration=duration if pending_matches else None,
         manual_resume=state.manual_resume,
         post_only=state.post_only,
+        maintenance=state.maintenance,
     )
     flip = None
     if new_status != state.status:
@@ -219,6 +220,7 @@ def started_run(state: CheckState, ping: PingEvent) -> CheckState:
         last_duration=state.last_duration,
         manual_resume=state.manual_resume,
         post_only=state.post_only,
+        maintenance=state.maintenance,
     )
 
 

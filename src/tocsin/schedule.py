@@ -197,13 +197,15 @@ def end_of_window_covering(window: Maintenance, moment: datetime) -> datetime | 
 
 def validate_maintenance(days: list[str], start: str, end: str, tz: str) -> Maintenance:
     """From Better Stack's fields: weekday names, `HH:MM:SS` (or `HH:MM`) times, a zone."""
+    validate_timezone(tz)
+    return Maintenance(weekdays(days), clock_time(start), clock_time(end), tz)
+
+
+def weekdays(days: list[str]) -> frozenset[int]:
     unknown = sorted({day for day in days if day not in WEEKDAYS})
     if unknown:
         raise ScheduleError(f"unknown weekday {', '.join(unknown)}: use {', '.join(WEEKDAYS)}")
-    validate_timezone(tz)
-    return Maintenance(
-        frozenset(WEEKDAYS.index(day) for day in days), clock_time(start), clock_time(end), tz
-    )
+    return frozenset(WEEKDAYS.index(day) for day in days)
 
 
 def clock_time(text: str) -> time:

@@ -172,3 +172,69 @@ async def test_another_projects_heartbeat_is_not_found(api: Api) -> None:
     found = await call(api, "GET", f"/api/v2/heartbeats/{theirs.json()['data']['id']}")
     assert found.status_code == 404
     assert "errors" in found.json()
+
+
+async def test_a_maintenance_window_is_set_shown_changed_and_cleared(api: Api) -> None:
+    window = {
+        "maintenance_days": ["mon", "tue"],
+        "maintenance_from": "23:00:00",
+        "maintenance_to": "02:00:00",
+        "maintenance_timezone": "Europe/Amsterdam",
+    }
+    created = await new_heartbeat(api, **window)
+    attributes = created["attributes"]
+    assert {key: attributes[key] for key in window} == window
+    path = f"/api/v2/heartbeats/{created['id']}"
+    changed = await call(api, "PATCH", path, {"maintenance_to": "03:30:00"})
+    assert changed.status_code == 200, changed.text
+    shown = changed.json()["data"]["attributes"]
+    assert (shown["maintenance_days"], shown["maintenance_to"]) == (["mon", "tue"], "03:30:00")
+    cleared = await call(api, "PATCH", path, {"maintenance_days": []})
+    assert cleared.json()["data"]["attributes"]["maintenance_from"] is None
+
+
+async def test_a_deadline_inside_the_window_moves_to_its_end(api: Api) -> None:
+    # The test clock stands at a known moment: open a window around the deadline.
+    deadline = api.clock.now() + timedelta(seconds=3900)
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[deadline.weekday()]
+    start = (deadline - timedelta(minutes=10)).time().replace(microsecond=0)
+    end = (deadline + timedelta(minutes=50)).time().replace(microsecond=0)
+    if end <= start:  # the window would cross midnight: keep to whole days instead
+        start = end = start.replace(hour=0, minute=0, second=0)
+    created = await new_heartbeat(
+        api,
+        maintenance_days=[day],
+        maintenance_from=start.isoformat(),
+        maintenance_to=end.isoformat(),
+    )
+    await api.client.get(created["attributes"]["url"].removeprefix(SITE))
+    moved = await alert_after(api, created["id"])
+    assert moved > deadline
+    assert moved.time().replace(microsecond=0) == end
+
+
+async def test_a_bad_maintenance_window_names_the_attribute_at_fault(api: Api) -> None:
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"maintenance_days": ["funday"]}, "maintenance_days", "unknown weekday funday"),
+        ({"maintenance_days": ["mon"]}, "maintenance_from", "is required with maintenance_days."),
+        (
+            {"maintenance_days": ["mon"], "maintenance_from": "25:00", "maintenance_to": "01:00"},
+            "maintenance_from",
+            "invalid time of day '25:00'",
+        ),
+        (
+            {
+                "maintenance_days": ["mon"],
+                "maintenance_from": "01:00",
+                "maintenance_to": "02:00",
+                "maintenance_timezone": "Amsterdam",
+            },
+            "maintenance_timezone",
+            "unknown time zone 'Amsterdam'",
+        ),
+    ]
+    for fields, attribute, message in cases:
+        body = {"name": "backup", "period": 3600, "grace": 300, **fields}
+        response = await call(api, "POST", "/api/v2/heartbeats", body)
+        assert response.status_code == 422, (fields, response.text)
+        assert response.json()["errors"][attribute][0].startswith(message), response.text

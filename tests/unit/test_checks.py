@@ -26,7 +26,7 @@ from tocsin.checks import (
     resume,
     status,
 )
-from tocsin.schedule import Cron, Maintenance, Period, Schedule, next_due
+from tocsin.schedule import Cron, Maintenance, Period, Schedule, next_due, outside_maintenance
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 HOURLY = Period(timedelta(hours=1))
@@ -549,6 +549,7 @@ def test_random_pings_keep_the_state_machine_consistent(
             run_started_at = now - run_age
         outcome = apply_ping(state, event, run_started_at)
         new = outcome.state
+        assert settings_of(new) == settings_of(state)  # pings never change settings
         assert new.status in STORED_STATUSES
         assert status(new, now) in set(Status)
         if outcome.action in (Action.LOG, Action.IGNORED):
@@ -564,14 +565,21 @@ def test_random_pings_keep_the_state_machine_consistent(
         deadline = alert_after(new)
         if new.status == Status.UP and new.last_start is None:
             assert new.last_ping is not None
-            assert deadline == next_due(new.schedule, new.last_ping) + new.grace
+            natural = next_due(new.schedule, new.last_ping) + new.grace
+            assert deadline == outside_maintenance(new.maintenance, natural)
             assert deadline > new.last_ping
             if outcome.action == Action.SUCCESS:
                 assert deadline > now  # a success is never already overdue
         if new.status == Status.UP and new.last_start is not None:
             # Only another run's success keeps an older run pending; it may be overdue.
-            assert deadline == new.last_start + new.grace
+            natural = new.last_start + new.grace
+            assert deadline == outside_maintenance(new.maintenance, natural)
             assert new.last_start <= now
         if outcome.action == Action.START and new.status != Status.DOWN:
-            assert deadline == now + new.grace
+            assert deadline == outside_maintenance(new.maintenance, now + new.grace)
         state = new
+
+
+def settings_of(state: CheckState) -> tuple[object, ...]:
+    """What people set on a check, as opposed to what its pings made of it."""
+    return (state.schedule, state.grace, state.manual_resume, state.post_only, state.maintenance)

@@ -42,6 +42,7 @@ from tocsin.api.betterstack_spec import (
     GroupSpec,
     HeartbeatSpec,
     identifier,
+    maintenance_after,
     parse,
     require,
 )
@@ -113,6 +114,7 @@ def new_settings(current: NewCheck, spec: HeartbeatSpec) -> NewCheck:
         manual_resume=current.manual_resume,
         methods=current.methods,
         tz=current.tz,
+        maintenance=maintenance_after(current.maintenance, spec),
     )
 
 

@@ -8,8 +8,8 @@ would have without it. An incident is `Started`, `Acknowledged` or `Resolved`.
 
 The ping URL (`url`) is a secret: a read-only key sees null, as it sees no ping URL in
 the Healthchecks dialect. Fields of features Tocsin lacks carry their neutral values
-(`call`, `sms`, `push`, `critical_alert` false; `team_wait`, `maintenance_*`, `team_name`
-null; `maintenance_days` []). A check on a cron schedule has no `period`: null.
+(`call`, `sms`, `push`, `critical_alert` false; `team_wait`, `team_name` null). A
+check on a cron schedule has no `period`: null.
 """
 
 import uuid
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tocsin.checks import Status, settled_status
-from tocsin.schedule import Period
+from tocsin.schedule import WEEKDAYS, Maintenance, Period
 from tocsin.store.channels import PolicyRow
 from tocsin.store.checks import CheckDetails
 from tocsin.store.heartbeats import Group, HeartbeatFacts
@@ -42,12 +42,22 @@ NOTHING_TO_CALL: dict[str, Any] = {
     "team_wait": None,
     "team_name": None,
 }
-NO_MAINTENANCE: dict[str, Any] = {
-    "maintenance_days": [],
-    "maintenance_from": None,
-    "maintenance_to": None,
-    "maintenance_timezone": "UTC",
-}
+
+
+def maintenance_json(window: Maintenance | None) -> dict[str, Any]:
+    if window is None:
+        return {
+            "maintenance_days": [],
+            "maintenance_from": None,
+            "maintenance_to": None,
+            "maintenance_timezone": "UTC",
+        }
+    return {
+        "maintenance_days": [WEEKDAYS[day] for day in sorted(window.days)],
+        "maintenance_from": window.start.isoformat(),
+        "maintenance_to": window.end.isoformat(),
+        "maintenance_timezone": window.tz,
+    }
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -91,7 +101,7 @@ class Presenter:
             "sort_index": facts.place.sort_index,
             "paused": record.state.status == Status.PAUSED,
             "paused_at": timestamp(facts.paused_at),
-            **NO_MAINTENANCE,
+            **maintenance_json(record.state.maintenance),
             "status": heartbeat_status(details, self.now),
             "created_at": timestamp(record.created),
             "updated_at": timestamp(facts.updated),

@@ -13,9 +13,13 @@ left as they are). `policy_id` names a Tocsin escalation policy of the project,
 What Tocsin lacks is accepted only with its neutral value, so a heartbeat read from
 the API can be sent back as it is, and refused with a 422 that says so otherwise:
 `call`, `sms`, `push`, `critical_alert` (Tocsin calls, texts and pushes no one: false),
-`team_wait` (no teams: null), `maintenance_days` (null or []), `maintenance_from`,
-`maintenance_to` (null), `maintenance_timezone` (null or "UTC"), `server_timezone`
-and `team_name` (null).
+`team_wait` (no teams: null), `server_timezone` and `team_name` (null).
+
+Maintenance windows are Tocsin's own (`schedule.Maintenance`): `maintenance_days`
+(weekday names `mon`…`sun`; null or [] for none), `maintenance_from` and
+`maintenance_to` (`HH:MM:SS`, required with days), and `maintenance_timezone`, an IANA
+zone (Better Stack's Rails names such as `Amsterdam` are refused with the IANA form to
+use); a PATCH changes the parts it sends.
 
 Policies. Only `escalation` steps: `wait_before` seconds, `urgency_id` null (Tocsin has
 no severities: a step notifies channels), and `step_members` of Tocsin's own type
@@ -26,6 +30,8 @@ accepted too.
 """
 
 import uuid
+from collections.abc import Callable
+from datetime import time
 from typing import Any, Literal, TypeVar
 
 from pydantic import (
@@ -38,6 +44,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from tocsin.api.betterstack_http import InvalidAttributesError
+from tocsin.schedule import (
+    WEEKDAYS,
+    Maintenance,
+    ScheduleError,
+    clock_time,
+    validate_timezone,
+    weekdays,
+)
 
 MIN_PERIOD = 30
 MAX_SECONDS = 31_536_000
@@ -67,10 +81,6 @@ MESSAGES = {
 UNSUPPORTED = {
     "team_wait": "Tocsin has no teams: only null.",
     "team_name": "Tocsin has no teams: only null.",
-    "maintenance_days": "Tocsin has no maintenance windows: only null or [].",
-    "maintenance_from": "Tocsin has no maintenance windows: only null.",
-    "maintenance_to": "Tocsin has no maintenance windows: only null.",
-    "maintenance_timezone": 'Tocsin has no maintenance windows: only null or "UTC".',
     "server_timezone": "Tocsin has no server time zones: only null.",
     "fallback_policy_id": "Tocsin has no fallback policies: only null.",
     "policy_group_id": "Tocsin has no policy groups: only null.",
@@ -117,10 +127,10 @@ class HeartbeatSpec(Strict):
     push: bool | None = None
     critical_alert: bool | None = None
     team_wait: None = None
-    maintenance_days: list[None] | None = Field(None, max_length=0)
-    maintenance_from: None = None
-    maintenance_to: None = None
-    maintenance_timezone: Literal["UTC"] | None = None
+    maintenance_days: list[str] | None = Field(None, max_length=7)
+    maintenance_from: str | None = Field(None, max_length=20)
+    maintenance_to: str | None = Field(None, max_length=20)
+    maintenance_timezone: str | None = Field(None, max_length=64)
     server_timezone: None = None
     team_name: None = None
 
@@ -218,3 +228,58 @@ class AcknowledgeSpec(Strict):
 
 class ResolveSpec(Strict):
     resolved_by: str | None = Field(None, max_length=200)
+
+
+MAINTENANCE_FIELDS = frozenset(
+    {"maintenance_days", "maintenance_from", "maintenance_to", "maintenance_timezone"}
+)
+
+
+def maintenance_after(current: Maintenance | None, spec: HeartbeatSpec) -> Maintenance | None:
+    """The window once the attributes sent are laid over the current ones; no days,
+    no window."""
+    sent = spec.model_fields_set & MAINTENANCE_FIELDS
+    if not sent:
+        return current
+    days = (
+        spec.maintenance_days
+        if "maintenance_days" in sent
+        else [WEEKDAYS[day] for day in sorted(current.days)]
+        if current
+        else []
+    )
+    if not days:
+        return None
+    start = spec.maintenance_from or (current.start.isoformat() if current else None)
+    end = spec.maintenance_to or (current.end.isoformat() if current else None)
+    tz = spec.maintenance_timezone or (current.tz if current else "UTC")
+    errors: dict[str, list[str]] = {}
+    window = Maintenance(
+        attribute(weekdays, days, "maintenance_days", errors, frozenset()),
+        attribute(clock_time, start, "maintenance_from", errors, time(0)),
+        attribute(clock_time, end, "maintenance_to", errors, time(0)),
+        tz,
+    )
+    attribute(validate_timezone, tz, "maintenance_timezone", errors, None)
+    if errors:
+        raise InvalidAttributesError(errors)
+    return window
+
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+
+def attribute(
+    validate: Callable[[V], T], value: V | None, field: str, errors: dict[str, list[str]], empty: T
+) -> T:
+    """A schedule validator's verdict on one attribute; what is wrong is added to
+    `errors` under the attribute's name, so all of them are reported at once."""
+    if value is None:
+        errors[field] = ["is required with maintenance_days."]
+        return empty
+    try:
+        return validate(value)
+    except ScheduleError as error:
+        errors[field] = [f"{error}."]
+        return empty
