@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from tocsin.clock import Clock
 from tocsin.config import Settings
-from tocsin.notify.base import DeliveryError, Outbound, parse_config
+from tocsin.notify.base import ChannelConfig, DeliveryError, Kind, Outbound, parse_config
 from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.kinds import kind_named
 from tocsin.notify.message import Message
@@ -34,6 +34,7 @@ from tocsin.store.runners import BatchRunner, PostgresRunner
 log = logging.getLogger("tocsin.notifier")
 
 CLAIM_LIMIT = 500
+CONFIG_CACHE_SIZE = 1000
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=2)
 LONGEST_RETRY = timedelta(minutes=10)
@@ -84,6 +85,8 @@ class Notifier:
         self.recheck = recheck
         self._wakeup = asyncio.Event()
         self._stopping = False
+        # Settings are immutable: a burst of alerts to one channel parses them once.
+        self._configs: dict[tuple[str, str], ChannelConfig] = {}
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -131,7 +134,7 @@ class Notifier:
     async def attempt(self, item: Delivery) -> Outcome:
         try:
             kind = kind_named(item.channel_kind)
-            config = parse_config(kind, json.loads(item.channel_config))
+            config = self.channel_config(kind, item.channel_config)
             message = self.message(item)
             # A backstop for kinds whose own timeouts fail them (Apprise runs in a thread).
             async with asyncio.timeout(self.timeout.total_seconds() * 2):
@@ -146,6 +149,15 @@ class Notifier:
             log.exception("unexpected error delivering notification %s", item.notification_id)
             return Outcome(item, DeliveryError(f"unexpected error: {error}", permanent=False))
         return Outcome(item, None)
+
+    def channel_config(self, kind: Kind, raw: str) -> ChannelConfig:
+        key = (kind.name, raw)
+        config = self._configs.get(key)
+        if config is None:
+            if len(self._configs) >= CONFIG_CACHE_SIZE:
+                self._configs.clear()
+            config = self._configs[key] = parse_config(kind, json.loads(raw))
+        return config
 
     def record(self, connection: sa.Connection, outcomes: list[Outcome]) -> None:
         now = self.clock.now()

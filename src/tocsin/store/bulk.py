@@ -14,8 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-Processor = Callable[[Any], Any] | None
-_PLANS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Processor]]] = {}
+Processor = Callable[[Any], Any]
+# Which values of a row need converting: (position, processor), for the few that do.
+Conversions = list[tuple[int, Processor]]
+_PLANS: dict[tuple[str, str, tuple[str, ...]], tuple[str, Conversions]] = {}
 _DOLLAR_CACHE: dict[str, str] = {}
 
 
@@ -25,9 +27,9 @@ def insert_many(
     """Rows that all name the same columns."""
     if not rows:
         return
-    sql, processors = plan(connection.dialect, table, tuple(rows[0]))
+    sql, conversions = plan(connection.dialect, table, tuple(rows[0]))
     cursor = connection.connection.cursor()
-    cursor.executemany(sql, [bound(row, processors) for row in rows])
+    cursor.executemany(sql, [bound(row, conversions) for row in rows])
 
 
 def insert_returning_ids(
@@ -39,18 +41,16 @@ def insert_returning_ids(
     if connection.dialect.name != "sqlite":
         statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
         return list(connection.scalars(statement, rows))
-    sql, processors = plan(connection.dialect, table, tuple(rows[0]))
+    sql, conversions = plan(connection.dialect, table, tuple(rows[0]))
     cursor = connection.connection.cursor()
     ids = []
     for row in rows:
-        cursor.execute(sql, bound(row, processors))
+        cursor.execute(sql, bound(row, conversions))
         ids.append(int(cursor.lastrowid))
     return ids
 
 
-def plan(
-    dialect: Dialect, table: sa.Table, columns: tuple[str, ...]
-) -> tuple[str, list[Processor]]:
+def plan(dialect: Dialect, table: sa.Table, columns: tuple[str, ...]) -> tuple[str, Conversions]:
     key = (dialect.name, table.name, columns)
     found = _PLANS.get(key)
     if found is not None:
@@ -59,18 +59,20 @@ def plan(
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
     if dialect.name != "sqlite":
         sql = dollar_params(sql)
-    processors: list[Processor] = [
-        table.c[column].type.bind_processor(dialect) for column in columns
-    ]
-    _PLANS[key] = (sql, processors)
-    return sql, processors
+    conversions: Conversions = []
+    for position, column in enumerate(columns):
+        processor = table.c[column].type.bind_processor(dialect)
+        if processor is not None:
+            conversions.append((position, processor))
+    _PLANS[key] = (sql, conversions)
+    return sql, conversions
 
 
-def bound(row: Mapping[str, Any], processors: list[Processor]) -> tuple[Any, ...]:
-    return tuple(
-        value if process is None else process(value)
-        for value, process in zip(row.values(), processors, strict=True)
-    )
+def bound(row: Mapping[str, Any], conversions: Conversions) -> list[Any]:
+    values = list(row.values())
+    for position, process in conversions:
+        values[position] = process(values[position])
+    return values
 
 
 def dollar_params(sql: str) -> str:
