@@ -129,21 +129,24 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
 
 
 def delivery(row: Any, lease_until: datetime) -> Delivery:
+    # By position: a burst of alerts builds thousands of these.
+    (notification_id, attempts, kind, channel_id, channel_kind, channel_name, config) = row[:7]
+    incident_id, check_name, check_uuid, check_tags, *incident_values = row[7:]
     incident = None
-    if row.incident_id is not None:
-        incident = AlertedIncident(row.incident_id, *row[-len(INCIDENT_FIELDS) :])
+    if incident_id is not None:
+        incident = AlertedIncident(incident_id, *incident_values)
     return Delivery(
-        notification_id=row.id,
-        attempt=row.attempts,
+        notification_id=notification_id,
+        attempt=attempts,
         lease_until=lease_until,
-        kind=row.kind,
-        channel_id=row.channel_id,
-        channel_kind=row.channel_kind,
-        channel_name=row.channel_name,
-        channel_config=row.config,
-        check_name=row.check_name or "",
-        check_uuid=row.check_uuid or UUID(int=0),
-        check_tags=row.check_tags or "",
+        kind=kind,
+        channel_id=channel_id,
+        channel_kind=channel_kind,
+        channel_name=channel_name,
+        channel_config=config,
+        check_name=check_name or "",
+        check_uuid=check_uuid or UUID(int=0),
+        check_tags=check_tags or "",
         incident=incident,
     )
 
