@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from tocsin.checks import is_slug
 from tocsin.durations import DurationError, format_duration, parse_duration
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step
-from tocsin.notify.base import config_problems
+from tocsin.notify.base import Kind, config_problems
 from tocsin.notify.kinds import KINDS, UnknownKindError, kind_named
 from tocsin.schedule import (
     Period,
@@ -71,7 +71,9 @@ def read_monitors(text: str, filename: str, environ: Mapping[str, str]) -> Monit
     reader = Reader(filename, environ)
     monitors = reader.monitors(compose(text, filename))
     if reader.problems:
-        raise MonitorsError(reader.problems)
+        # In the file's order, whichever pass found them (references are checked last).
+        ordered = sorted(reader.problems, key=lambda problem: problem[0])
+        raise MonitorsError([text for _line, text in ordered])
     return monitors
 
 
@@ -117,13 +119,14 @@ class Reader:
     def __init__(self, filename: str, environ: Mapping[str, str]) -> None:
         self.filename = filename
         self.environ = environ
-        self.problems: list[str] = []
+        self.problems: list[tuple[int, str]] = []
         # Names used as references, checked once every channel and policy is known.
         self.references: list[tuple[yaml.Node, str, str, str]] = []
         self.loader = yaml.SafeLoader("")
 
     def problem(self, node: yaml.Node, path: str, message: str) -> None:
-        self.problems.append(f"{self.filename}:{node.start_mark.line + 1}: {path}: {message}")
+        line = node.start_mark.line + 1
+        self.problems.append((line, f"{self.filename}:{line}: {path}: {message}"))
 
     def attempt(self, node: yaml.Node, path: str, work: Callable[[], T]) -> T | None:
         """The domain's own validators, their messages placed at the node."""
@@ -178,7 +181,7 @@ class Reader:
             )
         fields = self.fields(node, path, CHECK_FIELDS)
         tz = self.text(fields.get("tz"), join(path, "tz"), "UTC")
-        schedule = self.schedule(node, path, fields, tz)
+        schedule = self.schedule(key_node, path, fields, tz)
         grace = self.grace(fields.get("grace"), join(path, "grace"))
         tags = " ".join(self.words(fields.get("tags"), join(path, "tags")))
         if len(tags) > MAX_TAGS:
@@ -259,7 +262,7 @@ class Reader:
             self.problem(key_node, path, f"a channel's name is at most {MAX_NAME} characters")
         found = self.mapping(node, path)
         if "kind" not in found:
-            self.problem(node, path, f"needs a kind, one of: {', '.join(sorted(KINDS))}")
+            self.problem(key_node, path, f"needs a kind, one of: {', '.join(sorted(KINDS))}")
             return None
         kind_node = found.pop("kind")[1]
         name = self.text(kind_node, join(path, "kind"), "")
@@ -273,8 +276,14 @@ class Reader:
                 self.problem(setting_node, join(path, setting), unknown_key(setting, known))
             else:
                 config[setting] = self.setting(value_node, join(path, setting))
-        if len(self.problems) > before:
+        if len(self.problems) > before or not self.validate(kind, config, key_node, node, path):
             return None
+        return ChannelSpec(kind.name, config)
+
+    def validate(
+        self, kind: Kind, config: dict[str, Any], key_node: yaml.Node, node: yaml.Node, path: str
+    ) -> bool:
+        """The kind's own validation, each problem at the setting it names."""
         try:
             kind.config.model_validate(config)
         except ValidationError as error:
@@ -282,9 +291,10 @@ class Reader:
                 where = path
                 for part in loc:
                     where = join(where, part)
-                self.problem(locate(node, loc), where, message)
-            return None
-        return ChannelSpec(kind.name, config)
+                target = locate(node, loc)
+                self.problem(key_node if target is node else target, where, message)
+            return False
+        return True
 
     def setting(self, node: yaml.Node, path: str) -> Any:
         """A channel setting as plain values, with `${NAME}` replaced in text."""
