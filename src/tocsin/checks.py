@@ -90,6 +90,11 @@ class PingOutcome:
     flip: Flip | None = None
 
 
+def is_slug(text: str) -> bool:
+    """Slugs, in slug ping URLs: lower-case ASCII letters, digits, - and _."""
+    return all(c.isascii() and (c.islower() or c.isdigit() or c in "-_") for c in text)
+
+
 def due_at(state: CheckState) -> datetime | None:
     """When the next ping is due (the start of the grace period), ignoring runs."""
     if state.status != Status.UP or state.last_ping is None:

@@ -16,6 +16,7 @@ from tocsin import __version__, accounts
 from tocsin.alerts.notifier import running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.app import create_app
+from tocsin.cli import apply as apply_commands
 from tocsin.cli import channels as channel_commands
 from tocsin.cli import checks as check_commands
 from tocsin.cli import cron as cron_commands
@@ -43,6 +44,8 @@ app.add_typer(channel_commands.policy_app, name="policy")
 app.add_typer(incident_commands.app, name="incident")
 app.add_typer(key_commands.app, name="key")
 app.add_typer(cron_commands.app, name="cron")
+app.command("apply")(apply_commands.apply_command)
+app.command("export")(apply_commands.export_command)
 app.command("run", context_settings=run_command.CONTEXT, add_help_option=False)(run_command.run)
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin import describe
-from tocsin.checks import Flip, due_at, pause, resume, status
+from tocsin.checks import Flip, due_at, is_slug, pause, resume, status
 from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings, open_database
 from tocsin.clock import SystemClock
 from tocsin.config import Settings
@@ -97,9 +97,7 @@ def read_schedule(period: str | None, cron: str | None, tz: str) -> Schedule:
 
 
 def validate_slug(slug: str) -> str:
-    if slug and not all(c.isascii() and (c.isalnum() or c in "-_") for c in slug):
-        raise CommandError(f"invalid slug {slug!r}: use lower-case letters, digits, - and _")
-    if slug != slug.lower():
+    if not is_slug(slug):
         raise CommandError(f"invalid slug {slug!r}: use lower-case letters, digits, - and _")
     return slug
 

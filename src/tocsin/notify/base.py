@@ -74,9 +74,15 @@ def parse_config(kind: Kind, raw: dict[str, Any]) -> ChannelConfig:
         return kind.config.model_validate(raw)
     except ValidationError as error:
         problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or kind.name}: {e['msg']}" for e in error.errors()
+            f"{'.'.join(str(p) for p in loc) or kind.name}: {message}"
+            for loc, message in config_problems(error)
         ]
         raise ChannelConfigError("; ".join(problems)) from None
+
+
+def config_problems(error: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
+    """Where each problem is in the settings (keys and list indexes), and what it is."""
+    return [(tuple(e["loc"]), e["msg"]) for e in error.errors()]
 
 
 # Helpers the kinds share when rendering a Message.

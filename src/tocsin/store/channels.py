@@ -102,6 +102,13 @@ def channels_named(connection: sa.Connection, identifier: str) -> list[ChannelRo
     return [channel_from_row(row) for row in connection.execute(query)]
 
 
+def update_channel(
+    connection: sa.Connection, channel_id: int, kind: str, config: dict[str, Any]
+) -> None:
+    values = {"kind": kind, "config": json.dumps(config)}
+    connection.execute(channels.update().where(channels.c.id == channel_id).values(values))
+
+
 def delete_channel(connection: sa.Connection, channel_id: int) -> None:
     connection.execute(channels.delete().where(channels.c.id == channel_id))
 
@@ -241,6 +248,14 @@ def delete_policy(connection: sa.Connection, policy_id: int) -> None:
 
 def set_check_policy(connection: sa.Connection, check_id: int, policy_id: int | None) -> None:
     connection.execute(checks.update().where(checks.c.id == check_id).values(policy_id=policy_id))
+
+
+def check_policies(connection: sa.Connection, project_id: int) -> dict[int, int]:
+    """The policy of each check of a project that has one, by check id."""
+    query = sa.select(checks.c.id, checks.c.policy_id).where(
+        (checks.c.project_id == project_id) & checks.c.policy_id.is_not(None)
+    )
+    return {row.id: row.policy_id for row in connection.execute(query)}
 
 
 def seconds(delta: timedelta) -> int:

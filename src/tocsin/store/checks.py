@@ -283,8 +283,10 @@ async def details_where(
     return [CheckDetails(record_from_row(row), spec_from_row(row)) for row in rows]
 
 
-async def project_checks(connection: AsyncConnection, project_id: int) -> list[CheckDetails]:
-    return await details_where(connection, checks.c.project_id == project_id)
+async def project_checks(
+    connection: AsyncConnection, project_id: int, *, for_update: bool = False
+) -> list[CheckDetails]:
+    return await details_where(connection, checks.c.project_id == project_id, for_update=for_update)
 
 
 async def details_by_uuid(

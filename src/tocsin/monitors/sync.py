@@ -1,0 +1,231 @@
+"""A project as stored, read in the terms of a monitors file, and a plan carried out on
+it, all through the store's own steps (`store.checks.update_spec` re-derives a check's
+deadline from new settings) inside the caller's one transaction."""
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.checks import Status, pause, resume
+from tocsin.monitors.plan import Change
+from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
+from tocsin.store import channels as channel_store
+from tocsin.store import checks as check_store
+from tocsin.store.channels import PolicyRow
+from tocsin.store.checks import CheckDetails, CheckRecord
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Project:
+    """A project's monitors, with the rows they were read from, by key."""
+
+    id: int
+    monitors: Monitors
+    checks: dict[str, CheckRecord]
+    channel_ids: dict[str, int]
+    policy_ids: dict[str, int]
+
+
+def keyed(items: list[T], name: Callable[[T], str], fallback: Callable[[T], str]) -> dict[str, T]:
+    """Objects by key: their name (or slug), or their fallback when that is empty or shared."""
+    counts = Counter(name(item) for item in items)
+    return {
+        name(item) if name(item) and counts[name(item)] == 1 else fallback(item): item
+        for item in items
+    }
+
+
+async def read_project(
+    connection: AsyncConnection, project_id: int, *, for_update: bool = False
+) -> Project:
+    """`for_update` locks the checks (PostgreSQL), so no ping changes one in between."""
+    rows = await connection.run_sync(channel_store.project_channels, project_id)
+    channel_rows = keyed(rows, lambda r: r.name, lambda r: str(r.uuid))
+    channel_keys = {row.uuid: key for key, row in channel_rows.items()}
+    policy_rows = keyed(
+        await connection.run_sync(channel_store.project_policies, project_id),
+        lambda p: p.name,
+        lambda p: f"{p.name}#{p.id}",
+    )
+    details = keyed(
+        await check_store.project_checks(connection, project_id, for_update=for_update),
+        lambda d: d.spec.slug,
+        lambda d: str(d.record.uuid),
+    )
+    links = await connection.run_sync(check_links, project_id, channel_keys, policy_rows)
+    monitors = Monitors(
+        {key: check_spec(d, *links.get(d.record.id, ((), None))) for key, d in details.items()},
+        {key: ChannelSpec(row.kind, row.config) for key, row in channel_rows.items()},
+        {key: policy_spec(p, channel_keys) for key, p in policy_rows.items()},
+    )
+    return Project(
+        project_id,
+        monitors,
+        {key: d.record for key, d in details.items()},
+        {key: row.id for key, row in channel_rows.items()},
+        {key: p.id for key, p in policy_rows.items()},
+    )
+
+
+def check_links(
+    connection: sa.Connection,
+    project_id: int,
+    channel_keys: dict[uuid.UUID, str],
+    policies: dict[str, PolicyRow[uuid.UUID]],
+) -> dict[int, tuple[tuple[str, ...], str | None]]:
+    """The channels and the policy of each check, by check id, as keys."""
+    channels = channel_store.channel_uuids(connection, project_id=project_id)
+    policy_ids = channel_store.check_policies(connection, project_id)
+    policy_keys = {p.id: key for key, p in policies.items()}
+    return {
+        check_id: (
+            # In the project's order of channels, so that exports do not shuffle.
+            tuple(key for u, key in channel_keys.items() if u in channels.get(check_id, [])),
+            policy_keys.get(policy_ids.get(check_id, 0)),
+        )
+        for check_id in channels.keys() | policy_ids.keys()
+    }
+
+
+def check_spec(details: CheckDetails, channels: tuple[str, ...], policy: str | None) -> CheckSpec:
+    # Tags as the file spells them: words and single spaces.
+    settings = replace(details.spec, tags=" ".join(details.spec.tags.split()))
+    paused = details.record.state.status == Status.PAUSED
+    return CheckSpec(settings, paused, channels, policy)
+
+
+def policy_spec(policy: PolicyRow[uuid.UUID], channel_keys: dict[uuid.UUID, str]) -> PolicySpec:
+    steps = tuple((wait, tuple(channel_keys[u] for u in uuids)) for wait, uuids in policy.steps)
+    return PolicySpec(steps, policy.repeat_count, policy.repeat_delay, policy.nag_interval)
+
+
+async def apply_changes(
+    connection: AsyncConnection,
+    project: Project,
+    desired: Monitors,
+    changes: list[Change],
+    now: datetime,
+) -> None:
+    """Carry out a plan made against `project`; channels, policies, then checks, so each
+    finds the ids of those it names."""
+    for change in changes:
+        if change.verb == "unchanged":
+            continue
+        if change.what == "channel":
+            await connection.run_sync(apply_channel, project, desired, change, now)
+        elif change.what == "policy":
+            await connection.run_sync(apply_policy, project, desired, change, now)
+        else:
+            await apply_check(connection, project, desired, change, now)
+
+
+def apply_channel(
+    connection: sa.Connection,
+    project: Project,
+    desired: Monitors,
+    change: Change,
+    now: datetime,
+) -> None:
+    if change.verb == "delete":
+        channel_store.delete_channel(connection, project.channel_ids.pop(change.key))
+        return
+    channel = desired.channels[change.key]
+    if change.verb == "update":
+        channel_id = project.channel_ids[change.key]
+        channel_store.update_channel(connection, channel_id, channel.kind, channel.config)
+        return
+    row = channel_store.insert_channel(
+        connection,
+        project.id,
+        channel.kind,
+        change.key,
+        channel.config,
+        now,
+        assign_to_all_checks=False,
+    )
+    project.channel_ids[change.key] = row.id
+
+
+def apply_policy(
+    connection: sa.Connection,
+    project: Project,
+    desired: Monitors,
+    change: Change,
+    now: datetime,
+) -> None:
+    if change.verb == "delete":
+        channel_store.delete_policy(connection, project.policy_ids.pop(change.key))
+        return
+    policy = desired.policies[change.key]
+    steps = [(wait, channel_ids(project, names)) for wait, names in policy.steps]
+    options = (policy.repeat_count, policy.repeat_delay, policy.nag_interval)
+    if change.verb == "update":
+        values = channel_store.policy_values(change.key, *options)
+        channel_store.update_policy(connection, project.policy_ids[change.key], values, steps)
+        return
+    project.policy_ids[change.key] = channel_store.insert_policy(
+        connection,
+        project.id,
+        change.key,
+        steps,
+        now,
+        repeat_count=policy.repeat_count,
+        repeat_delay=policy.repeat_delay,
+        nag_interval=policy.nag_interval,
+    )
+
+
+def channel_ids(project: Project, names: tuple[str, ...]) -> list[int]:
+    return [project.channel_ids[name] for name in names]
+
+
+async def apply_check(
+    connection: AsyncConnection, project: Project, desired: Monitors, change: Change, now: datetime
+) -> None:
+    if change.verb == "delete":
+        await check_store.delete_check(connection, project.checks.pop(change.key).id)
+        return
+    check = desired.checks[change.key]
+    if change.verb == "create":
+        record = await check_store.insert_check(connection, project.id, check.settings, now)
+        await save_check_links(connection, project, desired, check, record.id)
+        if check.paused:
+            await check_store.apply_transition(connection, record, pause, now)
+        return
+    record = project.checks[change.key]
+    if set(change.fields) - {"paused", "channels", "policy"}:
+        settings = replace(check.settings, slug=record.slug)  # a check keyed by uuid keeps its slug
+        await check_store.update_spec(connection, record, settings, now)
+        record = replace(record, state=check_store.with_spec(record.state, settings))
+    if {"channels", "policy"} & set(change.fields):
+        await save_check_links(connection, project, desired, check, record.id)
+    if "paused" in change.fields:
+        await check_store.apply_transition(
+            connection, record, pause if check.paused else resume, now
+        )
+
+
+async def save_check_links(
+    connection: AsyncConnection,
+    project: Project,
+    desired: Monitors,
+    check: CheckSpec,
+    check_id: int,
+) -> None:
+    """The channels a check notifies and the policy its incidents follow."""
+    ids = channel_ids(project, desired.channels_of(check))
+    policy_id = None if check.policy is None else project.policy_ids[check.policy]
+
+    def save(sync_connection: sa.Connection) -> None:
+        channel_store.set_check_channels(sync_connection, check_id, ids)
+        channel_store.set_check_policy(sync_connection, check_id, policy_id)
+
+    await connection.run_sync(save)

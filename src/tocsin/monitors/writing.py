@@ -1,0 +1,91 @@
+"""Writing a monitors file: a project as `tocsin export` shows it, in the form that
+`monitors.reading` reads back to the same `Monitors`. Pure.
+
+Channel settings are written as stored, secrets included; text that looks like a
+`${NAME}` reference is escaped (`$${NAME}`) so that reading it back keeps it as text."""
+
+import re
+from typing import Any
+
+import yaml
+
+from tocsin.durations import format_duration
+from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
+from tocsin.schedule import Cron
+
+REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def write_monitors(monitors: Monitors) -> str:
+    document: dict[str, Any] = {
+        "channels": {key: channel_fields(c) for key, c in monitors.channels.items()},
+        "policies": {key: policy_fields(p) for key, p in monitors.policies.items()},
+        "checks": {key: check_fields(key, c, monitors) for key, c in monitors.checks.items()},
+    }
+    return yaml.safe_dump(
+        document,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+
+
+def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, Any]:
+    """Every field that differs from what reading assumes when it is left out."""
+    settings = check.settings
+    fields: dict[str, Any] = {}
+    if settings.name != key:
+        fields["name"] = settings.name
+    if settings.tags:
+        fields["tags"] = settings.tags.split()
+    if settings.description:
+        fields["description"] = settings.description
+    if isinstance(settings.schedule, Cron):
+        fields["cron"] = settings.schedule.expression
+    else:
+        fields["period"] = format_duration(settings.schedule.period)
+    if settings.tz != "UTC":
+        fields["tz"] = settings.tz
+    fields["grace"] = format_duration(settings.grace)
+    if settings.methods:
+        fields["methods"] = settings.methods
+    if settings.manual_resume:
+        fields["manual_resume"] = True
+    if check.paused:
+        fields["paused"] = True
+    if set(monitors.channels_of(check)) != set(monitors.channels):
+        fields["channels"] = list(monitors.channels_of(check))
+    if check.policy is not None:
+        fields["policy"] = check.policy
+    return fields
+
+
+def channel_fields(channel: ChannelSpec) -> dict[str, Any]:
+    return {"kind": channel.kind, **{k: escaped(v) for k, v in channel.config.items()}}
+
+
+def escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return REFERENCE.sub(lambda match: "$" + match.group(), value)
+    if isinstance(value, dict):
+        return {k: escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escaped(v) for v in value]
+    return value
+
+
+def policy_fields(policy: PolicySpec) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "steps": [
+            {"wait": format_duration(wait), "channels": list(channels)}
+            for wait, channels in policy.steps
+        ]
+    }
+    if policy.repeat_count:
+        fields["repeat_count"] = policy.repeat_count
+    if policy.repeat_delay:
+        fields["repeat_delay"] = format_duration(policy.repeat_delay)
+    if policy.nag_interval is not None:
+        fields["nag_interval"] = format_duration(policy.nag_interval)
+    return fields
