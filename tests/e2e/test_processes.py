@@ -2,6 +2,7 @@
 watchers that start after deadlines have passed and must share the work exactly."""
 
 import asyncio
+import functools
 import os
 import signal
 import subprocess
@@ -46,6 +47,11 @@ def start_watcher(database_url: str, log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
+async def started(log_path: Path) -> bool:
+    text = await asyncio.to_thread(log_path.read_text, errors="replace")
+    return "deadline watcher started" in text
+
+
 async def count_down_flips(database: Database) -> int:
     async with database.read() as connection:
         query = sa.select(sa.func.count(flips.c.id)).where(flips.c.new_status == "down")
@@ -76,6 +82,10 @@ async def test_separate_watchers_catch_up_and_write_each_flip_once(
                 return await count_down_flips(database) >= CHECKS
 
             assert await eventually(all_flipped, limit=15)
+            # Both have started (under load the second may still be importing when the
+            # first has flipped everything): only then does SIGTERM test their shutdown.
+            for log in (tmp_path / f"w{i}.log" for i in range(2)):
+                assert await eventually(functools.partial(started, log), limit=15)
             await asyncio.sleep(0.5)  # time for a duplicate to appear, if one could
         finally:
             for watcher in watchers:
