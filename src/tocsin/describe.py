@@ -2,13 +2,50 @@
 words, times relative to now, when the next ping is expected, and its ping URLs. Pure."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cron_descriptor import (
+    ExpressionDescriptor,
+    FormatError,
+    MissingFieldError,
+    Options,
+    WrongArgumentError,
+)
 
 from tocsin.checks import CheckState, Status, due_at
 from tocsin.durations import format_duration
+from tocsin.schedule import Cron, upcoming
 
 
 def describe_schedule(state: CheckState) -> str:
     return f"{state.schedule.describe()}, grace {format_duration(state.grace)}"
+
+
+def cron_words(expression: str) -> str:
+    """A valid cron expression read aloud: `*/15 9-17 * * 1-5` is "Every 15 minutes,
+    between 09:00 and 17:59, Monday through Friday"."""
+    options = Options()
+    options.use_24hour_time_format = True
+    options.verbose = False
+    try:
+        words: str = ExpressionDescriptor(expression, options).get_description()
+    # cronsim reads a few forms the describer does not.
+    except (FormatError, MissingFieldError, WrongArgumentError):
+        return f"cron {expression}"
+    return words
+
+
+def upcoming_times(schedule: Cron, now: datetime, count: int = 5) -> list[dict[str, str]]:
+    """The next `count` due times of a valid cron schedule, in its zone and relative to now."""
+    zone = ZoneInfo(schedule.tz)
+    return [
+        {
+            "at": moment.isoformat(),
+            "local": f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M %Z}",
+            "relative": relative(moment, now),
+        }
+        for moment in upcoming(schedule, now, count)
+    ]
 
 
 def stamp(moment: datetime) -> str:

@@ -29,7 +29,7 @@ from tocsin.web.access import (
     not_found,
     parse_uuid,
 )
-from tocsin.web.check_form import FIELDS, CheckForm, read_check_form
+from tocsin.web.check_form import BOXES, FIELDS, CheckForm, read_check_form
 from tocsin.web.check_rows import SORTS, Filters, all_tags, table
 from tocsin.web.pages import render
 
@@ -112,13 +112,22 @@ async def new_check_form(request: Request, membership: MemberDep) -> Response:
 def render_form(
     request: Request, membership: Membership, form: CheckForm, status_code: int = 200
 ) -> Response:
-    context = {"membership": membership, "form": form, "base": checks_url(membership)}
-    return render(request, "check_new.html", context, status_code)
+    base = checks_url(membership)
+    context = {
+        "membership": membership,
+        "form": form,
+        "base": base,
+        "action": f"{base}/new",
+        "back": base,
+        "editing": False,
+        "preview_url": f"/projects/{membership.project_id}/schedule-preview",
+    }
+    return render(request, "check_form.html", context, status_code)
 
 
 @router.post("/projects/{project_id}/checks/new")
 async def create_check(request: Request, membership: EditorDep, form: FormDep) -> Response:
-    spec, checked = read_check_form({name: field(form, name) for name in FIELDS})
+    spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
     if spec is None:
         return render_form(request, membership, checked, 400)
     services = request.app.state.services
