@@ -59,10 +59,21 @@ def when(moment: datetime | None, now: datetime) -> str:
 
 
 def relative(moment: datetime, now: datetime) -> str:
+    """`5h10m ago`, `in 4d6h`: the two largest units are enough for people."""
     delta = now - moment
     later = delta < timedelta(0)
-    text = format_duration(timedelta(seconds=round(abs(delta.total_seconds()))))
+    text = format_duration(rounded(abs(delta)))
     return f"in {text}" if later else f"{text} ago"
+
+
+def rounded(delta: timedelta) -> timedelta:
+    """Rounded to the unit below its largest: 1d6h37m9s is 1d7h, 4m10s stays 4m10s."""
+    seconds = round(delta.total_seconds())
+    for unit in (604_800, 86_400, 3_600, 60):
+        if seconds >= unit:
+            step = {604_800: 86_400, 86_400: 3_600, 3_600: 60, 60: 1}[unit]
+            return timedelta(seconds=round(seconds / step) * step)
+    return timedelta(seconds=seconds)
 
 
 def next_expected(state: CheckState, now: datetime) -> str:
