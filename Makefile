@@ -33,8 +33,8 @@ run: $(INSTALLED)
 test: lint typecheck test-sqlite test-postgres
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy

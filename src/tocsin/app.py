@@ -27,7 +27,7 @@ from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 from tocsin.store.runners import BatchRunner, batch_runner
 from tocsin.web import accounts as account_pages
-from tocsin.web import api_docs, check_pages, pages
+from tocsin.web import api_docs, check_edit, check_pages, pages
 from tocsin.web import badges as badge_pages
 from tocsin.web import incidents as incident_pages
 
@@ -166,4 +166,5 @@ def add_web_app(web: FastAPI) -> None:
     pages.install(web)
     web.include_router(account_pages.router)
     web.include_router(check_pages.router)
+    web.include_router(check_edit.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -2,13 +2,50 @@
 words, times relative to now, when the next ping is expected, and its ping URLs. Pure."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cron_descriptor import (
+    ExpressionDescriptor,
+    FormatError,
+    MissingFieldError,
+    Options,
+    WrongArgumentError,
+)
 
 from tocsin.checks import CheckState, Status, due_at
 from tocsin.durations import format_duration
+from tocsin.schedule import Cron, upcoming
 
 
 def describe_schedule(state: CheckState) -> str:
     return f"{state.schedule.describe()}, grace {format_duration(state.grace)}"
+
+
+def cron_words(expression: str) -> str:
+    """A valid cron expression read aloud: `*/15 9-17 * * 1-5` is "Every 15 minutes,
+    between 09:00 and 17:59, Monday through Friday"."""
+    options = Options()
+    options.use_24hour_time_format = True
+    options.verbose = False
+    try:
+        words: str = ExpressionDescriptor(expression, options).get_description()
+    # cronsim reads a few forms the describer does not.
+    except (FormatError, MissingFieldError, WrongArgumentError):
+        return f"cron {expression}"
+    return words
+
+
+def upcoming_times(schedule: Cron, now: datetime, count: int = 5) -> list[dict[str, str]]:
+    """The next `count` due times of a valid cron schedule, in its zone and relative to now."""
+    zone = ZoneInfo(schedule.tz)
+    return [
+        {
+            "at": moment.isoformat(),
+            "local": f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M %Z}",
+            "relative": relative(moment, now),
+        }
+        for moment in upcoming(schedule, now, count)
+    ]
 
 
 def stamp(moment: datetime) -> str:
@@ -22,10 +59,21 @@ def when(moment: datetime | None, now: datetime) -> str:
 
 
 def relative(moment: datetime, now: datetime) -> str:
+    """`5h10m ago`, `in 4d6h`: the two largest units are enough for people."""
     delta = now - moment
     later = delta < timedelta(0)
-    text = format_duration(timedelta(seconds=round(abs(delta.total_seconds()))))
+    text = format_duration(rounded(abs(delta)))
     return f"in {text}" if later else f"{text} ago"
+
+
+def rounded(delta: timedelta) -> timedelta:
+    """Rounded to the unit below its largest: 1d6h37m9s is 1d7h, 4m10s stays 4m10s."""
+    seconds = round(delta.total_seconds())
+    for unit in (604_800, 86_400, 3_600, 60):
+        if seconds >= unit:
+            step = {604_800: 86_400, 86_400: 3_600, 3_600: 60, 60: 1}[unit]
+            return timedelta(seconds=round(seconds / step) * step)
+    return timedelta(seconds=seconds)
 
 
 def next_expected(state: CheckState, now: datetime) -> str:

@@ -137,3 +137,28 @@ async def test_a_viewer_sees_no_buttons_and_a_forged_post_is_refused(
     assert f"/projects/{project_id}/checks/" in detail
     await viewer.close()
     assert console.errors == []
+
+
+async def test_a_cron_expression_is_explained_with_its_next_times_while_it_is_typed(
+    browser: Browser, server: Server, server_database: Database
+) -> None:
+    await users(server_database, "cron")
+    console = Console()
+    context = await browser.new_context()
+    page = await sign_in(context, console, server.url, "cron-ops@example.com")
+    await create_check(page, "weekday report")
+    await page.get_by_role("link", name="Edit").click()
+    await page.get_by_label("Cron expression", exact=True).check()
+    await page.get_by_label("Cron expression (minute hour day month weekday)").fill("0 9 * * 1-5")
+    await page.get_by_label("Time zone of the cron expression").fill("Europe/Paris")
+    preview = page.locator("#cron-preview")
+    await expect(preview.locator(".words")).to_have_text("At 09:00, Monday through Friday")
+    await expect(preview.locator("ol.times li")).to_have_count(5)
+    await expect(preview.locator("ol.times li").first).to_contain_text(re.compile(r"09:00 CES?T"))
+    await page.get_by_label("Time zone of the cron expression").fill("Europe/Pari")
+    await expect(preview.locator(".error")).to_contain_text("unknown time zone")
+    await page.get_by_label("Time zone of the cron expression").fill("Europe/Paris")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(page.get_by_text("cron 0 9 * * 1-5 (Europe/Paris), grace 1h")).to_be_visible()
+    await context.close()
+    assert console.errors == []

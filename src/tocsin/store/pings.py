@@ -53,3 +53,17 @@ async def ping_body(connection: AsyncConnection, check_id: int, n: int) -> bytes
     query = sa.select(pings.c.body).where(pings.c.check_id == check_id, pings.c.n == n)
     body: bytes | None = await connection.scalar(query)
     return body
+
+
+async def recent_runs(
+    connection: AsyncConnection, check_id: int, limit: int
+) -> list[tuple[datetime, float, str]]:
+    """(finished, duration in seconds, kind) of the newest `limit` pings that ended a
+    timed run, newest first; walks the `(check_id, n)` index backwards."""
+    query = (
+        sa.select(pings.c.created, pings.c.duration, pings.c.kind)
+        .where(pings.c.check_id == check_id, pings.c.duration.is_not(None))
+        .order_by(pings.c.n.desc())
+        .limit(limit)
+    )
+    return [(row.created, row.duration, row.kind) for row in await connection.execute(query)]

@@ -1,12 +1,15 @@
-"""The create-check form: what was typed, read into a `NewCheck` with the same
-validation as the command line, or an error beside each field that is wrong. Pure."""
+"""The check form, for creating a check and for editing one: what was typed, read into a
+`NewCheck` with the same validation as the command line, or an error beside each field
+that is wrong. Pure."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tocsin.durations import DurationError, parse_duration
+from tocsin.durations import DurationError, format_duration, parse_duration
 from tocsin.schedule import (
+    Cron,
     Schedule,
     ScheduleError,
     cron_schedule,
@@ -17,10 +20,14 @@ from tocsin.schedule import (
 from tocsin.store.checks import NewCheck
 
 T = TypeVar("T")
-FIELDS = ("name", "tags", "kind", "period", "grace", "cron", "tz")
+FIELDS = ("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz")
+# Checkboxes: sent only when ticked.
+BOXES = ("post_only", "manual_resume")
 DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": "0 2 * * *", "tz": "UTC"}
 MAX_NAME = 100
 MAX_TAGS = 500
+MAX_DESCRIPTION = 10_000
+SLUG = re.compile(r"[a-z0-9_-]{0,100}")
 
 
 @dataclass
@@ -36,20 +43,74 @@ class CheckForm:
             self.errors[name] = str(error)
             return None
 
+    def ticked(self, name: str) -> bool:
+        return self.values.get(name) == "yes"
+
+
+def form_of(spec: NewCheck) -> CheckForm:
+    """The form filled in with a check's settings, for editing them."""
+    schedule = spec.schedule
+    values = {
+        **DEFAULTS,
+        "name": spec.name,
+        "slug": spec.slug,
+        "tags": spec.tags,
+        "description": spec.description,
+        "grace": format_duration(spec.grace),
+        "tz": spec.tz,
+        "post_only": "yes" if spec.methods == "POST" else "",
+        "manual_resume": "yes" if spec.manual_resume else "",
+    }
+    if isinstance(schedule, Cron):
+        values |= {"kind": "cron", "cron": schedule.expression, "tz": schedule.tz}
+    else:
+        values |= {"kind": "period", "period": format_duration(schedule.period)}
+    return CheckForm(values)
+
 
 def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]:
     form = CheckForm({**DEFAULTS, **values})
-    name, tags = form.values.get("name", ""), " ".join(form.values.get("tags", "").split())
-    if len(name) > MAX_NAME:
-        form.errors["name"] = f"a name has at most {MAX_NAME} characters"
-    if len(tags) > MAX_TAGS:
-        form.errors["tags"] = f"tags take at most {MAX_TAGS} characters"
+    read_texts(form)
     schedule = read_schedule(form)
     grace = form.attempt("grace", lambda: validate_grace(parse_duration(form.values["grace"])))
     if form.errors or schedule is None or grace is None:
         return None, form
-    tz = form.values["tz"] if form.values["kind"] == "cron" else "UTC"
-    return NewCheck(schedule=schedule, grace=grace, name=name, tags=tags, tz=tz), form
+    return NewCheck(
+        schedule=schedule,
+        grace=grace,
+        name=form.values.get("name", ""),
+        slug=form.values.get("slug", ""),
+        tags=form.values["tags"],
+        description=form.values.get("description", ""),
+        manual_resume=form.ticked("manual_resume"),
+        methods="POST" if form.ticked("post_only") else "",
+        tz=kept_zone(form, schedule),
+    ), form
+
+
+def read_texts(form: CheckForm) -> None:
+    values = form.values
+    values["tags"] = " ".join(values.get("tags", "").split())
+    if len(values.get("name", "")) > MAX_NAME:
+        form.errors["name"] = f"a name has at most {MAX_NAME} characters"
+    if not SLUG.fullmatch(values.get("slug", "")):
+        form.errors["slug"] = "a slug is at most 100 lower-case letters, digits, - and _"
+    if len(values["tags"]) > MAX_TAGS:
+        form.errors["tags"] = f"tags take at most {MAX_TAGS} characters"
+    if len(values.get("description", "")) > MAX_DESCRIPTION:
+        form.errors["description"] = f"a description has at most {MAX_DESCRIPTION} characters"
+
+
+def kept_zone(form: CheckForm, schedule: Schedule) -> str:
+    """A cron schedule's own zone; for a period, the zone typed if it is one (kept for a
+    later switch to cron, as Healthchecks keeps it), else UTC."""
+    if isinstance(schedule, Cron):
+        return schedule.tz
+    try:
+        validate_timezone(form.values["tz"])
+    except ScheduleError:
+        return "UTC"
+    return form.values["tz"]
 
 
 def read_schedule(form: CheckForm) -> Schedule | None:

@@ -1,20 +1,20 @@
-"""A project's checks: the live table, one check's page (ping URLs, pings, flips, pause,
-resume, delete) and the create form. Every route depends on `member` (reading) or
-`editor` (changing), and every check is looked up within the project in the URL."""
+"""A project's checks: the live table, one check's page (ping URLs, snippets, pings with
+their bodies, run durations, flips, pause, resume, delete) and the create form. Every
+route depends on `member` (reading) or `editor` (changing), and every check is looked up
+within the project in the URL."""
 
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from tocsin.accounts import can_change
 from tocsin.checks import pause, resume, status
 from tocsin.describe import describe_schedule, next_expected, ping_urls, when
-from tocsin.schedule import Cron
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import assign_all_channels
@@ -27,14 +27,18 @@ from tocsin.web.access import (
     WebError,
     field,
     not_found,
+    parse_id,
     parse_uuid,
 )
-from tocsin.web.check_form import FIELDS, CheckForm, read_check_form
+from tocsin.web.check_form import BOXES, FIELDS, CheckForm, read_check_form
 from tocsin.web.check_rows import SORTS, Filters, all_tags, table
 from tocsin.web.pages import render
+from tocsin.web.run_chart import Run, run_chart
+from tocsin.web.snippets import snippets
 
 router = APIRouter(include_in_schema=False)
 RECENT = 20
+CHARTED_RUNS = 40
 POLL_SECONDS = 1.0
 # Streams end now and then (the browser reconnects at once), so none outlives a deploy.
 STREAM_SECONDS = 300
@@ -112,13 +116,22 @@ async def new_check_form(request: Request, membership: MemberDep) -> Response:
 def render_form(
     request: Request, membership: Membership, form: CheckForm, status_code: int = 200
 ) -> Response:
-    context = {"membership": membership, "form": form, "base": checks_url(membership)}
-    return render(request, "check_new.html", context, status_code)
+    base = checks_url(membership)
+    context = {
+        "membership": membership,
+        "form": form,
+        "base": base,
+        "action": f"{base}/new",
+        "back": base,
+        "editing": False,
+        "preview_url": f"/projects/{membership.project_id}/schedule-preview",
+    }
+    return render(request, "check_form.html", context, status_code)
 
 
 @router.post("/projects/{project_id}/checks/new")
 async def create_check(request: Request, membership: EditorDep, form: FormDep) -> Response:
-    spec, checked = read_check_form({name: field(form, name) for name in FIELDS})
+    spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
     if spec is None:
         return render_form(request, membership, checked, 400)
     services = request.app.state.services
@@ -149,6 +162,7 @@ async def check_page(request: Request, membership: MemberDep, check: str) -> Res
         details = await project_check(connection, membership, check)
         record = details.record
         pings = await ping_store.list_pings(connection, record.id, RECENT)
+        runs = await ping_store.recent_runs(connection, record.id, CHARTED_RUNS)
         flips = (await check_store.list_flips(connection, record.id))[:RECENT]
         key = await check_store.project_ping_key(connection, membership.project_id)
     now = services.clock.now()
@@ -163,7 +177,8 @@ async def check_page(request: Request, membership: MemberDep, check: str) -> Res
         "last_ping": when(record.state.last_ping, now),
         "next_expected": next_expected(record.state, now),
         "urls": urls,
-        "crontab": crontab_line(details, urls["ping URL"]),
+        "snippets": snippets(record.state.schedule, base, str(record.uuid), urls["ping URL"]),
+        "chart": run_chart([Run(at, seconds, kind == "fail") for at, seconds, kind in runs]),
         "pings": pings,
         "flips": flips,
         "can_change": can_change(membership.role),
@@ -172,12 +187,21 @@ async def check_page(request: Request, membership: MemberDep, check: str) -> Res
     return render(request, "check.html", context)
 
 
-def crontab_line(details: CheckDetails, url: str) -> str:
-    """A crontab line that pings after the job succeeds; a period check gets an example
-    time to adjust."""
-    schedule = details.record.state.schedule
-    when_to_run = schedule.expression if isinstance(schedule, Cron) else "0 2 * * *"
-    return f"{when_to_run} /path/to/job.sh && curl -fsS -m 10 --retry 5 -o /dev/null {url}"
+@router.get("/projects/{project_id}/checks/{check}/pings/{n}/body")
+async def ping_body(request: Request, membership: MemberDep, check: str, n: str) -> Response:
+    """A ping's body as plain text, never rendered by the browser: it is the job's output."""
+    number = parse_id(n)
+    async with request.app.state.services.database.read() as connection:
+        details = await project_check(connection, membership, check)
+        body = (
+            None
+            if number is None
+            else await ping_store.ping_body(connection, details.record.id, number)
+        )
+    if not body:
+        raise not_found()
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+    return PlainTextResponse(body.decode("utf-8", "replace"), headers=headers)
 
 
 async def transition_check(

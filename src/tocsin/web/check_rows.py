@@ -13,7 +13,7 @@ ICONS = {
     Status.UP: "✔",
     Status.LATE: "◔",
     Status.DOWN: "✖",
-    Status.PAUSED: "⏸",
+    Status.PAUSED: "‖",  # not ⏸: many systems draw it from an emoji font they lack
     Status.STARTED: "▶",
 }
 # Trouble first: the order of the status sort.

@@ -12,9 +12,10 @@ from starlette.responses import Response
 
 from tocsin.describe import relative, stamp
 from tocsin.web.access import SignInRequiredError, Visitor, WebError, remember_anonymous_csrf
+from tocsin.web.run_chart import spelled
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals.update(stamp=stamp, relative=relative)
+templates.env.globals.update(stamp=stamp, relative=relative, spelled=spelled)
 
 
 def is_secure(request: Request) -> bool:

@@ -1,5 +1,6 @@
-// Tocsin's few lines of JavaScript: copy buttons, and the checks table kept live from the
-// server's event stream. Every page works without them.
+// Tocsin's few lines of JavaScript: copy buttons, the checks table kept live from the
+// server's event stream, and a cron expression explained while it is typed. Every page
+// works without them.
 "use strict";
 
 function copyText(button) {
@@ -39,9 +40,45 @@ function followChecks(table) {
   window.addEventListener("pagehide", () => events.close());
 }
 
+async function showPreview(box, cron, tz) {
+  const query = new URLSearchParams({ cron: cron.value, tz: tz.value });
+  const response = await fetch(`${box.dataset.preview}?${query}`, { credentials: "same-origin" });
+  const answer = await response.json();
+  box.replaceChildren();
+  box.hidden = false;
+  if (answer.error) {
+    box.append(Object.assign(document.createElement("p"), { className: "error", textContent: answer.error }));
+    return;
+  }
+  box.append(Object.assign(document.createElement("p"), { className: "words", textContent: answer.words }));
+  const list = Object.assign(document.createElement("ol"), { className: "times" });
+  for (const time of answer.times) {
+    const item = document.createElement("li");
+    item.append(Object.assign(document.createElement("time"), { dateTime: time.at, textContent: time.local }));
+    item.append(` (${time.relative})`);
+    list.append(item);
+  }
+  box.append(Object.assign(document.createElement("p"), { textContent: "Next expected:" }), list);
+}
+
+function previewCron(box) {
+  const cron = document.getElementById("cron");
+  const tz = document.getElementById("tz");
+  let timer = null;
+  const later = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { showPreview(box, cron, tz).catch(() => { box.hidden = true; }); }, 250);
+  };
+  cron.addEventListener("input", later);
+  tz.addEventListener("input", later);
+  if (document.querySelector("input[name=kind][value=cron]:checked")) later();
+  document.querySelectorAll("input[name=kind]").forEach((radio) => radio.addEventListener("change", later));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("button[data-copy]").forEach((button) => {
     button.addEventListener("click", () => copyText(button));
   });
   document.querySelectorAll("table[data-live]").forEach(followChecks);
+  document.querySelectorAll("[data-preview]").forEach(previewCron);
 });

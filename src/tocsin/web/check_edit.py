@@ -1,0 +1,87 @@
+"""Editing a check's settings, and the live preview of a cron schedule the form shows
+while it is typed. Saving goes through the same store step as the APIs
+(`store.checks.update_spec`, which re-derives the deadline) and wakes the watcher."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.responses import Response
+
+from tocsin.accounts import can_change
+from tocsin.api.healthchecks import reloaded, wake_watcher
+from tocsin.describe import cron_words, upcoming_times
+from tocsin.schedule import ScheduleError, cron_schedule
+from tocsin.store import checks as check_store
+from tocsin.store.users import Membership
+from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field
+from tocsin.web.check_form import BOXES, FIELDS, CheckForm, form_of, read_check_form
+from tocsin.web.check_pages import checks_url, project_check
+from tocsin.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+PREVIEW_TIMES = 5
+
+
+def refuse_viewers(membership: Membership) -> None:
+    if not can_change(membership.role):
+        raise WebError(403, "Not allowed", "Viewers can look at this project but not change it.")
+
+
+def render_edit(
+    request: Request, membership: Membership, check: str, form: CheckForm, status_code: int = 200
+) -> Response:
+    base = checks_url(membership)
+    context = {
+        "membership": membership,
+        "form": form,
+        "base": base,
+        "action": f"{base}/{check}/edit",
+        "back": f"{base}/{check}",
+        "editing": True,
+        "preview_url": f"/projects/{membership.project_id}/schedule-preview",
+    }
+    return render(request, "check_form.html", context, status_code)
+
+
+@router.get("/projects/{project_id}/checks/{check}/edit")
+async def edit_check_form(request: Request, membership: MemberDep, check: str) -> Response:
+    refuse_viewers(membership)
+    async with request.app.state.services.database.read() as connection:
+        details = await project_check(connection, membership, check)
+    return render_edit(request, membership, check, form_of(details.spec))
+
+
+@router.post("/projects/{project_id}/checks/{check}/edit")
+async def edit_check(
+    request: Request, membership: EditorDep, form: FormDep, check: str
+) -> Response:
+    spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
+    services = request.app.state.services
+    async with services.database.write() as connection:
+        details = await project_check(connection, membership, check, for_update=True)
+        if spec is None:
+            return render_edit(request, membership, check, checked, 400)
+        if spec != details.spec:
+            now = services.clock.now()
+            await check_store.update_spec(connection, details.record, spec, now)
+            details = await reloaded(connection, details.record.uuid)
+    wake_watcher(request, details)
+    return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
+
+
+@router.get("/projects/{project_id}/schedule-preview")
+async def schedule_preview(
+    request: Request, _membership: MemberDep, cron: str = "", tz: str = "UTC"
+) -> JSONResponse:
+    """A cron expression in words and its next due times, or why it cannot be used (a
+    200 all the same: the question was answered, and the browser logs no error)."""
+    try:
+        schedule = cron_schedule(cron[:200], tz[:100])
+    except ScheduleError as error:
+        return JSONResponse({"error": str(error)})
+    now = request.app.state.services.clock.now()
+    return JSONResponse(
+        {
+            "words": cron_words(schedule.expression),
+            "times": upcoming_times(schedule, now, PREVIEW_TIMES),
+        }
+    )
