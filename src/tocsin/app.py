@@ -29,6 +29,7 @@ from tocsin.store.migrate import migrate
 from tocsin.web import accounts as account_pages
 from tocsin.web import api_docs, check_pages, pages
 from tocsin.web import badges as badge_pages
+from tocsin.web import incident_pages as project_incident_pages
 from tocsin.web import incidents as incident_pages
 
 log = logging.getLogger("tocsin")
@@ -166,4 +167,5 @@ def add_web_app(web: FastAPI) -> None:
     pages.install(web)
     web.include_router(account_pages.router)
     web.include_router(check_pages.router)
+    web.include_router(project_incident_pages.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
