@@ -40,6 +40,11 @@ def can_change(role: str) -> bool:
     return role != Role.VIEWER
 
 
+def can_manage(role: str) -> bool:
+    """Owners and admins also change where alerts go and who is in the project."""
+    return role in (Role.OWNER, Role.ADMIN)
+
+
 def normalize_email(text: str) -> str:
     email = text.strip().lower()
     if len(email) > 254 or not EMAIL.fullmatch(email):

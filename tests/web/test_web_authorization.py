@@ -11,6 +11,7 @@ from tests.web.conftest import Person, Web
 from tocsin.app import TocsinApp
 from tocsin.checks import Status, status
 from tocsin.store import checks as check_store
+from tocsin.store.channels import insert_channel, project_channels
 from tocsin.store.incidents import get_incident
 
 # Public on purpose: the sign-in, setup and sign-up forms; the alert's signed incident
@@ -39,7 +40,23 @@ def project_routes(app: TocsinApp) -> list[tuple[str, str]]:
 async def objects(web: Web, project_id: int) -> dict[str, Any]:
     """One of each thing a project page's URL can name, in the given project."""
     check = await web.check(project_id, name="db backup")
-    return {"check": check.uuid, "incident": await web.incident(project_id, name="disk")}
+    async with web.database.write() as connection:
+        channel = await connection.run_sync(
+            lambda sync: insert_channel(
+                sync,
+                project_id,
+                "slack",
+                "",
+                {"url": "https://x"},
+                web.clock.now(),
+                assign_to_all_checks=True,
+            )
+        )
+    return {
+        "check": check.uuid,
+        "incident": await web.incident(project_id, name="disk"),
+        "channel": channel.uuid,
+    }
 
 
 def fill(route: str, project_id: int, ids: dict[str, Any]) -> str:
@@ -85,6 +102,9 @@ async def unchanged(web: Web, ids: dict[str, Any]) -> bool:
         incident = await connection.run_sync(get_incident, ids["incident"])
     assert check is not None
     assert incident is not None
+    async with web.database.read() as connection:
+        channels = await connection.run_sync(project_channels, check.record.project_id)
+    assert [c.uuid for c in channels] == [ids["channel"]]
     current = status(check.record.state, web.clock.now())
     assert (current, incident.status) == (Status.NEW, "started")
     return True
