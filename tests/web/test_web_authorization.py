@@ -11,7 +11,12 @@ from tests.web.conftest import Person, Web
 from tocsin.app import TocsinApp
 from tocsin.checks import Status, status
 from tocsin.store import checks as check_store
-from tocsin.store.channels import insert_channel, project_channels
+from tocsin.store.channels import (
+    insert_channel,
+    insert_policy,
+    project_channels,
+    project_policies,
+)
 from tocsin.store.incidents import get_incident
 
 # Public on purpose: the sign-in, setup and sign-up forms; the alert's signed incident
@@ -52,10 +57,14 @@ async def objects(web: Web, project_id: int) -> dict[str, Any]:
                 assign_to_all_checks=True,
             )
         )
+        policy = await connection.run_sync(
+            lambda sync: insert_policy(sync, project_id, "night", [], web.clock.now())
+        )
     return {
         "check": check.uuid,
         "incident": await web.incident(project_id, name="disk"),
         "channel": channel.uuid,
+        "policy": policy,
     }
 
 
@@ -104,7 +113,9 @@ async def unchanged(web: Web, ids: dict[str, Any]) -> bool:
     assert incident is not None
     async with web.database.read() as connection:
         channels = await connection.run_sync(project_channels, check.record.project_id)
+        policies = await connection.run_sync(project_policies, check.record.project_id)
     assert [c.uuid for c in channels] == [ids["channel"]]
+    assert [(p.id, p.name) for p in policies] == [(ids["policy"], "night")]
     current = status(check.record.state, web.clock.now())
     assert (current, incident.status) == (Status.NEW, "started")
     return True
