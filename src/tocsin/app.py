@@ -26,8 +26,16 @@ from tocsin.pings.urls import is_ping_path
 from tocsin.store.batch import BatchRunner, batch_runner
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
+from tocsin.web import (
+    account_links,
+    api_docs,
+    channel_pages,
+    check_pages,
+    member_pages,
+    pages,
+    policy_pages,
+)
 from tocsin.web import accounts as account_pages
-from tocsin.web import api_docs, channel_pages, check_pages, pages, policy_pages
 from tocsin.web import badges as badge_pages
 from tocsin.web import incident_pages as project_incident_pages
 from tocsin.web import incidents as incident_pages
@@ -170,4 +178,6 @@ def add_web_app(web: FastAPI) -> None:
     web.include_router(project_incident_pages.router)
     web.include_router(channel_pages.router)
     web.include_router(policy_pages.router)
+    web.include_router(member_pages.router)
+    web.include_router(account_links.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -18,10 +18,12 @@ from tocsin.store.channels import (
     project_policies,
 )
 from tocsin.store.incidents import get_incident
+from tocsin.store.users import project_members
 
 # Public on purpose: the sign-in, setup and sign-up forms; the alert's signed incident
 # link and badges (each checks its own signature); the API (its own keys, its own walk).
-PUBLIC = {"/login", "/setup", "/signup"}
+# The invitation and password reset pages check their own signed tokens.
+PUBLIC = {"/login", "/setup", "/signup", "/invite", "/password/forgot", "/password/reset"}
 PUBLIC_PREFIXES = ("/api/", "/incidents/", "/badge/", "/b/")
 
 
@@ -65,6 +67,7 @@ async def objects(web: Web, project_id: int) -> dict[str, Any]:
         "incident": await web.incident(project_id, name="disk"),
         "channel": channel.uuid,
         "policy": policy,
+        "member": await web.user(f"member-{project_id}@example.com", "member", project_id),
     }
 
 
@@ -84,6 +87,8 @@ async def send(client: httpx.AsyncClient, method: str, path: str, csrf: str) -> 
         "period": "1d",
         "grace": "1h",
         "text": "x",
+        "role": "viewer",
+        "email": "someone@example.com",
     }
     if method == "POST":
         return await client.post(path, data=data)
@@ -114,8 +119,10 @@ async def unchanged(web: Web, ids: dict[str, Any]) -> bool:
     async with web.database.read() as connection:
         channels = await connection.run_sync(project_channels, check.record.project_id)
         policies = await connection.run_sync(project_policies, check.record.project_id)
+        members = await connection.run_sync(project_members, check.record.project_id)
     assert [c.uuid for c in channels] == [ids["channel"]]
     assert [(p.id, p.name) for p in policies] == [(ids["policy"], "night")]
+    assert (ids["member"], "member") in [(user.id, role) for user, role in members]
     current = status(check.record.state, web.clock.now())
     assert (current, incident.status) == (Status.NEW, "started")
     return True
