@@ -40,6 +40,11 @@ def can_change(role: str) -> bool:
     return role != Role.VIEWER
 
 
+def can_manage(role: str) -> bool:
+    """Owners and admins also change where alerts go and who is in the project."""
+    return role in (Role.OWNER, Role.ADMIN)
+
+
 def normalize_email(text: str) -> str:
     email = text.strip().lower()
     if len(email) > 254 or not EMAIL.fullmatch(email):
@@ -145,3 +150,41 @@ def setup_token(secret: str, now: datetime, ttl: timedelta) -> str:
 
 def is_setup_token(secret: str, token: str, now: datetime) -> bool:
     return verify(secret, token, SETUP_PURPOSE, 0, now)
+
+
+INVITATION_TTL = timedelta(days=7)
+RESET_TTL = timedelta(hours=1)
+
+
+def invitation_token(secret: str, project_id: int, email: str, role: str, expires: datetime) -> str:
+    """The token of an invitation link: it lets `email` join the project as `role`."""
+    return sign(secret, f"invite:{email}:{role}", project_id, expires)
+
+
+def is_invitation(
+    secret: str, token: str, project_id: int, email: str, role: str, now: datetime
+) -> bool:
+    return role in Role.__members__.values() and verify(
+        secret, token, f"invite:{email}:{role}", project_id, now
+    )
+
+
+def reset_token(secret: str, user_id: int, password_hash: str, expires: datetime) -> str:
+    """The token of a password reset link. It is signed over the current password hash,
+    so it stops working once the password has changed: each link works once."""
+    return sign(secret, f"reset:{password_hash}", user_id, expires)
+
+
+def is_reset_token(
+    secret: str, token: str, user_id: int, password_hash: str, now: datetime
+) -> bool:
+    return verify(secret, token, f"reset:{password_hash}", user_id, now)
+
+
+def can_assign(actor: str, current: str | None, wanted: str | None) -> bool:
+    """May someone with role `actor` change a member's role from `current` (None: not
+    a member yet) to `wanted` (None: removed)? Owners may do anything; admins may not
+    touch owners nor make anyone one."""
+    if not can_manage(actor):
+        return False
+    return actor == Role.OWNER or Role.OWNER not in (current, wanted)

@@ -26,9 +26,19 @@ from tocsin.pings.urls import is_ping_path
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 from tocsin.store.runners import BatchRunner, batch_runner
+from tocsin.web import (
+    account_links,
+    api_docs,
+    channel_pages,
+    check_edit,
+    check_pages,
+    member_pages,
+    pages,
+    policy_pages,
+)
 from tocsin.web import accounts as account_pages
-from tocsin.web import api_docs, check_edit, check_pages, pages
 from tocsin.web import badges as badge_pages
+from tocsin.web import incident_pages as project_incident_pages
 from tocsin.web import incidents as incident_pages
 
 log = logging.getLogger("tocsin")
@@ -167,4 +177,9 @@ def add_web_app(web: FastAPI) -> None:
     web.include_router(account_pages.router)
     web.include_router(check_pages.router)
     web.include_router(check_edit.router)
+    web.include_router(project_incident_pages.router)
+    web.include_router(channel_pages.router)
+    web.include_router(policy_pages.router)
+    web.include_router(member_pages.router)
+    web.include_router(account_links.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import settings_for
-from tests.helpers import FakeClock, make_projects
+from tests.helpers import FakeClock, incidents_of, make_projects
 from tocsin.accounts import hash_password
 from tocsin.app import TocsinApp, create_app
 from tocsin.schedule import Period
@@ -75,6 +75,14 @@ class Web:
             return await check_store.insert_check(
                 connection, project_id or self.project_id, spec, self.clock.now()
             )
+
+    async def incident(self, project_id: int | None = None, name: str = "db backup") -> int:
+        """An open incident, opened as a job's failure would open it; its id."""
+        record = await self.check(project_id, name=name)
+        response = await self.client().post(f"/ping/{record.uuid}/fail", content=b"disk full")
+        assert response.status_code == 200, response.text
+        (found,) = await incidents_of(self.database, record)
+        return found.id
 
 
 @dataclass

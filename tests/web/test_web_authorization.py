@@ -2,17 +2,28 @@
 application itself, so a page added later is walked too; the public ones are named here,
 each for a reason."""
 
+from typing import Any
+
 import httpx
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from tests.helpers import reload
 from tests.web.conftest import Person, Web
 from tocsin.app import TocsinApp
-from tocsin.checks import Status
+from tocsin.checks import Status, status
+from tocsin.store import checks as check_store
+from tocsin.store.channels import (
+    insert_channel,
+    insert_policy,
+    project_channels,
+    project_policies,
+)
+from tocsin.store.incidents import get_incident
+from tocsin.store.users import project_members
 
 # Public on purpose: the sign-in, setup and sign-up forms; the alert's signed incident
 # link and badges (each checks its own signature); the API (its own keys, its own walk).
-PUBLIC = {"/login", "/setup", "/signup"}
+# The invitation and password reset pages check their own signed tokens.
+PUBLIC = {"/login", "/setup", "/signup", "/invite", "/password/forgot", "/password/reset"}
 PUBLIC_PREFIXES = ("/api/", "/incidents/", "/badge/", "/b/")
 
 
@@ -33,40 +44,104 @@ def project_routes(app: TocsinApp) -> list[tuple[str, str]]:
     return [(m, p) for m, p in web_routes(app) if "{project_id}" in p]
 
 
+async def objects(web: Web, project_id: int) -> dict[str, Any]:
+    """One of each thing a project page's URL can name, in the given project."""
+    check = await web.check(project_id, name="db backup")
+    async with web.database.write() as connection:
+        channel = await connection.run_sync(
+            lambda sync: insert_channel(
+                sync,
+                project_id,
+                "slack",
+                "",
+                {"url": "https://x"},
+                web.clock.now(),
+                assign_to_all_checks=True,
+            )
+        )
+        policy = await connection.run_sync(
+            lambda sync: insert_policy(sync, project_id, "night", [], web.clock.now())
+        )
+    return {
+        "check": check.uuid,
+        "incident": await web.incident(project_id, name="disk"),
+        "channel": channel.uuid,
+        "policy": policy,
+        "member": await web.user(f"member-{project_id}@example.com", "member", project_id),
+        "n": 1,  # a ping's number in its check's log
+    }
+
+
+def fill(route: str, project_id: int, ids: dict[str, Any]) -> str:
+    return route.format(project_id=project_id, **ids)
+
+
+def names_an_object(route: str) -> bool:
+    return route.rstrip("/").split("/")[-1].startswith("{") or route.count("{") > 1
+
+
 async def send(client: httpx.AsyncClient, method: str, path: str, csrf: str) -> httpx.Response:
-    data = {"csrf_token": csrf, "confirm": "yes", "name": "x", "period": "1d", "grace": "1h"}
+    data = {
+        "csrf_token": csrf,
+        "confirm": "yes",
+        "name": "x",
+        "period": "1d",
+        "grace": "1h",
+        "text": "x",
+        "role": "viewer",
+        "email": "someone@example.com",
+    }
     if method == "POST":
         return await client.post(path, data=data)
     return await client.request(method, path)
 
 
 async def test_every_page_sends_anonymous_visitors_to_sign_in(web: Web) -> None:
-    check = await web.check(name="db backup")
+    ids = await objects(web, web.project_id)
     client = web.client()
     for method, route in web_routes(web.app):
-        path = route.format(project_id=web.project_id, check=check.uuid, n=1)
+        path = fill(route, web.project_id, ids)
         response = await send(client, method, path, "")
         if method in ("GET", "HEAD"):
             assert (path, response.status_code) == (path, 303)
             assert response.headers["location"].startswith("/login?next=")
         else:
             assert (method, path, response.status_code) == (method, path, 401)
-    assert (await reload(web.database, check)).state.status == Status.NEW
+    assert await unchanged(web, ids)
+
+
+async def unchanged(web: Web, ids: dict[str, Any]) -> bool:
+    """Nothing the walk named was changed by it."""
+    async with web.database.read() as connection:
+        check = await check_store.details_by_uuid(connection, ids["check"])
+        incident = await connection.run_sync(get_incident, ids["incident"])
+    assert check is not None
+    assert incident is not None
+    async with web.database.read() as connection:
+        channels = await connection.run_sync(project_channels, check.record.project_id)
+        policies = await connection.run_sync(project_policies, check.record.project_id)
+        members = await connection.run_sync(project_members, check.record.project_id)
+    assert [c.uuid for c in channels] == [ids["channel"]]
+    assert [(p.id, p.name) for p in policies] == [(ids["policy"], "night")]
+    assert (ids["member"], "member") in [(user.id, role) for user, role in members]
+    current = status(check.record.state, web.clock.now())
+    assert (current, incident.status) == (Status.NEW, "started")
+    return True
 
 
 async def test_every_project_page_is_not_found_for_an_outsider(web: Web) -> None:
-    ours = await web.check(name="db backup")
-    theirs = await web.check(web.other_project_id, name="their job")
+    ours = await objects(web, web.project_id)
+    theirs = await objects(web, web.other_project_id)
     outsider = await web.signed_in("out@example.com", project_id=web.other_project_id)
     for method, route in project_routes(web.app):
-        for project_id, check in ((web.project_id, ours.uuid), (web.other_project_id, ours.uuid)):
-            path = route.format(project_id=project_id, check=check, n=1)
-            if project_id == web.other_project_id and "{check}" not in route:
+        for project_id in (web.project_id, web.other_project_id):
+            path = fill(route, project_id, ours)
+            if project_id == web.other_project_id and not names_an_object(route):
                 continue  # their own project's page
             response = await send(outsider.client, method, path, outsider.csrf)
             assert (method, path, response.status_code) == (method, path, 404)
-    assert (await reload(web.database, ours)).state.status == Status.NEW
-    assert (await reload(web.database, theirs)).state.status == Status.NEW
+    assert await unchanged(web, ours)
+    assert await unchanged(web, theirs)
 
 
 async def test_made_up_ids_are_not_found_never_an_error(web: Web) -> None:

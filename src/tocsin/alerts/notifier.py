@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from tocsin.clock import Clock
+from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
 from tocsin.notify.base import ChannelConfig, DeliveryError, Kind, Outbound, parse_config
 from tocsin.notify.http import HttpClient, http_client
@@ -27,6 +27,7 @@ from tocsin.notify.message import Message
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import sign
 from tocsin.store import notifications as outbox
+from tocsin.store.channels import ChannelRow
 from tocsin.store.database import Database
 from tocsin.store.notifications import Delivery
 from tocsin.store.runners import BatchRunner, PostgresRunner
@@ -288,3 +289,25 @@ async def running_notifier(
             timeout=settings.notify_timeout,
             recheck=settings.watcher_recheck,
         )
+
+
+async def send_test(settings: Settings, row: ChannelRow) -> DeliveryError | None:
+    """A real test message to one channel, now (`tocsin channel test`, the web app)."""
+    kind = kind_named(row.kind)
+    config = parse_config(kind, row.config)
+    now = SystemClock().now()
+    message = Message(
+        kind="test",
+        check_name="a test check",
+        check_uuid=row.uuid,
+        tags="",
+        cause="test",
+        cause_detail="This is a test notification from Tocsin.",
+        now=now,
+    )
+    async with http_client() as session:
+        try:
+            await kind.deliver(config, message, live_outbound(settings, session))
+        except DeliveryError as error:
+            return error
+    return None

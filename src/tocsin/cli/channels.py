@@ -9,14 +9,12 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from tocsin.alerts.notifier import live_outbound
+from tocsin.alerts.notifier import send_test
 from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
 from tocsin.clock import SystemClock
 from tocsin.durations import format_duration, parse_duration
-from tocsin.notify.base import DeliveryError, parse_config
-from tocsin.notify.http import http_client
+from tocsin.notify.base import parse_config
 from tocsin.notify.kinds import KINDS, kind_named
-from tocsin.notify.message import Message
 from tocsin.store import channels as channel_store
 from tocsin.store.channels import ChannelRow
 from tocsin.store.projects import default_project
@@ -153,27 +151,6 @@ def send_test_message(channel: str = CHANNEL_ARGUMENT) -> None:
             console.print(f"Test to {row.label!r} failed ({kind}): {error}")
             raise typer.Exit(1)
         console.print(f"Test message sent to {row.label!r}.")
-
-
-async def send_test(settings: Any, row: ChannelRow) -> DeliveryError | None:
-    kind = kind_named(row.kind)
-    config = parse_config(kind, row.config)
-    now = SystemClock().now()
-    message = Message(
-        kind="test",
-        check_name="a test check",
-        check_uuid=row.uuid,
-        tags="",
-        cause="test",
-        cause_detail="This is a test notification from Tocsin.",
-        now=now,
-    )
-    async with http_client() as session:
-        try:
-            await kind.deliver(config, message, live_outbound(settings, session))
-        except DeliveryError as error:
-            return error
-    return None
 
 
 @channel_app.command("remove")

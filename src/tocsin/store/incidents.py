@@ -343,6 +343,12 @@ def project_incidents(
     ]
 
 
+def incident_check(connection: sa.Connection, incident: Incident) -> IncidentCheck:
+    query = sa.select(checks.c.uuid, checks.c.name).where(checks.c.id == incident.check_id)
+    row = connection.execute(query).one()
+    return IncidentCheck(row.uuid, row.name)
+
+
 def filter_conditions(chosen: IncidentFilter) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if chosen.opened_from is not None:

@@ -125,3 +125,36 @@ def delete_session(connection: sa.Connection, session_id: int) -> None:
 def delete_other_sessions(connection: sa.Connection, user_id: int, keep_id: int) -> None:
     condition = (web_sessions.c.user_id == user_id) & (web_sessions.c.id != keep_id)
     connection.execute(web_sessions.delete().where(condition))
+
+
+def user_by_id(connection: sa.Connection, user_id: int) -> tuple[User, str] | None:
+    query: sa.Select[Any] = sa.select(*USER_COLUMNS, users.c.password_hash).where(
+        users.c.id == user_id
+    )
+    row = connection.execute(query).first()
+    return None if row is None else (user_from_row(row), row.password_hash)
+
+
+def project_members(connection: sa.Connection, project_id: int) -> list[tuple[User, str]]:
+    """The project's members and their roles, by email."""
+    query: sa.Select[Any] = (
+        sa.select(*USER_COLUMNS, memberships.c.role)
+        .join(memberships, memberships.c.user_id == users.c.id)
+        .where(memberships.c.project_id == project_id)
+        .order_by(users.c.email)
+    )
+    return [(user_from_row(row), row.role) for row in connection.execute(query)]
+
+
+def set_role(connection: sa.Connection, user_id: int, project_id: int, role: str) -> None:
+    condition = (memberships.c.user_id == user_id) & (memberships.c.project_id == project_id)
+    connection.execute(memberships.update().where(condition).values(role=role))
+
+
+def remove_membership(connection: sa.Connection, user_id: int, project_id: int) -> None:
+    condition = (memberships.c.user_id == user_id) & (memberships.c.project_id == project_id)
+    connection.execute(memberships.delete().where(condition))
+
+
+def delete_sessions(connection: sa.Connection, user_id: int) -> None:
+    connection.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))

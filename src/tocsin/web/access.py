@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from tocsin.accounts import can_change
+from tocsin.accounts import can_change, can_manage
 from tocsin.store import users as user_store
 from tocsin.store.users import Membership, WebSession
 
@@ -145,6 +145,16 @@ async def editor(membership: MemberDep, _form: FormDep) -> Membership:
 
 
 EditorDep = Annotated[Membership, Depends(editor)]
+
+
+async def manager(membership: MemberDep, _form: FormDep) -> Membership:
+    """An owner or admin: channels, policies and members are theirs to change."""
+    if not can_manage(membership.role):
+        raise WebError(403, "Not allowed", "Only the project's owners and admins may change this.")
+    return membership
+
+
+ManagerDep = Annotated[Membership, Depends(manager)]
 
 
 def field(form: FormData, name: str) -> str:

@@ -1,0 +1,152 @@
+"""A project's incidents: the list (open first, then past ones) and one incident's page
+with its timeline, where members acknowledge, resolve and comment through the same
+`alerts.incidents` actions as the command line and the API."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from tocsin.accounts import can_change
+from tocsin.alerts import incidents as incident_actions
+from tocsin.alerts.incidents import IncidentError
+from tocsin.store import incidents as incident_store
+from tocsin.store.incidents import Incident, IncidentCheck
+from tocsin.store.users import Membership
+from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field, not_found, parse_id
+from tocsin.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+ICONS = {"started": "▼", "acknowledged": "◆", "resolved": "▲"}
+WORDS = {"started": "open", "acknowledged": "acknowledged", "resolved": "resolved"}
+MAX_COMMENT = 2000
+PAST_SHOWN = 100
+
+
+def incidents_url(membership: Membership) -> str:
+    return f"/projects/{membership.project_id}/incidents"
+
+
+@router.get("/projects/{project_id}/incidents")
+async def incidents_page(request: Request, membership: MemberDep, check: str = "") -> Response:
+    """Every incident of the project, or, with `?check=<uuid>`, of one check."""
+    async with request.app.state.services.database.read() as connection:
+        found = await connection.run_sync(incident_store.project_incidents, membership.project_id)
+    if check:
+        found = [pair for pair in found if str(pair[1].uuid) == check]
+    open_ones = [pair for pair in found if pair[0].status != "resolved"]
+    past = [pair for pair in found if pair[0].status == "resolved"]
+    context = {
+        "membership": membership,
+        "open_incidents": open_ones,
+        "past_incidents": past[:PAST_SHOWN],
+        "more_past": max(0, len(past) - PAST_SHOWN),
+        "check_name": (found[0][1].name or check) if check and found else "",
+        "icons": ICONS,
+        "words": WORDS,
+        "base": incidents_url(membership),
+    }
+    return render(request, "incidents.html", context)
+
+
+def project_incident(
+    connection: sa.Connection, membership: Membership, incident: str, *, for_update: bool = False
+) -> Incident:
+    """The incident in the URL, if it belongs to the project in the URL; else 404."""
+    number = parse_id(incident)
+    found = None
+    if number is not None:
+        found = incident_store.get_incident(connection, number, for_update=for_update)
+    if found is None or found.project_id != membership.project_id:
+        raise not_found()
+    return found
+
+
+def incident_details(
+    connection: sa.Connection, membership: Membership, incident: str
+) -> tuple[Incident, IncidentCheck, list[incident_store.Event]]:
+    found = project_incident(connection, membership, incident)
+    check = incident_store.incident_check(connection, found)
+    return found, check, incident_store.events_of(connection, found.id)
+
+
+@router.get("/projects/{project_id}/incidents/{incident}")
+async def incident_page(request: Request, membership: MemberDep, incident: str) -> Response:
+    return await render_incident(request, membership, incident)
+
+
+async def render_incident(
+    request: Request,
+    membership: Membership,
+    incident: str,
+    comment: str = "",
+    comment_error: str = "",
+) -> Response:
+    async with request.app.state.services.database.read() as connection:
+        found, check, events = await connection.run_sync(incident_details, membership, incident)
+    context = {
+        "membership": membership,
+        "incident": found,
+        "check": check,
+        "events": events,
+        "icon": ICONS[found.status],
+        "word": WORDS[found.status],
+        "can_change": can_change(membership.role),
+        "base": incidents_url(membership),
+        "checks_base": f"/projects/{membership.project_id}/checks",
+        "comment": comment,
+        "comment_error": comment_error,
+    }
+    return render(request, "incident_detail.html", context, 400 if comment_error else 200)
+
+
+Action = Callable[[sa.Connection, Incident, datetime, str], object]
+
+
+async def act(request: Request, membership: Membership, incident: str, action: Action) -> Response:
+    """Run `action` on the incident, by the signed-in user; a refused action (resolving
+    a resolved incident, say) is a page saying why, never an error."""
+    services = request.app.state.services
+    who = request.state.visitor.session.user.email
+
+    def work(connection: sa.Connection) -> None:
+        found = project_incident(connection, membership, incident, for_update=True)
+        action(connection, found, services.clock.now(), who)
+
+    try:
+        async with services.database.write() as connection:
+            await connection.run_sync(work)
+    except IncidentError as error:
+        raise WebError(409, "Nothing to do", f"{str(error).capitalize()}.") from None
+    return RedirectResponse(f"{incidents_url(membership)}/{incident}", status_code=303)
+
+
+@router.post("/projects/{project_id}/incidents/{incident}/acknowledge")
+async def acknowledge(request: Request, membership: EditorDep, incident: str) -> Response:
+    def work(connection: sa.Connection, found: Incident, now: datetime, who: str) -> None:
+        incident_actions.acknowledge(connection, found, now, who, "the web app")
+
+    return await act(request, membership, incident, work)
+
+
+@router.post("/projects/{project_id}/incidents/{incident}/resolve")
+async def resolve(request: Request, membership: EditorDep, incident: str) -> Response:
+    return await act(request, membership, incident, incident_actions.resolve)
+
+
+@router.post("/projects/{project_id}/incidents/{incident}/comment")
+async def comment(
+    request: Request, membership: EditorDep, form: FormDep, incident: str
+) -> Response:
+    text = field(form, "text")
+    if not text or len(text) > MAX_COMMENT:
+        problem = f"A comment has 1 to {MAX_COMMENT} characters."
+        return await render_incident(request, membership, incident, text, problem)
+
+    def work(connection: sa.Connection, found: Incident, now: datetime, who: str) -> None:
+        incident_actions.comment(connection, found, now, who, text)
+
+    return await act(request, membership, incident, work)

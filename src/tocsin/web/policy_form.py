@@ -1,0 +1,109 @@
+"""The escalation policy form: a name, ordered steps (each a wait and the channels it
+notifies), repeats and reminders, read into a `PolicySpec` with an error beside each
+field that is wrong. Adding or removing a step is the same form sent back with one
+step more or less. Pure."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from tocsin.durations import DurationError, format_duration, parse_duration
+from tocsin.store.channels import PolicyRow
+
+MAX_NAME = 100
+MAX_STEPS = 20
+MAX_REPEAT = 100
+LONGEST = timedelta(days=30)
+
+
+@dataclass
+class StepValues:
+    wait: str = "0s"
+    channels: set[str] = field(default_factory=set)  # channel uuids
+
+
+@dataclass
+class PolicyForm:
+    name: str = ""
+    repeat: str = "0"
+    repeat_delay: str = "0s"
+    nag: str = ""
+    steps: list[StepValues] = field(default_factory=lambda: [StepValues()])
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySpec:
+    name: str
+    steps: list[tuple[timedelta, list[uuid.UUID]]]
+    repeat_count: int
+    repeat_delay: timedelta
+    nag_interval: timedelta | None
+
+
+def form_of(policy: PolicyRow[uuid.UUID]) -> PolicyForm:
+    """The form filled in with a stored policy, to edit it."""
+    return PolicyForm(
+        name=policy.name,
+        repeat=str(policy.repeat_count),
+        repeat_delay=format_duration(policy.repeat_delay),
+        nag=format_duration(policy.nag_interval) if policy.nag_interval else "",
+        steps=[StepValues(format_duration(w), {str(c) for c in cs}) for w, cs in policy.steps],
+    )
+
+
+def rearranged(form: PolicyForm, action: str) -> bool:
+    """Apply `add` or `remove:<n>` to the steps; False for any other action (saving)."""
+    if action == "add":
+        if len(form.steps) < MAX_STEPS:
+            form.steps.append(StepValues())
+        return True
+    command, _, number = action.partition(":")
+    if command == "remove" and number.isdigit():
+        if int(number) < len(form.steps):
+            del form.steps[int(number)]
+        return True
+    return False
+
+
+def duration_in(form: PolicyForm, name: str, text: str) -> timedelta | None:
+    try:
+        value = parse_duration(text)
+    except DurationError as error:
+        form.errors[name] = str(error)
+        return None
+    if value < timedelta(0) or value > LONGEST:
+        form.errors[name] = "between 0s and 30d"
+        return None
+    return value
+
+
+def read_policy_form(form: PolicyForm, known: set[str]) -> PolicySpec | None:
+    """The policy the form describes, or None with errors noted; `known` holds the
+    uuids of the project's channels, the only ones a step may name."""
+    name = " ".join(form.name.split())
+    if not name or len(name) > MAX_NAME:
+        form.errors["name"] = f"a name has 1 to {MAX_NAME} characters"
+    repeat = int(form.repeat) if form.repeat.isdigit() else -1
+    if not 0 <= repeat <= MAX_REPEAT:
+        form.errors["repeat"] = f"a whole number from 0 to {MAX_REPEAT}"
+    delay = duration_in(form, "repeat_delay", form.repeat_delay)
+    nag = duration_in(form, "nag", form.nag) if form.nag.strip() else None
+    if nag is not None and nag <= timedelta(0):
+        form.errors["nag"] = "longer than 0s, or empty for no reminders"
+    steps = [read_step(form, n, step, known) for n, step in enumerate(form.steps)]
+    if form.errors or delay is None:
+        return None
+    chosen = [step for step in steps if step is not None]
+    return PolicySpec(name, chosen, repeat, delay, nag)
+
+
+def read_step(
+    form: PolicyForm, n: int, step: StepValues, known: set[str]
+) -> tuple[timedelta, list[uuid.UUID]] | None:
+    wait = duration_in(form, f"step-{n}-wait", step.wait)
+    if step.channels - known:
+        form.errors[f"step-{n}-channels"] = "a chosen channel no longer exists"
+    if wait is None:
+        return None
+    return wait, sorted(uuid.UUID(c) for c in step.channels & known)

@@ -1,0 +1,94 @@
+"""The incidents list and an incident's page: members acknowledge, resolve and comment;
+viewers only look."""
+
+from tests.helpers import timeline
+from tests.web.conftest import Web
+
+
+async def test_the_list_shows_open_and_past_incidents_with_their_check(web: Web) -> None:
+    open_id = await web.incident(name="db backup")
+    past_id = await web.incident(name="mail queue")
+    owner = await web.signed_in("ops@example.com")
+    await owner.post(f"/projects/{web.project_id}/incidents/{past_id}/resolve")
+    page = await owner.client.get(f"/projects/{web.project_id}/incidents")
+    assert page.status_code == 200
+    open_part, past_part = page.text.split("<h2>Past</h2>")
+    assert f'data-id="{open_id}"' in open_part
+    assert "db backup" in open_part
+    assert f'data-id="{past_id}"' in past_part
+    assert "ops@example.com" in past_part
+    assert "▼" in open_part
+    assert "▲" in past_part
+
+
+async def test_a_member_acknowledges_comments_and_resolves(web: Web) -> None:
+    incident_id = await web.incident()
+    member = await web.signed_in("ana@example.com", "member")
+    path = f"/projects/{web.project_id}/incidents/{incident_id}"
+    page = await member.client.get(path)
+    assert "failed" in page.text
+    assert "Acknowledge" in page.text
+    for action, data in (("acknowledge", {}), ("comment", {"text": "on it"}), ("resolve", {})):
+        response = await member.post(f"{path}/{action}", **data)
+        assert (action, response.status_code) == (action, 303)
+        assert response.headers["location"] == path
+    kinds = [kind for kind, _ in await timeline(web.database, incident_id)]
+    assert kinds[-3:] == ["acknowledged", "comment", "resolved"]
+    page = await member.client.get(path)
+    assert "on it" in page.text
+    assert "by ana@example.com" in page.text
+    assert ">Resolve</button>" not in page.text
+
+
+async def test_a_second_resolve_and_an_empty_comment_are_explained(web: Web) -> None:
+    incident_id = await web.incident()
+    member = await web.signed_in("ana@example.com", "member")
+    path = f"/projects/{web.project_id}/incidents/{incident_id}"
+    assert (await member.post(f"{path}/resolve")).status_code == 303
+    again = await member.post(f"{path}/resolve")
+    assert again.status_code == 409
+    assert "already resolved" in again.text
+    empty = await member.post(f"{path}/comment", text="  ")
+    assert empty.status_code == 400
+    assert 'id="text-error"' in empty.text
+    too_long = await member.post(f"{path}/comment", text="x" * 2001)
+    assert too_long.status_code == 400
+    assert "x" * 2001 in too_long.text
+
+
+async def test_a_viewer_sees_no_buttons_and_is_refused(web: Web) -> None:
+    incident_id = await web.incident()
+    viewer = await web.signed_in("look@example.com", "viewer")
+    path = f"/projects/{web.project_id}/incidents/{incident_id}"
+    page = await viewer.client.get(path)
+    assert page.status_code == 200
+    for button in ("Acknowledge", "Resolve", "Comment"):
+        assert f">{button}</button>" not in page.text
+    for action in ("acknowledge", "resolve", "comment"):
+        assert (await viewer.post(f"{path}/{action}", text="x")).status_code == 403
+    assert next(kind for kind, _ in await timeline(web.database, incident_id)) == "opened"
+    assert "acknowledged" not in [kind for kind, _ in await timeline(web.database, incident_id)]
+
+
+async def test_another_projects_incident_is_not_found(web: Web) -> None:
+    theirs = await web.incident(web.other_project_id, name="their job")
+    owner = await web.signed_in("ops@example.com")
+    for path in (f"{theirs}", "0", "abc", "99999999999"):
+        url = f"/projects/{web.project_id}/incidents/{path}"
+        assert (path, (await owner.client.get(url)).status_code) == (path, 404)
+        assert (await owner.post(f"{url}/acknowledge")).status_code == 404
+
+
+async def test_the_check_page_links_to_its_incidents_only(web: Web) -> None:
+    await web.incident(name="other job")
+    record = await web.check(name="db backup")
+    await web.client().post(f"/ping/{record.uuid}/fail")
+    owner = await web.signed_in("ops@example.com")
+    checks = await owner.client.get(f"/projects/{web.project_id}/checks")
+    assert f'href="/projects/{web.project_id}/incidents"' in checks.text
+    page = await owner.client.get(f"/projects/{web.project_id}/checks/{record.uuid}")
+    link = f"/projects/{web.project_id}/incidents?check={record.uuid}"
+    assert f'href="{link}"' in page.text
+    listed = await owner.client.get(link)
+    assert "db backup" in listed.text
+    assert "other job" not in listed.text

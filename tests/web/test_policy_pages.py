@@ -1,0 +1,111 @@
+"""Escalation policies in the web app: ordered steps with channels as checkboxes, steps
+added and removed by sending the form back, edits and deletion; owners and admins only."""
+
+from datetime import timedelta
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from tests.web.conftest import Person, Web
+from tocsin.store.channels import ChannelRow, PolicyRow, insert_channel, project_policies
+
+
+async def two_channels(web: Web) -> list[ChannelRow]:
+    def work(connection: sa.Connection) -> list[ChannelRow]:
+        return [
+            insert_channel(
+                connection,
+                web.project_id,
+                kind,
+                kind,
+                {"url": "https://x.example"},
+                web.clock.now(),
+                assign_to_all_checks=True,
+            )
+            for kind in ("slack", "discord")
+        ]
+
+    async with web.database.write() as connection:
+        return await connection.run_sync(work)
+
+
+async def policies(web: Web) -> list[PolicyRow[UUID]]:
+    async with web.database.read() as connection:
+        return await connection.run_sync(project_policies, web.project_id)
+
+
+def fields(**values: str) -> dict[str, str]:
+    return {"name": "night", "repeat": "0", "repeat_delay": "0s", "nag": "", **values}
+
+
+async def save(person: Person, path: str, data: dict[str, str], channels: list[str]) -> int:
+    sent: dict[str, str | list[str]] = {**data, "csrf_token": person.csrf}
+    response = await person.client.post(path, data={**sent, "step-0-channel": channels})
+    return response.status_code
+
+
+async def test_a_policy_is_made_step_by_step_then_edited_and_deleted(web: Web) -> None:
+    slack, discord = await two_channels(web)
+    owner = await web.signed_in("ops@example.com")
+    base = f"/projects/{web.project_id}/policies"
+    form = await owner.client.get(f"{base}/new")
+    assert "Step 1" in form.text
+    assert "Step 2" not in form.text
+    grown = await owner.post(f"{base}/new", **fields(steps="1", action="add"))
+    assert "Step 2" in grown.text
+    assert 'value="night"' in grown.text
+    shrunk = await owner.post(f"{base}/new", **fields(steps="2", action="remove:0"))
+    assert "Step 2" not in shrunk.text
+    data = fields(steps="2", action="save", nag="1h", repeat="2", repeat_delay="30m")
+    data |= {"step-0-wait": "0s", "step-1-wait": "10m", "step-1-channel": str(discord.uuid)}
+    assert await save(owner, f"{base}/new", data, [str(slack.uuid)]) == 303
+    (policy,) = await policies(web)
+    assert policy.steps == [
+        (timedelta(0), [slack.uuid]),
+        (timedelta(minutes=10), [discord.uuid]),
+    ]
+    assert (policy.repeat_count, policy.nag_interval) == (2, timedelta(hours=1))
+    listing = await owner.client.get(base)
+    assert "after 10m: discord" in listing.text
+
+    edit = await owner.client.get(f"{base}/{policy.id}/edit")
+    assert 'value="10m"' in edit.text
+    data = fields(name="day", steps="1", action="save") | {"step-0-wait": "5m"}
+    assert await save(owner, f"{base}/{policy.id}/edit", data, [str(discord.uuid)]) == 303
+    (edited,) = await policies(web)
+    assert (edited.name, edited.steps) == ("day", [(timedelta(minutes=5), [discord.uuid])])
+    assert (await owner.post(f"{base}/{policy.id}/delete")).status_code == 400
+    assert (await owner.post(f"{base}/{policy.id}/delete", confirm="yes")).status_code == 303
+    assert await policies(web) == []
+
+
+async def test_bad_values_are_shown_beside_their_fields(web: Web) -> None:
+    owner = await web.signed_in("ops@example.com")
+    base = f"/projects/{web.project_id}/policies"
+    bad = fields(name="", steps="1", repeat="many", nag="soon", action="save")
+    bad |= {"step-0-wait": "-5m", "step-0-channel": "00000000-0000-0000-0000-000000000000"}
+    response = await owner.post(f"{base}/new", **bad)
+    assert response.status_code == 400
+    for name in ("name", "repeat", "nag", "step-0-wait", "step-0-channels"):
+        assert f'id="{name}-error"' in response.text
+    assert await policies(web) == []
+    ok = fields(steps="0", action="save")
+    assert (await owner.post(f"{base}/new", **ok)).status_code == 303
+    again = await owner.post(f"{base}/new", **ok)
+    assert again.status_code == 400
+    assert "another policy has this name" in again.text
+
+
+async def test_members_look_but_do_not_change(web: Web) -> None:
+    owner = await web.signed_in("ops@example.com")
+    base = f"/projects/{web.project_id}/policies"
+    await owner.post(f"{base}/new", **fields(steps="0", action="save"))
+    (policy,) = await policies(web)
+    member = await web.signed_in("ana@example.com", "member")
+    page = await member.client.get(base)
+    assert "night" in page.text
+    assert "New policy" not in page.text
+    for path in ("new", f"{policy.id}/edit", f"{policy.id}/delete"):
+        response = await member.post(f"{base}/{path}", **fields(name="x", action="save"))
+        assert (path, response.status_code) == (path, 403)
+    assert [p.name for p in await policies(web)] == ["night"]
