@@ -6,7 +6,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, running_api
+from tests.receivers import HttpReceiver, Reply
 from tocsin.api.tocsin_http import PREFIX
 
 
@@ -221,3 +222,39 @@ async def test_the_document_describes_only_tocsins_own_api_as_openapi_3_1(api: A
     assert document["openapi"] == "3.1.0"
     assert all(path.startswith(PREFIX) for path in document["paths"])
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+async def test_a_check_takes_a_policy_by_id_and_goes_back_to_the_default(client: Client) -> None:
+    policy = await client.ok("POST", "/policies", {"name": "night", "steps": []})
+    created = await client.call("POST", "/checks", {"name": "backup", "policy": policy["id"]})
+    assert created.json()["policy"] == policy["id"]
+    path = f"/checks/{created.json()['id']}"
+    unknown = await client.call("PATCH", path, {"policy": 999_999})
+    assert unknown.status_code == 422
+    assert "no policy 999999" in unknown.json()["error"]["fields"]["policy"]
+    default = await client.call("PATCH", path, {"policy": "default"})
+    assert default.json()["policy"] is None
+    assert default.headers["etag"] != created.headers["etag"]  # the policy is a setting
+
+
+async def test_a_channel_test_sends_a_real_message_and_says_how_it_went(
+    database_url: str, receiver: HttpReceiver
+) -> None:
+    async with running_api(database_url, allow_private_webhooks=True) as api:
+        client = Client(api)
+        hook = {"url": f"{receiver.url}/hook"}
+        channel = await client.ok(
+            "POST", "/channels", {"kind": "webhook", "name": "hook", "config": hook}
+        )
+        sent = await client.ok("POST", f"/channels/{channel['id']}/test")
+        assert sent == {"sent": True, "error": None, "permanent": None}
+        assert len(receiver.on("/hook")) == 1
+        receiver.default = Reply(status=404)
+        refused = await client.ok("POST", f"/channels/{channel['id']}/test")
+        assert (refused["sent"], refused["permanent"]) == (False, True)
+        assert refused["error"].startswith("HTTP 404")
+        read_only = {"Authorization": f"Bearer {api.read_key}"}
+        response = await api.client.post(
+            f"{PREFIX}/channels/{channel['id']}/test", headers=read_only
+        )
+        assert response.status_code == 403

@@ -10,6 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from fastapi import Path, Request, Response
 
+from tocsin.alerts.notifier import send_test
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import services_of
@@ -26,6 +27,7 @@ from tocsin.api.tocsin_http import (
 from tocsin.api.tocsin_models import (
     ChannelCreate,
     ChannelOut,
+    ChannelTestOut,
     ErrorOut,
     Page,
     PolicyIn,
@@ -94,6 +96,19 @@ async def delete_channel(request: Request, access: WriteKey, channel_id: UUID) -
     async with services_of(request).database.write() as connection:
         await connection.run_sync(delete)
     return Response(status_code=204)
+
+
+@router.post("/channels/{channel_id}/test", response_model=ChannelTestOut, tags=["channels"])
+async def test_channel(request: Request, access: WriteKey, channel_id: UUID) -> ChannelTestOut:
+    """Send a real test message to the channel now, as `tocsin channel test` does, and
+    say how it went."""
+    services = services_of(request)
+    async with services.database.read() as connection:
+        row = await connection.run_sync(lambda c: owned_channel(c, access, channel_id))
+    error = await send_test(services.settings, row)
+    if error is None:
+        return ChannelTestOut(sent=True, error=None, permanent=None)
+    return ChannelTestOut(sent=False, error=str(error), permanent=error.permanent)
 
 
 def read_policy(connection: sa.Connection, access: ApiAccess, policy_id: int) -> PolicyOut:

@@ -43,8 +43,11 @@ from tocsin.store import pings as ping_store
 from tocsin.store.channels import (
     assign_all_channels,
     channel_uuids,
+    check_policies,
+    policy_names,
     project_channels,
     set_check_channels,
+    set_check_policy,
 )
 from tocsin.store.checks import CheckDetails, Transition
 
@@ -89,9 +92,13 @@ async def shown(
 ) -> list[CheckOut]:
     services = services_of(request)
     uuids = await connection.run_sync(lambda c: channel_uuids(c, project_id=access.project_id))
+    policies = await connection.run_sync(check_policies, access.project_id)
     now, base_url = services.clock.now(), services.settings.base_url
     secret = not access.read_only
-    return [check_out(d, uuids.get(d.record.id, []), now, base_url, secret) for d in found]
+    return [
+        check_out(d, uuids.get(d.record.id, []), policies.get(d.record.id), now, base_url, secret)
+        for d in found
+    ]
 
 
 async def shown_one(
@@ -153,6 +160,7 @@ async def create_check(
             await connection.run_sync(assign_all_channels, record.id, access.project_id)
         details = await reloaded(connection, record.uuid)
         await use_channels(connection, access, details, body)
+        await use_policy(connection, access, details, body)
         result = await shown_one(request, response, connection, access, details)
     wake_watcher(request, details)
     return result
@@ -171,6 +179,18 @@ async def use_channels(
         raise FieldsError({"channels": f"no channel {', '.join(unknown)} in this project"})
     chosen = list(dict.fromkeys(available[c] for c in body.channels))
     await connection.run_sync(set_check_channels, details.record.id, chosen)
+
+
+async def use_policy(
+    connection: AsyncConnection, access: ApiAccess, details: CheckDetails, body: CheckFields
+) -> None:
+    if body.policy is None:
+        return
+    policy_id = None if body.policy == "default" else body.policy
+    names = await connection.run_sync(policy_names, access.project_id)
+    if policy_id is not None and policy_id not in names:
+        raise FieldsError({"policy": f"no policy {policy_id} in this project"})
+    await connection.run_sync(set_check_policy, details.record.id, policy_id)
 
 
 @router.get("/checks/{check_id}", response_model=CheckOut, tags=["checks"])
@@ -207,6 +227,7 @@ async def update_check(
                 connection, details.record, settings, services.clock.now()
             )
         await use_channels(connection, access, details, body)
+        await use_policy(connection, access, details, body)
         details = await reloaded(connection, details.record.uuid)
         result = await shown_one(request, response, connection, access, details)
     wake_watcher(request, details)

@@ -95,6 +95,7 @@ Zone = Annotated[str, Field(max_length=64), AfterValidator(known_zone)]
 Period = Annotated[Duration, AfterValidator(valid_period)]
 Grace = Annotated[Duration, AfterValidator(validate_grace)]
 ChannelIds = Annotated[list[UUID], Field(max_length=MAX_STEP_CHANNELS)]
+PolicyChoice = Annotated[int, Field(ge=1, le=2**31 - 1)] | Literal["default"]
 Actor = Annotated[Text, Field(max_length=100)]
 
 
@@ -112,6 +113,13 @@ class CheckFields(Model):
     manual_resume: bool | None = Field(None, description="Stay down until resumed by hand.")
     post_only: bool | None = Field(None, description="Count only POST requests as pings.")
     channels: ChannelIds | None = Field(None, description="The channels to notify, by id.")
+    policy: PolicyChoice | None = Field(
+        None,
+        description=(
+            'The escalation policy, by id; "default" for the project\'s default (every '
+            "channel of the check at once, no escalation)."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -159,6 +167,7 @@ class CheckOut(Model):
     manual_resume: bool
     post_only: bool
     channels: list[UUID]
+    policy: int | None = Field(description="The escalation policy's id; null: the default.")
     status: StatusWord
     started: bool = Field(description="A run has started and not finished.")
     n_pings: int
@@ -254,6 +263,16 @@ class ChannelOut(Model):
     last_notified: datetime | None
     last_error: str
     last_error_at: datetime | None
+
+
+class ChannelTestOut(Model):
+    """How a test message went."""
+
+    sent: bool
+    error: str | None = Field(description="Why it was not delivered.")
+    permanent: bool | None = Field(
+        description="Whether the failure will last (true) or trying again may help (false)."
+    )
 
 
 KIND_SCHEMA = {"type": "string", "enum": sorted(KINDS)}

@@ -42,6 +42,7 @@ SETTINGS = {
     "manual_resume",
     "post_only",
     "channels",
+    "policy",
 }
 
 
@@ -84,7 +85,12 @@ def seconds(delta: timedelta) -> int:
 
 
 def check_out(
-    details: CheckDetails, channels: list[uuid.UUID], now: datetime, base_url: str, secret: bool
+    details: CheckDetails,
+    channels: list[uuid.UUID],
+    policy: int | None,
+    now: datetime,
+    base_url: str,
+    secret: bool,
 ) -> CheckOut:
     """A check as the API shows it; `secret` (a read-write key) adds its ping URL."""
     record, spec = details.record, details.spec
@@ -105,6 +111,7 @@ def check_out(
         manual_resume=spec.manual_resume,
         post_only=spec.methods == "POST",
         channels=sorted(channels, key=str),
+        policy=policy,
         status=status(state, now).value,
         started=state.last_start is not None,
         n_pings=record.n_pings,
