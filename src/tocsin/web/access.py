@@ -162,6 +162,12 @@ def field(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def require_confirmation(form: FormData, verb: str) -> None:
+    """Destructive forms carry a tick box; unticked, nothing happens ("remove", "delete")."""
+    if field(form, "confirm") != "yes":
+        raise WebError(400, f"Not {verb}d", f"Tick the box to confirm, then {verb} again.")
+
+
 def remember_anonymous_csrf(response: Response, current: Visitor, secure: bool) -> None:
     if current.session is None:
         set_cookie(response, ANONYMOUS_CSRF_COOKIE, current.csrf_token, None, secure)

@@ -25,6 +25,7 @@ from tocsin.web.access import (
     field,
     not_found,
     parse_uuid,
+    require_confirmation,
 )
 from tocsin.web.channel_form import ChannelForm, channel_form, read_channel_form
 from tocsin.web.pages import render
@@ -146,8 +147,7 @@ async def delete_channel(
 ) -> Response:
     def work(connection: sa.Connection) -> None:
         row = project_channel(connection, membership, channel)
-        if field(form, "confirm") != "yes":
-            raise WebError(400, "Not removed", "Tick the box to confirm, then remove again.")
+        require_confirmation(form, "remove")
         channel_store.delete_channel(connection, row.id)
 
     async with request.app.state.services.database.write() as connection:

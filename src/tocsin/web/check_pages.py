@@ -24,11 +24,11 @@ from tocsin.web.access import (
     EditorDep,
     FormDep,
     MemberDep,
-    WebError,
     field,
     not_found,
     parse_id,
     parse_uuid,
+    require_confirmation,
 )
 from tocsin.web.check_form import BOXES, FIELDS, CheckForm, read_check_form
 from tocsin.web.check_rows import SORTS, Filters, all_tags, table
@@ -232,7 +232,6 @@ async def delete_check(
 ) -> Response:
     async with request.app.state.services.database.write() as connection:
         details = await project_check(connection, membership, check)
-        if field(form, "confirm") != "yes":
-            raise WebError(400, "Not deleted", "Tick the box to confirm, then delete again.")
+        require_confirmation(form, "delete")
         await check_store.delete_check(connection, details.record.id)
     return RedirectResponse(checks_url(membership), status_code=303)

@@ -14,7 +14,16 @@ from tocsin import accounts
 from tocsin.accounts import AccountError, Role, can_assign, can_manage
 from tocsin.store import users as user_store
 from tocsin.store.users import Membership
-from tocsin.web.access import FormDep, ManagerDep, MemberDep, WebError, field, not_found, parse_id
+from tocsin.web.access import (
+    FormDep,
+    ManagerDep,
+    MemberDep,
+    WebError,
+    field,
+    not_found,
+    parse_id,
+    require_confirmation,
+)
 from tocsin.web.account_links import invitation_link, send_mail
 from tocsin.web.pages import render
 
@@ -117,6 +126,5 @@ async def change_role(
 async def remove_member(
     request: Request, membership: ManagerDep, form: FormDep, member: str
 ) -> Response:
-    if field(form, "confirm") != "yes":
-        raise WebError(400, "Not removed", "Tick the box to confirm, then remove again.")
+    require_confirmation(form, "remove")
     return await change_member(request, membership, member, None)

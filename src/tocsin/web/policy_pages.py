@@ -20,10 +20,10 @@ from tocsin.web.access import (
     FormDep,
     ManagerDep,
     MemberDep,
-    WebError,
     field,
     not_found,
     parse_id,
+    require_confirmation,
 )
 from tocsin.web.pages import render
 from tocsin.web.policy_form import (
@@ -206,8 +206,7 @@ async def delete_policy(
 ) -> Response:
     def work(connection: sa.Connection) -> None:
         found = project_policy(connection, membership, policy)
-        if field(form, "confirm") != "yes":
-            raise WebError(400, "Not deleted", "Tick the box to confirm, then delete again.")
+        require_confirmation(form, "delete")
         channel_store.delete_policy(connection, found.id)
 
     async with request.app.state.services.database.write() as connection:
