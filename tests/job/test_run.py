@@ -192,7 +192,7 @@ async def test_a_full_ping_url_is_used_as_it_is(server: Server, server_database:
     assert summary(await pings_of(server_database, record)) == [("success", 0)]
 
 
-async def test_log_only_sends_one_log_ping_with_the_output_and_exit_status(
+async def test_log_only_sends_a_log_ping_with_the_output_and_exit_status(
     server: Server, server_database: Database
 ) -> None:
     record = await make_check(server_database)
@@ -205,6 +205,30 @@ async def test_log_only_sends_one_log_ping_with_the_output_and_exit_status(
     assert summary(pings) == [("log", None)]
     body = await stored_body(server_database, record, pings[0].n)
     assert body == b"processed 12 jobs\n[tocsin run] exit status 1\n"
+
+
+async def test_a_long_running_worker_sends_its_new_output_every_log_interval(
+    server: Server, server_database: Database
+) -> None:
+    record = await make_check(server_database)
+    worker = "for n in 1 2 3; do echo batch $n; sleep 0.6; done"
+    done = tocsin_run(
+        *("--check", str(record.uuid), "--server", server.url, "--log-only"),
+        *("--log-every", "250ms", "--", "sh", "-c", worker),
+    )
+    assert (done.returncode, done.stdout) == (0, b"batch 1\nbatch 2\nbatch 3\n")
+    pings = await pings_of(server_database, record)
+    assert {p.kind for p in pings} == {"log"}
+    assert len(pings) >= 4  # every 250 ms over about 1.8 s, then the last one
+    bodies = [await stored_body(server_database, record, p.n) or b"" for p in pings]
+    # Each piece of output is sent once, in order, and the exit status comes last.
+    assert b"".join(bodies) == b"batch 1\nbatch 2\nbatch 3\n[tocsin run] exit status 0\n"
+
+
+def test_a_log_interval_must_be_a_duration() -> None:
+    done = tocsin_run("--log-every", "soon", "--", "true")
+    assert done.returncode == 2
+    assert b"--log-every" in done.stderr
 
 
 @pytest.mark.parametrize("check", ["nightly-backup", "not a check!"])

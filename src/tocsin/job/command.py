@@ -14,10 +14,11 @@ from collections.abc import Sequence
 
 from tocsin.durations import DurationError, parse_duration
 from tocsin.job.client import FINISH_WITHIN, START_WITHIN, Pinger, TargetError, pinger_for
-from tocsin.job.run import Outcome, run_command
+from tocsin.job.run import Outcome, OutputTail, run_command
 
 DEFAULT_OUTPUT_LIMIT = 10_000
 DEFAULT_KILL_GRACE = 10.0
+DEFAULT_LOG_EVERY = 300.0
 NOTE_PREFIX = "[tocsin run] "
 USAGE_ERROR = 2
 
@@ -76,7 +77,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-only",
         action="store_true",
-        help="send one /log ping with the output, no start or exit status",
+        help="send /log pings with the output, no start or exit status (for workers)",
+    )
+    p.add_argument(
+        "--log-every",
+        type=seconds,
+        metavar="DURATION",
+        help="while the command runs, send a /log ping with its new output this often "
+        "(5m with --log-only)",
     )
     p.add_argument(
         "--start-retry",
@@ -108,6 +116,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         options = p.parse_args(argv)
     if not options.command:
         p.error("the command to run is missing: tocsin run [options] -- COMMAND [ARGS …]")
+    if options.log_every is None and options.log_only:
+        options.log_every = DEFAULT_LOG_EVERY
+    if options.log_every is not None and options.log_every <= 0:
+        p.error("--log-every must be longer than nothing")
     return options
 
 
@@ -118,6 +130,9 @@ class Reporter:
         self.pinger, self.options = pinger, options
         self.rid = uuid.uuid4()
         self.starting: threading.Thread | None = None
+        self.logging: threading.Thread | None = None
+        self.finished = threading.Event()
+        self.logged = 0  # how much of the output the log pings have sent
 
     def start(self) -> None:
         if self.pinger is None or self.options.no_start or self.options.log_only:
@@ -126,19 +141,36 @@ class Reporter:
         self.starting = threading.Thread(target=self.send, args=("start", b""), daemon=True)
         self.starting.start()
 
-    def finish(self, outcome: Outcome) -> None:
-        if self.starting is not None:
-            self.starting.join()  # the start must arrive before the finish it pairs with
-        if self.pinger is not None:
-            log_only = self.options.log_only
-            self.send(finish_suffix(outcome, log_only), report_body(outcome, log_only))
+    def log_periodically(self, tail: OutputTail) -> None:
+        """A /log ping with the output's news every `--log-every`, beside the command."""
+        if self.pinger is None or self.options.log_every is None:
+            return
+        self.logging = threading.Thread(target=self.log_until_finished, args=(tail,), daemon=True)
+        self.logging.start()
+
+    def log_until_finished(self, tail: OutputTail) -> None:
+        while not self.finished.wait(self.options.log_every):
+            news, self.logged = tail.since(self.logged)
+            self.send("log", news)
+
+    def finish(self, outcome: Outcome, tail: OutputTail) -> None:
+        self.finished.set()
+        for thread in (self.starting, self.logging):
+            if thread is not None:  # the start must arrive before the finish it pairs with
+                thread.join()
+        if self.pinger is None:
+            return
+        log_only = self.options.log_only
+        if log_only and self.logging is not None:
+            outcome.output, self.logged = tail.since(self.logged)  # the rest, once
+        self.send(finish_suffix(outcome, log_only), report_body(outcome, log_only))
 
     def send(self, suffix: str, body: bytes) -> None:
         assert self.pinger is not None
         within = self.options.start_retry if suffix == "start" else self.options.finish_retry
         problem = self.pinger.send(suffix, self.rid, body, within)
         if problem:
-            which = "start" if suffix == "start" else "finish"
+            which = suffix if suffix in ("start", "log") else "finish"
             warn(
                 f"could not send the {which} ping of {self.options.check}: {problem}",
                 self.options.quiet,
@@ -186,11 +218,11 @@ def main(argv: Sequence[str]) -> int:
     """Run the command under `tocsin run`'s options; the command's exit status."""
     options = parse(argv)
     reporter = Reporter(resolve(options), options)
+    tail = OutputTail(options.output_limit)
     reporter.start()
-    outcome = run_command(
-        options.command, options.output_limit, options.timeout, options.kill_grace
-    )
+    reporter.log_periodically(tail)
+    outcome = run_command(options.command, tail, options.timeout, options.kill_grace)
     for note in outcome.notes:
         warn(note, options.quiet)
-    reporter.finish(outcome)
+    reporter.finish(outcome, tail)
     return outcome.exit_status

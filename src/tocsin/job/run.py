@@ -39,10 +39,12 @@ class OutputTail:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.data = bytearray()
+        self.total = 0  # bytes ever added, so a reader can ask for what came since
         self.lock = threading.Lock()
 
     def add(self, chunk: bytes) -> None:
         with self.lock:
+            self.total += len(chunk)
             self.data += chunk
             if len(self.data) > 2 * self.limit:  # trim now and then, not on every chunk
                 del self.data[: len(self.data) - self.limit]
@@ -50,6 +52,13 @@ class OutputTail:
     def value(self) -> bytes:
         with self.lock:
             return bytes(self.data[-self.limit :]) if self.limit else b""
+
+    def since(self, mark: int) -> tuple[bytes, int]:
+        """What was added after `mark` (a `total` read before), at most `limit` bytes of
+        its end, and the mark to ask from next time."""
+        with self.lock:
+            fresh = min(self.total - mark, len(self.data), self.limit)
+            return (bytes(self.data[len(self.data) - fresh :]) if fresh else b""), self.total
 
 
 class Copier(threading.Thread):
@@ -130,9 +139,11 @@ class Supervisor:
 
 
 def run_command(
-    argv: Sequence[str], output_limit: int, timeout: float | None = None, kill_grace: float = 10
+    argv: Sequence[str],
+    tail: OutputTail,
+    timeout: float | None = None,
+    kill_grace: float = 10,
 ) -> Outcome:
-    tail = OutputTail(output_limit)
     supervisor = Supervisor()
     supervisor.install()
     try:
