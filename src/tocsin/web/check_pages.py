@@ -46,6 +46,7 @@ from tocsin.web.snippets import snippets
 
 router = APIRouter(include_in_schema=False)
 RECENT = 20
+STRIP = 10  # pings in each row's history strip
 CHARTED_RUNS = 40
 POLL_SECONDS = 1.0
 # Streams end now and then (the browser reconnects at once), so none outlives a deploy.
@@ -70,10 +71,11 @@ async def table_context(request: Request, membership: Membership) -> dict[str, A
     services = request.app.state.services
     async with services.database.read() as connection:
         found = await check_store.project_checks(connection, membership.project_id)
+        histories = await ping_store.project_histories(connection, membership.project_id, STRIP)
     filters = filters_of(request)
     return {
         "membership": membership,
-        "rows": table(found, filters, services.clock.now()),
+        "rows": table(found, filters, services.clock.now(), histories),
         "total": len(found),
         "tags": all_tags(found),
         "filters": filters,

@@ -7,6 +7,7 @@ from datetime import datetime
 from tocsin.checks import Status, due_at, status
 from tocsin.describe import relative
 from tocsin.store.checks import CheckDetails
+from tocsin.store.pings import RecentPing
 
 ICONS = {
     Status.NEW: "○",
@@ -18,6 +19,14 @@ ICONS = {
 }
 # Trouble first: the order of the status sort.
 SEVERITY = [Status.DOWN, Status.LATE, Status.STARTED, Status.UP, Status.NEW, Status.PAUSED]
+# The history strip: each ping's kind in words (its colour comes from the stylesheet).
+PING_WORDS = {
+    "success": "success",
+    "fail": "failure",
+    "start": "start",
+    "log": "log",
+    "ign": "ignored",
+}
 SORTS = {"name": "name", "status": "status", "last_ping": "last ping", "next": "next expected"}
 
 
@@ -32,10 +41,22 @@ class CheckRow:
     last_ping_words: str
     next_due: datetime | None
     next_due_words: str
+    history: list[RecentPing]  # newest first
 
     @property
     def icon(self) -> str:
         return ICONS[self.status]
+
+    def strip(self) -> list[tuple[str, str]]:
+        """(kind, words) of each recent ping, oldest first, as the strip reads left to right."""
+        return [(ping.kind, ping_words(ping)) for ping in reversed(self.history)]
+
+
+def ping_words(ping: RecentPing) -> str:
+    words = PING_WORDS.get(ping.kind, ping.kind)
+    if ping.exit_status:
+        words += f" (exit status {ping.exit_status})"
+    return f"#{ping.n} {words}, {ping.created:%Y-%m-%d %H:%M} UTC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +74,7 @@ class Filters:
         )
 
 
-def check_row(details: CheckDetails, now: datetime) -> CheckRow:
+def check_row(details: CheckDetails, now: datetime, history: list[RecentPing]) -> CheckRow:
     state = details.record.state
     current = status(state, now)
     due = due_at(state) if current not in (Status.NEW, Status.PAUSED) else None
@@ -68,6 +89,7 @@ def check_row(details: CheckDetails, now: datetime) -> CheckRow:
         last_ping_words="never" if last is None else relative(last, now),
         next_due=due,
         next_due_words=expected_words(current, due, now),
+        history=history,
     )
 
 
@@ -90,8 +112,14 @@ def sort_key(sort: str, row: CheckRow) -> tuple[object, ...]:
     return (name,)
 
 
-def table(found: list[CheckDetails], filters: Filters, now: datetime) -> list[CheckRow]:
-    rows = [row for row in (check_row(d, now) for d in found) if filters.keeps(row)]
+def table(
+    found: list[CheckDetails],
+    filters: Filters,
+    now: datetime,
+    histories: dict[int, list[RecentPing]],
+) -> list[CheckRow]:
+    built = (check_row(d, now, histories.get(d.record.id, [])) for d in found)
+    rows = [row for row in built if filters.keeps(row)]
     sort = filters.sort if filters.sort in SORTS else "name"
     return sorted(rows, key=lambda row: sort_key(sort, row))
 
