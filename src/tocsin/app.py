@@ -32,6 +32,7 @@ from tocsin.web import (
     channel_pages,
     check_edit,
     check_pages,
+    key_pages,
     member_pages,
     pages,
     policy_pages,
@@ -181,5 +182,6 @@ def add_web_app(web: FastAPI) -> None:
     web.include_router(channel_pages.router)
     web.include_router(policy_pages.router)
     web.include_router(member_pages.router)
+    web.include_router(key_pages.router)
     web.include_router(account_links.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -18,6 +18,7 @@ from tocsin.store.channels import (
     project_policies,
 )
 from tocsin.store.incidents import get_incident
+from tocsin.store.keys import create_key, list_keys
 from tocsin.store.users import project_members
 
 # Public on purpose: the sign-in, setup and sign-up forms; the alert's signed incident
@@ -62,11 +63,15 @@ async def objects(web: Web, project_id: int) -> dict[str, Any]:
         policy = await connection.run_sync(
             lambda sync: insert_policy(sync, project_id, "night", [], web.clock.now())
         )
+        key, _secret = await connection.run_sync(
+            lambda sync: create_key(sync, project_id, "ci", False, web.clock.now())
+        )
     return {
         "check": check.uuid,
         "incident": await web.incident(project_id, name="disk"),
         "channel": channel.uuid,
         "policy": policy,
+        "key": key.id,
         "member": await web.user(f"member-{project_id}@example.com", "member", project_id),
         "n": 1,  # a ping's number in its check's log
     }
@@ -121,6 +126,8 @@ async def unchanged(web: Web, ids: dict[str, Any]) -> bool:
         channels = await connection.run_sync(project_channels, check.record.project_id)
         policies = await connection.run_sync(project_policies, check.record.project_id)
         members = await connection.run_sync(project_members, check.record.project_id)
+        keys = await connection.run_sync(list_keys, check.record.project_id)
+    assert [(k.id, k.revoked) for k in keys] == [(ids["key"], None)]
     assert [c.uuid for c in channels] == [ids["channel"]]
     assert [(p.id, p.name) for p in policies] == [(ids["policy"], "night")]
     assert (ids["member"], "member") in [(user.id, role) for user, role in members]

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.store.tables import pings
+from tocsin.store.tables import checks, pings
 
 
 @dataclass(slots=True)  # not frozen: one is built per ping on the ping path
@@ -67,3 +67,35 @@ async def recent_runs(
         .limit(limit)
     )
     return [(row.created, row.duration, row.kind) for row in await connection.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class RecentPing:
+    """A ping as the checks table's history strip shows it."""
+
+    n: int
+    created: datetime
+    kind: str
+    exit_status: int | None
+
+
+async def project_histories(
+    connection: AsyncConnection, project_id: int, per_check: int
+) -> dict[int, list[RecentPing]]:
+    """The newest `per_check` pings of each check of a project, newest first, by check id,
+    in one query. A check's pings are numbered 1 to `n_pings`, so its newest are those
+    above `n_pings - per_check`: a short range of the `(check_id, n)` index for each
+    check, on SQLite and PostgreSQL alike, where a window function would first number
+    every ping the project has kept."""
+    query = (
+        sa.select(pings.c.check_id, pings.c.n, pings.c.created, pings.c.kind, pings.c.exit_status)
+        .join(checks, checks.c.id == pings.c.check_id)
+        .where(checks.c.project_id == project_id, pings.c.n > checks.c.n_pings - per_check)
+        .order_by(pings.c.check_id, pings.c.n.desc())
+    )
+    found: dict[int, list[RecentPing]] = {}
+    for row in await connection.execute(query):
+        found.setdefault(row.check_id, []).append(
+            RecentPing(row.n, row.created, row.kind, row.exit_status)
+        )
+    return found

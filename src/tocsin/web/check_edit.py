@@ -13,8 +13,16 @@ from tocsin.schedule import ScheduleError, cron_schedule
 from tocsin.store import checks as check_store
 from tocsin.store.users import Membership
 from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field
+from tocsin.web.check_alerting import (
+    DEFAULT_POLICY,
+    Choices,
+    fill_current,
+    project_choices,
+    read_alerting,
+    save_alerting,
+)
 from tocsin.web.check_form import BOXES, FIELDS, CheckForm, form_of, read_check_form
-from tocsin.web.check_pages import checks_url, project_check
+from tocsin.web.check_pages import channels_of, checks_url, project_check
 from tocsin.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,12 +35,19 @@ def refuse_viewers(membership: Membership) -> None:
 
 
 def render_edit(
-    request: Request, membership: Membership, check: str, form: CheckForm, status_code: int = 200
+    request: Request,
+    membership: Membership,
+    check: str,
+    form: CheckForm,
+    choices: Choices,
+    status_code: int = 200,
 ) -> Response:
     base = checks_url(membership)
     context = {
         "membership": membership,
         "form": form,
+        "choices": choices,
+        "default_policy": DEFAULT_POLICY,
         "base": base,
         "action": f"{base}/{check}/edit",
         "back": f"{base}/{check}",
@@ -47,7 +62,10 @@ async def edit_check_form(request: Request, membership: MemberDep, check: str) -
     refuse_viewers(membership)
     async with request.app.state.services.database.read() as connection:
         details = await project_check(connection, membership, check)
-    return render_edit(request, membership, check, form_of(details.spec))
+        form = form_of(details.spec)
+        choices = await connection.run_sync(project_choices, membership.project_id)
+        await connection.run_sync(fill_current, form, membership.project_id, details.record.id)
+    return render_edit(request, membership, check, form, choices)
 
 
 @router.post("/projects/{project_id}/checks/{check}/edit")
@@ -58,8 +76,11 @@ async def edit_check(
     services = request.app.state.services
     async with services.database.write() as connection:
         details = await project_check(connection, membership, check, for_update=True)
-        if spec is None:
-            return render_edit(request, membership, check, checked, 400)
+        choices = await connection.run_sync(project_choices, membership.project_id)
+        alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
+        if spec is None or alerting is None:
+            return render_edit(request, membership, check, checked, choices, 400)
+        await connection.run_sync(save_alerting, details.record.id, alerting)
         if spec != details.spec:
             now = services.clock.now()
             await check_store.update_spec(connection, details.record, spec, now)

@@ -34,6 +34,7 @@ SLUG = re.compile(r"[a-z0-9_-]{0,100}")
 class CheckForm:
     values: dict[str, str] = field(default_factory=lambda: dict(DEFAULTS))
     errors: dict[str, str] = field(default_factory=dict)
+    channels: set[str] = field(default_factory=set)  # the uuids of the channels ticked
 
     def attempt(self, name: str, read: Callable[[], T]) -> T | None:
         """`read()`, or None with its message noted beside the field."""

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from tocsin.accounts import can_change
@@ -17,7 +18,6 @@ from tocsin.checks import pause, resume, status
 from tocsin.describe import describe_schedule, next_expected, ping_urls, when
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
-from tocsin.store.channels import assign_all_channels
 from tocsin.store.checks import CheckDetails, Transition
 from tocsin.store.users import Membership
 from tocsin.web.access import (
@@ -30,6 +30,14 @@ from tocsin.web.access import (
     parse_uuid,
     require_confirmation,
 )
+from tocsin.web.check_alerting import (
+    DEFAULT_POLICY,
+    Choices,
+    fill_new,
+    project_choices,
+    read_alerting,
+    save_alerting,
+)
 from tocsin.web.check_form import BOXES, FIELDS, CheckForm, read_check_form
 from tocsin.web.check_rows import SORTS, Filters, all_tags, table
 from tocsin.web.pages import render
@@ -38,6 +46,7 @@ from tocsin.web.snippets import snippets
 
 router = APIRouter(include_in_schema=False)
 RECENT = 20
+STRIP = 10  # pings in each row's history strip
 CHARTED_RUNS = 40
 POLL_SECONDS = 1.0
 # Streams end now and then (the browser reconnects at once), so none outlives a deploy.
@@ -62,10 +71,11 @@ async def table_context(request: Request, membership: Membership) -> dict[str, A
     services = request.app.state.services
     async with services.database.read() as connection:
         found = await check_store.project_checks(connection, membership.project_id)
+        histories = await ping_store.project_histories(connection, membership.project_id, STRIP)
     filters = filters_of(request)
     return {
         "membership": membership,
-        "rows": table(found, filters, services.clock.now()),
+        "rows": table(found, filters, services.clock.now(), histories),
         "total": len(found),
         "tags": all_tags(found),
         "filters": filters,
@@ -110,16 +120,26 @@ async def project_changes(request: Request, project_id: int) -> AsyncIterator[st
 
 @router.get("/projects/{project_id}/checks/new")
 async def new_check_form(request: Request, membership: MemberDep) -> Response:
-    return render_form(request, membership, CheckForm())
+    async with request.app.state.services.database.read() as connection:
+        choices = await connection.run_sync(project_choices, membership.project_id)
+    form = CheckForm()
+    fill_new(form, choices)
+    return render_form(request, membership, form, choices)
 
 
 def render_form(
-    request: Request, membership: Membership, form: CheckForm, status_code: int = 200
+    request: Request,
+    membership: Membership,
+    form: CheckForm,
+    choices: Choices,
+    status_code: int = 200,
 ) -> Response:
     base = checks_url(membership)
     context = {
         "membership": membership,
         "form": form,
+        "choices": choices,
+        "default_policy": DEFAULT_POLICY,
         "base": base,
         "action": f"{base}/new",
         "back": base,
@@ -132,14 +152,20 @@ def render_form(
 @router.post("/projects/{project_id}/checks/new")
 async def create_check(request: Request, membership: EditorDep, form: FormDep) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
-    if spec is None:
-        return render_form(request, membership, checked, 400)
     services = request.app.state.services
     async with services.database.write() as connection:
+        choices = await connection.run_sync(project_choices, membership.project_id)
+        alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
+        if spec is None or alerting is None:
+            return render_form(request, membership, checked, choices, 400)
         now = services.clock.now()
         record = await check_store.insert_check(connection, membership.project_id, spec, now)
-        await connection.run_sync(assign_all_channels, record.id, membership.project_id)
+        await connection.run_sync(save_alerting, record.id, alerting)
     return RedirectResponse(f"{checks_url(membership)}/{record.uuid}", status_code=303)
+
+
+def channels_of(form: FormData) -> list[str]:
+    return [sent for sent in form.getlist("channel") if isinstance(sent, str)]
 
 
 async def project_check(

@@ -4,9 +4,12 @@ an icon, filtered by tag, status and text and sorted, all on the server. Pure.""
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import Markup, escape
+
 from tocsin.checks import Status, due_at, status
 from tocsin.describe import relative
 from tocsin.store.checks import CheckDetails
+from tocsin.store.pings import RecentPing
 
 ICONS = {
     Status.NEW: "○",
@@ -18,6 +21,14 @@ ICONS = {
 }
 # Trouble first: the order of the status sort.
 SEVERITY = [Status.DOWN, Status.LATE, Status.STARTED, Status.UP, Status.NEW, Status.PAUSED]
+# The history strip: each ping's kind in words (its colour comes from the stylesheet).
+PING_WORDS = {
+    "success": "success",
+    "fail": "failure",
+    "start": "start",
+    "log": "log",
+    "ign": "ignored",
+}
 SORTS = {"name": "name", "status": "status", "last_ping": "last ping", "next": "next expected"}
 
 
@@ -32,10 +43,35 @@ class CheckRow:
     last_ping_words: str
     next_due: datetime | None
     next_due_words: str
+    history: list[RecentPing]  # newest first
 
     @property
     def icon(self) -> str:
         return ICONS[self.status]
+
+    def strip(self) -> Markup:
+        """The recent pings, oldest first as the strip reads left to right: a coloured mark
+        each, titled in words, and the kinds in one sentence for screen readers. Built
+        here, not in the template: a thousand rows of ten marks is the page's bulk."""
+        pings = self.history[::-1]
+        if not pings:
+            return Markup('<span class="muted">none</span>')
+        marks = "".join(
+            f'<i class="ping {escape(ping.kind)}" title="{escape(ping_words(ping))}"></i>'
+            for ping in pings
+        )
+        spoken = ", ".join(PING_WORDS.get(ping.kind, ping.kind) for ping in pings)
+        hidden = (
+            f'<span class="visually-hidden">Recent pings, oldest first: {escape(spoken)}</span>'
+        )
+        return Markup(f'<span class="strip">{marks}</span>{hidden}')
+
+
+def ping_words(ping: RecentPing) -> str:
+    words = PING_WORDS.get(ping.kind, ping.kind)
+    if ping.exit_status:
+        words += f" (exit status {ping.exit_status})"
+    return f"#{ping.n} {words}, {ping.created.isoformat(' ', 'minutes')[:16]} UTC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +89,7 @@ class Filters:
         )
 
 
-def check_row(details: CheckDetails, now: datetime) -> CheckRow:
+def check_row(details: CheckDetails, now: datetime, history: list[RecentPing]) -> CheckRow:
     state = details.record.state
     current = status(state, now)
     due = due_at(state) if current not in (Status.NEW, Status.PAUSED) else None
@@ -68,6 +104,7 @@ def check_row(details: CheckDetails, now: datetime) -> CheckRow:
         last_ping_words="never" if last is None else relative(last, now),
         next_due=due,
         next_due_words=expected_words(current, due, now),
+        history=history,
     )
 
 
@@ -90,8 +127,14 @@ def sort_key(sort: str, row: CheckRow) -> tuple[object, ...]:
     return (name,)
 
 
-def table(found: list[CheckDetails], filters: Filters, now: datetime) -> list[CheckRow]:
-    rows = [row for row in (check_row(d, now) for d in found) if filters.keeps(row)]
+def table(
+    found: list[CheckDetails],
+    filters: Filters,
+    now: datetime,
+    histories: dict[int, list[RecentPing]],
+) -> list[CheckRow]:
+    built = (check_row(d, now, histories.get(d.record.id, [])) for d in found)
+    rows = [row for row in built if filters.keeps(row)]
     sort = filters.sort if filters.sort in SORTS else "name"
     return sorted(rows, key=lambda row: sort_key(sort, row))
 
