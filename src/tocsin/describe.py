@@ -1,6 +1,7 @@
 """How a check reads to people, on the command line and in the web app: its schedule in
 words, times relative to now, when the next ping is expected, and its ping URLs. Pure."""
 
+import functools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,13 +15,21 @@ from cron_descriptor import (
 
 from tocsin.checks import CheckState, Status, due_at
 from tocsin.durations import format_duration
-from tocsin.schedule import Cron, upcoming
+from tocsin.schedule import Cron, Schedule, upcoming
 
 
 def describe_schedule(state: CheckState) -> str:
     return f"{state.schedule.describe()}, grace {format_duration(state.grace)}"
 
 
+def schedule_words(schedule: Schedule) -> str:
+    """ "every 1 day", or a cron expression read aloud in its zone: "At 02:00 (Asia/Tokyo)"."""
+    if isinstance(schedule, Cron):
+        return f"{cron_words(schedule.expression)} ({schedule.tz})"
+    return schedule.describe()
+
+
+@functools.lru_cache(maxsize=4096)  # a page of 1,000 checks shares a few expressions
 def cron_words(expression: str) -> str:
     """A valid cron expression read aloud: `*/15 9-17 * * 1-5` is "Every 15 minutes,
     between 09:00 and 17:59, Monday through Friday"."""

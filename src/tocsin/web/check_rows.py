@@ -7,7 +7,7 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 from tocsin.checks import Status, due_at, status
-from tocsin.describe import relative
+from tocsin.describe import relative, schedule_words
 from tocsin.store.checks import CheckDetails
 from tocsin.store.pings import RecentPing
 
@@ -99,7 +99,7 @@ def check_row(details: CheckDetails, now: datetime, history: list[RecentPing]) -
         name=details.record.label,
         tags=details.spec.tags.split(),
         status=current,
-        schedule=state.schedule.describe(),
+        schedule=schedule_words(state.schedule),
         last_ping=last,
         last_ping_words="never" if last is None else relative(last, now),
         next_due=due,
