@@ -1,6 +1,7 @@
 """Escalation policies in the web app: ordered steps with channels as checkboxes, steps
 added and removed by sending the form back, edits and deletion; owners and admins only."""
 
+import re
 from datetime import timedelta
 from uuid import UUID
 
@@ -56,6 +57,14 @@ async def test_a_policy_is_made_step_by_step_then_edited_and_deleted(web: Web) -
     assert 'value="night"' in grown.text
     shrunk = await owner.post(f"{base}/new", **fields(steps="2", action="remove:0"))
     assert "Step 2" not in shrunk.text
+    reordered = await owner.post(
+        f"{base}/new",
+        **fields(steps="2", action="up:1"),
+        **{"step-0-wait": "0s", "step-1-wait": "15m"},
+    )
+    waits = re.findall(r'name="step-\d-wait" value="([^"]*)"', reordered.text)
+    assert waits == ["15m", "0s"]  # the second step is now the first
+    assert "Move step 1 up" not in reordered.text
     data = fields(steps="2", action="save", nag="1h", repeat="2", repeat_delay="30m")
     data |= {"step-0-wait": "0s", "step-1-wait": "10m", "step-1-channel": str(discord.uuid)}
     assert await save(owner, f"{base}/new", data, [str(slack.uuid)]) == 303

@@ -1,7 +1,7 @@
 """The escalation policy form: a name, ordered steps (each a wait and the channels it
 notifies), repeats and reminders, read into a `PolicySpec` with an error beside each
-field that is wrong. Adding or removing a step is the same form sent back with one
-step more or less. Pure."""
+field that is wrong. Adding, removing or moving a step up is the same form sent back
+with its steps rearranged. Pure."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -53,17 +53,21 @@ def form_of(policy: PolicyRow[uuid.UUID]) -> PolicyForm:
 
 
 def rearranged(form: PolicyForm, action: str) -> bool:
-    """Apply `add` or `remove:<n>` to the steps; False for any other action (saving)."""
+    """Apply `add`, `remove:<n>` or `up:<n>` (swap step n with the one before) to the
+    steps; False for any other action (saving)."""
     if action == "add":
         if len(form.steps) < MAX_STEPS:
             form.steps.append(StepValues())
         return True
     command, _, number = action.partition(":")
-    if command == "remove" and number.isdigit():
-        if int(number) < len(form.steps):
-            del form.steps[int(number)]
-        return True
-    return False
+    if command not in ("remove", "up") or not number.isdigit():
+        return False
+    at = int(number)
+    if command == "remove" and at < len(form.steps):
+        del form.steps[at]
+    elif command == "up" and 0 < at < len(form.steps):
+        form.steps[at - 1], form.steps[at] = form.steps[at], form.steps[at - 1]
+    return True
 
 
 def duration_in(form: PolicyForm, name: str, text: str) -> timedelta | None:
