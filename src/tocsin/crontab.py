@@ -3,6 +3,7 @@
 Follows Vixie cron and cronie: `NAME=value` lines set the environment (`CRON_TZ` the
 zone of the schedules after it), `@daily`-style macros, five fields with names
 (`mon-fri`, `jan`), and a command whose first unescaped `%` starts the job's stdin.
+A comment `# tocsin: slug=<slug>` names the check of the job line right after it.
 """
 
 import re
@@ -24,6 +25,8 @@ _MACRO = re.compile(r"\s*(@[a-z]+)\s+(\S.*)")
 _WRAPPED = re.compile(r"(?:\S*/)?tocsin run\b.*?--check[ =](\S+)")
 _PERCENT = re.compile(r"(?<!\\)%")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SLUG_COMMENT = re.compile(r"\s*#\s*tocsin:\s*slug\s*=\s*(.*?)\s*")
+_VALID_SLUG = re.compile(r"[a-z0-9_-]+")
 MAX_SLUG = 40
 
 
@@ -49,13 +52,21 @@ class Crontab:
 def parse_crontab(text: str) -> Crontab:
     lines, jobs, skipped = text.splitlines(), [], []
     tz, slugs = "UTC", set[str]()
+    named: str | None = None  # from a `# tocsin: slug=…` comment, for the next job
     for index, line in enumerate(lines):
+        if comment := _SLUG_COMMENT.fullmatch(line):
+            named = comment[1]
+            if not _VALID_SLUG.fullmatch(named):
+                skipped.append(f"line {index + 1}: {named!r} is not a slug (a-z, 0-9, - and _)")
+                named = None
+            continue
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if env := _ENV.fullmatch(line):
             tz = unquote(env[2]) if env[1] == "CRON_TZ" else tz
             continue
-        job = read_job(index, line, tz or "UTC", slugs)
+        job = read_job(index, line, tz or "UTC", slugs, named)
+        named = None
         if isinstance(job, str):
             skipped.append(f"line {index + 1}: {job}")
         else:
@@ -64,7 +75,9 @@ def parse_crontab(text: str) -> Crontab:
     return Crontab(lines, jobs, skipped)
 
 
-def read_job(index: int, line: str, tz: str, taken: set[str]) -> CronJob | str:
+def read_job(
+    index: int, line: str, tz: str, taken: set[str], named: str | None = None
+) -> CronJob | str:
     """The job on this line, or why it is not one Tocsin can watch."""
     match = _MACRO.fullmatch(line) or _FIELDS.fullmatch(line)
     if match is None:
@@ -75,7 +88,7 @@ def read_job(index: int, line: str, tz: str, taken: set[str]) -> CronJob | str:
             return f"{when} has no schedule to watch"
         when = MACROS[when]
     wrapped = _WRAPPED.search(command)
-    slug = wrapped[1] if wrapped else unique(slug_for(command), taken)
+    slug = wrapped[1] if wrapped else named or unique(slug_for(command), taken)
     return CronJob(index, " ".join(when.split()), tz, command, match.start(2), slug)
 
 

@@ -40,6 +40,18 @@ def test_the_corpus_is_read_as_cron_reads_it() -> None:
     assert crontab.skipped == ["line 13: @reboot has no schedule to watch"]
 
 
+def test_a_tocsin_comment_names_the_check_of_the_job_after_it() -> None:
+    crontab = parse_crontab(
+        "# tocsin: slug=nightly-db\n"
+        "0 2 * * * /usr/local/bin/backup.sh\n"
+        "5 2 * * * /usr/local/bin/backup.sh --again\n"
+        "#tocsin:slug=Not A Slug\n"
+        "0 3 * * * /usr/local/bin/report.sh\n"
+    )
+    assert [job.slug for job in crontab.jobs] == ["nightly-db", "backup-sh", "report-sh"]
+    assert crontab.skipped == ["line 4: 'Not A Slug' is not a slug (a-z, 0-9, - and _)"]
+
+
 def test_each_job_runs_through_sh_under_tocsin_run_with_its_percent_stdin_outside() -> None:
     crontab = parse_crontab(CORPUS)
     lines = rewritten(crontab, "/opt/tocsin", {"TOCSIN_RUN_SERVER": "https://t.example"})
