@@ -14,16 +14,13 @@ from tocsin.store import checks as check_store
 from tocsin.store.users import Membership
 from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field
 from tocsin.web.check_alerting import (
-    DEFAULT_POLICY,
-    Choices,
     fill_current,
     project_choices,
     read_alerting,
     save_alerting,
 )
-from tocsin.web.check_form import BOXES, FIELDS, CheckForm, form_of, read_check_form
-from tocsin.web.check_pages import channels_of, checks_url, project_check
-from tocsin.web.pages import render
+from tocsin.web.check_form import BOXES, FIELDS, form_of, read_check_form
+from tocsin.web.check_pages import channels_of, checks_url, project_check, render_form
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_TIMES = 5
@@ -34,29 +31,6 @@ def refuse_viewers(membership: Membership) -> None:
         raise WebError(403, "Not allowed", "Viewers can look at this project but not change it.")
 
 
-def render_edit(
-    request: Request,
-    membership: Membership,
-    check: str,
-    form: CheckForm,
-    choices: Choices,
-    status_code: int = 200,
-) -> Response:
-    base = checks_url(membership)
-    context = {
-        "membership": membership,
-        "form": form,
-        "choices": choices,
-        "default_policy": DEFAULT_POLICY,
-        "base": base,
-        "action": f"{base}/{check}/edit",
-        "back": f"{base}/{check}",
-        "editing": True,
-        "preview_url": f"/projects/{membership.project_id}/schedule-preview",
-    }
-    return render(request, "check_form.html", context, status_code)
-
-
 @router.get("/projects/{project_id}/checks/{check}/edit")
 async def edit_check_form(request: Request, membership: MemberDep, check: str) -> Response:
     refuse_viewers(membership)
@@ -65,7 +39,7 @@ async def edit_check_form(request: Request, membership: MemberDep, check: str) -
         form = form_of(details.spec)
         choices = await connection.run_sync(project_choices, membership.project_id)
         await connection.run_sync(fill_current, form, membership.project_id, details.record.id)
-    return render_edit(request, membership, check, form, choices)
+    return render_form(request, membership, form, choices, check=check)
 
 
 @router.post("/projects/{project_id}/checks/{check}/edit")
@@ -79,7 +53,7 @@ async def edit_check(
         choices = await connection.run_sync(project_choices, membership.project_id)
         alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
         if spec is None or alerting is None:
-            return render_edit(request, membership, check, checked, choices, 400)
+            return render_form(request, membership, checked, choices, 400, check=check)
         await connection.run_sync(save_alerting, details.record.id, alerting)
         if spec != details.spec:
             now = services.clock.now()

@@ -133,7 +133,10 @@ def render_form(
     form: CheckForm,
     choices: Choices,
     status_code: int = 200,
+    *,
+    check: str | None = None,
 ) -> Response:
+    """The check form: a new check's, or with `check` (a uuid) that check's edit form."""
     base = checks_url(membership)
     context = {
         "membership": membership,
@@ -141,9 +144,9 @@ def render_form(
         "choices": choices,
         "default_policy": DEFAULT_POLICY,
         "base": base,
-        "action": f"{base}/new",
-        "back": base,
-        "editing": False,
+        "action": f"{base}/new" if check is None else f"{base}/{check}/edit",
+        "back": base if check is None else f"{base}/{check}",
+        "editing": check is not None,
         "preview_url": f"/projects/{membership.project_id}/schedule-preview",
     }
     return render(request, "check_form.html", context, status_code)
