@@ -74,6 +74,12 @@ class Services:
             )
             self.tasks.append(asyncio.create_task(self.notifier.run(), name="notifier"))
 
+    def deadline_moved(self, deadline: datetime | None) -> None:
+        """A check's settings changed outside the ping path (API, web): its new deadline
+        may come before the one the watcher sleeps towards."""
+        if deadline is not None:
+            self.intake.on_deadline(deadline)
+
     def wake_notifier(self) -> None:
         if self.notifier is not None:
             self.notifier.wake()

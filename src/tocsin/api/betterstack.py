@@ -47,7 +47,6 @@ from tocsin.api.betterstack_spec import (
     require,
 )
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks import wake_watcher
 from tocsin.api.healthchecks_http import services_of
 from tocsin.checks import Status, pause, resume
 from tocsin.schedule import Period
@@ -89,11 +88,6 @@ async def owned_heartbeat(
     found = await check_store.details_where(connection, condition, for_update=for_update)
     if not found:
         raise ApiError(404, f"heartbeat {heartbeat_id!r} not found")
-    return found[0]
-
-
-async def reloaded(connection: AsyncConnection, check_id: int) -> CheckDetails:
-    found = await check_store.details_where(connection, checks.c.id == check_id)
     return found[0]
 
 
@@ -147,7 +141,7 @@ async def create_heartbeat(request: Request, access: WriteAccess, body: Body) ->
             connection, access.project_id, new_settings(defaults, spec), now
         )
         await connection.run_sync(assign_all_channels, record.id, access.project_id)
-        details = await reloaded(connection, record.id)
+        details = await check_store.written_details(connection, record.id)
         details = await apply_rest(connection, access, details, spec, now)
         result = await one(request, connection, access, details)
     return JSONResponse(result, status_code=201)
@@ -167,10 +161,10 @@ async def update_heartbeat(
         now = services.clock.now()
         if settings != details.spec:
             await check_store.update_spec(connection, details.record, settings, now)
-            details = await reloaded(connection, details.record.id)
+            details = await check_store.written_details(connection, details.record.id)
         details = await apply_rest(connection, access, details, spec, now)
         result = await one(request, connection, access, details)
-    wake_watcher(request, details)
+    services_of(request).deadline_moved(details.record.alert_after)
     return JSONResponse(result)
 
 
@@ -197,7 +191,7 @@ async def apply_rest(
     if paused is None:
         return details
     await pause_or_resume(connection, [details.record.id], paused, now)
-    return await reloaded(connection, check_id)
+    return await check_store.written_details(connection, check_id)
 
 
 async def set_email(

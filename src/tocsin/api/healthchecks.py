@@ -137,18 +137,6 @@ async def check_by_unique_key(
     raise ApiError(404, "not found")
 
 
-async def reloaded(connection: AsyncConnection, check_uuid: uuid.UUID) -> CheckDetails:
-    details = await check_store.details_by_uuid(connection, check_uuid)
-    assert details is not None  # written in this transaction
-    return details
-
-
-def wake_watcher(request: Request, details: CheckDetails) -> None:
-    """A new deadline may come before the one the watcher sleeps towards."""
-    if details.record.alert_after is not None:
-        services_of(request).intake.on_deadline(details.record.alert_after)
-
-
 def spec_or_400(body: dict[str, object]) -> CheckSpec:
     try:
         return parse_spec(body)
@@ -200,7 +188,7 @@ async def create_check(
             details = await update_check_spec(connection, existing, spec, version, now)
         await apply_channels(connection, access, details, spec)
         result = await render(request, connection, access, version, details)
-    wake_watcher(request, details)
+    services_of(request).deadline_moved(details.record.alert_after)
     return JSONResponse(result, status_code=201 if existing is None else 200)
 
 
@@ -222,7 +210,7 @@ async def insert_check(
     rule; the command line and slug auto-provisioning give it every channel)."""
     new_spec = applied(DEFAULT_SPEC, spec, version)
     record = await check_store.insert_check(connection, access.project_id, new_spec, now)
-    return await reloaded(connection, record.uuid)
+    return await check_store.written_details(connection, record.id)
 
 
 async def update_check_spec(
@@ -236,7 +224,7 @@ async def update_check_spec(
     if new_spec == details.spec:
         return details
     await check_store.update_spec(connection, details.record, new_spec, now)
-    return await reloaded(connection, details.record.uuid)
+    return await check_store.written_details(connection, details.record.id)
 
 
 async def apply_channels(
@@ -274,7 +262,7 @@ async def update_check(
         details = await update_check_spec(connection, details, spec, version, services.clock.now())
         await apply_channels(connection, access, details, spec)
         result = await render(request, connection, access, version, details)
-    wake_watcher(request, details)
+    services_of(request).deadline_moved(details.record.alert_after)
     return JSONResponse(result)
 
 
@@ -301,7 +289,7 @@ async def change_state(
         _, flip = await check_store.apply_transition(connection, details.record, transition, now)
         if flip is None and transition is resume:
             raise ApiError(409, "check is not paused")  # and the transaction rolls back
-        details = await reloaded(connection, details.record.uuid)
+        details = await check_store.written_details(connection, details.record.id)
         return JSONResponse(await render(request, connection, access, version, details))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks import is_unique_key, reloaded, wake_watcher
+from tocsin.api.healthchecks import is_unique_key
 from tocsin.api.healthchecks_http import services_of
 from tocsin.api.healthchecks_json import unique_key
 from tocsin.api.tocsin_http import (
@@ -158,11 +158,11 @@ async def create_check(
         )
         if body.channels is None:
             await connection.run_sync(assign_all_channels, record.id, access.project_id)
-        details = await reloaded(connection, record.uuid)
+        details = await check_store.written_details(connection, record.id)
         await use_channels(connection, access, details, body)
         await use_policy(connection, access, details, body)
         result = await shown_one(request, response, connection, access, details)
-    wake_watcher(request, details)
+    services_of(request).deadline_moved(details.record.alert_after)
     return result
 
 
@@ -228,9 +228,9 @@ async def update_check(
             )
         await use_channels(connection, access, details, body)
         await use_policy(connection, access, details, body)
-        details = await reloaded(connection, details.record.uuid)
+        details = await check_store.written_details(connection, details.record.id)
         result = await shown_one(request, response, connection, access, details)
-    wake_watcher(request, details)
+    services_of(request).deadline_moved(details.record.alert_after)
     return result
 
 
@@ -251,7 +251,7 @@ async def change_state(
         details = await find_check(connection, access, code, for_update=True)
         now = services.clock.now()
         await check_store.apply_transition(connection, details.record, transition, now)
-        details = await reloaded(connection, details.record.uuid)
+        details = await check_store.written_details(connection, details.record.id)
         return await shown_one(request, response, connection, access, details)
 
 

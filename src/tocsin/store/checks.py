@@ -289,6 +289,12 @@ async def project_checks(
     return await details_where(connection, checks.c.project_id == project_id, for_update=for_update)
 
 
+async def written_details(connection: AsyncConnection, check_id: int) -> CheckDetails:
+    """A check this transaction has just written, read back with its settings."""
+    (found,) = await details_where(connection, checks.c.id == check_id)
+    return found
+
+
 async def details_by_uuid(
     connection: AsyncConnection, check_uuid: uuid.UUID, *, for_update: bool = False
 ) -> CheckDetails | None:

@@ -7,7 +7,6 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
 from tocsin.accounts import can_change
-from tocsin.api.healthchecks import reloaded, wake_watcher
 from tocsin.describe import cron_words, upcoming_times
 from tocsin.schedule import ScheduleError, cron_schedule
 from tocsin.store import checks as check_store
@@ -58,8 +57,8 @@ async def edit_check(
         if spec != details.spec:
             now = services.clock.now()
             await check_store.update_spec(connection, details.record, spec, now)
-            details = await reloaded(connection, details.record.uuid)
-    wake_watcher(request, details)
+            details = await check_store.written_details(connection, details.record.id)
+    services.deadline_moved(details.record.alert_after)
     return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
 
 
