@@ -57,8 +57,12 @@ def upcoming_times(schedule: Cron, now: datetime, count: int = 5) -> list[dict[s
     ]
 
 
-def stamp(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+def stamp(moment: datetime | None) -> str:
+    """`2026-11-26 02:00:00 UTC`, or "never"; isoformat, because strftime costs several
+    times more and a burst of alerts formats thousands of these."""
+    if moment is None:
+        return "never"
+    return moment.isoformat(sep=" ", timespec="seconds")[:19] + " UTC"
 
 
 def when(moment: datetime | None, now: datetime) -> str:

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from tocsin.alerts import escalation
 from tocsin.checks import CheckState, Flip, Reason, Status
+from tocsin.describe import stamp
 from tocsin.durations import format_duration
-from tocsin.notify.message import timestamp
 from tocsin.store import incidents as store
 from tocsin.store.bulk import insert_many
 from tocsin.store.checks import CheckRecord, flip_rows
@@ -241,12 +241,12 @@ def describe_cause(fact: FlipFacts) -> tuple[str, str]:
     reason = fact.flip.reason
     if reason == Reason.MISSED:
         expected = expected_at(fact)
-        last = timestamp(state.last_ping)
-        return "missed", f"no ping since {last}; expected by {timestamp(expected)}"
+        last = stamp(state.last_ping)
+        return "missed", f"no ping since {last}; expected by {stamp(expected)}"
     if reason == Reason.NOT_FINISHED:
         grace = format_duration(state.grace)
         return "started but not finished", (
-            f"started at {timestamp(state.last_start)}, not finished within {grace}"
+            f"started at {stamp(state.last_start)}, not finished within {grace}"
         )
     return "failed", reason
 

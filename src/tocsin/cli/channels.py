@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from rich.table import Table
 from tocsin.alerts.notifier import send_test
 from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
 from tocsin.clock import SystemClock
+from tocsin.describe import stamp
 from tocsin.durations import format_duration, parse_duration
 from tocsin.notify.base import parse_config
 from tocsin.notify.kinds import KINDS, kind_named
@@ -124,10 +125,6 @@ def channel_json(channel: ChannelRow) -> dict[str, Any]:
         else channel.last_notified.isoformat(),
         "last_error": channel.last_error,
     }
-
-
-def stamp(moment: datetime | None) -> str:
-    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def find_channel(connection: sa.Connection, identifier: str) -> ChannelRow:

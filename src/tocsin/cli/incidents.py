@@ -8,9 +8,9 @@ import typer
 from rich.table import Table
 
 from tocsin.alerts import incidents as actions
-from tocsin.cli.channels import stamp
 from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
 from tocsin.clock import SystemClock
+from tocsin.describe import stamp
 from tocsin.store import incidents as store
 from tocsin.store.incidents import Event, Incident, incident_of
 from tocsin.store.tables import checks, incidents

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from tocsin.describe import stamp
 from tocsin.durations import format_duration
 
 
@@ -54,9 +55,9 @@ class Message:
             lines.append(("Down for", format_duration(self.downtime)))
         elif self.cause_detail:
             lines.append(("Cause", self.cause_detail))
-        lines.append(("Last ping", timestamp(self.last_ping)))
+        lines.append(("Last ping", stamp(self.last_ping)))
         if self.expected_at is not None and self.kind != "up":
-            lines.append(("Expected", timestamp(self.expected_at)))
+            lines.append(("Expected", stamp(self.expected_at)))
         if self.tags:
             lines.append(("Tags", self.tags))
         return lines
@@ -72,11 +73,3 @@ class Message:
         elif self.incident_url:
             lines += ["", f"Incident: {self.incident_url}"]
         return "\n".join(lines)
-
-
-def timestamp(moment: datetime | None) -> str:
-    """`2026-11-26 02:00:00 UTC`; isoformat, because strftime costs several times more
-    and alerts format thousands of these at once."""
-    if moment is None:
-        return "never"
-    return moment.isoformat(sep=" ", timespec="seconds")[:19] + " UTC"

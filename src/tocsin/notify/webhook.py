@@ -13,8 +13,9 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tocsin.describe import stamp
 from tocsin.notify.base import ChannelConfig, Request, http_kind
-from tocsin.notify.message import Message, timestamp
+from tocsin.notify.message import Message
 
 Method = Literal["GET", "POST", "PUT"]
 
@@ -52,7 +53,7 @@ def variables(message: Message) -> dict[str, str]:
         "EXITSTATUS": "-1" if message.exit_status is None else str(message.exit_status),
         "BODY": message.body_excerpt,
         "CAUSE": message.cause_detail,
-        "LAST_PING": timestamp(message.last_ping),
+        "LAST_PING": stamp(message.last_ping),
         "DOWNTIME": "" if message.downtime is None else str(int(message.downtime.total_seconds())),
         "INCIDENT_URL": message.incident_url,
         "ACK_URL": message.ack_url,

@@ -13,16 +13,13 @@ from fastapi.templating import Jinja2Templates
 
 from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.notifier import ACK_PURPOSE
+from tocsin.describe import stamp
 from tocsin.signing import verify
 from tocsin.store import incidents as incident_store
 from tocsin.store.tables import checks
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
-def stamp(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def refuse(request: Request) -> Response:
