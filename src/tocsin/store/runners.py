@@ -1,24 +1,27 @@
 """Running batches: one transaction at a time per process, on the event loop's thread.
 
 A batch is a short synchronous function given a `store.batch.BatchWriter`. On SQLite it
-runs on the loop's own thread over a connection of its own, with the commit in a thread
-and durability after the write lock is released (`WalSync`); on PostgreSQL in a
-greenlet over the pooled asyncpg connection.
+runs on the loop's own thread over a connection of its own, with checkpoints on a
+thread of their own (`Checkpointer`) and durability after the write lock is released
+(`WalSync`); on PostgreSQL in a greenlet over the pooled asyncpg connection.
 """
 
 import asyncio
+import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from tocsin.store.batch import BatchWriter, CheckCache, PostgresDriver, SqliteDriver
 from tocsin.store.database import Database, sqlite_pragmas
+
+log = logging.getLogger("tocsin.store")
 
 T = TypeVar("T")
 Batch = Callable[[BatchWriter], T]
@@ -32,8 +35,10 @@ class SqliteRunner:
     A writer thread looked natural but lost: sqlite3 releases the GIL around every
     step, and taking it back from the busy event-loop thread waits up to the 5 ms
     switch interval, dozens of times per batch. The batch's Python work needs the GIL
-    anyway. Only the commit goes to a thread; and the write lock is never waited for
-    blocking: a busy database is retried with asyncio.sleep.
+    anyway. The commit runs here too: with checkpoints on the `Checkpointer`'s
+    thread it only appends the batch's pages to the WAL, which costs less than a hop
+    to a thread and back. The write lock is never waited for blocking: a busy
+    database is retried with asyncio.sleep.
 
     Durability (`synchronous=FULL`) does not hold the write lock: the connection
     commits with `synchronous=NORMAL`, which writes the transaction to the WAL
@@ -41,49 +46,55 @@ class SqliteRunner:
     fsynced the WAL. That is the fsync `FULL` would do inside the commit, moved
     outside the lock, so the next batch writes while this one reaches the disk and
     one fsync serves every batch committed before it began.
+
+    Transactions are begun and ended on the DBAPI connection: SQLAlchemy's layers
+    cost more per batch than the statements do. A batch that also wrote through the
+    SQLAlchemy connection (flips, incidents) has that connection's transaction
+    closed after the commit.
     """
 
     def __init__(self, path: str, synchronous: str) -> None:
         sync_after_commit = synchronous in ("FULL", "EXTRA")
         self.engine = sqlite_batch_engine(path, "NORMAL" if sync_after_commit else synchronous)
         self.wal_sync = WalSync(f"{path}-wal") if sync_after_commit else None
+        self.checkpointer = Checkpointer(path, synchronous)
         self.connection: sa.Connection | None = None
         self.one_at_a_time = asyncio.Lock()
         self.cache = CheckCache()
 
     async def run(self, batch: Batch[T]) -> T:
         async with self.one_at_a_time:
-            connection = await self.begin_immediate()
+            connection, dbapi = await self.begin_immediate()
             try:
-                self.cache.validate(connection.exec_driver_sql("PRAGMA data_version").scalar_one())
-                cursor = connection.connection.cursor()
-                result = batch(BatchWriter(SqliteDriver(cursor), connection, self.cache))
-                # A commit can run a checkpoint, which waits for the disk: the loop goes
-                # on serving meanwhile.
-                await asyncio.to_thread(connection.commit)
+                self.cache.validate(dbapi.execute("PRAGMA data_version").fetchone()[0])
+                result = batch(BatchWriter(SqliteDriver(dbapi.cursor()), connection, self.cache))
+                dbapi.commit()
+                if connection.in_transaction():  # the batch also wrote through SQLAlchemy
+                    connection.commit()
             except BaseException:
                 # The cache may hold states this transaction never committed.
                 self.cache.clear()
                 connection.rollback()
+                dbapi.rollback()
                 raise
+        self.checkpointer.committed()
         if self.wal_sync is not None:
             await self.wal_sync()
         return result
 
-    async def begin_immediate(self) -> sa.Connection:
+    async def begin_immediate(self) -> tuple[sa.Connection, sqlite3.Connection]:
         if self.connection is None:
             self.connection = self.engine.connect()
+        dbapi = cast(sqlite3.Connection, self.connection.connection.dbapi_connection)
         loop = asyncio.get_running_loop()
         give_up = loop.time() + LOCK_WAIT.total_seconds()
         pause = 0.001
         while True:
             try:
-                self.connection.exec_driver_sql("BEGIN IMMEDIATE")
-                return self.connection
-            except OperationalError as error:
-                self.connection.rollback()
-                busy = getattr(error.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
-                if not busy or loop.time() > give_up:
+                dbapi.execute("BEGIN IMMEDIATE")
+                return self.connection, dbapi
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or loop.time() > give_up:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
@@ -93,6 +104,63 @@ class SqliteRunner:
             self.connection.close()
             self.connection = None
         self.engine.dispose()
+        await asyncio.to_thread(self.checkpointer.close)
+
+
+class Checkpointer:
+    """Copies the WAL back into the database file on a thread of its own.
+
+    SQLite's automatic checkpoint runs inside the commit that fills the WAL past a
+    thousand pages: every dozen batches, one commit would copy them all and fsync the
+    database while the event loop waited. Here the batch connection never
+    checkpoints; every `EVERY` commits this thread runs a passive checkpoint over its
+    own connection, which writers need not wait for. Other connections keep SQLite's
+    automatic checkpoints, so the WAL stays bounded even if this thread falls behind.
+    """
+
+    EVERY = 16
+
+    def __init__(self, path: str, synchronous: str) -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self.commits = 0
+        self.wanted = threading.Event()
+        self.stopping = False
+        self.thread: threading.Thread | None = None
+
+    def committed(self) -> None:
+        self.commits += 1
+        if self.commits < self.EVERY:
+            return
+        self.commits = 0
+        if self.thread is None:
+            self.thread = threading.Thread(target=self.work, name="tocsin-checkpoint", daemon=True)
+            self.thread.start()
+        self.wanted.set()
+
+    def work(self) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+            while True:
+                self.wanted.wait()
+                self.wanted.clear()
+                if self.stopping:
+                    return
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as error:
+                    log.warning("checkpoint failed, the next one will retry: %s", error)
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        """Stops the thread; a checkpoint under way finishes first."""
+        self.stopping = True
+        self.wanted.set()
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
 
 
 class WalSync:
@@ -162,6 +230,8 @@ def sqlite_batch_engine(path: str, synchronous: str) -> sa.Engine:
             dbapi_connection.execute(f"PRAGMA {pragma}")
         # Never block the event loop waiting for another writer; see begin_immediate.
         dbapi_connection.execute("PRAGMA busy_timeout = 0")
+        # Checkpoints are the Checkpointer's, on its own thread.
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint = 0")
 
     return engine
 
