@@ -29,7 +29,7 @@ from tocsin.store.checks import (
     NewCheck,
     maintenance_from_columns,
     new_check_values,
-    state_columns,
+    state_values,
 )
 from tocsin.store.pings import Ping
 from tocsin.store.tables import EPOCH, MICROSECOND
@@ -275,22 +275,33 @@ class BatchWriter:
         now: datetime,
     ) -> datetime | None:
         """Write the batch; returns the earliest deadline it set, for the watcher."""
-        time, encode = self.driver.encode_time, self.encode
-        columns = [(check_id, state_columns(state), added) for check_id, state, added in changes]
-        self.driver.execute_many(
-            UPDATE_STATE,
-            [
-                (*map(encode, values.values()), added, time(now), check_id)
-                for check_id, values, added in columns
-            ],
-        )
+        time, uid = self.driver.encode_time, self.driver.encode_uuid
+        encoded_now = time(now)
+        earliest: datetime | None = None
+        rows: list[Sequence[Any]] = []
+        for check_id, state, added in changes:
+            status, last_ping, last_start, rid, duration, deadline = state_values(state)
+            rows.append(
+                (
+                    status,
+                    time(last_ping),
+                    time(last_start),
+                    uid(rid),
+                    duration,
+                    time(deadline),
+                    added,
+                    encoded_now,
+                    check_id,
+                )
+            )
+            if self.cache is not None:
+                self.cache.written(check_id, state, added, deadline)
+            if deadline is not None and (earliest is None or deadline < earliest):
+                earliest = deadline
+        self.driver.execute_many(UPDATE_STATE, rows)
         if pings:
             self.driver.execute_many(INSERT_PING, [self.ping_values(p) for p in pings])
-        if self.cache is not None:
-            for (check_id, state, added), (_, values, _) in zip(changes, columns, strict=True):
-                self.cache.written(check_id, state, added, values["alert_after"])
-        deadlines = [values["alert_after"] for _, values, _ in columns]
-        return min((d for d in deadlines if d is not None), default=None)
+        return earliest
 
     def due_checks(self, now: datetime, limit: int) -> list[CheckRecord]:
         """Checks whose deadline has passed, oldest deadline first; served by the

@@ -143,16 +143,21 @@ STATE_COLUMNS = (
 
 
 def state_columns(state: CheckState) -> dict[str, Any]:
-    """The columns a state change writes; alert_after is derived here and only here."""
+    """The columns a state change writes, by name."""
+    return dict(zip(STATE_COLUMNS, state_values(state), strict=True))
+
+
+def state_values(state: CheckState) -> tuple[Any, ...]:
+    """The values of STATE_COLUMNS, in order; alert_after is derived here and only here."""
     duration = state.last_duration
-    return {
-        "status": state.status.value,
-        "last_ping": state.last_ping,
-        "last_start": state.last_start,
-        "last_start_rid": state.last_start_rid,
-        "last_duration": None if duration is None else duration.total_seconds(),
-        "alert_after": alert_after(state),
-    }
+    return (
+        state.status.value,
+        state.last_ping,
+        state.last_start,
+        state.last_start_rid,
+        None if duration is None else duration.total_seconds(),
+        alert_after(state),
+    )
 
 
 def record_from_row(row: sa.Row[Any]) -> CheckRecord:
