@@ -2,7 +2,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from tocsin.store.database import Database
+from tocsin.store.database import SQLITE_PAGE_SIZE, Database
 from tocsin.store.migrate import migrate, pending_revisions
 from tocsin.store.tables import metadata
 
@@ -32,3 +32,11 @@ async def test_sqlite_runs_in_wal_mode(database: Database) -> None:
     async with database.read() as connection:
         mode = await connection.scalar(sa.text("PRAGMA journal_mode"))
     assert mode == "wal"
+
+
+async def test_a_new_sqlite_database_has_small_pages(database: Database) -> None:
+    if not database.is_sqlite:
+        return
+    async with database.read() as connection:
+        page_size = await connection.scalar(sa.text("PRAGMA page_size"))
+    assert page_size == SQLITE_PAGE_SIZE == 2048

@@ -81,6 +81,9 @@ class Database:
         await self.engine.dispose()
 
 
+SQLITE_PAGE_SIZE = 2048
+
+
 def configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
     # pysqlite's own transaction handling issues a plain deferred BEGIN at odd
     # moments; take it over so we choose between BEGIN and BEGIN IMMEDIATE.
@@ -100,6 +103,10 @@ def configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
 
 def sqlite_pragmas(synchronous: str) -> list[str]:
     return [
+        # Pings update scattered rows (a check each, its entry in the pings index), and
+        # every page a transaction touches is written whole to the WAL: 2 KB pages halve
+        # what a ping writes. Only a new, empty database takes it, and only before WAL.
+        f"page_size = {SQLITE_PAGE_SIZE}",
         "journal_mode = WAL",
         f"synchronous = {synchronous}",
         # Writers from other processes (CLI, a separate watcher) wait instead of failing.
