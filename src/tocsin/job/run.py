@@ -3,10 +3,11 @@
 The command inherits stdin; its stdout and stderr go through pipes that are copied
 byte for byte to this process's own, so the terminal (or cron's mail) sees exactly
 what it would without the wrapper, while the tail of both streams is kept for the
-finish ping. Signals sent to the wrapper are forwarded to the command; a command
-that runs past its timeout gets SIGTERM, then SIGKILL after a grace.
+finish ping. Signals sent to the wrapper are forwarded to the command and what it
+started; a command that runs past its timeout gets SIGTERM, then SIGKILL after a grace.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -97,9 +98,17 @@ class Copier(threading.Thread):
 
 
 class Supervisor:
-    """Forwards our signals to the command and enforces its timeout."""
+    """Forwards our signals to the command and enforces its timeout.
 
-    def __init__(self) -> None:
+    Unless it may need the terminal, the command runs in a process group of its own,
+    and signals go to the whole group, as coreutils' `timeout` does: a shell script's
+    children (the `pg_dump` of a backup script, say) stop with it instead of running
+    on after the run was reported. A command started from an interactive terminal
+    stays in ours, so it can still read the terminal; signals then reach only it.
+    """
+
+    def __init__(self, own_group: bool) -> None:
+        self.own_group = own_group
         self.process: subprocess.Popen[bytes] | None = None
         self.received: list[int] = []
         self.previous: dict[int, object] = {}
@@ -115,12 +124,20 @@ class Supervisor:
     def forward(self, signum: int, _frame: FrameType | None) -> None:
         self.received.append(signum)
         if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signum)
+            self.signal(signum)
 
     def started(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
         for signum in self.received:  # arrived between install() and the start
-            process.send_signal(signum)
+            self.signal(signum)
+
+    def signal(self, signum: int) -> None:
+        assert self.process is not None
+        if not self.own_group:
+            self.process.send_signal(signum)
+            return
+        with contextlib.suppress(ProcessLookupError):  # the whole group has gone
+            os.killpg(self.process.pid, signum)
 
     def wait(self, timeout: float | None, kill_grace: float) -> bool:
         """Wait for the command; True when it had to be stopped for running too long."""
@@ -129,11 +146,11 @@ class Supervisor:
             self.process.wait(timeout)
             return False
         except subprocess.TimeoutExpired:
-            self.process.terminate()
+            self.signal(signal.SIGTERM)
         try:
             self.process.wait(kill_grace)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self.signal(signal.SIGKILL)
             self.process.wait()
         return True
 
@@ -144,11 +161,16 @@ def run_command(
     timeout: float | None = None,
     kill_grace: float = 10,
 ) -> Outcome:
-    supervisor = Supervisor()
+    supervisor = Supervisor(own_group=not stdin_is_terminal())
     supervisor.install()
     try:
         try:
-            process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            process = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                process_group=0 if supervisor.own_group else None,
+            )
         except OSError as error:
             return not_started(argv, error)
         supervisor.started(process)
@@ -161,6 +183,13 @@ def run_command(
         return outcome(process.returncode, tail.value(), supervisor.received, timed_out)
     finally:
         supervisor.restore()
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return os.isatty(0)
+    except OSError:
+        return False
 
 
 def not_started(argv: Sequence[str], error: OSError) -> Outcome:
