@@ -200,6 +200,8 @@ class PingBatch:
         self.added: dict[int, int] = {}
         self.ping_rows: list[Ping] = []
         self.flips: list[FlipFacts] = []
+        self.by_token_wanted = False
+        self.by_slug_wanted = False
 
     def record(self, requests: list[PingRequest]) -> BatchResult:
         self.prefetch(requests)
@@ -211,23 +213,38 @@ class PingBatch:
 
     def prefetch(self, requests: list[PingRequest]) -> None:
         """Load (and lock) every check the batch names with at most two queries."""
-        targets = [request.url.target for request in requests]
-        keys = sorted({t.ping_key for t in targets if isinstance(t, BySlug)})
-        if keys:
+        uuids: set[str] = set()
+        tokens: set[str] = set()
+        slugs: list[BySlug] = []
+        for request in requests:
+            target = request.url.target
+            if isinstance(target, ByUuid):
+                uuids.add(target.hex)
+            elif isinstance(target, ByToken):
+                tokens.add(target.token)
+            else:
+                slugs.append(target)
+        if slugs:
+            keys = sorted({target.ping_key for target in slugs})
             self.project_by_key = self.writer.projects_by_ping_key(keys)
         found = self.writer.lock_checks(
-            uuids=sorted({t.hex for t in targets if isinstance(t, ByUuid)}),
-            tokens=sorted({t.token for t in targets if isinstance(t, ByToken)}),
+            uuids=sorted(uuids),
+            tokens=sorted(tokens),
             project_ids=sorted(set(self.project_by_key.values())),
-            slugs=sorted({t.slug for t in targets if isinstance(t, BySlug)}),
+            slugs=sorted({target.slug for target in slugs}),
         )
+        # Only the maps the batch's URLs look checks up by are filled.
+        self.by_token_wanted = bool(tokens)
+        self.by_slug_wanted = bool(slugs)
         for record in found:
             self.remember(record)
 
     def remember(self, record: CheckRecord) -> CheckRecord:
         self.by_uuid[record.uuid.hex] = record
-        self.by_token[record.token] = record
-        self.by_slug[(record.project_id, record.slug)].append(record)
+        if self.by_token_wanted:
+            self.by_token[record.token] = record
+        if self.by_slug_wanted:
+            self.by_slug[(record.project_id, record.slug)].append(record)
         self.states[record.id] = record.state
         return record
 
