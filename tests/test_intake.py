@@ -155,6 +155,33 @@ async def test_checks_are_found_by_token_and_by_slug(database: Database) -> None
     assert (await reload(database, by_slug)).n_pings == 1
 
 
+async def test_one_check_named_three_ways_in_one_batch_counts_every_ping(
+    database: Database,
+) -> None:
+    record = await make_check(database, now=T0, slug="nightly")
+    key = await ping_key(database)
+    replies = await submit_all(
+        database,
+        request(ByUuid(record.uuid.hex), Action.START),
+        request(ByToken(record.token), seconds=1),
+        request(BySlug(key, "nightly"), Action.FAIL, seconds=2),
+        request(ByUuid(record.uuid.hex), seconds=3),
+    )
+    assert replies == [Reply.OK] * 4
+    pings = await pings_of(database, record)
+    assert [(p.n, p.kind, p.duration) for p in pings] == [
+        (1, "start", None),
+        (2, "success", 1.0),
+        (3, "fail", None),
+        (4, "success", None),
+    ]
+    assert await flips_of(database, record) == [
+        ("new", "up", "ping"),
+        ("up", "down", "failed"),
+        ("down", "up", "ping"),
+    ]
+
+
 async def test_a_shared_slug_is_ambiguous(database: Database) -> None:
     await make_check(database, now=T0, slug="twin")
     await make_check(database, now=T0, slug="twin")
