@@ -115,3 +115,38 @@ def test_a_job_moved_to_another_time_reschedules_its_check(cli: CliRunner, tmp_p
     assert "reschedule check 'backup-sh' (cron 0 3 * * * (UTC))" in output
     [check] = run_json(cli, "check", "list")
     assert check["schedule"] == "cron 0 3 * * * (UTC)"
+
+
+def test_a_job_taken_out_of_the_crontab_has_its_check_paused_only_with_prune(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "crontab"
+    path.write_text("0 2 * * * backup.sh\n*/5 * * * * sync_files.sh\n")
+    run_ok(cli, "cron", "sync", "--crontab", str(path), "--apply")
+    run_ok(cli, "check", "create", "--slug", "by-hand", "--period", "1h")
+    path.write_text("0 2 * * * backup.sh\n")
+
+    kept = run_ok(cli, "cron", "sync", "--crontab", str(path), "--apply")
+    assert "gone from the crontab: check 'sync-files-sh' (--prune --apply pauses it)" in kept
+    statuses = {c["slug"]: c["status"] for c in run_json(cli, "check", "list")}
+    assert statuses == {"backup-sh": "new", "sync-files-sh": "new", "by-hand": "new"}
+
+    pruned = run_ok(cli, "cron", "sync", "--crontab", str(path), "--apply", "--prune")
+    assert "pause check 'sync-files-sh' (gone from the crontab)" in pruned
+    statuses = {c["slug"]: c["status"] for c in run_json(cli, "check", "list")}
+    # Checks made by hand, and the jobs still in the crontab, are left alone.
+    assert statuses == {"backup-sh": "new", "sync-files-sh": "paused", "by-hand": "new"}
+
+    again = run_ok(cli, "cron", "sync", "--crontab", str(path), "--apply", "--prune")
+    assert "gone from the crontab: check 'sync-files-sh' (paused)" in again
+
+
+def test_another_crontab_does_not_prune_this_ones_checks(cli: CliRunner, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.write_text("0 2 * * * backup.sh\n")
+    second.write_text("0 3 * * * report.sh\n")
+    run_ok(cli, "cron", "sync", "--crontab", str(first), "--apply")
+    pruned = run_ok(cli, "cron", "sync", "--crontab", str(second), "--apply", "--prune")
+    assert "backup-sh" not in pruned
+    statuses = {c["slug"]: c["status"] for c in run_json(cli, "check", "list")}
+    assert statuses == {"backup-sh": "new", "report-sh": "new"}

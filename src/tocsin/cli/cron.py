@@ -2,15 +2,18 @@
 
 import dataclasses
 import difflib
+import getpass
 import shutil
+import socket
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tocsin.checks import Status, pause
 from tocsin.cli.checks import insert_check, run
 from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings
 from tocsin.clock import SystemClock
@@ -31,6 +34,9 @@ def sync(
     user: bool = typer.Option(False, "--user", help="Your crontab, through `crontab -l`."),
     grace: str = typer.Option("1h", help="Grace of the checks it creates."),
     apply: bool = typer.Option(False, "--apply", help="Make the checks and write the crontab."),
+    prune: bool = typer.Option(
+        False, "--prune", help="With --apply, pause the checks of jobs gone from this crontab."
+    ),
 ) -> None:
     """Show (with --apply: make) a check per job and the crontab running each under `tocsin run`."""
     with fail_on_errors():
@@ -39,10 +45,12 @@ def sync(
         settings = load_settings()
         text = read_crontab(crontab)
         parsed = parse_crontab(text)
-        specs = [job_spec(job, parse_duration(grace)) for job in parsed.jobs]
+        source = source_tag(crontab)
+        specs = [job_spec(job, parse_duration(grace), source) for job in parsed.jobs]
         for reason in parsed.skipped:
             console.print(f"skipped {reason}")
-        changes, ping_key = run(settings, lambda c: sync_checks(c, specs, apply))
+        plan = SyncPlan(specs, source, apply, prune)
+        changes, ping_key = run(settings, plan.sync)
         for change in changes:
             console.print(change)
         environment = {"TOCSIN_RUN_SERVER": settings.base_url, "TOCSIN_PING_KEY": ping_key}
@@ -54,33 +62,93 @@ def sync(
             console.print("Nothing changed; --apply makes the checks and writes the crontab.")
 
 
-def job_spec(job: CronJob, grace: timedelta) -> NewCheck:
+def source_tag(crontab: Path | None) -> str:
+    """The tag that marks the checks this crontab's jobs own, so that a job taken out
+    of this crontab can be told from a check somebody made by hand or another host's."""
+    place = str(crontab.resolve()) if crontab is not None else f"~{getpass.getuser()}"
+    return "crontab:" + f"{socket.gethostname()}:{place}".replace(" ", "_")
+
+
+def job_spec(job: CronJob, grace: timedelta, source: str) -> NewCheck:
     schedule = cron_schedule(job.expression, job.tz)
     name = " ".join(job.command.split())[:MAX_NAME]
-    return NewCheck(schedule, validate_grace(grace), name=name, slug=job.slug, tz=job.tz)
+    return NewCheck(
+        schedule, validate_grace(grace), name=name, slug=job.slug, tags=source, tz=job.tz
+    )
 
 
-async def sync_checks(
-    connection: AsyncConnection, specs: list[NewCheck], apply: bool
-) -> tuple[list[str], str]:
-    """Create the checks that are missing, reschedule those whose job moved."""
-    now = SystemClock().now()
-    project_id = await check_store.ensure_default_project(connection, now)
-    changes = []
-    for spec in specs:
+@dataclasses.dataclass
+class SyncPlan:
+    specs: list[NewCheck]
+    source: str
+    apply: bool
+    prune: bool
+
+    async def sync(self, connection: AsyncConnection) -> tuple[list[str], str]:
+        """Create the checks that are missing, reschedule those whose job moved, and
+        (with prune) pause those whose job is gone."""
+        now = SystemClock().now()
+        project_id = await check_store.ensure_default_project(connection, now)
+        changes = [await self.sync_job(connection, project_id, spec, now) for spec in self.specs]
+        changes += await self.gone_jobs(connection, project_id, now)
+        return changes, await check_store.project_ping_key(connection, project_id)
+
+    async def sync_job(
+        self, connection: AsyncConnection, project_id: int, spec: NewCheck, now: datetime
+    ) -> str:
         found = await check_store.details_where(
             connection, (checks.c.project_id == project_id) & (checks.c.slug == spec.slug)
         )
         verb = "create" if not found else "unchanged"
         if found and found[0].spec.schedule != spec.schedule:
             verb = "reschedule"
-            if apply:
-                kept = dataclasses.replace(found[0].spec, schedule=spec.schedule, tz=spec.tz)
-                await check_store.update_spec(connection, found[0].record, kept, now)
-        elif not found and apply:
+        if found and self.apply:
+            current = found[0].spec
+            owned = dataclasses.replace(
+                current,
+                schedule=spec.schedule,
+                tz=spec.tz,
+                tags=with_tag(current.tags, self.source),
+            )
+            if owned != current:
+                await check_store.update_spec(
+                    connection, found[0].record, owned, now=SystemClock().now()
+                )
+        elif not found and self.apply:
             await insert_check(connection, spec, "")
-        changes.append(f"{verb} check {spec.slug!r} ({spec.schedule.describe()})")
-    return changes, await check_store.project_ping_key(connection, project_id)
+        return f"{verb} check {spec.slug!r} ({spec.schedule.describe()})"
+
+    async def gone_jobs(
+        self, connection: AsyncConnection, project_id: int, now: datetime
+    ) -> list[str]:
+        """Checks this crontab made whose job is no longer in it."""
+        slugs = {spec.slug for spec in self.specs}
+        owned = await check_store.details_where(
+            connection,
+            (checks.c.project_id == project_id)
+            & checks.c.tags.contains(self.source, autoescape=True),
+            for_update=True,
+        )
+        changes = []
+        for check in owned:
+            record = check.record
+            if record.slug in slugs or self.source not in record.tags.split():
+                continue
+            if record.state.status == Status.PAUSED:
+                changes.append(f"gone from the crontab: check {record.slug!r} (paused)")
+            elif self.prune and self.apply:
+                await check_store.apply_transition(connection, record, pause, now)
+                changes.append(f"pause check {record.slug!r} (gone from the crontab)")
+            else:
+                changes.append(
+                    f"gone from the crontab: check {record.slug!r} (--prune --apply pauses it)"
+                )
+        return changes
+
+
+def with_tag(tags: str, tag: str) -> str:
+    words = tags.split()
+    return tags if tag in words else " ".join([*words, tag])
 
 
 def read_crontab(path: Path | None) -> str:
