@@ -47,3 +47,34 @@ async def test_a_member_acknowledges_an_incident_and_sees_the_timeline_grow(
     await expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
     await context.close()
     assert console.errors == []
+
+
+async def test_the_incidents_page_shows_an_incident_open_and_resolve_without_a_reload(
+    browser: Browser, server: Server, server_database: Database
+) -> None:
+    await users(server_database, "live")
+    console = Console()
+    context = await browser.new_context()
+    page = await sign_in(context, console, server.url, "live-ops@example.com")
+    await page.get_by_role("link", name="New check").click()
+    await page.get_by_label("Name").fill("billing run")
+    await page.get_by_role("button", name="Create check").click()
+    await expect(page.get_by_role("heading", name="billing run")).to_be_visible()
+    check = page.url.rsplit("/", 1)[1]
+    await (
+        page.get_by_role("navigation", name="Project").get_by_role("link", name="Incidents").click()
+    )
+    row = page.locator("tr.incident", has_text="billing run")
+    await expect(row).to_have_count(0)
+    # The page will be told of changes, not reloaded: a marker on the window survives.
+    await page.evaluate("window.stillTheSamePage = true")
+
+    async with httpx.AsyncClient() as client:
+        assert (await client.post(f"{server.url}/ping/{check}/fail")).status_code == 200
+    await expect(row).to_have_attribute("data-status", "started", timeout=10_000)
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(f"{server.url}/ping/{check}")).status_code == 200
+    await expect(row).to_have_attribute("data-status", "resolved", timeout=10_000)
+    assert await page.evaluate("window.stillTheSamePage") is True
+    await context.close()
+    assert console.errors == []

@@ -1,8 +1,9 @@
 """The incidents list and an incident's page: members acknowledge, resolve and comment;
 viewers only look."""
 
-from tests.helpers import timeline
+from tests.helpers import incidents_of, timeline
 from tests.web.conftest import Web
+from tocsin.store.incidents import project_incident_signature
 
 
 async def test_the_list_shows_open_and_past_incidents_with_their_check(web: Web) -> None:
@@ -92,3 +93,43 @@ async def test_the_check_page_links_to_its_incidents_only(web: Web) -> None:
     listed = await owner.client.get(link)
     assert "db backup" in listed.text
     assert "other job" not in listed.text
+
+
+async def test_the_lists_alone_are_served_for_the_live_page_with_the_same_filter(
+    web: Web,
+) -> None:
+    record = await web.check(name="db backup")
+    assert (await web.client().post(f"/ping/{record.uuid}/fail")).status_code == 200
+    (backup,) = [found.id for found in await incidents_of(web.database, record)]
+    mail = await web.incident(name="mail queue")
+    viewer = await web.signed_in("vi@example.com", "viewer")
+    base = f"/projects/{web.project_id}/incidents"
+    page = await viewer.client.get(base)
+    assert f'data-live="{base}/events"' in page.text
+    lists = await viewer.client.get(f"{base}/lists")
+    assert lists.status_code == 200
+    assert "<h1>" not in lists.text
+    assert f'data-id="{backup}"' in lists.text
+    assert f'data-id="{mail}"' in lists.text
+    one_check = await viewer.client.get(f"{base}/lists", params={"check": str(record.uuid)})
+    assert f'data-id="{backup}"' in one_check.text
+    assert f'data-id="{mail}"' not in one_check.text
+
+
+async def test_the_incident_signature_moves_on_open_acknowledge_and_comment(web: Web) -> None:
+    async def signature() -> object:
+        async with web.database.read() as connection:
+            return await project_incident_signature(connection, web.project_id)
+
+    empty = await signature()
+    assert empty == (0, None)
+    incident_id = await web.incident()
+    opened = await signature()
+    assert opened != empty
+    member = await web.signed_in("ana@example.com", "member")
+    path = f"/projects/{web.project_id}/incidents/{incident_id}"
+    await member.post(f"{path}/acknowledge")
+    acknowledged = await signature()
+    assert acknowledged != opened
+    await member.post(f"{path}/comment", text="looking")
+    assert await signature() != acknowledged

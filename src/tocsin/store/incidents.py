@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.alerts.escalation import Policy, Progress, Step, default_policy
 from tocsin.store.bulk import insert_many, insert_returning_ids
@@ -341,6 +342,24 @@ def project_incidents(
         (incident_of(row), IncidentCheck(row.check_uuid, row.check_name))
         for row in connection.execute(query)
     ]
+
+
+async def project_incident_signature(
+    connection: AsyncConnection, project_id: int
+) -> tuple[int, int | None]:
+    """How many incidents the project has and its newest timeline entry: cheap to poll,
+    and different after any incident opens, is acknowledged, commented, resolved or
+    deleted."""
+    count = sa.select(sa.func.count()).where(incidents.c.project_id == project_id)
+    newest = (
+        sa.select(sa.func.max(incident_events.c.id))
+        .join(incidents, incidents.c.id == incident_events.c.incident_id)
+        .where(incidents.c.project_id == project_id)
+    )
+    row = (
+        await connection.execute(sa.select(count.scalar_subquery(), newest.scalar_subquery()))
+    ).one()
+    return int(row[0]), row[1]
 
 
 def incident_check(connection: sa.Connection, incident: Incident) -> IncidentCheck:

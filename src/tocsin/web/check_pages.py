@@ -3,12 +3,10 @@ their bodies, run durations, flips, pause, resume, delete) and the create form. 
 route depends on `member` (reading) or `editor` (changing), and every check is looked up
 within the project in the URL."""
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -40,6 +38,7 @@ from tocsin.web.check_alerting import (
 )
 from tocsin.web.check_form import BOXES, FIELDS, CheckForm, read_check_form
 from tocsin.web.check_rows import SORTS, Filters, all_tags, table
+from tocsin.web.live import change_events
 from tocsin.web.pages import render
 from tocsin.web.run_chart import Run, run_chart
 from tocsin.web.snippets import snippets
@@ -48,9 +47,6 @@ router = APIRouter(include_in_schema=False)
 RECENT = 20
 STRIP = 10  # pings in each row's history strip
 CHARTED_RUNS = 40
-POLL_SECONDS = 1.0
-# Streams end now and then (the browser reconnects at once), so none outlives a deploy.
-STREAM_SECONDS = 300
 
 
 def checks_url(membership: Membership) -> str:
@@ -98,24 +94,7 @@ async def checks_rows(request: Request, membership: MemberDep) -> Response:
 
 @router.get("/projects/{project_id}/checks/events")
 async def checks_events(request: Request, membership: MemberDep) -> Response:
-    stream = project_changes(request, membership.project_id)
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
-
-
-async def project_changes(request: Request, project_id: int) -> AsyncIterator[str]:
-    """An event whenever the project's checks change; and every 30 s, for the times
-    ("2 min ago") and for statuses that pass with time alone (late)."""
-    database = request.app.state.services.database
-    yield "retry: 1000\n\n"
-    last: object = None
-    for tick in range(int(STREAM_SECONDS / POLL_SECONDS)):
-        async with database.read() as connection:
-            current = await check_store.project_signature(connection, project_id)
-        if last is not None and (current != last or tick % 30 == 0):
-            yield "event: checks\ndata: changed\n\n"
-        last = current
-        await asyncio.sleep(POLL_SECONDS)
+    return change_events(request, membership.project_id, check_store.project_signature)
 
 
 @router.get("/projects/{project_id}/checks/new")

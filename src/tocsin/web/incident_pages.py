@@ -4,6 +4,7 @@ with its timeline, where members acknowledge, resolve and comment through the sa
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
@@ -17,6 +18,7 @@ from tocsin.store import incidents as incident_store
 from tocsin.store.incidents import Incident, IncidentCheck
 from tocsin.store.users import Membership
 from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field, not_found, parse_id
+from tocsin.web.live import change_events
 from tocsin.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,13 +35,29 @@ def incidents_url(membership: Membership) -> str:
 @router.get("/projects/{project_id}/incidents")
 async def incidents_page(request: Request, membership: MemberDep, check: str = "") -> Response:
     """Every incident of the project, or, with `?check=<uuid>`, of one check."""
+    return render(request, "incidents.html", await lists_context(request, membership, check))
+
+
+# Registered before /incidents/{incident}, which would take these names for incident ids.
+@router.get("/projects/{project_id}/incidents/lists")
+async def incident_lists(request: Request, membership: MemberDep, check: str = "") -> Response:
+    """The open and past lists alone, fetched again whenever the event stream says so."""
+    return render(request, "incident_lists.html", await lists_context(request, membership, check))
+
+
+@router.get("/projects/{project_id}/incidents/events")
+async def incident_events(request: Request, membership: MemberDep) -> Response:
+    return change_events(request, membership.project_id, incident_store.project_incident_signature)
+
+
+async def lists_context(request: Request, membership: Membership, check: str) -> dict[str, Any]:
     async with request.app.state.services.database.read() as connection:
         found = await connection.run_sync(incident_store.project_incidents, membership.project_id)
     if check:
         found = [pair for pair in found if str(pair[1].uuid) == check]
     open_ones = [pair for pair in found if pair[0].status != "resolved"]
     past = [pair for pair in found if pair[0].status == "resolved"]
-    context = {
+    return {
         "membership": membership,
         "open_incidents": open_ones,
         "past_incidents": past[:PAST_SHOWN],
@@ -49,7 +67,6 @@ async def incidents_page(request: Request, membership: MemberDep, check: str = "
         "words": WORDS,
         "base": incidents_url(membership),
     }
-    return render(request, "incidents.html", context)
 
 
 def project_incident(

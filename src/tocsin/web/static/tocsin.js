@@ -1,6 +1,6 @@
-// Tocsin's few lines of JavaScript: copy buttons, the checks table kept live from the
-// server's event stream, and a cron expression explained while it is typed. Every page
-// works without them.
+// Tocsin's few lines of JavaScript: copy buttons, the checks table and the incident
+// lists kept live from the server's event stream, and a cron expression explained while
+// it is typed. Every page works without them.
 "use strict";
 
 function copyText(button) {
@@ -22,8 +22,8 @@ function selectText(element) {
   selection.addRange(range);
 }
 
-async function refreshRows(table) {
-  const response = await fetch(table.dataset.rows + window.location.search, {
+async function refresh(part) {
+  const response = await fetch(part.dataset.rows + window.location.search, {
     headers: { Accept: "text/html" },
     credentials: "same-origin",
   });
@@ -31,12 +31,13 @@ async function refreshRows(table) {
     window.location.reload();  // signed out, or the project is gone
     return;
   }
-  table.querySelector("tbody").innerHTML = await response.text();
+  part.innerHTML = await response.text();
 }
 
-function followChecks(table) {
-  const events = new EventSource(table.dataset.live);
-  events.addEventListener("checks", () => { refreshRows(table).catch(() => {}); });
+// `part` shows what `part.dataset.rows` renders; `part.dataset.live` says when it changed.
+function followChanges(part) {
+  const events = new EventSource(part.dataset.live);
+  events.addEventListener("changed", () => { refresh(part).catch(() => {}); });
   window.addEventListener("pagehide", () => events.close());
 }
 
@@ -79,6 +80,6 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("button[data-copy]").forEach((button) => {
     button.addEventListener("click", () => copyText(button));
   });
-  document.querySelectorAll("table[data-live]").forEach(followChecks);
+  document.querySelectorAll("[data-live]").forEach(followChanges);
   document.querySelectorAll("[data-preview]").forEach(previewCron);
 });
