@@ -35,6 +35,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from tocsin.config import Settings
 from tocsin.schedule import Period
 from tocsin.store.checks import NewCheck, ensure_default_project, insert_check
@@ -70,6 +72,7 @@ class Options:
     rounds: int
     synchronous: str
     json_path: Path | None
+    postgres: str | None  # a PostgreSQL URL to measure instead of SQLite; emptied first
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +146,15 @@ def parse_options(argv: Sequence[str]) -> Options:
         help="TOCSIN_SQLITE_SYNCHRONOUS for tocsin serve",
     )
     parser.add_argument("--json", type=Path, dest="json_path", help="write results here")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="measure on this PostgreSQL database instead of SQLite (ALL ITS TABLES ARE DROPPED)",
+    )
     args = parser.parse_args(argv)
-    return Options(args.concurrency, args.seconds, args.rounds, args.synchronous, args.json_path)
+    return Options(
+        args.concurrency, args.seconds, args.rounds, args.synchronous, args.json_path, args.postgres
+    )
 
 
 def positive(text: str) -> int:
@@ -235,13 +245,41 @@ def check_spec(number: int) -> NewCheck:
     return NewCheck(schedule=Period(PERIOD), grace=GRACE, name=f"bench {number:04d}")
 
 
-def recorded_pings(db_path: Path) -> tuple[int, int]:
-    """(sum of checks.n_pings, rows in pings), read with plain sqlite3, not tocsin's code."""
-    with sqlite3.connect(db_path) as connection:
-        (n_pings,) = connection.execute("SELECT COALESCE(SUM(n_pings), 0) FROM checks").fetchone()
-        (rows,) = connection.execute("SELECT COUNT(*) FROM pings").fetchone()
+def recorded_pings(setup: "Setup") -> tuple[int, int]:
+    """(sum of checks.n_pings, rows in pings), read with the plain driver, not tocsin's code."""
+    if setup.options.postgres is not None:
+        return asyncio.run(recorded_pings_postgres(setup.options.postgres))
+    with sqlite3.connect(setup.db_path) as connection:
+        (n_pings,) = connection.execute(RECORDED_SQL[0]).fetchone()
+        (rows,) = connection.execute(RECORDED_SQL[1]).fetchone()
     connection.close()
     return int(n_pings), int(rows)
+
+
+RECORDED_SQL = ("SELECT COALESCE(SUM(n_pings), 0) FROM checks", "SELECT COUNT(*) FROM pings")
+
+
+async def recorded_pings_postgres(url: str) -> tuple[int, int]:
+    connection = await asyncpg.connect(plain_postgres_url(url))
+    try:
+        n_pings = await connection.fetchval(RECORDED_SQL[0])
+        rows = await connection.fetchval(RECORDED_SQL[1])
+    finally:
+        await connection.close()
+    return int(n_pings), int(rows)
+
+
+async def empty_postgres(url: str) -> None:
+    """Drop every table of the database's public schema, so the run starts afresh."""
+    connection = await asyncpg.connect(plain_postgres_url(url))
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        await connection.close()
+
+
+def plain_postgres_url(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 # --- servers -----------------------------------------------------------------------
@@ -405,11 +443,13 @@ class Setup:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.db_path}"
+        return self.options.postgres or f"sqlite:///{self.db_path}"
 
 
 def prepare(wrk: str, options: Options, workdir: Path) -> Setup:
     setup = Setup(wrk, options, workdir, workdir / "tocsin.db", workdir / "uuids.txt")
+    if options.postgres is not None:
+        asyncio.run(empty_postgres(options.postgres))
     uuids = asyncio.run(create_checks(setup.database_url, CHECKS))
     setup.uuids.write_text("\n".join(uuids) + "\n")
     return setup
@@ -442,9 +482,9 @@ def run_rounds(setup: Setup) -> list[Round]:
     rounds = []
     for number in range(1, setup.options.rounds + 1):
         bare = measure_bare(setup, announce=number == 1)
-        before, _ = recorded_pings(setup.db_path)
+        before, _ = recorded_pings(setup)
         tocsin = measure_tocsin(setup, announce=number == 1)
-        after, _ = recorded_pings(setup.db_path)
+        after, _ = recorded_pings(setup)
         rounds.append(Round(number, bare, tocsin, after - before))
         print(
             f"  round {number}: bare {bare.pings_per_s:,.0f}/s, tocsin {tocsin.pings_per_s:,.0f}/s"
@@ -453,7 +493,7 @@ def run_rounds(setup: Setup) -> list[Round]:
 
 
 def verify(setup: Setup, rounds: list[Round]) -> Verification:
-    n_pings, rows = recorded_pings(setup.db_path)
+    n_pings, rows = recorded_pings(setup)
     return Verification(
         acknowledged=sum(r.tocsin.ok for r in rounds),
         n_pings=n_pings,
@@ -577,7 +617,11 @@ def print_header(options: Options, host: dict[str, str]) -> None:
     print(
         f"settings: {CHECKS} checks (period 1h, grace 5m), concurrency {options.concurrency}, "
         f"{options.seconds}s per run, {options.rounds} rounds, "
-        f"TOCSIN_SQLITE_SYNCHRONOUS={options.synchronous}"
+        + (
+            "PostgreSQL"
+            if options.postgres is not None
+            else f"SQLite, TOCSIN_SQLITE_SYNCHRONOUS={options.synchronous}"
+        )
     )
 
 
@@ -585,7 +629,8 @@ def benchmark(options: Options, wrk: str, workdir: Path) -> None:
     host = machine(wrk)
     print_header(options, host)
     setup = prepare(wrk, options, workdir)
-    print(f"database: {setup.db_path} with {CHECKS} checks; UUIDs in {setup.uuids}")
+    where = setup.options.postgres or setup.db_path
+    print(f"database: {where} with {CHECKS} checks; UUIDs in {setup.uuids}")
     rounds = run_rounds(setup)
     print()
     summary = summarise(options, rounds)
