@@ -156,17 +156,30 @@ INVITATION_TTL = timedelta(days=7)
 RESET_TTL = timedelta(hours=1)
 
 
-def invitation_token(secret: str, project_id: int, email: str, role: str, expires: datetime) -> str:
-    """The token of an invitation link: it lets `email` join the project as `role`."""
-    return sign(secret, f"invite:{email}:{role}", project_id, expires)
+def invitation_token(
+    secret: str, project_id: int, invitation_id: int, email: str, role: str, expires: datetime
+) -> str:
+    """The token of an invitation link: it lets `email` join the project as `role`,
+    while the stored invitation it names is pending."""
+    return sign(secret, invitation_purpose(invitation_id, email, role), project_id, expires)
 
 
 def is_invitation(
-    secret: str, token: str, project_id: int, email: str, role: str, now: datetime
+    secret: str,
+    token: str,
+    project_id: int,
+    invitation_id: int,
+    email: str,
+    role: str,
+    now: datetime,
 ) -> bool:
     return role in Role.__members__.values() and verify(
-        secret, token, f"invite:{email}:{role}", project_id, now
+        secret, token, invitation_purpose(invitation_id, email, role), project_id, now
     )
+
+
+def invitation_purpose(invitation_id: int, email: str, role: str) -> str:
+    return f"invite:{invitation_id}:{email}:{role}"
 
 
 def reset_token(secret: str, user_id: int, password_hash: str, expires: datetime) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.receivers import SmtpReceiver
-from tests.web.conftest import CSRF, PASSWORD, Web, csrf_of, running_web
+from tests.web.conftest import CSRF, PASSWORD, Person, Web, csrf_of, running_web
 from tocsin.store import users as user_store
 
 LINK = re.compile(r"https://tocsin\.example/(?:invite|password/reset)\?[^\s<\"]+")
@@ -77,6 +77,86 @@ async def test_a_changed_or_expired_invitation_does_not_work(web: Web) -> None:
     assert (await web.client().get(link.replace("role=member", "role=owner"))).status_code == 403
     web.clock.advance(timedelta(days=8))
     assert (await web.client().get(link)).status_code == 403
+
+
+async def invite(person: Person, web: Web, email: str, role: str = "member") -> str:
+    page = await person.post(f"/projects/{web.project_id}/members/invite", email=email, role=role)
+    assert page.status_code == 200, page.text
+    return link_in(page.text)
+
+
+async def accept_as_newcomer(web: Web, link: str) -> int:
+    """Opens the link as somebody without an account and joins; the POST's status."""
+    guest = web.client()
+    form = await guest.get(link)
+    if form.status_code != 200:
+        return form.status_code
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.text))
+    return (await guest.post("/invite", data={**fields, "password": PASSWORD})).status_code
+
+
+async def test_pending_invitations_are_listed_to_managers_and_can_be_revoked(web: Web) -> None:
+    owner = await web.signed_in("ops@example.com")
+    link = await invite(owner, web, "x@example.com")
+    await invite(owner, web, "y@example.com", "viewer")
+    base = f"/projects/{web.project_id}/members"
+    page = await owner.client.get(base)
+    assert "Pending invitations" in page.text
+    pending = dict(re.findall(r'<tr data-invitation="(\d+)">\s*<td>([^<]+)</td>', page.text))
+    assert sorted(pending.values()) == ["x@example.com", "y@example.com"]
+    assert "ops@example.com" in page.text.split("Pending invitations")[1]
+    viewer = await web.signed_in("look@example.com", "viewer")
+    assert "Pending invitations" not in (await viewer.client.get(base)).text
+
+    x_id = next(key for key, email in pending.items() if email == "x@example.com")
+    refused = await viewer.post(f"{base}/invitations/{x_id}/revoke")
+    assert refused.status_code == 403
+    revoked = await owner.post(f"{base}/invitations/{x_id}/revoke")
+    assert revoked.status_code == 303
+    assert "x@example.com" not in (await owner.client.get(base)).text
+    assert (await web.client().get(link)).status_code == 403
+    assert "revoked" in (await web.client().get(link)).text
+    assert (await owner.post(f"{base}/invitations/{x_id}/revoke")).status_code == 404
+    assert (await owner.post(f"{base}/invitations/nope/revoke")).status_code == 404
+
+
+async def test_an_invitation_works_once(web: Web) -> None:
+    owner = await web.signed_in("ops@example.com")
+    link = await invite(owner, web, "once@example.com")
+    assert await accept_as_newcomer(web, link) == 303
+    assert (await web.client().get(link)).status_code == 403
+    assert await accept_as_newcomer(web, link) == 403
+    page = await owner.client.get(f"/projects/{web.project_id}/members")
+    assert "Pending invitations" not in page.text
+    assert (await roles(web))["once@example.com"] == "member"
+
+
+async def test_a_removed_member_cannot_come_back_through_the_old_link(web: Web) -> None:
+    owner = await web.signed_in("ops@example.com")
+    link = await invite(owner, web, "gone@example.com")
+    assert await accept_as_newcomer(web, link) == 303
+    async with web.database.read() as connection:
+        found = await connection.run_sync(user_store.user_by_email, "gone@example.com")
+    assert found is not None
+    base = f"/projects/{web.project_id}/members"
+    assert (await owner.post(f"{base}/{found[0].id}/remove", confirm="yes")).status_code == 303
+    gone = await web.sign_in("gone@example.com")
+    form = await gone.client.get(link)
+    assert form.status_code == 403
+    assert "gone@example.com" not in await roles(web)
+
+
+async def test_another_projects_invitation_cannot_be_revoked_from_here(web: Web) -> None:
+    other_owner = await web.signed_in("other@example.com", "owner", web.other_project_id)
+    page = await other_owner.post(
+        f"/projects/{web.other_project_id}/members/invite", email="q@example.com", role="member"
+    )
+    link = link_in(page.text)
+    (invitation_id,) = re.findall(r"invitation=(\d+)", link)
+    owner = await web.signed_in("ops@example.com")
+    base = f"/projects/{web.project_id}/members"
+    assert (await owner.post(f"{base}/invitations/{invitation_id}/revoke")).status_code == 404
+    assert (await web.client().get(link)).status_code == 200
 
 
 async def test_roles_change_and_members_leave_but_an_owner_stays(web: Web) -> None:

@@ -2,6 +2,7 @@
 application itself, so a page added later is walked too; the public ones are named here,
 each for a reason."""
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,11 +20,12 @@ from tocsin.store.channels import (
 )
 from tocsin.store.incidents import get_incident
 from tocsin.store.keys import create_key, list_keys
-from tocsin.store.users import project_members
+from tocsin.store.users import insert_invitation, project_members
 
 # Public on purpose: the sign-in, setup and sign-up forms; the alert's signed incident
 # link and badges (each checks its own signature); the API (its own keys, its own walk).
 # The invitation and password reset pages check their own signed tokens.
+DAY = timedelta(days=1)
 PUBLIC = {"/login", "/setup", "/signup", "/invite", "/password/forgot", "/password/reset"}
 PUBLIC_PREFIXES = ("/api/", "/incidents/", "/badge/", "/b/")
 
@@ -66,6 +68,11 @@ async def objects(web: Web, project_id: int) -> dict[str, Any]:
         key, _secret = await connection.run_sync(
             lambda sync: create_key(sync, project_id, "ci", False, web.clock.now())
         )
+        invitation = await connection.run_sync(
+            lambda sync: insert_invitation(
+                sync, project_id, "asked@example.com", "viewer", "x", web.clock.now(), DAY
+            )
+        )
     return {
         "check": check.uuid,
         "incident": await web.incident(project_id, name="disk"),
@@ -73,6 +80,7 @@ async def objects(web: Web, project_id: int) -> dict[str, Any]:
         "policy": policy,
         "key": key.id,
         "member": await web.user(f"member-{project_id}@example.com", "member", project_id),
+        "invitation": invitation.id,
         "n": 1,  # a ping's number in its check's log
     }
 

@@ -497,6 +497,25 @@ memberships = sa.Table(
     sa.Column("role", sa.String(10), nullable=False),
 )
 
+# Invitations to a project: the emailed link names one, which works once, until it
+# expires or is revoked.
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("invited_by", sa.String(254), nullable=False),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("expires", UTCDateTime, nullable=False),
+    sa.Column("accepted", UTCDateTime, nullable=True),
+    sa.Column("revoked", UTCDateTime, nullable=True),
+    sa.Index("ix_invitations_project", "project_id"),
+)
+
 # Server-side web sessions, found by the SHA-256 of the random token in the cookie,
 # so a stolen database does not hand out live sessions. Each has its CSRF token.
 web_sessions = sa.Table(

@@ -3,14 +3,14 @@
 Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from tocsin.store.keys import hash_key
-from tocsin.store.tables import memberships, projects, users, web_sessions
+from tocsin.store.tables import invitations, memberships, projects, users, web_sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +158,86 @@ def remove_membership(connection: sa.Connection, user_id: int, project_id: int) 
 
 def delete_sessions(connection: sa.Connection, user_id: int) -> None:
     connection.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInvitation:
+    id: int
+    project_id: int
+    email: str
+    role: str
+    invited_by: str
+    created: datetime
+    expires: datetime
+
+
+def insert_invitation(
+    connection: sa.Connection,
+    project_id: int,
+    email: str,
+    role: str,
+    invited_by: str,
+    now: datetime,
+    ttl: timedelta,
+) -> PendingInvitation:
+    invitation = PendingInvitation(0, project_id, email, role, invited_by, now, now + ttl)
+    values = {column.name: getattr(invitation, column.name) for column in PENDING_COLUMNS[1:]}
+    invitation_id = connection.execute(
+        sa.insert(invitations).values(values).returning(invitations.c.id)
+    ).scalar_one()
+    return replace(invitation, id=invitation_id)
+
+
+def pending_condition(now: datetime) -> sa.ColumnElement[bool]:
+    return (
+        invitations.c.accepted.is_(None)
+        & invitations.c.revoked.is_(None)
+        & (invitations.c.expires > now)
+    )
+
+
+def pending_invitations(
+    connection: sa.Connection, project_id: int, now: datetime
+) -> list[PendingInvitation]:
+    query = (
+        sa.select(*PENDING_COLUMNS)
+        .where(invitations.c.project_id == project_id, pending_condition(now))
+        .order_by(invitations.c.created, invitations.c.id)
+    )
+    return [PendingInvitation(*row) for row in connection.execute(query)]
+
+
+def pending_invitation(
+    connection: sa.Connection, invitation_id: int, now: datetime
+) -> PendingInvitation | None:
+    """The invitation, if it can still be used."""
+    query = sa.select(*PENDING_COLUMNS).where(
+        invitations.c.id == invitation_id, pending_condition(now)
+    )
+    row = connection.execute(query).one_or_none()
+    return None if row is None else PendingInvitation(*row)
+
+
+def close_invitation(
+    connection: sa.Connection, invitation_id: int, now: datetime, *, accepted: bool
+) -> bool:
+    """Mark a pending invitation accepted or revoked; False if it was no longer pending
+    (so of two people using one link at once, only one gets in)."""
+    column = "accepted" if accepted else "revoked"
+    result = connection.execute(
+        sa.update(invitations)
+        .where(invitations.c.id == invitation_id, pending_condition(now))
+        .values({column: now})
+    )
+    return result.rowcount == 1
+
+
+PENDING_COLUMNS = (
+    invitations.c.id,
+    invitations.c.project_id,
+    invitations.c.email,
+    invitations.c.role,
+    invitations.c.invited_by,
+    invitations.c.created,
+    invitations.c.expires,
+)

@@ -19,6 +19,7 @@ from tocsin.alerts.notifier import live_outbound
 from tocsin.notify.base import DeliveryError
 from tocsin.notify.http import http_client
 from tocsin.store import users as user_store
+from tocsin.store.users import PendingInvitation
 from tocsin.web.access import FormDep, VisitorDep, WebError, field, parse_id
 from tocsin.web.accounts import start_session
 from tocsin.web.pages import render
@@ -41,13 +42,29 @@ async def send_mail(request: Request, to: str, subject: str, text: str) -> str:
     return ""
 
 
-def invitation_link(
-    request: Request, project_id: int, email: str, role: str, expires: datetime
-) -> str:
+def invitation_link(request: Request, invitation: PendingInvitation) -> str:
     services = request.app.state.services
-    token = accounts.invitation_token(services.secret, project_id, email, role, expires)
-    query = urlencode({"project": project_id, "email": email, "role": role, "token": token})
+    token = accounts.invitation_token(
+        services.secret,
+        invitation.project_id,
+        invitation.id,
+        invitation.email,
+        invitation.role,
+        invitation.expires,
+    )
+    query = urlencode(
+        {
+            "project": invitation.project_id,
+            "invitation": invitation.id,
+            "email": invitation.email,
+            "role": invitation.role,
+            "token": token,
+        }
+    )
     return f"{services.settings.base_url}/invite?{query}"
+
+
+UNUSABLE = "This invitation does not work"
 
 
 class Invitation:
@@ -56,30 +73,63 @@ class Invitation:
     def __init__(self, request: Request, values: dict[str, str]) -> None:
         services = request.app.state.services
         project_id = parse_id(values.get("project", ""))
+        invitation_id = parse_id(values.get("invitation", ""))
         self.project_id = project_id or 0
+        self.id = invitation_id or 0
         self.email = values.get("email", "")
         self.role = values.get("role", "")
         self.token = values.get("token", "")
-        if project_id is None or not accounts.is_invitation(
-            services.secret, self.token, project_id, self.email, self.role, services.clock.now()
-        ):
-            raise WebError(
-                403, "This invitation does not work", "It has expired, or it was changed."
+        if (
+            project_id is None
+            or invitation_id is None
+            or not accounts.is_invitation(
+                services.secret,
+                self.token,
+                project_id,
+                invitation_id,
+                self.email,
+                self.role,
+                services.clock.now(),
             )
+        ):
+            raise WebError(403, UNUSABLE, "It has expired, or it was changed.")
 
     def fields(self) -> dict[str, Any]:
-        return {"project": self.project_id, "email": self.email, "role": self.role}
+        return {
+            "project": self.project_id,
+            "invitation": self.id,
+            "email": self.email,
+            "role": self.role,
+        }
+
+    def require_pending(self, connection: sa.Connection, now: datetime) -> None:
+        if user_store.pending_invitation(connection, self.id, now) is None:
+            raise WebError(403, UNUSABLE, "It has been used already, or it was revoked.")
+
+    def use(self, connection: sa.Connection, user_id: int, now: datetime) -> None:
+        """Join with the invitation's role (someone already in the project keeps
+        theirs), in the transaction that marks the invitation used."""
+        if not user_store.close_invitation(connection, self.id, now, accepted=True):
+            raise WebError(403, UNUSABLE, "It has been used already, or it was revoked.")
+        if user_store.membership(connection, user_id, self.project_id) is None:
+            user_store.add_membership(connection, user_id, self.project_id, self.role)
 
 
 @router.get("/invite")
 async def invitation_page(request: Request, current: VisitorDep) -> Response:
     invitation = Invitation(request, dict(request.query_params))
-    async with request.app.state.services.database.read() as connection:
-        existing = await connection.run_sync(user_store.user_by_email, invitation.email)
+    services = request.app.state.services
+
+    def look(connection: sa.Connection) -> bool:
+        invitation.require_pending(connection, services.clock.now())
+        return user_store.user_by_email(connection, invitation.email) is not None
+
+    async with services.database.read() as connection:
+        has_account = await connection.run_sync(look)
     here = f"/invite?{request.url.query}"
     context = {
         "invitation": invitation,
-        "has_account": existing is not None,
+        "has_account": has_account,
         "signed_in_as": current.session.user.email if current.session else "",
         "login": f"/login?{urlencode({'next': here})}",
         "errors": {},
@@ -90,12 +140,15 @@ async def invitation_page(request: Request, current: VisitorDep) -> Response:
 @router.post("/invite")
 async def accept_invitation(request: Request, current: VisitorDep, form: FormDep) -> Response:
     invitation = Invitation(
-        request, {k: field(form, k) for k in ("project", "email", "role", "token")}
+        request, {k: field(form, k) for k in ("project", "invitation", "email", "role", "token")}
     )
     services = request.app.state.services
+    checks_page = f"/projects/{invitation.project_id}/checks"
     if current.session is not None and current.session.user.email == invitation.email:
-        await join(request, current.session.user.id, invitation)
-        return RedirectResponse(f"/projects/{invitation.project_id}/checks", status_code=303)
+        user_id = current.session.user.id
+        async with services.database.write() as connection:
+            await connection.run_sync(invitation.use, user_id, services.clock.now())
+        return RedirectResponse(checks_page, status_code=303)
     password = field(form, "password")
     try:
         accounts.validate_password(password)
@@ -114,23 +167,13 @@ async def accept_invitation(request: Request, current: VisitorDep, form: FormDep
         if user_store.user_by_email(connection, invitation.email) is not None:
             raise WebError(409, "You have an account", "Sign in, then open the invitation again.")
         now = services.clock.now()
-        return user_store.insert_user(connection, invitation.email, password_hash, False, now)
+        user_id = user_store.insert_user(connection, invitation.email, password_hash, False, now)
+        invitation.use(connection, user_id, now)
+        return user_id
 
     async with services.database.write() as connection:
         user_id = await connection.run_sync(work)
-    await join(request, user_id, invitation)
-    return await start_session(request, user_id, f"/projects/{invitation.project_id}/checks")
-
-
-async def join(request: Request, user_id: int, invitation: Invitation) -> None:
-    """Join with the invitation's role; someone already in the project keeps theirs."""
-
-    def work(connection: sa.Connection) -> None:
-        if user_store.membership(connection, user_id, invitation.project_id) is None:
-            user_store.add_membership(connection, user_id, invitation.project_id, invitation.role)
-
-    async with request.app.state.services.database.write() as connection:
-        await connection.run_sync(work)
+    return await start_session(request, user_id, checks_page)
 
 
 @router.get("/password/forgot")

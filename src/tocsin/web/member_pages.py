@@ -18,6 +18,7 @@ from tocsin.web.access import (
     FormDep,
     ManagerDep,
     MemberDep,
+    SessionDep,
     WebError,
     field,
     not_found,
@@ -38,11 +39,16 @@ def members_url(membership: Membership) -> str:
 async def render_members(
     request: Request, membership: Membership, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
-    async with request.app.state.services.database.read() as connection:
+    services = request.app.state.services
+    async with services.database.read() as connection:
         found = await connection.run_sync(user_store.project_members, membership.project_id)
+        pending = await connection.run_sync(
+            user_store.pending_invitations, membership.project_id, services.clock.now()
+        )
     context = {
         "membership": membership,
         "members": found,
+        "pending": pending if can_manage(membership.role) else [],
         "roles": ROLES,
         "can_manage": can_manage(membership.role),
         "can_assign": can_assign,
@@ -61,7 +67,9 @@ async def members_page(request: Request, membership: MemberDep) -> Response:
 
 
 @router.post("/projects/{project_id}/members/invite")
-async def invite(request: Request, membership: ManagerDep, form: FormDep) -> Response:
+async def invite(
+    request: Request, membership: ManagerDep, session: SessionDep, form: FormDep
+) -> Response:
     role, email = field(form, "role"), field(form, "email")
     errors = {}
     try:
@@ -73,8 +81,17 @@ async def invite(request: Request, membership: ManagerDep, form: FormDep) -> Res
     if errors:
         return await render_members(request, membership, {"errors": errors, "email": email}, 400)
     services = request.app.state.services
-    expires = services.clock.now() + accounts.INVITATION_TTL
-    link = invitation_link(request, membership.project_id, email, role, expires)
+    async with services.database.write() as connection:
+        invitation = await connection.run_sync(
+            user_store.insert_invitation,
+            membership.project_id,
+            email,
+            role,
+            session.user.email,
+            services.clock.now(),
+            accounts.INVITATION_TTL,
+        )
+    link = invitation_link(request, invitation)
     text = (
         f"You are invited to join {membership.project_name} on Tocsin as {role}.\n\n"
         f"Open this link within 7 days to join:\n{link}\n"
@@ -82,6 +99,28 @@ async def invite(request: Request, membership: ManagerDep, form: FormDep) -> Res
     problem = await send_mail(request, email, f"Join {membership.project_name} on Tocsin", text)
     invited = {"email": email, "role": role, "link": link, "mail_problem": problem}
     return await render_members(request, membership, {"invited": invited})
+
+
+@router.post("/projects/{project_id}/members/invitations/{invitation}/revoke")
+async def revoke_invitation(request: Request, membership: ManagerDep, invitation: str) -> Response:
+    """The link stops working at once; the invited person is not told."""
+    invitation_id = parse_id(invitation)
+    services = request.app.state.services
+
+    def work(connection: sa.Connection) -> None:
+        now = services.clock.now()
+        found = (
+            None
+            if invitation_id is None
+            else user_store.pending_invitation(connection, invitation_id, now)
+        )
+        if found is None or found.project_id != membership.project_id:
+            raise not_found()
+        user_store.close_invitation(connection, found.id, now, accepted=False)
+
+    async with services.database.write() as connection:
+        await connection.run_sync(work)
+    return RedirectResponse(members_url(membership), status_code=303)
 
 
 async def change_member(
