@@ -2,10 +2,12 @@
 
 import pytest
 
+from tests.notify.conftest import NO_SMTP
 from tests.notify.messages import AWKWARD_NAME, down, up
 from tests.receivers import HttpReceiver, Reply
-from tocsin.notify.apprise import KIND, AppriseConfig
+from tocsin.notify.apprise import KIND, AppriseConfig, http_destinations, notifier_for
 from tocsin.notify.base import ChannelConfigError, DeliveryError, parse_config
+from tocsin.notify.http import http_client
 from tocsin.notify.outbound import LiveOutbound
 
 
@@ -71,3 +73,37 @@ def test_an_url_apprise_cannot_read_is_refused_with_the_settings() -> None:
         ChannelConfigError, match=r"^url: Value error, Apprise does not recognise this URL"
     ):
         parse_config(KIND, {"url": "nosuchservice://x"})
+
+
+async def test_generic_http_urls_to_internal_addresses_are_refused_like_webhooks(
+    receiver: HttpReceiver,
+) -> None:
+    config = parse_config(KIND, {"url": json_url(receiver, "/apprise")})
+    async with http_client() as session:
+        guarded = LiveOutbound(session, timeout=5, allow_private=False, smtp=NO_SMTP)
+        with pytest.raises(DeliveryError, match=r"internal address 127\.0\.0\.1") as raised:
+            await KIND.deliver(config, down(), guarded)
+    assert raised.value.permanent
+    assert receiver.requests == []
+
+
+def test_only_the_generic_http_kinds_are_checked_by_address() -> None:
+    # A Telegram URL's "host" is the bot's token: nothing to resolve.
+    telegram = notifier_for("tgram://123456789:abcdefg_hijklmnop/12345")
+    assert telegram is not None
+    assert list(http_destinations(telegram)) == []
+    generic = notifier_for("xmls://example.com/hook")
+    assert generic is not None
+    assert list(http_destinations(generic)) == [("example.com", 443)]
+
+
+async def test_a_service_slower_than_the_timeout_is_a_temporary_error(
+    receiver: HttpReceiver,
+) -> None:
+    receiver.replies = [Reply(200, b"{}", delay=3)]
+    config = parse_config(KIND, {"url": json_url(receiver, "/apprise")})
+    async with http_client() as session:
+        hurried = LiveOutbound(session, timeout=0.3, allow_private=True, smtp=NO_SMTP)
+        with pytest.raises(DeliveryError, match=r"did not deliver within 0\.3 s") as raised:
+            await KIND.deliver(config, down(), hurried)
+    assert not raised.value.permanent

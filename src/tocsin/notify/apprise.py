@@ -1,13 +1,18 @@
 """Apprise: one kind for the 100+ services the apprise library knows, each named by an
 Apprise URL (tgram://…, mailto://…, json://…; see https://github.com/caronc/apprise/wiki).
 
-Apprise makes its own connections, outside notify.outbound: neither Tocsin's guard
-against private and internal addresses (TOCSIN_ALLOW_PRIVATE_WEBHOOKS) nor its
-notification timeout applies to them. Whoever can add channels can make Tocsin reach
-any address its host can.
+Apprise makes its own connections, outside notify.outbound. A delivery is given up
+after the notification timeout like any other (Apprise's thread may run on until its
+own timeouts end it), and the generic HTTP kinds (json://, xml://, form:// and their
+secure forms), which post anywhere, are refused internal addresses as webhooks are
+(TOCSIN_ALLOW_PRIVATE_WEBHOOKS), checked before Apprise connects. Other self-hosted
+services Apprise reaches by a host in the URL (gotify://, ntfy://, mmost://, …) are
+not checked: whoever can add channels can point those anywhere the host can reach.
 """
 
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
@@ -57,18 +62,38 @@ def failure_reason(result: "apprise.AppriseResult") -> str:
     return "; ".join(lines) or result.status.name.lower()
 
 
+# Apprise's plugins that send an HTTP request to whatever host the URL names.
+GENERIC_HTTP = {"json", "jsons", "xml", "xmls", "form", "forms"}
+
+
+def http_destinations(notifier: "apprise.Apprise") -> Iterator[tuple[str, int]]:
+    servers: Iterator[Any] = iter(notifier)  # Apprise's typing leaves these vague
+    for server in servers:
+        if server.protocol in GENERIC_HTTP or server.secure_protocol in GENERIC_HTTP:
+            port = server.port or (443 if server.secure else 80)
+            yield server.host, port
+
+
 async def deliver(config: AppriseConfig, message: Message, outbound: Outbound) -> None:
     import apprise
 
     notifier = notifier_for(config.url)
     if notifier is None:
         raise DeliveryError("Apprise does not recognise this URL", permanent=True)
-    result = await notifier.async_notify(
+    for host, port in http_destinations(notifier):
+        await outbound.check_destination(host, port)
+    sending = notifier.async_notify(
         title=message.title,
         body=message.text(),
         body_format=apprise.NotifyFormat.TEXT,  # Apprise escapes it for HTML services
         notify_type=notify_type(message),
     )
+    try:
+        result = await asyncio.wait_for(sending, outbound.timeout)
+    except TimeoutError:
+        raise DeliveryError(
+            f"Apprise did not deliver within {outbound.timeout:g} s", permanent=False
+        ) from None
     with result:  # it may keep long logs in a temporary file
         if not result:
             reason = failure_reason(result)

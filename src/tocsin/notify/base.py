@@ -38,9 +38,14 @@ class Request:
 class Outbound(Protocol):
     """What delivering needs from the outside: HTTP and SMTP (see notify.outbound)."""
 
+    timeout: float  # seconds a delivery may take
+
     async def send(self, request: Request) -> None: ...
 
     async def send_email(self, to: list[str], subject: str, text: str, html: str) -> None: ...
+
+    async def check_destination(self, host: str, port: int) -> None:
+        """Raise DeliveryError if sending there is refused (an internal address)."""
 
 
 Deliver = Callable[[Any, Message, Outbound], Awaitable[None]]
