@@ -272,13 +272,18 @@ def is_gone(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
-def wait_until_gone(pid: int, seconds: float = 5) -> bool:
-    give_up = time.monotonic() + seconds
-    while not is_gone(pid):
-        if time.monotonic() > give_up:
-            return False
-        time.sleep(0.02)
-    return True
+def assert_gone_soon(pid_file: Path, why: str) -> None:
+    """The process whose id the command wrote must end within seconds (and is killed
+    if it does not, so a failing test leaves nothing running)."""
+    pid = int(pid_file.read_text())
+    give_up = time.monotonic() + 5
+    try:
+        while not is_gone(pid):
+            assert time.monotonic() < give_up, f"the command's child outlived {why}"
+            time.sleep(0.02)
+    finally:
+        if not is_gone(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 async def test_the_timeout_stops_what_the_command_started_too(
@@ -293,12 +298,7 @@ async def test_the_timeout_stops_what_the_command_started_too(
         *("--", "sh", "-c", f"sleep 30 & echo $! > {pid_file}; wait"),
     )
     assert done.returncode == 128 + signal.SIGTERM
-    grandchild = int(pid_file.read_text())
-    try:
-        assert wait_until_gone(grandchild), "the command's child outlived the timeout"
-    finally:
-        if not is_gone(grandchild):
-            os.kill(grandchild, signal.SIGKILL)
+    assert_gone_soon(pid_file, "the timeout")
 
 
 async def test_a_signal_to_the_wrapper_reaches_what_the_command_started(
@@ -312,11 +312,6 @@ async def test_a_signal_to_the_wrapper_reaches_what_the_command_started(
     )
     assert wrapper.stdout is not None
     assert wrapper.stdout.readline() == b"started\n"
-    grandchild = int(pid_file.read_text())
     wrapper.send_signal(signal.SIGTERM)
     wrapper.communicate(timeout=20)
-    try:
-        assert wait_until_gone(grandchild), "the command's child outlived the signal"
-    finally:
-        if not is_gone(grandchild):
-            os.kill(grandchild, signal.SIGKILL)
+    assert_gone_soon(pid_file, "the signal")

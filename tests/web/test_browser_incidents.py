@@ -8,7 +8,7 @@ from playwright.async_api import Browser, expect
 
 from tests.conftest import Server
 from tests.web.conftest import add_user
-from tests.web.test_browser_checks import Console, browser, sign_in, users
+from tests.web.test_browser_checks import Console, browser, create_check, sign_in, users
 from tocsin.store.database import Database
 
 __all__ = ["browser"]  # the fixture, used by name
@@ -22,14 +22,10 @@ async def test_a_member_acknowledges_an_incident_and_sees_the_timeline_grow(
     console = Console()
     owner = await browser.new_context()
     page = await sign_in(owner, console, server.url, "incident-ops@example.com")
-    await page.get_by_role("link", name="New check").click()
-    await page.get_by_label("Name").fill("nightly backup")
-    await page.get_by_role("button", name="Create check").click()
-    await expect(page.get_by_role("heading", name="nightly backup")).to_be_visible()
-    check = page.url.rsplit("/", 1)[1]
+    ping_url = await create_check(page, "nightly backup")
     await owner.close()
     async with httpx.AsyncClient() as client:
-        assert (await client.post(f"{server.url}/ping/{check}/fail")).status_code == 200
+        assert (await client.post(f"{ping_url}/fail")).status_code == 200
 
     context = await browser.new_context()
     page = await sign_in(context, console, server.url, "incident-member@example.com")
@@ -56,11 +52,7 @@ async def test_the_incidents_page_shows_an_incident_open_and_resolve_without_a_r
     console = Console()
     context = await browser.new_context()
     page = await sign_in(context, console, server.url, "live-ops@example.com")
-    await page.get_by_role("link", name="New check").click()
-    await page.get_by_label("Name").fill("billing run")
-    await page.get_by_role("button", name="Create check").click()
-    await expect(page.get_by_role("heading", name="billing run")).to_be_visible()
-    check = page.url.rsplit("/", 1)[1]
+    ping_url = await create_check(page, "billing run")
     await (
         page.get_by_role("navigation", name="Project").get_by_role("link", name="Incidents").click()
     )
@@ -70,10 +62,10 @@ async def test_the_incidents_page_shows_an_incident_open_and_resolve_without_a_r
     await page.evaluate("window.stillTheSamePage = true")
 
     async with httpx.AsyncClient() as client:
-        assert (await client.post(f"{server.url}/ping/{check}/fail")).status_code == 200
+        assert (await client.post(f"{ping_url}/fail")).status_code == 200
     await expect(row).to_have_attribute("data-status", "started", timeout=10_000)
     async with httpx.AsyncClient() as client:
-        assert (await client.get(f"{server.url}/ping/{check}")).status_code == 200
+        assert (await client.get(ping_url)).status_code == 200
     await expect(row).to_have_attribute("data-status", "resolved", timeout=10_000)
     assert await page.evaluate("window.stillTheSamePage") is True
     await context.close()
