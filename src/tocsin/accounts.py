@@ -5,8 +5,6 @@ Passwords are hashed with argon2 (argon2-cffi's defaults). Hashing is deliberate
 slow, so async callers run it in a thread."""
 
 import re
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -110,33 +108,13 @@ FAILURE_LIMIT = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 
 
-@dataclass
-class LoginThrottle:
-    """At most FAILURE_LIMIT failed sign-ins per email and address in FAILURE_WINDOW.
-    Kept in memory: each process counts its own, which bounds guessing just as well."""
-
-    failures: dict[tuple[str, str], deque[datetime]] = field(
-        default_factory=lambda: defaultdict(deque)
-    )
-
-    def wait(self, key: tuple[str, str], now: datetime) -> timedelta | None:
-        """How long until this email and address may try again, or None."""
-        recent = self.failures.get(key)
-        if recent is None:
-            return None
-        while recent and recent[0] <= now - FAILURE_WINDOW:
-            recent.popleft()
-        if not recent:
-            del self.failures[key]  # so the map holds only recent failures
-        if len(recent) < FAILURE_LIMIT:
-            return None
-        return recent[0] + FAILURE_WINDOW - now
-
-    def failed(self, key: tuple[str, str], now: datetime) -> None:
-        self.failures[key].append(now)
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        self.failures.pop(key, None)
+def throttle_wait(failures: list[datetime], now: datetime) -> timedelta | None:
+    """How long until someone with these recent failures (oldest first, all within
+    FAILURE_WINDOW) may try again, or None. The failures are kept in the database, so
+    every process counts them together."""
+    if len(failures) < FAILURE_LIMIT:
+        return None
+    return failures[-FAILURE_LIMIT] + FAILURE_WINDOW - now
 
 
 SETUP_PURPOSE = "setup"

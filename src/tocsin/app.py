@@ -13,7 +13,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tocsin import __version__
-from tocsin.accounts import LoginThrottle
 from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.api import betterstack, healthchecks, status, tocsin_api
@@ -179,7 +178,6 @@ def create_app(
 
 def add_web_app(web: FastAPI) -> None:
     """The pages people sign in to, their assets, and the refusals they show."""
-    web.state.login_throttle = LoginThrottle()
     pages.install(web)
     web.include_router(account_pages.router)
     web.include_router(check_pages.router)

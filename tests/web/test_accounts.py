@@ -182,3 +182,36 @@ async def test_the_first_admin_is_made_only_while_nobody_has_an_account(web: Web
         )
         count = await connection.run_sync(user_store.count_users)
     assert (first, second, count) == (True, False, 1)
+
+
+async def test_failed_sign_ins_are_counted_across_processes(database_url: str) -> None:
+    """Two web apps on one database, as two `tocsin serve` processes would be."""
+    async with running_web(database_url) as first, running_web(database_url) as second:
+        await first.user("ops@example.com")
+        second.clock.now = first.clock.now  # type: ignore[method-assign]
+        clients = [first.client(), second.client()]
+        tokens = [csrf_of(await client.get("/login")) for client in clients]
+        for attempt in range(5):
+            client, token = clients[attempt % 2], tokens[attempt % 2]
+            wrong = await client.post(
+                "/login",
+                data={"email": "ops@example.com", "password": "guess", "csrf_token": token},
+            )
+            assert wrong.status_code == 400
+        for client, token in zip(clients, tokens, strict=True):
+            refused = await client.post(
+                "/login",
+                data={"email": "ops@example.com", "password": PASSWORD, "csrf_token": token},
+            )
+            assert refused.status_code == 429
+
+
+async def test_a_very_long_email_is_refused_like_any_wrong_one(web: Web) -> None:
+    client = web.client()
+    token = csrf_of(await client.get("/login"))
+    for _ in range(6):
+        response = await client.post(
+            "/login",
+            data={"email": "x" * 400 + "@example.com", "password": "p", "csrf_token": token},
+        )
+    assert response.status_code == 429

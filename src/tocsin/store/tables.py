@@ -516,6 +516,18 @@ invitations = sa.Table(
     sa.Index("ix_invitations_project", "project_id"),
 )
 
+# Failed sign-ins of the last FAILURE_WINDOW (accounts.py), shared by every process.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_login_failures_who", "email", "address"),
+    sa.Index("ix_login_failures_at", "at"),
+)
+
 # Server-side web sessions, found by the SHA-256 of the random token in the cookie,
 # so a stolen database does not hand out live sessions. Each has its CSRF token.
 web_sessions = sa.Table(

@@ -10,7 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from tocsin.store.keys import hash_key
-from tocsin.store.tables import invitations, memberships, projects, users, web_sessions
+from tocsin.store.tables import (
+    invitations,
+    login_failures,
+    memberships,
+    projects,
+    users,
+    web_sessions,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,3 +248,35 @@ PENDING_COLUMNS = (
     invitations.c.created,
     invitations.c.expires,
 )
+
+
+def login_failures_since(
+    connection: sa.Connection, email: str, address: str, since: datetime
+) -> list[datetime]:
+    """When this email failed to sign in from this address since `since`, oldest first."""
+    query = (
+        sa.select(login_failures.c.at)
+        .where(
+            login_failures.c.email == email,
+            login_failures.c.address == address,
+            login_failures.c.at > since,
+        )
+        .order_by(login_failures.c.at)
+    )
+    return list(connection.execute(query).scalars())
+
+
+def record_login_failure(
+    connection: sa.Connection, email: str, address: str, now: datetime, forget_before: datetime
+) -> None:
+    """Count a failure, and forget everybody's failures too old to matter."""
+    connection.execute(sa.delete(login_failures).where(login_failures.c.at <= forget_before))
+    connection.execute(sa.insert(login_failures).values(email=email, address=address, at=now))
+
+
+def clear_login_failures(connection: sa.Connection, email: str, address: str) -> None:
+    connection.execute(
+        sa.delete(login_failures).where(
+            login_failures.c.email == email, login_failures.c.address == address
+        )
+    )
