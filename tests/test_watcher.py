@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from tests.helpers import T0, FakeClock, flips_of, make_check, reload
 from tocsin.alerts import watcher as watcher_module
-from tocsin.alerts.watcher import DeadlineWatcher
+from tocsin.alerts.watcher import SETTLE, DeadlineWatcher
 from tocsin.checks import Action, Status
 from tocsin.clock import SystemClock
 from tocsin.config import Settings
@@ -44,11 +44,11 @@ async def up_check(database: Database) -> CheckRecord:
     return await reload(database, record)
 
 
-async def test_a_check_goes_down_exactly_at_its_deadline(
+async def test_a_check_goes_down_at_its_deadline_once_late_pings_had_time_to_commit(
     database: Database, runner: BatchRunner
 ) -> None:
     record = await up_check(database)
-    clock = FakeClock(T0 + HOUR + GRACE - timedelta(milliseconds=1))
+    clock = FakeClock(T0 + HOUR + GRACE + SETTLE - timedelta(milliseconds=1))
     watcher = DeadlineWatcher(database, runner, clock, timedelta(seconds=1))
     assert await watcher.flip_due_checks() == []
 
@@ -62,12 +62,30 @@ async def test_a_check_goes_down_exactly_at_its_deadline(
     assert await watcher.flip_due_checks() == []
 
 
+async def test_a_ping_received_just_before_the_deadline_but_committed_after_it_flips_nothing(
+    database: Database, runner: BatchRunner
+) -> None:
+    record = await up_check(database)
+    deadline = T0 + HOUR + GRACE
+    # The watcher looks a few milliseconds after the deadline, before the ping that
+    # arrived a millisecond before it has committed...
+    clock = FakeClock(deadline + timedelta(milliseconds=20))
+    watcher = DeadlineWatcher(database, runner, clock, HOUR)
+    assert await watcher.flip_due_checks() == []
+    # ...which it then does: the job was on time, so nobody hears of it.
+    await ping(database, record, deadline - timedelta(milliseconds=1))
+    clock.advance(SETTLE)
+    assert await watcher.flip_due_checks() == []
+    assert await flips_of(database, record) == [("new", "up", "ping")]
+    assert (await reload(database, record)).state.status == Status.UP
+
+
 async def test_a_run_that_never_finishes_goes_down_after_grace(
     database: Database, runner: BatchRunner
 ) -> None:
     record = await up_check(database)
     await ping(database, record, T0 + timedelta(minutes=10), Action.START)
-    clock = FakeClock(T0 + timedelta(minutes=15))
+    clock = FakeClock(T0 + timedelta(minutes=15) + SETTLE)
     [(_, flip)] = await DeadlineWatcher(database, runner, clock, HOUR).flip_due_checks()
     assert (flip.reason, flip.at) == ("started but not finished", T0 + timedelta(minutes=15))
 
@@ -171,7 +189,7 @@ async def test_pings_and_the_watcher_of_one_process_agree_on_a_checks_state(
     writer = asyncio.create_task(intake.run())
     try:
         await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid.hex), Action.SUCCESS), T0))
-        clock = FakeClock(T0 + HOUR + GRACE)
+        clock = FakeClock(T0 + HOUR + GRACE + SETTLE)
         assert len(await DeadlineWatcher(database, runner, clock, HOUR).flip_due_checks()) == 1
         later = T0 + 2 * HOUR
         await intake.submit(PingRequest(PingUrl(ByUuid(record.uuid.hex), Action.SUCCESS), later))

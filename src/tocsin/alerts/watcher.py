@@ -7,6 +7,11 @@ Any number of watchers may share one database, and exactly one writes each flip:
 pass holds the checks it flips until it commits (row locks taken with SKIP LOCKED on
 PostgreSQL, so the others pass them by; SQLite lets one writer in at a time). Each
 pass also runs the escalation steps and reminders that are due.
+
+A deadline is acted on SETTLE after it passes, not at once: a ping received just
+before the deadline is committed a few milliseconds later, and a watcher that flipped
+the check in between would report a job down that was on time, then up again. The
+flip is still dated at the deadline.
 """
 
 import asyncio
@@ -32,6 +37,9 @@ log = logging.getLogger("tocsin.watcher")
 
 BATCH_SIZE = 1000
 ERROR_BACKOFF = timedelta(seconds=2)
+# Far more than a ping batch takes to commit, and well inside the promise to flip a
+# check within a second of its deadline.
+SETTLE = timedelta(milliseconds=250)
 
 
 @dataclass(slots=True)
@@ -65,6 +73,7 @@ class DeadlineWatcher:
 
     def deadline_set(self, deadline: datetime) -> None:
         """A ping in this process set a deadline: wake early if it comes first."""
+        deadline += SETTLE
         if self._wake_at is None:
             self._reported = earliest(self._reported, deadline)
         elif deadline < self._wake_at:
@@ -105,7 +114,8 @@ class DeadlineWatcher:
         watcher was down), and run due escalations."""
         flipped: list[FlipFacts] = []
         while True:
-            result = await self.runner.run(partial(expire_due, now=self.clock.now()))
+            now = self.clock.now()
+            result = await self.runner.run(partial(expire_due, now=now, due_by=now - SETTLE))
             flipped.extend(result.flipped)
             if result.queued:
                 self.on_queued()
@@ -116,11 +126,11 @@ class DeadlineWatcher:
         return [(fact.check, fact.flip) for fact in flipped]
 
     async def earliest_deadline(self) -> datetime | None:
-        """The next check deadline, escalation step or nag."""
+        """When the next check deadline (SETTLE after it), escalation step or nag is due."""
         async with self.database.read() as connection:
             deadline = await check_store.earliest_deadline(connection)
             timer = await connection.run_sync(incident_store.earliest_timer)
-        return earliest(deadline, timer)
+        return earliest(None if deadline is None else deadline + SETTLE, timer)
 
     def delay_until(self, deadline: datetime | None) -> timedelta:
         if deadline is None:
@@ -132,16 +142,17 @@ class DeadlineWatcher:
             await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())
 
 
-def expire_due(writer: BatchWriter, now: datetime) -> Pass:
-    """One transaction of the watcher: flip up to BATCH_SIZE due checks, open their
-    incidents, and run the escalation steps and nags that are due."""
+def expire_due(writer: BatchWriter, now: datetime, due_by: datetime) -> Pass:
+    """One transaction of the watcher: flip up to BATCH_SIZE checks whose deadline is
+    `due_by` or earlier, open their incidents, and run the escalation steps and nags
+    that are due."""
     # The due rows are ours until commit: locked on PostgreSQL (the other watchers
     # skip them), and on SQLite nobody else can write while this transaction runs.
-    due = writer.due_checks(now, BATCH_SIZE)
+    due = writer.due_checks(due_by, BATCH_SIZE)
     changes: list[tuple[int, CheckState, int]] = []
     flipped: list[FlipFacts] = []
     for record in due:
-        result = expire(record.state, now)
+        result = expire(record.state, due_by)
         # No flip means the stored deadline was stale: rewriting the state recomputes it.
         new_state, flip = result if result else (record.state, None)
         changes.append((record.id, new_state, 0))
