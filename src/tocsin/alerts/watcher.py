@@ -37,9 +37,9 @@ log = logging.getLogger("tocsin.watcher")
 
 BATCH_SIZE = 1000
 ERROR_BACKOFF = timedelta(seconds=2)
-# Far more than a ping batch takes to commit, and well inside the promise to flip a
-# check within a second of its deadline.
-SETTLE = timedelta(milliseconds=250)
+# Ten times what a ping waits for its commit at full load (p99), and well inside the
+# promise to flip a check within a second of its deadline.
+SETTLE = timedelta(milliseconds=100)
 
 
 @dataclass(slots=True)
