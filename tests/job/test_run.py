@@ -3,6 +3,7 @@ pings it leaves (paired by run id, so the finish carries the run's duration)."""
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from tests.conftest import Server
 from tests.helpers import make_check, ping_key, pings_of, stored_body
 from tests.job.conftest import start_wrapper, tocsin_run
+from tocsin.job.run import FORWARDED_SIGNALS, start_helper
 from tocsin.store.checks import checks_where
 from tocsin.store.database import Database
 from tocsin.store.pings import Ping
@@ -315,3 +317,15 @@ async def test_a_signal_to_the_wrapper_reaches_what_the_command_started(
     wrapper.send_signal(signal.SIGTERM)
     wrapper.communicate(timeout=20)
     assert_gone_soon(pid_file, "the signal")
+
+
+def test_helper_threads_leave_the_forwarded_signals_to_the_main_thread() -> None:
+    seen: list[set[int | signal.Signals]] = []
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    helper = threading.Thread(
+        target=lambda: seen.append(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    )
+    start_helper(helper)
+    helper.join()
+    assert set(FORWARDED_SIGNALS) <= seen[0]
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before

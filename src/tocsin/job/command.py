@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from tocsin.durations import DurationError, parse_duration
 from tocsin.job.client import FINISH_WITHIN, START_WITHIN, Pinger, TargetError, pinger_for
-from tocsin.job.run import Outcome, OutputTail, run_command
+from tocsin.job.run import Outcome, OutputTail, run_command, start_helper
 
 DEFAULT_OUTPUT_LIMIT = 10_000
 DEFAULT_KILL_GRACE = 10.0
@@ -139,14 +139,14 @@ class Reporter:
             return
         # Beside the command, not before it: an unreachable server must not delay the job.
         self.starting = threading.Thread(target=self.send, args=("start", b""), daemon=True)
-        self.starting.start()
+        start_helper(self.starting)
 
     def log_periodically(self, tail: OutputTail) -> None:
         """A /log ping with the output's news every `--log-every`, beside the command."""
         if self.pinger is None or self.options.log_every is None:
             return
         self.logging = threading.Thread(target=self.log_until_finished, args=(tail,), daemon=True)
-        self.logging.start()
+        start_helper(self.logging)
 
     def log_until_finished(self, tail: OutputTail) -> None:
         while not self.finished.wait(self.options.log_every):

@@ -62,6 +62,21 @@ class OutputTail:
             return (bytes(self.data[len(self.data) - fresh :]) if fresh else b""), self.total
 
 
+def start_helper(thread: threading.Thread) -> None:
+    """Start a thread that never takes the signals we forward.
+
+    Python runs signal handlers in the main thread only. Were the kernel to hand a
+    SIGTERM to a helper thread instead, the main thread would sleep on in waitpid, and
+    the command would never hear of it. Threads inherit the signal mask they start
+    with, so the signals are blocked around the start (one arriving meanwhile waits,
+    and is delivered to the main thread once unblocked)."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 class Copier(threading.Thread):
     """Copies one of the command's pipes to one of our file descriptors, and to the tail."""
 
@@ -176,7 +191,7 @@ def run_command(
         supervisor.started(process)
         copiers = [Copier(process.stdout, 1, tail), Copier(process.stderr, 2, tail)]  # type: ignore[arg-type]
         for copier in copiers:
-            copier.start()
+            start_helper(copier)
         timed_out = supervisor.wait(timeout, kill_grace)
         for copier in copiers:
             copier.drain()
