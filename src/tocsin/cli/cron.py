@@ -111,9 +111,7 @@ class SyncPlan:
                 tags=with_tag(current.tags, self.source),
             )
             if owned != current:
-                await check_store.update_spec(
-                    connection, found[0].record, owned, now=SystemClock().now()
-                )
+                await check_store.update_spec(connection, found[0].record, owned, now)
         elif not found and self.apply:
             await insert_check(connection, spec, "")
         return f"{verb} check {spec.slug!r} ({spec.schedule.describe()})"

@@ -312,9 +312,7 @@ class HttpClient:
         raise AssertionError("unreachable: the second attempt uses a fresh connection")
 
     async def connect(self, target: Target, allow_private: bool) -> Connection:
-        addresses = await resolve(target.host, target.port)
-        if not allow_private:
-            refuse_internal(addresses)
+        addresses = await allowed_addresses(target.host, target.port, allow_private)
         loop = asyncio.get_running_loop()
         tls = self.tls() if target.scheme == "https" else None
         last_error: OSError | None = None
@@ -351,6 +349,14 @@ async def http_client() -> AsyncIterator[HttpClient]:
         yield client
     finally:
         await client.close()
+
+
+async def allowed_addresses(host: str, port: int, allow_private: bool) -> list[Address]:
+    """The host's addresses; DeliveryError if one is internal and that is not allowed."""
+    addresses = await resolve(host, port)
+    if not allow_private:
+        refuse_internal(addresses)
+    return addresses
 
 
 def refuse_internal(addresses: list[Address]) -> None:

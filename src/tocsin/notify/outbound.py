@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 import aiosmtplib
 
 from tocsin.notify.base import DeliveryError, Request
-from tocsin.notify.http import HttpClient, Response, refuse_internal, resolve
+from tocsin.notify.http import HttpClient, Response, allowed_addresses
 
 ERROR_BODY_CHARS = 200
 
@@ -60,8 +60,7 @@ class LiveOutbound:
         check_response(response)
 
     async def check_destination(self, host: str, port: int) -> None:
-        if not self.allow_private:
-            refuse_internal(await resolve(host, port))
+        await allowed_addresses(host, port, self.allow_private)
 
     async def send_email(self, to: list[str], subject: str, text: str, html: str) -> None:
         if not self.smtp.host:

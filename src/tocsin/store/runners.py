@@ -139,7 +139,7 @@ class Checkpointer:
         self.wanted.set()
 
     def work(self) -> None:
-        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(self.path, isolation_level=None)
         try:
             connection.execute(f"PRAGMA synchronous = {self.synchronous}")
             while True:

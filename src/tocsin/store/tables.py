@@ -469,13 +469,16 @@ def incident_unresolved() -> sa.ColumnElement[bool]:
     return incidents.c.status != sa.literal_column("'resolved'")
 
 
+EMAIL_LENGTH = 254  # the longest address SMTP allows
+ADDRESS_LENGTH = 64  # an IPv6 address with its zone, with room to spare
+
 # People who sign in to the web app. Emails are kept lower-cased, so the unique
 # constraint is case-insensitive; only an argon2 hash of the password is kept.
 users = sa.Table(
     "users",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("email", sa.String(EMAIL_LENGTH), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created", UTCDateTime, nullable=False),
@@ -506,9 +509,9 @@ invitations = sa.Table(
     sa.Column(
         "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
     ),
-    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("email", sa.String(EMAIL_LENGTH), nullable=False),
     sa.Column("role", sa.String(10), nullable=False),
-    sa.Column("invited_by", sa.String(254), nullable=False),
+    sa.Column("invited_by", sa.String(EMAIL_LENGTH), nullable=False),
     sa.Column("created", UTCDateTime, nullable=False),
     sa.Column("expires", UTCDateTime, nullable=False),
     sa.Column("accepted", UTCDateTime, nullable=True),
@@ -521,8 +524,8 @@ login_failures = sa.Table(
     "login_failures",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("email", sa.String(254), nullable=False),
-    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("email", sa.String(EMAIL_LENGTH), nullable=False),
+    sa.Column("address", sa.String(ADDRESS_LENGTH), nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index("ix_login_failures_who", "email", "address"),
     sa.Index("ix_login_failures_at", "at"),

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from tocsin.store.keys import hash_key
 from tocsin.store.tables import (
+    ADDRESS_LENGTH,
+    EMAIL_LENGTH,
     invitations,
     login_failures,
     memberships,
@@ -248,6 +250,12 @@ PENDING_COLUMNS = (
     invitations.c.created,
     invitations.c.expires,
 )
+
+
+def failure_key(email: str, address: str) -> tuple[str, str]:
+    """The email and address as the failure rows keep them: longer ones are counted
+    under their first part."""
+    return email[:EMAIL_LENGTH], address[:ADDRESS_LENGTH]
 
 
 def login_failures_since(

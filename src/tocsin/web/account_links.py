@@ -67,6 +67,10 @@ def invitation_link(request: Request, invitation: PendingInvitation) -> str:
 UNUSABLE = "This invitation does not work"
 
 
+def used_or_revoked() -> WebError:
+    return WebError(403, UNUSABLE, "It has been used already, or it was revoked.")
+
+
 class Invitation:
     """An invitation link's parts, once its signature holds."""
 
@@ -104,13 +108,13 @@ class Invitation:
 
     def require_pending(self, connection: sa.Connection, now: datetime) -> None:
         if user_store.pending_invitation(connection, self.id, now) is None:
-            raise WebError(403, UNUSABLE, "It has been used already, or it was revoked.")
+            raise used_or_revoked()
 
     def use(self, connection: sa.Connection, user_id: int, now: datetime) -> None:
         """Join with the invitation's role (someone already in the project keeps
         theirs), in the transaction that marks the invitation used."""
         if not user_store.close_invitation(connection, self.id, now, accepted=True):
-            raise WebError(403, UNUSABLE, "It has been used already, or it was revoked.")
+            raise used_or_revoked()
         if user_store.membership(connection, user_id, self.project_id) is None:
             user_store.add_membership(connection, user_id, self.project_id, self.role)
 

@@ -54,12 +54,11 @@ async def login(request: Request, form: FormDep) -> Response:
     email, password = field(form, "email").lower(), field(form, "password")
     target = safe_next(field(form, "next") or "/")
     services = request.app.state.services
-    # As the columns keep them: a longer email or address counts under its first part.
-    email_and_address = (email[:254], client_address(request)[:64])
+    key = user_store.failure_key(email, client_address(request))
     now = services.clock.now()
     async with services.database.read() as connection:
         failures = await connection.run_sync(
-            user_store.login_failures_since, *email_and_address, now - accounts.FAILURE_WINDOW
+            user_store.login_failures_since, *key, now - accounts.FAILURE_WINDOW
         )
     wait = accounts.throttle_wait(failures, now)
     if wait is not None:
@@ -67,14 +66,13 @@ async def login(request: Request, form: FormDep) -> Response:
         text = f"Too many failed sign-ins for {email}. Try again in {minutes} minutes."
         return message(request, 429, "Too many attempts", text)
     user_id = await check_password(request, email, password)
-    async with services.database.write() as connection:
-        if user_id is None:
-            forget_before = now - accounts.FAILURE_WINDOW
-            await connection.run_sync(
-                user_store.record_login_failure, *email_and_address, now, forget_before
-            )
-        elif failures:
-            await connection.run_sync(user_store.clear_login_failures, *email_and_address)
+    if user_id is None:
+        forget_before = now - accounts.FAILURE_WINDOW
+        async with services.database.write() as connection:
+            await connection.run_sync(user_store.record_login_failure, *key, now, forget_before)
+    elif failures:
+        async with services.database.write() as connection:
+            await connection.run_sync(user_store.clear_login_failures, *key)
     if user_id is None:
         context = {"next": target, "email": email, "error": "Wrong email or password."}
         return render(request, "login.html", context, 400)

@@ -40,15 +40,17 @@ async def render_members(
     request: Request, membership: Membership, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
     services = request.app.state.services
+    pending: list[user_store.PendingInvitation] = []
     async with services.database.read() as connection:
         found = await connection.run_sync(user_store.project_members, membership.project_id)
-        pending = await connection.run_sync(
-            user_store.pending_invitations, membership.project_id, services.clock.now()
-        )
+        if can_manage(membership.role):  # only owners and admins see (and revoke) them
+            pending = await connection.run_sync(
+                user_store.pending_invitations, membership.project_id, services.clock.now()
+            )
     context = {
         "membership": membership,
         "members": found,
-        "pending": pending if can_manage(membership.role) else [],
+        "pending": pending,
         "roles": ROLES,
         "can_manage": can_manage(membership.role),
         "can_assign": can_assign,
@@ -105,15 +107,13 @@ async def invite(
 async def revoke_invitation(request: Request, membership: ManagerDep, invitation: str) -> Response:
     """The link stops working at once; the invited person is not told."""
     invitation_id = parse_id(invitation)
+    if invitation_id is None:
+        raise not_found()
     services = request.app.state.services
 
     def work(connection: sa.Connection) -> None:
         now = services.clock.now()
-        found = (
-            None
-            if invitation_id is None
-            else user_store.pending_invitation(connection, invitation_id, now)
-        )
+        found = user_store.pending_invitation(connection, invitation_id, now)
         if found is None or found.project_id != membership.project_id:
             raise not_found()
         user_store.close_invitation(connection, found.id, now, accepted=False)
