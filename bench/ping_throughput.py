@@ -103,11 +103,27 @@ class WrkResult:
 
 
 @dataclass(frozen=True, slots=True)
+class CpuUse:
+    """CPU time tocsin serve spent during one wrk run, read from /proc."""
+
+    wall_s: float
+    loop_s: float  # the main thread's: it runs the event loop, where every ping's work is
+    process_s: float  # every thread's: the loop's, the fsync's, the checkpoint's
+
+    def loop_busy(self) -> float:
+        return self.loop_s / self.wall_s
+
+    def per_ping_us(self, seconds: float, pings_per_s: float) -> float:
+        return 1e6 * seconds / (pings_per_s * self.wall_s) if pings_per_s else 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Round:
     number: int
     bare: WrkResult
     tocsin: WrkResult
     recorded: int  # pings the database gained during this round's tocsin run
+    cpu: CpuUse | None  # None where /proc cannot tell
 
     @property
     def ratio(self) -> float:
@@ -322,7 +338,7 @@ def tocsin_environment(database_url: str, port: int, synchronous: str) -> dict[s
 @contextmanager
 def running_server(
     command: list[str], environment: dict[str, str], port: int, log: Path
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start a server, return once it answers HTTP, and on leaving stop it as Ctrl-C would."""
     with log.open("ab") as log_file:
         process = subprocess.Popen(
@@ -330,7 +346,7 @@ def running_server(
         )
         try:
             wait_until_answering(process, port, log)
-            yield
+            yield process
         finally:
             stop_server(process, log)
 
@@ -462,12 +478,41 @@ def measure_bare(setup: Setup, announce: bool) -> WrkResult:
         return run_announced(setup, port, command, announce)
 
 
-def measure_tocsin(setup: Setup, announce: bool) -> WrkResult:
+def measure_tocsin(setup: Setup, announce: bool) -> tuple[WrkResult, CpuUse | None]:
     port = free_port()
     command = tocsin_command(port)
     environment = tocsin_environment(setup.database_url, port, setup.options.synchronous)
-    with running_server(command, environment, port, setup.workdir / "tocsin.log"):
-        return run_announced(setup, port, command, announce)
+    with running_server(command, environment, port, setup.workdir / "tocsin.log") as server:
+        before, started = cpu_seconds(server.pid), time.monotonic()
+        result = run_announced(setup, port, command, announce)
+        after, wall = cpu_seconds(server.pid), time.monotonic() - started
+    if before is None or after is None:
+        return result, None
+    return result, CpuUse(wall, after[0] - before[0], after[1] - before[1])
+
+
+def cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """(main thread, whole process) CPU seconds so far, user and system; None without /proc.
+    Under a BENCH_SERVER_PREFIX the process is the profiler's, and so are the figures."""
+    try:
+        return thread_cpu_seconds(pid, pid), process_cpu_seconds(pid)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def thread_cpu_seconds(pid: int, tid: int) -> float:
+    return stat_cpu_seconds(Path(f"/proc/{pid}/task/{tid}/stat").read_text())
+
+
+def process_cpu_seconds(pid: int) -> float:
+    return stat_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
+
+
+def stat_cpu_seconds(stat: str) -> float:
+    # The command name may hold spaces and parentheses; the fields after the last ")"
+    # start with the state (field 3), so utime and stime (fields 14, 15) are at 11, 12.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_announced(setup: Setup, port: int, server: list[str], announce: bool) -> WrkResult:
@@ -483,9 +528,9 @@ def run_rounds(setup: Setup) -> list[Round]:
     for number in range(1, setup.options.rounds + 1):
         bare = measure_bare(setup, announce=number == 1)
         before, _ = recorded_pings(setup)
-        tocsin = measure_tocsin(setup, announce=number == 1)
+        tocsin, cpu = measure_tocsin(setup, announce=number == 1)
         after, _ = recorded_pings(setup)
-        rounds.append(Round(number, bare, tocsin, after - before))
+        rounds.append(Round(number, bare, tocsin, after - before, cpu))
         print(
             f"  round {number}: bare {bare.pings_per_s:,.0f}/s, tocsin {tocsin.pings_per_s:,.0f}/s"
         )
@@ -574,7 +619,21 @@ def print_table(rounds: list[Round]) -> tuple[dict[str, float], dict[str, float]
     ratio = median([r.ratio for r in rounds])
     print(table_row("median", bare, tocsin, ratio))
     print("(ratio: tocsin pings/s over bare pings/s in the same round; its median over rounds)")
+    print_cpu(rounds)
     return bare, tocsin, ratio
+
+
+def print_cpu(rounds: list[Round]) -> None:
+    """Where tocsin's time went: a loop less than fully busy was waiting, not working."""
+    for r in rounds:
+        if r.cpu is None:
+            continue
+        rate = r.tocsin.pings_per_s
+        print(
+            f"round {r.number}: event loop thread {r.cpu.loop_busy():.0%} busy, "
+            f"{r.cpu.per_ping_us(r.cpu.loop_s, rate):.1f} µs a ping; whole server "
+            f"{r.cpu.per_ping_us(r.cpu.process_s, rate):.1f} µs a ping"
+        )
 
 
 def verdicts(options: Options, ratio: float, tocsin_p99: float) -> dict[str, bool]:
@@ -604,6 +663,7 @@ def round_report(r: Round) -> dict[str, Any]:
         "tocsin": r.tocsin.summary(),
         "ratio": r.ratio,
         "recorded": r.recorded,
+        "cpu": None if r.cpu is None else asdict(r.cpu),
     }
 
 
