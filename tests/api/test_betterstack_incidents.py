@@ -2,6 +2,7 @@
 delete) and escalation policies (a round trip through Tocsin's steps), and bad input
 refused with a message, never a crash."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -41,6 +42,25 @@ async def test_a_failed_heartbeat_opens_an_incident_that_lists_and_filters(api: 
     assert none["data"] == []
     paged = (await call(api, "GET", "/api/v3/incidents?per_page=1&resolved=false")).json()
     assert paged["pagination"]["next"].endswith("page=2&per_page=1&resolved=false")
+
+
+async def test_incidents_are_paged_in_order_with_their_total(api: Api) -> None:
+    for name in ("a", "b", "c"):
+        await failed_heartbeat(api, name=name)
+        api.clock.advance(timedelta(seconds=1))
+
+    async def page(number: int) -> dict[str, Any]:
+        found: dict[str, Any] = (
+            await call(api, "GET", f"/api/v3/incidents?per_page=2&page={number}")
+        ).json()
+        return found
+
+    first, second, beyond = await page(1), await page(2), await page(3)
+    names = [i["attributes"]["name"] for p in (first, second) for i in p["data"]]
+    assert names == ["c", "b", "a"]
+    assert first["pagination"]["last"].endswith("page=2&per_page=2")
+    assert second["pagination"]["next"] is None
+    assert beyond["data"] == []
 
 
 async def test_acknowledge_resolve_and_the_timeline(api: Api) -> None:

@@ -125,6 +125,40 @@ async def test_pause_and_resume_are_idempotent(client: Client) -> None:
     ]
 
 
+async def test_flips_come_newest_first_a_page_at_a_time(client: Client) -> None:
+    check = await client.ok("POST", "/checks", {"name": "a"})
+    for _ in range(2):
+        await client.ok("POST", f"/checks/{check['id']}/pause")
+        await client.ok("POST", f"/checks/{check['id']}/resume")
+    path = f"/checks/{check['id']}/flips?limit=3"
+    first = await client.ok("GET", path)
+    second = await client.ok("GET", f"{path}&cursor={first['next_cursor']}")
+    assert second["next_cursor"] is None
+    pages = [[f["new_status"] for f in page["items"]] for page in (first, second)]
+    assert pages == [["new", "paused", "new"], ["paused"]]
+
+
+async def test_incidents_come_newest_first_a_page_at_a_time_filtered(
+    client: Client, api: Api
+) -> None:
+    checks = [await client.ok("POST", "/checks", {"name": name}) for name in "abc"]
+    for check in checks:
+        await api.client.post(f"/ping/{check['uuid']}/fail")
+    first = await client.ok("GET", "/incidents?limit=2")
+    second = await client.ok("GET", f"/incidents?limit=2&cursor={first['next_cursor']}")
+    assert second["next_cursor"] is None
+    names = [i["check_name"] for page in (first, second) for i in page["items"]]
+    assert names == ["c", "b", "a"]
+    await client.ok("POST", f"/incidents/{first['items'][0]['id']}/resolve", {})
+    resolved = await client.ok("GET", "/incidents?status=resolved")
+    assert [i["check_name"] for i in resolved["items"]] == ["c"]
+    still_open = await client.ok("GET", "/incidents?open_only=true&limit=1")
+    assert [i["check_name"] for i in still_open["items"]] == ["b"]
+    of_a = await client.ok("GET", f"/incidents?check={checks[0]['id']}")
+    assert [i["check_name"] for i in of_a["items"]] == ["a"]
+    assert (await client.ok("GET", "/incidents?check=nothing"))["items"] == []
+
+
 async def test_pings_come_newest_first_in_pages_with_their_bodies(client: Client, api: Api) -> None:
     check = await client.ok("POST", "/checks", {"name": "a"})
     for n in range(3):

@@ -1,9 +1,12 @@
 """The incidents list and an incident's page: members acknowledge, resolve and comment;
 viewers only look."""
 
+import pytest
+
 from tests.helpers import incidents_of, timeline
 from tests.web.conftest import Web
 from tocsin.store.incidents import project_incident_signature
+from tocsin.web import incident_pages
 
 
 async def test_the_list_shows_open_and_past_incidents_with_their_check(web: Web) -> None:
@@ -133,3 +136,23 @@ async def test_the_incident_signature_moves_on_open_acknowledge_and_comment(web:
     assert acknowledged != opened
     await member.post(f"{path}/comment", text="looking")
     assert await signature() != acknowledged
+
+
+async def test_past_incidents_show_the_newest_and_count_the_rest(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(incident_pages, "PAST_SHOWN", 1)
+    owner = await web.signed_in("ops@example.com")
+    base = f"/projects/{web.project_id}/incidents"
+    ids = [await web.incident(name=name) for name in ("first", "second", "third")]
+    for incident_id in ids:
+        await owner.post(f"{base}/{incident_id}/resolve")
+    open_ = await web.incident(name="still open")
+    lists = (await owner.client.get(f"{base}/lists")).text
+    open_part, past_part = lists.split("<h2>Past</h2>")
+    assert f'data-id="{open_}"' in open_part
+    assert [f'data-id="{i}"' in past_part for i in ids] == [False, False, True]
+    assert "and 2 older." in past_part
+    unknown = await owner.client.get(f"{base}/lists", params={"check": "not-a-uuid"})
+    assert "No past incidents." in unknown.text
+    assert f'data-id="{open_}"' not in unknown.text

@@ -29,7 +29,6 @@ from tocsin.api.betterstack_http import (
     route,
 )
 from tocsin.api.betterstack_json import incident_json, timeline_item
-from tocsin.api.betterstack_pages import page_of
 from tocsin.api.betterstack_spec import AcknowledgeSpec, ResolveSpec, parse
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import services_of
@@ -100,9 +99,8 @@ async def owned_incident(
 
 
 async def shown(connection: AsyncConnection, access: ApiAccess, incident_id: int) -> dict[str, Any]:
-    chosen = IncidentFilter()
-    found = await connection.run_sync(store.project_incidents, access.project_id, chosen)
-    incident, check = next((i, c) for i, c in found if i.id == incident_id)
+    incident = await owned_incident(connection, access, str(incident_id))
+    check = await connection.run_sync(store.incident_check, incident)
     return {"data": incident_json(incident, check.name)}
 
 
@@ -110,9 +108,14 @@ async def shown(connection: AsyncConnection, access: ApiAccess, incident_id: int
 async def list_incidents(request: Request, access: ReadAccess, page: Page) -> JSONResponse:
     chosen = incident_filter(dict(request.query_params))
     async with services_of(request).database.read() as connection:
-        found = await connection.run_sync(store.project_incidents, access.project_id, chosen)
-    rendered = [incident_json(i, check.name) for i, check in page_of(found, page)]
-    return page_response(request, page, rendered, len(found))
+        found = await connection.run_sync(
+            lambda sync: store.project_incidents(
+                sync, access.project_id, chosen, limit=page.per_page, offset=page.offset
+            )
+        )
+        total = await connection.run_sync(store.count_project_incidents, access.project_id, chosen)
+    rendered = [incident_json(i, check.name) for i, check in found]
+    return page_response(request, page, rendered, total)
 
 
 @route("/incidents/{incident_id}", "GET")

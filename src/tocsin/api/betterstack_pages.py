@@ -21,6 +21,11 @@ class PageRequest:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
 
+    @property
+    def offset(self) -> int:
+        """How many items the pages before this one hold."""
+        return (self.page - 1) * self.per_page
+
 
 def page_request(query: Mapping[str, str]) -> PageRequest:
     page = whole_number(query, "page", 1, MAX_PAGE)
@@ -38,8 +43,7 @@ def whole_number(query: Mapping[str, str], name: str, default: int, high: int) -
 
 
 def page_of(items: Sequence[T], request: PageRequest) -> list[T]:
-    start = (request.page - 1) * request.per_page
-    return list(items[start : start + request.per_page])
+    return list(items[request.offset : request.offset + request.per_page])
 
 
 def last_page(total: int, per_page: int) -> int:

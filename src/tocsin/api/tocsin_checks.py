@@ -315,8 +315,10 @@ async def list_flips(
     cursor: CursorParam = None,
 ) -> Page[FlipOut]:
     """The check's status changes, newest first."""
+    below_id = decode_cursor(cursor)
     async with services_of(request).database.read() as connection:
         details = await find_check(connection, access, check_id)
-        found = await check_store.list_flips(connection, details.record.id)
-    items, next_cursor = paginate(found, lambda f: f.id, limit, cursor, newest_first=True)
+        # One more than a page, to know whether there is a next one.
+        found = await check_store.flips_by_id(connection, details.record.id, below_id, limit + 1)
+    items, next_cursor = page_of(found, lambda f: f.id, limit)
     return Page[FlipOut](items=[flip_out(f) for f in items], next_cursor=next_cursor)

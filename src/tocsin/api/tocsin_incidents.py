@@ -13,6 +13,7 @@ from tocsin.alerts import incidents as actions
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import services_of
+from tocsin.api.healthchecks_json import unique_key
 from tocsin.api.tocsin_http import ReadKey, WriteKey, router
 from tocsin.api.tocsin_models import (
     Acknowledge,
@@ -24,11 +25,12 @@ from tocsin.api.tocsin_models import (
     Page,
     Resolve,
 )
-from tocsin.api.tocsin_pages import CursorParam, Limit, paginate
+from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
 from tocsin.api.tocsin_render import event_out, incident_out
 from tocsin.store import incidents as store
 from tocsin.store.channels import project_channels
 from tocsin.store.incidents import Incident
+from tocsin.store.tables import checks
 
 IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Statuses = Annotated[list[IncidentStatus] | None, Query(max_length=3, description="Any may match.")]
@@ -46,10 +48,11 @@ def owned(connection: sa.Connection, access: ApiAccess, incident_id: int) -> Inc
 
 
 def shown(connection: sa.Connection, access: ApiAccess, incident_id: int) -> IncidentOut:
-    for incident, check in store.project_incidents(connection, access.project_id):
-        if incident.id == incident_id:
-            return incident_out(incident, check.uuid, check.name)
-    raise ApiError(404, f"no incident {incident_id} in this key's project")
+    incident = store.get_incident(connection, incident_id)
+    if incident is None or incident.project_id != access.project_id:
+        raise ApiError(404, f"no incident {incident_id} in this key's project")
+    check = store.incident_check(connection, incident)
+    return incident_out(incident, check.uuid, check.name)
 
 
 @router.get("/incidents", response_model=Page[IncidentOut], tags=["incidents"])
@@ -63,17 +66,28 @@ async def list_incidents(
     cursor: CursorParam = None,
 ) -> Page[IncidentOut]:
     """The project's incidents, newest first."""
-    async with services_of(request).database.read() as connection:
-        found = await connection.run_sync(store.project_incidents, access.project_id)
-    shown_ = [incident_out(i, check.uuid, check.name) for i, check in found]
     wanted = set(status or ()) | (set(store.OPEN) if open_only else set())
-    chosen = [
-        i
-        for i in shown_
-        if (not wanted or i.status in wanted) and (check is None or i.check == check)
-    ]
-    items, next_cursor = paginate(chosen, lambda i: i.id, limit, cursor, newest_first=True)
+    below_id = decode_cursor(cursor)
+
+    def read(connection: sa.Connection) -> list[tuple[Incident, store.IncidentCheck]]:
+        check_ids = None if check is None else checks_keyed(connection, access, check)
+        chosen = store.IncidentFilter(
+            check_ids=check_ids, statuses=tuple(sorted(wanted)) or None, below_id=below_id
+        )
+        # One more than a page, to know whether there is a next one.
+        return store.project_incidents_by_id(connection, access.project_id, chosen, limit + 1)
+
+    async with services_of(request).database.read() as connection:
+        found = await connection.run_sync(read)
+    shown_ = [incident_out(i, c.uuid, c.name) for i, c in found]
+    items, next_cursor = page_of(shown_, lambda i: i.id, limit)
     return Page[IncidentOut](items=items, next_cursor=next_cursor)
+
+
+def checks_keyed(connection: sa.Connection, access: ApiAccess, key: str) -> list[int]:
+    """The project's check (none, or one) whose API `id` is `key`."""
+    query = sa.select(checks.c.id, checks.c.uuid).where(checks.c.project_id == access.project_id)
+    return [row.id for row in connection.execute(query) if unique_key(row.uuid) == key]
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut, tags=["incidents"])

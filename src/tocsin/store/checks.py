@@ -387,8 +387,10 @@ async def list_flips(
     *,
     since: datetime | None = None,
     before: datetime | None = None,
+    limit: int | None = None,
 ) -> list[FlipRecord]:
-    """The check's flips, newest first; `since` inclusive, `before` exclusive."""
+    """The check's flips, newest first; `since` inclusive, `before` exclusive; the
+    newest `limit` of them if given."""
     query = (
         sa.select(flips)
         .where(flips.c.check_id == check_id)
@@ -398,6 +400,17 @@ async def list_flips(
         query = query.where(flips.c.created >= since)
     if before is not None:
         query = query.where(flips.c.created < before)
+    return [flip_from_row(row) for row in await connection.execute(query.limit(limit))]
+
+
+async def flips_by_id(
+    connection: AsyncConnection, check_id: int, below_id: int | None, limit: int
+) -> list[FlipRecord]:
+    """Highest id first, for lists paged by a cursor holding the last id shown."""
+    query = sa.select(flips).where(flips.c.check_id == check_id)
+    if below_id is not None:
+        query = query.where(flips.c.id < below_id)
+    query = query.order_by(flips.c.id.desc()).limit(limit)
     return [flip_from_row(row) for row in await connection.execute(query)]
 
 

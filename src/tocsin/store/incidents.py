@@ -318,6 +318,9 @@ class IncidentFilter:
     resolved: bool | None = None
     acknowledged: bool | None = None
     check_ids: list[int] | None = field(default=None)
+    check_uuid: UUID | None = None
+    statuses: tuple[str, ...] | None = None  # any of them
+    below_id: int | None = None  # a cursor: only incidents with a smaller id
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,15 +332,54 @@ class IncidentCheck:
 
 
 def project_incidents(
-    connection: sa.Connection, project_id: int, chosen: IncidentFilter | None = None
+    connection: sa.Connection,
+    project_id: int,
+    chosen: IncidentFilter | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[tuple[Incident, IncidentCheck]]:
-    """The project's incidents with their check, newest first."""
-    query = (
+    """The project's incidents with their check, newest opened first; `limit` and
+    `offset` take one page of them in the database, not in Python."""
+    query = listing(project_id, chosen).order_by(
+        incidents.c.opened_at.desc(), incidents.c.id.desc()
+    )
+    return listed(connection, query.limit(limit).offset(offset or None))
+
+
+def project_incidents_by_id(
+    connection: sa.Connection, project_id: int, chosen: IncidentFilter, limit: int
+) -> list[tuple[Incident, IncidentCheck]]:
+    """Highest id first, for lists paged by a cursor holding the last id shown."""
+    query = listing(project_id, chosen).order_by(incidents.c.id.desc()).limit(limit)
+    return listed(connection, query)
+
+
+def count_project_incidents(
+    connection: sa.Connection, project_id: int, chosen: IncidentFilter | None = None
+) -> int:
+    conditions = listing_conditions(project_id, chosen)
+    query = sa.select(sa.func.count()).select_from(incidents.join(checks)).where(*conditions)
+    return int(connection.execute(query).scalar_one())
+
+
+def listing(project_id: int, chosen: IncidentFilter | None) -> sa.Select[Any]:
+    return (
         sa.select(incidents, checks.c.uuid.label("check_uuid"), checks.c.name.label("check_name"))
         .join(checks, checks.c.id == incidents.c.check_id)
-        .where(incidents.c.project_id == project_id, *filter_conditions(chosen or IncidentFilter()))
-        .order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+        .where(*listing_conditions(project_id, chosen))
     )
+
+
+def listing_conditions(
+    project_id: int, chosen: IncidentFilter | None
+) -> list[sa.ColumnElement[bool]]:
+    return [incidents.c.project_id == project_id, *filter_conditions(chosen or IncidentFilter())]
+
+
+def listed(
+    connection: sa.Connection, query: sa.Select[Any]
+) -> list[tuple[Incident, IncidentCheck]]:
     return [
         (incident_of(row), IncidentCheck(row.check_uuid, row.check_name))
         for row in connection.execute(query)
@@ -382,6 +424,12 @@ def filter_conditions(chosen: IncidentFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(acknowledged if chosen.acknowledged else ~acknowledged)
     if chosen.check_ids is not None:
         conditions.append(incidents.c.check_id.in_(chosen.check_ids))
+    if chosen.check_uuid is not None:
+        conditions.append(checks.c.uuid == chosen.check_uuid)
+    if chosen.statuses is not None:
+        conditions.append(incidents.c.status.in_(chosen.statuses))
+    if chosen.below_id is not None:
+        conditions.append(incidents.c.id < chosen.below_id)
     return conditions
 
 

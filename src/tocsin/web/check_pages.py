@@ -171,7 +171,7 @@ async def check_page(request: Request, membership: MemberDep, check: str) -> Res
         record = details.record
         pings = await ping_store.list_pings(connection, record.id, RECENT)
         runs = await ping_store.recent_runs(connection, record.id, CHARTED_RUNS)
-        flips = (await check_store.list_flips(connection, record.id))[:RECENT]
+        flips = await check_store.list_flips(connection, record.id, limit=RECENT)
         key = await check_store.project_ping_key(connection, membership.project_id)
     now = services.clock.now()
     base = services.settings.base_url

@@ -3,6 +3,7 @@ with its timeline, where members acknowledge, resolve and comment through the sa
 `alerts.incidents` actions as the command line and the API."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +16,18 @@ from tocsin.accounts import can_change
 from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.incidents import IncidentError
 from tocsin.store import incidents as incident_store
-from tocsin.store.incidents import Incident, IncidentCheck
+from tocsin.store.incidents import Incident, IncidentCheck, IncidentFilter
 from tocsin.store.users import Membership
-from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field, not_found, parse_id
+from tocsin.web.access import (
+    EditorDep,
+    FormDep,
+    MemberDep,
+    WebError,
+    field,
+    not_found,
+    parse_id,
+    parse_uuid,
+)
 from tocsin.web.live import change_events
 from tocsin.web.pages import render
 
@@ -51,22 +61,42 @@ async def incident_events(request: Request, membership: MemberDep) -> Response:
 
 
 async def lists_context(request: Request, membership: Membership, check: str) -> dict[str, Any]:
+    """Every open incident (at most one a check) and the newest past ones, read a page
+    at a time: a project's history of incidents only grows."""
+    check_uuid = parse_uuid(check) if check else None
+
+    def read(connection: sa.Connection) -> IncidentLists:
+        project_id = membership.project_id
+        if check and check_uuid is None:
+            return IncidentLists([], [], 0)
+        open_only = IncidentFilter(resolved=False, check_uuid=check_uuid)
+        past_only = IncidentFilter(resolved=True, check_uuid=check_uuid)
+        return IncidentLists(
+            incident_store.project_incidents(connection, project_id, open_only),
+            incident_store.project_incidents(connection, project_id, past_only, limit=PAST_SHOWN),
+            incident_store.count_project_incidents(connection, project_id, past_only),
+        )
+
     async with request.app.state.services.database.read() as connection:
-        found = await connection.run_sync(incident_store.project_incidents, membership.project_id)
-    if check:
-        found = [pair for pair in found if str(pair[1].uuid) == check]
-    open_ones = [pair for pair in found if pair[0].status != "resolved"]
-    past = [pair for pair in found if pair[0].status == "resolved"]
+        lists = await connection.run_sync(read)
+    named = lists.open_ones or lists.past
     return {
         "membership": membership,
-        "open_incidents": open_ones,
-        "past_incidents": past[:PAST_SHOWN],
-        "more_past": max(0, len(past) - PAST_SHOWN),
-        "check_name": (found[0][1].name or check) if check and found else "",
+        "open_incidents": lists.open_ones,
+        "past_incidents": lists.past,
+        "more_past": max(0, lists.past_count - PAST_SHOWN),
+        "check_name": (named[0][1].name or check) if check and named else "",
         "icons": ICONS,
         "words": WORDS,
         "base": incidents_url(membership),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentLists:
+    open_ones: list[tuple[Incident, IncidentCheck]]
+    past: list[tuple[Incident, IncidentCheck]]  # the newest PAST_SHOWN
+    past_count: int
 
 
 def project_incident(
