@@ -103,9 +103,8 @@ class PingIntake:
         self.on_queued = on_queued
         self._queue: list[Pending] = []
         self._arrived = asyncio.Event()
-        # Two batches in flight: while one commits, the next is already queued at the
-        # writer, which then never idles waiting for the busy event loop to turn.
-        self._in_flight = asyncio.Semaphore(2)
+        # How many batches may be recorded at once is the runner's to say (see there).
+        self._in_flight = asyncio.Semaphore(runner.batches_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
 
