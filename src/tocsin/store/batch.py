@@ -13,6 +13,7 @@ The raw values match what the SQLAlchemy types in `tables.py` write, so both rea
 each other's rows; tests/store/test_batch.py holds them to that.
 """
 
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -67,8 +68,17 @@ class Driver(Protocol):
     def encode_time(self, value: datetime | None) -> Any: ...
     def decode_time(self, value: Any) -> datetime | None: ...
     def encode_uuid(self, value: uuid.UUID | None) -> Any: ...
+    def encode_flag(self, value: bool) -> Any: ...
     def encode_uuid_hex(self, value: str) -> Any: ...
     def decode_uuid(self, value: Any) -> uuid.UUID | None: ...
+
+
+# sqlite3 binds int, float and str directly but looks every other value up as a
+# candidate for adaptation, and for None (NULL) that lookup fails through two raised
+# and caught AttributeErrors: 0.29 µs a None, seven or so a ping. With None's own
+# adapter registered the lookup succeeds at once (0.12 µs). It returns None
+# unchanged, so every connection of the process still binds NULL for None.
+sqlite3.register_adapter(type(None), lambda value: value)
 
 
 class SqliteDriver:
@@ -95,6 +105,9 @@ class SqliteDriver:
 
     def encode_uuid(self, value: uuid.UUID | None) -> Any:
         return None if value is None else value.hex
+
+    def encode_flag(self, value: bool) -> Any:
+        return int(value)  # a bool would take sqlite3's slow path, as None does: see above
 
     def encode_uuid_hex(self, value: str) -> Any:
         return value
@@ -126,6 +139,9 @@ class PostgresDriver:
         return None if value is None else value.astimezone(UTC)
 
     def encode_uuid(self, value: uuid.UUID | None) -> Any:
+        return value
+
+    def encode_flag(self, value: bool) -> Any:
         return value
 
     def encode_uuid_hex(self, value: str) -> Any:
@@ -331,7 +347,7 @@ class BatchWriter:
             ping.ua,
             ping.body,
             ping.body_size,
-            ping.body_truncated,
+            self.driver.encode_flag(ping.body_truncated),
         )
 
     def record(self, row: Sequence[Any]) -> CheckRecord:
