@@ -5,7 +5,7 @@ import pytest
 from tests.notify.conftest import NO_SMTP
 from tests.notify.messages import AWKWARD_NAME, down, up
 from tests.receivers import HttpReceiver, Reply
-from tocsin.notify.apprise import KIND, AppriseConfig, http_destinations, notifier_for
+from tocsin.notify.apprise import KIND, AppriseConfig, checked_destinations, notifier_for
 from tocsin.notify.base import ChannelConfigError, DeliveryError, parse_config
 from tocsin.notify.http import http_client
 from tocsin.notify.outbound import LiveOutbound
@@ -87,14 +87,38 @@ async def test_generic_http_urls_to_internal_addresses_are_refused_like_webhooks
     assert receiver.requests == []
 
 
-def test_only_the_generic_http_kinds_are_checked_by_address() -> None:
-    # A Telegram URL's "host" is the bot's token: nothing to resolve.
-    telegram = notifier_for("tgram://123456789:abcdefg_hijklmnop/12345")
-    assert telegram is not None
-    assert list(http_destinations(telegram)) == []
-    generic = notifier_for("xmls://example.com/hook")
-    assert generic is not None
-    assert list(http_destinations(generic)) == [("example.com", 443)]
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # A Telegram URL's "host" is the bot's token: nothing to resolve.
+        ("tgram://123456789:abcdefg_hijklmnop/12345", []),
+        ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", []),
+        ("xmls://example.com/hook", [("example.com", 443)]),
+        ("gotify://10.0.0.5/token", [("10.0.0.5", 80)]),
+        ("mmost://127.0.0.1:8065/token", [("127.0.0.1", 8065)]),
+        ("ntfys://ntfy.example.org/topic", [("ntfy.example.org", 443)]),
+        ("ntfy://topic", []),  # ntfy.sh itself
+        ("mailto://user:pass@example.com?smtp=10.0.0.9", [("10.0.0.9", 25)]),
+    ],
+)
+def test_services_that_go_where_their_url_says_are_checked_by_address(
+    url: str, expected: list[tuple[str, int]]
+) -> None:
+    notifier = notifier_for(url)
+    assert notifier is not None
+    assert list(checked_destinations(notifier)) == expected
+
+
+async def test_a_self_hosted_service_at_an_internal_address_is_refused(
+    receiver: HttpReceiver,
+) -> None:
+    url = receiver.url.replace("http://", "gotify://", 1) + "/AbCdEfGhIjKlMnO"
+    config = parse_config(KIND, {"url": url})
+    async with http_client() as session:
+        guarded = LiveOutbound(session, timeout=5, allow_private=False, smtp=NO_SMTP)
+        with pytest.raises(DeliveryError, match=r"internal address 127\.0\.0\.1"):
+            await KIND.deliver(config, down(), guarded)
+    assert receiver.requests == []
 
 
 async def test_a_service_slower_than_the_timeout_is_a_temporary_error(

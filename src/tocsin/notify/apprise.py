@@ -3,11 +3,11 @@ Apprise URL (tgram://…, mailto://…, json://…; see https://github.com/caron
 
 Apprise makes its own connections, outside notify.outbound. A delivery is given up
 after the notification timeout like any other (Apprise's thread may run on until its
-own timeouts end it), and the generic HTTP kinds (json://, xml://, form:// and their
-secure forms), which post anywhere, are refused internal addresses as webhooks are
-(TOCSIN_ALLOW_PRIVATE_WEBHOOKS), checked before Apprise connects. Other self-hosted
-services Apprise reaches by a host in the URL (gotify://, ntfy://, mmost://, …) are
-not checked: whoever can add channels can point those anywhere the host can reach.
+own timeouts end it). Services that connect to whatever host the URL names (the
+generic json://, xml:// and form://, self-hosted ones such as gotify://, ntfy:// or
+mmost://, brokers, and mail servers) are refused internal addresses as webhooks are
+(TOCSIN_ALLOW_PRIVATE_WEBHOOKS), checked before Apprise connects. Apprise resolves the
+name again itself, so a name that changes its address in between is not caught.
 """
 
 import asyncio
@@ -62,16 +62,45 @@ def failure_reason(result: "apprise.AppriseResult") -> str:
     return "; ".join(lines) or result.status.name.lower()
 
 
-# Apprise's plugins that send an HTTP request to whatever host the URL names.
-GENERIC_HTTP = {"json", "jsons", "xml", "xmls", "form", "forms"}
+# Apprise's plugins that connect to the host in the URL, a server whoever adds the
+# channel chooses. The others reach their vendor's servers, and what sits in their
+# URL's host place is often a token (a Telegram bot's, say): nothing to resolve.
+USER_CHOSEN_HOSTS = frozenset(
+    {
+        *("json", "jsons", "xml", "xmls", "form", "forms"),
+        *("apprise", "apprises", "bark", "barks", "emby", "embys", "enigma2", "enigma2s"),
+        *("gorush", "gorushs", "gotify", "gotifys", "hassio", "hassios"),
+        *("jellyfin", "jellyfins", "kodi", "kodis", "xbmc", "xbmcs"),
+        *("mastodon", "mastodons", "toot", "toots", "matrix", "matrixs"),
+        *("misskey", "misskeys", "mmost", "mmosts", "ncloud", "nclouds", "nctalk", "nctalks"),
+        *("ntfy", "ntfys", "rocket", "rockets", "signal", "signals", "smseagle", "smseagles"),
+        *("synology", "synologys", "amqp", "amqps", "mqtt", "mqtts", "xmpp", "xmpps"),
+        *("irc", "ircs", "growl", "rsyslog", "mailto", "mailtos"),
+    }
+)
 
 
-def http_destinations(notifier: "apprise.Apprise") -> Iterator[tuple[str, int]]:
+def checked_destinations(notifier: "apprise.Apprise") -> Iterator[tuple[str, int]]:
+    """(host, port) of every service in the notifier that goes where its URL says."""
     servers: Iterator[Any] = iter(notifier)  # Apprise's typing leaves these vague
     for server in servers:
-        if server.protocol in GENERIC_HTTP or server.secure_protocol in GENERIC_HTTP:
-            port = server.port or (443 if server.secure else 80)
-            yield server.host, port
+        if not protocols_of(server) & USER_CHOSEN_HOSTS:
+            continue
+        # Mail goes to the SMTP server the URL names, when it names one.
+        host = getattr(server, "smtp_host", "") or server.host
+        if host:  # ntfy:// and matrix:// without a host use the public service
+            yield host, server.port or (443 if server.secure else 80)
+
+
+def protocols_of(server: Any) -> set[str]:
+    """A plugin's URL schemes; Apprise gives each as a name, a tuple of names or None."""
+    names: set[str] = set()
+    for value in (server.protocol, server.secure_protocol):
+        if isinstance(value, str):
+            names.add(value)
+        elif value:
+            names.update(value)
+    return names
 
 
 async def deliver(config: AppriseConfig, message: Message, outbound: Outbound) -> None:
@@ -80,7 +109,7 @@ async def deliver(config: AppriseConfig, message: Message, outbound: Outbound) -
     notifier = notifier_for(config.url)
     if notifier is None:
         raise DeliveryError("Apprise does not recognise this URL", permanent=True)
-    for host, port in http_destinations(notifier):
+    for host, port in checked_destinations(notifier):
         await outbound.check_destination(host, port)
     sending = notifier.async_notify(
         title=message.title,
