@@ -258,3 +258,31 @@ async def test_the_writer_reports_the_earliest_new_deadline(
     intake.stop()
     await writer
     assert deadlines == [T0 + timedelta(hours=1, minutes=1)]
+
+
+async def test_a_ping_read_in_the_next_turn_of_the_loop_joins_the_batch(
+    database: Database, runner: BatchRunner
+) -> None:
+    """Under load the clients answered last send their next pings a moment after the
+    first; taking the queue one turn of the loop later puts them in the same batch."""
+    first = await make_check(database, now=T0)
+    second = await make_check(database, now=T0)
+    intake = PingIntake(runner, lambda _deadline: None)
+    batch_sizes: list[int] = []
+    record = intake.record
+
+    async def counted(requests: list[PingRequest]) -> object:
+        batch_sizes.append(len(requests))
+        return await record(requests)
+
+    intake.record = counted  # type: ignore[method-assign,assignment]
+    writer = asyncio.create_task(intake.run())
+    await asyncio.sleep(0)  # the writer now waits for a ping
+    loop = asyncio.get_running_loop()
+    replies: list[asyncio.Future[Reply]] = [loop.create_future(), loop.create_future()]
+    intake.enqueue(request(ByUuid(first.uuid.hex)), replies[0].set_result)
+    loop.call_soon(intake.enqueue, request(ByUuid(second.uuid.hex)), replies[1].set_result)
+    assert await asyncio.gather(*replies) == [Reply.OK, Reply.OK]
+    intake.stop()
+    await writer
+    assert batch_sizes == [2]

