@@ -7,9 +7,29 @@ from tests.helpers import T0, make_check, reload
 from tocsin.checks import CheckState, Status
 from tocsin.schedule import Cron, Maintenance
 from tocsin.store import pings as ping_store
+from tocsin.store.batch import BatchWriter
 from tocsin.store.database import Database
 from tocsin.store.pings import Ping
 from tocsin.store.runners import batch_runner
+
+
+def ping_values(writer: BatchWriter, ping: Ping) -> tuple[object, ...]:
+    return writer.ping_values(
+        ping.check_id,
+        ping.n,
+        ping.created,
+        ping.kind,
+        ping.exit_status,
+        ping.rid,
+        ping.duration,
+        ping.method,
+        ping.scheme,
+        ping.remote_addr,
+        ping.ua,
+        ping.body,
+        ping.body_size,
+        ping.body_truncated,
+    )
 
 
 async def test_a_check_written_by_the_store_reads_the_same_on_the_ping_path(
@@ -68,7 +88,9 @@ async def test_states_and_pings_written_on_the_ping_path_read_back_through_the_s
     )
     runner = batch_runner(database)
     try:
-        await runner.run(lambda writer: writer.save([(record.id, started, 1)], [row], T0))
+        await runner.run(
+            lambda writer: writer.save([(record.id, started, 1)], [ping_values(writer, row)], T0)
+        )
         found_start = await runner.run(
             lambda writer: writer.run_start(record.id, rid, T0 + timedelta(hours=1))
         )

@@ -11,10 +11,11 @@ import logging
 import sqlite3
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -33,7 +34,6 @@ from tocsin.schedule import Period
 from tocsin.store.batch import BatchWriter
 from tocsin.store.channels import assign_all_channels
 from tocsin.store.checks import CheckRecord, NewCheck
-from tocsin.store.pings import Ping
 from tocsin.store.runners import BatchRunner
 
 log = logging.getLogger("tocsin.pings")
@@ -202,7 +202,10 @@ class PingBatch:
         self.by_slug: dict[tuple[int, str], list[CheckRecord]] = defaultdict(list)
         self.states: dict[int, CheckState] = {}
         self.added: dict[int, int] = {}
-        self.ping_rows: list[Ping] = []
+        self.ping_rows: list[Sequence[Any]] = []  # in the driver's form, ready to insert
+        self.latest_ping: datetime | None = None
+        # Run starts received in this batch, by check and run id: not in the database yet.
+        self.starts: dict[tuple[int, uuid.UUID], datetime] = {}
         self.flips: list[FlipFacts] = []
         self.by_token_wanted = False
         self.by_slug_wanted = False
@@ -296,48 +299,45 @@ class PingBatch:
         run_started_at = None
         if needs_run_lookup(state, event):
             assert event.rid is not None
-            run_started_at = self.start_in_batch(record.id, event.rid) or self.writer.run_start(
+            run_started_at = self.starts.get((record.id, event.rid)) or self.writer.run_start(
                 record.id, event.rid, event.at
             )
         outcome = apply_ping(state, event, run_started_at)
         self.states[record.id] = outcome.state
         added = self.added[record.id] = self.added.get(record.id, 0) + 1
-        self.ping_rows.append(ping_row(record.id, record.n_pings + added, request, outcome))
+        self.ping_rows.append(self.ping_row(record.id, record.n_pings + added, request, outcome))
+        if outcome.action == Action.START and event.rid is not None:
+            self.starts[(record.id, event.rid)] = event.at
+        if self.latest_ping is None or event.at > self.latest_ping:
+            self.latest_ping = event.at
         if outcome.flip is not None:
             body = request.body or None
             fact = FlipFacts(record, outcome.state, outcome.flip, request.url.exit_status, body)
             self.flips.append(fact)
 
-    def start_in_batch(self, check_id: int, rid: uuid.UUID) -> datetime | None:
-        """A start earlier in this batch is not in the database until the batch is."""
-        for row in reversed(self.ping_rows):
-            if row.check_id == check_id and row.rid == rid and row.kind == Action.START:
-                return row.created
-        return None
+    def ping_row(
+        self, check_id: int, n: int, request: PingRequest, outcome: PingOutcome
+    ) -> Sequence[Any]:
+        duration = outcome.duration
+        return self.writer.ping_values(
+            check_id,
+            n,
+            request.received_at,
+            outcome.action.value,
+            request.url.exit_status,
+            request.rid,
+            None if duration is None else duration.total_seconds(),
+            request.method[:10],
+            request.scheme,
+            request.remote_addr,
+            request.user_agent[:200],
+            request.body or None,
+            request.body_size,
+            request.body_size > len(request.body),
+        )
 
     def flush(self) -> datetime | None:
-        if not self.ping_rows:
+        if self.latest_ping is None:
             return None
-        now = max(row.created for row in self.ping_rows)
         changes = [(cid, self.states[cid], added) for cid, added in self.added.items()]
-        return self.writer.save(changes, self.ping_rows, now)
-
-
-def ping_row(check_id: int, n: int, request: PingRequest, outcome: PingOutcome) -> Ping:
-    duration = outcome.duration
-    return Ping(
-        check_id=check_id,
-        n=n,
-        created=request.received_at,
-        kind=outcome.action.value,
-        exit_status=request.url.exit_status,
-        rid=request.rid,
-        duration=None if duration is None else duration.total_seconds(),
-        method=request.method[:10],
-        scheme=request.scheme,
-        remote_addr=request.remote_addr,
-        ua=request.user_agent[:200],
-        body=request.body or None,
-        body_size=request.body_size,
-        body_truncated=request.body_size > len(request.body),
-    )
+        return self.writer.save(changes, self.ping_rows, self.latest_ping)
