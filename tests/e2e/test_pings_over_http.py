@@ -244,3 +244,32 @@ async def test_a_client_gone_before_its_answer_leaves_the_ping_recorded_and_the_
     # Each ping that reached the server is recorded; none was half-written.
     pings = await pings_of(server_database, record)
     assert sorted(p.n for p in pings) == list(range(1, len(pings) + 1))
+
+
+# uvicorn's default, which `tocsin serve` keeps.
+KEEP_ALIVE_SECONDS = 5
+
+
+async def test_a_connection_idle_past_the_keep_alive_timeout_is_closed_and_not_before(
+    server: Server, server_database: Database
+) -> None:
+    """Idle connections are closed by a sweep on the fast path, by a timer on the other;
+    a connection that keeps sending is never closed under it."""
+    record = await make_check(server_database)
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    loop = asyncio.get_running_loop()
+    try:
+        for _ in range(2):  # in use for longer than the timeout, never idle for as long
+            writer.write(get(f"/ping/{record.uuid}"))
+            answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\nOK"), 5)
+            assert answer.startswith(b"HTTP/1.1 200 OK")
+            await asyncio.sleep(KEEP_ALIVE_SECONDS * 0.6)
+        idle_from = loop.time()
+        assert await asyncio.wait_for(reader.read(), KEEP_ALIVE_SECONDS * 3) == b""
+        idle_for = loop.time() - idle_from
+    finally:
+        writer.close()
+    # 0.6 of the timeout had already passed since the last answer.
+    assert idle_for >= KEEP_ALIVE_SECONDS * 0.4 - 0.5
+    assert (await reload(server_database, record)).n_pings == 2
