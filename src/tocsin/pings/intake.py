@@ -203,7 +203,6 @@ class PingBatch:
         self.states: dict[int, CheckState] = {}
         self.added: dict[int, int] = {}
         self.ping_rows: list[Sequence[Any]] = []  # in the driver's form, ready to insert
-        self.latest_ping: datetime | None = None
         # Run starts received in this batch, by check and run id: not in the database yet.
         self.starts: dict[tuple[int, uuid.UUID], datetime] = {}
         self.flips: list[FlipFacts] = []
@@ -211,11 +210,11 @@ class PingBatch:
         self.by_slug_wanted = False
 
     def record(self, requests: list[PingRequest]) -> BatchResult:
+        now = max(request.received_at for request in requests)  # a batch is never empty
         self.prefetch(requests)
         replies = [self.add(request) for request in requests]
-        deadline = self.flush()
-        now = max((request.received_at for request in requests), default=None)
-        queued = record_flips(self.writer.connection, self.flips, now) if now else 0
+        deadline = self.flush(now)
+        queued = record_flips(self.writer.connection, self.flips, now)
         return BatchResult(replies, self.flips, deadline, queued)
 
     def prefetch(self, requests: list[PingRequest]) -> None:
@@ -308,8 +307,6 @@ class PingBatch:
         self.ping_rows.append(self.ping_row(record.id, record.n_pings + added, request, outcome))
         if outcome.action == Action.START and event.rid is not None:
             self.starts[(record.id, event.rid)] = event.at
-        if self.latest_ping is None or event.at > self.latest_ping:
-            self.latest_ping = event.at
         if outcome.flip is not None:
             body = request.body or None
             fact = FlipFacts(record, outcome.state, outcome.flip, request.url.exit_status, body)
@@ -336,8 +333,8 @@ class PingBatch:
             request.body_size > len(request.body),
         )
 
-    def flush(self) -> datetime | None:
-        if self.latest_ping is None:
+    def flush(self, now: datetime) -> datetime | None:
+        if not self.ping_rows:
             return None
         changes = [(cid, self.states[cid], added) for cid, added in self.added.items()]
-        return self.writer.save(changes, self.ping_rows, self.latest_ping)
+        return self.writer.save(changes, self.ping_rows, now)

@@ -286,7 +286,7 @@ class BatchWriter:
     def save(
         self,
         changes: Sequence[tuple[int, CheckState, int]],
-        ping_rows: Sequence[Sequence[Any]],
+        ping_rows: list[Sequence[Any]],
         now: datetime,
     ) -> datetime | None:
         """Write the batch (pings as `ping_values` made them); returns the earliest
@@ -301,8 +301,8 @@ class BatchWriter:
                 (
                     status,
                     time(last_ping),
-                    None if last_start is None else time(last_start),
-                    None if rid is None else uid(rid),
+                    time(last_start),
+                    uid(rid),
                     duration,
                     time(deadline),
                     added,
@@ -316,7 +316,7 @@ class BatchWriter:
                 earliest = deadline
         self.driver.execute_many(UPDATE_STATE, rows)
         if ping_rows:
-            self.driver.execute_many(INSERT_PING, list(ping_rows))
+            self.driver.execute_many(INSERT_PING, ping_rows)
         return earliest
 
     def due_checks(self, now: datetime, limit: int) -> list[CheckRecord]:
@@ -356,7 +356,7 @@ class BatchWriter:
             self.driver.encode_time(created),
             kind,
             exit_status,
-            None if rid is None else self.driver.encode_uuid(rid),
+            self.driver.encode_uuid(rid),
             duration,
             method,
             scheme,
