@@ -2,9 +2,13 @@
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 TOCSIN = str(Path(sys.executable).parent / "tocsin")
+started: list[subprocess.Popen[bytes]] = []
 
 
 def tocsin_run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -15,9 +19,23 @@ def tocsin_run(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
 
 def start_wrapper(*args: str) -> subprocess.Popen[bytes]:
     """`tocsin run` in the background, its output piped to the test."""
-    return subprocess.Popen(
+    wrapper = subprocess.Popen(
         [TOCSIN, "run", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    started.append(wrapper)
+    return wrapper
+
+
+@pytest.fixture(autouse=True)
+def no_wrapper_left() -> Iterator[None]:
+    """A wrapper a failed test left running is killed and its pipes closed here, so the
+    failure is reported by that test and not as a leaked file in a later one."""
+    yield
+    while started:
+        wrapper = started.pop()
+        if wrapper.poll() is None:
+            wrapper.kill()
+        wrapper.communicate()

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import Server
 from tests.helpers import make_check, ping_key, pings_of, stored_body
 from tests.job.conftest import start_wrapper, tocsin_run
-from tocsin.job.run import FORWARDED_SIGNALS, start_helper
+from tocsin.job.run import FORWARDED_SIGNALS, OutputTail, run_command, start_helper
 from tocsin.store.checks import checks_where
 from tocsin.store.database import Database
 from tocsin.store.pings import Ping
@@ -329,3 +329,24 @@ def test_helper_threads_leave_the_forwarded_signals_to_the_main_thread() -> None
     helper.join()
     assert set(FORWARDED_SIGNALS) <= seen[0]
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+
+
+def test_a_signal_taken_by_another_thread_is_still_forwarded_at_once() -> None:
+    """The C-level handler may run while the main thread already sleeps in a system call
+    (here it runs in another thread, which is how the race looks to the main thread): a
+    wait that only an interrupted call would wake would sleep on for the command's 30 s."""
+    tail = OutputTail(100)
+
+    def signal_from_here_once_started() -> None:
+        while b"ready" not in tail.value():
+            time.sleep(0.01)
+        time.sleep(0.2)  # the main thread is waiting by now
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    sender = threading.Thread(target=signal_from_here_once_started, daemon=True)
+    sender.start()
+    began = time.monotonic()
+    outcome = run_command(["sh", "-c", "echo ready; exec sleep 30"], tail)
+    sender.join()
+    assert time.monotonic() - began < 10
+    assert (outcome.exit_status, outcome.interrupted) == (128 + signal.SIGTERM, True)

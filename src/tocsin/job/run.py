@@ -9,9 +9,11 @@ started; a command that runs past its timeout gets SIGTERM, then SIGKILL after a
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import FrameType
@@ -108,8 +110,9 @@ class Copier(threading.Thread):
         while self.is_alive():
             before = self.moved
             self.join(DRAIN_IDLE)
-            if self.moved == before:
-                return
+            if self.moved == before and self.is_alive():
+                return  # left open: this thread may still read it
+        self.source.close()
 
 
 class Supervisor:
@@ -157,16 +160,60 @@ class Supervisor:
     def wait(self, timeout: float | None, kill_grace: float) -> bool:
         """Wait for the command; True when it had to be stopped for running too long."""
         assert self.process is not None
-        try:
-            self.process.wait(timeout)
-            return False
-        except subprocess.TimeoutExpired:
+        with Waiter(self.process) as waiter:
+            if waiter.ended_within(timeout):
+                return False
             self.signal(signal.SIGTERM)
-        try:
-            self.process.wait(kill_grace)
-        except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
-            self.process.wait()
+            if not waiter.ended_within(kill_grace):
+                self.signal(signal.SIGKILL)
+                waiter.ended_within(None)
+        return True
+
+
+class Waiter:
+    """Waits for a process without missing a signal that arrives meanwhile.
+
+    A signal's Python handler runs only between bytecodes of the main thread. One that
+    lands after the last such point before a blocking `waitpid` would wait for the
+    command to end by itself: a SIGTERM to a wrapped `sleep 30` forwarded 30 s late. So
+    the waiting happens in a helper thread, and the main thread sleeps in `select` on a
+    pipe that both that thread and the signal machinery (its wakeup fd) write to: a byte
+    already there when `select` is entered wakes it at once.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.ended = threading.Event()
+        self.read_end, self.write_end = os.pipe()
+        os.set_blocking(self.write_end, False)  # the signal machinery must never block
+        self.helper = threading.Thread(target=self.wait_for_exit, daemon=True)
+
+    def __enter__(self) -> "Waiter":
+        self.previous_wakeup = signal.set_wakeup_fd(self.write_end, warn_on_full_buffer=False)
+        start_helper(self.helper)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        signal.set_wakeup_fd(self.previous_wakeup)
+        if self.ended.is_set():  # else an error is on its way out, and the helper may still write
+            self.helper.join()  # only its last write is left
+            os.close(self.read_end)
+            os.close(self.write_end)
+
+    def wait_for_exit(self) -> None:
+        self.process.wait()
+        self.ended.set()
+        with contextlib.suppress(BlockingIOError):
+            os.write(self.write_end, b"\0")
+
+    def ended_within(self, timeout: float | None) -> bool:
+        give_up = None if timeout is None else time.monotonic() + timeout
+        while not self.ended.is_set():
+            left = None if give_up is None else give_up - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            if select.select([self.read_end], [], [], left)[0]:
+                os.read(self.read_end, 512)  # the handlers have run before the next select
         return True
 
 
