@@ -125,9 +125,16 @@ class Checkpointer:
     checkpoints; every `EVERY` commits this thread runs a passive checkpoint over its
     own connection, which writers need not wait for. Other connections keep SQLite's
     automatic checkpoints, so the WAL stays bounded even if this thread falls behind.
+
+    Every 128 commits, not 16: a checkpoint copies each page once however often the
+    commits since the last one rewrote it (a check's row, the index pages they share)
+    and fsyncs the database file, which holds up the WAL fsync the batches wait for.
+    At 64 clients 64 commits gave 8-9% more pings a second than 16, and 128 another 2%
+    (256 no more); the WAL then grows to about 128 batches' pages (~35 MB) between
+    checkpoints at full load, and stays small when pings are few.
     """
 
-    EVERY = 16
+    EVERY = 128
 
     def __init__(self, path: str, synchronous: str) -> None:
         self.path = path
