@@ -64,6 +64,7 @@ class Services:
     async def start(self) -> None:
         await migrate(self.database)
         self.secret = await signing_secret(self.settings, self.database)
+        await self.intake.recover()
         self.tasks.append(asyncio.create_task(self.intake.run(), name="ping-writer"))
         if self.watcher is not None:
             self.tasks.append(asyncio.create_task(self.watcher.run(), name="deadline-watcher"))

@@ -8,6 +8,7 @@ shared by everyone who arrived during the previous one.
 
 import asyncio
 import logging
+import marshal
 import sqlite3
 import uuid
 from collections import defaultdict
@@ -29,12 +30,13 @@ from tocsin.checks import (
     needs_run_lookup,
 )
 from tocsin.flips import log_flip
-from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
+from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl, Target
 from tocsin.schedule import Period
 from tocsin.store.batch import BatchWriter
 from tocsin.store.channels import assign_all_channels
 from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.runners import BatchRunner
+from tocsin.store.tables import EPOCH, MICROSECOND
 
 log = logging.getLogger("tocsin.pings")
 
@@ -172,7 +174,83 @@ class PingIntake:
             log_flip(fact.check, fact.flip)
 
     async def record(self, requests: list[PingRequest]) -> BatchResult:
-        return await self.runner.run(lambda writer: PingBatch(writer).record(requests))
+        entry = log_entry(requests) if self.runner.logs_pings else None
+        return await self.runner.run(lambda writer: PingBatch(writer).record(requests), entry)
+
+    async def recover(self) -> int:
+        """Opens the runner's ping log, first replaying the batches it holds that the
+        database lost to a power cut; returns how many. Before `run`."""
+        return await self.runner.open_ping_log(replay_entry)
+
+
+def replay_entry(entry: bytes) -> Callable[[BatchWriter], BatchResult]:
+    requests = requests_from_log(entry)
+    return lambda writer: PingBatch(writer).record(requests)
+
+
+# The ping log's form of a batch (see store.pinglog): a version and one tuple of plain
+# values per request, marshalled (64 requests in about 40 µs).
+LOG_FORMAT = 1
+BY_UUID, BY_TOKEN, BY_SLUG = 0, 1, 2
+
+
+def log_entry(requests: list[PingRequest]) -> bytes:
+    return marshal.dumps((LOG_FORMAT, [logged_request(request) for request in requests]))
+
+
+def logged_request(request: PingRequest) -> tuple[Any, ...]:
+    target = request.url.target
+    if isinstance(target, ByUuid):
+        where = (BY_UUID, target.hex, "")
+    elif isinstance(target, ByToken):
+        where = (BY_TOKEN, target.token, "")
+    else:
+        where = (BY_SLUG, target.ping_key, target.slug)
+    return (
+        *where,
+        request.url.action.value,
+        request.url.exit_status,
+        (request.received_at - EPOCH) // MICROSECOND,
+        request.method,
+        None if request.rid is None else request.rid.hex,
+        request.create,
+        request.remote_addr,
+        request.user_agent,
+        request.scheme,
+        request.body,
+        request.body_size,
+    )
+
+
+def requests_from_log(entry: bytes) -> list[PingRequest]:
+    version, rows = marshal.loads(entry)
+    if version != LOG_FORMAT:
+        raise ValueError(f"ping log entry of unknown format {version}")
+    return [request_from_log(row) for row in rows]
+
+
+def request_from_log(row: tuple[Any, ...]) -> PingRequest:
+    (kind, first, second, action, exit_status, received_us, method, rid, create, *rest) = row
+    remote_addr, user_agent, scheme, body, body_size = rest
+    target: Target = (
+        ByUuid(first)
+        if kind == BY_UUID
+        else ByToken(first)
+        if kind == BY_TOKEN
+        else BySlug(first, second)
+    )
+    return PingRequest(
+        url=PingUrl(target, Action(action), exit_status),
+        received_at=EPOCH + timedelta(microseconds=received_us),
+        method=method,
+        rid=None if rid is None else uuid.UUID(hex=rid),
+        create=create,
+        remote_addr=remote_addr,
+        user_agent=user_agent,
+        scheme=scheme,
+        body=body,
+        body_size=body_size,
+    )
 
 
 def settle(future: "asyncio.Future[Reply]") -> ReplyTo:

@@ -20,11 +20,15 @@ from sqlalchemy.pool import StaticPool
 
 from tocsin.store.batch import BatchWriter, CheckCache, PostgresDriver, SqliteDriver
 from tocsin.store.database import Database, sqlite_pragmas
+from tocsin.store.pinglog import DEFAULT_SIZE, LogRecord, PingLog
 
-log = logging.getLogger("tocsin.store")
+log_message = logging.getLogger("tocsin.store")
 
 T = TypeVar("T")
 Batch = Callable[[BatchWriter], T]
+SET_LOG_SEQ = (
+    "INSERT INTO ping_log (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq"
+)
 # How long a batch waits for another process's write transaction before failing (503).
 LOCK_WAIT = timedelta(seconds=10)
 
@@ -65,31 +69,110 @@ class SqliteRunner:
     def __init__(self, path: str, synchronous: str) -> None:
         sync_after_commit = synchronous in ("FULL", "EXTRA")
         self.engine = sqlite_batch_engine(path, "NORMAL" if sync_after_commit else synchronous)
-        self.wal_sync = WalSync(f"{path}-wal") if sync_after_commit else None
+        self.wal_path = f"{path}-wal"
+        self.wal_sync = WalSync(self.wal_path) if sync_after_commit else None
+        self.log_path = f"{path}-pinglog"
+        self.ping_log: PingLog | None = None
+        self.log_size = DEFAULT_SIZE
         self.checkpointer = Checkpointer(path, synchronous)
         self.connection: sa.Connection | None = None
         self.one_at_a_time = asyncio.Lock()
         self.cache = CheckCache()
 
-    async def run(self, batch: Batch[T]) -> T:
+    async def run(self, batch: Batch[T], log_entry: bytes | None = None) -> T:
+        """Runs `batch` in one transaction and returns once it is durable. A batch of
+        pings passes the requests it records as `log_entry`: with the ping log open
+        they are made durable there (see store.pinglog), not by a WAL fsync."""
         async with self.one_at_a_time:
-            connection, dbapi = await self.begin_immediate()
+            logged = await self.log_before_batch(log_entry)
             try:
-                self.cache.validate(dbapi.execute("PRAGMA data_version").fetchone()[0])
-                result = batch(BatchWriter(SqliteDriver(dbapi.cursor()), connection, self.cache))
-                dbapi.commit()
-                if connection.in_transaction():  # the batch also wrote through SQLAlchemy
-                    connection.commit()
+                result = await self.commit(batch, None if logged is None else logged[0])
             except BaseException:
-                # The cache may hold states this transaction never committed.
-                self.cache.clear()
-                connection.rollback()
-                dbapi.rollback()
+                if logged is not None:
+                    logged[1].add_done_callback(ignore_outcome)  # the record is void
                 raise
+            if logged is not None:
+                assert self.ping_log is not None
+                self.ping_log.keep()
         self.checkpointer.committed()
-        if self.wal_sync is not None:
+        if logged is not None:
+            await logged[1]
+        elif self.wal_sync is not None:
             await self.wal_sync()
         return result
+
+    @property
+    def logs_pings(self) -> bool:
+        """Whether a batch of pings should pass its `log_entry` to `run`."""
+        return self.ping_log is not None
+
+    async def commit(self, batch: Batch[T], log_seq: int | None) -> T:
+        connection, dbapi = await self.begin_immediate()
+        try:
+            self.cache.validate(dbapi.execute("PRAGMA data_version").fetchone()[0])
+            result = batch(BatchWriter(SqliteDriver(dbapi.cursor()), connection, self.cache))
+            if log_seq is not None:
+                dbapi.execute(SET_LOG_SEQ, (log_seq,))
+            dbapi.commit()
+            if connection.in_transaction():  # the batch also wrote through SQLAlchemy
+                connection.commit()
+        except BaseException:
+            # The cache may hold states this transaction never committed.
+            self.cache.clear()
+            connection.rollback()
+            dbapi.rollback()
+            raise
+        return result
+
+    async def log_before_batch(
+        self, log_entry: bytes | None
+    ) -> tuple[int, asyncio.Future[None]] | None:
+        """Writes the entry to the ping log and starts its fdatasync on a thread, to
+        run while the batch does; None when the batch is to be made durable by the
+        WAL fsync instead (no log, or an entry larger than the whole log)."""
+        log = self.ping_log
+        if log_entry is None or log is None or not log.holds(len(log_entry)):
+            return None
+        if not log.fits(len(log_entry)):
+            # Every batch the log holds has committed; once the WAL is on disk, the
+            # database keeps them without the log.
+            await self.sync_wal()
+            log.restart(log.next_seq)
+        seq = log.write(log_entry)
+        # run_in_executor, not to_thread: the fsync must start now, not after the batch.
+        return seq, asyncio.get_running_loop().run_in_executor(None, log.sync)
+
+    async def sync_wal(self) -> None:
+        await asyncio.to_thread(fsync_file, self.wal_path)
+
+    async def open_ping_log(self, batch_of: Callable[[bytes], Batch[object]]) -> int:
+        """Opens the ping log and replays the batches it holds that the database lost
+        (`batch_of` turns an entry back into its batch); returns how many. Without
+        durability to keep (synchronous below FULL), or with the log held by another
+        process, pings stay with the WAL fsync."""
+        if self.wal_sync is None or self.ping_log is not None:
+            return 0
+        log = await asyncio.to_thread(PingLog.open, self.log_path, self.log_size)
+        if log is None:
+            log_message.info("the ping log is held by another process: not used here")
+            return 0
+        try:
+            committed = await self.run(read_log_seq)
+            lost = records_to_replay(log.records(), committed)
+            for record in lost:
+                try:
+                    await self.run(replayed(batch_of(record.payload), record.seq))
+                except Exception:
+                    log_message.exception("could not replay logged batch %d", record.seq)
+            if lost:
+                log_message.warning("replayed %d batches of pings from the ping log", len(lost))
+            await self.sync_wal()
+            log.restart(max([committed, *(record.seq for record in lost)]) + 1)
+        except BaseException:
+            log.close()
+            raise
+        self.ping_log = log
+        return len(lost)
 
     async def begin_immediate(self) -> tuple[sa.Connection, sqlite3.Connection]:
         if self.connection is None:
@@ -114,6 +197,9 @@ class SqliteRunner:
             self.connection = None
         self.engine.dispose()
         await asyncio.to_thread(self.checkpointer.close)
+        if self.ping_log is not None:
+            self.ping_log.close()
+            self.ping_log = None
 
 
 class Checkpointer:
@@ -166,7 +252,7 @@ class Checkpointer:
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error as error:
-                    log.warning("checkpoint failed, the next one will retry: %s", error)
+                    log_message.warning("checkpoint failed, the next one will retry: %s", error)
         finally:
             connection.close()
 
@@ -213,6 +299,42 @@ class WalSync:
                     settle_all(covered, None)
         finally:
             self.syncing = None
+
+
+def read_log_seq(writer: BatchWriter) -> int:
+    rows = writer.driver.fetch("SELECT seq FROM ping_log WHERE id = 1", [])
+    return int(rows[0][0]) if rows else 0
+
+
+def records_to_replay(records: list[LogRecord], committed: int) -> list[LogRecord]:
+    """The records after the last one the database committed. The log starts again
+    only once what it held is durable, so its first record is at most one past that;
+    a log that starts later belongs to another history (a database restored from a
+    backup, say) and is not replayed."""
+    lost = [record for record in records if record.seq > committed]
+    if lost and lost[0].seq != committed + 1:
+        log_message.warning(
+            "the ping log starts at batch %d but the database last committed batch %d: "
+            "not replaying it",
+            lost[0].seq,
+            committed,
+        )
+        return []
+    return lost
+
+
+def replayed(batch: Batch[T], seq: int) -> Batch[T]:
+    def replay(writer: BatchWriter) -> T:
+        result = batch(writer)
+        writer.driver.execute_many(SET_LOG_SEQ, [(seq,)])
+        return result
+
+    return replay
+
+
+def ignore_outcome(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved, so that asyncio does not log it
 
 
 def settle_all(futures: list[asyncio.Future[None]], error: OSError | None) -> None:
@@ -262,11 +384,19 @@ class PostgresRunner:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def run(self, batch: Batch[T]) -> T:
+    async def run(self, batch: Batch[T], log_entry: bytes | None = None) -> T:
+        """PostgreSQL's commit is durable by itself; `log_entry` is SQLite's."""
         async with self.database.write() as connection:
             return await connection.run_sync(
                 lambda sync: batch(BatchWriter(PostgresDriver(sync.connection.cursor()), sync))
             )
+
+    async def open_ping_log(self, batch_of: Callable[[bytes], Batch[object]]) -> int:
+        return 0
+
+    @property
+    def logs_pings(self) -> bool:
+        return False
 
     async def close(self) -> None:
         pass

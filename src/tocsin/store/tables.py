@@ -545,3 +545,13 @@ web_sessions = sa.Table(
     # Signing out everywhere else (on a password change) finds a user's sessions.
     sa.Index("ix_web_sessions_user", "user_id"),
 )
+
+# The sequence number of the last batch from the SQLite ping log (store.pinglog) that
+# this database committed: the batches after it are replayed from the log at start.
+# One row; unused on PostgreSQL.
+ping_log = sa.Table(
+    "ping_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+)

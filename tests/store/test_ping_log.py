@@ -1,0 +1,255 @@
+"""The SQLite ping log: acknowledged pings survive the loss of the WAL's unsynced tail.
+
+A power cut is imitated by putting back the database and WAL files as they were after
+an earlier commit (what the disk held, since nothing fsynced them since) beside the
+ping log as it was at the cut."""
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import settings_for
+from tests.helpers import T0, make_check, pings_of, reload
+from tocsin.checks import Action, Status
+from tocsin.pings.intake import PingIntake, PingRequest, Reply, log_entry, requests_from_log
+from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
+from tocsin.store.database import Database
+from tocsin.store.migrate import migrate
+from tocsin.store.pinglog import HEADER, LogRecord, PingLog
+from tocsin.store.runners import SqliteRunner, WalSync, records_to_replay
+
+
+@pytest.fixture
+async def full_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A SQLite database with `synchronous=FULL`, where the ping log is used."""
+    database = Database(
+        settings_for(f"sqlite:///{tmp_path / 'tocsin.db'}", sqlite_synchronous="FULL")
+    )
+    await migrate(database)
+    yield database
+    await database.close()
+
+
+def database_path(database: Database) -> Path:
+    assert database.url.database is not None
+    return Path(database.url.database)
+
+
+def ping(record_uuid: uuid.UUID, seconds: float, action: Action = Action.SUCCESS) -> PingRequest:
+    return PingRequest(PingUrl(ByUuid(record_uuid.hex), action), T0 + timedelta(seconds=seconds))
+
+
+class Intake:
+    """A runner and its intake, started as `tocsin serve` starts them."""
+
+    def __init__(self, database: Database) -> None:
+        path = database_path(database)
+        self.runner = SqliteRunner(str(path), "FULL")
+        self.intake = PingIntake(self.runner, lambda _deadline: None)
+
+    async def start(self) -> int:
+        return await self.intake.recover()
+
+    async def send(self, *requests: PingRequest) -> list[Reply]:
+        writer = asyncio.create_task(self.intake.run())
+        try:
+            return list(await asyncio.gather(*(self.intake.submit(r) for r in requests)))
+        finally:
+            self.intake.stop()
+            await writer
+            self.intake = PingIntake(self.runner, lambda _deadline: None)
+
+    async def close(self) -> None:
+        await self.runner.close()
+
+
+async def power_cut(database: Database, saved: Path) -> None:
+    """Puts back the files saved at `saved` as the disk held them at the cut."""
+    await database.close()  # its pooled connections would see the files change under them
+    await asyncio.to_thread(copy_files, saved, ("", "-wal", "-pinglog"), database_path(database))
+    await asyncio.to_thread(Path(f"{database_path(database)}-shm").unlink, missing_ok=True)
+
+
+def copy_files(path: Path, suffixes: tuple[str, ...], target: Path) -> None:
+    for suffix in suffixes:
+        shutil.copy(f"{path}{suffix}", f"{target}{suffix}")
+
+
+async def test_pings_the_wal_lost_are_replayed_from_the_log_at_start(
+    full_database: Database, tmp_path: Path
+) -> None:
+    record = await make_check(full_database, now=T0)
+    path = database_path(full_database)
+    intake = Intake(full_database)
+    assert await intake.start() == 0
+    assert await intake.send(ping(record.uuid, 1)) == [Reply.OK]
+    # What the disk holds of the database once the first batch is durable.
+    copy_files(path, ("", "-wal"), tmp_path / "durable")
+    assert await intake.send(ping(record.uuid, 2, Action.START)) == [Reply.OK]
+    assert await intake.send(ping(record.uuid, 3, Action.FAIL)) == [Reply.OK]
+    copy_files(path, ("-pinglog",), tmp_path / "durable")
+    await intake.close()
+
+    # The power cut: the WAL's last two commits never reached the disk; the log did.
+    await power_cut(full_database, tmp_path / "durable")
+    assert (await reload(full_database, record)).n_pings == 1
+
+    restarted = Intake(full_database)
+    assert await restarted.start() == 2
+    await restarted.close()
+    check = await reload(full_database, record)
+    assert check.n_pings == 3
+    assert check.state.status == Status.DOWN
+    assert [p.kind for p in await pings_of(full_database, check)] == ["success", "start", "fail"]
+
+    # Replayed once only: a second start finds nothing left to do.
+    again = Intake(full_database)
+    assert await again.start() == 0
+    await again.close()
+    assert (await reload(full_database, record)).n_pings == 3
+
+
+async def test_a_ping_batch_with_the_log_open_does_not_wait_for_a_wal_fsync(
+    full_database: Database,
+) -> None:
+    record = await make_check(full_database, now=T0)
+    wal_fsyncs: list[str] = []
+    intake = Intake(full_database)
+    await intake.start()
+    intake.runner.wal_sync = WalSync("unused", wal_fsyncs.append)
+    await intake.send(ping(record.uuid, 1), ping(record.uuid, 2))
+    assert wal_fsyncs == []
+    await intake.runner.run(lambda _writer: None)  # any other batch still fsyncs the WAL
+    assert wal_fsyncs == ["unused"]
+    await intake.close()
+
+
+async def test_without_the_log_a_ping_batch_waits_for_the_wal_fsync(
+    full_database: Database,
+) -> None:
+    record = await make_check(full_database, now=T0)
+    wal_fsyncs: list[str] = []
+    intake = Intake(full_database)
+    intake.runner.wal_sync = WalSync("unused", wal_fsyncs.append)
+    await intake.send(ping(record.uuid, 1))  # recover() never called: no log
+    assert wal_fsyncs == ["unused"]
+    await intake.close()
+
+
+async def test_a_second_process_on_the_database_goes_without_the_log(
+    full_database: Database,
+) -> None:
+    first, second = Intake(full_database), Intake(full_database)
+    await first.start()
+    await second.start()
+    assert first.runner.logs_pings
+    assert not second.runner.logs_pings
+    await first.close()
+    await second.close()
+
+
+async def test_a_batch_that_failed_leaves_nothing_in_the_log(full_database: Database) -> None:
+    runner = SqliteRunner(str(database_path(full_database)), "FULL")
+    await runner.open_ping_log(lambda _entry: lambda _writer: None)
+
+    def failing(_writer: Any) -> None:
+        raise RuntimeError("bad batch")
+
+    with pytest.raises(RuntimeError):
+        await runner.run(failing, b"failed")
+    await runner.run(lambda _writer: None, b"kept")
+    assert runner.ping_log is not None
+    assert runner.ping_log.records() == [LogRecord(1, b"kept")]
+    await runner.close()
+
+
+async def test_the_log_starts_again_once_full_and_replays_from_there(
+    full_database: Database, tmp_path: Path
+) -> None:
+    record = await make_check(full_database, now=T0)
+    path = database_path(full_database)
+    entry_size = HEADER.size + len(log_entry([ping(record.uuid, 0)]))
+    intake = Intake(full_database)
+    intake.runner.log_size = 3 * entry_size  # three one-ping batches to a pass
+    await intake.start()
+    for second in range(1, 8):
+        await intake.send(ping(record.uuid, second))
+    copy_files(path, ("", "-wal"), tmp_path / "durable")
+    await intake.send(ping(record.uuid, 8))
+    assert intake.runner.ping_log is not None
+    # Batches 1-6 filled two passes; 7 and 8 are the third.
+    assert [r.seq for r in intake.runner.ping_log.records()] == [7, 8]
+    copy_files(path, ("-pinglog",), tmp_path / "durable")
+    await intake.close()
+
+    await power_cut(full_database, tmp_path / "durable")
+    restarted = Intake(full_database)
+    restarted.runner.log_size = 3 * entry_size
+    assert await restarted.start() == 1
+    await restarted.close()
+    assert (await reload(full_database, record)).n_pings == 8
+
+
+def test_reading_stops_at_a_torn_record_and_at_records_of_an_earlier_pass(
+    tmp_path: Path,
+) -> None:
+    log = PingLog.open(str(tmp_path / "log"), size=4096)
+    assert log is not None
+    for payload in (b"one", b"two", b"three"):
+        log.write(payload)
+        log.keep()
+    assert [r.payload for r in log.records()] == [b"one", b"two", b"three"]
+
+    log.restart(4)  # a new pass over the older records
+    log.write(b"four")
+    log.keep()
+    assert log.records() == [LogRecord(4, b"four")]
+
+    log.write(b"five!")
+    log.keep()
+    with open(tmp_path / "log", "r+b") as raw:  # a write the power cut interrupted
+        raw.seek(2 * HEADER.size + len(b"four") + 2)
+        raw.write(b"X")
+    assert log.records() == [LogRecord(4, b"four")]
+    log.close()
+
+
+def test_the_log_file_is_written_full_of_zeros_at_once(tmp_path: Path) -> None:
+    log = PingLog.open(str(tmp_path / "log"), size=3 << 20)
+    assert log is not None
+    assert (tmp_path / "log").stat().st_size == 3 << 20
+    assert log.records() == []
+    log.close()
+
+
+def test_a_log_that_starts_after_the_database_is_not_replayed() -> None:
+    records = [LogRecord(5, b"e"), LogRecord(6, b"f")]
+    assert records_to_replay(records, 4) == records
+    assert records_to_replay(records, 5) == records[1:]
+    assert records_to_replay(records, 6) == []
+    assert records_to_replay(records, 2) == []  # batches 3 and 4 are nowhere
+
+
+def test_every_kind_of_request_survives_the_log() -> None:
+    requests = [
+        PingRequest(
+            PingUrl(ByUuid(uuid.uuid4().hex), Action.FAIL, 3),
+            T0 + timedelta(microseconds=7),
+            method="POST",
+            rid=uuid.uuid4(),
+            remote_addr="10.0.0.1",
+            user_agent="curl/8",
+            scheme="https",
+            body=b"\x00 output",
+            body_size=120_000,
+        ),
+        PingRequest(PingUrl(ByToken("tok"), Action.START), T0),
+        PingRequest(PingUrl(BySlug("key", "backup"), Action.LOG), T0, create=True),
+    ]
+    assert requests_from_log(log_entry(requests)) == requests
