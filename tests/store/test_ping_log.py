@@ -48,9 +48,9 @@ def ping(record_uuid: uuid.UUID, seconds: float, action: Action = Action.SUCCESS
 class Intake:
     """A runner and its intake, started as `tocsin serve` starts them."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, synchronous: str = "FULL") -> None:
         path = database_path(database)
-        self.runner = SqliteRunner(str(path), "FULL")
+        self.runner = SqliteRunner(str(path), synchronous)
         self.intake = PingIntake(self.runner, lambda _deadline: None)
 
     async def start(self) -> int:
@@ -81,9 +81,11 @@ def copy_files(path: Path, suffixes: tuple[str, ...], target: Path) -> None:
         shutil.copy(f"{path}{suffix}", f"{target}{suffix}")
 
 
+@pytest.mark.parametrize("synchronous", ["FULL", "NORMAL"])
 async def test_pings_the_wal_lost_are_replayed_from_the_log_at_start(
-    full_database: Database, tmp_path: Path
+    full_database: Database, tmp_path: Path, synchronous: str
 ) -> None:
+    """Also when the server comes back configured with NORMAL, which keeps no log."""
     record = await make_check(full_database, now=T0)
     path = database_path(full_database)
     intake = Intake(full_database)
@@ -100,8 +102,9 @@ async def test_pings_the_wal_lost_are_replayed_from_the_log_at_start(
     await power_cut(full_database, tmp_path / "durable")
     assert (await reload(full_database, record)).n_pings == 1
 
-    restarted = Intake(full_database)
+    restarted = Intake(full_database, synchronous)
     assert await restarted.start() == 2
+    assert not restarted.runner.logs_pings or synchronous == "FULL"
     await restarted.close()
     check = await reload(full_database, record)
     assert check.n_pings == 3

@@ -147,10 +147,14 @@ class SqliteRunner:
 
     async def open_ping_log(self, batch_of: Callable[[bytes], Batch[object]]) -> int:
         """Opens the ping log and replays the batches it holds that the database lost
-        (`batch_of` turns an entry back into its batch); returns how many. Without
-        durability to keep (synchronous below FULL), or with the log held by another
-        process, pings stay with the WAL fsync."""
-        if self.wal_sync is None or self.ping_log is not None:
+        (`batch_of` turns an entry back into its batch); returns how many. With the
+        log held by another process, pings stay with the WAL fsync; below FULL they
+        need neither, and a log left by an earlier run is only replayed."""
+        if self.ping_log is not None:
+            return 0
+        keep_using = self.wal_sync is not None
+        # A log left by a run with FULL is still replayed after a switch to NORMAL.
+        if not keep_using and not await asyncio.to_thread(os.path.exists, self.log_path):
             return 0
         log = await asyncio.to_thread(PingLog.open, self.log_path, self.log_size)
         if log is None:
@@ -171,7 +175,10 @@ class SqliteRunner:
         except BaseException:
             log.close()
             raise
-        self.ping_log = log
+        if keep_using:
+            self.ping_log = log
+        else:
+            log.close()
         return len(lost)
 
     async def begin_immediate(self) -> tuple[sa.Connection, sqlite3.Connection]:
