@@ -82,8 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "sqlite_synchronous",
         "FULL",
-        "SQLite durability: `FULL` makes every acknowledged ping survive power loss (the "
-        "ping path fsyncs the WAL before answering, outside the write lock); `NORMAL` "
+        "SQLite durability: `FULL` makes every acknowledged ping survive power loss (each "
+        "batch of pings is fdatasynced to a small log, `<database>-pinglog`, before it is "
+        "answered, and replayed from it at start if the database lost it); `NORMAL` "
         "survives a process crash only.",
     ),
     Setting("db_pool_size", "10", "Database connections per process (PostgreSQL)."),
