@@ -36,7 +36,7 @@ from tocsin.store.batch import BatchWriter
 from tocsin.store.channels import assign_all_channels
 from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.runners import BatchRunner
-from tocsin.store.tables import EPOCH, MICROSECOND
+from tocsin.store.tables import from_epoch_microseconds, to_epoch_microseconds
 
 log = logging.getLogger("tocsin.pings")
 
@@ -175,7 +175,7 @@ class PingIntake:
 
     async def record(self, requests: list[PingRequest]) -> BatchResult:
         entry = log_entry(requests) if self.runner.logs_pings else None
-        return await self.runner.run(lambda writer: PingBatch(writer).record(requests), entry)
+        return await self.runner.run(recording(requests), entry)
 
     async def recover(self) -> int:
         """Opens the runner's ping log, first replaying the batches it holds that the
@@ -183,13 +183,16 @@ class PingIntake:
         return await self.runner.open_ping_log(replay_entry)
 
 
-def replay_entry(entry: bytes) -> Callable[[BatchWriter], BatchResult]:
-    requests = requests_from_log(entry)
+def recording(requests: list[PingRequest]) -> Callable[[BatchWriter], BatchResult]:
     return lambda writer: PingBatch(writer).record(requests)
 
 
+def replay_entry(entry: bytes) -> Callable[[BatchWriter], BatchResult]:
+    return recording(requests_from_log(entry))
+
+
 # The ping log's form of a batch (see store.pinglog): a version and one tuple of plain
-# values per request, marshalled (64 requests in about 40 µs).
+# values per request, marshalled (64 requests in about 56 µs).
 LOG_FORMAT = 1
 BY_UUID, BY_TOKEN, BY_SLUG = 0, 1, 2
 
@@ -210,7 +213,7 @@ def logged_request(request: PingRequest) -> tuple[Any, ...]:
         *where,
         request.url.action.value,
         request.url.exit_status,
-        (request.received_at - EPOCH) // MICROSECOND,
+        to_epoch_microseconds(request.received_at),
         request.method,
         None if request.rid is None else request.rid.hex,
         request.create,
@@ -232,16 +235,9 @@ def requests_from_log(entry: bytes) -> list[PingRequest]:
 def request_from_log(row: tuple[Any, ...]) -> PingRequest:
     (kind, first, second, action, exit_status, received_us, method, rid, create, *rest) = row
     remote_addr, user_agent, scheme, body, body_size = rest
-    target: Target = (
-        ByUuid(first)
-        if kind == BY_UUID
-        else ByToken(first)
-        if kind == BY_TOKEN
-        else BySlug(first, second)
-    )
     return PingRequest(
-        url=PingUrl(target, Action(action), exit_status),
-        received_at=EPOCH + timedelta(microseconds=received_us),
+        url=PingUrl(target_from_log(kind, first, second), Action(action), exit_status),
+        received_at=from_epoch_microseconds(received_us),
         method=method,
         rid=None if rid is None else uuid.UUID(hex=rid),
         create=create,
@@ -251,6 +247,14 @@ def request_from_log(row: tuple[Any, ...]) -> PingRequest:
         body=body,
         body_size=body_size,
     )
+
+
+def target_from_log(kind: int, first: str, second: str) -> Target:
+    if kind == BY_UUID:
+        return ByUuid(first)
+    if kind == BY_TOKEN:
+        return ByToken(first)
+    return BySlug(first, second)
 
 
 def settle(future: "asyncio.Future[Reply]") -> ReplyTo:

@@ -22,7 +22,7 @@ from tocsin.store.batch import BatchWriter, CheckCache, PostgresDriver, SqliteDr
 from tocsin.store.database import Database, sqlite_pragmas
 from tocsin.store.pinglog import DEFAULT_SIZE, LogRecord, PingLog
 
-log_message = logging.getLogger("tocsin.store")
+log = logging.getLogger("tocsin.store")
 
 T = TypeVar("T")
 Batch = Callable[[BatchWriter], T]
@@ -132,17 +132,17 @@ class SqliteRunner:
         """Writes the entry to the ping log and starts its fdatasync on a thread, to
         run while the batch does; None when the batch is to be made durable by the
         WAL fsync instead (no log, or an entry larger than the whole log)."""
-        log = self.ping_log
-        if log_entry is None or log is None or not log.holds(len(log_entry)):
+        ping_log = self.ping_log
+        if log_entry is None or ping_log is None or not ping_log.holds(len(log_entry)):
             return None
-        if not log.fits(len(log_entry)):
+        if not ping_log.fits(len(log_entry)):
             # Every batch the log holds has committed; once the WAL is on disk, the
             # database keeps them without the log.
             await self.fsync_wal_now()
-            log.restart(log.next_seq)
-        seq = log.write(log_entry)
+            ping_log.restart(ping_log.next_seq)
+        seq = ping_log.write(log_entry)
         # run_in_executor, not to_thread: the fsync must start now, not after the batch.
-        return seq, asyncio.get_running_loop().run_in_executor(None, log.sync)
+        return seq, asyncio.get_running_loop().run_in_executor(None, ping_log.sync)
 
     async def fsync_wal_now(self) -> None:
         await asyncio.to_thread(fsync_file, self.wal_path)
@@ -158,29 +158,31 @@ class SqliteRunner:
         # A log left by a run with FULL is still replayed after a switch to NORMAL.
         if not keep_using and not await asyncio.to_thread(os.path.exists, self.log_path):
             return 0
-        log = await asyncio.to_thread(PingLog.open, self.log_path, self.log_size)
-        if log is None:
-            log_message.info("the ping log is held by another process: not used here")
+        ping_log = await asyncio.to_thread(PingLog.open, self.log_path, self.log_size)
+        if ping_log is None:
+            log.info("the ping log is held by another process: not used here")
             return 0
         try:
             committed = await self.run(read_log_seq)
-            lost = records_to_replay(log.records(), committed)
+            lost = records_to_replay(ping_log.records(), committed)
             for record in lost:
                 try:
-                    await self.run(replayed(batch_of(record.payload), record.seq))
+                    async with self.one_at_a_time:
+                        await self.commit(batch_of(record.payload), record.seq)
                 except Exception:
-                    log_message.exception("could not replay logged batch %d", record.seq)
+                    log.exception("could not replay logged batch %d", record.seq)
             if lost:
-                log_message.warning("replayed %d batches of pings from the ping log", len(lost))
+                log.warning("replayed %d batches of pings from the ping log", len(lost))
+            # The replayed batches are durable before the log may be written over.
             await self.fsync_wal_now()
-            log.restart(max([committed, *(record.seq for record in lost)]) + 1)
+            ping_log.restart(max([committed, *(record.seq for record in lost)]) + 1)
         except BaseException:
-            log.close()
+            ping_log.close()
             raise
         if keep_using:
-            self.ping_log = log
+            self.ping_log = ping_log
         else:
-            log.close()
+            ping_log.close()
         return len(lost)
 
     async def begin_immediate(self) -> tuple[sa.Connection, sqlite3.Connection]:
@@ -261,7 +263,7 @@ class Checkpointer:
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error as error:
-                    log_message.warning("checkpoint failed, the next one will retry: %s", error)
+                    log.warning("checkpoint failed, the next one will retry: %s", error)
         finally:
             connection.close()
 
@@ -322,7 +324,7 @@ def records_to_replay(records: list[LogRecord], committed: int) -> list[LogRecor
     backup, say) and is not replayed."""
     lost = [record for record in records if record.seq > committed]
     if lost and lost[0].seq != committed + 1:
-        log_message.warning(
+        log.warning(
             "the ping log starts at batch %d but the database last committed batch %d: "
             "not replaying it",
             lost[0].seq,
@@ -330,15 +332,6 @@ def records_to_replay(records: list[LogRecord], committed: int) -> list[LogRecor
         )
         return []
     return lost
-
-
-def replayed(batch: Batch[T], seq: int) -> Batch[T]:
-    def replay(writer: BatchWriter) -> T:
-        result = batch(writer)
-        writer.driver.execute_many(SET_LOG_SEQ, [(seq,)])
-        return result
-
-    return replay
 
 
 def ignore_outcome(future: asyncio.Future[None]) -> None:
