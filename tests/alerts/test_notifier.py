@@ -14,6 +14,7 @@ from tests.receivers import HttpReceiver, Reply, SmtpReceiver, http_receiver
 from tocsin.alerts.notifier import Links, Notifier
 from tocsin.checks import Action
 from tocsin.config import Settings
+from tocsin.notify.base import Request
 from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import verify
@@ -52,8 +53,11 @@ def notifier(
     sender: LiveOutbound,
     clock: FakeClock,
     timeout: timedelta = 5 * S,
+    max_age: timedelta = timedelta(hours=24),
 ) -> Notifier:
-    return Notifier(database, runner, sender, LINKS, clock, timeout=timeout, recheck=S)
+    return Notifier(
+        database, runner, sender, LINKS, clock, timeout=timeout, recheck=S, max_age=max_age
+    )
 
 
 async def rows(database: Database) -> list[tuple[int, str, int, str]]:
@@ -264,3 +268,80 @@ async def test_a_notification_claimed_by_a_notifier_that_died_is_sent_by_another
     assert len(receiver.requests) == 1
     [(_, status, attempts, _)] = await rows(database)
     assert (status, attempts) == ("sent", 2)
+
+
+async def channel_failure(database: Database, channel_id: int) -> tuple[str, object]:
+    """The channel's last error and since when it has been failing."""
+    query = sa.select(channels.c.last_error, channels.c.last_error_at).where(
+        channels.c.id == channel_id
+    )
+    async with database.read() as connection:
+        row = (await connection.execute(query)).one()
+    return row.last_error, row.last_error_at
+
+
+async def test_a_channel_that_keeps_failing_is_retried_until_the_age_limit_and_shown_failing(
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
+) -> None:
+    channel = await add_channel(database, "webhook", {"url": f"{receiver.url}/hook"}, "pager")
+    record = await failing_check(database, runner)
+    receiver.default = Reply(503, b"down for maintenance")
+    clock = FakeClock(T0 + S)
+    sender = notifier(database, runner, outbound(client), clock, max_age=timedelta(hours=1))
+    tried_at = []
+    while (due := await next_attempt(database)) and (await rows(database))[0][1] == "pending":
+        assert isinstance(due, type(T0))
+        clock.current = max(clock.current, due)
+        tried_at.append(clock.current)
+        await sender.deliver_due()
+
+    [(_, status, attempts, error)] = await rows(database)
+    assert (status, error) == ("failed", "HTTP 503: down for maintenance")
+    # Backoff doubling from 2 s to at most 10 minutes, the last try at the age limit.
+    assert 10 <= attempts == len(tried_at) == len(receiver.requests) <= 20
+    assert tried_at[-1] == T0 + timedelta(hours=1)
+    assert await channel_failure(database, channel.id) == (error, T0 + S)  # since the first
+    [incident] = await incidents_of(database, record)
+    events = await timeline(database, incident.id)
+    failures = [kind for kind, _ in events if kind.startswith("notify_")]
+    tellings = 1 + len([n for n in range(1, attempts) if n & (n - 1) == 0])
+    assert failures == ["notify_failed"] * (tellings - 1) + ["notify_gave_up"]
+    assert events[-1][1] == (
+        f"down alert to pager given up after attempt {attempts}: HTTP 503: down for maintenance"
+    )
+
+    receiver.default = Reply()  # the channel works again: it is no longer failing
+    await failing_check(database, runner)
+    await sender.deliver_due()
+    assert await channel_failure(database, channel.id) == ("", None)
+
+
+class BrokenOutbound(LiveOutbound):
+    """An outbound with a bug: it fails in a way nobody foresaw."""
+
+    async def send(self, request: Request) -> None:
+        raise ValueError("something nobody foresaw")
+
+
+async def test_an_unexpected_error_in_delivery_is_retried_not_given_up(
+    database: Database, runner: BatchRunner, client: HttpClient
+) -> None:
+    await add_channel(database, "webhook", {"url": "https://hooks.example.com/hook"})
+    await failing_check(database, runner)
+    smtp = SmtpSettings("", 0, "none", "", "", "tocsin@example.com")
+    broken = BrokenOutbound(client, timeout=5, allow_private=True, smtp=smtp)
+    await notifier(database, runner, broken, FakeClock(T0 + S)).deliver_due()
+    [(_, status, attempts, error)] = await rows(database)
+    assert (status, attempts) == ("pending", 1)
+    assert error == "unexpected error: something nobody foresaw"
+
+
+async def test_a_url_that_cannot_be_sent_is_given_up_at_once(
+    database: Database, runner: BatchRunner, client: HttpClient
+) -> None:
+    await add_channel(database, "webhook", {"url": f"https://{'ä' * 70}.example/hook"})
+    await failing_check(database, runner)
+    await notifier(database, runner, outbound(client), FakeClock(T0 + S)).deliver_due()
+    [(_, status, attempts, error)] = await rows(database)
+    assert (status, attempts) == ("failed", 1)
+    assert error.startswith("not a valid host name")

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from tocsin.notify.base import DeliveryError
-from tocsin.notify.http import BODY_LIMIT, HttpClient, Response
+from tocsin.notify.http import BODY_LIMIT, Connection, HostPool, HttpClient, Response
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -192,6 +192,28 @@ async def test_no_more_than_the_per_host_limit_is_open_at_once(
     responses = await asyncio.gather(*(post(client, server.url) for _ in range(8)))
     assert [r.status for r in responses] == [200] * 8
     assert server.most_open == 2
+
+
+async def test_a_wait_for_a_connection_cancelled_as_one_frees_up_ends_as_cancelled() -> None:
+    # A delivery timing out while waiting for one of a host's connections, at the moment
+    # another delivery hands its connection back: the freed connection goes to the next
+    # in line, and the timed-out wait ends as a timeout (once, a ValueError, taken for a
+    # permanent failure).
+    pool = HostPool(limit=1)
+
+    async def connect() -> Connection:
+        return Connection()
+
+    held = await pool.acquire(connect)
+    timing_out = asyncio.create_task(pool.acquire(connect))
+    next_in_line = asyncio.create_task(pool.acquire(connect))
+    await asyncio.sleep(0)  # both wait their turn
+    timing_out.cancel()
+    pool.release(held)
+
+    with pytest.raises(asyncio.CancelledError):
+        await timing_out
+    assert await next_in_line is held
 
 
 async def test_a_response_cut_short_is_an_error_and_is_not_sent_again(

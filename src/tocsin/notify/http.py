@@ -64,15 +64,26 @@ class Target:
             pair = f"{parts.username}:{parts.password or ''}".encode()
             authorization = "Basic " + base64.b64encode(pair).decode()
         default_port = 443 if parts.scheme == "https" else 80
+        ascii_host(parts.hostname)  # a name that cannot be sent is the URL's fault
         return cls(parts.scheme, parts.hostname, port or default_port, path, authorization)
 
     @property
     def host_header(self) -> str:
-        host = self.host.encode("idna").decode() if not self.host.isascii() else self.host
+        host = ascii_host(self.host)
         if ":" in host:
             host = f"[{host}]"
         default = self.port == (443 if self.scheme == "https" else 80)
         return host if default else f"{host}:{self.port}"
+
+
+def ascii_host(host: str) -> str:
+    """The host name as it goes in a request: internationalised names in IDNA form."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode()
+    except UnicodeError as error:
+        raise DeliveryError(f"not a valid host name {host!r}: {error}", permanent=True) from None
 
 
 def encode_request(method: str, target: Target, headers: Mapping[str, str], body: bytes) -> bytes:
@@ -221,8 +232,11 @@ class HostPool:
         except BaseException:
             if turn.done() and not turn.cancelled():
                 self.wake_one()  # the turn we were given passes to the next in line
-            else:
-                self.waiters.remove(turn)
+            # A cancelled turn stays in line: `wake_one` drops it when it comes up. It
+            # may have dropped it already (a connection freed between our cancellation
+            # and our waking), so removing it here would fail, and that ValueError,
+            # raised instead of the cancellation, once turned a timeout into an alert
+            # given up for good.
             raise
 
     def release(self, connection: Connection) -> None:
