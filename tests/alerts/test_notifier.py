@@ -2,8 +2,10 @@
 
 import asyncio
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from uuid import UUID, uuid5
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +21,7 @@ from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import verify
 from tocsin.store import notifications as outbox_store
+from tocsin.store.channels import ChannelRow
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 from tocsin.store.runners import BatchRunner, batch_runner
@@ -77,6 +80,18 @@ async def failing_check(database: Database, runner: BatchRunner) -> CheckRecord:
     record = await make_check(database, name="db backup", now=T0)
     await ping(runner, record, T0, Action.FAIL, exit_status=2, body=b"pg_dump: error")
     return record
+
+
+async def fail_a_delivery(
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, name: str
+) -> ChannelRow:
+    """A webhook channel named `name` whose first delivery failed (HTTP 503)."""
+    channel = await add_channel(database, "webhook", {"url": f"{receiver.url}/{name}"}, name)
+    await failing_check(database, runner)
+    receiver.replies = [Reply(503, b"busy")]
+    async with http_client() as client:
+        await notifier(database, runner, outbound(client), FakeClock(T0 + S)).deliver_due()
+    return channel
 
 
 async def test_it_delivers_a_down_alert_and_records_it(
@@ -206,7 +221,7 @@ async def test_internal_addresses_are_refused_unless_the_operator_allows_them(
 async def test_email_arrives_with_text_and_html_parts_and_the_acknowledge_link(
     database: Database, runner: BatchRunner, smtp: SmtpReceiver, client: HttpClient
 ) -> None:
-    await add_channel(database, "email", {"to": "ops@example.com, oncall@example.com"})
+    channel = await add_channel(database, "email", {"to": "ops@example.com, oncall@example.com"})
     await failing_check(database, runner)
     sender = notifier(database, runner, outbound(client, smtp_port=smtp.port), FakeClock(T0 + S))
     await sender.deliver_due()
@@ -218,6 +233,10 @@ async def test_email_arrives_with_text_and_html_parts_and_the_acknowledge_link(
     assert "pg_dump: error" in text
     assert "Acknowledge: https://tocsin.example/incidents/" in text
     assert "Acknowledge this incident</a>" in mail.part("text/html")
+    # Its Message-ID is the notification's id, as on every retry of it.
+    [(notification_id, *_)] = await rows(database)
+    key = uuid5(channel.uuid, str(notification_id))
+    assert mail.message["Message-ID"] == f"<{key}@example.com>"
 
 
 async def test_two_notifiers_on_one_database_deliver_each_notification_once(
@@ -345,3 +364,35 @@ async def test_a_url_that_cannot_be_sent_is_given_up_at_once(
     [(_, status, attempts, error)] = await rows(database)
     assert (status, attempts) == ("failed", 1)
     assert error.startswith("not a valid host name")
+
+
+async def test_a_retry_carries_the_notification_id_of_the_first_attempt_and_no_other(
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
+) -> None:
+    await add_channel(database, "webhook", {"url": f"{receiver.url}/hook"})
+    await failing_check(database, runner)
+    await failing_check(database, runner)
+    receiver.replies = [Reply(503, b"busy"), Reply(503, b"busy")]  # both first attempts
+    clock = FakeClock(T0 + S)
+    sender = notifier(database, runner, outbound(client), clock)
+    await sender.deliver_due()
+    clock.advance(timedelta(minutes=1))
+    await sender.deliver_due()
+
+    ids: dict[int, set[str]] = defaultdict(set)
+    for request in receiver.requests:
+        event = request.json()
+        ids[event["incident"]["id"]] |= {
+            request.headers["idempotency-key"],
+            request.headers["x-tocsin-notification-id"],
+            event["notification_id"],
+        }
+    assert len(receiver.requests) == 4
+    [first, second] = [one_id(found) for found in ids.values()]
+    assert first != second
+    assert UUID(first).version == 5
+
+
+def one_id(found: set[str]) -> str:
+    [only] = found
+    return only
