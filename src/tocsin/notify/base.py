@@ -48,7 +48,8 @@ class Outbound(Protocol):
         """`message_id`, when given, makes the Message-ID (a notification's id)."""
 
     async def check_destination(self, host: str, port: int) -> None:
-        """Raise DeliveryError if sending there is refused (an internal address)."""
+        """Raise DeliveryError if the host resolves to an address sending to is
+        refused (an internal one); a name that does not resolve passes."""
 
 
 Deliver = Callable[[Any, Message, Outbound], Awaitable[None]]

@@ -373,9 +373,42 @@ async def allowed_addresses(host: str, port: int, allow_private: bool) -> list[A
     return addresses
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address that the packets reach: NAT64's
+# well-known prefix (RFC 6052), IPv4-translated (RFC 2765) and IPv4-compatible addresses.
+IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.IPv6Network(prefix) for prefix in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96")
+)
+# NAT64's local-use prefix (RFC 8215) is never globally reachable, and where it sits
+# in it the IPv4 address depends on the network's own choice of prefix length.
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def is_internal(address: Address) -> bool:
+    """Whether an address is private, loopback, link-local or otherwise not public,
+    directly or through an IPv4 address it carries."""
+    if not address.is_global or address in NAT64_LOCAL_USE:
+        return True
+    carried = carried_ipv4(address)
+    return carried is not None and not carried.is_global
+
+
+def carried_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches: IPv4-mapped (::ffff:a.b.c.d), 6to4
+    (2002::/16), Teredo's client (2001::/32), and the forms of IPV4_IN_LAST_32_BITS."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if any(address in prefix for prefix in IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
+
+
 def refuse_internal(addresses: list[Address]) -> None:
     for address in addresses:
-        if not address.is_global:
+        if is_internal(address):
             raise DeliveryError(
                 f"refusing to send to the internal address {address} "
                 "(TOCSIN_ALLOW_PRIVATE_WEBHOOKS=true allows it)",

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 import aiosmtplib
 
 from tocsin.notify.base import DeliveryError, Request
-from tocsin.notify.http import HttpClient, Response, allowed_addresses
+from tocsin.notify.http import HttpClient, Response, refuse_internal, resolve
 
 ERROR_BODY_CHARS = 200
 
@@ -60,7 +60,15 @@ class LiveOutbound:
         check_response(response)
 
     async def check_destination(self, host: str, port: int) -> None:
-        await allowed_addresses(host, port, self.allow_private)
+        if self.allow_private:
+            return
+        try:
+            addresses = await resolve(host, port)
+        except DeliveryError:
+            # Nothing to connect to, for Apprise either; and the host some services
+            # take is a mail domain, which needs no address of its own.
+            return
+        refuse_internal(addresses)
 
     async def send_email(
         self, to: list[str], subject: str, text: str, html: str, *, message_id: str = ""
