@@ -141,7 +141,8 @@ class Notifier:
         due = await self.earliest_due()
         if due is None or due > now:
             return 0
-        # The lease outlives the slowest send, so nobody retries what is still going.
+        # The lease outlives the slowest send (its timeout in line for a connection,
+        # its timeout for an answer), so nobody retries what is still going.
         lease_until = now + self.timeout * 3
         skip_locked = isinstance(self.runner, PostgresRunner)
         claimed = await self.runner.run(
@@ -181,8 +182,9 @@ class Notifier:
             return Outcome(item, DeliveryError(str(error), permanent=True))
         try:
             message = self.message(item)
-            # A backstop for kinds whose own timeouts fail them (Apprise runs in a thread).
-            async with asyncio.timeout(self.timeout.total_seconds() * 2):
+            # A backstop for kinds whose own timeouts fail them (Apprise runs in a thread),
+            # past what an HTTP request may take: in line, then sent.
+            async with asyncio.timeout(self.timeout.total_seconds() * 2.5):
                 await kind.deliver(config, message, self.outbound)
         except DeliveryError as error:
             return Outcome(item, error)

@@ -206,7 +206,9 @@ class HostPool:
         self.idle: list[Connection] = []
         self.waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self, connect: Callable[[], Awaitable[Connection]]) -> Connection:
+    async def acquire(
+        self, connect: Callable[[], Awaitable[Connection]], progress: "Progress"
+    ) -> Connection:
         loop = asyncio.get_running_loop()
         while True:
             while self.idle:
@@ -222,6 +224,7 @@ class HostPool:
                     self.open -= 1
                     self.wake_one()
                     raise
+            progress.in_line = True
             await self.wait_for_turn(loop)
 
     async def wait_for_turn(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -265,6 +268,35 @@ class HostPool:
         self.idle.clear()
 
 
+@dataclass(slots=True)
+class Progress:
+    """Whether a request is waiting in line for one of its host's connections. Its
+    time limit counts again from when it leaves the line: a request sent with half
+    its time spent waiting would often time out once the receiver had it, and be
+    sent again (100 of 200 alerts to a webhook answering in 1 s, with 2 s to wait)."""
+
+    scope: asyncio.Timeout
+    time_limit: float
+    in_line: bool = False
+
+    def leave_line(self) -> None:
+        if self.in_line:
+            self.in_line = False
+            self.scope.reschedule(asyncio.get_running_loop().time() + self.time_limit)
+
+
+def waited_in_line(target: Target, time_limit: float, limit: int) -> DeliveryError:
+    """A request that never left the line: the receiver is slower than the alerts
+    come, not failing. Tried again as soon as the notifier can (the line moves on),
+    not after a backoff that grows with each wait."""
+    return DeliveryError(
+        f"waited {time_limit:g}s in line for one of the {limit} connections to "
+        f"{target.host}, all busy",
+        permanent=False,
+        retry_after=0.0,
+    )
+
+
 class HttpClient:
     """Connection pools shared by every delivery of a process; see `http_client`."""
 
@@ -289,26 +321,31 @@ class HttpClient:
         key = (target.scheme, target.host, target.port)
         pool = self.pools.get(key) or self.pools.setdefault(key, HostPool(self.per_host))
         try:
-            async with asyncio.timeout(time_limit):
-                return await self.exchange(pool, target, data, allow_private)
+            async with asyncio.timeout(time_limit) as scope:
+                progress = Progress(scope, time_limit)
+                return await self.exchange(pool, target, data, allow_private, progress)
         except TimeoutError:
+            if progress.in_line:
+                raise waited_in_line(target, time_limit, pool.limit) from None
             raise DeliveryError(f"no answer within {time_limit:g}s", permanent=False) from None
         except (OSError, ConnectionClosedError) as error:
             raise DeliveryError(f"could not connect: {error}", permanent=False) from None
 
     async def exchange(
-        self, pool: HostPool, target: Target, data: bytes, allow_private: bool
+        self, pool: HostPool, target: Target, data: bytes, allow_private: bool, progress: Progress
     ) -> Response:
         fresh = False
 
         async def connect() -> Connection:
             nonlocal fresh
             fresh = True
+            progress.leave_line()
             return await self.connect(target, allow_private)
 
         for _ in range(2):
             fresh = False
-            connection = await pool.acquire(connect)
+            connection = await pool.acquire(connect, progress)
+            progress.leave_line()
             try:
                 response = await connection.exchange(data)
             except ConnectionClosedError as error:
