@@ -9,6 +9,8 @@ from uuid import UUID, uuid5
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.alerts.test_incidents import ping
 from tests.helpers import T0, FakeClock, add_channel, incidents_of, make_check, timeline
@@ -24,6 +26,7 @@ from tocsin.store import notifications as outbox_store
 from tocsin.store.channels import ChannelRow
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
+from tocsin.store.notifications import name_based_uuid
 from tocsin.store.runners import BatchRunner, batch_runner
 from tocsin.store.tables import channels, notifications
 
@@ -396,3 +399,8 @@ async def test_a_retry_carries_the_notification_id_of_the_first_attempt_and_no_o
 def one_id(found: set[str]) -> str:
     [only] = found
     return only
+
+
+@given(st.uuids(), st.integers(min_value=1, max_value=2**63))
+def test_a_notification_id_is_the_uuid5_of_its_channel_and_row(channel: UUID, row: int) -> None:
+    assert name_based_uuid(channel, str(row)) == str(uuid5(channel, str(row)))

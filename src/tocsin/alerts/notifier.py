@@ -256,7 +256,7 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
             cause="test",
             cause_detail="This is a test notification.",
             now=now,
-            notification_key=str(item.key),
+            notification_key=item.key,
         )
     downtime = None
     if item.kind == "up" and incident.resolved_at is not None:
@@ -278,7 +278,7 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
         incident_id=incident.id,
         incident_url=links.incident(incident.id),
         ack_url=links.ack(incident.id, now) if incident.status == "started" else "",
-        notification_key=str(item.key),
+        notification_key=item.key,
     )
 
 

@@ -128,7 +128,7 @@ ID_HEADERS = ("Idempotency-Key", "X-Tocsin-Notification-Id")
 def add_id_headers(headers: dict[str, str], key: str) -> None:
     """The notification's id, under the name idempotent APIs look for and a name of
     our own; a header the channel sets by one of these names wins."""
-    given = {name.lower() for name in headers}
+    given = {name.lower() for name in headers} if headers else set()
     for name in ID_HEADERS:
         if name.lower() not in given:
             headers[name] = key
