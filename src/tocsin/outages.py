@@ -8,7 +8,7 @@ after it. A deadline that passes in that time says nothing about the job: the wa
 holds it back, to the moment the retried pings have had time to land.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,11 +42,15 @@ class Outage:
         return self.holds_from <= deadline < self.held_until
 
 
-def held_deadline(deadline: datetime, outages: Iterable[Outage]) -> datetime | None:
-    """Where the outages move `deadline`, or None if none of them holds it. Applying
-    it again changes nothing, so any number of watchers may apply it, any number of
-    times."""
-    return max((outage.held_until for outage in outages if outage.holds(deadline)), default=None)
+def held_deadline(deadline: datetime, outages: Sequence[Outage]) -> datetime | None:
+    """Where the outages move `deadline`, or None if none of them holds it. A deadline
+    one outage moves into the reach of the next moves on. Applying it again changes
+    nothing, so any number of watchers may apply it, any number of times."""
+    held = deadline
+    # Each step moves it past an outage's reach for good: at most one step per outage.
+    while until := max((o.held_until for o in outages if o.holds(held)), default=None):
+        held = until
+    return None if held == deadline else held
 
 
 def merged(outages: Iterable[Outage]) -> list[Outage]:

@@ -38,11 +38,15 @@ STALL = timedelta(seconds=1)
 
 def unavailable(error: BaseException) -> bool:
     """Whether `error` says the database cannot take any work now."""
+    return any(says_unavailable(cause) for cause in causes(error))
+
+
+def says_unavailable(error: BaseException) -> bool:
     if isinstance(error, OperationalError | InterfaceError | sqlite3.OperationalError | OSError):
         return True  # OSError: refused connections, timeouts (TimeoutError), …
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    return any(sqlstate_of(cause).startswith(UNAVAILABLE_SQLSTATES) for cause in causes(error))
+    return sqlstate_of(error).startswith(UNAVAILABLE_SQLSTATES)
 
 
 def causes(error: BaseException) -> Iterator[BaseException]:
@@ -125,6 +129,10 @@ class Availability:
         self._past.append(outage)
         return outage
 
+    def busy_since(self) -> datetime | None:
+        """When the oldest work under way began, if any is."""
+        return min(self._in_flight, default=None)
+
     def outages(self) -> list[Outage]:
         """The outages whose held deadlines have not all passed yet: those that ended,
         one under way, and work stuck now."""
@@ -133,7 +141,7 @@ class Availability:
         known = list(self._past)
         if self._down_since is not None:
             known.append(Outage(self._down_since, now))
-        stuck = min(self._in_flight, default=None)
+        stuck = self.busy_since()
         if stuck is not None and now - stuck >= STALL:
             known.append(Outage(stuck, now))
         return merged(known)
