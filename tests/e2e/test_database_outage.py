@@ -1,11 +1,14 @@
-"""A real server on a PostgreSQL server of the test's own, which the test stops and
-freezes while jobs keep pinging, retrying as `curl --retry` does: pings are refused
-with 503 while it is down, one warning says so, and no job is reported down for the
-time its pings could not be recorded."""
+"""A real server whose database the test takes away while jobs keep pinging, retrying
+as `curl --retry` does: a PostgreSQL server of the test's own, stopped and frozen, and
+a SQLite file another process holds locked. Pings are refused with 503 while it is
+down, one warning says so, and no job is reported down for the time its pings could
+not be recorded."""
 
 import asyncio
 import contextlib
 import re
+import sys
+from asyncio.subprocess import PIPE
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -125,13 +128,14 @@ async def survive(
     jobs: Jobs,
     interrupt: Callable[[], Awaitable[None]],
     restore: Callable[[], Awaitable[None]],
+    outage: float = OUTAGE,
 ) -> None:
-    """Jobs pinging all along; the database interrupted for OUTAGE seconds, then back."""
+    """Jobs pinging all along; the database interrupted for `outage` seconds, then back."""
     async with jobs.running():
         started = datetime.now(UTC)
         assert await eventually(lambda: every_check_pinged_since(database, started), limit=30)
         await interrupt()
-        await asyncio.sleep(OUTAGE)  # the outage itself, not a wait for something
+        await asyncio.sleep(outage)  # the outage itself, not a wait for something
         await restore()
         back = datetime.now(UTC)
         # Each job's retry lands up to an outage's length after the return.
@@ -214,3 +218,51 @@ async def test_pings_get_503_while_the_database_restarts_and_the_log_says_so_onc
     assert errors_of_pings_and_watcher(log) == []
     assert log.count("the database is unavailable") == 1
     assert log.count("the database is back after") == 1
+
+
+LOCK_HOLDER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+connection.execute("ROLLBACK")
+"""
+
+
+async def test_no_check_goes_down_while_another_process_holds_the_sqlite_database_locked(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A backup, a migration or someone's `sqlite3` shell holding a write transaction
+    longer than the server waits for the lock (10 s): pings stuck, then refused."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's own outage; PostgreSQL's are the tests above")
+    server = start_server(database_url, tmp_path / "server.log")
+    database = Database(settings_for(database_url))
+    holder: asyncio.subprocess.Process | None = None
+
+    async def lock() -> None:
+        nonlocal holder
+        path = database_url.removeprefix("sqlite:///")
+        holder = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", LOCK_HOLDER, path, stdin=PIPE, stdout=PIPE
+        )
+        assert holder.stdout is not None
+        assert await holder.stdout.readline() == b"locked\n"
+
+    async def unlock() -> None:
+        assert holder is not None
+        await holder.communicate(b"\n")
+
+    try:
+        jobs = Jobs(server, await make_checks(database))
+        await survive(database, server, jobs, lock, unlock, outage=15.0)
+        log = server.log()
+        assert "held back the deadlines of" in log
+        assert errors_of_pings_and_watcher(log) == []
+    finally:
+        if holder is not None and holder.returncode is None:
+            holder.kill()
+            await holder.communicate()
+        await database.close()
+        await asyncio.to_thread(stop_server, server)
