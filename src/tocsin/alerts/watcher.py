@@ -58,6 +58,7 @@ class Pass:
     queued: int  # notifications put in the outbox
     more: bool  # a full batch: more checks may be due
     held: int = 0  # deadlines held back for an outage
+    outages: Sequence[Outage] = ()  # the outages that held them
 
 
 class DeadlineWatcher:
@@ -130,10 +131,10 @@ class DeadlineWatcher:
         flipped: list[FlipFacts] = []
         while True:
             now = self.clock.now()
-            outages = self.availability.outages()
+            outages = self.availability.outages
             expiring = partial(expire_due, now=now, due_by=now - SETTLE, outages=outages)
-            result = await self.observed(self.runner.run(expiring))
-            log_held(result.held, outages)
+            result = await self.observed(self.runner.run(expiring), long_work=True)
+            log_held(result.held, result.outages)
             flipped.extend(result.flipped)
             if result.queued:
                 self.on_queued()
@@ -154,7 +155,7 @@ class DeadlineWatcher:
             timer = await connection.run_sync(incident_store.earliest_timer)
         return deadline, timer
 
-    async def observed(self, work: Awaitable[T]) -> T:
+    async def observed(self, work: Awaitable[T], long_work: bool = False) -> T:
         """Does the database work, telling `availability` how it went. An outage it
         shows to have ended is recorded for the watchers of other processes."""
         started = self.availability.began()
@@ -163,7 +164,7 @@ class DeadlineWatcher:
         except BaseException as error:
             self.availability.failed(started, error)
             raise
-        ended = self.availability.answered(started)
+        ended = self.availability.answered(started, long_work)
         if ended is not None:
             await record_outage(self.runner, ended)
         return result
@@ -179,15 +180,21 @@ class DeadlineWatcher:
 
 
 def expire_due(
-    writer: BatchWriter, now: datetime, due_by: datetime, outages: Sequence[Outage] = ()
+    writer: BatchWriter,
+    now: datetime,
+    due_by: datetime,
+    outages: Callable[[], Sequence[Outage]] = tuple,
 ) -> Pass:
     """One transaction of the watcher: flip up to BATCH_SIZE checks whose deadline is
     `due_by` or earlier, open their incidents, and run the escalation steps and nags
-    that are due. Deadlines the `outages` hold are moved instead."""
+    that are due. Deadlines the `outages` known now hold are moved instead."""
     # The due rows are ours until commit: locked on PostgreSQL (the other watchers
     # skip them), and on SQLite nobody else can write while this transaction runs.
     due = writer.due_checks(due_by, BATCH_SIZE)
-    held = held_deadlines(due, outages, due_by)
+    # Asked only now: the transaction may have waited through an outage to get here
+    # (for SQLite's write lock, for a frozen server's answer).
+    known = outages()
+    held = held_deadlines(due, known, due_by)
     writer.hold_deadlines(held)
     held_ids = {check_id for check_id, _ in held}
     changes: list[tuple[int, CheckState, int]] = []
@@ -203,7 +210,7 @@ def expire_due(
     queued = record_flips(writer.connection, flipped, now)
     skip_locked = not writer.is_sqlite
     queued += escalate_due(writer.connection, now, BATCH_SIZE, skip_locked=skip_locked)
-    return Pass(flipped, queued, more=len(due) == BATCH_SIZE, held=len(held))
+    return Pass(flipped, queued, more=len(due) == BATCH_SIZE, held=len(held), outages=known)
 
 
 def held_deadlines(

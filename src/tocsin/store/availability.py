@@ -31,9 +31,9 @@ log = logging.getLogger("tocsin.store")
 # exceptions; 57P01 to 57P03, shut down by an administrator, after a crash, or
 # "cannot connect now" (starting up, shutting down, in recovery); too many connections.
 UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
-# Work normally takes milliseconds (a batch of pings, p99 15 ms at full load); work
-# that took this long was stuck, and the pings behind it with it.
-STALL = timedelta(seconds=1)
+# Work normally takes milliseconds (a batch of pings, p99 15 ms at full load; a watcher's
+# read); work that took this long was stuck, and the pings behind it with it.
+STALL = timedelta(seconds=2)
 
 
 def unavailable(error: BaseException) -> bool:
@@ -96,14 +96,15 @@ class Availability:
         self._refused += pings
         return True
 
-    def answered(self, started: datetime) -> Outage | None:
+    def answered(self, started: datetime, long_work: bool = False) -> Outage | None:
         """The work begun at `started` was done. Returns the outage this shows to have
-        ended: the database is back, or the work was stuck."""
+        ended: the database is back, or the work was stuck. The length of `long_work`
+        (a watcher's thousand flips) says nothing of the database."""
         self._in_flight.remove(started)
         now = self.clock.now()
         if self._noticed is not None and started >= self._noticed:
             return self.back(now)
-        if self._noticed is None and now - started >= STALL:
+        if self._noticed is None and not long_work and now - started >= STALL:
             return self.stalled(Outage(started, now))
         return None
 
