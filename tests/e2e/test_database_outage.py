@@ -6,7 +6,9 @@ not be recorded."""
 
 import asyncio
 import contextlib
+import functools
 import re
+import signal
 import sys
 from asyncio.subprocess import PIPE
 from collections import Counter
@@ -19,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Server, settings_for, start_server, stop_server
+from tests.e2e.test_processes import start_watcher, started
 from tests.helpers import eventually, make_check
 from tests.postgres_cluster import PostgresCluster
 from tocsin.schedule import Period
@@ -145,18 +148,35 @@ async def survive(
     assert await count_down_flips(database) == 0, server.log()
 
 
+Interruption = tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
+
+
+def interruption(cluster: PostgresCluster, how: str) -> Interruption:
+    """How to take the server away and give it back: a fast shutdown and a start (every
+    client gets an error), or SIGSTOP and SIGCONT (no client gets anything)."""
+
+    async def stop() -> None:
+        await asyncio.to_thread(cluster.stop)
+
+    async def start() -> None:
+        await asyncio.to_thread(cluster.start)
+
+    async def freeze() -> None:
+        cluster.freeze()
+
+    async def thaw() -> None:
+        cluster.thaw()
+
+    return (stop, start) if how == "stopped" else (freeze, thaw)
+
+
 async def test_no_check_goes_down_for_a_database_stopped_longer_than_its_grace(
     private_postgres: PostgresCluster, outage_server: Server, outage_database: Database
 ) -> None:
     checks = await make_checks(outage_database)
     jobs = Jobs(outage_server, checks)
-    await survive(
-        outage_database,
-        outage_server,
-        jobs,
-        lambda: asyncio.to_thread(private_postgres.stop),
-        lambda: asyncio.to_thread(private_postgres.start),
-    )
+    interrupt, restore = interruption(private_postgres, "stopped")
+    await survive(outage_database, outage_server, jobs, interrupt, restore)
     assert jobs.answers["503"] > 0  # the pings during the outage were refused
     log = outage_server.log()
     assert "held back the deadlines of" in log
@@ -168,18 +188,41 @@ async def test_no_check_goes_down_for_a_database_frozen_longer_than_its_grace(
 ) -> None:
     checks = await make_checks(outage_database)
     jobs = Jobs(outage_server, checks)
-
-    async def freeze() -> None:
-        private_postgres.freeze()
-
-    async def thaw() -> None:
-        private_postgres.thaw()
-
-    await survive(outage_database, outage_server, jobs, freeze, thaw)
+    interrupt, restore = interruption(private_postgres, "frozen")
+    await survive(outage_database, outage_server, jobs, interrupt, restore)
     log = outage_server.log()
     assert "the database stalled for" in log
     assert "held back the deadlines of" in log
     assert errors_of_pings_and_watcher(log) == []
+
+
+@pytest.mark.parametrize("how", ["stopped", "frozen"])
+async def test_no_check_goes_down_when_separate_watchers_share_the_interrupted_database(
+    private_postgres: PostgresCluster, tmp_path: Path, how: str
+) -> None:
+    """A server without a watcher and two `tocsin watcher` processes: each learns of
+    the outage from its own work, or from the deadlines another process held back."""
+    server = start_server(private_postgres.url, tmp_path / "server.log", "--no-watcher")
+    logs = [tmp_path / f"watcher{i}.log" for i in range(2)]
+    watchers = [start_watcher(private_postgres.url, log) for log in logs]
+    database = Database(settings_for(private_postgres.url))
+    try:
+        for log in logs:
+            assert await eventually(functools.partial(started, log), limit=30)
+        jobs = Jobs(server, await make_checks(database))
+        interrupt, restore = interruption(private_postgres, how)
+        await survive(database, server, jobs, interrupt, restore)
+        texts = [server.log(), *(log.read_text() for log in logs)]
+        assert any("held back the deadlines of" in text for text in texts)
+        assert [errors_of_pings_and_watcher(text) for text in texts] == [[], [], []]
+    finally:
+        private_postgres.thaw()
+        for watcher in watchers:
+            watcher.send_signal(signal.SIGTERM)
+        for watcher in watchers:
+            await asyncio.to_thread(watcher.wait, 15)
+        await database.close()
+        await asyncio.to_thread(stop_server, server)
 
 
 async def test_pings_get_503_while_the_database_restarts_and_the_log_says_so_once(
