@@ -25,8 +25,10 @@ from tests.e2e.test_processes import start_watcher, started
 from tests.helpers import eventually, make_check
 from tests.postgres_cluster import PostgresCluster
 from tocsin.schedule import Period
+from tocsin.store import checks as check_store
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
+from tocsin.store.keys import create_key
 from tocsin.store.tables import flips, pings
 
 pytestmark = pytest.mark.slow
@@ -309,3 +311,44 @@ async def test_no_check_goes_down_while_another_process_holds_the_sqlite_databas
             await holder.communicate()
         await database.close()
         await asyncio.to_thread(stop_server, server)
+
+
+async def test_the_api_answers_503_while_the_database_restarts(
+    private_postgres: PostgresCluster, outage_server: Server, outage_database: Database
+) -> None:
+    """Pooled connections die in a fast shutdown, and new ones meet "the database system
+    is shutting down" and then "starting up": the API answers 503 throughout, no 500."""
+    await make_check(outage_database)
+    async with outage_database.write() as connection:
+        project_id = await check_store.ensure_default_project(connection, datetime.now(UTC))
+        _, key = await connection.run_sync(create_key, project_id, "", True, datetime.now(UTC))
+    answers: Counter[int] = Counter()
+
+    async def hammer(client: httpx.AsyncClient) -> None:
+        while True:
+            response = await client.get("/api/v3/checks/", headers={"X-Api-Key": key})
+            answers[response.status_code] += 1
+
+    limits = httpx.Limits(max_connections=8)
+    async with httpx.AsyncClient(base_url=outage_server.url, timeout=30, limits=limits) as client:
+        hammers = [asyncio.create_task(hammer(client)) for _ in range(8)]
+        try:
+            for _ in range(3):
+                assert await twenty_more(answers, 200), answers
+                await asyncio.to_thread(private_postgres.stop)
+                assert await twenty_more(answers, 503), answers
+                await asyncio.to_thread(private_postgres.start)
+        finally:
+            for task in hammers:
+                task.cancel()
+            await asyncio.gather(*hammers, return_exceptions=True)
+    assert set(answers) == {200, 503}, answers
+
+
+async def twenty_more(answers: Counter[int], status: int) -> bool:
+    target = answers[status] + 20
+
+    async def enough() -> bool:
+        return answers[status] >= target
+
+    return await eventually(enough, limit=30)
