@@ -117,7 +117,7 @@ class Availability:
             self._refused,
         )
         self._down_since, self._noticed, self._refused = None, None, 0
-        self._past.append(outage)
+        self.remember(outage)
         return outage
 
     def stalled(self, outage: Outage) -> Outage:
@@ -127,8 +127,14 @@ class Availability:
                 outage.length.total_seconds(),
                 moment(outage.started),
             )
-        self._past.append(outage)
+        self.remember(outage)
         return outage
+
+    def remember(self, outage: Outage) -> None:
+        """Keeps the outage while it holds deadlines; forgets those that no longer do."""
+        now = self.clock.now()
+        self._past = [old for old in self._past if old.held_until > now]
+        self._past.append(outage)
 
     def busy_since(self) -> datetime | None:
         """When the oldest work under way began, if any is."""
@@ -138,8 +144,7 @@ class Availability:
         """The outages whose held deadlines have not all passed yet: those that ended,
         one under way, and work stuck now."""
         now = self.clock.now()
-        self._past = [outage for outage in self._past if outage.held_until > now]
-        known = list(self._past)
+        known = [outage for outage in self._past if outage.held_until > now]
         if self._down_since is not None:
             known.append(Outage(self._down_since, now))
         stuck = self.busy_since()
