@@ -56,8 +56,9 @@ class PostgresCluster:
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories=''"
         self.pg_ctl("start", "-w", "-t", "60", "-l", self.log_path, "-o", options)
 
-    def stop(self) -> None:
-        self.pg_ctl("stop", "-w", "-t", "60", "-m", "fast")
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` ends the connections and shuts down cleanly; `immediate` goes as in a crash."""
+        self.pg_ctl("stop", "-w", "-t", "60", "-m", mode)
 
     def freeze(self) -> None:
         """SIGSTOP the postmaster, then every process it started. PostgreSQL puts each

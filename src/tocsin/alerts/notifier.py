@@ -18,13 +18,11 @@ import contextlib
 import json
 import logging
 import random
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
@@ -35,6 +33,7 @@ from tocsin.notify.message import Message
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import sign
 from tocsin.store import notifications as outbox
+from tocsin.store.availability import unavailable
 from tocsin.store.channels import ChannelRow
 from tocsin.store.database import Database
 from tocsin.store.notifications import Delivery
@@ -51,9 +50,6 @@ LONGEST_RETRY = timedelta(minutes=10)
 LONGEST_RETRY_AFTER = timedelta(hours=1)
 ACK_PURPOSE = "ack"
 RETRY_PASS = timedelta(seconds=2)  # after a pass that failed
-# What a database that is down or restarting raises: worth a line in the log, not a
-# traceback every RETRY_PASS.
-DATABASE_ERRORS = (OperationalError, InterfaceError, sqlite3.OperationalError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +118,13 @@ class Notifier:
                 while await self.deliver_due():
                     pass
                 delay = await self.time_to_next()
-            except DATABASE_ERRORS as error:
-                log.warning("notifier pass failed, the database is unavailable: %s", error)
-                delay = RETRY_PASS
-            except Exception:
-                log.exception("notifier pass failed; retrying")
+            except Exception as error:
+                # A database that is down or restarting is worth a line, not a traceback
+                # every RETRY_PASS.
+                if unavailable(error):
+                    log.warning("notifier pass failed, the database is unavailable: %s", error)
+                else:
+                    log.exception("notifier pass failed; retrying")
                 delay = RETRY_PASS
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())
