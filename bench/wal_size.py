@@ -34,6 +34,7 @@ class Run:
     result: bench.WrkResult
     wal_max: int  # bytes
     wal_end: int
+    cpu_us: float  # the server's CPU time (every thread's) a ping acknowledged; 0 unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +92,26 @@ def measure(setup: bench.Setup, program: list[str], label: str) -> Run:
     environment = bench.tocsin_environment(setup.database_url, port, "FULL")
     log = setup.workdir / f"{label}.log"
     wal = Path(f"{setup.db_path}-wal")
-    with bench.running_server(command, environment, port, log), WalSampler(wal) as sampler:
+    with (
+        bench.running_server(command, environment, port, log) as server,
+        WalSampler(wal) as sampler,
+    ):
+        before = bench.cpu_seconds(server.pid)
         result = bench.run_wrk(bench.wrk_command(setup.wrk, port, setup.options, setup.uuids))
+        after = bench.cpu_seconds(server.pid)
         wal_end = sampler.size()
-    return Run(result, max(sampler.largest, wal_end), wal_end)
+    cpu_us = cpu_per_ping_us(before, after, result)
+    return Run(result, max(sampler.largest, wal_end), wal_end, cpu_us)
+
+
+def cpu_per_ping_us(
+    before: tuple[float, float] | None, after: tuple[float, float] | None, result: bench.WrkResult
+) -> float:
+    # Less disturbed than pings/s by other work on the machine, which takes turns on the
+    # CPU with the server rather than making its work longer.
+    if before is None or after is None or not result.ok:
+        return 0.0
+    return 1e6 * (after[1] - before[1]) / result.ok
 
 
 def run_rounds(setup: bench.Setup, baseline: list[str]) -> list[Round]:
@@ -113,24 +130,28 @@ def row(r: Round) -> str:
 
 def columns(run: Run) -> str:
     return (
-        f"{run.result.pings_per_s:>9,.0f}{run.result.p99_ms:>8.2f}"
-        f"{run.wal_max / MB:>10,.1f}{run.wal_end / MB:>10,.1f}"
+        f"{run.result.pings_per_s:>9,.0f}{run.result.p99_ms:>8.2f}{run.cpu_us:>7.1f}"
+        f"{run.wal_max / MB:>9,.1f}{run.wal_end / MB:>9,.1f}"
     )
 
 
+COLUMNS = f"{'pings/s':>9}{'p99 ms':>8}{'CPU µs':>7}{'WAL max':>9}{'WAL end':>9}"
 HEADER = (
-    f"{'':9}{'baseline':<37} | {'this checkout':<37} |\n"
-    f"{'':9}{'pings/s':>9}{'p99 ms':>8}{'WAL max':>10}{'WAL end':>10}"
-    f" | {'pings/s':>9}{'p99 ms':>8}{'WAL max':>10}{'WAL end':>10} | {'ratio':>8}"
+    f"{'':9}{'baseline':<42} | {'this checkout':<42} |\n{'':9}{COLUMNS} | {COLUMNS} | {'ratio':>8}"
 )
 
 
 def report(rounds: list[Round]) -> None:
-    print(HEADER + "   (WAL in MB)")
+    print(HEADER + "   (CPU a ping, WAL in MB)")
     for number, r in enumerate(rounds, 1):
         print(f"{number:<9}{row(r)}")
     ratios = [r.ratio for r in rounds]
     print(f"median ratio (this checkout's pings/s over the baseline's): {median(ratios):.3f}")
+    cpu = [r.current.cpu_us / r.baseline.cpu_us for r in rounds if r.baseline.cpu_us]
+    if cpu:
+        print(
+            f"median ratio of CPU a ping (this checkout's over the baseline's): {median(cpu):.3f}"
+        )
     for name in ("baseline", "current"):
         largest = max(getattr(r, name).wal_max for r in rounds)
         print(f"largest WAL, {name}: {largest / MB:,.1f} MB")

@@ -72,6 +72,7 @@ class Checkpointer:
         self.synchronous = synchronous
         self.wal_limit = wal_limit
         self.commits = 0
+        self.next_checkpoint = self.EVERY  # commits; a catch-up puts the next one off
         self.restart = Restart.NOT_DUE
         self.retry_after = 0  # no restart before this many commits, after a busy one
         self.wanted = threading.Event()
@@ -90,7 +91,7 @@ class Checkpointer:
         elif self.restart is Restart.CATCHING_UP and wal_size > 2 * self.wal_limit:
             # The catch-up is slow (a slow disk, a starved thread): restart without it.
             self.restart = Restart.READY
-        elif self.commits % self.EVERY == 0:
+        elif self.commits >= self.next_checkpoint:
             self.wake()
 
     def restart_due(self, wal_size: int) -> bool:
@@ -118,6 +119,7 @@ class Checkpointer:
             log.debug("the WAL starts again; batches waited %.1f ms for it", waited_ms)
 
     def wake(self) -> None:
+        self.next_checkpoint = self.commits + self.EVERY
         if self.thread is None:
             self.thread = threading.Thread(target=self.work, name="tocsin-checkpoint", daemon=True)
             self.thread.start()
