@@ -161,12 +161,12 @@ async def test_a_reader_on_an_old_snapshot_holds_the_wal_back_but_not_the_batche
         await runner.run(rewrite_a_stretch(0))
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM t").fetchone()  # holds its snapshot from now
-        held = await wal_sizes_over_batches(runner, wal, range(1, 61))
+        held = await wal_sizes_over_batches(runner, wal, range(1, 101))
         # Every batch committed, but the WAL could not start again under the reader.
         assert wal_restarts(wal) == 0
         assert held[-1] > 2 * WAL_LIMIT
         reader.execute("COMMIT")
-        released = await wal_sizes_over_batches(runner, wal, range(61, 200))
+        released = await wal_sizes_over_batches(runner, wal, range(101, 240))
         assert wal_restarts(wal) >= 1
         assert cut_back_after_passing_the_limit([held[-1], *released]) >= 1
     finally:
