@@ -2,12 +2,14 @@
 
 Two `tocsin serve` take turns on one database under bench/ping_throughput.py's load
 (wrk, 64 connections, random pings over 1,000 checks): a baseline, another checkout's
-`tocsin` (the code before a change, say), then this checkout's, round after round, so
-that drift in the machine's speed hits both alike. While wrk runs, the WAL's file size
-is read every 50 ms. Reported per round and as medians: pings/s, p99, the largest WAL
-and the WAL when wrk stopped; the figure to compare is the median over rounds of this
-checkout's pings/s over the baseline's in the same round. Every acknowledged ping must
-be in the database afterwards.
+`tocsin` (the code before a change, say), then the current one, this checkout's unless
+`--current` names another, round after round, so that drift in the machine's speed
+hits both alike. While wrk runs, the WAL's file size is read every 50 ms. Reported per
+round and as medians: pings/s, p99, the server's CPU time a ping, the largest WAL and
+the WAL when wrk stopped; the figure to compare is the median over rounds of the
+current's pings/s over the baseline's in the same round. Every acknowledged ping must
+be in the database afterwards. The servers see only the TOCSIN_* variables set here;
+to compare settings, name a script that sets them and runs `tocsin` as `--current`.
 
     .venv/bin/python bench/wal_size.py --baseline ../before/.venv/bin/tocsin --seconds 10
 """
@@ -75,15 +77,17 @@ class WalSampler:
         self.thread.join()
 
 
-def parse_options(argv: Sequence[str]) -> tuple[bench.Options, list[str]]:
+def parse_options(argv: Sequence[str]) -> tuple[bench.Options, list[str], list[str]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--baseline", required=True, help="the other checkout's tocsin script")
+    parser.add_argument("--current", help="instead of this checkout's tocsin, this script")
     parser.add_argument("--concurrency", type=bench.positive, default=64)
     parser.add_argument("--seconds", type=bench.positive, default=10, help="length of each run")
     parser.add_argument("--rounds", type=bench.positive, default=4, help="baseline+this pairs")
     args = parser.parse_args(argv)
     options = bench.Options(args.concurrency, args.seconds, args.rounds, "FULL", None, None)
-    return options, [str(Path(args.baseline).resolve())]
+    current = [str(Path(args.current).resolve())] if args.current else bench.tocsin_program()
+    return options, [str(Path(args.baseline).resolve())], current
 
 
 def measure(setup: bench.Setup, program: list[str], label: str) -> Run:
@@ -114,11 +118,11 @@ def cpu_per_ping_us(
     return 1e6 * (after[1] - before[1]) / result.ok
 
 
-def run_rounds(setup: bench.Setup, baseline: list[str]) -> list[Round]:
+def run_rounds(setup: bench.Setup, baseline: list[str], current: list[str]) -> list[Round]:
     rounds = []
     for number in range(1, setup.options.rounds + 1):
         before = measure(setup, baseline, "baseline")
-        after = measure(setup, bench.tocsin_program(), "current")
+        after = measure(setup, current, "current")
         rounds.append(Round(before, after))
         print(f"  round {number}: {row(rounds[-1])}", flush=True)
     return rounds
@@ -136,9 +140,7 @@ def columns(run: Run) -> str:
 
 
 COLUMNS = f"{'pings/s':>9}{'p99 ms':>8}{'CPU µs':>7}{'WAL max':>9}{'WAL end':>9}"
-HEADER = (
-    f"{'':9}{'baseline':<42} | {'this checkout':<42} |\n{'':9}{COLUMNS} | {COLUMNS} | {'ratio':>8}"
-)
+HEADER = f"{'':9}{'baseline':<42} | {'current':<42} |\n{'':9}{COLUMNS} | {COLUMNS} | {'ratio':>8}"
 
 
 def report(rounds: list[Round]) -> None:
@@ -146,12 +148,10 @@ def report(rounds: list[Round]) -> None:
     for number, r in enumerate(rounds, 1):
         print(f"{number:<9}{row(r)}")
     ratios = [r.ratio for r in rounds]
-    print(f"median ratio (this checkout's pings/s over the baseline's): {median(ratios):.3f}")
+    print(f"median ratio (current's pings/s over the baseline's): {median(ratios):.3f}")
     cpu = [r.current.cpu_us / r.baseline.cpu_us for r in rounds if r.baseline.cpu_us]
     if cpu:
-        print(
-            f"median ratio of CPU a ping (this checkout's over the baseline's): {median(cpu):.3f}"
-        )
+        print(f"median ratio of CPU a ping (current's over the baseline's): {median(cpu):.3f}")
     for name in ("baseline", "current"):
         largest = max(getattr(r, name).wal_max for r in rounds)
         print(f"largest WAL, {name}: {largest / MB:,.1f} MB")
@@ -176,14 +176,14 @@ def verify(setup: bench.Setup, rounds: list[Round]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    options, baseline = parse_options(sys.argv[1:] if argv is None else argv)
+    options, baseline, current = parse_options(sys.argv[1:] if argv is None else argv)
     wrk = bench.find_wrk()
     print(f"command: {' '.join([sys.executable, *sys.argv])}  (in {Path.cwd()})")
     print(f"load: 1/5/15-minute load average {os.getloadavg()} at start, {time.ctime()}")
     with tempfile.TemporaryDirectory(prefix="tocsin-wal-") as workdir:
         try:
             setup = bench.prepare(wrk, options, Path(workdir))
-            rounds = run_rounds(setup, baseline)
+            rounds = run_rounds(setup, baseline, current)
             print()
             report(rounds)
             verify(setup, rounds)
