@@ -6,6 +6,7 @@ by `<NAME>_FILE`, so they can live in Docker or systemd credentials.
 """
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -87,6 +88,14 @@ SETTINGS: tuple[Setting, ...] = (
         "answered, and replayed from it at start if the database lost it); `NORMAL` "
         "survives a process crash only.",
     ),
+    Setting(
+        "sqlite_wal_limit",
+        "64MB",
+        "Size past which SQLite's write-ahead log (`<database>-wal`) is copied back into "
+        "the database and written again from its beginning, and to which its file is cut "
+        "back (`KB`, `MB`, `GB`: powers of 1024). Larger spaces out the short pauses of "
+        "intake this takes under heavy load; at least 1MB.",
+    ),
     Setting("db_pool_size", "10", "Database connections per process (PostgreSQL)."),
     Setting(
         "secret_key",
@@ -167,6 +176,18 @@ def read_synchronous(text: str) -> str:
     return value
 
 
+SIZE_UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
+
+
+def read_size(text: str) -> int:
+    """Bytes, from `65536`, `512KB`, `64MB` or `1GB` (powers of 1024)."""
+    found = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
+    unit = found.group(2).upper() if found else ""
+    if found is None or unit not in SIZE_UNITS:
+        raise ValueError(f"expected a size such as 64MB, not {text!r}")
+    return int(found.group(1)) * SIZE_UNITS[unit]
+
+
 def read_log_level(text: str) -> str:
     value = text.strip().upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -200,6 +221,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "fast_pings": read_bool,
     "watcher_recheck": read_duration,
     "sqlite_synchronous": read_synchronous,
+    "sqlite_wal_limit": read_size,
     "log_level": read_log_level,
     "registration_open": read_bool,
     "session_ttl": read_duration,
@@ -221,6 +243,7 @@ class Settings:
     watcher: bool
     watcher_recheck: timedelta
     sqlite_synchronous: str
+    sqlite_wal_limit: int
     db_pool_size: int
     secret_key: str
     notifier: bool
@@ -280,6 +303,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}PORT: {settings.port} is not a TCP port")
     if settings.ping_body_limit < 0:
         raise ConfigError(f"{PREFIX}PING_BODY_LIMIT: must not be negative")
+    if settings.sqlite_wal_limit < SIZE_UNITS["MB"]:
+        raise ConfigError(f"{PREFIX}SQLITE_WAL_LIMIT: must be at least 1MB")
     if settings.db_pool_size < 1:
         raise ConfigError(f"{PREFIX}DB_POOL_SIZE: must be at least 1")
     if settings.watcher_recheck <= timedelta(0):

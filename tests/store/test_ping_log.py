@@ -5,6 +5,7 @@ an earlier commit (what the disk held, since nothing fsynced them since) beside 
 ping log as it was at the cut."""
 
 import asyncio
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -22,7 +23,8 @@ from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 from tocsin.store.pinglog import HEADER, LogRecord, PingLog
-from tocsin.store.runners import SqliteRunner, WalSync, records_to_replay
+from tocsin.store.runners import SqliteRunner, records_to_replay
+from tocsin.store.wal import DEFAULT_WAL_LIMIT, WalSync
 
 
 @pytest.fixture
@@ -48,9 +50,11 @@ def ping(record_uuid: uuid.UUID, seconds: float, action: Action = Action.SUCCESS
 class Intake:
     """A runner and its intake, started as `tocsin serve` starts them."""
 
-    def __init__(self, database: Database, synchronous: str = "FULL") -> None:
+    def __init__(
+        self, database: Database, synchronous: str = "FULL", wal_limit: int = DEFAULT_WAL_LIMIT
+    ) -> None:
         path = database_path(database)
-        self.runner = SqliteRunner(str(path), synchronous)
+        self.runner = SqliteRunner(str(path), synchronous, wal_limit)
         self.intake = PingIntake(self.runner, lambda _deadline: None)
 
     async def start(self) -> int:
@@ -197,6 +201,48 @@ async def test_the_log_starts_again_once_full_and_replays_from_there(
     assert await restarted.start() == 1
     await restarted.close()
     assert (await reload(full_database, record)).n_pings == 8
+
+
+@pytest.mark.parametrize("first_commit_reached_the_disk", [True, False])
+async def test_a_power_cut_after_the_wal_started_again_loses_no_acknowledged_ping(
+    full_database: Database, tmp_path: Path, first_commit_reached_the_disk: bool
+) -> None:
+    record = await make_check(full_database, now=T0)
+    path = database_path(full_database)
+    wal = Path(f"{path}-wal")
+    intake = Intake(full_database, wal_limit=64 * 1024)
+    await intake.start()
+    sent = 0
+    while wal_restarts(wal) == 0 and sent < 500:
+        sent += 1
+        assert await intake.send(ping(record.uuid, sent)) == [Reply.OK]
+    assert wal_restarts(wal) > 0
+    # The disk once the WAL has started again: the database file holds what the
+    # restart's checkpoint copied back (and fsynced), the WAL begins anew with its
+    # header (fsynced by SQLite before any frame follows), then the first commit's
+    # frames, which nothing fsynced.
+    copy_files(path, ("", "-wal"), tmp_path / "durable")
+    if not first_commit_reached_the_disk:
+        os.truncate(f"{tmp_path / 'durable'}-wal", WAL_HEADER_SIZE)
+    for second in (sent + 1, sent + 2):
+        assert await intake.send(ping(record.uuid, second)) == [Reply.OK]
+    copy_files(path, ("-pinglog",), tmp_path / "durable")
+    await intake.close()
+
+    await power_cut(full_database, tmp_path / "durable")
+    restarted = Intake(full_database)
+    assert await restarted.start() == (2 if first_commit_reached_the_disk else 3)
+    await restarted.close()
+    assert (await reload(full_database, record)).n_pings == sent + 2
+
+
+WAL_HEADER_SIZE = 32
+
+
+def wal_restarts(wal: Path) -> int:
+    """The WAL header's checkpoint sequence number: how often the WAL started again."""
+    with wal.open("rb") as file:
+        return int.from_bytes(file.read(16)[12:16], "big")
 
 
 def test_reading_stops_at_a_torn_record_and_at_records_of_an_earlier_pass(

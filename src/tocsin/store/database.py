@@ -46,6 +46,7 @@ class Database:
         self.url = async_url(settings.database_url)
         self.is_sqlite = self.url.drivername.startswith("sqlite")
         self.sqlite_synchronous = settings.sqlite_synchronous
+        self.sqlite_wal_limit = settings.sqlite_wal_limit
         self.engine = self._create_engine(settings)
 
     def _create_engine(self, settings: Settings) -> AsyncEngine:
@@ -53,7 +54,7 @@ class Database:
             assert self.url.database is not None
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_async_engine(self.url, pool_size=4, max_overflow=4)
-            configure_sqlite(engine, settings.sqlite_synchronous)
+            configure_sqlite(engine, settings.sqlite_synchronous, settings.sqlite_wal_limit)
             return engine
         return create_async_engine(
             self.url,
@@ -84,14 +85,14 @@ class Database:
 SQLITE_PAGE_SIZE = 2048
 
 
-def configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
+def configure_sqlite(engine: AsyncEngine, synchronous: str, wal_limit: int) -> None:
     # pysqlite's own transaction handling issues a plain deferred BEGIN at odd
     # moments; take it over so we choose between BEGIN and BEGIN IMMEDIATE.
     @sa.event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in sqlite_pragmas(synchronous):
+        for pragma in sqlite_pragmas(synchronous, wal_limit):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -101,7 +102,7 @@ def configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def sqlite_pragmas(synchronous: str) -> list[str]:
+def sqlite_pragmas(synchronous: str, wal_limit: int) -> list[str]:
     return [
         # Pings update scattered rows (a check each, its entry in the pings index), and
         # every page a transaction touches is written whole to the WAL: 2 KB pages halve
@@ -109,6 +110,10 @@ def sqlite_pragmas(synchronous: str) -> list[str]:
         f"page_size = {SQLITE_PAGE_SIZE}",
         "journal_mode = WAL",
         f"synchronous = {synchronous}",
+        # A WAL that starts again from its beginning (store.wal.Checkpointer) is cut back
+        # to this size by its next commit; without it the file would keep the largest
+        # size it ever reached.
+        f"journal_size_limit = {wal_limit}",
         # Writers from other processes (CLI, a separate watcher) wait instead of failing.
         "busy_timeout = 10000",
         "foreign_keys = ON",

@@ -2,15 +2,15 @@
 
 A batch is a short synchronous function given a `store.batch.BatchWriter`. On SQLite it
 runs on the loop's own thread over a connection of its own, with checkpoints on a
-thread of their own (`Checkpointer`) and durability after the write lock is released
-(`WalSync`); on PostgreSQL in a greenlet over the pooled asyncpg connection.
+thread of their own and the WAL kept to a size (`store.wal.Checkpointer`), and
+durability after the write lock is released (`store.wal.WalSync`); on PostgreSQL in a
+greenlet over the pooled asyncpg connection.
 """
 
 import asyncio
 import logging
 import os
 import sqlite3
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar, cast
@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 from tocsin.store.batch import BatchWriter, CheckCache, PostgresDriver, SqliteDriver
 from tocsin.store.database import Database, sqlite_pragmas
 from tocsin.store.pinglog import DEFAULT_SIZE, LogRecord, PingLog
+from tocsin.store.wal import DEFAULT_WAL_LIMIT, Checkpointer, WalSync, fsync_file, wal_size
 
 log = logging.getLogger("tocsin.store")
 
@@ -68,15 +69,17 @@ class SqliteRunner:
     # flight, 29 pings and 53 to 60 µs with two, and 7% fewer pings a second.
     batches_in_flight = 1
 
-    def __init__(self, path: str, synchronous: str) -> None:
+    def __init__(self, path: str, synchronous: str, wal_limit: int = DEFAULT_WAL_LIMIT) -> None:
         sync_after_commit = synchronous in ("FULL", "EXTRA")
-        self.engine = sqlite_batch_engine(path, "NORMAL" if sync_after_commit else synchronous)
+        self.engine = sqlite_batch_engine(
+            path, "NORMAL" if sync_after_commit else synchronous, wal_limit
+        )
         self.wal_path = f"{path}-wal"
         self.wal_sync = WalSync(self.wal_path) if sync_after_commit else None
         self.log_path = f"{path}-pinglog"
         self.ping_log: PingLog | None = None
         self.log_size = DEFAULT_SIZE
-        self.checkpointer = Checkpointer(path, synchronous)
+        self.checkpointer = Checkpointer(path, synchronous, wal_limit)
         self.connection: sa.Connection | None = None
         self.one_at_a_time = asyncio.Lock()
         self.cache = CheckCache()
@@ -86,6 +89,9 @@ class SqliteRunner:
         pings passes the requests it records as `log_entry`: with the ping log open
         they are made durable there (see store.pinglog), not by a WAL fsync."""
         async with self.one_at_a_time:
+            # Between two batches, where the WAL can start again (store.wal.Checkpointer).
+            if self.checkpointer.restart_ready:
+                await self.checkpointer.restart_wal()
             logged = await self.log_before_batch(log_entry)
             try:
                 result = await self.commit(batch, None if logged is None else logged[0])
@@ -96,7 +102,7 @@ class SqliteRunner:
             if logged is not None:
                 assert self.ping_log is not None
                 self.ping_log.keep()
-        self.checkpointer.committed()
+        self.checkpointer.committed(wal_size(self.wal_path))  # a stat, about 2 µs
         if logged is not None:
             await logged[1]
         elif self.wal_sync is not None:
@@ -213,105 +219,6 @@ class SqliteRunner:
             self.ping_log = None
 
 
-class Checkpointer:
-    """Copies the WAL back into the database file on a thread of its own.
-
-    SQLite's automatic checkpoint runs inside the commit that fills the WAL past a
-    thousand pages: every dozen batches, one commit would copy them all and fsync the
-    database while the event loop waited. Here the batch connection never
-    checkpoints; every `EVERY` commits this thread runs a passive checkpoint over its
-    own connection, which writers need not wait for. Other connections keep SQLite's
-    automatic checkpoints, so the WAL stays bounded even if this thread falls behind.
-
-    Every 128 commits, not 16: a checkpoint copies each page once however often the
-    commits since the last one rewrote it (a check's row, the index pages they share)
-    and fsyncs the database file, which holds up the WAL fsync the batches wait for.
-    At 64 clients 64 commits gave 8-9% more pings a second than 16, and 128 another 2%
-    (256 no more); the WAL then grows to about 128 batches' pages (~35 MB) between
-    checkpoints at full load, and stays small when pings are few.
-    """
-
-    EVERY = 128
-
-    def __init__(self, path: str, synchronous: str) -> None:
-        self.path = path
-        self.synchronous = synchronous
-        self.commits = 0
-        self.wanted = threading.Event()
-        self.stopping = False
-        self.thread: threading.Thread | None = None
-
-    def committed(self) -> None:
-        self.commits += 1
-        if self.commits < self.EVERY:
-            return
-        self.commits = 0
-        if self.thread is None:
-            self.thread = threading.Thread(target=self.work, name="tocsin-checkpoint", daemon=True)
-            self.thread.start()
-        self.wanted.set()
-
-    def work(self) -> None:
-        connection = sqlite3.connect(self.path, isolation_level=None)
-        try:
-            connection.execute(f"PRAGMA synchronous = {self.synchronous}")
-            while True:
-                self.wanted.wait()
-                self.wanted.clear()
-                if self.stopping:
-                    return
-                try:
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error as error:
-                    log.warning("checkpoint failed, the next one will retry: %s", error)
-        finally:
-            connection.close()
-
-    def close(self) -> None:
-        """Stops the thread; a checkpoint under way finishes first."""
-        self.stopping = True
-        self.wanted.set()
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-
-
-class WalSync:
-    """Makes every transaction committed before a call durable by the call's return.
-
-    Callers that arrive while an fsync runs share the next one: its start follows
-    their commits, so it covers them. SQLite's WAL recovery keeps a frame only if
-    every frame before it is intact, so an fsynced transaction survives power loss
-    whatever happens to the ones written after it.
-    """
-
-    def __init__(self, wal_path: str, fsync: Callable[[str], None] | None = None) -> None:
-        self.wal_path = wal_path
-        self.fsync = fsync or fsync_file
-        self.waiting: list[asyncio.Future[None]] = []
-        self.syncing: asyncio.Task[None] | None = None
-
-    async def __call__(self) -> None:
-        done = asyncio.get_running_loop().create_future()
-        self.waiting.append(done)
-        if self.syncing is None:
-            self.syncing = asyncio.get_running_loop().create_task(self.sync_while_waited_for())
-        await done
-
-    async def sync_while_waited_for(self) -> None:
-        try:
-            while self.waiting:
-                covered, self.waiting = self.waiting, []
-                try:
-                    await asyncio.to_thread(self.fsync, self.wal_path)
-                except OSError as error:
-                    settle_all(covered, error)
-                else:
-                    settle_all(covered, None)
-        finally:
-            self.syncing = None
-
-
 def read_log_seq(writer: BatchWriter) -> int:
     rows = writer.driver.fetch("SELECT seq FROM ping_log WHERE id = 1", [])
     return int(rows[0][0]) if rows else 0
@@ -339,25 +246,7 @@ def ignore_outcome(future: asyncio.Future[None]) -> None:
         future.exception()  # retrieved, so that asyncio does not log it
 
 
-def settle_all(futures: list[asyncio.Future[None]], error: OSError | None) -> None:
-    for future in futures:
-        if future.done():
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
-
-
-def fsync_file(path: str) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def sqlite_batch_engine(path: str, synchronous: str) -> sa.Engine:
+def sqlite_batch_engine(path: str, synchronous: str, wal_limit: int) -> sa.Engine:
     # Used from one thread at a time (the lock in run), the commit from another.
     engine = sa.create_engine(
         f"sqlite:///{path}", connect_args={"check_same_thread": False}, poolclass=StaticPool
@@ -366,7 +255,7 @@ def sqlite_batch_engine(path: str, synchronous: str) -> sa.Engine:
     @sa.event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # BEGIN is ours: see begin_immediate
-        for pragma in sqlite_pragmas(synchronous):
+        for pragma in sqlite_pragmas(synchronous, wal_limit):
             dbapi_connection.execute(f"PRAGMA {pragma}")
         # Never block the event loop waiting for another writer; see begin_immediate.
         dbapi_connection.execute("PRAGMA busy_timeout = 0")
@@ -410,5 +299,7 @@ BatchRunner = SqliteRunner | PostgresRunner
 def batch_runner(database: Database) -> BatchRunner:
     if database.is_sqlite:
         assert database.url.database is not None
-        return SqliteRunner(database.url.database, database.sqlite_synchronous)
+        return SqliteRunner(
+            database.url.database, database.sqlite_synchronous, database.sqlite_wal_limit
+        )
     return PostgresRunner(database)
