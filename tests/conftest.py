@@ -8,6 +8,7 @@ skips with the reason, except under CI=true, where it fails.
 
 import asyncio
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -188,7 +189,10 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(database_url: str, log_path: Path, *extra: str, **env: str) -> Server:
+def start_server(
+    database_url: str, log_path: Path, *extra: str, open_files: int | None = None, **env: str
+) -> Server:
+    """`tocsin serve` in a process of its own; `open_files` sets its `ulimit -n`."""
     port = free_port()
     environment = {
         **os.environ,
@@ -204,10 +208,15 @@ def start_server(database_url: str, log_path: Path, *extra: str, **env: str) -> 
         env=environment,
         stdout=log_file,
         stderr=subprocess.STDOUT,
+        preexec_fn=None if open_files is None else lambda: limit_open_files(open_files),
     )
     server = Server(f"http://127.0.0.1:{port}", database_url, process, log_path, log_file)
     wait_until_up(server)
     return server
+
+
+def limit_open_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def wait_until_up(server: Server, timeout: float = 20) -> None:
