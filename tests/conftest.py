@@ -189,10 +189,24 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(
-    database_url: str, log_path: Path, *extra: str, open_files: int | None = None, **env: str
+def start_server(database_url: str, log_path: Path, *extra: str, **env: str) -> Server:
+    return launch_server(database_url, log_path, extra, env)
+
+
+def start_server_with_open_files(
+    database_url: str, log_path: Path, open_files: int, **env: str
 ) -> Server:
-    """`tocsin serve` in a process of its own; `open_files` sets its `ulimit -n`."""
+    """`tocsin serve` under `ulimit -n open_files`."""
+    return launch_server(database_url, log_path, (), env, open_files)
+
+
+def launch_server(
+    database_url: str,
+    log_path: Path,
+    extra: tuple[str, ...],
+    env: dict[str, str],
+    open_files: int | None = None,
+) -> Server:
     port = free_port()
     environment = {
         **os.environ,

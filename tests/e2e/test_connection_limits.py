@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Server, SqliteBackend, settings_for, start_server, stop_server
+from tests.conftest import (
+    Server,
+    SqliteBackend,
+    settings_for,
+    start_server_with_open_files,
+    stop_server,
+)
 from tests.helpers import make_check, read_response_status, reload
 from tocsin.store.database import Database
 
@@ -40,8 +46,8 @@ def many_open_files() -> Iterator[None]:
 def limited_server(
     many_open_files: None, backend: SqliteBackend, tmp_path: Path
 ) -> Iterator[Server]:
-    server = start_server(
-        backend.fresh(tmp_path), tmp_path / "server.log", open_files=SERVER_OPEN_FILES
+    server = start_server_with_open_files(
+        backend.fresh(tmp_path), tmp_path / "server.log", SERVER_OPEN_FILES
     )
     yield server
     stop_server(server)
