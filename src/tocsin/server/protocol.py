@@ -37,6 +37,10 @@ from tocsin.server.limits import (
 
 # What the parser is in the middle of.
 IDLE, HEAD, BODY = 0, 1, 2
+# A read no longer than this cannot start more requests than an idle connection has
+# room for.
+WHOLE_READ = READ_AHEAD * MIN_REQUEST
+PARSER_STOPS = (httptools.HttpParserError, httptools.HttpParserUpgrade)
 
 # The methods of uvicorn's protocol GuardedProtocol and its subclasses override or call.
 UVICORN_METHODS = (
@@ -166,7 +170,25 @@ class GuardedProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
         return self.guard.read_buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(self.guard.read_buffer[:nbytes])
+        data = self.guard.read_buffer[:nbytes]
+        # The common case, fed whole without `parse`'s steps: a read that cannot hold
+        # more requests than there is room for, on a connection with nothing waiting.
+        if (
+            nbytes <= WHOLE_READ
+            and not self.pipeline
+            and not self.unparsed
+            and not self.refused
+            and not self.flow.write_paused
+        ):
+            try:
+                self.parser.feed_data(data)
+            except PARSER_STOPS as error:
+                self.parse_failed(error)
+                return
+            if self.parsing == HEAD:
+                self.head_continues(nbytes)
+        else:
+            self.data_received(data)
 
     def data_received(self, data: bytes | memoryview) -> None:
         if self.refused:  # nothing more is parsed; see `send_refusal`
@@ -212,19 +234,22 @@ class GuardedProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
     def feed(self, data: bytes | memoryview) -> bool:
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
+        except PARSER_STOPS as error:
+            self.parse_failed(error)
+            return False
+        if self.parsing == HEAD:
+            return self.head_continues(len(data))
+        return True
+
+    def parse_failed(self, error: Exception) -> None:
+        if isinstance(error, httptools.HttpParserUpgrade):
             # Tocsin has no upgrades: the request is answered as any other, then the
             # connection closes.
             self._unsupported_upgrade_warning()
             self.cycle.keep_alive = False
             self.refused = True
-            return False
-        except httptools.HttpParserError:
+        else:
             self.refuse(self.refusal or RefusedRequestError(400, "Invalid HTTP request received."))
-            return False
-        if self.parsing == HEAD:
-            return self.head_continues(len(data))
-        return True
 
     def head_continues(self, size: int) -> bool:
         """A head is still arriving after a step: refuse it once it is surely too long.
