@@ -225,3 +225,22 @@ async def test_a_connection_that_never_finishes_its_request_is_closed(server: Se
         assert await asyncio.wait_for(reader.read(), 30) == b""
     finally:
         writer.close()
+
+
+async def test_smuggling_forms_are_still_refused_and_record_nothing(
+    server: Server, server_database: Database
+) -> None:
+    record = await make_check(server_database)
+    path = f"/ping/{record.uuid}"
+    smuggled = request("GET", path, "Host: x")
+    forms = [
+        request("POST", path, "Content-Length: 4", "Transfer-Encoding: chunked", body=b"0\r\n\r\n"),
+        request("POST", path, "Content-Length: 4", "Content-Length: 5", body=b"abcde"),
+        request("POST", path, "Transfer-Encoding: chunked", "Transfer-Encoding: chunked")
+        + b"0\r\n\r\n",
+        request("POST", path, "Transfer-Encoding : chunked", body=b"0\r\n\r\n"),
+    ]
+    for raw in forms:
+        received = await exchange(server, raw + smuggled)
+        assert statuses(received) == [400], raw
+    assert (await reload(server_database, record)).n_pings == 0
