@@ -28,14 +28,8 @@ from tocsin.pings.endpoint import (
 from tocsin.pings.intake import PingIntake, Reply
 from tocsin.pings.urls import PREFIXES
 from tocsin.server.connections import ConnectionGuard
-from tocsin.server.protocol import (
-    BODY,
-    HEAD,
-    IDLE,
-    DirectCycle,
-    GuardedProtocol,
-    uvicorn_is_known,
-)
+from tocsin.server.cycles import DirectCycle
+from tocsin.server.protocol import BODY, HEAD, IDLE, GuardedProtocol, uvicorn_is_known
 
 PING_PREFIXES = tuple(prefix.encode("ascii") for prefix in PREFIXES)
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"

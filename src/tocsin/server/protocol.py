@@ -23,9 +23,15 @@ from typing import Any
 
 import httptools
 from uvicorn.protocols.http.flow_control import FlowControl
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from tocsin.server.connections import ConnectionGuard
+from tocsin.server.cycles import (
+    DirectCycle,
+    RefusalCycle,
+    RefusedRequestError,
+    refusal_response,
+)
 from tocsin.server.limits import (
     HEAD_LIMIT,
     MIN_REQUEST,
@@ -58,42 +64,6 @@ UVICORN_METHODS = (
     "_unsupported_upgrade_warning",
     "resume_writing",
 )
-
-
-class RefusedRequestError(Exception):
-    """A request the server will not read to its end: answered with `status`, then the
-    connection closes."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-class DirectCycle:
-    """A request answered by the protocol itself rather than by an ASGI task."""
-
-    __slots__ = ()
-
-    def activate(self) -> None:
-        raise NotImplementedError
-
-
-class RefusalCycle(DirectCycle):
-    """A refusal waiting in the pipeline for the answers to the requests before it."""
-
-    __slots__ = ("disconnected", "keep_alive", "protocol", "refusal", "response_complete")
-
-    def __init__(self, protocol: "GuardedProtocol", refusal: RefusedRequestError) -> None:
-        self.protocol = protocol
-        self.refusal = refusal
-        self.response_complete = False
-        self.disconnected = False
-        self.keep_alive = False
-
-    def activate(self) -> None:
-        self.response_complete = True
-        self.protocol.send_refusal(self.refusal)
 
 
 class GuardedFlow(FlowControl):
@@ -364,7 +334,7 @@ class GuardedProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
         self.unparsed = b""
         self.flow.pause_reading()
         if self.answers_pending():
-            self.pipeline.appendleft((RefusalCycle(self, refusal), self.app))
+            self.pipeline.appendleft((RefusalCycle(self.send_refusal, refusal), self.app))
         else:
             self.send_refusal(refusal)
 
@@ -399,23 +369,6 @@ class GuardedProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
         self.parsing = IDLE
         self.settled = self.loop.time()
         FlowControl.resume_reading(self.flow)
-
-
-def refusal_response(
-    refusal: RefusedRequestError, default_headers: list[tuple[bytes, bytes]]
-) -> bytes:
-    body = refusal.reason.encode("ascii")
-    headers = [
-        *default_headers,
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]
-    lines = [
-        STATUS_LINE[refusal.status],
-        *(name + b": " + value + b"\r\n" for name, value in headers),
-    ]
-    return b"".join([*lines, b"\r\n", body])
 
 
 def uvicorn_is_known() -> bool:
