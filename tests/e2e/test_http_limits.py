@@ -88,15 +88,12 @@ async def test_a_ping_with_a_transfer_coding_other_than_a_lone_chunked_is_refuse
         received = await exchange(server, raw + chunked_body)
         assert statuses(received) == [501], coding
         assert b"connection: close" in received.lower()
-    received = await exchange(
-        server, request("POST", f"/ping/{record.uuid}", "Connection: close") + b""
-    )
     lone = request(
         "POST", f"/ping/{record.uuid}", "Transfer-Encoding: chunked", "Connection: close"
     )
     received = await exchange(server, lone + chunked_body)
     assert statuses(received) == [200]
-    assert (await reload(server_database, record)).n_pings == 2
+    assert (await reload(server_database, record)).n_pings == 1
 
 
 async def test_methods_other_than_get_head_post_and_put_are_answered_405_and_not_recorded(
@@ -107,9 +104,7 @@ async def test_methods_other_than_get_head_post_and_put_are_answered_405_and_not
         raw = request(method, f"/ping/{record.uuid}", "Connection: close")
         received = await exchange(server, raw)
         assert statuses(received) == [405], method
-        assert b"allow: GET, HEAD, POST, PUT, OPTIONS" in received.lower().replace(
-            b"get, head, post, put, options", b"GET, HEAD, POST, PUT, OPTIONS"
-        )
+        assert b"\r\nallow: get, head, post, put, options\r\n" in received.lower()
     for method in ("GET", "HEAD", "POST", "PUT"):
         received = await exchange(
             server, request(method, f"/ping/{record.uuid}", "Connection: close")
