@@ -26,6 +26,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tests.postgres_cluster import PostgresCluster, cluster_problem
 from tests.receivers import HttpReceiver, SmtpReceiver, http_receiver, smtp_receiver
 from tocsin.config import Settings
 from tocsin.store.database import Database
@@ -38,7 +39,15 @@ POSTGRES_URL = os.environ.get(
     "TOCSIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-DATABASE_FIXTURES = {"database_url", "database", "settings", "server", "module_server", "runner"}
+DATABASE_FIXTURES = {
+    "database_url",
+    "database",
+    "settings",
+    "server",
+    "module_server",
+    "runner",
+    "private_postgres",
+}
 
 
 def pytest_report_header() -> str:
@@ -283,6 +292,26 @@ async def server_database(server: Server) -> AsyncIterator[Database]:
     database = Database(settings_for(server.database_url))
     yield database
     await database.close()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PostgresCluster]:
+    """A running PostgreSQL server of the test's own, to stop, start and freeze (the
+    shared one never is). In the PostgreSQL pass only; under CI=true it must run."""
+    if BACKEND != "postgresql":
+        pytest.skip("a private PostgreSQL server: runs in the PostgreSQL pass")
+    problem = cluster_problem()
+    if problem and IN_CI:
+        pytest.fail(f"{problem} (CI=true requires the private PostgreSQL server)")
+    if problem:
+        pytest.skip(problem)
+    cluster = PostgresCluster(free_port())
+    try:
+        cluster.create()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 @pytest.fixture

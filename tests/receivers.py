@@ -33,6 +33,7 @@ class Reply:
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering: a slow or hanging service
+    hold: asyncio.Event | None = None  # answer only once it is set (and after `delay`)
 
 
 class HttpReceiver:
@@ -81,6 +82,8 @@ class HttpReceiver:
                 reply = self.replies.pop(0) if self.replies else self.default
                 if reply.delay:
                     await asyncio.sleep(reply.delay)
+                if reply.hold is not None:
+                    await reply.hold.wait()
                 writer.write(encode_reply(reply))
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):

@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import run_json, run_ok, send_pings
+from tests.alerts.test_notifier import fail_a_delivery
+from tests.helpers import add_channel, run_json, run_ok, send_pings
 from tests.receivers import HttpReceiver
 from tocsin.checks import Action
 from tocsin.cli import app
+from tocsin.store.database import Database
+from tocsin.store.runners import BatchRunner
 
 
 def run_fails(cli: CliRunner, *args: str) -> str:
@@ -154,3 +157,20 @@ def test_incidents_are_listed_shown_acknowledged_commented_and_resolved(
     kinds = [event["kind"] for event in shown["timeline"]]
     assert kinds == ["opened", "escalated", "acknowledged", "comment", "resolved"]
     assert "already resolved" in run_fails(cli, "incident", "resolve", number)
+
+
+async def test_a_failing_channel_is_listed_with_a_warning(
+    cli: CliRunner, database: Database, runner: BatchRunner, receiver: HttpReceiver
+) -> None:
+    await fail_a_delivery(database, runner, receiver, "pager")
+    await add_channel(database, "webhook", {"url": f"{receiver.url}/fine"}, "fine")
+
+    output = await asyncio.to_thread(run_ok, cli, "channel", "list")
+    assert "FAILING since 2026-03-01 12:00:01 UTC" in output
+    assert "HTTP 503: busy" in output
+    assert "Warning: 1 channel(s) failing (pager): alerts to them are not getting" in output
+    listed = await asyncio.to_thread(run_json, cli, "channel", "list")
+    assert [(c["name"], c["failing_since"]) for c in listed] == [
+        ("pager", "2026-03-01T12:00:01+00:00"),
+        ("fine", None),
+    ]

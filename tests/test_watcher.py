@@ -7,16 +7,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import T0, FakeClock, flips_of, make_check, reload
+from tests.helpers import T0, FakeClock, eventually, flips_of, make_check, reload
 from tocsin.alerts import watcher as watcher_module
 from tocsin.alerts.watcher import SETTLE, DeadlineWatcher
 from tocsin.checks import Action, Status
 from tocsin.clock import SystemClock
 from tocsin.config import Settings
-from tocsin.pings.intake import PingIntake, PingRequest
+from tocsin.outages import Outage
+from tocsin.pings.intake import PingIntake, PingRequest, Reply
 from tocsin.pings.urls import ByUuid, PingUrl
 from tocsin.schedule import Period
 from tocsin.store import tables
+from tocsin.store.availability import Availability
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 from tocsin.store.runners import BatchRunner, batch_runner
@@ -201,3 +203,62 @@ async def test_pings_and_the_watcher_of_one_process_agree_on_a_checks_state(
         ("up", "down", "missed"),
         ("down", "up", "ping"),
     ]
+
+
+async def test_a_deadline_that_passed_while_the_database_was_unavailable_is_held_not_flipped(
+    database: Database, runner: BatchRunner
+) -> None:
+    record = await up_check(database)
+    deadline = T0 + HOUR + GRACE
+    clock = FakeClock(deadline - 5 * SECOND)
+    availability = Availability(clock)
+    # The process's pings were refused from 5 s before the deadline...
+    availability.failed(availability.began(), ConnectionRefusedError(), pings=1)
+    clock.advance(25 * SECOND)
+    # ...until the watcher's own work is answered, 20 s after it.
+    watcher = DeadlineWatcher(database, runner, clock, HOUR, availability=availability)
+    assert await watcher.flip_due_checks() == []
+    outage = Outage(deadline - 5 * SECOND, deadline + 20 * SECOND)
+    assert (await reload(database, record)).alert_after == outage.held_until
+    # No ping came by then: the job is down, since the deadline it missed.
+    clock.current = outage.held_until + SETTLE
+    [(_, flip)] = await watcher.flip_due_checks()
+    assert (flip.new_status, flip.at) == (Status.DOWN, deadline)
+
+
+async def test_an_outage_seen_by_the_ping_intake_holds_deadlines_for_other_processes_watchers(
+    database: Database, runner: BatchRunner
+) -> None:
+    """The intake's batch is stuck 40 s behind another connection's lock: once it is
+    answered, the deadlines that stall covers are moved in the database, where a
+    watcher that saw nothing of it (another process's) finds them."""
+    record = await up_check(database)
+    pinged = await up_check(database)
+    deadline = T0 + HOUR + GRACE
+    clock = FakeClock(deadline - 30 * SECOND)
+    availability = Availability(clock)
+    intake = PingIntake(runner, lambda _deadline: None, availability=availability)
+    writer = asyncio.create_task(intake.run())
+    ping = PingRequest(PingUrl(ByUuid(pinged.uuid.hex), Action.SUCCESS), clock.now())
+    try:
+        async with database.write() as blocker:
+            if not database.is_sqlite:  # SQLite's write lock is taken by BEGIN IMMEDIATE
+                await blocker.execute(sa.text("LOCK TABLE checks IN EXCLUSIVE MODE"))
+            replied = asyncio.create_task(intake.submit(ping))
+            assert await eventually(lambda: waiting_for_the_database(availability), limit=10)
+            clock.advance(40 * SECOND)
+        assert await replied == Reply.OK
+    finally:
+        intake.stop()
+        await writer
+    outage = Outage(deadline - 30 * SECOND, deadline + 10 * SECOND)
+    assert (await reload(database, record)).alert_after == outage.held_until
+    clock.advance(5 * SECOND)
+    elsewhere = DeadlineWatcher(database, runner, clock, HOUR)
+    assert elsewhere.availability.outages() == []
+    assert await elsewhere.flip_due_checks() == []
+    assert await flips_of(database, record) == [("new", "up", "ping")]
+
+
+async def waiting_for_the_database(availability: Availability) -> bool:
+    return availability.busy_since() is not None

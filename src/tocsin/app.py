@@ -24,6 +24,7 @@ from tocsin.pings.protocol import FastPings, fast_ping_protocol
 from tocsin.pings.urls import is_ping_path
 from tocsin.server.connections import ConnectionGuard
 from tocsin.server.protocol import guarded_protocol, uvicorn_is_known
+from tocsin.store.availability import Availability
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 from tocsin.store.runners import BatchRunner, batch_runner
@@ -105,12 +106,20 @@ def build_services(
     # One runner for the process: on SQLite, pings and the watcher share its connection.
     runner = batch_runner(database)
     services = Services(settings, clock, database, runner, run_notifier)
+    # What pings and the watcher see of the database: the watcher holds back the
+    # deadlines of pings refused or stuck here.
+    availability = Availability(clock)
     if run_watcher:
         services.watcher = DeadlineWatcher(
-            database, runner, clock, settings.watcher_recheck, services.wake_notifier
+            database,
+            runner,
+            clock,
+            settings.watcher_recheck,
+            services.wake_notifier,
+            availability,
         )
     on_deadline = services.watcher.deadline_set if services.watcher else ignore_deadline
-    services.intake = PingIntake(runner, on_deadline, services.wake_notifier)
+    services.intake = PingIntake(runner, on_deadline, services.wake_notifier, availability)
     return services
 
 

@@ -126,6 +126,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("notify_timeout", "10s", "Longest wait for one channel to accept a notification."),
     Setting(
+        "notify_max_age",
+        "24h",
+        "How long a notification that cannot be delivered is retried (with backoff, up to "
+        "10 minutes apart) before it is given up; the channel then shows as failing.",
+    ),
+    Setting(
         "allow_private_webhooks",
         "false",
         "Let channels send to private, loopback and link-local addresses. Off, a webhook "
@@ -219,6 +225,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "notifier": read_bool,
     "allow_private_webhooks": read_bool,
     "notify_timeout": read_duration,
+    "notify_max_age": read_duration,
     "ack_link_ttl": read_duration,
     "smtp_security": read_smtp_security,
     "ping_body_limit": read_int,
@@ -258,6 +265,7 @@ class Settings:
     secret_key: str
     notifier: bool
     notify_timeout: timedelta
+    notify_max_age: timedelta
     allow_private_webhooks: bool
     ack_link_ttl: timedelta
     smtp_host: str
@@ -322,6 +330,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}WATCHER_RECHECK: must be positive")
     if settings.notify_timeout <= timedelta(0):
         raise ConfigError(f"{PREFIX}NOTIFY_TIMEOUT: must be positive")
+    if settings.notify_max_age <= timedelta(0):
+        raise ConfigError(f"{PREFIX}NOTIFY_MAX_AGE: must be positive")
     for name in ("session_ttl", "setup_link_ttl"):
         if getattr(settings, name) <= timedelta(0):
             raise ConfigError(f"{PREFIX}{name.upper()}: must be positive")

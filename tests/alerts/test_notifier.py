@@ -2,11 +2,15 @@
 
 import asyncio
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from uuid import UUID, uuid5
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.alerts.test_incidents import ping
 from tests.helpers import T0, FakeClock, add_channel, incidents_of, make_check, timeline
@@ -14,12 +18,15 @@ from tests.receivers import HttpReceiver, Reply, SmtpReceiver, http_receiver
 from tocsin.alerts.notifier import Links, Notifier
 from tocsin.checks import Action
 from tocsin.config import Settings
+from tocsin.notify.base import Request
 from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import verify
 from tocsin.store import notifications as outbox_store
+from tocsin.store.channels import ChannelRow
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
+from tocsin.store.notifications import name_based_uuid
 from tocsin.store.runners import BatchRunner, batch_runner
 from tocsin.store.tables import channels, notifications
 
@@ -52,8 +59,11 @@ def notifier(
     sender: LiveOutbound,
     clock: FakeClock,
     timeout: timedelta = 5 * S,
+    max_age: timedelta = timedelta(hours=24),
 ) -> Notifier:
-    return Notifier(database, runner, sender, LINKS, clock, timeout=timeout, recheck=S)
+    return Notifier(
+        database, runner, sender, LINKS, clock, timeout=timeout, recheck=S, max_age=max_age
+    )
 
 
 async def rows(database: Database) -> list[tuple[int, str, int, str]]:
@@ -73,6 +83,18 @@ async def failing_check(database: Database, runner: BatchRunner) -> CheckRecord:
     record = await make_check(database, name="db backup", now=T0)
     await ping(runner, record, T0, Action.FAIL, exit_status=2, body=b"pg_dump: error")
     return record
+
+
+async def fail_a_delivery(
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, name: str
+) -> ChannelRow:
+    """A webhook channel named `name` whose first delivery failed (HTTP 503)."""
+    channel = await add_channel(database, "webhook", {"url": f"{receiver.url}/{name}"}, name)
+    await failing_check(database, runner)
+    receiver.replies = [Reply(503, b"busy")]
+    async with http_client() as client:
+        await notifier(database, runner, outbound(client), FakeClock(T0 + S)).deliver_due()
+    return channel
 
 
 async def test_it_delivers_a_down_alert_and_records_it(
@@ -202,7 +224,7 @@ async def test_internal_addresses_are_refused_unless_the_operator_allows_them(
 async def test_email_arrives_with_text_and_html_parts_and_the_acknowledge_link(
     database: Database, runner: BatchRunner, smtp: SmtpReceiver, client: HttpClient
 ) -> None:
-    await add_channel(database, "email", {"to": "ops@example.com, oncall@example.com"})
+    channel = await add_channel(database, "email", {"to": "ops@example.com, oncall@example.com"})
     await failing_check(database, runner)
     sender = notifier(database, runner, outbound(client, smtp_port=smtp.port), FakeClock(T0 + S))
     await sender.deliver_due()
@@ -214,6 +236,10 @@ async def test_email_arrives_with_text_and_html_parts_and_the_acknowledge_link(
     assert "pg_dump: error" in text
     assert "Acknowledge: https://tocsin.example/incidents/" in text
     assert "Acknowledge this incident</a>" in mail.part("text/html")
+    # Its Message-ID is the notification's id, as on every retry of it.
+    [(notification_id, *_)] = await rows(database)
+    key = uuid5(channel.uuid, str(notification_id))
+    assert mail.message["Message-ID"] == f"<{key}@example.com>"
 
 
 async def test_two_notifiers_on_one_database_deliver_each_notification_once(
@@ -264,3 +290,117 @@ async def test_a_notification_claimed_by_a_notifier_that_died_is_sent_by_another
     assert len(receiver.requests) == 1
     [(_, status, attempts, _)] = await rows(database)
     assert (status, attempts) == ("sent", 2)
+
+
+async def channel_failure(database: Database, channel_id: int) -> tuple[str, object]:
+    """The channel's last error and since when it has been failing."""
+    query = sa.select(channels.c.last_error, channels.c.last_error_at).where(
+        channels.c.id == channel_id
+    )
+    async with database.read() as connection:
+        row = (await connection.execute(query)).one()
+    return row.last_error, row.last_error_at
+
+
+async def test_a_channel_that_keeps_failing_is_retried_until_the_age_limit_and_shown_failing(
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
+) -> None:
+    channel = await add_channel(database, "webhook", {"url": f"{receiver.url}/hook"}, "pager")
+    record = await failing_check(database, runner)
+    receiver.default = Reply(503, b"down for maintenance")
+    clock = FakeClock(T0 + S)
+    sender = notifier(database, runner, outbound(client), clock, max_age=timedelta(hours=1))
+    tried_at = []
+    while (due := await next_attempt(database)) and (await rows(database))[0][1] == "pending":
+        assert isinstance(due, type(T0))
+        clock.current = max(clock.current, due)
+        tried_at.append(clock.current)
+        await sender.deliver_due()
+
+    [(_, status, attempts, error)] = await rows(database)
+    assert (status, error) == ("failed", "HTTP 503: down for maintenance")
+    # Backoff doubling from 2 s to at most 10 minutes, the last try at the age limit.
+    assert 10 <= attempts == len(tried_at) == len(receiver.requests) <= 20
+    assert tried_at[-1] == T0 + timedelta(hours=1)
+    assert await channel_failure(database, channel.id) == (error, T0 + S)  # since the first
+    [incident] = await incidents_of(database, record)
+    events = await timeline(database, incident.id)
+    failures = [kind for kind, _ in events if kind.startswith("notify_")]
+    tellings = 1 + len([n for n in range(1, attempts) if n & (n - 1) == 0])
+    assert failures == ["notify_failed"] * (tellings - 1) + ["notify_gave_up"]
+    assert events[-1][1] == (
+        f"down alert to pager given up after attempt {attempts}: HTTP 503: down for maintenance"
+    )
+
+    receiver.default = Reply()  # the channel works again: it is no longer failing
+    await failing_check(database, runner)
+    await sender.deliver_due()
+    assert await channel_failure(database, channel.id) == ("", None)
+
+
+class BrokenOutbound(LiveOutbound):
+    """An outbound with a bug: it fails in a way nobody foresaw."""
+
+    async def send(self, request: Request) -> None:
+        raise ValueError("something nobody foresaw")
+
+
+async def test_an_unexpected_error_in_delivery_is_retried_not_given_up(
+    database: Database, runner: BatchRunner, client: HttpClient
+) -> None:
+    await add_channel(database, "webhook", {"url": "https://hooks.example.com/hook"})
+    await failing_check(database, runner)
+    smtp = SmtpSettings("", 0, "none", "", "", "tocsin@example.com")
+    broken = BrokenOutbound(client, timeout=5, allow_private=True, smtp=smtp)
+    await notifier(database, runner, broken, FakeClock(T0 + S)).deliver_due()
+    [(_, status, attempts, error)] = await rows(database)
+    assert (status, attempts) == ("pending", 1)
+    assert error == "unexpected error: something nobody foresaw"
+
+
+async def test_a_url_that_cannot_be_sent_is_given_up_at_once(
+    database: Database, runner: BatchRunner, client: HttpClient
+) -> None:
+    await add_channel(database, "webhook", {"url": f"https://{'ä' * 70}.example/hook"})
+    await failing_check(database, runner)
+    await notifier(database, runner, outbound(client), FakeClock(T0 + S)).deliver_due()
+    [(_, status, attempts, error)] = await rows(database)
+    assert (status, attempts) == ("failed", 1)
+    assert error.startswith("not a valid host name")
+
+
+async def test_a_retry_carries_the_notification_id_of_the_first_attempt_and_no_other(
+    database: Database, runner: BatchRunner, receiver: HttpReceiver, client: HttpClient
+) -> None:
+    await add_channel(database, "webhook", {"url": f"{receiver.url}/hook"})
+    await failing_check(database, runner)
+    await failing_check(database, runner)
+    receiver.replies = [Reply(503, b"busy"), Reply(503, b"busy")]  # both first attempts
+    clock = FakeClock(T0 + S)
+    sender = notifier(database, runner, outbound(client), clock)
+    await sender.deliver_due()
+    clock.advance(timedelta(minutes=1))
+    await sender.deliver_due()
+
+    ids: dict[int, set[str]] = defaultdict(set)
+    for request in receiver.requests:
+        event = request.json()
+        ids[event["incident"]["id"]] |= {
+            request.headers["idempotency-key"],
+            request.headers["x-tocsin-notification-id"],
+            event["notification_id"],
+        }
+    assert len(receiver.requests) == 4
+    [first, second] = [one_id(found) for found in ids.values()]
+    assert first != second
+    assert UUID(first).version == 5
+
+
+def one_id(found: set[str]) -> str:
+    [only] = found
+    return only
+
+
+@given(st.uuids(), st.integers(min_value=1, max_value=2**63))
+def test_a_notification_id_is_the_uuid5_of_its_channel_and_row(channel: UUID, row: int) -> None:
+    assert name_based_uuid(channel, str(row)) == str(uuid5(channel, str(row)))

@@ -102,3 +102,6 @@ async def test_a_notification_claimed_by_a_killed_notifier_is_delivered_by_anoth
     await asyncio.sleep(0.5)
     assert len(receiver.requests) == 2
     assert await statuses(database) == [("sent", 2)]
+    # Delivered twice (at least once, by design), but as one notification.
+    [sent, sent_again] = [request.headers["idempotency-key"] for request in receiver.requests]
+    assert sent == sent_again

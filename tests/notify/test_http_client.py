@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from tocsin.notify.base import DeliveryError
-from tocsin.notify.http import BODY_LIMIT, HttpClient, Response
+from tocsin.notify.http import BODY_LIMIT, Connection, HostPool, HttpClient, Progress, Response
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -179,6 +179,25 @@ async def test_a_silent_server_times_out_and_frees_its_connection_slot(
     assert server.connections == 3
 
 
+async def test_a_request_that_never_got_a_connection_says_so_and_asks_to_be_retried_now(
+    serve: Callable[[Handler], Awaitable[RawServer]], client: HttpClient
+) -> None:
+    async def silent(reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
+        await server.read_request(reader)
+        await asyncio.sleep(30)
+
+    server = await serve(silent)
+    outcomes = await asyncio.gather(
+        *(post(client, server.url, time_limit=0.3) for _ in range(3)), return_exceptions=True
+    )
+    errors = sorted((str(e), e.retry_after) for e in outcomes if isinstance(e, DeliveryError))
+    assert errors == [
+        ("no answer within 0.3s", None),
+        ("no answer within 0.3s", None),
+        ("waited 0.3s in line for one of the 2 connections to 127.0.0.1, all busy", 0.0),
+    ]
+
+
 async def test_no_more_than_the_per_host_limit_is_open_at_once(
     serve: Callable[[Handler], Awaitable[RawServer]], client: HttpClient
 ) -> None:
@@ -192,6 +211,31 @@ async def test_no_more_than_the_per_host_limit_is_open_at_once(
     responses = await asyncio.gather(*(post(client, server.url) for _ in range(8)))
     assert [r.status for r in responses] == [200] * 8
     assert server.most_open == 2
+
+
+async def test_a_wait_for_a_connection_cancelled_as_one_frees_up_ends_as_cancelled() -> None:
+    # A delivery timing out while waiting for one of a host's connections, at the moment
+    # another delivery hands its connection back: the freed connection goes to the next
+    # in line, and the timed-out wait ends as a timeout (once, a ValueError, taken for a
+    # permanent failure).
+    pool = HostPool(limit=1)
+
+    async def connect() -> Connection:
+        return Connection()
+
+    def progress() -> Progress:
+        return Progress(asyncio.timeout(None), time_limit=1)
+
+    held = await pool.acquire(connect, progress())
+    timing_out = asyncio.create_task(pool.acquire(connect, progress()))
+    next_in_line = asyncio.create_task(pool.acquire(connect, progress()))
+    await asyncio.sleep(0)  # both wait their turn
+    timing_out.cancel()
+    pool.release(held)
+
+    with pytest.raises(asyncio.CancelledError):
+        await timing_out
+    assert await next_in_line is held
 
 
 async def test_a_response_cut_short_is_an_error_and_is_not_sent_again(

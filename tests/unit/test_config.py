@@ -28,6 +28,7 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         secret_key="",
         notifier=True,
         notify_timeout=timedelta(seconds=10),
+        notify_max_age=timedelta(hours=24),
         allow_private_webhooks=False,
         ack_link_ttl=timedelta(days=7),
         smtp_host="",

@@ -80,6 +80,37 @@ async def test_a_form_without_its_csrf_token_is_refused(web: Web) -> None:
     assert forged.status_code == 403
 
 
+async def test_a_planted_csrf_cookie_does_not_sign_anyone_in(web: Web) -> None:
+    """Login CSRF: a cookie set by a neighbouring subdomain, and the same value in the
+    form, is not a token this deployment made."""
+    await web.user("attacker@example.com")
+    victim = web.client()
+    victim.cookies.set("tocsin_csrf", "planted", domain="tocsin.example")
+    form = {"email": "attacker@example.com", "password": PASSWORD, "csrf_token": "planted"}
+    response = await victim.post("/login", data=form)
+    assert response.status_code == 403
+    assert "tocsin_session" not in victim.cookies
+
+
+async def test_a_form_sent_from_another_site_is_refused_whatever_it_carries(web: Web) -> None:
+    await web.user("attacker@example.com")
+    client = web.client()
+    token = csrf_of(await client.get("/login"))
+    form = {"email": "attacker@example.com", "password": PASSWORD, "csrf_token": token}
+    for headers in (
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+    ):
+        response = await client.post("/login", data=form, headers=headers)
+        assert response.status_code == 403, headers
+        assert "Sent from another site" in response.text
+    assert "tocsin_session" not in client.cookies
+    own = {"Sec-Fetch-Site": "same-origin", "Origin": "https://tocsin.example"}
+    assert (await client.post("/login", data=form, headers=own)).status_code == 303
+
+
 async def test_signing_out_ends_the_session_on_the_server(web: Web) -> None:
     person = await web.signed_in("ops@example.com")
     cookie = person.client.cookies["tocsin_session"]

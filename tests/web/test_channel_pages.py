@@ -5,10 +5,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.alerts.test_notifier import fail_a_delivery
 from tests.receivers import HttpReceiver, SmtpReceiver
 from tests.web.conftest import Web, running_web
 from tocsin.notify.kinds import KINDS
 from tocsin.store.channels import ChannelRow, project_channels
+from tocsin.store.database import Database
+from tocsin.store.runners import BatchRunner
 
 
 @pytest.fixture
@@ -119,3 +122,19 @@ async def test_members_and_viewers_look_but_do_not_change(web: Web) -> None:
         refused = await person.post(f"{base}/new", kind="slack", url="https://x.example")
         assert refused.status_code == 403
     assert len(await channels(web)) == 1
+
+
+async def test_a_failing_channel_is_shown_failing_with_a_warning(
+    web: Web, database: Database, runner: BatchRunner, receiver: HttpReceiver
+) -> None:
+    await fail_a_delivery(database, runner, receiver, "pager")
+    owner = await web.signed_in("ops@example.com")
+
+    page = (await owner.client.get(f"/projects/{web.project_id}/channels")).text
+
+    assert 'id="failing-channels"' in page
+    assert "1 channel is failing: alerts to pager are not getting through" in page
+    assert (
+        '<strong class="error">failing</strong> since <time datetime="2026-03-01T12:00:01' in page
+    )
+    assert "HTTP 503: busy" in page

@@ -2,9 +2,15 @@
 
 It claims due notifications with a lease, sends them concurrently (each with its own
 timeout, so a slow channel delays nobody else), and records each outcome: sent, or
-failed and retried with exponential backoff and jitter (honouring Retry-After), or
-given up on a permanent error. A notifier that dies mid-delivery loses nothing: its
-lease runs out and any notifier takes the notification again.
+failed and retried with exponential backoff and jitter (honouring Retry-After). It
+gives up only when retrying cannot help (the receiver refused the request, the
+channel's settings are wrong) or when the notification is older than
+TOCSIN_NOTIFY_MAX_AGE; the channel then shows as failing and the incident's timeline
+says so. A notifier that dies mid-delivery loses nothing: its lease runs out and any
+notifier takes the notification again (so a receiver may get it twice: delivery is
+at least once, and each notification carries an id to drop repeats by). Outcomes the
+database cannot take (it is down) are kept and written first when it is back, so what
+was delivered is not delivered again for that.
 """
 
 import asyncio
@@ -27,6 +33,7 @@ from tocsin.notify.message import Message
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import sign
 from tocsin.store import notifications as outbox
+from tocsin.store.availability import unavailable
 from tocsin.store.channels import ChannelRow
 from tocsin.store.database import Database
 from tocsin.store.notifications import Delivery
@@ -36,11 +43,13 @@ log = logging.getLogger("tocsin.notifier")
 
 CLAIM_LIMIT = 500
 CONFIG_CACHE_SIZE = 1000
-MAX_ATTEMPTS = 10
+# No cap on attempts: the age limit ends retrying, and with retries at most
+# LONGEST_RETRY apart a day of them is about 150 attempts.
 FIRST_RETRY = timedelta(seconds=2)
 LONGEST_RETRY = timedelta(minutes=10)
 LONGEST_RETRY_AFTER = timedelta(hours=1)
 ACK_PURPOSE = "ack"
+RETRY_PASS = timedelta(seconds=2)  # after a pass that failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,7 @@ class Notifier:
         *,
         timeout: timedelta,
         recheck: timedelta,
+        max_age: timedelta,
     ) -> None:
         self.database = database
         self.runner = runner
@@ -84,6 +94,10 @@ class Notifier:
         self.clock = clock
         self.timeout = timeout
         self.recheck = recheck
+        self.max_age = max_age
+        # Outcomes of sends whose recording failed (the database was down): written
+        # before anything new is claimed.
+        self._unrecorded: list[Outcome] = []
         self._wakeup = asyncio.Event()
         self._stopping = False
         # Settings are immutable: a burst of alerts to one channel parses them once.
@@ -104,21 +118,29 @@ class Notifier:
                 while await self.deliver_due():
                     pass
                 delay = await self.time_to_next()
-            except Exception:
-                log.exception("notifier pass failed; retrying")
-                delay = timedelta(seconds=2)
+            except Exception as error:
+                # A database that is down or restarting is worth a line, not a traceback
+                # every RETRY_PASS.
+                if unavailable(error):
+                    log.warning("notifier pass failed, the database is unavailable: %s", error)
+                else:
+                    log.exception("notifier pass failed; retrying")
+                delay = RETRY_PASS
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())
+        await self.record_last_outcomes()
         log.info("notifier stopped")
 
     async def deliver_due(self) -> int:
         """Claim, send and record one round of due notifications; returns how many.
         Reads first, so an idle notifier never takes SQLite's write lock."""
+        await self.record_kept_outcomes()
         now = self.clock.now()
         due = await self.earliest_due()
         if due is None or due > now:
             return 0
-        # The lease outlives the slowest send, so nobody retries what is still going.
+        # The lease outlives the slowest send (its timeout in line for a connection,
+        # its timeout for an answer), so nobody retries what is still going.
         lease_until = now + self.timeout * 3
         skip_locked = isinstance(self.runner, PostgresRunner)
         claimed = await self.runner.run(
@@ -128,25 +150,46 @@ class Notifier:
         )
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self.attempt(item) for item in claimed))
-        await self.runner.run(lambda writer: self.record(writer.connection, outcomes))
+        self._unrecorded += await asyncio.gather(*(self.attempt(item) for item in claimed))
+        await self.record_kept_outcomes()
         return len(claimed)
+
+    async def record_kept_outcomes(self) -> None:
+        """Write the outcomes not yet recorded; kept for another try if this fails.
+        Recording twice is harmless: each update applies only to a row still leased
+        to this attempt."""
+        if self._unrecorded:
+            outcomes = self._unrecorded
+            await self.runner.run(lambda writer: self.record(writer.connection, outcomes))
+            self._unrecorded = []
+
+    async def record_last_outcomes(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.record_kept_outcomes()
+        if self._unrecorded:
+            log.warning(
+                "stopping with %d outcomes unrecorded: those sent may be sent again",
+                len(self._unrecorded),
+            )
 
     async def attempt(self, item: Delivery) -> Outcome:
         try:
             kind = kind_named(item.channel_kind)
             config = self.channel_config(kind, item.channel_config)
+        except ValueError as error:  # settings that no longer validate: nothing to retry
+            return Outcome(item, DeliveryError(str(error), permanent=True))
+        try:
             message = self.message(item)
-            # A backstop for kinds whose own timeouts fail them (Apprise runs in a thread).
-            async with asyncio.timeout(self.timeout.total_seconds() * 2):
+            # A backstop for kinds whose own timeouts fail them (Apprise runs in a thread),
+            # past what an HTTP request may take: in line, then sent.
+            async with asyncio.timeout(self.timeout.total_seconds() * 2.5):
                 await kind.deliver(config, message, self.outbound)
         except DeliveryError as error:
             return Outcome(item, error)
         except TimeoutError:
             return Outcome(item, DeliveryError("timed out", permanent=False))
-        except ValueError as error:  # a channel whose settings no longer validate
-            return Outcome(item, DeliveryError(str(error), permanent=True))
         except Exception as error:
+            # Not knowing what went wrong, we cannot know retrying is useless.
             log.exception("unexpected error delivering notification %s", item.notification_id)
             return Outcome(item, DeliveryError(f"unexpected error: {error}", permanent=False))
         return Outcome(item, None)
@@ -174,15 +217,16 @@ class Notifier:
             item, error = outcome.delivery, outcome.error
             if error is None:
                 continue
-            retry_at = None if giving_up(item, error) else now + backoff(item.attempt, error)
+            retry_at = next_attempt(item, error, now, self.max_age)
             outbox.mark_failed(connection, item, now, str(error), retry_at)
             log.warning(
-                "%s notification %s to %s failed (attempt %d): %s",
+                "%s notification %s to %s failed (attempt %d): %s; %s",
                 item.kind,
                 item.notification_id,
                 item.channel_name or item.channel_kind,
                 item.attempt,
                 error,
+                "given up" if retry_at is None else f"retrying at {retry_at:%H:%M:%S}",
             )
 
     async def earliest_due(self) -> datetime | None:
@@ -210,6 +254,7 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
             cause="test",
             cause_detail="This is a test notification.",
             now=now,
+            notification_key=item.key,
         )
     downtime = None
     if item.kind == "up" and incident.resolved_at is not None:
@@ -231,12 +276,20 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
         incident_id=incident.id,
         incident_url=links.incident(incident.id),
         ack_url=links.ack(incident.id, now) if incident.status == "started" else "",
-        notification_id=item.notification_id,
+        notification_key=item.key,
     )
 
 
-def giving_up(item: Delivery, error: DeliveryError) -> bool:
-    return error.permanent or item.attempt >= MAX_ATTEMPTS
+def next_attempt(
+    item: Delivery, error: DeliveryError, now: datetime, max_age: timedelta
+) -> datetime | None:
+    """When to try a failed delivery again; None to give up: for an error retrying
+    cannot fix, or once the notification is `max_age` old (the last attempt is made
+    at that age, however long the backoff has grown)."""
+    give_up_at = item.created + max_age
+    if error.permanent or now >= give_up_at:
+        return None
+    return min(now + backoff(item.attempt, error), give_up_at)
 
 
 def backoff(attempt: int, error: DeliveryError) -> timedelta:
@@ -288,6 +341,7 @@ async def running_notifier(
             clock,
             timeout=settings.notify_timeout,
             recheck=settings.watcher_recheck,
+            max_age=settings.notify_max_age,
         )
 
 

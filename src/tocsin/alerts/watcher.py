@@ -12,28 +12,38 @@ A deadline is acted on SETTLE after it passes, not at once: a ping received just
 before the deadline is committed a few milliseconds later, and a watcher that flipped
 the check in between would report a job down that was on time, then up again. The
 flip is still dated at the deadline.
+
+For the same reason a deadline that passed while the database could not record pings
+is held back (`tocsin.outages`), not acted on: the job's pings were refused or stuck,
+and its retries have yet to land. The watcher knows the outages its own work and the
+ping intake of its process ran into (`store.availability`); an outage seen only by
+another process reaches it as deadlines that process held back in the database.
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
 from tocsin.alerts.incidents import FlipFacts, escalate_due, record_flips
 from tocsin.checks import CheckState, Flip, expire
 from tocsin.clock import Clock
 from tocsin.flips import log_flip
+from tocsin.outages import Outage, held_deadline
 from tocsin.store import checks as check_store
 from tocsin.store import incidents as incident_store
+from tocsin.store.availability import Availability, log_held, record_outage, unavailable
 from tocsin.store.batch import BatchWriter
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 from tocsin.store.runners import BatchRunner
 
 log = logging.getLogger("tocsin.watcher")
+T = TypeVar("T")
 
 BATCH_SIZE = 1000
 ERROR_BACKOFF = timedelta(seconds=2)
@@ -47,6 +57,8 @@ class Pass:
     flipped: list[FlipFacts]
     queued: int  # notifications put in the outbox
     more: bool  # a full batch: more checks may be due
+    held: int = 0  # deadlines held back for an outage
+    outages: Sequence[Outage] = ()  # the outages that held them
 
 
 class DeadlineWatcher:
@@ -57,12 +69,15 @@ class DeadlineWatcher:
         clock: Clock,
         recheck: timedelta,
         on_queued: Callable[[], None] = lambda: None,
+        availability: Availability | None = None,
     ) -> None:
         self.database = database
         self.runner = runner
         self.on_queued = on_queued
         self.clock = clock
         self.recheck = recheck
+        # Shared with the process's ping intake, whose outages it must know too.
+        self.availability = availability or Availability(clock)
         self._wakeup = asyncio.Event()
         self._stopping = False
         # When the current sleep ends; None while a pass runs.
@@ -91,8 +106,9 @@ class DeadlineWatcher:
             try:
                 deadline = await self.pass_once()
                 delay = self.delay_until(earliest(deadline, self._reported))
-            except Exception:
-                log.exception("deadline watcher pass failed; retrying")
+            except Exception as error:
+                if not unavailable(error):  # that one is a warning, once per outage
+                    log.exception("deadline watcher pass failed; retrying")
                 delay = ERROR_BACKOFF
             # No await between computing the delay and setting _wake_at: a deadline
             # reported in between would be lost.
@@ -115,7 +131,10 @@ class DeadlineWatcher:
         flipped: list[FlipFacts] = []
         while True:
             now = self.clock.now()
-            result = await self.runner.run(partial(expire_due, now=now, due_by=now - SETTLE))
+            outages = self.availability.outages
+            expiring = partial(expire_due, now=now, due_by=now - SETTLE, outages=outages)
+            result = await self.observed(self.runner.run(expiring), long_work=True)
+            log_held(result.held, result.outages)
             flipped.extend(result.flipped)
             if result.queued:
                 self.on_queued()
@@ -127,10 +146,28 @@ class DeadlineWatcher:
 
     async def earliest_deadline(self) -> datetime | None:
         """When the next check deadline (SETTLE after it), escalation step or nag is due."""
+        deadline, timer = await self.observed(self.read_deadlines())
+        return earliest(None if deadline is None else deadline + SETTLE, timer)
+
+    async def read_deadlines(self) -> tuple[datetime | None, datetime | None]:
         async with self.database.read() as connection:
             deadline = await check_store.earliest_deadline(connection)
             timer = await connection.run_sync(incident_store.earliest_timer)
-        return earliest(None if deadline is None else deadline + SETTLE, timer)
+        return deadline, timer
+
+    async def observed(self, work: Awaitable[T], long_work: bool = False) -> T:
+        """Does the database work, telling `availability` how it went. An outage it
+        shows to have ended is recorded for the watchers of other processes."""
+        started = self.availability.began()
+        try:
+            result = await work
+        except BaseException as error:
+            self.availability.failed(started, error)
+            raise
+        ended = self.availability.answered(started, long_work)
+        if ended is not None:
+            await record_outage(self.runner, ended)
+        return result
 
     def delay_until(self, deadline: datetime | None) -> timedelta:
         if deadline is None:
@@ -142,16 +179,27 @@ class DeadlineWatcher:
             await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())
 
 
-def expire_due(writer: BatchWriter, now: datetime, due_by: datetime) -> Pass:
+def expire_due(
+    writer: BatchWriter,
+    now: datetime,
+    due_by: datetime,
+    outages: Callable[[], Sequence[Outage]] = tuple,
+) -> Pass:
     """One transaction of the watcher: flip up to BATCH_SIZE checks whose deadline is
     `due_by` or earlier, open their incidents, and run the escalation steps and nags
-    that are due."""
+    that are due. Deadlines the `outages` known now hold are moved instead."""
     # The due rows are ours until commit: locked on PostgreSQL (the other watchers
     # skip them), and on SQLite nobody else can write while this transaction runs.
     due = writer.due_checks(due_by, BATCH_SIZE)
+    # Asked only now: the transaction may have waited through an outage to get here
+    # (for SQLite's write lock, for a frozen server's answer).
+    known = outages()
+    held = held_deadlines(due, known, due_by)
+    writer.hold_deadlines(held)
+    held_ids = {check_id for check_id, _ in held}
     changes: list[tuple[int, CheckState, int]] = []
     flipped: list[FlipFacts] = []
-    for record in due:
+    for record in (record for record in due if record.id not in held_ids):
         result = expire(record.state, due_by)
         # No flip means the stored deadline was stale: rewriting the state recomputes it.
         new_state, flip = result if result else (record.state, None)
@@ -162,7 +210,20 @@ def expire_due(writer: BatchWriter, now: datetime, due_by: datetime) -> Pass:
     queued = record_flips(writer.connection, flipped, now)
     skip_locked = not writer.is_sqlite
     queued += escalate_due(writer.connection, now, BATCH_SIZE, skip_locked=skip_locked)
-    return Pass(flipped, queued, more=len(due) == BATCH_SIZE)
+    return Pass(flipped, queued, more=len(due) == BATCH_SIZE, held=len(held), outages=known)
+
+
+def held_deadlines(
+    due: Sequence[CheckRecord], outages: Sequence[Outage], due_by: datetime
+) -> list[tuple[int, datetime]]:
+    """(check id, where its deadline moves) of the due checks an outage holds back."""
+    held = []
+    for record in due:
+        assert record.alert_after is not None  # a due check has a deadline
+        until = held_deadline(record.alert_after, outages)
+        if until is not None and until > due_by:
+            held.append((record.id, until))
+    return held
 
 
 def earliest(first: datetime | None, second: datetime | None) -> datetime | None:

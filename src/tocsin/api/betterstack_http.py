@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import OperationalError
 
 from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
 from tocsin.api.betterstack_pages import PageRequest, listing, page_request
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import read_body, services_of
+from tocsin.store.availability import unavailable
 
 VERSIONS = (2, 3)
 MAX_ID = 2**31 - 1  # the database's integer ids
@@ -55,7 +55,9 @@ class BetterStackRoute(APIRoute):
                 return refusal(401, error.problem.value)
             except RequestValidationError:
                 return refusal(400, "invalid request")
-            except (OperationalError, OSError):
+            except Exception as error:
+                if not unavailable(error):
+                    raise
                 return refusal(503, "database unavailable, try again")
 
         return answer

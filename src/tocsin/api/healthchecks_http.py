@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import OperationalError
 
 from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
 from tocsin.api.errors import ApiError
+from tocsin.store.availability import unavailable
 
 if TYPE_CHECKING:
     from tocsin.app import Services
@@ -43,7 +43,9 @@ class HealthchecksRoute(APIRoute):
                 response = error_response(401, error.problem.value)
             except RequestValidationError:
                 response = error_response(400, "invalid request")
-            except (OperationalError, OSError):
+            except Exception as error:
+                if not unavailable(error):
+                    raise
                 response = error_response(503, "database unavailable, try again")
             response.headers.update(cors_headers(self.path))
             return response

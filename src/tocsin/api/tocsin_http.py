@@ -12,12 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import OperationalError
 
 from tocsin.api.auth import ApiAccess, KeyProblem, KeyRejectedError, authenticate
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import BODY_LIMIT, services_of
 from tocsin.api.tocsin_models import ErrorOut
+from tocsin.store.availability import unavailable
 
 PREFIX = "/api/tocsin/v1"
 
@@ -79,7 +79,7 @@ def refusal(error: Exception) -> Response | None:
     if isinstance(error, RequestValidationError):
         fields = field_problems(error)
         return error_response(422, "; ".join(f"{k}: {v}" for k, v in fields.items()), fields)
-    if isinstance(error, OperationalError | OSError):
+    if unavailable(error):
         return error_response(503, "database unavailable, try again")
     return None
 

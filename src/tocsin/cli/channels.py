@@ -99,20 +99,41 @@ def list_command(
 ) -> None:
     """List channels with their last delivery and last error."""
     with fail_on_errors():
-        found = in_transaction(load_settings(), channel_store.list_channels)
+        settings = load_settings()
+        found = in_transaction(settings, channel_store.list_channels)
         if as_json:
             console.print_json(json.dumps([channel_json(c) for c in found]))
             return
-        table = Table("Name", "Kind", "UUID", "Last notified", "Last error")
+        table = Table("Name", "Kind", "UUID", "Last notified", "Status", "Last error")
         for channel in found:
             table.add_row(
                 channel.label,
                 channel.kind,
                 str(channel.uuid),
                 stamp(channel.last_notified),
+                channel_status(channel),
                 channel.last_error or "-",
             )
         console.print(table if found else "No channels yet: add one with `tocsin channel add`.")
+        if warning := failing_warning(found, settings.notify_max_age):
+            console.print(warning, style="bold red", markup=False)
+
+
+def channel_status(channel: ChannelRow) -> str:
+    since = channel.failing_since
+    return "ok" if since is None else f"FAILING since {stamp(since)}"
+
+
+def failing_warning(found: list[ChannelRow], max_age: timedelta) -> str:
+    """A line that cannot be missed when alerts are not getting through; else ""."""
+    failing = [channel.label for channel in found if channel.failing_since is not None]
+    if not failing:
+        return ""
+    return (
+        f"Warning: {len(failing)} channel(s) failing ({', '.join(failing)}): alerts to "
+        f"them are not getting through. Each is retried for {format_duration(max_age)} "
+        "(TOCSIN_NOTIFY_MAX_AGE), then given up."
+    )
 
 
 def channel_json(channel: ChannelRow) -> dict[str, Any]:
@@ -124,6 +145,9 @@ def channel_json(channel: ChannelRow) -> dict[str, Any]:
         if channel.last_notified is None
         else channel.last_notified.isoformat(),
         "last_error": channel.last_error,
+        "failing_since": None
+        if channel.failing_since is None
+        else channel.failing_since.isoformat(),
     }
 
 

@@ -5,12 +5,15 @@ Apprise makes its own connections, outside notify.outbound. A delivery is given 
 after the notification timeout like any other (Apprise's thread may run on until its
 own timeouts end it). Services that connect to whatever host the URL names (the
 generic json://, xml:// and form://, self-hosted ones such as gotify://, ntfy:// or
-mmost://, brokers, and mail servers) are refused internal addresses as webhooks are
+pjet://, brokers, and mail servers: every plugin whose own description of its URLs
+has a host in it) are refused internal addresses as webhooks are
 (TOCSIN_ALLOW_PRIVATE_WEBHOOKS), checked before Apprise connects. Apprise resolves the
-name again itself, so a name that changes its address in between is not caught.
+name again itself, so a name that changes its address in between is not caught, and
+it follows redirects.
 """
 
 import asyncio
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -62,45 +65,45 @@ def failure_reason(result: "apprise.AppriseResult") -> str:
     return "; ".join(lines) or result.status.name.lower()
 
 
-# Apprise's plugins that connect to the host in the URL, a server whoever adds the
-# channel chooses. The others reach their vendor's servers, and what sits in their
-# URL's host place is often a token (a Telegram bot's, say): nothing to resolve.
-USER_CHOSEN_HOSTS = frozenset(
-    {
-        *("json", "jsons", "xml", "xmls", "form", "forms"),
-        *("apprise", "apprises", "bark", "barks", "emby", "embys", "enigma2", "enigma2s"),
-        *("gorush", "gorushs", "gotify", "gotifys", "hassio", "hassios"),
-        *("jellyfin", "jellyfins", "kodi", "kodis", "xbmc", "xbmcs"),
-        *("mastodon", "mastodons", "toot", "toots", "matrix", "matrixs"),
-        *("misskey", "misskeys", "mmost", "mmosts", "ncloud", "nclouds", "nctalk", "nctalks"),
-        *("ntfy", "ntfys", "rocket", "rockets", "signal", "signals", "smseagle", "smseagles"),
-        *("synology", "synologys", "amqp", "amqps", "mqtt", "mqtts", "xmpp", "xmpps"),
-        *("irc", "ircs", "growl", "rsyslog", "mailto", "mailtos"),
-    }
-)
+# The untranslated names Apprise gives a plugin's URL parts that name a server.
+HOST_NAMES = frozenset({"Hostname", "Host"})
 
 
 def checked_destinations(notifier: "apprise.Apprise") -> Iterator[tuple[str, int]]:
-    """(host, port) of every service in the notifier that goes where its URL says."""
+    """(host, port) of every server a service in the notifier would connect to because
+    its URL names it: a server whoever adds the channel chooses."""
     servers: Iterator[Any] = iter(notifier)  # Apprise's typing leaves these vague
     for server in servers:
-        if not protocols_of(server) & USER_CHOSEN_HOSTS:
-            continue
-        # Mail goes to the SMTP server the URL names, when it names one.
-        host = getattr(server, "smtp_host", "") or server.host
-        if host:  # ntfy:// and matrix:// without a host use the public service
-            yield host, server.port or (443 if server.secure else 80)
+        port = server.port or (443 if server.secure else 80)
+        for attribute in host_attributes(server.__class__):
+            host = getattr(server, attribute, None)
+            # Empty when the URL did not name one (ntfy://topic uses ntfy.sh itself).
+            if host and isinstance(host, str):
+                yield host, port
 
 
-def protocols_of(server: Any) -> set[str]:
-    """A plugin's URL schemes; Apprise gives each as a name, a tuple of names or None."""
-    names: set[str] = set()
-    for value in (server.protocol, server.secure_protocol):
-        if isinstance(value, str):
-            names.add(value)
-        elif value:
-            names.update(value)
-    return names
+@functools.cache
+def host_attributes(plugin: type) -> tuple[str, ...]:
+    """The attributes of a plugin's service that hold a host its URL chose, read from
+    the plugin's own description of its URLs (so a plugin added to Apprise is covered
+    without a list here to keep): the `host` part unless the plugin reads it as
+    something else (WeChat's agent id), parts named a hostname (Azure's endpoint),
+    and options kept as a `…_host` (mail's smtp=, XMPP's xmpp=). Services of vendors
+    with fixed servers have none, or clear `host` when it held a token."""
+    parts = {**(plugin.template_args or {}), **(plugin.template_tokens or {})}  # type: ignore[attr-defined]
+    found = [
+        part.get("map_to", key)
+        for key, part in parts.items()
+        if names_a_host(key, part) and "alias_of" not in part
+    ]
+    return tuple(dict.fromkeys(found))
+
+
+def names_a_host(key: str, part: dict[str, Any]) -> bool:
+    attribute = part.get("map_to", key)
+    name = part.get("name", "")
+    untranslated = getattr(name, "text", name)  # Apprise's lazily translated names
+    return attribute == "host" or attribute.endswith("_host") or untranslated in HOST_NAMES
 
 
 async def deliver(config: AppriseConfig, message: Message, outbound: Outbound) -> None:

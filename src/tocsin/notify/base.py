@@ -42,10 +42,14 @@ class Outbound(Protocol):
 
     async def send(self, request: Request) -> None: ...
 
-    async def send_email(self, to: list[str], subject: str, text: str, html: str) -> None: ...
+    async def send_email(
+        self, to: list[str], subject: str, text: str, html: str, *, message_id: str = ""
+    ) -> None:
+        """`message_id`, when given, makes the Message-ID (a notification's id)."""
 
     async def check_destination(self, host: str, port: int) -> None:
-        """Raise DeliveryError if sending there is refused (an internal address)."""
+        """Raise DeliveryError if the host resolves to an address sending to is
+        refused (an internal one); a name that does not resolve passes."""
 
 
 Deliver = Callable[[Any, Message, Outbound], Awaitable[None]]
@@ -113,8 +117,9 @@ def clip(text: str, limit: int) -> str:
 
 def incident_key(message: Message) -> str:
     """One key for an incident's down, nag and up notifications, so services that
-    deduplicate (PagerDuty, Opsgenie) close on recovery what they opened. A test has
-    no incident: it gets a key of its own, so it never merges with a real alert."""
+    deduplicate (PagerDuty, Opsgenie) close on recovery what they opened; a retry of
+    one of them is folded in like a reminder. A test has no incident: it is keyed by
+    its notification, so it never merges with a real alert or with another test."""
     if message.incident_id is None:
-        return f"tocsin-test-{message.check_uuid}-{message.now:%Y%m%dT%H%M%S%f}"
+        return f"tocsin-test-{message.check_uuid}-{message.notification_key}"
     return f"tocsin-{message.check_uuid}-{message.incident_id}"

@@ -52,7 +52,13 @@ def html(message: Message) -> str:
 
 
 async def deliver(config: EmailConfig, message: Message, outbound: Outbound) -> None:
-    await outbound.send_email(config.to, message.title, message.text(), html(message))
+    await outbound.send_email(
+        config.to,
+        message.title,
+        message.text(),
+        html(message),
+        message_id=message.notification_key,
+    )
 
 
 KIND = Kind("email", "Email", EmailConfig, deliver)

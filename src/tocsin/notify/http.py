@@ -64,15 +64,26 @@ class Target:
             pair = f"{parts.username}:{parts.password or ''}".encode()
             authorization = "Basic " + base64.b64encode(pair).decode()
         default_port = 443 if parts.scheme == "https" else 80
+        ascii_host(parts.hostname)  # a name that cannot be sent is the URL's fault
         return cls(parts.scheme, parts.hostname, port or default_port, path, authorization)
 
     @property
     def host_header(self) -> str:
-        host = self.host.encode("idna").decode() if not self.host.isascii() else self.host
+        host = ascii_host(self.host)
         if ":" in host:
             host = f"[{host}]"
         default = self.port == (443 if self.scheme == "https" else 80)
         return host if default else f"{host}:{self.port}"
+
+
+def ascii_host(host: str) -> str:
+    """The host name as it goes in a request: internationalised names in IDNA form."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode()
+    except UnicodeError as error:
+        raise DeliveryError(f"not a valid host name {host!r}: {error}", permanent=True) from None
 
 
 def encode_request(method: str, target: Target, headers: Mapping[str, str], body: bytes) -> bytes:
@@ -195,7 +206,9 @@ class HostPool:
         self.idle: list[Connection] = []
         self.waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self, connect: Callable[[], Awaitable[Connection]]) -> Connection:
+    async def acquire(
+        self, connect: Callable[[], Awaitable[Connection]], progress: "Progress"
+    ) -> Connection:
         loop = asyncio.get_running_loop()
         while True:
             while self.idle:
@@ -211,6 +224,7 @@ class HostPool:
                     self.open -= 1
                     self.wake_one()
                     raise
+            progress.in_line = True
             await self.wait_for_turn(loop)
 
     async def wait_for_turn(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -221,8 +235,11 @@ class HostPool:
         except BaseException:
             if turn.done() and not turn.cancelled():
                 self.wake_one()  # the turn we were given passes to the next in line
-            else:
-                self.waiters.remove(turn)
+            # A cancelled turn stays in line: `wake_one` drops it when it comes up. It
+            # may have dropped it already (a connection freed between our cancellation
+            # and our waking), so removing it here would fail, and that ValueError,
+            # raised instead of the cancellation, once turned a timeout into an alert
+            # given up for good.
             raise
 
     def release(self, connection: Connection) -> None:
@@ -251,6 +268,35 @@ class HostPool:
         self.idle.clear()
 
 
+@dataclass(slots=True)
+class Progress:
+    """Whether a request is waiting in line for one of its host's connections. Its
+    time limit counts again from when it leaves the line: a request sent with half
+    its time spent waiting would often time out once the receiver had it, and be
+    sent again (100 of 200 alerts to a webhook answering in 1 s, with 2 s to wait)."""
+
+    scope: asyncio.Timeout
+    time_limit: float
+    in_line: bool = False
+
+    def leave_line(self) -> None:
+        if self.in_line:
+            self.in_line = False
+            self.scope.reschedule(asyncio.get_running_loop().time() + self.time_limit)
+
+
+def waited_in_line(target: Target, time_limit: float, limit: int) -> DeliveryError:
+    """A request that never left the line: the receiver is slower than the alerts
+    come, not failing. Tried again as soon as the notifier can (the line moves on),
+    not after a backoff that grows with each wait."""
+    return DeliveryError(
+        f"waited {time_limit:g}s in line for one of the {limit} connections to "
+        f"{target.host}, all busy",
+        permanent=False,
+        retry_after=0.0,
+    )
+
+
 class HttpClient:
     """Connection pools shared by every delivery of a process; see `http_client`."""
 
@@ -275,26 +321,31 @@ class HttpClient:
         key = (target.scheme, target.host, target.port)
         pool = self.pools.get(key) or self.pools.setdefault(key, HostPool(self.per_host))
         try:
-            async with asyncio.timeout(time_limit):
-                return await self.exchange(pool, target, data, allow_private)
+            async with asyncio.timeout(time_limit) as scope:
+                progress = Progress(scope, time_limit)
+                return await self.exchange(pool, target, data, allow_private, progress)
         except TimeoutError:
+            if progress.in_line:
+                raise waited_in_line(target, time_limit, pool.limit) from None
             raise DeliveryError(f"no answer within {time_limit:g}s", permanent=False) from None
         except (OSError, ConnectionClosedError) as error:
             raise DeliveryError(f"could not connect: {error}", permanent=False) from None
 
     async def exchange(
-        self, pool: HostPool, target: Target, data: bytes, allow_private: bool
+        self, pool: HostPool, target: Target, data: bytes, allow_private: bool, progress: Progress
     ) -> Response:
         fresh = False
 
         async def connect() -> Connection:
             nonlocal fresh
             fresh = True
+            progress.leave_line()
             return await self.connect(target, allow_private)
 
         for _ in range(2):
             fresh = False
-            connection = await pool.acquire(connect)
+            connection = await pool.acquire(connect, progress)
+            progress.leave_line()
             try:
                 response = await connection.exchange(data)
             except ConnectionClosedError as error:
@@ -359,9 +410,42 @@ async def allowed_addresses(host: str, port: int, allow_private: bool) -> list[A
     return addresses
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address that the packets reach: NAT64's
+# well-known prefix (RFC 6052), IPv4-translated (RFC 2765) and IPv4-compatible addresses.
+IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.IPv6Network(prefix) for prefix in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96")
+)
+# NAT64's local-use prefix (RFC 8215) is never globally reachable, and where it sits
+# in it the IPv4 address depends on the network's own choice of prefix length.
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def is_internal(address: Address) -> bool:
+    """Whether an address is private, loopback, link-local or otherwise not public,
+    directly or through an IPv4 address it carries."""
+    if not address.is_global or address in NAT64_LOCAL_USE:
+        return True
+    carried = carried_ipv4(address)
+    return carried is not None and not carried.is_global
+
+
+def carried_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches: IPv4-mapped (::ffff:a.b.c.d), 6to4
+    (2002::/16), Teredo's client (2001::/32), and the forms of IPV4_IN_LAST_32_BITS."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if any(address in prefix for prefix in IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
+
+
 def refuse_internal(addresses: list[Address]) -> None:
     for address in addresses:
-        if not address.is_global:
+        if is_internal(address):
             raise DeliveryError(
                 f"refusing to send to the internal address {address} "
                 "(TOCSIN_ALLOW_PRIVATE_WEBHOOKS=true allows it)",

@@ -5,7 +5,6 @@ The homeserver deduplicates by transaction id: a retry that reuses the id of an
 attempt that did arrive (its answer lost to a timeout) does not post twice.
 """
 
-import hashlib
 from html import escape
 from urllib.parse import quote
 
@@ -48,12 +47,8 @@ def html(message: Message) -> str:
 
 
 def transaction_id(message: Message) -> str:
-    """The same for every attempt at one notification, so a retry cannot post twice:
-    the outbox row's id. A test sent directly has none, and uses the time instead."""
-    if message.notification_id is not None:
-        return f"tocsin-{message.notification_id}"
-    parts = [str(message.check_uuid), message.kind, message.now.isoformat()]
-    return "tocsin-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    """The same for every attempt at one notification, so a retry cannot post twice."""
+    return f"tocsin-{message.notification_key}"
 
 
 def build(config: MatrixConfig, message: Message) -> Request:

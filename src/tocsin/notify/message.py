@@ -1,8 +1,8 @@
 """What every notification says, whatever the channel: built once, rendered per kind."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from tocsin.describe import stamp
 from tocsin.durations import format_duration
@@ -26,9 +26,9 @@ class Message:
     incident_id: int | None = None
     incident_url: str = ""
     ack_url: str = ""
-    # The outbox row: the same on every retry of one notification (None for tests
-    # sent directly), for services that drop repeats by an id of ours.
-    notification_id: int | None = None
+    # The notification's id, the same on every retry of it (one of its own for a test
+    # sent directly), for receivers that drop repeats: delivery is at least once.
+    notification_key: str = field(default_factory=lambda: str(uuid4()))
 
     @property
     def status(self) -> str:

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 import aiosmtplib
 
 from tocsin.notify.base import DeliveryError, Request
-from tocsin.notify.http import HttpClient, Response, allowed_addresses
+from tocsin.notify.http import HttpClient, Response, refuse_internal, resolve
 
 ERROR_BODY_CHARS = 200
 
@@ -60,12 +60,24 @@ class LiveOutbound:
         check_response(response)
 
     async def check_destination(self, host: str, port: int) -> None:
-        await allowed_addresses(host, port, self.allow_private)
+        if self.allow_private:
+            return
+        try:
+            addresses = await resolve(host, port)
+        except DeliveryError:
+            # Nothing to connect to, for Apprise either; and the host some services
+            # take is a mail domain, which needs no address of its own.
+            return
+        refuse_internal(addresses)
 
-    async def send_email(self, to: list[str], subject: str, text: str, html: str) -> None:
+    async def send_email(
+        self, to: list[str], subject: str, text: str, html: str, *, message_id: str = ""
+    ) -> None:
         if not self.smtp.host:
             raise DeliveryError("email is not set up: TOCSIN_SMTP_HOST is empty", permanent=True)
         message = email_message(self.smtp.sender, to, subject, text, html)
+        if message_id:
+            message["Message-ID"] = message_id_header(message_id, self.smtp.sender)
         try:
             await aiosmtplib.send(
                 message,
@@ -121,3 +133,10 @@ def email_message(sender: str, to: list[str], subject: str, text: str, html: str
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+def message_id_header(key: str, sender: str) -> str:
+    """A Message-ID made from a notification's id, the same on every retry, so mail
+    systems and people can tell a repeat; in the sender's domain, as RFC 5322 asks."""
+    domain = sender.rpartition("@")[2].strip(" >") or "tocsin.invalid"
+    return f"<{key}@{domain}>"

@@ -3,6 +3,11 @@
 Placeholders are replaced in one pass (a value that contains `$NAME` stays as it is):
 URL-encoded in the URL, JSON-escaped in a JSON body, as they are in other bodies and
 in headers. An empty POST/PUT body sends the whole event as JSON.
+
+Every request carries the notification's id, the same on each retry of it, in the
+`Idempotency-Key` and `X-Tocsin-Notification-Id` headers (and as `notification_id` in
+the event, `$NOTIFICATION_ID` in templates): delivery is at least once, and a receiver
+drops a repeat by it.
 """
 
 import json
@@ -58,6 +63,7 @@ def variables(message: Message) -> dict[str, str]:
         "INCIDENT_URL": message.incident_url,
         "ACK_URL": message.ack_url,
         "TITLE": message.title,
+        "NOTIFICATION_ID": message.notification_key,
     }
     values |= {f"TAG{i}": tag for i, tag in enumerate(tags, start=1)}
     return values
@@ -112,7 +118,20 @@ def event(message: Message) -> dict[str, object]:
             "ack_url": message.ack_url,
         },
         "now": message.now.isoformat(),
+        "notification_id": message.notification_key,
     }
+
+
+ID_HEADERS = ("Idempotency-Key", "X-Tocsin-Notification-Id")
+
+
+def add_id_headers(headers: dict[str, str], key: str) -> None:
+    """The notification's id, under the name idempotent APIs look for and a name of
+    our own; a header the channel sets by one of these names wins."""
+    given = {name.lower() for name in headers} if headers else set()
+    for name in ID_HEADERS:
+        if name.lower() not in given:
+            headers[name] = key
 
 
 def build(config: WebhookConfig, message: Message) -> Request:
@@ -129,6 +148,7 @@ def build(config: WebhookConfig, message: Message) -> Request:
         url=substitute(url, values, url_escape),
         headers={k: substitute(v, values, header_value) for k, v in headers.items()},
     )
+    add_id_headers(request.headers, message.notification_key)
     if method == "GET":
         return request
     if not body:

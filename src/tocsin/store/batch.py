@@ -189,6 +189,11 @@ class CheckCache:
             record.n_pings += added
             record.alert_after = deadline
 
+    def deadline_moved(self, check_id: int, deadline: datetime) -> None:
+        record = self.by_id.get(check_id)
+        if record is not None:
+            record.alert_after = deadline
+
 
 class BatchWriter:
     """One batch's transaction: find and lock checks, then write states and pings."""
@@ -330,6 +335,29 @@ class BatchWriter:
         )
         rows = self.driver.fetch(sql, [self.driver.encode_time(now), limit])
         return [self.record(row) for row in rows]
+
+    def deadlines_between(self, start: datetime, end: datetime) -> list[int]:
+        """Checks whose deadline is in [start, end), locked in id order as batches of
+        pings lock them; on PostgreSQL those locked by others are passed by: a ping or
+        a watcher is at work on them."""
+        lock = "" if self.is_sqlite else " FOR UPDATE SKIP LOCKED"
+        sql = (
+            "SELECT id FROM checks WHERE alert_after IS NOT NULL AND alert_after >= ? "
+            f"AND alert_after < ? ORDER BY id{lock}"
+        )
+        encode = self.driver.encode_time
+        return [int(row[0]) for row in self.driver.fetch(sql, [encode(start), encode(end)])]
+
+    def hold_deadlines(self, held: Sequence[tuple[int, datetime]]) -> None:
+        """Move the deadlines of (check id, new deadline): nothing else of the check
+        changes, and its next ping sets its deadline anew."""
+        encode = self.driver.encode_time
+        rows: list[Sequence[Any]] = [(encode(deadline), check_id) for check_id, deadline in held]
+        if rows:
+            self.driver.execute_many("UPDATE checks SET alert_after = ? WHERE id = ?", rows)
+        if self.cache is not None:
+            for check_id, deadline in held:
+                self.cache.deadline_moved(check_id, deadline)
 
     def ping_values(
         self,

@@ -38,6 +38,12 @@ class ChannelRow:
     def label(self) -> str:
         return self.name or f"{self.kind} {str(self.uuid)[:8]}"
 
+    @property
+    def failing_since(self) -> datetime | None:
+        """The first failed delivery since the channel last delivered one, if it has
+        failed since (the notifier keeps `last_error_at` at that first failure)."""
+        return self.last_error_at if self.last_error else None
+
 
 Label = TypeVar("Label")
 

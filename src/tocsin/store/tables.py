@@ -274,6 +274,8 @@ channels = sa.Table(
     sa.Column("created", UTCDateTime, nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("last_notified", UTCDateTime, nullable=True),
+    # The error of the last failed delivery, and since when the channel has been
+    # failing (its first failure after its last delivery); both cleared by a delivery.
     sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
     sa.Column("last_error_at", UTCDateTime, nullable=True),
 )

@@ -1,14 +1,22 @@
 """Who is asking, and may they: the session cookie turned into a signed-in user, their
 membership of the project in the URL, and the CSRF token every POST must carry.
 
+Forms shown before signing in carry a token from a cookie (double submit). A cookie
+can be planted by a neighbouring subdomain or over plain HTTP, which would let another
+site sign a victim in to the attacker's account (login CSRF). So that token is signed
+with the deployment's key, and every POST sent by a browser from another site is
+refused whatever it carries.
+
 Every page that shows or changes a project's data depends on `member` or `editor`,
 so a guessed URL of another project answers 404, like a project that does not exist."""
 
+import hashlib
 import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
@@ -22,6 +30,8 @@ SESSION_COOKIE = "tocsin_session"
 # Forms shown before signing in (sign-in, setup, sign-up) carry this cookie's value.
 ANONYMOUS_CSRF_COOKIE = "tocsin_csrf"
 MAX_FORM_BYTES = 64 * 1024
+# What browsers say of a request sent by a page of another site (Fetch Metadata).
+FOREIGN_FETCH_SITES = frozenset({"cross-site", "same-site"})
 
 
 class WebError(Exception):
@@ -57,10 +67,26 @@ async def visitor(request: Request) -> Visitor:
         found: Visitor = request.state.visitor
         return found
     session = await session_of(request)
-    csrf = session.csrf_token if session else request.cookies.get(ANONYMOUS_CSRF_COOKIE, "")
-    found = Visitor(session, csrf or secrets.token_urlsafe(32))
+    secret: str = request.app.state.services.secret
+    csrf = session.csrf_token if session else anonymous_token(request, secret)
+    found = Visitor(session, csrf)
     request.state.visitor = found
     return found
+
+
+def anonymous_token(request: Request, secret: str) -> str:
+    """The token of the anonymous CSRF cookie if this deployment signed it, else a new one."""
+    sent = request.cookies.get(ANONYMOUS_CSRF_COOKIE, "")
+    nonce, _, signature = sent.partition(".")
+    if nonce and hmac.compare_digest(signature.encode(), sign_nonce(secret, nonce).encode()):
+        return sent
+    nonce = secrets.token_urlsafe(24)
+    return f"{nonce}.{sign_nonce(secret, nonce)}"
+
+
+def sign_nonce(secret: str, nonce: str) -> str:
+    digest = hmac.new(secret.encode(), f"csrf:{nonce}".encode(), hashlib.sha256)
+    return digest.hexdigest()
 
 
 async def session_of(request: Request) -> WebSession | None:
@@ -125,13 +151,33 @@ async def read_form(request: Request) -> FormData:
 
 
 async def verified_form(request: Request, current: VisitorDep) -> FormData:
-    """The POSTed form, once its CSRF token matches the visitor's."""
+    """The POSTed form, once it comes from one of this site's pages and its CSRF token
+    matches the visitor's."""
+    if sent_from_another_site(request):
+        raise WebError(403, "Sent from another site", "Open Tocsin and send the form from there.")
     form = await read_form(request)
     sent = form.get("csrf_token")
     expected = current.csrf_token
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise WebError(403, "This form has expired", "Reload the page and send the form again.")
     return form
+
+
+def sent_from_another_site(request: Request) -> bool:
+    """Whether a browser says the page that sent this request is not Tocsin's.
+
+    Browsers send Sec-Fetch-Site on every request since 2023, and Origin on every POST
+    before that; clients that are not browsers send neither and cannot be tricked."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in FOREIGN_FETCH_SITES
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    site = urlsplit(request.app.state.services.settings.base_url)
+    host = request.headers.get("host", "")
+    own = (f"{site.scheme}://{site.netloc}", f"http://{host}", f"https://{host}")
+    return origin not in own
 
 
 FormDep = Annotated[FormData, Depends(verified_form)]
