@@ -8,6 +8,7 @@ skips with the reason, except under CI=true, where it fails.
 
 import asyncio
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -198,6 +199,23 @@ class Server:
 
 
 def start_server(database_url: str, log_path: Path, *extra: str, **env: str) -> Server:
+    return launch_server(database_url, log_path, extra, env)
+
+
+def start_server_with_open_files(
+    database_url: str, log_path: Path, open_files: int, **env: str
+) -> Server:
+    """`tocsin serve` under `ulimit -n open_files`."""
+    return launch_server(database_url, log_path, (), env, open_files)
+
+
+def launch_server(
+    database_url: str,
+    log_path: Path,
+    extra: tuple[str, ...],
+    env: dict[str, str],
+    open_files: int | None = None,
+) -> Server:
     port = free_port()
     environment = {
         **os.environ,
@@ -213,10 +231,15 @@ def start_server(database_url: str, log_path: Path, *extra: str, **env: str) -> 
         env=environment,
         stdout=log_file,
         stderr=subprocess.STDOUT,
+        preexec_fn=None if open_files is None else lambda: limit_open_files(open_files),
     )
     server = Server(f"http://127.0.0.1:{port}", database_url, process, log_path, log_file)
     wait_until_up(server)
     return server
+
+
+def limit_open_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def wait_until_up(server: Server, timeout: float = 20) -> None:

@@ -22,6 +22,8 @@ from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
 from tocsin.pings.intake import PingIntake
 from tocsin.pings.protocol import FastPings, fast_ping_protocol
 from tocsin.pings.urls import is_ping_path
+from tocsin.server.connections import ConnectionGuard
+from tocsin.server.protocol import guarded_protocol, uvicorn_is_known
 from tocsin.store.availability import Availability
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
@@ -132,9 +134,15 @@ class TocsinApp:
         self.pings = pings
         self.web = web
 
-    def http_protocol(self) -> type[asyncio.Protocol] | None:
-        """uvicorn's HTTP protocol with pings answered below ASGI (`pings.protocol`)."""
-        return fast_ping_protocol(FastPings(self.pings.intake, self.pings.reader))
+    def http_protocol(
+        self, guard: ConnectionGuard, fast_pings: bool
+    ) -> type[asyncio.Protocol] | None:
+        """uvicorn's HTTP protocol under the guard's limits (`server.protocol`), with pings
+        answered below ASGI (`pings.protocol`) if `fast_pings`; None if this uvicorn's
+        protocol is not the one they were written for."""
+        if fast_pings:
+            return fast_ping_protocol(FastPings(self.pings.intake, self.pings.reader), guard)
+        return guarded_protocol(guard) if uvicorn_is_known() else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and is_ping_path(scope["path"]):

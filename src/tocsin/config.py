@@ -69,6 +69,29 @@ SETTINGS: tuple[Setting, ...] = (
         "`false` routes them through the ASGI app like every other request.",
     ),
     Setting(
+        "request_timeout",
+        "30s",
+        "Longest a client may take to send a whole request, counted from the moment its "
+        "connection opened or its last answer was sent; the connection is then closed "
+        "(with 408 if a request had begun). Idle keep-alive connections close after 5 s.",
+    ),
+    Setting(
+        "max_connections",
+        "auto",
+        "Open client connections in all; past it, a new connection replaces the oldest one "
+        "waiting on its client at the busiest address. `auto`: the open-file limit "
+        "(`ulimit -n`) less 128 descriptors kept for the database, the notifier and logs, "
+        "at most 4096.",
+    ),
+    Setting(
+        "max_connections_per_address",
+        "256",
+        "Open connections from one client address; past it, a new one replaces that "
+        "address's oldest connection waiting on its client. Behind a reverse proxy every "
+        "client has the proxy's address: raise it above the proxy's connections, or `0` "
+        "for no cap.",
+    ),
+    Setting(
         "watcher",
         "true",
         "Run the deadline watcher inside `tocsin serve` (`false` when it runs as "
@@ -195,6 +218,17 @@ def read_log_level(text: str) -> str:
     return value
 
 
+def read_connection_cap(text: str) -> int:
+    """A number of connections, or 0 for `auto`."""
+    value = text.strip().lower()
+    if value == "auto":
+        return 0
+    cap = int(value)
+    if cap < 1:
+        raise ValueError(f"expected auto or a positive number, not {text!r}")
+    return cap
+
+
 def read_text(text: str) -> str:
     return text.strip()
 
@@ -219,6 +253,9 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "db_pool_size": read_int,
     "watcher": read_bool,
     "fast_pings": read_bool,
+    "request_timeout": read_duration,
+    "max_connections": read_connection_cap,
+    "max_connections_per_address": read_int,
     "watcher_recheck": read_duration,
     "sqlite_synchronous": read_synchronous,
     "sqlite_wal_limit": read_size,
@@ -240,6 +277,9 @@ class Settings:
     ping_body_limit: int
     trusted_proxy_header: str
     fast_pings: bool
+    request_timeout: timedelta
+    max_connections: int  # 0: derived from the open-file limit
+    max_connections_per_address: int  # 0: no cap
     watcher: bool
     watcher_recheck: timedelta
     sqlite_synchronous: str
@@ -307,6 +347,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}SQLITE_WAL_LIMIT: must be at least 1MB")
     if settings.db_pool_size < 1:
         raise ConfigError(f"{PREFIX}DB_POOL_SIZE: must be at least 1")
+    if settings.request_timeout <= timedelta(0):
+        raise ConfigError(f"{PREFIX}REQUEST_TIMEOUT: must be positive")
+    if settings.max_connections_per_address < 0:
+        raise ConfigError(f"{PREFIX}MAX_CONNECTIONS_PER_ADDRESS: must not be negative")
     if settings.watcher_recheck <= timedelta(0):
         raise ConfigError(f"{PREFIX}WATCHER_RECHECK: must be positive")
     if settings.notify_timeout <= timedelta(0):

@@ -26,6 +26,7 @@ from tocsin.cli import run as run_command
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
 from tocsin.clock import SystemClock
 from tocsin.config import ConfigError, Settings
+from tocsin.server.connections import KEEP_ALIVE_SECONDS, ConnectionGuard, connection_limits
 from tocsin.store import checks as check_store
 from tocsin.store import users as user_store
 from tocsin.store.database import Database
@@ -92,6 +93,7 @@ def serve(
         configure_process(settings.log_level)
         asyncio.run(print_banner(settings))
         application = create_app(settings, run_watcher=watcher, run_notifier=notifier)
+        guard = ConnectionGuard(connection_limits(settings))
     uvicorn.run(
         application,
         host=settings.host,
@@ -101,7 +103,9 @@ def serve(
         proxy_headers=False,  # TOCSIN_TRUSTED_PROXY_HEADER decides whom to believe
         lifespan="on",
         timeout_graceful_shutdown=10,
-        http=(settings.fast_pings and application.http_protocol()) or "auto",
+        http=application.http_protocol(guard, settings.fast_pings) or "auto",
+        ws="none",  # no WebSocket routes: an upgrade request is answered as HTTP
+        timeout_keep_alive=int(KEEP_ALIVE_SECONDS),
     )
 
 

@@ -13,12 +13,18 @@ from urllib.parse import parse_qsl
 from tocsin.clock import Clock
 from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import PingUrlError, parse_ping_path, parse_rid
+from tocsin.server.limits import QUERY_FIELDS_LIMIT
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
+
+# Healthchecks documents HEAD, GET and POST; PUT is for `curl -T`. OPTIONS is the
+# preflight, answered without a ping; any other method is answered 405, not recorded.
+PING_METHODS = frozenset({"GET", "HEAD", "POST", "PUT"})
+ALLOW = b"GET, HEAD, POST, PUT, OPTIONS"
 
 PREFLIGHT_HEADERS = [
     (b"access-control-allow-origin", b"*"),
@@ -29,14 +35,26 @@ PREFLIGHT_HEADERS = [
 ]
 
 
-def ping_response_headers(body_limit: int, content_length: int) -> Headers:
-    return [
+def ping_response_headers(body_limit: int, content_length: int, status: int) -> Headers:
+    headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"access-control-allow-origin", b"*"),
         (b"cache-control", b"no-store"),
         (b"ping-body-limit", str(body_limit).encode()),
         (b"content-length", str(content_length).encode()),
     ]
+    if status == 405:
+        headers.append((b"allow", ALLOW))
+    return headers
+
+
+class PingRequestError(Exception):
+    """A ping request answered with an error, and not recorded."""
+
+    def __init__(self, status_code: int, text: str) -> None:
+        super().__init__(text)
+        self.status_code = status_code
+        self.text = text
 
 
 class PingReader:
@@ -58,16 +76,23 @@ class PingReader:
         body: bytes,
         body_size: int,
     ) -> PingRequest:
-        """Raises `PingUrlError` with the one-line reason for a malformed URL."""
+        """Raises `PingRequestError` with the status and one-line reason of a request that
+        is no ping: another method, a malformed URL, too many query fields."""
+        if method not in PING_METHODS:
+            raise PingRequestError(405, "method not allowed")
         received_at = self.clock.now()
-        url = parse_ping_path(path)
-        query = dict(parse_qsl(raw_query.decode("latin-1"))) if raw_query else {}
+        try:
+            url = parse_ping_path(path)
+            query = read_query(raw_query)
+            rid = parse_rid(query.get("rid"))
+        except PingUrlError as error:
+            raise PingRequestError(400, str(error)) from None
         user_agent, forwarded = self.read_headers(headers)
         return PingRequest(
             url=url,
             received_at=received_at,
             method=method,
-            rid=parse_rid(query.get("rid")),
+            rid=rid,
             create=query.get("create") == "1",
             remote_addr=remote_address(forwarded, client),
             user_agent=user_agent,
@@ -86,11 +111,21 @@ class PingReader:
         return user_agent, forwarded
 
 
+def read_query(raw_query: bytes) -> dict[str, str]:
+    if not raw_query:
+        return {}
+    try:
+        fields = parse_qsl(raw_query.decode("latin-1"), max_num_fields=QUERY_FIELDS_LIMIT)
+    except ValueError:  # more fields than the limit
+        raise PingUrlError("too many query fields") from None
+    return dict(fields)
+
+
 class PingEndpoint:
     def __init__(self, intake: PingIntake, reader: PingReader) -> None:
         self.intake = intake
         self.reader = reader
-        self.headers_by_length: dict[int, Headers] = {}
+        self.headers_by_length: dict[tuple[int, int], Headers] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
@@ -110,18 +145,19 @@ class PingEndpoint:
                 body,
                 body_size,
             )
-        except PingUrlError as error:
-            await self.respond(send, 400, str(error), method)
+        except PingRequestError as refused:
+            await self.respond(send, refused.status_code, refused.text, method)
             return
         reply = await self.intake.submit(request)
         await self.respond(send, reply.status_code, reply.text, method)
 
     async def respond(self, send: Send, status: int, text: str, method: str) -> None:
         body = text.encode()
-        headers = self.headers_by_length.get(len(body))
+        key = (len(body), status)
+        headers = self.headers_by_length.get(key)
         if headers is None:
-            headers = ping_response_headers(self.reader.body_limit, len(body))
-            self.headers_by_length[len(body)] = headers
+            headers = ping_response_headers(self.reader.body_limit, len(body), status)
+            self.headers_by_length[key] = headers
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 

@@ -137,11 +137,16 @@ class PingIntake:
                 # every client, and pings a second by 3 to 7%. The clients answered
                 # last would otherwise wait a whole batch more.
                 await asyncio.sleep(0)
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                task = asyncio.create_task(self.commit_in_flight(batch))
+                # No local name for the batch: this coroutine then waits for the next
+                # ping holding none of the last batch's requests and their connections.
+                task = asyncio.create_task(self.commit_in_flight(self.take_batch()))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         await asyncio.gather(*self._tasks)
+
+    def take_batch(self) -> list[Pending]:
+        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        return batch
 
     async def commit_in_flight(self, batch: list[Pending]) -> None:
         try:

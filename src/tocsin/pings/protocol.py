@@ -3,9 +3,10 @@
 At thousands of pings a second, ASGI's per-request machinery (a scope dict, a task per
 request, send and receive coroutines, header checks) costs as much as recording the
 ping. `tocsin serve` therefore runs uvicorn with `FastPingProtocol`: uvicorn's own
-httptools protocol, which hands every ping URL to a `PingCycle` instead of the ASGI
-app. The cycle collects the body, queues the ping at the intake and writes the
-response when the ping's batch has committed; no task and no coroutine per ping.
+httptools protocol as `server.protocol` guards it, which hands every ping URL to a
+`PingCycle` instead of the ASGI app. The cycle collects the body, queues the ping at
+the intake and writes the response when the ping's batch has committed; no task and
+no coroutine per ping.
 Everything else (OPTIONS preflights included) takes uvicorn's ordinary path to the
 ASGI app, which can answer pings too (`pings.endpoint`), with the same reader and
 the same response headers.
@@ -14,13 +15,21 @@ the same response headers.
 import asyncio
 import logging
 import urllib.parse
-from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from tocsin.pings.endpoint import BodyBuffer, Headers, PingReader, ping_response_headers
+from tocsin.pings.endpoint import (
+    BodyBuffer,
+    Headers,
+    PingReader,
+    PingRequestError,
+    ping_response_headers,
+)
 from tocsin.pings.intake import PingIntake, Reply
-from tocsin.pings.urls import PREFIXES, PingUrlError
+from tocsin.pings.urls import PREFIXES
+from tocsin.server.connections import ConnectionGuard
+from tocsin.server.cycles import DirectCycle
+from tocsin.server.protocol import BODY, HEAD, IDLE, GuardedProtocol, uvicorn_is_known
 
 PING_PREFIXES = tuple(prefix.encode("ascii") for prefix in PREFIXES)
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -28,50 +37,12 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 log = logging.getLogger("tocsin.pings")
 
 
-class KeepAliveSweep:
-    """Closes connections left idle past uvicorn's keep-alive timeout.
-
-    uvicorn arms a timer after every response and cancels it when the next request
-    arrives: at thousands of pings a second that cost 1.4% of them. Here an idle
-    connection is only noted, and one sweep a second closes those idle too long, so
-    a connection closes between one and two sweeps' time after its timeout.
-    """
-
-    PERIOD = 1.0
-
-    def __init__(self) -> None:
-        # Insertion order is idleness order: a connection is noted when it goes idle
-        # and forgotten when it is not, so the longest idle come first.
-        self.idle: dict[FastPingProtocol, float] = {}
-        self.sweeping: asyncio.TimerHandle | None = None
-
-    def note_idle(self, protocol: "FastPingProtocol") -> None:
-        self.idle[protocol] = protocol.loop.time()
-        if self.sweeping is None:
-            self.sweeping = protocol.loop.call_later(self.PERIOD, self.sweep, protocol.loop)
-
-    def forget(self, protocol: "FastPingProtocol") -> None:
-        self.idle.pop(protocol, None)
-
-    def sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        now = loop.time()
-        while self.idle:
-            protocol, since = next(iter(self.idle.items()))
-            if now - since < protocol.timeout_keep_alive:
-                break
-            del self.idle[protocol]
-            protocol.timeout_keep_alive_handler()
-        self.sweeping = loop.call_later(self.PERIOD, self.sweep, loop) if self.idle else None
-
-
 class FastPings:
-    """What every connection's fast path shares: the intake, the reader, the responses,
-    the keep-alive sweep."""
+    """What every connection's fast path shares: the intake, the reader, the responses."""
 
     def __init__(self, intake: PingIntake, reader: PingReader) -> None:
         self.intake = intake
         self.reader = reader
-        self.keep_alive = KeepAliveSweep()
         self._responses: dict[tuple[int, str, bool, bool], bytes] = {}
         self._date_headers: Headers | None = None
 
@@ -98,7 +69,7 @@ def render(
     reader: PingReader,
 ) -> bytes:
     body = text.encode()
-    headers = [*default_headers, *ping_response_headers(reader.body_limit, len(body))]
+    headers = [*default_headers, *ping_response_headers(reader.body_limit, len(body), status)]
     if not keep_alive:
         headers.append((b"connection", b"close"))
     lines = [STATUS_LINE[status], *(name + b": " + value + b"\r\n" for name, value in headers)]
@@ -112,7 +83,7 @@ class NoEvent:
         pass
 
 
-class PingCycle:
+class PingCycle(DirectCycle):
     """One ping request on one connection, from its headers to its response."""
 
     __slots__ = (
@@ -180,8 +151,8 @@ class PingCycle:
                 self.body.kept(),
                 self.body.size,
             )
-        except PingUrlError as error:
-            self.respond(400, str(error))
+        except PingRequestError as refused:
+            self.respond(refused.status_code, refused.text)
             return
         pings.intake.enqueue(request, self.reply)
 
@@ -206,11 +177,10 @@ class PingCycle:
         protocol.on_response_complete()
 
 
-class FastPingProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with ping URLs answered by a `PingCycle`."""
+class FastPingProtocol(GuardedProtocol):
+    """The guarded httptools protocol with ping URLs answered by a `PingCycle`."""
 
     pings: FastPings  # set on the subclass `fast_ping_protocol` makes
-    cycle: Any  # uvicorn's RequestResponseCycle, or a PingCycle
 
     def on_message_begin(self) -> None:
         # uvicorn builds the ASGI scope here; a ping never needs one, so it waits
@@ -218,8 +188,12 @@ class FastPingProtocol(HttpToolsProtocol):
         self.url = b""
         self.expect_100_continue = False
         self.headers = []
+        self.parsing = HEAD
+        self.head_fed = self.body_seen = 0
 
     def on_headers_complete(self) -> None:
+        version = self.check_head()
+        self.parsing = BODY
         method = self.parser.get_method()
         if (
             not self.url.startswith(PING_PREFIXES)
@@ -227,9 +201,9 @@ class FastPingProtocol(HttpToolsProtocol):
             or self.parser.should_upgrade()
         ):
             self.build_scope()
-            super().on_headers_complete()
+            HttpToolsProtocol.on_headers_complete(self)
             return
-        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
+        keep_alive = version == "1.1" and self.parser.should_keep_alive()
         existing = self.cycle
         self.cycle = PingCycle(
             self,
@@ -242,68 +216,36 @@ class FastPingProtocol(HttpToolsProtocol):
         if existing is None or existing.response_complete:
             self.cycle.activate()
         else:
-            # A pipelined request: answer it after the ones ahead of it, as uvicorn does.
-            self.flow.pause_reading()
+            # A pipelined request: answered after the ones ahead of it, as uvicorn does;
+            # GuardedProtocol bounds how many wait.
             self.pipeline.appendleft((self.cycle, self.app))
 
     def build_scope(self) -> None:
         url, headers, expect_100_continue = self.url, self.headers, self.expect_100_continue
-        super().on_message_begin()
+        HttpToolsProtocol.on_message_begin(self)
         self.url, self.expect_100_continue = url, expect_100_continue
         self.headers = self.scope["headers"] = headers
 
-    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
-        if isinstance(cycle, PingCycle):
-            cycle.activate()
-        else:
-            super()._start_asgi_task(cycle, app)
-
     def on_body(self, body: bytes) -> None:
+        self.body_seen += len(body)
         if isinstance(self.cycle, PingCycle):
             self.cycle.body.add(body)
         else:
-            super().on_body(body)
+            HttpToolsProtocol.on_body(self, body)
 
     def on_message_complete(self) -> None:
+        self.parsing = IDLE
+        self.owed += 1
         if isinstance(self.cycle, PingCycle):
             self.cycle.complete_message()
         else:
-            super().on_message_complete()
-
-    def on_response_complete(self) -> None:
-        # uvicorn's, but an idle connection is left to the sweep instead of a timer.
-        self.server_state.total_requests += 1
-        if self.transport.is_closing():
-            return
-        self.flow.resume_reading()
-        if self.pipeline:
-            cycle, app = self.pipeline.pop()
-            self._start_asgi_task(cycle, app)
-        else:
-            self.pings.keep_alive.note_idle(self)
-
-    def _unset_keepalive_if_required(self) -> None:
-        # uvicorn calls this when data arrives and when the connection is lost.
-        self.pings.keep_alive.forget(self)
+            HttpToolsProtocol.on_message_complete(self)
 
 
-# The methods of uvicorn's protocol FastPingProtocol overrides or calls.
-UVICORN_METHODS = (
-    "on_message_begin",
-    "on_headers_complete",
-    "on_body",
-    "on_message_complete",
-    "on_response_complete",
-    "_start_asgi_task",
-    "_unset_keepalive_if_required",
-    "timeout_keep_alive_handler",
-)
-
-
-def fast_ping_protocol(pings: FastPings) -> type[asyncio.Protocol] | None:
-    """A protocol class for `uvicorn.Config(http=…)` bound to this process's intake, or
-    None if this uvicorn's protocol is not the one FastPingProtocol was written for."""
-    if not all(name in HttpToolsProtocol.__dict__ for name in UVICORN_METHODS):
+def fast_ping_protocol(pings: FastPings, guard: ConnectionGuard) -> type[asyncio.Protocol] | None:
+    """A protocol class for `uvicorn.Config(http=…)` bound to this process's intake and
+    guard, or None if this uvicorn's protocol is not the one it was written for."""
+    if not uvicorn_is_known():
         log.warning("this uvicorn's HTTP protocol is unknown: pings take the ASGI path")
         return None
-    return type("BoundFastPingProtocol", (FastPingProtocol,), {"pings": pings})
+    return type("BoundFastPingProtocol", (FastPingProtocol,), {"pings": pings, "guard": guard})
