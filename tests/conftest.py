@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import asyncpg
 import httpx
@@ -276,6 +276,25 @@ def module_server(
     server = start_server(backend.fresh(directory), directory / "server.log")
     yield server
     stop_server(server)
+
+
+def module_server_on_each_path(paths: dict[str, dict[str, str]]) -> Any:
+    """A `module_server` fixture for a test module that runs once per HTTP path: each
+    entry of `paths` names a server started with those environment variables."""
+
+    @pytest.fixture(scope="module", params=list(paths))
+    def module_server(
+        request: pytest.FixtureRequest,
+        backend: SqliteBackend | PostgresBackend,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[Server]:
+        directory = tmp_path_factory.mktemp("server")
+        environment = paths[request.param]
+        server = start_server(backend.fresh(directory), directory / "server.log", **environment)
+        yield server
+        stop_server(server)
+
+    return module_server
 
 
 @pytest.fixture

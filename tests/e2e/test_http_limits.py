@@ -8,11 +8,11 @@ and pings answered by the ASGI endpoint (`TOCSIN_FAST_PINGS=false`); both run on
 import asyncio
 import re
 import uuid
-from collections.abc import Iterator
 
-import pytest
-
-from tests.conftest import PostgresBackend, Server, SqliteBackend, start_server, stop_server
+from tests.conftest import (
+    Server,
+    module_server_on_each_path,
+)
 from tests.helpers import make_check, reload
 from tocsin.server.limits import HEAD_LIMIT, QUERY_FIELDS_LIMIT, URL_LIMIT
 from tocsin.store.database import Database
@@ -24,18 +24,7 @@ PATHS = {
 STATUS_LINE = re.compile(rb"HTTP/1\.1 (\d{3}) ")
 
 
-@pytest.fixture(scope="module", params=list(PATHS))
-def module_server(
-    request: pytest.FixtureRequest,
-    backend: SqliteBackend | PostgresBackend,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Server]:
-    directory = tmp_path_factory.mktemp("server")
-    server = start_server(
-        backend.fresh(directory), directory / "server.log", **PATHS[request.param]
-    )
-    yield server
-    stop_server(server)
+module_server = module_server_on_each_path(PATHS)
 
 
 async def connect(server: Server) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

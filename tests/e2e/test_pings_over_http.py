@@ -8,13 +8,16 @@ the ASGI endpoint (`TOCSIN_FAST_PINGS=false`).
 import asyncio
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.conftest import PostgresBackend, Server, SqliteBackend, start_server, stop_server
+from tests.conftest import (
+    Server,
+    module_server_on_each_path,
+    start_server,
+    stop_server,
+)
 from tests.helpers import hammer, make_check, pings_of, reload, stored_body
 from tocsin.store.database import Database
 
@@ -24,18 +27,7 @@ PATHS = {
 }
 
 
-@pytest.fixture(scope="module", params=list(PATHS))
-def module_server(
-    request: pytest.FixtureRequest,
-    backend: SqliteBackend | PostgresBackend,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Server]:
-    directory = tmp_path_factory.mktemp("server")
-    server = start_server(
-        backend.fresh(directory), directory / "server.log", **PATHS[request.param]
-    )
-    yield server
-    stop_server(server)
+module_server = module_server_on_each_path(PATHS)
 
 
 async def test_every_ping_response_allows_any_origin_and_states_the_body_limit(

@@ -9,7 +9,7 @@ import asyncio
 import gc
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,9 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 from tests.conftest import (
-    PostgresBackend,
     Server,
-    SqliteBackend,
     free_port,
-    start_server,
-    stop_server,
+    module_server_on_each_path,
 )
 from tests.helpers import eventually, make_check, reload
 from tocsin.app import create_app
@@ -132,18 +129,7 @@ def rss_mb(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-@pytest.fixture(scope="module", params=list(PATHS))
-def module_server(
-    request: pytest.FixtureRequest,
-    backend: SqliteBackend | PostgresBackend,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Server]:
-    directory = tmp_path_factory.mktemp("server")
-    server = start_server(
-        backend.fresh(directory), directory / "server.log", **PATHS[request.param]
-    )
-    yield server
-    stop_server(server)
+module_server = module_server_on_each_path(PATHS)
 
 
 async def flood(port: int, path: str, connections: int, seconds: float, pid: int) -> int:
