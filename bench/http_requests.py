@@ -9,8 +9,8 @@ requests a second, over several rounds. With
 the two alternate, so both meet the same machine load.
 
     .venv/bin/python bench/http_requests.py [--requests 10000] [--rounds 6]
-    git show main:src/tocsin/notify/http.py > /tmp/http_old.py
-    .venv/bin/python bench/http_requests.py --compare /tmp/http_old.py
+    git show main:src/tocsin/notify/http.py > http_old.py
+    .venv/bin/python bench/http_requests.py --compare http_old.py
 """
 
 import argparse

@@ -6,7 +6,7 @@ compare across runs is the ratio tocsin/bare, not the absolute rates. wrk drives
 with the same random sequence of /ping/<uuid> paths over 1,000 real checks. After the
 tocsin rounds the database must hold every ping that wrk saw acknowledged.
 
-    cd /work/main && .venv/bin/python bench/ping_throughput.py --seconds 6 --rounds 3
+    .venv/bin/python bench/ping_throughput.py --seconds 6 --rounds 3
 """
 
 import argparse
