@@ -7,7 +7,7 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install browser lint typecheck test-sqlite test-postgres bench clean
+.PHONY: run test test-fast install browser lint typecheck test-sqlite test-postgres bench clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -44,6 +44,10 @@ test-sqlite: $(INSTALLED) browser
 
 test-postgres: $(INSTALLED) browser
 	TOCSIN_TEST_DATABASE=postgresql TOCSIN_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest
+
+# The inner loop: unit and store tests on SQLite, no server processes, no browser.
+test-fast: $(INSTALLED)
+	TOCSIN_TEST_DATABASE=sqlite $(BIN)/pytest -q tests/unit tests/store -m "not e2e and not browser"
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/ping_throughput.py

@@ -55,16 +55,31 @@ def pytest_report_header() -> str:
     return f"tocsin test database: {BACKEND} ({target})"
 
 
+SERVER_FIXTURES = {"server", "module_server"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        mark_by_kind(item)
     if BACKEND != "postgresql":
         return
-    selected = [
-        item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
-    ]
+    selected = [item for item in items if item.get_closest_marker("postgres")]
     deselected = [item for item in items if item not in selected]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+
+
+def mark_by_kind(item: pytest.Item) -> None:
+    """`browser`, `e2e` and `postgres` follow from where a test is and what it uses, so
+    no test can be left unmarked: `-m "not e2e and not browser"` is the quick loop."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if item.path.name.startswith("test_browser_"):
+        item.add_marker(pytest.mark.browser)
+    if "e2e" in item.path.parts or SERVER_FIXTURES & fixtures:
+        item.add_marker(pytest.mark.e2e)
+    if DATABASE_FIXTURES & fixtures:
+        item.add_marker(pytest.mark.postgres)
 
 
 def settings_for(database_url: str, **overrides: object) -> Settings:
