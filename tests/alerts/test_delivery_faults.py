@@ -16,8 +16,8 @@ from tests.postgres_cluster import PostgresCluster
 from tests.receivers import HttpReceiver, Reply
 from tocsin.notify.http import PER_HOST, http_client
 from tocsin.store import runners
-from tocsin.store.availability import unavailable
 from tocsin.store.database import Database
+from tocsin.store.errors import unavailable
 from tocsin.store.runners import BatchRunner, batch_runner
 
 S = timedelta(seconds=1)

@@ -8,11 +8,13 @@ import asyncpg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.helpers import T0, FakeClock
 from tocsin.outages import MARGIN, Outage, held_deadline, merged
-from tocsin.store.availability import STALL, Availability, unavailable
+from tocsin.store.availability import STALL, Availability
+from tocsin.store.errors import connection_is_sound, unavailable
 
 SECOND = timedelta(seconds=1)
 OUTAGE = Outage(T0, T0 + 20 * SECOND)
@@ -130,6 +132,8 @@ def wrapped(error: Exception) -> DBAPIError:
         asyncpg.CrashShutdownError("terminating connection because of crash"),
         asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
         asyncpg.TooManyConnectionsError("sorry, too many clients already"),
+        # A pooled connection the server dropped in the middle of an operation.
+        asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation"),
         ConnectionRefusedError(111, "Connect call failed"),
         TimeoutError(),
     ],
@@ -149,3 +153,21 @@ def test_a_server_starting_up_shutting_down_or_unreachable_is_unavailable(
 def test_an_error_in_the_work_itself_is_not_unavailable() -> None:
     assert not unavailable(wrapped(asyncpg.UniqueViolationError("duplicate key")))
     assert not unavailable(ValueError("bad cron"))
+
+
+def test_the_batch_paths_raw_cursor_errors_are_read_like_sqlalchemys() -> None:
+    """Batches use the driver's cursor, whose errors are SQLAlchemy's adaptations of
+    asyncpg's, raised from them: not the classes of sqlalchemy.exc."""
+    # Untyped classes, named as types so that calling them is typed.
+    client_error: type[Exception] = AsyncAdapt_asyncpg_dbapi.InternalClientError
+    integrity_error: type[Exception] = AsyncAdapt_asyncpg_dbapi.IntegrityError
+    dropped = asyncpg.exceptions.InternalClientError("another operation is in progress")
+    with pytest.raises(client_error) as raised:
+        raise client_error(str(dropped)) from dropped
+    assert unavailable(raised.value)
+    assert not connection_is_sound(raised.value)
+    refused = asyncpg.UniqueViolationError("duplicate key")
+    with pytest.raises(integrity_error) as raised_by_server:
+        raise integrity_error(str(refused)) from refused
+    assert not unavailable(raised_by_server.value)
+    assert connection_is_sound(raised_by_server.value)

@@ -33,9 +33,9 @@ from tocsin.notify.message import Message
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.signing import sign
 from tocsin.store import notifications as outbox
-from tocsin.store.availability import unavailable
 from tocsin.store.channels import ChannelRow
 from tocsin.store.database import Database
+from tocsin.store.errors import unavailable
 from tocsin.store.notifications import Delivery
 from tocsin.store.runners import BatchRunner, PostgresRunner
 
@@ -98,6 +98,7 @@ class Notifier:
         # Outcomes of sends whose recording failed (the database was down): written
         # before anything new is claimed.
         self._unrecorded: list[Outcome] = []
+        self._database_lost = False  # its last pass failed for want of a database
         self._wakeup = asyncio.Event()
         self._stopping = False
         # Settings are immutable: a burst of alerts to one channel parses them once.
@@ -119,17 +120,28 @@ class Notifier:
                     pass
                 delay = await self.time_to_next()
             except Exception as error:
-                # A database that is down or restarting is worth a line, not a traceback
-                # every RETRY_PASS.
-                if unavailable(error):
-                    log.warning("notifier pass failed, the database is unavailable: %s", error)
-                else:
-                    log.exception("notifier pass failed; retrying")
+                self.pass_failed(error)
                 delay = RETRY_PASS
+            else:
+                self.pass_done()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), delay.total_seconds())
         await self.record_last_outcomes()
         log.info("notifier stopped")
+
+    def pass_failed(self, error: Exception) -> None:
+        """A database that is down or restarting is worth a line when it goes and one
+        when it is back, not a traceback every RETRY_PASS."""
+        if not unavailable(error):
+            log.exception("notifier pass failed; retrying")
+        elif not self._database_lost:
+            self._database_lost = True
+            log.warning("notifier waits for the database: %s", error)
+
+    def pass_done(self) -> None:
+        if self._database_lost:
+            self._database_lost = False
+            log.warning("notifier has the database back")
 
     async def deliver_due(self) -> int:
         """Claim, send and record one round of due notifications; returns how many.

@@ -36,10 +36,11 @@ from tocsin.flips import log_flip
 from tocsin.outages import Outage, held_deadline
 from tocsin.store import checks as check_store
 from tocsin.store import incidents as incident_store
-from tocsin.store.availability import Availability, log_held, record_outage, unavailable
+from tocsin.store.availability import Availability, log_held, record_outage
 from tocsin.store.batch import BatchWriter
 from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
+from tocsin.store.errors import unavailable
 from tocsin.store.runners import BatchRunner
 
 log = logging.getLogger("tocsin.watcher")

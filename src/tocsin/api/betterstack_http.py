@@ -16,7 +16,7 @@ from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
 from tocsin.api.betterstack_pages import PageRequest, listing, page_request
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import read_body, services_of
-from tocsin.store.availability import unavailable
+from tocsin.store.errors import unavailable
 
 VERSIONS = (2, 3)
 MAX_ID = 2**31 - 1  # the database's integer ids

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 
 from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
 from tocsin.api.errors import ApiError
-from tocsin.store.availability import unavailable
+from tocsin.store.errors import unavailable
 
 if TYPE_CHECKING:
     from tocsin.app import Services

@@ -17,7 +17,7 @@ from tocsin.api.auth import ApiAccess, KeyProblem, KeyRejectedError, authenticat
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import BODY_LIMIT, services_of
 from tocsin.api.tocsin_models import ErrorOut
-from tocsin.store.availability import unavailable
+from tocsin.store.errors import unavailable
 
 PREFIX = "/api/tocsin/v1"
 

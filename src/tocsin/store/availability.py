@@ -1,9 +1,5 @@
 """Whether the database can take work, and the outages this process has seen.
 
-`unavailable` tells an error of the database itself (stopped, starting up, shutting
-down, unreachable, locked) from one of a piece of work: the first is answered 503 at
-once, for the client to retry, where retrying ping by ping would only wait longer.
-
 `Availability` is what the process's ping intake and watcher report their database work
 to: when it began, whether it failed for want of a database or was answered, and so
 when the database was unavailable (from the first refusal to the first answer to work
@@ -13,58 +9,21 @@ pass (`tocsin.outages`). One warning when an outage begins and one when it ends.
 """
 
 import logging
-import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
-
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from tocsin.clock import Clock
 from tocsin.outages import Outage, merged
 from tocsin.store.batch import BatchWriter
+from tocsin.store.errors import unavailable
 from tocsin.store.runners import BatchRunner
 
 log = logging.getLogger("tocsin.store")
 
-# PostgreSQL's SQLSTATEs for a server that takes no work now: class 08, connection
-# exceptions; 57P01 to 57P03, shut down by an administrator, after a crash, or
-# "cannot connect now" (starting up, shutting down, in recovery); too many connections.
-UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 # Work normally takes milliseconds (a batch of pings, p99 15 ms at full load; a watcher's
 # read); work that took this long was stuck, and the pings behind it with it.
 STALL = timedelta(seconds=2)
-
-
-def unavailable(error: BaseException) -> bool:
-    """Whether `error` says the database cannot take any work now."""
-    return any(says_unavailable(cause) for cause in causes(error))
-
-
-def says_unavailable(error: BaseException) -> bool:
-    if isinstance(error, OperationalError | InterfaceError | sqlite3.OperationalError | OSError):
-        return True  # OSError: refused connections, timeouts (TimeoutError), …
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return sqlstate_of(error).startswith(UNAVAILABLE_SQLSTATES)
-
-
-def causes(error: BaseException) -> Iterator[BaseException]:
-    """The error, the driver's error SQLAlchemy wrapped, and what they were raised from."""
-    seen: list[BaseException] = []
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or any(current is old for old in seen):
-            continue
-        seen.append(current)
-        yield current
-        pending += [getattr(current, "orig", None), current.__cause__]
-
-
-def sqlstate_of(error: BaseException) -> str:
-    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-    return state if isinstance(state, str) else ""
 
 
 class Availability:

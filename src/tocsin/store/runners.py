@@ -20,6 +20,7 @@ from sqlalchemy.pool import StaticPool
 
 from tocsin.store.batch import BatchWriter, CheckCache, PostgresDriver, SqliteDriver
 from tocsin.store.database import Database, sqlite_pragmas
+from tocsin.store.errors import connection_is_sound
 from tocsin.store.pinglog import DEFAULT_SIZE, LogRecord, PingLog
 from tocsin.store.wal import DEFAULT_WAL_LIMIT, Checkpointer, WalSync, fsync_file, wal_size
 
@@ -278,9 +279,17 @@ class PostgresRunner:
     async def run(self, batch: Batch[T], log_entry: bytes | None = None) -> T:
         """PostgreSQL's commit is durable by itself; `log_entry` is SQLite's."""
         async with self.database.write() as connection:
-            return await connection.run_sync(
-                lambda sync: batch(BatchWriter(PostgresDriver(sync.connection.cursor()), sync))
-            )
+            try:
+                return await connection.run_sync(
+                    lambda sync: batch(BatchWriter(PostgresDriver(sync.connection.cursor()), sync))
+                )
+            except Exception as error:
+                # The batch's raw cursor bypasses SQLAlchemy's handling of errors, which
+                # would discard a connection the server dropped: back in the pool, it
+                # failed the next batch with "another operation is in progress".
+                if not connection_is_sound(error):
+                    await connection.invalidate()
+                raise
 
     async def open_ping_log(self, batch_of: Callable[[bytes], Batch[object]]) -> int:
         return 0
