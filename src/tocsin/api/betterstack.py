@@ -47,9 +47,9 @@ from tocsin.api.betterstack_spec import (
     require,
 )
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
 from tocsin.checks import Status, pause, resume
 from tocsin.schedule import Period
+from tocsin.server.services import services_of
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as store
 from tocsin.store.channels import assign_all_channels, set_check_policy

@@ -31,7 +31,7 @@ from tocsin.api.betterstack_http import (
 from tocsin.api.betterstack_json import incident_json, timeline_item
 from tocsin.api.betterstack_spec import AcknowledgeSpec, ResolveSpec, parse
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
+from tocsin.server.services import services_of
 from tocsin.store import incidents as store
 from tocsin.store.incidents import Incident, IncidentFilter
 

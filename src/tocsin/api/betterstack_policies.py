@@ -33,7 +33,7 @@ from tocsin.api.betterstack_json import policy_json
 from tocsin.api.betterstack_pages import page_of
 from tocsin.api.betterstack_spec import PolicySpec, StepSpec, parse, require
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
+from tocsin.server.services import services_of
 from tocsin.store import channels as store
 from tocsin.store.channels import PolicyRow
 

@@ -34,7 +34,6 @@ from tocsin.api.healthchecks_http import (
     WriteAccess,
     route,
     router,
-    services_of,
 )
 from tocsin.api.healthchecks_json import Presenter, channel_json, flip_json, unique_key
 from tocsin.api.healthchecks_spec import (
@@ -48,6 +47,7 @@ from tocsin.api.healthchecks_spec import (
 )
 from tocsin.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
 from tocsin.checks import pause, resume
+from tocsin.server.services import services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import channel_uuids, project_channels, set_check_channels

@@ -13,7 +13,6 @@ from fastapi import Path, Request, Response
 from tocsin.alerts.notifier import send_test
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
 from tocsin.api.tocsin_http import (
     PRECONDITION,
     FieldsError,
@@ -35,6 +34,7 @@ from tocsin.api.tocsin_models import (
 )
 from tocsin.api.tocsin_pages import CursorParam, Limit, paginate
 from tocsin.api.tocsin_render import channel_out, policy_out
+from tocsin.server.services import services_of
 from tocsin.store import channels as channel_store
 from tocsin.store.channels import ChannelRow
 from tocsin.store.incidents import load_policy

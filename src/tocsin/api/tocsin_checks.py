@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks import is_unique_key
-from tocsin.api.healthchecks_http import services_of
 from tocsin.api.healthchecks_json import unique_key
 from tocsin.api.tocsin_http import (
     PRECONDITION,
@@ -38,6 +37,7 @@ from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, 
 from tocsin.api.tocsin_render import SETTINGS, check_out, flip_out, new_settings, ping_out
 from tocsin.api.tocsin_render import settings_after as patched
 from tocsin.checks import pause, resume
+from tocsin.server.services import services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import (

@@ -15,8 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tocsin.api.auth import ApiAccess, KeyProblem, KeyRejectedError, authenticate
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import BODY_LIMIT, services_of
+from tocsin.api.healthchecks_http import BODY_LIMIT
 from tocsin.api.tocsin_models import ErrorOut
+from tocsin.server.services import services_of
 from tocsin.store.availability import unavailable
 
 PREFIX = "/api/tocsin/v1"

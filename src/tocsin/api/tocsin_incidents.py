@@ -12,7 +12,6 @@ from fastapi import Path, Query, Request
 from tocsin.alerts import incidents as actions
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
 from tocsin.api.healthchecks_json import unique_key
 from tocsin.api.tocsin_http import ReadKey, WriteKey, router
 from tocsin.api.tocsin_models import (
@@ -27,6 +26,7 @@ from tocsin.api.tocsin_models import (
 )
 from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
 from tocsin.api.tocsin_render import event_out, incident_out
+from tocsin.server.services import services_of
 from tocsin.store import incidents as store
 from tocsin.store.channels import project_channels
 from tocsin.store.incidents import Incident

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from tocsin.accounts import can_manage
 from tocsin.alerts.notifier import send_test
 from tocsin.notify.kinds import KINDS
+from tocsin.server.services import services_of
 from tocsin.store import channels as channel_store
 from tocsin.store.channels import ChannelRow
 from tocsin.store.users import Membership
@@ -49,7 +50,7 @@ def channels_url(membership: Membership) -> str:
 async def render_list(
     request: Request, membership: Membership, outcome: TestOutcome | None = None
 ) -> Response:
-    async with request.app.state.services.database.read() as connection:
+    async with services_of(request).database.read() as connection:
         found = await connection.run_sync(channel_store.project_channels, membership.project_id)
     context = {
         "membership": membership,
@@ -99,7 +100,7 @@ async def create_channel(request: Request, membership: ManagerDep, form: FormDep
     if config is None:
         extra = {"name": name, "assign": assign}
         return render_form(request, membership, checked, extra, 400)
-    services = request.app.state.services
+    services = services_of(request)
 
     def work(connection: sa.Connection) -> ChannelRow:
         return channel_store.insert_channel(
@@ -128,7 +129,7 @@ def project_channel(connection: sa.Connection, membership: Membership, channel: 
 
 @router.post("/projects/{project_id}/channels/{channel}/test")
 async def test_channel(request: Request, membership: ManagerDep, channel: str) -> Response:
-    services = request.app.state.services
+    services = services_of(request)
     async with services.database.read() as connection:
         row = await connection.run_sync(project_channel, membership, channel)
     error = await send_test(services.settings, row)
@@ -150,6 +151,6 @@ async def delete_channel(
         require_confirmation(form, "remove")
         channel_store.delete_channel(connection, row.id)
 
-    async with request.app.state.services.database.write() as connection:
+    async with services_of(request).database.write() as connection:
         await connection.run_sync(work)
     return RedirectResponse(channels_url(membership), status_code=303)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from tocsin.accounts import can_change
 from tocsin.describe import cron_words, upcoming_times
 from tocsin.schedule import ScheduleError, cron_schedule
+from tocsin.server.services import services_of
 from tocsin.store import checks as check_store
 from tocsin.store.users import Membership
 from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field
@@ -33,7 +34,7 @@ def refuse_viewers(membership: Membership) -> None:
 @router.get("/projects/{project_id}/checks/{check}/edit")
 async def edit_check_form(request: Request, membership: MemberDep, check: str) -> Response:
     refuse_viewers(membership)
-    async with request.app.state.services.database.read() as connection:
+    async with services_of(request).database.read() as connection:
         details = await project_check(connection, membership, check)
         form = form_of(details.spec)
         choices = await connection.run_sync(project_choices, membership.project_id)
@@ -46,7 +47,7 @@ async def edit_check(
     request: Request, membership: EditorDep, form: FormDep, check: str
 ) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
-    services = request.app.state.services
+    services = services_of(request)
     async with services.database.write() as connection:
         details = await project_check(connection, membership, check, for_update=True)
         choices = await connection.run_sync(project_choices, membership.project_id)
@@ -72,7 +73,7 @@ async def schedule_preview(
         schedule = cron_schedule(cron[:200], tz[:100])
     except ScheduleError as error:
         return JSONResponse({"error": str(error)})
-    now = request.app.state.services.clock.now()
+    now = services_of(request).clock.now()
     return JSONResponse(
         {
             "words": cron_words(schedule.expression),

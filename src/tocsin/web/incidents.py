@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.notifier import ACK_PURPOSE
 from tocsin.describe import stamp
+from tocsin.server.services import services_of
 from tocsin.signing import verify
 from tocsin.store import incidents as incident_store
 from tocsin.store.tables import checks
@@ -37,7 +38,7 @@ def refuse(request: Request) -> Response:
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
 async def show(request: Request, incident_id: int, token: str = "", done: str = "") -> Response:
-    services = request.app.state.services
+    services = services_of(request)
     now = services.clock.now()
     if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
         return refuse(request)
@@ -64,7 +65,7 @@ async def show(request: Request, incident_id: int, token: str = "", done: str = 
 async def acknowledge(
     request: Request, incident_id: int, token: str = Form(""), by: str = Form("")
 ) -> Response:
-    services = request.app.state.services
+    services = services_of(request)
     now = services.clock.now()
     if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
         return refuse(request)

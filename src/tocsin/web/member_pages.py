@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from tocsin import accounts
 from tocsin.accounts import AccountError, Role, can_assign, can_manage
+from tocsin.server.services import services_of
 from tocsin.store import users as user_store
 from tocsin.store.users import Membership
 from tocsin.web.access import (
@@ -39,7 +40,7 @@ def members_url(membership: Membership) -> str:
 async def render_members(
     request: Request, membership: Membership, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
-    services = request.app.state.services
+    services = services_of(request)
     pending: list[user_store.PendingInvitation] = []
     async with services.database.read() as connection:
         found = await connection.run_sync(user_store.project_members, membership.project_id)
@@ -82,7 +83,7 @@ async def invite(
         errors["role"] = "choose a role you may give"
     if errors:
         return await render_members(request, membership, {"errors": errors, "email": email}, 400)
-    services = request.app.state.services
+    services = services_of(request)
     async with services.database.write() as connection:
         invitation = await connection.run_sync(
             user_store.insert_invitation,
@@ -109,7 +110,7 @@ async def revoke_invitation(request: Request, membership: ManagerDep, invitation
     invitation_id = parse_id(invitation)
     if invitation_id is None:
         raise not_found()
-    services = request.app.state.services
+    services = services_of(request)
 
     def work(connection: sa.Connection) -> None:
         now = services.clock.now()
@@ -146,7 +147,7 @@ async def change_member(
         else:
             user_store.set_role(connection, user_id, membership.project_id, wanted)
 
-    async with request.app.state.services.database.write() as connection:
+    async with services_of(request).database.write() as connection:
         await connection.run_sync(work)
     return RedirectResponse(members_url(membership), status_code=303)
 
