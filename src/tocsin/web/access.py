@@ -23,7 +23,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from tocsin.accounts import can_change, can_manage
-from tocsin.server.services import services_of
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.store.users import Membership, WebSession
 
@@ -128,12 +128,12 @@ def parse_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
-async def member(request: Request, session: SessionDep, project_id: str) -> Membership:
+async def member(services: ServicesDep, session: SessionDep, project_id: str) -> Membership:
     """The signed-in user's membership of the project in the URL; 404 for outsiders."""
     number = parse_id(project_id)
     if number is None:
         raise not_found()
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         found: Membership | None = await connection.run_sync(
             user_store.membership, session.user.id, number
         )

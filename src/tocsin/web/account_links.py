@@ -18,7 +18,7 @@ from tocsin.accounts import AccountError
 from tocsin.alerts.notifier import live_outbound
 from tocsin.notify.base import DeliveryError
 from tocsin.notify.http import http_client
-from tocsin.server.services import services_of
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.store.users import PendingInvitation
 from tocsin.web.access import FormDep, VisitorDep, WebError, field, parse_id
@@ -121,9 +121,8 @@ class Invitation:
 
 
 @router.get("/invite")
-async def invitation_page(request: Request, current: VisitorDep) -> Response:
+async def invitation_page(request: Request, services: ServicesDep, current: VisitorDep) -> Response:
     invitation = Invitation(request, dict(request.query_params))
-    services = services_of(request)
 
     def look(connection: sa.Connection) -> bool:
         invitation.require_pending(connection, services.clock.now())
@@ -143,11 +142,12 @@ async def invitation_page(request: Request, current: VisitorDep) -> Response:
 
 
 @router.post("/invite")
-async def accept_invitation(request: Request, current: VisitorDep, form: FormDep) -> Response:
+async def accept_invitation(
+    request: Request, services: ServicesDep, current: VisitorDep, form: FormDep
+) -> Response:
     invitation = Invitation(
         request, {k: field(form, k) for k in ("project", "invitation", "email", "role", "token")}
     )
-    services = services_of(request)
     checks_page = f"/projects/{invitation.project_id}/checks"
     if current.session is not None and current.session.user.email == invitation.email:
         user_id = current.session.user.id
@@ -187,11 +187,10 @@ async def forgot_form(request: Request, current: VisitorDep) -> Response:
 
 
 @router.post("/password/forgot")
-async def send_reset_link(request: Request, form: FormDep) -> Response:
+async def send_reset_link(request: Request, services: ServicesDep, form: FormDep) -> Response:
     """The same answer whether or not the email has an account, so the page does not
     tell who does."""
     email = field(form, "email").lower()
-    services = services_of(request)
     async with services.database.read() as connection:
         found = await connection.run_sync(user_store.user_by_email, email)
     if found is not None:
@@ -237,7 +236,7 @@ async def reset_form(
 
 
 @router.post("/password/reset")
-async def reset_password(request: Request, form: FormDep) -> Response:
+async def reset_password(request: Request, services: ServicesDep, form: FormDep) -> Response:
     user, token = field(form, "user"), field(form, "token")
     user_id = await reset_target(request, user, token)
     password = field(form, "password")
@@ -252,6 +251,6 @@ async def reset_password(request: Request, form: FormDep) -> Response:
         user_store.set_password_hash(connection, user_id, password_hash)
         user_store.delete_sessions(connection, user_id)
 
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         await connection.run_sync(work)
     return await start_session(request, user_id, "/")

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from tocsin import accounts
 from tocsin.accounts import AccountError
-from tocsin.server.services import services_of
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.web.access import (
     SESSION_COOKIE,
@@ -29,8 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-async def home(request: Request, session: SessionDep) -> Response:
-    services = services_of(request)
+async def home(request: Request, services: ServicesDep, session: SessionDep) -> Response:
     async with services.database.read() as connection:
         found = await connection.run_sync(user_store.memberships_of, session.user.id)
     if len(found) == 1:
@@ -51,10 +50,9 @@ def client_address(request: Request) -> str:
 
 
 @router.post("/login")
-async def login(request: Request, form: FormDep) -> Response:
+async def login(request: Request, services: ServicesDep, form: FormDep) -> Response:
     email, password = field(form, "email").lower(), field(form, "password")
     target = safe_next(field(form, "next") or "/")
-    services = services_of(request)
     key = user_store.failure_key(email, client_address(request))
     now = services.clock.now()
     async with services.database.read() as connection:
@@ -102,8 +100,8 @@ async def start_session(request: Request, user_id: int, target: str) -> Response
 
 
 @router.post("/logout")
-async def logout(request: Request, session: SessionDep, _form: FormDep) -> Response:
-    async with services_of(request).database.write() as connection:
+async def logout(services: ServicesDep, session: SessionDep, _form: FormDep) -> Response:
+    async with services.database.write() as connection:
         await connection.run_sync(user_store.delete_session, session.id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -200,7 +198,9 @@ async def password_form(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/account/password")
-async def change_password(request: Request, session: SessionDep, form: FormDep) -> Response:
+async def change_password(
+    request: Request, services: ServicesDep, session: SessionDep, form: FormDep
+) -> Response:
     errors = await password_errors(request, session, form)
     if errors:
         return render(request, "password.html", {"errors": errors, "done": False}, 400)
@@ -211,7 +211,7 @@ async def change_password(request: Request, session: SessionDep, form: FormDep) 
         # Whoever knew the old password is signed out everywhere else.
         user_store.delete_other_sessions(connection, session.user.id, session.id)
 
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         await connection.run_sync(work)
     return render(request, "password.html", {"errors": {}, "done": True})
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin import badges
 from tocsin.api.healthchecks_json import status_word, unique_key
-from tocsin.server.services import services_of
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store.checks import CheckDetails
 from tocsin.store.projects import ping_keys
@@ -50,7 +50,7 @@ def answer(
 
 
 @router.get("/badge/{badge_key}/{rest:path}")
-async def tag_badge(request: Request, badge_key: str, rest: str) -> Response:
+async def tag_badge(request: Request, services: ServicesDep, badge_key: str, rest: str) -> Response:
     """`<signature>.<fmt>` for all checks, `<signature>/<tag>.<fmt>` for a tag."""
     signature, slash, tagged = rest.partition("/")
     parsed = badges.split_format(tagged if slash else rest)
@@ -58,7 +58,7 @@ async def tag_badge(request: Request, badge_key: str, rest: str) -> Response:
         return not_found()
     tag, fmt = parsed if slash else (badges.ALL_CHECKS, parsed[1])
     signature = signature if slash else parsed[0]
-    if not badges.is_tag_signature(services_of(request).secret, badge_key, tag, signature):
+    if not badges.is_tag_signature(services.secret, badge_key, tag, signature):
         return not_found()
     found = await badge_checks(request, badge_key)
     if found is None:

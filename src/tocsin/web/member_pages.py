@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from tocsin import accounts
 from tocsin.accounts import AccountError, Role, can_assign, can_manage
-from tocsin.server.services import services_of
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.store.users import Membership
 from tocsin.web.access import (
@@ -71,7 +71,11 @@ async def members_page(request: Request, membership: MemberDep) -> Response:
 
 @router.post("/projects/{project_id}/members/invite")
 async def invite(
-    request: Request, membership: ManagerDep, session: SessionDep, form: FormDep
+    request: Request,
+    services: ServicesDep,
+    membership: ManagerDep,
+    session: SessionDep,
+    form: FormDep,
 ) -> Response:
     role, email = field(form, "role"), field(form, "email")
     errors = {}
@@ -83,7 +87,6 @@ async def invite(
         errors["role"] = "choose a role you may give"
     if errors:
         return await render_members(request, membership, {"errors": errors, "email": email}, 400)
-    services = services_of(request)
     async with services.database.write() as connection:
         invitation = await connection.run_sync(
             user_store.insert_invitation,
@@ -105,12 +108,13 @@ async def invite(
 
 
 @router.post("/projects/{project_id}/members/invitations/{invitation}/revoke")
-async def revoke_invitation(request: Request, membership: ManagerDep, invitation: str) -> Response:
+async def revoke_invitation(
+    services: ServicesDep, membership: ManagerDep, invitation: str
+) -> Response:
     """The link stops working at once; the invited person is not told."""
     invitation_id = parse_id(invitation)
     if invitation_id is None:
         raise not_found()
-    services = services_of(request)
 
     def work(connection: sa.Connection) -> None:
         now = services.clock.now()
