@@ -1,6 +1,7 @@
 """The running services as request handlers receive them: `ServicesDep` in a handler's
 parameters, `services_of(request)` in a helper that has only the request. The app keeps
-them on its state, which FastAPI types as `Any`; this module is the one place that reads it."""
+them on its state, which FastAPI types as `Any`; this module is the one place that
+writes and reads it."""
 
 import asyncio
 import contextlib
