@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tocsin import __version__
-from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.api import betterstack, healthchecks, status, tocsin_api
 from tocsin.clock import Clock, SystemClock
@@ -24,10 +22,10 @@ from tocsin.pings.protocol import FastPings, fast_ping_protocol
 from tocsin.pings.urls import is_ping_path
 from tocsin.server.connections import ConnectionGuard
 from tocsin.server.protocol import guarded_protocol, uvicorn_is_known
+from tocsin.server.services import Services, install_services
 from tocsin.store.availability import Availability
 from tocsin.store.database import Database
-from tocsin.store.migrate import migrate
-from tocsin.store.runners import BatchRunner, batch_runner
+from tocsin.store.runners import batch_runner
 from tocsin.web import (
     account_links,
     api_docs,
@@ -46,57 +44,6 @@ from tocsin.web import incidents as incident_pages
 
 log = logging.getLogger("tocsin")
 STATIC = Path(__file__).parent / "web" / "static"
-
-
-@dataclass
-class Services:
-    """The process's long-lived parts, started and stopped with the app."""
-
-    settings: Settings
-    clock: Clock
-    database: Database
-    runner: BatchRunner
-    run_notifier: bool
-    intake: PingIntake = field(init=False)
-    watcher: DeadlineWatcher | None = None
-    notifier: Notifier | None = None
-    secret: str = ""
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
-
-    async def start(self) -> None:
-        await migrate(self.database)
-        self.secret = await signing_secret(self.settings, self.database)
-        await self.intake.recover()
-        self.tasks.append(asyncio.create_task(self.intake.run(), name="ping-writer"))
-        if self.watcher is not None:
-            self.tasks.append(asyncio.create_task(self.watcher.run(), name="deadline-watcher"))
-        if self.run_notifier:
-            self.notifier = await self.exits.enter_async_context(
-                running_notifier(self.settings, self.database, self.runner, self.clock)
-            )
-            self.tasks.append(asyncio.create_task(self.notifier.run(), name="notifier"))
-
-    def deadline_moved(self, deadline: datetime | None) -> None:
-        """A check's settings changed outside the ping path (API, web): its new deadline
-        may come before the one the watcher sleeps towards."""
-        if deadline is not None:
-            self.intake.on_deadline(deadline)
-
-    def wake_notifier(self) -> None:
-        if self.notifier is not None:
-            self.notifier.wake()
-
-    async def stop(self) -> None:
-        # The server has finished its requests by now; drain what they queued.
-        self.intake.stop()
-        for worker in (self.watcher, self.notifier):
-            if worker is not None:
-                worker.stop()
-        await asyncio.gather(*self.tasks)
-        await self.exits.aclose()
-        await self.runner.close()
-        await self.database.close()
 
 
 def build_services(
@@ -179,8 +126,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    web.state.services = services
-    web.state.database = services.database
+    install_services(web, services)
     web.include_router(status.router)
     web.include_router(incident_pages.router)
     web.include_router(healthchecks.router)

@@ -91,7 +91,7 @@ async def running_api(
     async with app.web.router.lifespan_context(app.web):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=SITE) as client:
-            database = app.web.state.database
+            database = app.web.state.services.database
             project_id, other_id = await make_projects(database, clock.now())
             api = Api(client, app, clock, database, project_id, "", "", other_id, "")
             api.key = await api.new_key(project_id)

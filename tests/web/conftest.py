@@ -124,7 +124,7 @@ async def running_web(database_url: str, **settings: Any) -> AsyncIterator[Web]:
         run_notifier=False,
     )
     async with app.web.router.lifespan_context(app.web):
-        database = app.web.state.database
+        database = app.web.state.services.database
         project_id, other_id = await make_projects(database, clock.now())
         web = Web(app, clock, database, project_id, other_id)
         try:

@@ -47,9 +47,9 @@ from tocsin.api.betterstack_spec import (
     require,
 )
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
 from tocsin.checks import Status, pause, resume
 from tocsin.schedule import Period
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as store
 from tocsin.store.channels import assign_all_channels, set_check_policy
@@ -113,27 +113,32 @@ def new_settings(current: NewCheck, spec: HeartbeatSpec) -> NewCheck:
 
 
 @route("/heartbeats", "GET")
-async def list_heartbeats(request: Request, access: ReadAccess, page: Page) -> JSONResponse:
+async def list_heartbeats(
+    request: Request, services: ServicesDep, access: ReadAccess, page: Page
+) -> JSONResponse:
     """The project's heartbeats, oldest first, a page at a time."""
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         found = await check_store.project_checks(connection, access.project_id)
         shown = await rendered(request, connection, access, page_of(found, page))
     return page_response(request, page, shown, len(found))
 
 
 @route("/heartbeats/{heartbeat_id}", "GET")
-async def get_heartbeat(request: Request, access: ReadAccess, heartbeat_id: str) -> JSONResponse:
-    async with services_of(request).database.read() as connection:
+async def get_heartbeat(
+    request: Request, services: ServicesDep, access: ReadAccess, heartbeat_id: str
+) -> JSONResponse:
+    async with services.database.read() as connection:
         details = await owned_heartbeat(connection, access, heartbeat_id)
         return JSONResponse(await one(request, connection, access, details))
 
 
 @route("/heartbeats", "POST", 201)
-async def create_heartbeat(request: Request, access: WriteAccess, body: Body) -> JSONResponse:
+async def create_heartbeat(
+    request: Request, services: ServicesDep, access: WriteAccess, body: Body
+) -> JSONResponse:
     """A new check on a period schedule; `name`, `period` and `grace` are required."""
     spec = parse(HeartbeatSpec, body)
     require(body, REQUIRED_ON_CREATE)
-    services = services_of(request)
     async with services.database.write() as connection:
         now = services.clock.now()
         defaults = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(0))
@@ -149,12 +154,11 @@ async def create_heartbeat(request: Request, access: WriteAccess, body: Body) ->
 
 @route("/heartbeats/{heartbeat_id}", "PATCH")
 async def update_heartbeat(
-    request: Request, access: WriteAccess, body: Body, heartbeat_id: str
+    request: Request, services: ServicesDep, access: WriteAccess, body: Body, heartbeat_id: str
 ) -> JSONResponse:
     """Change the attributes sent, and only those. A new period or grace moves the
     deadline (`checks.alert_after`) at once, and the watcher hears of it."""
     spec = parse(HeartbeatSpec, body)
-    services = services_of(request)
     async with services.database.write() as connection:
         details = await owned_heartbeat(connection, access, heartbeat_id, for_update=True)
         settings = new_settings(details.spec, spec)
@@ -164,7 +168,7 @@ async def update_heartbeat(
             details = await check_store.written_details(connection, details.record.id)
         details = await apply_rest(connection, access, details, spec, now)
         result = await one(request, connection, access, details)
-    services_of(request).deadline_moved(details.record.alert_after)
+    services.deadline_moved(details.record.alert_after)
     return JSONResponse(result)
 
 
@@ -249,9 +253,11 @@ async def pause_or_resume(
 
 
 @route("/heartbeats/{heartbeat_id}", "DELETE", 204)
-async def delete_heartbeat(request: Request, access: WriteAccess, heartbeat_id: str) -> Response:
+async def delete_heartbeat(
+    services: ServicesDep, access: WriteAccess, heartbeat_id: str
+) -> Response:
     """Delete the check with its pings, flips and incidents."""
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         details = await owned_heartbeat(connection, access, heartbeat_id, for_update=True)
         await check_store.delete_check(connection, details.record.id)
     return Response(status_code=204)
@@ -270,24 +276,25 @@ def group_values(spec: GroupSpec) -> dict[str, Any]:
 
 
 @route("/heartbeat-groups", "GET")
-async def list_groups(request: Request, access: ReadAccess, page: Page) -> JSONResponse:
-    async with services_of(request).database.read() as connection:
+async def list_groups(
+    request: Request, services: ServicesDep, access: ReadAccess, page: Page
+) -> JSONResponse:
+    async with services.database.read() as connection:
         found = await connection.run_sync(store.project_groups, access.project_id)
     return page_response(request, page, [group_json(g) for g in page_of(found, page)], len(found))
 
 
 @route("/heartbeat-groups/{group_id}", "GET")
-async def get_group(request: Request, access: ReadAccess, group_id: str) -> JSONResponse:
-    async with services_of(request).database.read() as connection:
+async def get_group(services: ServicesDep, access: ReadAccess, group_id: str) -> JSONResponse:
+    async with services.database.read() as connection:
         group = await owned_group(connection, access, group_id)
     return JSONResponse({"data": group_json(group)})
 
 
 @route("/heartbeat-groups", "POST", 201)
-async def create_group(request: Request, access: WriteAccess, body: Body) -> JSONResponse:
+async def create_group(services: ServicesDep, access: WriteAccess, body: Body) -> JSONResponse:
     spec = parse(GroupSpec, body)
     require(body, ("name",))
-    services = services_of(request)
     async with services.database.write() as connection:
         now = services.clock.now()
         values = group_values(spec)
@@ -297,12 +304,11 @@ async def create_group(request: Request, access: WriteAccess, body: Body) -> JSO
 
 @route("/heartbeat-groups/{group_id}", "PATCH")
 async def update_group(
-    request: Request, access: WriteAccess, body: Body, group_id: str
+    services: ServicesDep, access: WriteAccess, body: Body, group_id: str
 ) -> JSONResponse:
     """Change the attributes sent. Pausing a group pauses every heartbeat in it;
     resuming resumes them all (each is new again until its next ping)."""
     spec = parse(GroupSpec, body)
-    services = services_of(request)
     async with services.database.write() as connection:
         group = await owned_group(connection, access, group_id)
         now = services.clock.now()
@@ -315,9 +321,9 @@ async def update_group(
 
 
 @route("/heartbeat-groups/{group_id}", "DELETE", 204)
-async def delete_group(request: Request, access: WriteAccess, group_id: str) -> Response:
+async def delete_group(services: ServicesDep, access: WriteAccess, group_id: str) -> Response:
     """Delete the group; its heartbeats stay, outside any group."""
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         group = await owned_group(connection, access, group_id)
         await connection.run_sync(store.delete_group, group.id)
     return Response(status_code=204)
@@ -325,9 +331,9 @@ async def delete_group(request: Request, access: WriteAccess, group_id: str) -> 
 
 @route("/heartbeat-groups/{group_id}/heartbeats", "GET")
 async def list_group_heartbeats(
-    request: Request, access: ReadAccess, page: Page, group_id: str
+    request: Request, services: ServicesDep, access: ReadAccess, page: Page, group_id: str
 ) -> JSONResponse:
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         group = await owned_group(connection, access, group_id)
         members = await connection.run_sync(store.group_check_ids, group.id)
         found = await check_store.details_where(connection, checks.c.id.in_(members))

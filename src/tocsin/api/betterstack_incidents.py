@@ -31,7 +31,7 @@ from tocsin.api.betterstack_http import (
 from tocsin.api.betterstack_json import incident_json, timeline_item
 from tocsin.api.betterstack_spec import AcknowledgeSpec, ResolveSpec, parse
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
+from tocsin.server.services import ServicesDep
 from tocsin.store import incidents as store
 from tocsin.store.incidents import Incident, IncidentFilter
 
@@ -105,9 +105,11 @@ async def shown(connection: AsyncConnection, access: ApiAccess, incident_id: int
 
 
 @route("/incidents", "GET")
-async def list_incidents(request: Request, access: ReadAccess, page: Page) -> JSONResponse:
+async def list_incidents(
+    request: Request, services: ServicesDep, access: ReadAccess, page: Page
+) -> JSONResponse:
     chosen = incident_filter(dict(request.query_params))
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         found = await connection.run_sync(
             lambda sync: store.project_incidents(
                 sync, access.project_id, chosen, limit=page.per_page, offset=page.offset
@@ -119,8 +121,8 @@ async def list_incidents(request: Request, access: ReadAccess, page: Page) -> JS
 
 
 @route("/incidents/{incident_id}", "GET")
-async def get_incident(request: Request, access: ReadAccess, incident_id: str) -> JSONResponse:
-    async with services_of(request).database.read() as connection:
+async def get_incident(services: ServicesDep, access: ReadAccess, incident_id: str) -> JSONResponse:
+    async with services.database.read() as connection:
         incident = await owned_incident(connection, access, incident_id)
         return JSONResponse(await shown(connection, access, incident.id))
 
@@ -132,10 +134,9 @@ def actor(access: ApiAccess, given: str | None) -> str:
 
 @route("/incidents/{incident_id}/acknowledge", "POST")
 async def acknowledge(
-    request: Request, access: WriteAccess, body: Body, incident_id: str
+    services: ServicesDep, access: WriteAccess, body: Body, incident_id: str
 ) -> JSONResponse:
     """Stop the escalation; the incident stays open until the check recovers."""
-    services = services_of(request)
     async with services.database.write() as connection:
         incident = await owned_incident(connection, access, incident_id, for_update=True)
         spec = parse(AcknowledgeSpec, body)
@@ -150,10 +151,9 @@ async def acknowledge(
 
 @route("/incidents/{incident_id}/resolve", "POST")
 async def resolve(
-    request: Request, access: WriteAccess, body: Body, incident_id: str
+    services: ServicesDep, access: WriteAccess, body: Body, incident_id: str
 ) -> JSONResponse:
     """Close the incident and tell every channel that heard of it."""
-    services = services_of(request)
     async with services.database.write() as connection:
         incident = await owned_incident(connection, access, incident_id, for_update=True)
         spec = parse(ResolveSpec, body)
@@ -169,17 +169,17 @@ async def resolve(
 
 
 @route("/incidents/{incident_id}/timeline", "GET")
-async def timeline(request: Request, access: ReadAccess, incident_id: str) -> JSONResponse:
+async def timeline(services: ServicesDep, access: ReadAccess, incident_id: str) -> JSONResponse:
     """Every event of the incident, oldest first."""
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         incident = await owned_incident(connection, access, incident_id)
         events = await connection.run_sync(store.events_of, incident.id)
     return JSONResponse({"data": [timeline_item(event) for event in events]})
 
 
 @route("/incidents/{incident_id}", "DELETE", 204)
-async def delete_incident(request: Request, access: WriteAccess, incident_id: str) -> Response:
-    async with services_of(request).database.write() as connection:
+async def delete_incident(services: ServicesDep, access: WriteAccess, incident_id: str) -> Response:
+    async with services.database.write() as connection:
         incident = await owned_incident(connection, access, incident_id, for_update=True)
         await connection.run_sync(store.delete_incident, incident.id)
     return Response(status_code=204)

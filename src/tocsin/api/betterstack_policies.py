@@ -33,7 +33,7 @@ from tocsin.api.betterstack_json import policy_json
 from tocsin.api.betterstack_pages import page_of
 from tocsin.api.betterstack_spec import PolicySpec, StepSpec, parse, require
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
+from tocsin.server.services import ServicesDep
 from tocsin.store import channels as store
 from tocsin.store.channels import PolicyRow
 
@@ -85,25 +85,26 @@ async def refuse_taken_name(connection: AsyncConnection, spec: PolicySpec) -> No
 
 
 @route("/policies", "GET")
-async def list_policies(request: Request, access: ReadAccess, page: Page) -> JSONResponse:
-    async with services_of(request).database.read() as connection:
+async def list_policies(
+    request: Request, services: ServicesDep, access: ReadAccess, page: Page
+) -> JSONResponse:
+    async with services.database.read() as connection:
         found = await connection.run_sync(store.project_policies, access.project_id)
     return page_response(request, page, [policy_json(p) for p in page_of(found, page)], len(found))
 
 
 @route("/policies/{policy_id}", "GET")
-async def get_policy(request: Request, access: ReadAccess, policy_id: str) -> JSONResponse:
-    async with services_of(request).database.read() as connection:
+async def get_policy(services: ServicesDep, access: ReadAccess, policy_id: str) -> JSONResponse:
+    async with services.database.read() as connection:
         policy = await owned_policy(connection, access, policy_id)
     return JSONResponse({"data": policy_json(policy)})
 
 
 @route("/policies", "POST", 201)
-async def create_policy(request: Request, access: WriteAccess, body: Body) -> JSONResponse:
+async def create_policy(services: ServicesDep, access: WriteAccess, body: Body) -> JSONResponse:
     spec = parse(PolicySpec, body)
     require(body, ("name",))
     assert spec.name is not None
-    services = services_of(request)
     async with services.database.write() as connection:
         await refuse_taken_name(connection, spec)
         steps = await tocsin_steps(connection, access, spec.steps or [])
@@ -126,11 +127,11 @@ async def create_policy(request: Request, access: WriteAccess, body: Body) -> JS
 
 @route("/policies/{policy_id}", "PATCH")
 async def update_policy(
-    request: Request, access: WriteAccess, body: Body, policy_id: str
+    services: ServicesDep, access: WriteAccess, body: Body, policy_id: str
 ) -> JSONResponse:
     """Change the attributes sent; `steps`, when sent, replaces every step."""
     spec = parse(PolicySpec, body)
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         policy = await owned_policy(connection, access, policy_id)
         if spec.name != policy.name:
             await refuse_taken_name(connection, spec)
@@ -144,8 +145,8 @@ async def update_policy(
 
 
 @route("/policies/{policy_id}", "DELETE", 204)
-async def delete_policy(request: Request, access: WriteAccess, policy_id: str) -> Response:
-    async with services_of(request).database.write() as connection:
+async def delete_policy(services: ServicesDep, access: WriteAccess, policy_id: str) -> Response:
+    async with services.database.write() as connection:
         policy = await owned_policy(connection, access, policy_id)
         await connection.run_sync(store.delete_policy, policy.id)
     return Response(status_code=204)

@@ -34,7 +34,6 @@ from tocsin.api.healthchecks_http import (
     WriteAccess,
     route,
     router,
-    services_of,
 )
 from tocsin.api.healthchecks_json import Presenter, channel_json, flip_json, unique_key
 from tocsin.api.healthchecks_spec import (
@@ -48,6 +47,7 @@ from tocsin.api.healthchecks_spec import (
 )
 from tocsin.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
 from tocsin.checks import pause, resume
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import channel_uuids, project_channels, set_check_channels
@@ -147,13 +147,14 @@ def spec_or_400(body: dict[str, object]) -> CheckSpec:
 @route("/checks/", "GET")
 async def list_checks(
     request: Request,
+    services: ServicesDep,
     access: ReadAccess,
     version: Version,
     tag: Annotated[list[str] | None, Query()] = None,
     slug: str = "",
 ) -> JSONResponse:
     """The project's checks; every `tag` must be among a check's tags; `slug` matches."""
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         shown = await presenter(request, connection, access, version)
         found = await check_store.project_checks(connection, access.project_id)
         channels: dict[int, list[uuid.UUID]] = {}
@@ -174,11 +175,10 @@ def listed(details: CheckDetails, tags: set[str], slug: str) -> bool:
 
 @route("/checks/", "POST")
 async def create_check(
-    request: Request, access: WriteAccess, version: Version, body: Body
+    request: Request, services: ServicesDep, access: WriteAccess, version: Version, body: Body
 ) -> JSONResponse:
     """Create a check, or with `unique` update the one that matches (200, not 201)."""
     spec = spec_or_400(body)
-    services = services_of(request)
     async with services.database.write() as connection:
         now = services.clock.now()
         existing = await upsert_target(connection, access, spec)
@@ -188,7 +188,7 @@ async def create_check(
             details = await update_check_spec(connection, existing, spec, version, now)
         await apply_channels(connection, access, details, spec)
         result = await render(request, connection, access, version, details)
-    services_of(request).deadline_moved(details.record.alert_after)
+    services.deadline_moved(details.record.alert_after)
     return JSONResponse(result, status_code=201 if existing is None else 200)
 
 
@@ -242,36 +242,40 @@ async def apply_channels(
 
 @route("/checks/{code}", "GET")
 async def get_check(
-    request: Request, access: ReadAccess, version: Version, code: str
+    request: Request, services: ServicesDep, access: ReadAccess, version: Version, code: str
 ) -> JSONResponse:
     """One check, by uuid or by its unique key."""
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         details = await owned_check(connection, access, code)
         return JSONResponse(await render(request, connection, access, version, details))
 
 
 @route("/checks/{code}", "POST")
 async def update_check(
-    request: Request, access: WriteAccess, version: Version, body: Body, code: str
+    request: Request,
+    services: ServicesDep,
+    access: WriteAccess,
+    version: Version,
+    body: Body,
+    code: str,
 ) -> JSONResponse:
     """Change the fields sent, and only those."""
-    services = services_of(request)
     async with services.database.write() as connection:
         details = await owned_check(connection, access, code, for_update=True)
         spec = spec_or_400(body)
         details = await update_check_spec(connection, details, spec, version, services.clock.now())
         await apply_channels(connection, access, details, spec)
         result = await render(request, connection, access, version, details)
-    services_of(request).deadline_moved(details.record.alert_after)
+    services.deadline_moved(details.record.alert_after)
     return JSONResponse(result)
 
 
 @route("/checks/{code}", "DELETE")
 async def delete_check(
-    request: Request, access: WriteAccess, version: Version, code: str
+    request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
     """Delete a check with its pings and flips; answers with the check as it was."""
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         details = await owned_check(connection, access, code, for_update=True)
         result = await render(request, connection, access, version, details)
         await check_store.delete_check(connection, details.record.id)
@@ -311,10 +315,10 @@ async def resume_check(
 
 @route("/checks/{code}/pings/", "GET")
 async def list_pings(
-    request: Request, access: WriteAccess, version: Version, code: str
+    request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
     """The newest pings, newest first."""
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         shown = await presenter(request, connection, access, version)
         details = await owned_check(connection, access, code)
         pings = await ping_store.list_pings(connection, details.record.id, PING_LIST_LIMIT)
@@ -322,10 +326,10 @@ async def list_pings(
 
 
 @route("/checks/{code}/pings/{n}/body", "GET")
-async def ping_body(request: Request, access: WriteAccess, code: str, n: str) -> Response:
+async def ping_body(services: ServicesDep, access: WriteAccess, code: str, n: str) -> Response:
     """The body a ping carried, as it was sent (up to TOCSIN_PING_BODY_LIMIT bytes)."""
     number = parse_ping_number(n)
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         details = await owned_check(connection, access, code)
         body = await ping_store.ping_body(connection, details.record.id, number)
     if not body:
@@ -340,9 +344,10 @@ def parse_ping_number(n: str) -> int:
 
 
 @route("/checks/{code}/flips/", "GET")
-async def list_flips(request: Request, access: ReadAccess, code: str) -> JSONResponse:
+async def list_flips(
+    request: Request, services: ServicesDep, access: ReadAccess, code: str
+) -> JSONResponse:
     """Status changes, newest first; `seconds` back from now, `start`, `end` (UNIX time)."""
-    services = services_of(request)
     since, before = flip_window(dict(request.query_params), services.clock.now())
     async with services.database.read() as connection:
         details = await owned_check(connection, access, code)
@@ -376,17 +381,16 @@ def bounded_int(params: dict[str, str], name: str, high: int) -> int | None:
 
 
 @route("/channels/", "GET")
-async def list_channels(request: Request, access: WriteAccess) -> JSONResponse:
+async def list_channels(services: ServicesDep, access: WriteAccess) -> JSONResponse:
     """The project's channels, to name in a check's `channels`."""
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         found = await connection.run_sync(project_channels, access.project_id)
     return JSONResponse({"channels": [channel_json(c) for c in found]})
 
 
 @route("/badges/", "GET")
-async def list_badges(request: Request, access: ReadAccess) -> JSONResponse:
+async def list_badges(request: Request, services: ServicesDep, access: ReadAccess) -> JSONResponse:
     """Badge URLs for every tag of the project's checks, and for all of them (`*`)."""
-    services = services_of(request)
     async with services.database.read() as connection:
         key = await badge_key(request, connection, access.project_id)
         found = await check_store.project_checks(connection, access.project_id)

@@ -4,7 +4,7 @@ and preflights, the JSON body and where the key comes from, and refusals as
 
 import json
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -13,10 +13,8 @@ from fastapi.routing import APIRoute
 
 from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
 from tocsin.api.errors import ApiError
+from tocsin.server.services import services_of
 from tocsin.store.errors import unavailable
-
-if TYPE_CHECKING:
-    from tocsin.app import Services
 
 VERSIONS = (1, 2, 3)
 BODY_LIMIT = 64 * 1024
@@ -91,11 +89,6 @@ def route(path: str, method: str) -> Callable[[Endpoint], Endpoint]:
 async def preflight() -> Response:
     """Browsers ask before a cross-origin call, without credentials: no key needed."""
     return Response(status_code=204)
-
-
-def services_of(request: Request) -> "Services":
-    found: Services = request.app.state.services
-    return found
 
 
 def api_version(request: Request) -> int:

@@ -8,12 +8,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from fastapi import Path, Request, Response
+from fastapi import Path, Response
 
 from tocsin.alerts.notifier import send_test
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
 from tocsin.api.tocsin_http import (
     PRECONDITION,
     FieldsError,
@@ -35,6 +34,7 @@ from tocsin.api.tocsin_models import (
 )
 from tocsin.api.tocsin_pages import CursorParam, Limit, paginate
 from tocsin.api.tocsin_render import channel_out, policy_out
+from tocsin.server.services import ServicesDep
 from tocsin.store import channels as channel_store
 from tocsin.store.channels import ChannelRow
 from tocsin.store.incidents import load_policy
@@ -52,24 +52,25 @@ def owned_channel(connection: sa.Connection, access: ApiAccess, channel_id: UUID
 
 @router.get("/channels", response_model=Page[ChannelOut], tags=["channels"])
 async def list_channels(
-    request: Request, access: ReadKey, limit: Limit = 50, cursor: CursorParam = None
+    services: ServicesDep, access: ReadKey, limit: Limit = 50, cursor: CursorParam = None
 ) -> Page[ChannelOut]:
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         found = await connection.run_sync(channel_store.project_channels, access.project_id)
     items, next_cursor = paginate(found, lambda c: c.id, limit, cursor)
     return Page[ChannelOut](items=[channel_out(c) for c in items], next_cursor=next_cursor)
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"])
-async def get_channel(request: Request, access: ReadKey, channel_id: UUID) -> ChannelOut:
-    async with services_of(request).database.read() as connection:
+async def get_channel(services: ServicesDep, access: ReadKey, channel_id: UUID) -> ChannelOut:
+    async with services.database.read() as connection:
         return channel_out(await connection.run_sync(owned_channel, access, channel_id))
 
 
 @router.post("/channels", response_model=ChannelOut, status_code=201, tags=["channels"])
-async def create_channel(request: Request, access: WriteKey, body: ChannelCreate) -> ChannelOut:
+async def create_channel(
+    services: ServicesDep, access: WriteKey, body: ChannelCreate
+) -> ChannelOut:
     """Add a channel; its settings are checked against its kind first."""
-    services = services_of(request)
 
     def insert(connection: sa.Connection) -> ChannelRow:
         return channel_store.insert_channel(
@@ -87,22 +88,21 @@ async def create_channel(request: Request, access: WriteKey, body: ChannelCreate
 
 
 @router.delete("/channels/{channel_id}", status_code=204, tags=["channels"])
-async def delete_channel(request: Request, access: WriteKey, channel_id: UUID) -> Response:
+async def delete_channel(services: ServicesDep, access: WriteKey, channel_id: UUID) -> Response:
     """Remove a channel; checks and policies stop using it."""
 
     def delete(connection: sa.Connection) -> None:
         channel_store.delete_channel(connection, owned_channel(connection, access, channel_id).id)
 
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         await connection.run_sync(delete)
     return Response(status_code=204)
 
 
 @router.post("/channels/{channel_id}/test", response_model=ChannelTestOut, tags=["channels"])
-async def test_channel(request: Request, access: WriteKey, channel_id: UUID) -> ChannelTestOut:
+async def test_channel(services: ServicesDep, access: WriteKey, channel_id: UUID) -> ChannelTestOut:
     """Send a real test message to the channel now, as `tocsin channel test` does, and
     say how it went."""
-    services = services_of(request)
     async with services.database.read() as connection:
         row = await connection.run_sync(lambda c: owned_channel(c, access, channel_id))
     error = await send_test(services.settings, row)
@@ -145,13 +145,13 @@ def refuse_taken_name(
 
 @router.get("/policies", response_model=Page[PolicyOut], tags=["policies"])
 async def list_policies(
-    request: Request, access: ReadKey, limit: Limit = 50, cursor: CursorParam = None
+    services: ServicesDep, access: ReadKey, limit: Limit = 50, cursor: CursorParam = None
 ) -> Page[PolicyOut]:
     def read(connection: sa.Connection) -> list[PolicyOut]:
         found = channel_store.policy_names(connection, access.project_id)
         return [read_policy(connection, access, policy_id) for policy_id in found]
 
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         found = await connection.run_sync(read)
     items, next_cursor = paginate(found, lambda p: p.id, limit, cursor)
     return Page[PolicyOut](items=items, next_cursor=next_cursor)
@@ -159,9 +159,9 @@ async def list_policies(
 
 @router.get("/policies/{policy_id}", response_model=PolicyOut, tags=["policies"])
 async def get_policy(
-    request: Request, response: Response, access: ReadKey, policy_id: PolicyId
+    services: ServicesDep, response: Response, access: ReadKey, policy_id: PolicyId
 ) -> PolicyOut:
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         return tagged(response, await connection.run_sync(read_policy, access, policy_id))
 
 
@@ -169,11 +169,10 @@ async def get_policy(
     "/policies", response_model=PolicyOut, status_code=201, responses=CONFLICT, tags=["policies"]
 )
 async def create_policy(
-    request: Request, response: Response, access: WriteKey, body: PolicyIn
+    services: ServicesDep, response: Response, access: WriteKey, body: PolicyIn
 ) -> PolicyOut:
     """A policy: steps in order, each notifying its channels `wait` after the one before.
     With no steps it notifies nobody ("do nothing")."""
-    services = services_of(request)
 
     def insert(connection: sa.Connection) -> PolicyOut:
         refuse_taken_name(connection, access, body.name, None)
@@ -200,7 +199,7 @@ async def create_policy(
     tags=["policies"],
 )
 async def replace_policy(
-    request: Request,
+    services: ServicesDep,
     response: Response,
     access: WriteKey,
     policy_id: PolicyId,
@@ -220,18 +219,18 @@ async def replace_policy(
         channel_store.update_policy(connection, policy_id, values, steps)
         return read_policy(connection, access, policy_id)
 
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         return tagged(response, await connection.run_sync(replace))
 
 
 @router.delete("/policies/{policy_id}", status_code=204, tags=["policies"])
-async def delete_policy(request: Request, access: WriteKey, policy_id: PolicyId) -> Response:
+async def delete_policy(services: ServicesDep, access: WriteKey, policy_id: PolicyId) -> Response:
     """Remove a policy; its checks go back to notifying all their channels at once."""
 
     def delete(connection: sa.Connection) -> None:
         read_policy(connection, access, policy_id)
         channel_store.delete_policy(connection, policy_id)
 
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         await connection.run_sync(delete)
     return Response(status_code=204)

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks import is_unique_key
-from tocsin.api.healthchecks_http import services_of
 from tocsin.api.healthchecks_json import unique_key
 from tocsin.api.tocsin_http import (
     PRECONDITION,
@@ -38,6 +37,7 @@ from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, 
 from tocsin.api.tocsin_render import SETTINGS, check_out, flip_out, new_settings, ping_out
 from tocsin.api.tocsin_render import settings_after as patched
 from tocsin.checks import pause, resume
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import (
@@ -127,6 +127,7 @@ def listed(check: CheckOut, tags: set[str], statuses: set[str], text: str) -> bo
 @router.get("/checks", response_model=Page[CheckOut], tags=["checks"])
 async def list_checks(
     request: Request,
+    services: ServicesDep,
     access: ReadKey,
     tag: Tags = None,
     status: Statuses = None,
@@ -136,7 +137,7 @@ async def list_checks(
 ) -> Page[CheckOut]:
     """The project's checks, oldest first, filtered by tags (all must match), statuses
     (any may match) and a text to find."""
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         found = await check_store.project_checks(connection, access.project_id)
         rendered = await shown(request, connection, access, found)
     ids = {id(c): d.record.id for c, d in zip(rendered, found, strict=True)}
@@ -147,10 +148,9 @@ async def list_checks(
 
 @router.post("/checks", status_code=201, response_model=CheckOut, tags=["checks"])
 async def create_check(
-    request: Request, response: Response, access: WriteKey, body: CheckCreate
+    request: Request, services: ServicesDep, response: Response, access: WriteKey, body: CheckCreate
 ) -> CheckOut:
     """Create a check. Without `channels` it notifies every channel of the project."""
-    services = services_of(request)
     async with services.database.write() as connection:
         now = services.clock.now()
         record = await check_store.insert_check(
@@ -162,7 +162,7 @@ async def create_check(
         await use_channels(connection, access, details, body)
         await use_policy(connection, access, details, body)
         result = await shown_one(request, response, connection, access, details)
-    services_of(request).deadline_moved(details.record.alert_after)
+    services.deadline_moved(details.record.alert_after)
     return result
 
 
@@ -195,10 +195,10 @@ async def use_policy(
 
 @router.get("/checks/{check_id}", response_model=CheckOut, tags=["checks"])
 async def get_check(
-    request: Request, response: Response, access: ReadKey, check_id: CheckId
+    request: Request, services: ServicesDep, response: Response, access: ReadKey, check_id: CheckId
 ) -> CheckOut:
     """One check, with its settings' ETag (send it as `If-Match` when changing it)."""
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         details = await find_check(connection, access, check_id)
         return await shown_one(request, response, connection, access, details)
 
@@ -208,6 +208,7 @@ async def get_check(
 )
 async def update_check(
     request: Request,
+    services: ServicesDep,
     response: Response,
     access: WriteKey,
     check_id: CheckId,
@@ -216,7 +217,6 @@ async def update_check(
 ) -> CheckOut:
     """Change the fields sent, and only those. With `If-Match`, only if the settings
     are still the ones read (412 otherwise)."""
-    services = services_of(request)
     async with services.database.write() as connection:
         details = await find_check(connection, access, check_id, for_update=True)
         (before,) = await shown(request, connection, access, [details])
@@ -230,14 +230,14 @@ async def update_check(
         await use_policy(connection, access, details, body)
         details = await check_store.written_details(connection, details.record.id)
         result = await shown_one(request, response, connection, access, details)
-    services_of(request).deadline_moved(details.record.alert_after)
+    services.deadline_moved(details.record.alert_after)
     return result
 
 
 @router.delete("/checks/{check_id}", status_code=204, tags=["checks"])
-async def delete_check(request: Request, access: WriteKey, check_id: CheckId) -> Response:
+async def delete_check(services: ServicesDep, access: WriteKey, check_id: CheckId) -> Response:
     """Delete a check with its pings, flips and incidents."""
-    async with services_of(request).database.write() as connection:
+    async with services.database.write() as connection:
         details = await find_check(connection, access, check_id, for_update=True)
         await check_store.delete_check(connection, details.record.id)
     return Response(status_code=204)
@@ -273,7 +273,7 @@ async def resume_check(
 
 @router.get("/checks/{check_id}/pings", response_model=Page[PingOut], tags=["checks"])
 async def list_pings(
-    request: Request,
+    services: ServicesDep,
     access: ReadKey,
     check_id: CheckId,
     limit: Limit = 50,
@@ -281,7 +281,7 @@ async def list_pings(
 ) -> Page[PingOut]:
     """The check's pings, newest first."""
     before = decode_cursor(cursor)
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         details = await find_check(connection, access, check_id)
         found = await ping_store.list_pings(connection, details.record.id, limit + 1, before=before)
     items, next_cursor = page_of(found, lambda p: p.n, limit)
@@ -295,10 +295,10 @@ async def list_pings(
     tags=["checks"],
 )
 async def ping_body(
-    request: Request, access: ReadKey, check_id: CheckId, n: PingNumber
+    services: ServicesDep, access: ReadKey, check_id: CheckId, n: PingNumber
 ) -> Response:
     """The body ping `n` carried, as it was sent (up to TOCSIN_PING_BODY_LIMIT bytes)."""
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         details = await find_check(connection, access, check_id)
         body = await ping_store.ping_body(connection, details.record.id, n)
     if not body:
@@ -308,7 +308,7 @@ async def ping_body(
 
 @router.get("/checks/{check_id}/flips", response_model=Page[FlipOut], tags=["checks"])
 async def list_flips(
-    request: Request,
+    services: ServicesDep,
     access: ReadKey,
     check_id: CheckId,
     limit: Limit = 50,
@@ -316,7 +316,7 @@ async def list_flips(
 ) -> Page[FlipOut]:
     """The check's status changes, newest first."""
     below_id = decode_cursor(cursor)
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         details = await find_check(connection, access, check_id)
         # One more than a page, to know whether there is a next one.
         found = await check_store.flips_by_id(connection, details.record.id, below_id, limit + 1)

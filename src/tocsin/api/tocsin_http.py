@@ -15,8 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tocsin.api.auth import ApiAccess, KeyProblem, KeyRejectedError, authenticate
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import BODY_LIMIT, services_of
+from tocsin.api.healthchecks_http import BODY_LIMIT
 from tocsin.api.tocsin_models import ErrorOut
+from tocsin.server.services import ServicesDep
 from tocsin.store.errors import unavailable
 
 PREFIX = "/api/tocsin/v1"
@@ -124,16 +125,15 @@ bearer = HTTPBearer(auto_error=False, description="A Tocsin API key (`tocsin key
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def read_key(request: Request, credentials: Credentials) -> ApiAccess:
+async def read_key(services: ServicesDep, credentials: Credentials) -> ApiAccess:
     """Any key of the project: to read."""
     presented = "" if credentials is None else credentials.credentials
-    services = services_of(request)
     return await authenticate(services.database, presented, services.clock.now(), write=False)
 
 
-async def write_key(request: Request, credentials: Credentials) -> ApiAccess:
+async def write_key(services: ServicesDep, credentials: Credentials) -> ApiAccess:
     """A read-write key: to change anything."""
-    access = await read_key(request, credentials)
+    access = await read_key(services, credentials)
     if access.read_only:
         raise ApiError(403, "this API key is read-only; changes need a read-write key")
     return access

@@ -12,7 +12,6 @@ from fastapi import Path, Query, Request
 from tocsin.alerts import incidents as actions
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import services_of
 from tocsin.api.healthchecks_json import unique_key
 from tocsin.api.tocsin_http import ReadKey, WriteKey, router
 from tocsin.api.tocsin_models import (
@@ -27,6 +26,7 @@ from tocsin.api.tocsin_models import (
 )
 from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
 from tocsin.api.tocsin_render import event_out, incident_out
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import incidents as store
 from tocsin.store.channels import project_channels
 from tocsin.store.incidents import Incident
@@ -57,7 +57,7 @@ def shown(connection: sa.Connection, access: ApiAccess, incident_id: int) -> Inc
 
 @router.get("/incidents", response_model=Page[IncidentOut], tags=["incidents"])
 async def list_incidents(
-    request: Request,
+    services: ServicesDep,
     access: ReadKey,
     status: Statuses = None,
     open_only: OpenOnly = False,
@@ -77,7 +77,7 @@ async def list_incidents(
         # One more than a page, to know whether there is a next one.
         return store.project_incidents_by_id(connection, access.project_id, chosen, limit + 1)
 
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         found = await connection.run_sync(read)
     shown_ = [incident_out(i, c.uuid, c.name) for i, c in found]
     items, next_cursor = page_of(shown_, lambda i: i.id, limit)
@@ -91,14 +91,16 @@ def checks_keyed(connection: sa.Connection, access: ApiAccess, key: str) -> list
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut, tags=["incidents"])
-async def get_incident(request: Request, access: ReadKey, incident_id: IncidentId) -> IncidentOut:
-    async with services_of(request).database.read() as connection:
+async def get_incident(
+    services: ServicesDep, access: ReadKey, incident_id: IncidentId
+) -> IncidentOut:
+    async with services.database.read() as connection:
         return await connection.run_sync(shown, access, incident_id)
 
 
 @router.get("/incidents/{incident_id}/timeline", response_model=Page[EventOut], tags=["incidents"])
 async def incident_timeline(
-    request: Request,
+    services: ServicesDep,
     access: ReadKey,
     incident_id: IncidentId,
     limit: Limit = 50,
@@ -111,7 +113,7 @@ async def incident_timeline(
         channels = {c.id: c.uuid for c in project_channels(connection, access.project_id)}
         return store.events_of(connection, incident_id), channels
 
-    async with services_of(request).database.read() as connection:
+    async with services.database.read() as connection:
         events, channels = await connection.run_sync(read)
     items, next_cursor = paginate(events, lambda e: e.id, limit, cursor)
     return Page[EventOut](items=[event_out(e, channels) for e in items], next_cursor=next_cursor)

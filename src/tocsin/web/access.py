@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from tocsin.accounts import can_change, can_manage
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.store.users import Membership, WebSession
 
@@ -67,7 +68,7 @@ async def visitor(request: Request) -> Visitor:
         found: Visitor = request.state.visitor
         return found
     session = await session_of(request)
-    secret: str = request.app.state.services.secret
+    secret: str = services_of(request).secret
     csrf = session.csrf_token if session else anonymous_token(request, secret)
     found = Visitor(session, csrf)
     request.state.visitor = found
@@ -93,7 +94,7 @@ async def session_of(request: Request) -> WebSession | None:
     token = request.cookies.get(SESSION_COOKIE, "")
     if not token or len(token) > 100:
         return None
-    services = request.app.state.services
+    services = services_of(request)
     now = services.clock.now()
     async with services.database.read() as connection:
         found: WebSession | None = await connection.run_sync(user_store.live_session, token, now)
@@ -127,12 +128,12 @@ def parse_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
-async def member(request: Request, session: SessionDep, project_id: str) -> Membership:
+async def member(services: ServicesDep, session: SessionDep, project_id: str) -> Membership:
     """The signed-in user's membership of the project in the URL; 404 for outsiders."""
     number = parse_id(project_id)
     if number is None:
         raise not_found()
-    async with request.app.state.services.database.read() as connection:
+    async with services.database.read() as connection:
         found: Membership | None = await connection.run_sync(
             user_store.membership, session.user.id, number
         )
@@ -174,7 +175,7 @@ def sent_from_another_site(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return False
-    site = urlsplit(request.app.state.services.settings.base_url)
+    site = urlsplit(services_of(request).settings.base_url)
     host = request.headers.get("host", "")
     own = (f"{site.scheme}://{site.netloc}", f"http://{host}", f"https://{host}")
     return origin not in own

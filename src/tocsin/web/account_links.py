@@ -18,6 +18,7 @@ from tocsin.accounts import AccountError
 from tocsin.alerts.notifier import live_outbound
 from tocsin.notify.base import DeliveryError
 from tocsin.notify.http import http_client
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.store.users import PendingInvitation
 from tocsin.web.access import FormDep, VisitorDep, WebError, field, parse_id
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 async def send_mail(request: Request, to: str, subject: str, text: str) -> str:
     """Send a plain message; "" when it went, else why not (no SMTP server, say)."""
-    settings = request.app.state.services.settings
+    settings = services_of(request).settings
     if not settings.smtp_host:
         return "email is not set up (TOCSIN_SMTP_HOST is empty)"
     async with http_client() as client:
@@ -43,7 +44,7 @@ async def send_mail(request: Request, to: str, subject: str, text: str) -> str:
 
 
 def invitation_link(request: Request, invitation: PendingInvitation) -> str:
-    services = request.app.state.services
+    services = services_of(request)
     token = accounts.invitation_token(
         services.secret,
         invitation.project_id,
@@ -75,7 +76,7 @@ class Invitation:
     """An invitation link's parts, once its signature holds."""
 
     def __init__(self, request: Request, values: dict[str, str]) -> None:
-        services = request.app.state.services
+        services = services_of(request)
         project_id = parse_id(values.get("project", ""))
         invitation_id = parse_id(values.get("invitation", ""))
         self.project_id = project_id or 0
@@ -120,9 +121,8 @@ class Invitation:
 
 
 @router.get("/invite")
-async def invitation_page(request: Request, current: VisitorDep) -> Response:
+async def invitation_page(request: Request, services: ServicesDep, current: VisitorDep) -> Response:
     invitation = Invitation(request, dict(request.query_params))
-    services = request.app.state.services
 
     def look(connection: sa.Connection) -> bool:
         invitation.require_pending(connection, services.clock.now())
@@ -142,11 +142,12 @@ async def invitation_page(request: Request, current: VisitorDep) -> Response:
 
 
 @router.post("/invite")
-async def accept_invitation(request: Request, current: VisitorDep, form: FormDep) -> Response:
+async def accept_invitation(
+    request: Request, services: ServicesDep, current: VisitorDep, form: FormDep
+) -> Response:
     invitation = Invitation(
         request, {k: field(form, k) for k in ("project", "invitation", "email", "role", "token")}
     )
-    services = request.app.state.services
     checks_page = f"/projects/{invitation.project_id}/checks"
     if current.session is not None and current.session.user.email == invitation.email:
         user_id = current.session.user.id
@@ -186,11 +187,10 @@ async def forgot_form(request: Request, current: VisitorDep) -> Response:
 
 
 @router.post("/password/forgot")
-async def send_reset_link(request: Request, form: FormDep) -> Response:
+async def send_reset_link(request: Request, services: ServicesDep, form: FormDep) -> Response:
     """The same answer whether or not the email has an account, so the page does not
     tell who does."""
     email = field(form, "email").lower()
-    services = request.app.state.services
     async with services.database.read() as connection:
         found = await connection.run_sync(user_store.user_by_email, email)
     if found is not None:
@@ -208,7 +208,7 @@ async def send_reset_link(request: Request, form: FormDep) -> Response:
 
 
 async def reset_target(request: Request, user: str, token: str) -> int:
-    services = request.app.state.services
+    services = services_of(request)
     user_id = parse_id(user)
     found = None
     if user_id is not None:
@@ -236,7 +236,7 @@ async def reset_form(
 
 
 @router.post("/password/reset")
-async def reset_password(request: Request, form: FormDep) -> Response:
+async def reset_password(request: Request, services: ServicesDep, form: FormDep) -> Response:
     user, token = field(form, "user"), field(form, "token")
     user_id = await reset_target(request, user, token)
     password = field(form, "password")
@@ -251,6 +251,6 @@ async def reset_password(request: Request, form: FormDep) -> Response:
         user_store.set_password_hash(connection, user_id, password_hash)
         user_store.delete_sessions(connection, user_id)
 
-    async with request.app.state.services.database.write() as connection:
+    async with services.database.write() as connection:
         await connection.run_sync(work)
     return await start_session(request, user_id, "/")

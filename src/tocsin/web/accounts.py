@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from tocsin import accounts
 from tocsin.accounts import AccountError
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.web.access import (
     SESSION_COOKIE,
@@ -28,8 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-async def home(request: Request, session: SessionDep) -> Response:
-    services = request.app.state.services
+async def home(request: Request, services: ServicesDep, session: SessionDep) -> Response:
     async with services.database.read() as connection:
         found = await connection.run_sync(user_store.memberships_of, session.user.id)
     if len(found) == 1:
@@ -43,17 +43,16 @@ async def login_form(request: Request, current: VisitorDep, next: str = "/") -> 
 
 
 def client_address(request: Request) -> str:
-    header = request.app.state.services.settings.trusted_proxy_header
+    header = services_of(request).settings.trusted_proxy_header
     forwarded = request.headers.get(header, "") if header else ""
     peer = request.client.host if request.client else ""
     return forwarded.split(",")[0].strip() or peer
 
 
 @router.post("/login")
-async def login(request: Request, form: FormDep) -> Response:
+async def login(request: Request, services: ServicesDep, form: FormDep) -> Response:
     email, password = field(form, "email").lower(), field(form, "password")
     target = safe_next(field(form, "next") or "/")
-    services = request.app.state.services
     key = user_store.failure_key(email, client_address(request))
     now = services.clock.now()
     async with services.database.read() as connection:
@@ -80,7 +79,7 @@ async def login(request: Request, form: FormDep) -> Response:
 
 
 async def check_password(request: Request, email: str, password: str) -> int | None:
-    async with request.app.state.services.database.read() as connection:
+    async with services_of(request).database.read() as connection:
         found = await connection.run_sync(user_store.user_by_email, email)
     stored = found[1] if found else accounts.DECOY_HASH
     matches = await asyncio.to_thread(accounts.password_matches, stored, password)
@@ -88,7 +87,7 @@ async def check_password(request: Request, email: str, password: str) -> int | N
 
 
 async def start_session(request: Request, user_id: int, target: str) -> Response:
-    services = request.app.state.services
+    services = services_of(request)
     ttl = services.settings.session_ttl
     async with services.database.write() as connection:
         token = await connection.run_sync(
@@ -101,8 +100,8 @@ async def start_session(request: Request, user_id: int, target: str) -> Response
 
 
 @router.post("/logout")
-async def logout(request: Request, session: SessionDep, _form: FormDep) -> Response:
-    async with request.app.state.services.database.write() as connection:
+async def logout(services: ServicesDep, session: SessionDep, _form: FormDep) -> Response:
+    async with services.database.write() as connection:
         await connection.run_sync(user_store.delete_session, session.id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -110,7 +109,7 @@ async def logout(request: Request, session: SessionDep, _form: FormDep) -> Respo
 
 
 async def nobody_yet(request: Request, token: str) -> None:
-    services = request.app.state.services
+    services = services_of(request)
     now = services.clock.now()
     async with services.database.read() as connection:
         users = await connection.run_sync(user_store.count_users)
@@ -153,7 +152,7 @@ async def create_account(
         )
     except AccountError as error:
         return account_form_error(request, purpose, form, email, {"password": str(error)})
-    services = request.app.state.services
+    services = services_of(request)
     now = services.clock.now()
 
     def work(connection: sa.Connection) -> int:
@@ -177,7 +176,7 @@ def account_form_error(
 
 
 def registration_open(request: Request) -> None:
-    if not request.app.state.services.settings.registration_open:
+    if not services_of(request).settings.registration_open:
         raise not_found()
 
 
@@ -199,7 +198,9 @@ async def password_form(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/account/password")
-async def change_password(request: Request, session: SessionDep, form: FormDep) -> Response:
+async def change_password(
+    request: Request, services: ServicesDep, session: SessionDep, form: FormDep
+) -> Response:
     errors = await password_errors(request, session, form)
     if errors:
         return render(request, "password.html", {"errors": errors, "done": False}, 400)
@@ -210,13 +211,13 @@ async def change_password(request: Request, session: SessionDep, form: FormDep) 
         # Whoever knew the old password is signed out everywhere else.
         user_store.delete_other_sessions(connection, session.user.id, session.id)
 
-    async with request.app.state.services.database.write() as connection:
+    async with services.database.write() as connection:
         await connection.run_sync(work)
     return render(request, "password.html", {"errors": {}, "done": True})
 
 
 async def password_errors(request: Request, session: SessionDep, form: FormDep) -> dict[str, str]:
-    async with request.app.state.services.database.read() as connection:
+    async with services_of(request).database.read() as connection:
         stored = await connection.run_sync(user_store.password_hash_of, session.user.id)
     current, new = field(form, "current_password"), field(form, "new_password")
     if not await asyncio.to_thread(accounts.password_matches, stored, current):

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin import badges
 from tocsin.api.healthchecks_json import status_word, unique_key
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store.checks import CheckDetails
 from tocsin.store.projects import ping_keys
@@ -31,7 +32,7 @@ async def project_of(connection: AsyncConnection, secret: str, badge_key: str) -
 
 
 async def badge_checks(request: Request, badge_key: str) -> list[CheckDetails] | None:
-    services = request.app.state.services
+    services = services_of(request)
     async with services.database.read() as connection:
         project_id = await project_of(connection, services.secret, badge_key)
         if project_id is None:
@@ -42,14 +43,14 @@ async def badge_checks(request: Request, badge_key: str) -> list[CheckDetails] |
 def answer(
     request: Request, fmt: str, label: str, found: list[CheckDetails], *, with_late: bool
 ) -> Response:
-    now = request.app.state.services.clock.now()
+    now = services_of(request).clock.now()
     words = [status_word(d.record.state, now, 3) for d in found]
     body, media_type = badges.render(fmt, label, badges.combined(words, with_late=with_late))
     return Response(body, media_type=media_type, headers=HEADERS)
 
 
 @router.get("/badge/{badge_key}/{rest:path}")
-async def tag_badge(request: Request, badge_key: str, rest: str) -> Response:
+async def tag_badge(request: Request, services: ServicesDep, badge_key: str, rest: str) -> Response:
     """`<signature>.<fmt>` for all checks, `<signature>/<tag>.<fmt>` for a tag."""
     signature, slash, tagged = rest.partition("/")
     parsed = badges.split_format(tagged if slash else rest)
@@ -57,7 +58,7 @@ async def tag_badge(request: Request, badge_key: str, rest: str) -> Response:
         return not_found()
     tag, fmt = parsed if slash else (badges.ALL_CHECKS, parsed[1])
     signature = signature if slash else parsed[0]
-    if not badges.is_tag_signature(request.app.state.services.secret, badge_key, tag, signature):
+    if not badges.is_tag_signature(services.secret, badge_key, tag, signature):
         return not_found()
     found = await badge_checks(request, badge_key)
     if found is None:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from tocsin.accounts import can_manage
 from tocsin.alerts.notifier import send_test
 from tocsin.notify.kinds import KINDS
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import channels as channel_store
 from tocsin.store.channels import ChannelRow
 from tocsin.store.users import Membership
@@ -49,7 +50,7 @@ def channels_url(membership: Membership) -> str:
 async def render_list(
     request: Request, membership: Membership, outcome: TestOutcome | None = None
 ) -> Response:
-    async with request.app.state.services.database.read() as connection:
+    async with services_of(request).database.read() as connection:
         found = await connection.run_sync(channel_store.project_channels, membership.project_id)
     context = {
         "membership": membership,
@@ -91,7 +92,9 @@ def render_form(
 
 
 @router.post("/projects/{project_id}/channels/new")
-async def create_channel(request: Request, membership: ManagerDep, form: FormDep) -> Response:
+async def create_channel(
+    request: Request, services: ServicesDep, membership: ManagerDep, form: FormDep
+) -> Response:
     kind = chosen_kind(field(form, "kind"))
     typed = {name: value for name, value in form.items() if isinstance(value, str)}
     name, assign = field(form, "name"), field(form, "assign") == "yes"
@@ -99,7 +102,6 @@ async def create_channel(request: Request, membership: ManagerDep, form: FormDep
     if config is None:
         extra = {"name": name, "assign": assign}
         return render_form(request, membership, checked, extra, 400)
-    services = request.app.state.services
 
     def work(connection: sa.Connection) -> ChannelRow:
         return channel_store.insert_channel(
@@ -127,8 +129,9 @@ def project_channel(connection: sa.Connection, membership: Membership, channel: 
 
 
 @router.post("/projects/{project_id}/channels/{channel}/test")
-async def test_channel(request: Request, membership: ManagerDep, channel: str) -> Response:
-    services = request.app.state.services
+async def test_channel(
+    request: Request, services: ServicesDep, membership: ManagerDep, channel: str
+) -> Response:
     async with services.database.read() as connection:
         row = await connection.run_sync(project_channel, membership, channel)
     error = await send_test(services.settings, row)
@@ -143,13 +146,13 @@ async def test_channel(request: Request, membership: ManagerDep, channel: str) -
 
 @router.post("/projects/{project_id}/channels/{channel}/delete")
 async def delete_channel(
-    request: Request, membership: ManagerDep, form: FormDep, channel: str
+    services: ServicesDep, membership: ManagerDep, form: FormDep, channel: str
 ) -> Response:
     def work(connection: sa.Connection) -> None:
         row = project_channel(connection, membership, channel)
         require_confirmation(form, "remove")
         channel_store.delete_channel(connection, row.id)
 
-    async with request.app.state.services.database.write() as connection:
+    async with services.database.write() as connection:
         await connection.run_sync(work)
     return RedirectResponse(channels_url(membership), status_code=303)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from tocsin.accounts import can_change
 from tocsin.describe import cron_words, upcoming_times
 from tocsin.schedule import ScheduleError, cron_schedule
+from tocsin.server.services import ServicesDep
 from tocsin.store import checks as check_store
 from tocsin.store.users import Membership
 from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field
@@ -31,9 +32,11 @@ def refuse_viewers(membership: Membership) -> None:
 
 
 @router.get("/projects/{project_id}/checks/{check}/edit")
-async def edit_check_form(request: Request, membership: MemberDep, check: str) -> Response:
+async def edit_check_form(
+    request: Request, services: ServicesDep, membership: MemberDep, check: str
+) -> Response:
     refuse_viewers(membership)
-    async with request.app.state.services.database.read() as connection:
+    async with services.database.read() as connection:
         details = await project_check(connection, membership, check)
         form = form_of(details.spec)
         choices = await connection.run_sync(project_choices, membership.project_id)
@@ -43,10 +46,9 @@ async def edit_check_form(request: Request, membership: MemberDep, check: str) -
 
 @router.post("/projects/{project_id}/checks/{check}/edit")
 async def edit_check(
-    request: Request, membership: EditorDep, form: FormDep, check: str
+    request: Request, services: ServicesDep, membership: EditorDep, form: FormDep, check: str
 ) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
-    services = request.app.state.services
     async with services.database.write() as connection:
         details = await project_check(connection, membership, check, for_update=True)
         choices = await connection.run_sync(project_choices, membership.project_id)
@@ -64,7 +66,7 @@ async def edit_check(
 
 @router.get("/projects/{project_id}/schedule-preview")
 async def schedule_preview(
-    request: Request, _membership: MemberDep, cron: str = "", tz: str = "UTC"
+    services: ServicesDep, _membership: MemberDep, cron: str = "", tz: str = "UTC"
 ) -> JSONResponse:
     """A cron expression in words and its next due times, or why it cannot be used (a
     200 all the same: the question was answered, and the browser logs no error)."""
@@ -72,7 +74,7 @@ async def schedule_preview(
         schedule = cron_schedule(cron[:200], tz[:100])
     except ScheduleError as error:
         return JSONResponse({"error": str(error)})
-    now = request.app.state.services.clock.now()
+    now = services.clock.now()
     return JSONResponse(
         {
             "words": cron_words(schedule.expression),

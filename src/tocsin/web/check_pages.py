@@ -14,6 +14,7 @@ from starlette.responses import Response
 from tocsin.accounts import can_change
 from tocsin.checks import pause, resume, status
 from tocsin.describe import describe_schedule, next_expected, ping_urls, when
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.checks import CheckDetails, Transition
@@ -64,7 +65,7 @@ def filters_of(request: Request) -> Filters:
 
 
 async def table_context(request: Request, membership: Membership) -> dict[str, Any]:
-    services = request.app.state.services
+    services = services_of(request)
     async with services.database.read() as connection:
         found = await check_store.project_checks(connection, membership.project_id)
         histories = await ping_store.project_histories(connection, membership.project_id, STRIP)
@@ -98,8 +99,10 @@ async def checks_events(request: Request, membership: MemberDep) -> Response:
 
 
 @router.get("/projects/{project_id}/checks/new")
-async def new_check_form(request: Request, membership: MemberDep) -> Response:
-    async with request.app.state.services.database.read() as connection:
+async def new_check_form(
+    request: Request, services: ServicesDep, membership: MemberDep
+) -> Response:
+    async with services.database.read() as connection:
         choices = await connection.run_sync(project_choices, membership.project_id)
     form = CheckForm()
     fill_new(form, choices)
@@ -132,9 +135,10 @@ def render_form(
 
 
 @router.post("/projects/{project_id}/checks/new")
-async def create_check(request: Request, membership: EditorDep, form: FormDep) -> Response:
+async def create_check(
+    request: Request, services: ServicesDep, membership: EditorDep, form: FormDep
+) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
-    services = request.app.state.services
     async with services.database.write() as connection:
         choices = await connection.run_sync(project_choices, membership.project_id)
         alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
@@ -164,8 +168,9 @@ async def project_check(
 
 
 @router.get("/projects/{project_id}/checks/{check}")
-async def check_page(request: Request, membership: MemberDep, check: str) -> Response:
-    services = request.app.state.services
+async def check_page(
+    request: Request, services: ServicesDep, membership: MemberDep, check: str
+) -> Response:
     async with services.database.read() as connection:
         details = await project_check(connection, membership, check)
         record = details.record
@@ -196,10 +201,10 @@ async def check_page(request: Request, membership: MemberDep, check: str) -> Res
 
 
 @router.get("/projects/{project_id}/checks/{check}/pings/{n}/body")
-async def ping_body(request: Request, membership: MemberDep, check: str, n: str) -> Response:
+async def ping_body(services: ServicesDep, membership: MemberDep, check: str, n: str) -> Response:
     """A ping's body as plain text, never rendered by the browser: it is the job's output."""
     number = parse_id(n)
-    async with request.app.state.services.database.read() as connection:
+    async with services.database.read() as connection:
         details = await project_check(connection, membership, check)
         body = (
             None
@@ -215,7 +220,7 @@ async def ping_body(request: Request, membership: MemberDep, check: str, n: str)
 async def transition_check(
     request: Request, membership: Membership, check: str, transition: Transition
 ) -> Response:
-    services = request.app.state.services
+    services = services_of(request)
     async with services.database.write() as connection:
         details = await project_check(connection, membership, check, for_update=True)
         await check_store.apply_transition(
@@ -236,9 +241,9 @@ async def resume_check(request: Request, membership: EditorDep, check: str) -> R
 
 @router.post("/projects/{project_id}/checks/{check}/delete")
 async def delete_check(
-    request: Request, membership: EditorDep, form: FormDep, check: str
+    services: ServicesDep, membership: EditorDep, form: FormDep, check: str
 ) -> Response:
-    async with request.app.state.services.database.write() as connection:
+    async with services.database.write() as connection:
         details = await project_check(connection, membership, check)
         require_confirmation(form, "delete")
         await check_store.delete_check(connection, details.record.id)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from tocsin.accounts import can_change
 from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.incidents import IncidentError
+from tocsin.server.services import services_of
 from tocsin.store import incidents as incident_store
 from tocsin.store.incidents import Incident, IncidentCheck, IncidentFilter
 from tocsin.store.users import Membership
@@ -77,7 +78,7 @@ async def lists_context(request: Request, membership: Membership, check: str) ->
             incident_store.count_project_incidents(connection, project_id, past_only),
         )
 
-    async with request.app.state.services.database.read() as connection:
+    async with services_of(request).database.read() as connection:
         lists = await connection.run_sync(read)
     named = lists.open_ones or lists.past
     return {
@@ -132,7 +133,7 @@ async def render_incident(
     comment: str = "",
     comment_error: str = "",
 ) -> Response:
-    async with request.app.state.services.database.read() as connection:
+    async with services_of(request).database.read() as connection:
         found, check, events = await connection.run_sync(incident_details, membership, incident)
     context = {
         "membership": membership,
@@ -156,7 +157,7 @@ Action = Callable[[sa.Connection, Incident, datetime, str], object]
 async def act(request: Request, membership: Membership, incident: str, action: Action) -> Response:
     """Run `action` on the incident, by the signed-in user; a refused action (resolving
     a resolved incident, say) is a page saying why, never an error."""
-    services = request.app.state.services
+    services = services_of(request)
     who = request.state.visitor.session.user.email
 
     def work(connection: sa.Connection) -> None:

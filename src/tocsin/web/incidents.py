@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.notifier import ACK_PURPOSE
 from tocsin.describe import stamp
+from tocsin.server.services import ServicesDep
 from tocsin.signing import verify
 from tocsin.store import incidents as incident_store
 from tocsin.store.tables import checks
@@ -36,8 +37,9 @@ def refuse(request: Request) -> Response:
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-async def show(request: Request, incident_id: int, token: str = "", done: str = "") -> Response:
-    services = request.app.state.services
+async def show(
+    request: Request, services: ServicesDep, incident_id: int, token: str = "", done: str = ""
+) -> Response:
     now = services.clock.now()
     if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
         return refuse(request)
@@ -62,9 +64,12 @@ async def show(request: Request, incident_id: int, token: str = "", done: str = 
 
 @router.post("/incidents/{incident_id}/ack")
 async def acknowledge(
-    request: Request, incident_id: int, token: str = Form(""), by: str = Form("")
+    request: Request,
+    services: ServicesDep,
+    incident_id: int,
+    token: str = Form(""),
+    by: str = Form(""),
 ) -> Response:
-    services = request.app.state.services
     now = services.clock.now()
     if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
         return refuse(request)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from tocsin.accounts import can_manage
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import keys as key_store
 from tocsin.store.users import Membership
@@ -35,7 +36,7 @@ def keys_url(membership: Membership) -> str:
 async def render_keys(
     request: Request, membership: Membership, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
-    services = request.app.state.services
+    services = services_of(request)
     async with services.database.read() as connection:
         found = await connection.run_sync(key_store.list_keys, membership.project_id)
         ping_key = await check_store.project_ping_key(connection, membership.project_id)
@@ -62,12 +63,13 @@ async def keys_page(request: Request, membership: MemberDep) -> Response:
 
 
 @router.post("/projects/{project_id}/keys/new")
-async def create_key(request: Request, membership: ManagerDep, form: FormDep) -> Response:
+async def create_key(
+    request: Request, services: ServicesDep, membership: ManagerDep, form: FormDep
+) -> Response:
     name, read_only = field(form, "name"), field(form, "access") == "read-only"
     if len(name) > MAX_NAME:
         errors = {"name": f"a name has at most {MAX_NAME} characters"}
         return await render_keys(request, membership, {"errors": errors, "name": name}, 400)
-    services = request.app.state.services
     now = services.clock.now()
     async with services.database.write() as connection:
         key, secret = await connection.run_sync(
@@ -77,11 +79,13 @@ async def create_key(request: Request, membership: ManagerDep, form: FormDep) ->
 
 
 @router.post("/projects/{project_id}/keys/{key}/revoke")
-async def revoke_key(request: Request, membership: ManagerDep, form: FormDep, key: str) -> Response:
+async def revoke_key(
+    services: ServicesDep, membership: ManagerDep, form: FormDep, key: str
+) -> Response:
     key_id = parse_id(key)
     if key_id is None:
         raise not_found()
-    now = request.app.state.services.clock.now()
+    now = services.clock.now()
 
     def work(connection: sa.Connection) -> None:
         found = key_store.key_by_id(connection, key_id)
@@ -90,6 +94,6 @@ async def revoke_key(request: Request, membership: ManagerDep, form: FormDep, ke
         require_confirmation(form, "revoke")
         key_store.revoke_key(connection, key_id, now)
 
-    async with request.app.state.services.database.write() as connection:
+    async with services.database.write() as connection:
         await connection.run_sync(work)
     return RedirectResponse(keys_url(membership), status_code=303)

@@ -14,6 +14,8 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response, StreamingResponse
 
+from tocsin.server.services import services_of
+
 Signature = Callable[[AsyncConnection, int], Awaitable[object]]
 
 POLL_SECONDS = 1.0
@@ -29,7 +31,7 @@ def change_events(request: Request, project_id: int, signature: Signature) -> Re
 
 
 async def changes(request: Request, project_id: int, signature: Signature) -> AsyncIterator[str]:
-    database = request.app.state.services.database
+    database = services_of(request).database
     yield "retry: 1000\n\n"
     last: object = None
     for tick in range(int(STREAM_SECONDS / POLL_SECONDS)):

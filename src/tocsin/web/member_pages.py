@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from tocsin import accounts
 from tocsin.accounts import AccountError, Role, can_assign, can_manage
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.store.users import Membership
 from tocsin.web.access import (
@@ -39,7 +40,7 @@ def members_url(membership: Membership) -> str:
 async def render_members(
     request: Request, membership: Membership, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
-    services = request.app.state.services
+    services = services_of(request)
     pending: list[user_store.PendingInvitation] = []
     async with services.database.read() as connection:
         found = await connection.run_sync(user_store.project_members, membership.project_id)
@@ -70,7 +71,11 @@ async def members_page(request: Request, membership: MemberDep) -> Response:
 
 @router.post("/projects/{project_id}/members/invite")
 async def invite(
-    request: Request, membership: ManagerDep, session: SessionDep, form: FormDep
+    request: Request,
+    services: ServicesDep,
+    membership: ManagerDep,
+    session: SessionDep,
+    form: FormDep,
 ) -> Response:
     role, email = field(form, "role"), field(form, "email")
     errors = {}
@@ -82,7 +87,6 @@ async def invite(
         errors["role"] = "choose a role you may give"
     if errors:
         return await render_members(request, membership, {"errors": errors, "email": email}, 400)
-    services = request.app.state.services
     async with services.database.write() as connection:
         invitation = await connection.run_sync(
             user_store.insert_invitation,
@@ -104,12 +108,13 @@ async def invite(
 
 
 @router.post("/projects/{project_id}/members/invitations/{invitation}/revoke")
-async def revoke_invitation(request: Request, membership: ManagerDep, invitation: str) -> Response:
+async def revoke_invitation(
+    services: ServicesDep, membership: ManagerDep, invitation: str
+) -> Response:
     """The link stops working at once; the invited person is not told."""
     invitation_id = parse_id(invitation)
     if invitation_id is None:
         raise not_found()
-    services = request.app.state.services
 
     def work(connection: sa.Connection) -> None:
         now = services.clock.now()
@@ -146,7 +151,7 @@ async def change_member(
         else:
             user_store.set_role(connection, user_id, membership.project_id, wanted)
 
-    async with request.app.state.services.database.write() as connection:
+    async with services_of(request).database.write() as connection:
         await connection.run_sync(work)
     return RedirectResponse(members_url(membership), status_code=303)
 

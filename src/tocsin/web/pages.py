@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from tocsin.describe import relative, stamp
+from tocsin.server.services import services_of
 from tocsin.web.access import SignInRequiredError, Visitor, WebError, remember_anonymous_csrf
 from tocsin.web.run_chart import spelled
 
@@ -20,7 +21,7 @@ templates.env.globals.update(stamp=stamp, relative=relative, spelled=spelled)
 
 def is_secure(request: Request) -> bool:
     """Cookies are `Secure` when the site is served over https."""
-    return bool(request.app.state.services.settings.base_url.startswith("https://"))
+    return bool(services_of(request).settings.base_url.startswith("https://"))
 
 
 def render(

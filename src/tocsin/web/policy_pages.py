@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from tocsin.accounts import can_manage
 from tocsin.durations import format_duration
+from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import channels as channel_store
 from tocsin.store.channels import ChannelRow, PolicyRow
 from tocsin.store.users import Membership
@@ -51,8 +52,8 @@ def described(policy: PolicyRow[uuid.UUID], names: dict[uuid.UUID, str]) -> list
 
 
 @router.get("/projects/{project_id}/policies")
-async def policies_page(request: Request, membership: MemberDep) -> Response:
-    async with request.app.state.services.database.read() as connection:
+async def policies_page(request: Request, services: ServicesDep, membership: MemberDep) -> Response:
+    async with services.database.read() as connection:
         found = await connection.run_sync(channel_store.project_policies, membership.project_id)
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
     names = {channel.uuid: channel.label for channel in channels}
@@ -73,7 +74,7 @@ async def render_form(
     action: str,
     status_code: int = 200,
 ) -> Response:
-    async with request.app.state.services.database.read() as connection:
+    async with services_of(request).database.read() as connection:
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
     context = {
         "membership": membership,
@@ -122,7 +123,7 @@ async def save(
     action = str(request.url.path)
     if rearranged(form, field(posted, "action")):
         return await render_form(request, membership, form, action)
-    services = request.app.state.services
+    services = services_of(request)
 
     def work(connection: sa.Connection) -> bool:
         channels = channel_store.project_channels(connection, membership.project_id)
@@ -185,30 +186,32 @@ def project_policy(
 
 
 @router.get("/projects/{project_id}/policies/{policy}/edit")
-async def edit_policy_form(request: Request, membership: MemberDep, policy: str) -> Response:
-    async with request.app.state.services.database.read() as connection:
+async def edit_policy_form(
+    request: Request, services: ServicesDep, membership: MemberDep, policy: str
+) -> Response:
+    async with services.database.read() as connection:
         found = await connection.run_sync(project_policy, membership, policy)
     return await render_form(request, membership, form_of(found), str(request.url.path))
 
 
 @router.post("/projects/{project_id}/policies/{policy}/edit")
 async def edit_policy(
-    request: Request, membership: ManagerDep, form: FormDep, policy: str
+    request: Request, services: ServicesDep, membership: ManagerDep, form: FormDep, policy: str
 ) -> Response:
-    async with request.app.state.services.database.read() as connection:
+    async with services.database.read() as connection:
         found = await connection.run_sync(project_policy, membership, policy)
     return await save(request, membership, form, found.id)
 
 
 @router.post("/projects/{project_id}/policies/{policy}/delete")
 async def delete_policy(
-    request: Request, membership: ManagerDep, form: FormDep, policy: str
+    services: ServicesDep, membership: ManagerDep, form: FormDep, policy: str
 ) -> Response:
     def work(connection: sa.Connection) -> None:
         found = project_policy(connection, membership, policy)
         require_confirmation(form, "delete")
         channel_store.delete_policy(connection, found.id)
 
-    async with request.app.state.services.database.write() as connection:
+    async with services.database.write() as connection:
         await connection.run_sync(work)
     return RedirectResponse(policies_url(membership), status_code=303)

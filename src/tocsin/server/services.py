@@ -1,0 +1,90 @@
+"""The running services as request handlers receive them: `ServicesDep` in a handler's
+parameters, `services_of(request)` in a helper that has only the request. The app keeps
+them on its state, which FastAPI types as `Any`; this module is the one place that
+writes and reads it."""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
+from tocsin.alerts.watcher import DeadlineWatcher
+from tocsin.clock import Clock
+from tocsin.config import Settings
+from tocsin.pings.intake import PingIntake
+from tocsin.store.database import Database
+from tocsin.store.migrate import migrate
+from tocsin.store.runners import BatchRunner
+
+
+@dataclass
+class Services:
+    """The process's long-lived parts, started and stopped with the app."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    runner: BatchRunner
+    run_notifier: bool
+    intake: PingIntake = field(init=False)
+    watcher: DeadlineWatcher | None = None
+    notifier: Notifier | None = None
+    secret: str = ""
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+
+    async def start(self) -> None:
+        await migrate(self.database)
+        self.secret = await signing_secret(self.settings, self.database)
+        await self.intake.recover()
+        self.tasks.append(asyncio.create_task(self.intake.run(), name="ping-writer"))
+        if self.watcher is not None:
+            self.tasks.append(asyncio.create_task(self.watcher.run(), name="deadline-watcher"))
+        if self.run_notifier:
+            self.notifier = await self.exits.enter_async_context(
+                running_notifier(self.settings, self.database, self.runner, self.clock)
+            )
+            self.tasks.append(asyncio.create_task(self.notifier.run(), name="notifier"))
+
+    def deadline_moved(self, deadline: datetime | None) -> None:
+        """A check's settings changed outside the ping path (API, web): its new deadline
+        may come before the one the watcher sleeps towards."""
+        if deadline is not None:
+            self.intake.on_deadline(deadline)
+
+    def wake_notifier(self) -> None:
+        if self.notifier is not None:
+            self.notifier.wake()
+
+    async def stop(self) -> None:
+        # The server has finished its requests by now; drain what they queued.
+        self.intake.stop()
+        for worker in (self.watcher, self.notifier):
+            if worker is not None:
+                worker.stop()
+        await asyncio.gather(*self.tasks)
+        await self.exits.aclose()
+        await self.runner.close()
+        await self.database.close()
+
+
+def install_services(web: FastAPI, services: Services) -> None:
+    web.state.services = services
+
+
+def services_of(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+async def request_services(request: Request) -> Services:
+    # async so that FastAPI calls it in the event loop: a plain `def` dependency would
+    # be sent to a worker thread on every request.
+    return services_of(request)
+
+
+ServicesDep = Annotated[Services, Depends(request_services)]
