@@ -208,9 +208,31 @@ class Server:
     process: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes]
+    http_path: str = "fast path"  # a key of HTTP_PATH_LOG_LINES
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+# The HTTP paths a module may run its tests on (`module_server_on_each_path`), each with
+# what `tocsin serve` logs at start when it takes that path. The fallback is forced with
+# the uvicorn installed: the same tests then run on uvicorn's own protocol.
+UVICORN_FALLBACK = {"TOCSIN_FORCE_UVICORN_FALLBACK": "true"}
+HTTP_PATH_LOG_LINES = {
+    "fast path": "HTTP: Tocsin's guarded protocol with fast pings (uvicorn ",
+    "asgi path": "HTTP: Tocsin's guarded protocol, pings through ASGI (TOCSIN_FAST_PINGS=false",
+    "uvicorn fallback": (
+        "HTTP: TOCSIN_FORCE_UVICORN_FALLBACK is set: uvicorn's own protocol, "
+        "pings through ASGI, without Tocsin's connection limits"
+    ),
+}
+
+
+def assert_took_its_http_path(server: Server) -> None:
+    """The server logged, once, that it took the path it was started for."""
+    said = [line for line in server.log().splitlines() if " HTTP: " in line]
+    assert len(said) == 1, said
+    assert HTTP_PATH_LOG_LINES[server.http_path] in said[0], said
 
 
 def start_server(database_url: str, log_path: Path, *extra: str, **env: str) -> Server:
@@ -295,7 +317,8 @@ def module_server(
 
 def module_server_on_each_path(paths: dict[str, dict[str, str]]) -> Any:
     """A `module_server` fixture for a test module that runs once per HTTP path: each
-    entry of `paths` names a server started with those environment variables."""
+    entry of `paths` names a server started with those environment variables. Tests
+    marked `guarded_protocol` are skipped on the uvicorn fallback."""
 
     @pytest.fixture(scope="module", params=list(paths))
     def module_server(
@@ -306,6 +329,7 @@ def module_server_on_each_path(paths: dict[str, dict[str, str]]) -> Any:
         directory = tmp_path_factory.mktemp("server")
         environment = paths[request.param]
         server = start_server(backend.fresh(directory), directory / "server.log", **environment)
+        server.http_path = request.param
         yield server
         stop_server(server)
 
@@ -313,8 +337,16 @@ def module_server_on_each_path(paths: dict[str, dict[str, str]]) -> Any:
 
 
 @pytest.fixture
-def server(module_server: Server, backend: SqliteBackend | PostgresBackend) -> Server:
+def server(
+    module_server: Server,
+    backend: SqliteBackend | PostgresBackend,
+    request: pytest.FixtureRequest,
+) -> Server:
     """The module's running server, with an empty database for this test."""
+    if module_server.http_path == "uvicorn fallback" and request.node.get_closest_marker(
+        "guarded_protocol"
+    ):
+        pytest.skip("needs Tocsin's guarded protocol, which the uvicorn fallback runs without")
     if isinstance(backend, PostgresBackend):
         backend.fresh(Path())
     return module_server

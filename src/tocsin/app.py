@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -18,11 +19,10 @@ from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
 from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
 from tocsin.pings.intake import PingIntake
-from tocsin.pings.protocol import FastPings, fast_ping_protocol
 from tocsin.pings.urls import is_ping_path
 from tocsin.server.connections import ConnectionGuard
-from tocsin.server.protocol import guarded_protocol, uvicorn_is_known
 from tocsin.server.services import Services, install_services
+from tocsin.server.uvicorn_guard import fallback_reason
 from tocsin.store.availability import Availability
 from tocsin.store.database import Database
 from tocsin.store.runners import batch_runner
@@ -85,11 +85,32 @@ class TocsinApp:
         self, guard: ConnectionGuard, fast_pings: bool
     ) -> type[asyncio.Protocol] | None:
         """uvicorn's HTTP protocol under the guard's limits (`server.protocol`), with pings
-        answered below ASGI (`pings.protocol`) if `fast_pings`; None if this uvicorn's
-        protocol is not the one they were written for."""
+        answered below ASGI (`pings.protocol`) if `fast_pings`; None, for uvicorn's own
+        protocol, if this uvicorn is not the one they were written for. Logs which."""
+        fallback = fallback_reason()
+        if fallback:
+            log.warning(
+                "HTTP: %s: uvicorn's own protocol, pings through ASGI, "
+                "without Tocsin's connection limits",
+                fallback,
+            )
+            return None
+        # Imported only once the guard has passed: they subclass uvicorn's private
+        # protocol.
+        from tocsin.pings.protocol import FastPings, fast_ping_protocol
+        from tocsin.server.protocol import guarded_protocol
+
         if fast_pings:
+            log.info(
+                "HTTP: Tocsin's guarded protocol with fast pings (uvicorn %s)", uvicorn.__version__
+            )
             return fast_ping_protocol(FastPings(self.pings.intake, self.pings.reader), guard)
-        return guarded_protocol(guard) if uvicorn_is_known() else None
+        log.info(
+            "HTTP: Tocsin's guarded protocol, pings through ASGI "
+            "(TOCSIN_FAST_PINGS=false; uvicorn %s)",
+            uvicorn.__version__,
+        )
+        return guarded_protocol(guard)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and is_ping_path(scope["path"]):

@@ -2,15 +2,22 @@
 
 Every test here runs on both paths: pings answered in the HTTP protocol (the default)
 and pings answered by the ASGI endpoint (`TOCSIN_FAST_PINGS=false`); both run on
-`server.protocol`, which these tests are about.
+`server.protocol`, which these tests are about. They run as well on the uvicorn
+fallback (uvicorn's own protocol, when `server.uvicorn_guard` does not know the
+installed uvicorn), where the tests of what only `server.protocol` enforces are marked
+`guarded_protocol` and skipped.
 """
 
 import asyncio
 import re
 import uuid
 
+import pytest
+
 from tests.conftest import (
+    UVICORN_FALLBACK,
     Server,
+    assert_took_its_http_path,
     module_server_on_each_path,
 )
 from tests.helpers import make_check, reload
@@ -20,11 +27,16 @@ from tocsin.store.database import Database
 PATHS = {
     "fast path": {"TOCSIN_REQUEST_TIMEOUT": "3s"},
     "asgi path": {"TOCSIN_FAST_PINGS": "false", "TOCSIN_REQUEST_TIMEOUT": "3s"},
+    "uvicorn fallback": UVICORN_FALLBACK,
 }
 STATUS_LINE = re.compile(rb"HTTP/1\.1 (\d{3}) ")
 
 
 module_server = module_server_on_each_path(PATHS)
+
+
+def test_the_server_logs_the_http_path_it_took(server: Server) -> None:
+    assert_took_its_http_path(server)
 
 
 async def connect(server: Server) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -67,6 +79,7 @@ def statuses(received: bytes) -> list[int]:
     return [int(code) for code in STATUS_LINE.findall(received)]
 
 
+@pytest.mark.guarded_protocol
 async def test_a_ping_with_a_transfer_coding_other_than_a_lone_chunked_is_refused(
     server: Server, server_database: Database
 ) -> None:
@@ -102,6 +115,7 @@ async def test_methods_other_than_get_head_post_and_put_are_answered_405_and_not
     assert (await reload(server_database, record)).n_pings == 4
 
 
+@pytest.mark.guarded_protocol
 async def test_a_request_line_without_an_http_version_is_refused_and_not_recorded(
     server: Server, server_database: Database
 ) -> None:
@@ -113,6 +127,7 @@ async def test_a_request_line_without_an_http_version_is_refused_and_not_recorde
     assert (await reload(server_database, record)).n_pings == 0
 
 
+@pytest.mark.guarded_protocol
 async def test_a_parse_error_in_a_pipeline_is_answered_after_the_requests_before_it(
     server: Server, server_database: Database
 ) -> None:
@@ -127,6 +142,7 @@ async def test_a_parse_error_in_a_pipeline_is_answered_after_the_requests_before
     assert (await reload(server_database, record)).n_pings == 4
 
 
+@pytest.mark.guarded_protocol
 async def test_a_url_over_the_limit_is_answered_414(
     server: Server, server_database: Database
 ) -> None:
@@ -140,6 +156,7 @@ async def test_a_url_over_the_limit_is_answered_414(
     assert (await reload(server_database, record)).n_pings == 1
 
 
+@pytest.mark.guarded_protocol
 async def test_headers_over_the_limit_are_answered_431(
     server: Server, server_database: Database
 ) -> None:
@@ -164,6 +181,7 @@ async def test_headers_over_the_limit_are_answered_431(
     assert (await reload(server_database, record)).n_pings == 1
 
 
+@pytest.mark.guarded_protocol
 async def test_an_endless_header_is_refused_while_it_arrives(server: Server) -> None:
     """The server answers 431 and closes after a few tens of KiB, not after the client has
     sent a 200 MB header."""
@@ -198,6 +216,7 @@ async def test_a_ping_url_with_too_many_query_fields_is_answered_400(
     assert (await reload(server_database, record)).n_pings == 0
 
 
+@pytest.mark.guarded_protocol
 async def test_a_connection_that_never_finishes_its_request_gets_408_and_is_closed(
     server: Server,
 ) -> None:
@@ -207,6 +226,7 @@ async def test_a_connection_that_never_finishes_its_request_gets_408_and_is_clos
     assert statuses(received) == [408]
 
 
+@pytest.mark.guarded_protocol
 async def test_a_connection_that_sends_nothing_is_closed_after_the_keep_alive_time(
     server: Server,
 ) -> None:

@@ -1,4 +1,9 @@
-"""A check's life over HTTP: new, up, down within a second of its deadline, up again."""
+"""A check's life over HTTP: new, up, down within a second of its deadline, up again.
+
+Every test here runs on the fast path and on the uvicorn fallback (`tocsin serve` on
+uvicorn's own protocol, pings through the ASGI endpoint, as when `server.uvicorn_guard`
+does not know the installed uvicorn).
+"""
 
 import asyncio
 import time
@@ -7,7 +12,12 @@ from datetime import timedelta
 
 import httpx
 
-from tests.conftest import Server
+from tests.conftest import (
+    UVICORN_FALLBACK,
+    Server,
+    assert_took_its_http_path,
+    module_server_on_each_path,
+)
 from tests.helpers import flips_of, make_check, ping_key, pings_of, reload
 from tocsin.checks import Status
 from tocsin.schedule import Period
@@ -16,6 +26,13 @@ from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 
 SECOND = timedelta(seconds=1)
+PATHS = {"fast path": {}, "uvicorn fallback": UVICORN_FALLBACK}
+
+module_server = module_server_on_each_path(PATHS)
+
+
+def test_the_server_logs_the_http_path_it_took(server: Server) -> None:
+    assert_took_its_http_path(server)
 
 
 async def wait_for_status(

@@ -1,8 +1,10 @@
 """The real server on a free port, driven over HTTP as cron jobs and scripts do.
 
-Every test here runs twice: against pings answered in the HTTP protocol (the default
-fast path, with the WAL fsync of `synchronous=FULL`) and against pings answered by
-the ASGI endpoint (`TOCSIN_FAST_PINGS=false`).
+Every test here runs three times: against pings answered in the HTTP protocol (the
+default fast path, with the WAL fsync of `synchronous=FULL`), against pings answered by
+the ASGI endpoint (`TOCSIN_FAST_PINGS=false`), and on the fallback `tocsin serve` takes
+when it does not know the installed uvicorn (`server.uvicorn_guard`): uvicorn's own
+protocol, pings through the ASGI endpoint.
 """
 
 import asyncio
@@ -13,7 +15,9 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import (
+    UVICORN_FALLBACK,
     Server,
+    assert_took_its_http_path,
     module_server_on_each_path,
     start_server,
     stop_server,
@@ -24,10 +28,15 @@ from tocsin.store.database import Database
 PATHS = {
     "fast path": {"TOCSIN_SQLITE_SYNCHRONOUS": "FULL"},
     "asgi path": {"TOCSIN_FAST_PINGS": "false"},
+    "uvicorn fallback": UVICORN_FALLBACK,
 }
 
 
 module_server = module_server_on_each_path(PATHS)
+
+
+def test_the_server_logs_the_http_path_it_took(server: Server) -> None:
+    assert_took_its_http_path(server)
 
 
 async def test_every_ping_response_allows_any_origin_and_states_the_body_limit(

@@ -3,6 +3,10 @@
 A client may send requests as fast as it likes; the server reads only a few ahead of
 the answers it has written and pauses while the client leaves them unread, so its
 memory stays flat, and keeps nothing of a client that has gone.
+
+That is `server.protocol`'s doing, on both of its paths; uvicorn's own protocol, which
+`tocsin serve` falls back to on an uvicorn it does not know, reads without bound, so
+these tests are marked `guarded_protocol` and do not run on that fallback.
 """
 
 import asyncio
@@ -17,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 from tests.conftest import (
     Server,
+    assert_took_its_http_path,
     free_port,
     module_server_on_each_path,
 )
@@ -30,7 +34,10 @@ from tocsin.config import Settings
 from tocsin.pings.protocol import PingCycle
 from tocsin.server.connections import ConnectionGuard, connection_limits
 from tocsin.server.limits import READ_AHEAD
+from tocsin.server.uvicorn_guard import RequestResponseCycle
 from tocsin.store.database import Database
+
+pytestmark = pytest.mark.guarded_protocol
 
 PATHS = {"fast path": {}, "asgi path": {"TOCSIN_FAST_PINGS": "false"}}
 RSS_LIMIT_MB = 500
@@ -130,6 +137,10 @@ def rss_mb(pid: int) -> int:
 
 
 module_server = module_server_on_each_path(PATHS)
+
+
+def test_the_server_logs_the_http_path_it_took(server: Server) -> None:
+    assert_took_its_http_path(server)
 
 
 async def flood(port: int, path: str, connections: int, seconds: float, pid: int) -> int:

@@ -12,11 +12,7 @@ ASGI app, which can answer pings too (`pings.endpoint`), with the same reader an
 the same response headers.
 """
 
-import asyncio
-import logging
 import urllib.parse
-
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from tocsin.pings.endpoint import (
     BodyBuffer,
@@ -29,12 +25,11 @@ from tocsin.pings.intake import PingIntake, Reply
 from tocsin.pings.urls import PREFIXES
 from tocsin.server.connections import ConnectionGuard
 from tocsin.server.cycles import DirectCycle
-from tocsin.server.protocol import BODY, HEAD, IDLE, GuardedProtocol, uvicorn_is_known
+from tocsin.server.protocol import BODY, HEAD, IDLE, GuardedProtocol
+from tocsin.server.uvicorn_guard import STATUS_LINE, HttpToolsProtocol
 
 PING_PREFIXES = tuple(prefix.encode("ascii") for prefix in PREFIXES)
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-log = logging.getLogger("tocsin.pings")
 
 
 class FastPings:
@@ -242,10 +237,7 @@ class FastPingProtocol(GuardedProtocol):
             HttpToolsProtocol.on_message_complete(self)
 
 
-def fast_ping_protocol(pings: FastPings, guard: ConnectionGuard) -> type[asyncio.Protocol] | None:
+def fast_ping_protocol(pings: FastPings, guard: ConnectionGuard) -> type[FastPingProtocol]:
     """A protocol class for `uvicorn.Config(http=…)` bound to this process's intake and
-    guard, or None if this uvicorn's protocol is not the one it was written for."""
-    if not uvicorn_is_known():
-        log.warning("this uvicorn's HTTP protocol is unknown: pings take the ASGI path")
-        return None
+    guard (`server.uvicorn_guard` says whether this uvicorn may run it)."""
     return type("BoundFastPingProtocol", (FastPingProtocol,), {"pings": pings, "guard": guard})

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE
+from tocsin.server.uvicorn_guard import STATUS_LINE
 
 
 class RefusedRequestError(Exception):

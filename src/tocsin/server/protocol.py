@@ -22,8 +22,6 @@ from collections import deque
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.flow_control import FlowControl
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from tocsin.server.connections import ConnectionGuard
 from tocsin.server.cycles import (
@@ -40,6 +38,7 @@ from tocsin.server.limits import (
     URL_LIMIT,
     head_size,
 )
+from tocsin.server.uvicorn_guard import FlowControl, HttpToolsProtocol
 
 # What the parser is in the middle of.
 IDLE, HEAD, BODY = 0, 1, 2
@@ -47,23 +46,6 @@ IDLE, HEAD, BODY = 0, 1, 2
 # room for.
 WHOLE_READ = READ_AHEAD * MIN_REQUEST
 PARSER_STOPS = (httptools.HttpParserError, httptools.HttpParserUpgrade)
-
-# The methods of uvicorn's protocol GuardedProtocol and its subclasses override or call.
-UVICORN_METHODS = (
-    "connection_made",
-    "connection_lost",
-    "on_message_begin",
-    "on_url",
-    "on_header",
-    "on_headers_complete",
-    "on_body",
-    "on_message_complete",
-    "on_response_complete",
-    "_start_asgi_task",
-    "_unset_keepalive_if_required",
-    "_unsupported_upgrade_warning",
-    "resume_writing",
-)
 
 
 class GuardedFlow(FlowControl):
@@ -369,11 +351,6 @@ class GuardedProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
         self.parsing = IDLE
         self.settled = self.loop.time()
         FlowControl.resume_reading(self.flow)
-
-
-def uvicorn_is_known() -> bool:
-    """Whether this uvicorn's protocol has the methods GuardedProtocol was written for."""
-    return all(name in HttpToolsProtocol.__dict__ for name in UVICORN_METHODS)
 
 
 def guarded_protocol(guard: ConnectionGuard) -> type[GuardedProtocol]:
