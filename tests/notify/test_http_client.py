@@ -89,6 +89,19 @@ async def post(
     )
 
 
+@pytest.fixture
+async def silent_server(serve: Callable[[Handler], Awaitable[RawServer]]) -> RawServer:
+    """A receiver that reads each request and never answers it; a connection ends when
+    the client gives up on it and closes it."""
+
+    async def silent(reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
+        await server.read_request(reader)
+        await reader.read()
+
+    server = await serve(silent)
+    return server
+
+
 async def test_a_kept_alive_connection_carries_the_next_request(
     serve: Callable[[Handler], Awaitable[RawServer]], client: HttpClient
 ) -> None:
@@ -166,38 +179,28 @@ async def test_a_huge_response_keeps_only_its_start(
 
 
 async def test_a_silent_server_times_out_and_frees_its_connection_slot(
-    serve: Callable[[Handler], Awaitable[RawServer]], client: HttpClient
+    silent_server: RawServer, client: HttpClient
 ) -> None:
-    async def silent(reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
-        await server.read_request(reader)
-        await asyncio.sleep(30)
-
-    server = await serve(silent)
     for _ in range(3):  # more than the two connections allowed per host
         with pytest.raises(DeliveryError) as caught:
-            await post(client, server.url, time_limit=0.2)
+            await post(client, silent_server.url, time_limit=0.2)
         assert (str(caught.value), caught.value.permanent) == ("no answer within 0.2s", False)
-    assert server.connections == 3
+    assert silent_server.connections == 3
 
 
 async def test_a_request_that_never_got_a_connection_says_so_and_asks_to_be_retried_now(
-    serve: Callable[[Handler], Awaitable[RawServer]], client: HttpClient
+    silent_server: RawServer, client: HttpClient
 ) -> None:
-    async def silent(reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
-        await server.read_request(reader)
-        await asyncio.sleep(30)
-
-    server = await serve(silent)
     # Both connections busy for far longer than the third request may wait in line, so
     # its time runs out there whatever the machine's load.
-    busy = [asyncio.create_task(post(client, server.url, time_limit=5)) for _ in range(2)]
+    busy = [asyncio.create_task(post(client, silent_server.url, time_limit=5)) for _ in range(2)]
 
     async def both_connected() -> bool:
-        return server.connections == 2
+        return silent_server.connections == 2
 
     assert await eventually(both_connected, 30)
     with pytest.raises(DeliveryError) as caught:
-        await post(client, server.url, time_limit=0.3)
+        await post(client, silent_server.url, time_limit=0.3)
     assert (str(caught.value), caught.value.retry_after) == (
         "waited 0.3s in line for one of the 2 connections to 127.0.0.1, all busy",
         0.0,
