@@ -26,9 +26,10 @@ from typing import cast
 import sqlalchemy as sa
 
 from tocsin.config import Settings
-from tocsin.schedule import Period
+from tocsin.domain.records import NewCheck
+from tocsin.domain.schedule import Period
 from tocsin.store.channels import insert_channel
-from tocsin.store.checks import NewCheck, new_check_values
+from tocsin.store.checks import new_check_values
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 from tocsin.store.projects import default_project

@@ -26,8 +26,9 @@ import httpx
 import sqlalchemy as sa
 
 from tocsin.accounts import hash_password
-from tocsin.schedule import Cron, Period
-from tocsin.store.checks import NewCheck, new_check_values
+from tocsin.domain.records import NewCheck
+from tocsin.domain.schedule import Cron, Period
+from tocsin.store.checks import new_check_values
 from tocsin.store.projects import default_project
 from tocsin.store.tables import checks, pings
 from tocsin.store.users import add_membership, insert_user

@@ -38,8 +38,9 @@ from typing import Any
 import asyncpg
 
 from tocsin.config import Settings
-from tocsin.schedule import Period
-from tocsin.store.checks import NewCheck, ensure_default_project, insert_check
+from tocsin.domain.records import NewCheck
+from tocsin.domain.schedule import Period
+from tocsin.store.checks import ensure_default_project, insert_check
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 

@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 from uvicorn.server import ServerState
 
-from tocsin.clock import SystemClock
+from tocsin.domain.clock import SystemClock
 from tocsin.pings import protocol as ping_protocol
 from tocsin.pings.endpoint import PingReader
 from tocsin.pings.intake import PingRequest, Reply, ReplyTo

@@ -30,8 +30,9 @@ import sqlalchemy as sa
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tocsin.accounts import hash_password
-from tocsin.schedule import Cron, Period, Schedule
-from tocsin.store.checks import NewCheck, new_check_values
+from tocsin.domain.records import NewCheck
+from tocsin.domain.schedule import Cron, Period, Schedule
+from tocsin.store.checks import new_check_values
 from tocsin.store.projects import default_project
 from tocsin.store.tables import checks, pings, projects
 from tocsin.store.users import add_membership, insert_user

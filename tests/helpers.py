@@ -11,25 +11,23 @@ from uuid import UUID
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from tocsin.checks import Action
 from tocsin.cli import app
 from tocsin.config import Settings
+from tocsin.domain.checks import Action
+from tocsin.domain.records import ChannelRow, CheckRecord, Incident, NewCheck, Ping
+from tocsin.domain.schedule import Period, Schedule
 from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import ByUuid, PingUrl
-from tocsin.schedule import Period, Schedule
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import (
-    ChannelRow,
     assign_all_channels,
     insert_channel,
     insert_policy,
     set_check_policy,
 )
-from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.database import Database
-from tocsin.store.incidents import Incident, events_of, incident_from_row
-from tocsin.store.pings import Ping
+from tocsin.store.incidents import events_of, incident_from_row
 from tocsin.store.projects import default_project, insert_project
 from tocsin.store.runners import batch_runner
 from tocsin.store.tables import incidents, notifications

@@ -8,11 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import run_json, run_ok, send_pings
-from tocsin.checks import Action
 from tocsin.cli import app
 from tocsin.config import Settings
+from tocsin.domain.checks import Action
+from tocsin.domain.records import CheckRecord
 from tocsin.store import checks as check_store
-from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 
 MONITORS = """\

@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import run_json, run_ok, send_pings
-from tocsin.checks import Action
 from tocsin.cli import app
+from tocsin.domain.checks import Action
 
 
 def test_create_prints_both_ping_urls(cli: CliRunner) -> None:

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from tests.alerts.test_notifier import fail_a_delivery
 from tests.helpers import add_channel, run_json, run_ok, send_pings
 from tests.receivers import HttpReceiver
-from tocsin.checks import Action
 from tocsin.cli import app
+from tocsin.domain.checks import Action
 from tocsin.store.database import Database
 from tocsin.store.runners import BatchRunner
 

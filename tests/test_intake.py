@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from tests.helpers import T0, flips_of, make_check, ping_key, pings_of, reload
-from tocsin.checks import Action, Status
+from tocsin.domain.checks import Action, Status
 from tocsin.pings.intake import PingIntake, PingRequest, Reply
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl, Target
 from tocsin.store import checks as check_store

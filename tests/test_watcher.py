@@ -10,16 +10,16 @@ import sqlalchemy as sa
 from tests.helpers import T0, FakeClock, eventually, flips_of, make_check, reload
 from tocsin.alerts import watcher as watcher_module
 from tocsin.alerts.watcher import SETTLE, DeadlineWatcher
-from tocsin.checks import Action, Status
-from tocsin.clock import SystemClock
 from tocsin.config import Settings
-from tocsin.outages import Outage
+from tocsin.domain.checks import Action, Status
+from tocsin.domain.clock import SystemClock
+from tocsin.domain.outages import Outage
+from tocsin.domain.records import CheckRecord
+from tocsin.domain.schedule import Period
 from tocsin.pings.intake import PingIntake, PingRequest, Reply
 from tocsin.pings.urls import ByUuid, PingUrl
-from tocsin.schedule import Period
 from tocsin.store import tables
 from tocsin.store.availability import Availability
-from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 from tocsin.store.runners import BatchRunner, batch_runner
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from tocsin.signing import sign, verify
+from tocsin.domain.signing import sign, verify
 from tocsin.store import users as user_store
 from tocsin.store.projects import default_project, insert_project
 

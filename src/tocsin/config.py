@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tocsin.durations import DurationError, parse_duration
+from tocsin.domain.durations import DurationError, parse_duration
 
 PREFIX = "TOCSIN_"
 

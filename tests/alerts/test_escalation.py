@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from tests.helpers import T0
-from tocsin.alerts.escalation import Policy, Progress, Step, default_policy, first_nag, run_due
-from tocsin.alerts.escalation import start as start_policy
+from tocsin.domain.escalation import Policy, Progress, Step, default_policy, first_nag, run_due
+from tocsin.domain.escalation import start as start_policy
 
 S = timedelta(seconds=1)
 TWO_STEPS = Policy([Step(0 * S, [1, 2]), Step(3 * S, [3])])

@@ -18,11 +18,11 @@ from tests.helpers import (
 )
 from tocsin.alerts import incidents as actions
 from tocsin.alerts.watcher import DeadlineWatcher
-from tocsin.checks import Action
+from tocsin.domain.checks import Action
+from tocsin.domain.records import CheckRecord
 from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import ByUuid, PingUrl
 from tocsin.store import incidents as incident_store
-from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 from tocsin.store.runners import BatchRunner
 from tocsin.store.tables import notifications

@@ -16,17 +16,16 @@ from tests.alerts.test_incidents import ping
 from tests.helpers import T0, FakeClock, add_channel, incidents_of, make_check, timeline
 from tests.receivers import HttpReceiver, Reply, SmtpReceiver, http_receiver
 from tocsin.alerts.notifier import Links, Notifier
-from tocsin.checks import Action
 from tocsin.config import Settings
+from tocsin.domain.checks import Action
+from tocsin.domain.identifiers import name_based_uuid
+from tocsin.domain.records import ChannelRow, CheckRecord
+from tocsin.domain.signing import verify
 from tocsin.notify.base import Request
 from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
-from tocsin.signing import verify
 from tocsin.store import notifications as outbox_store
-from tocsin.store.channels import ChannelRow
-from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
-from tocsin.store.notifications import name_based_uuid
 from tocsin.store.runners import BatchRunner, batch_runner
 from tocsin.store.tables import channels, notifications
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tests.conftest import settings_for
 from tests.helpers import FakeClock, make_projects
-from tocsin.app import TocsinApp, create_app
+from tocsin.server.app import TocsinApp, create_app
 from tocsin.store.database import Database
 from tocsin.store.keys import create_key, revoke_key
 

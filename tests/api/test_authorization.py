@@ -20,8 +20,8 @@ from tocsin.api.betterstack_http import BetterStackRoute, bearer_read_access, be
 from tocsin.api.healthchecks_http import HealthchecksRoute, read_access, write_access
 from tocsin.api.healthchecks_json import unique_key
 from tocsin.api.tocsin_http import PREFIX
-from tocsin.app import TocsinApp
-from tocsin.identifiers import new_api_key
+from tocsin.domain.identifiers import new_api_key
+from tocsin.server.app import TocsinApp
 
 PUBLIC = {f"/api/v{v}/status/" for v in (1, 2, 3)} | {"/api/openapi.json", "/api/docs"}
 

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from tests.api.conftest import Api
 from tests.helpers import add_channel
 from tocsin.api.tocsin_http import PREFIX, read_key, write_key
-from tocsin.identifiers import new_api_key
+from tocsin.domain.identifiers import new_api_key
 
 
 def own_routes(api: Api) -> list[tuple[str, APIRoute]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import Server, start_server, stop_server
 from tests.helpers import eventually, make_check, pings_of, read_response_status
-from tocsin.store.checks import CheckRecord
+from tocsin.domain.records import CheckRecord
 from tocsin.store.database import Database
 
 CHECKS = 8

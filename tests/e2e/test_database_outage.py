@@ -24,9 +24,9 @@ from tests.conftest import Server, settings_for, start_server, stop_server
 from tests.e2e.test_processes import start_watcher, started
 from tests.helpers import eventually, make_check
 from tests.postgres_cluster import PostgresCluster
-from tocsin.schedule import Period
+from tocsin.domain.records import CheckRecord
+from tocsin.domain.schedule import Period
 from tocsin.store import checks as check_store
-from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 from tocsin.store.keys import create_key
 from tocsin.store.tables import flips, pings

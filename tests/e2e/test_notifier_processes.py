@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from tests.alerts.test_incidents import ping
 from tests.helpers import T0, add_channel, make_check
 from tests.receivers import HttpReceiver, Reply
-from tocsin.checks import Action
+from tocsin.domain.checks import Action
 from tocsin.store.database import Database
 from tocsin.store.runners import BatchRunner
 from tocsin.store.tables import notifications

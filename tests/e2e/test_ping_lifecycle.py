@@ -19,10 +19,10 @@ from tests.conftest import (
     module_server_on_each_path,
 )
 from tests.helpers import flips_of, make_check, ping_key, pings_of, reload
-from tocsin.checks import Status
-from tocsin.schedule import Period
+from tocsin.domain.checks import Status
+from tocsin.domain.records import CheckRecord
+from tocsin.domain.schedule import Period
 from tocsin.store import checks as check_store
-from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 
 SECOND = timedelta(seconds=1)

@@ -29,9 +29,9 @@ from tests.conftest import (
     module_server_on_each_path,
 )
 from tests.helpers import eventually, make_check, reload
-from tocsin.app import create_app
 from tocsin.config import Settings
 from tocsin.pings.protocol import PingCycle
+from tocsin.server.app import create_app
 from tocsin.server.connections import ConnectionGuard, connection_limits
 from tocsin.server.limits import READ_AHEAD
 from tocsin.server.uvicorn_guard import RequestResponseCycle

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from tests.conftest import Server, settings_for, start_server, stop_server
 from tests.helpers import eventually, flips_of, make_check, reload
-from tocsin.checks import Status
-from tocsin.schedule import Period
+from tocsin.domain.checks import Status
+from tocsin.domain.schedule import Period
 from tocsin.store.database import Database
 from tocsin.store.tables import flips
 

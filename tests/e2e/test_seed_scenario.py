@@ -12,7 +12,7 @@ import httpx
 from tests.conftest import settings_for, start_server, stop_server
 from tests.helpers import add_channel, add_policy, incidents_of, make_check, reload, use_policy
 from tests.receivers import HttpReceiver, SmtpReceiver
-from tocsin.schedule import Period
+from tocsin.domain.schedule import Period
 from tocsin.store.database import Database
 
 S = timedelta(seconds=1)

@@ -5,7 +5,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.helpers import run_json, run_ok
-from tocsin.crontab import parse_crontab, rewritten
+from tocsin.domain.crontab import parse_crontab, rewritten
 
 CORPUS = """\
 # m h  dom mon dow   command

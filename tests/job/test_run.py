@@ -12,10 +12,10 @@ import pytest
 from tests.conftest import Server
 from tests.helpers import make_check, ping_key, pings_of, stored_body
 from tests.job.conftest import start_wrapper, tocsin_run
+from tocsin.domain.records import Ping
 from tocsin.job.run import FORWARDED_SIGNALS, OutputTail, run_command, start_helper
 from tocsin.store.checks import checks_where
 from tocsin.store.database import Database
-from tocsin.store.pings import Ping
 from tocsin.store.tables import checks
 
 

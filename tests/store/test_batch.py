@@ -4,12 +4,12 @@ import uuid
 from datetime import time, timedelta
 
 from tests.helpers import T0, make_check, reload
-from tocsin.checks import CheckState, Status
-from tocsin.schedule import Cron, Maintenance
+from tocsin.domain.checks import CheckState, Status
+from tocsin.domain.records import Ping
+from tocsin.domain.schedule import Cron, Maintenance
 from tocsin.store import pings as ping_store
 from tocsin.store.batch import BatchWriter
 from tocsin.store.database import Database
-from tocsin.store.pings import Ping
 from tocsin.store.runners import batch_runner
 
 

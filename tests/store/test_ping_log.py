@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import settings_for
 from tests.helpers import T0, make_check, pings_of, reload
-from tocsin.checks import Action, Status
+from tocsin.domain.checks import Action, Status
 from tocsin.pings.intake import PingIntake, PingRequest, Reply, log_entry, requests_from_log
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
 from tocsin.store.database import Database

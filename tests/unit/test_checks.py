@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tocsin.checks import (
+from tocsin.domain.checks import (
     STORED_STATUSES,
     Action,
     CheckState,
@@ -26,7 +26,14 @@ from tocsin.checks import (
     resume,
     status,
 )
-from tocsin.schedule import Cron, Maintenance, Period, Schedule, next_due, outside_maintenance
+from tocsin.domain.schedule import (
+    Cron,
+    Maintenance,
+    Period,
+    Schedule,
+    next_due,
+    outside_maintenance,
+)
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 HOURLY = Period(timedelta(hours=1))

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from tocsin.describe import schedule_words
-from tocsin.schedule import Cron, Period
+from tocsin.domain.describe import schedule_words
+from tocsin.domain.schedule import Cron, Period
 
 
 def test_a_period_reads_as_an_interval() -> None:

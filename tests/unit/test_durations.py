@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tocsin.durations import DurationError, format_duration, parse_duration
+from tocsin.domain.durations import DurationError, format_duration, parse_duration
 
 FORMATTED_PART = re.compile(r"(\d+)(ms|w|d|h|m|s)")
 UNIT_ORDER = ["w", "d", "h", "m", "s", "ms"]

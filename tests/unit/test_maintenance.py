@@ -4,8 +4,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from tocsin.checks import CheckState, Status, alert_after, status
-from tocsin.schedule import (
+from tocsin.domain.checks import CheckState, Status, alert_after, status
+from tocsin.domain.schedule import (
     Maintenance,
     Period,
     ScheduleError,

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.helpers import T0, FakeClock
-from tocsin.outages import MARGIN, Outage, held_deadline, merged
+from tocsin.domain.outages import MARGIN, Outage, held_deadline, merged
 from tocsin.store.availability import STALL, Availability
 from tocsin.store.errors import connection_is_sound, unavailable
 

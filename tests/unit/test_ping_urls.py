@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tocsin.checks import Action
+from tocsin.domain.checks import Action
 from tocsin.pings.urls import (
     BySlug,
     ByToken,

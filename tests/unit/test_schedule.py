@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tocsin.schedule import (
+from tocsin.domain.schedule import (
     MAX_CRON_LENGTH,
     Cron,
     Period,

@@ -79,7 +79,7 @@ def test_an_uvicorn_without_the_private_names_falls_back_instead_of_failing_to_i
 import sys, types
 sys.modules["uvicorn.protocols.http.httptools_impl"] = types.ModuleType("stripped")
 import tocsin.cli
-from tocsin.app import create_app
+from tocsin.server.app import create_app
 from tocsin.config import Settings
 from tocsin.server.connections import ConnectionGuard, connection_limits
 from tocsin.server.uvicorn_guard import fallback_reason

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from tests.conftest import settings_for
 from tests.helpers import FakeClock, incidents_of, make_projects
 from tocsin.accounts import hash_password
-from tocsin.app import TocsinApp, create_app
-from tocsin.schedule import Period
+from tocsin.domain.records import CheckRecord, NewCheck
+from tocsin.domain.schedule import Period
+from tocsin.server.app import TocsinApp, create_app
 from tocsin.store import checks as check_store
 from tocsin.store import users as user_store
-from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.database import Database
 
 SITE = "https://tocsin.example"

@@ -8,8 +8,9 @@ import pytest
 from tests.alerts.test_notifier import fail_a_delivery
 from tests.receivers import HttpReceiver, SmtpReceiver
 from tests.web.conftest import Web, running_web
+from tocsin.domain.records import ChannelRow
 from tocsin.notify.kinds import KINDS
-from tocsin.store.channels import ChannelRow, project_channels
+from tocsin.store.channels import project_channels
 from tocsin.store.database import Database
 from tocsin.store.runners import BatchRunner
 

@@ -8,15 +8,9 @@ from typing import Any
 import httpx
 
 from tests.web.conftest import Person, Web
+from tocsin.domain.records import ChannelRow, CheckRecord
 from tocsin.store import checks as check_store
-from tocsin.store.channels import (
-    ChannelRow,
-    channel_uuids,
-    check_policies,
-    insert_channel,
-    insert_policy,
-)
-from tocsin.store.checks import CheckRecord
+from tocsin.store.channels import channel_uuids, check_policies, insert_channel, insert_policy
 
 FILLED = {"name": "db backup", "kind": "period", "period": "1d", "grace": "1h"}
 

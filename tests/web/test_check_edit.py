@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from tests.helpers import reload
 from tests.web.conftest import Web
-from tocsin.checks import CheckState, Status, alert_after
-from tocsin.schedule import Cron, Period
+from tocsin.domain.checks import CheckState, Status, alert_after
+from tocsin.domain.schedule import Cron, Period
 from tocsin.store import checks as check_store
 
 EDITED = {

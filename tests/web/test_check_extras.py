@@ -5,7 +5,7 @@ run durations drawn on the server."""
 from datetime import timedelta
 
 from tests.web.conftest import Web
-from tocsin.store.checks import CheckRecord
+from tocsin.domain.records import CheckRecord
 from tocsin.store.tables import pings
 
 

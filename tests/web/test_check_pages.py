@@ -2,7 +2,7 @@
 
 from tests.helpers import reload
 from tests.web.conftest import Web
-from tocsin.checks import Status
+from tocsin.domain.checks import Status
 
 FILLED = {"name": "", "tags": "", "kind": "period", "period": "1d", "grace": "1h"}
 FILLED |= {"cron": "0 2 * * *", "tz": "UTC"}

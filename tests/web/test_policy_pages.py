@@ -8,7 +8,8 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from tests.web.conftest import Person, Web
-from tocsin.store.channels import ChannelRow, PolicyRow, insert_channel, project_policies
+from tocsin.domain.records import ChannelRow, PolicyRow
+from tocsin.store.channels import insert_channel, project_policies
 
 
 async def two_channels(web: Web) -> list[ChannelRow]:

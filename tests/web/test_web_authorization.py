@@ -9,15 +9,10 @@ import httpx
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.web.conftest import Person, Web
-from tocsin.app import TocsinApp
-from tocsin.checks import Status, status
+from tocsin.domain.checks import Status, status
+from tocsin.server.app import TocsinApp
 from tocsin.store import checks as check_store
-from tocsin.store.channels import (
-    insert_channel,
-    insert_policy,
-    project_channels,
-    project_policies,
-)
+from tocsin.store.channels import insert_channel, insert_policy, project_channels, project_policies
 from tocsin.store.incidents import get_incident
 from tocsin.store.keys import create_key, list_keys
 from tocsin.store.users import insert_invitation, project_members

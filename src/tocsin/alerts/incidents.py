@@ -9,14 +9,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tocsin.alerts import escalation
-from tocsin.checks import CheckState, Flip, Reason, Status
-from tocsin.describe import stamp
-from tocsin.durations import format_duration
+from tocsin.domain import escalation
+from tocsin.domain.checks import CheckState, Flip, Reason, Status
+from tocsin.domain.describe import stamp
+from tocsin.domain.durations import format_duration
+from tocsin.domain.records import CheckRecord, Incident
 from tocsin.store import incidents as store
 from tocsin.store.bulk import insert_many
-from tocsin.store.checks import CheckRecord, flip_rows
-from tocsin.store.incidents import Incident
+from tocsin.store.checks import flip_rows
 from tocsin.store.tables import flips as flips_table
 from tocsin.store.tables import incidents as incidents_table
 

@@ -24,19 +24,18 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
+from tocsin.domain.clock import Clock, SystemClock
+from tocsin.domain.records import ChannelRow, Delivery
+from tocsin.domain.signing import sign
 from tocsin.notify.base import ChannelConfig, DeliveryError, Kind, Outbound, parse_config
 from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.kinds import kind_named
 from tocsin.notify.message import Message
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
-from tocsin.signing import sign
 from tocsin.store import notifications as outbox
-from tocsin.store.channels import ChannelRow
 from tocsin.store.database import Database
 from tocsin.store.errors import unavailable
-from tocsin.store.notifications import Delivery
 from tocsin.store.runners import BatchRunner, PostgresRunner
 
 log = logging.getLogger("tocsin.notifier")

@@ -14,7 +14,7 @@ the check in between would report a job down that was on time, then up again. Th
 flip is still dated at the deadline.
 
 For the same reason a deadline that passed while the database could not record pings
-is held back (`tocsin.outages`), not acted on: the job's pings were refused or stuck,
+is held back (`domain.outages`), not acted on: the job's pings were refused or stuck,
 and its retries have yet to land. The watcher knows the outages its own work and the
 ping intake of its process ran into (`store.availability`); an outage seen only by
 another process reaches it as deadlines that process held back in the database.
@@ -29,16 +29,16 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+from tocsin.alerts.flips import log_flip
 from tocsin.alerts.incidents import FlipFacts, escalate_due, record_flips
-from tocsin.checks import CheckState, Flip, expire
-from tocsin.clock import Clock
-from tocsin.flips import log_flip
-from tocsin.outages import Outage, held_deadline
+from tocsin.domain.checks import CheckState, Flip, expire
+from tocsin.domain.clock import Clock
+from tocsin.domain.outages import Outage, held_deadline
+from tocsin.domain.records import CheckRecord
 from tocsin.store import checks as check_store
 from tocsin.store import incidents as incident_store
 from tocsin.store.availability import Availability, log_held, record_outage
 from tocsin.store.batch import BatchWriter
-from tocsin.store.checks import CheckRecord
 from tocsin.store.database import Database
 from tocsin.store.errors import unavailable
 from tocsin.store.runners import BatchRunner

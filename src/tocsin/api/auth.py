@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tocsin.identifiers import API_KEY_LENGTH
+from tocsin.domain.identifiers import API_KEY_LENGTH
 from tocsin.store import keys as key_store
 from tocsin.store.database import Database
 

@@ -47,14 +47,13 @@ from tocsin.api.betterstack_spec import (
     require,
 )
 from tocsin.api.errors import ApiError
-from tocsin.checks import Status, pause, resume
-from tocsin.schedule import Period
+from tocsin.domain.checks import Status, pause, resume
+from tocsin.domain.records import CheckDetails, Group, NewCheck, Place
+from tocsin.domain.schedule import Period
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as store
 from tocsin.store.channels import assign_all_channels, set_check_policy
-from tocsin.store.checks import CheckDetails, NewCheck
-from tocsin.store.heartbeats import Group, Place
 from tocsin.store.tables import checks
 
 __all__ = ["router"]

@@ -31,9 +31,9 @@ from tocsin.api.betterstack_http import (
 from tocsin.api.betterstack_json import incident_json, timeline_item
 from tocsin.api.betterstack_spec import AcknowledgeSpec, ResolveSpec, parse
 from tocsin.api.errors import ApiError
+from tocsin.domain.records import Incident, IncidentFilter
 from tocsin.server.services import ServicesDep
 from tocsin.store import incidents as store
-from tocsin.store.incidents import Incident, IncidentFilter
 
 UNSUPPORTED_FILTERS = {"team_name": "Tocsin has no teams", "metadata": "Tocsin keeps no metadata"}
 MAX_ID = 2**31 - 1

@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tocsin.checks import Status, settled_status
-from tocsin.schedule import WEEKDAYS, Maintenance, Period
-from tocsin.store.channels import PolicyRow
-from tocsin.store.checks import CheckDetails
-from tocsin.store.heartbeats import Group, HeartbeatFacts
-from tocsin.store.incidents import Event, Incident
+from tocsin.domain.checks import Status, settled_status
+from tocsin.domain.records import CheckDetails, Event, Group, HeartbeatFacts, Incident, PolicyRow
+from tocsin.domain.schedule import WEEKDAYS, Maintenance, Period
 
 HEARTBEAT_STATUSES = {
     Status.NEW: "pending",

@@ -33,9 +33,9 @@ from tocsin.api.betterstack_json import policy_json
 from tocsin.api.betterstack_pages import page_of
 from tocsin.api.betterstack_spec import PolicySpec, StepSpec, parse, require
 from tocsin.api.errors import ApiError
+from tocsin.domain.records import PolicyRow
 from tocsin.server.services import ServicesDep
 from tocsin.store import channels as store
-from tocsin.store.channels import PolicyRow
 
 Steps = list[tuple[timedelta, list[int]]]
 

@@ -44,7 +44,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from tocsin.api.betterstack_http import InvalidAttributesError
-from tocsin.schedule import (
+from tocsin.domain.schedule import (
     WEEKDAYS,
     Maintenance,
     ScheduleError,

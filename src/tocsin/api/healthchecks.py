@@ -27,14 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import (
-    Body,
-    ReadAccess,
-    Version,
-    WriteAccess,
-    route,
-    router,
-)
+from tocsin.api.healthchecks_http import Body, ReadAccess, Version, WriteAccess, route, router
 from tocsin.api.healthchecks_json import Presenter, channel_json, flip_json, unique_key
 from tocsin.api.healthchecks_spec import (
     DEFAULT_SPEC,
@@ -45,13 +38,14 @@ from tocsin.api.healthchecks_spec import (
     matches_unique,
     parse_spec,
 )
-from tocsin.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
-from tocsin.checks import pause, resume
+from tocsin.domain.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
+from tocsin.domain.checks import pause, resume
+from tocsin.domain.records import CheckDetails
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import channel_uuids, project_channels, set_check_channels
-from tocsin.store.checks import CheckDetails, Transition
+from tocsin.store.checks import Transition
 from tocsin.store.projects import ping_key
 
 __all__ = ["router"]

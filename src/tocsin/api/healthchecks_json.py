@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tocsin.badges import check_badge_url
-from tocsin.checks import CheckState, Status, grace_start, settled_status, status
-from tocsin.schedule import Cron, Period
-from tocsin.store.channels import ChannelRow
-from tocsin.store.checks import CheckDetails, FlipRecord
-from tocsin.store.pings import Ping
+from tocsin.domain.badges import check_badge_url
+from tocsin.domain.checks import CheckState, Status, grace_start, settled_status, status
+from tocsin.domain.records import ChannelRow, CheckDetails, FlipRecord, Ping
+from tocsin.domain.schedule import Cron, Period
 
 HEALTHCHECKS_WORDS = {Status.LATE: "grace"}
 

@@ -17,7 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from tocsin.schedule import (
+from tocsin.domain.records import ChannelRow, CheckDetails, NewCheck
+from tocsin.domain.schedule import (
     Period,
     Schedule,
     ScheduleError,
@@ -25,8 +26,6 @@ from tocsin.schedule import (
     rescheduled,
     validate_timezone,
 )
-from tocsin.store.channels import ChannelRow
-from tocsin.store.checks import CheckDetails, NewCheck
 
 MIN_SECONDS = 60
 MAX_SLUG = 100

@@ -36,7 +36,8 @@ from tocsin.api.tocsin_models import (
 from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
 from tocsin.api.tocsin_render import SETTINGS, check_out, flip_out, new_settings, ping_out
 from tocsin.api.tocsin_render import settings_after as patched
-from tocsin.checks import pause, resume
+from tocsin.domain.checks import pause, resume
+from tocsin.domain.records import CheckDetails
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
@@ -49,7 +50,7 @@ from tocsin.store.channels import (
     set_check_channels,
     set_check_policy,
 )
-from tocsin.store.checks import CheckDetails, Transition
+from tocsin.store.checks import Transition
 
 CheckId = Annotated[
     str, Path(max_length=40, description="The check's `id`, or its uuid (read-write keys).")

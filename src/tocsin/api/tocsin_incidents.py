@@ -26,10 +26,10 @@ from tocsin.api.tocsin_models import (
 )
 from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
 from tocsin.api.tocsin_render import event_out, incident_out
+from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import incidents as store
 from tocsin.store.channels import project_channels
-from tocsin.store.incidents import Incident
 from tocsin.store.tables import checks
 
 IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -69,9 +69,9 @@ async def list_incidents(
     wanted = set(status or ()) | (set(store.OPEN) if open_only else set())
     below_id = decode_cursor(cursor)
 
-    def read(connection: sa.Connection) -> list[tuple[Incident, store.IncidentCheck]]:
+    def read(connection: sa.Connection) -> list[tuple[Incident, IncidentCheck]]:
         check_ids = None if check is None else checks_keyed(connection, access, check)
-        chosen = store.IncidentFilter(
+        chosen = IncidentFilter(
             check_ids=check_ids, statuses=tuple(sorted(wanted)) or None, below_id=below_id
         )
         # One more than a page, to know whether there is a next one.
@@ -108,7 +108,7 @@ async def incident_timeline(
 ) -> Page[EventOut]:
     """What happened, oldest first: opened, escalations, deliveries, comments …"""
 
-    def read(connection: sa.Connection) -> tuple[list[store.Event], dict[int, Any]]:
+    def read(connection: sa.Connection) -> tuple[list[Event], dict[int, Any]]:
         shown(connection, access, incident_id)
         channels = {c.id: c.uuid for c in project_channels(connection, access.project_id)}
         return store.events_of(connection, incident_id), channels

@@ -19,11 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from tocsin.checks import Status
-from tocsin.durations import DurationError, parse_duration
-from tocsin.notify.base import parse_config
-from tocsin.notify.kinds import KINDS, kind_named
-from tocsin.schedule import (
+from tocsin.domain.checks import Status
+from tocsin.domain.durations import DurationError, parse_duration
+from tocsin.domain.schedule import (
     MAX_CRON_LENGTH,
     check_range,
     cron_schedule,
@@ -31,6 +29,8 @@ from tocsin.schedule import (
     validate_grace,
     validate_timezone,
 )
+from tocsin.notify.base import parse_config
+from tocsin.notify.kinds import KINDS, kind_named
 
 MAX_DURATION_SECONDS = 10 * 365 * 86_400  # beyond any range below, within timedelta's
 MAX_TAGS = 10

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from tocsin.alerts.escalation import Policy
 from tocsin.api.healthchecks_json import unique_key
 from tocsin.api.healthchecks_spec import DEFAULT_SPEC, slugify
 from tocsin.api.tocsin_models import (
@@ -20,12 +19,18 @@ from tocsin.api.tocsin_models import (
     PolicyOut,
     StepOut,
 )
-from tocsin.checks import grace_start, status
-from tocsin.schedule import Cron, Period, rescheduled
-from tocsin.store.channels import ChannelRow
-from tocsin.store.checks import CheckDetails, FlipRecord, NewCheck
-from tocsin.store.incidents import Event, Incident
-from tocsin.store.pings import Ping
+from tocsin.domain.checks import grace_start, status
+from tocsin.domain.escalation import Policy
+from tocsin.domain.records import (
+    ChannelRow,
+    CheckDetails,
+    Event,
+    FlipRecord,
+    Incident,
+    NewCheck,
+    Ping,
+)
+from tocsin.domain.schedule import Cron, Period, rescheduled
 
 ValueT = TypeVar("ValueT")
 

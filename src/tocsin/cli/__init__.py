@@ -12,10 +12,9 @@ from typing import Protocol
 import typer
 import uvicorn
 
-from tocsin import __version__, accounts
+from tocsin import accounts
 from tocsin.alerts.notifier import running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
-from tocsin.app import create_app
 from tocsin.cli import apply as apply_commands
 from tocsin.cli import channels as channel_commands
 from tocsin.cli import checks as check_commands
@@ -24,13 +23,15 @@ from tocsin.cli import incidents as incident_commands
 from tocsin.cli import keys as key_commands
 from tocsin.cli import run as run_command
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
-from tocsin.clock import SystemClock
 from tocsin.config import ConfigError, Settings
+from tocsin.domain.clock import SystemClock
+from tocsin.server.app import create_app
 from tocsin.server.connections import KEEP_ALIVE_SECONDS, ConnectionGuard, connection_limits
 from tocsin.store import checks as check_store
 from tocsin.store import users as user_store
 from tocsin.store.database import Database
 from tocsin.store.runners import BatchRunner, batch_runner
+from tocsin.version import __version__
 
 app = typer.Typer(
     name="tocsin",

@@ -17,7 +17,7 @@ from tocsin.cli.common import (
     fail_on_errors,
     load_settings,
 )
-from tocsin.clock import SystemClock
+from tocsin.domain.clock import SystemClock
 from tocsin.monitors.plan import Change, plan, summary
 from tocsin.monitors.reading import MonitorsError, read_monitors
 from tocsin.monitors.spec import Monitors

@@ -11,13 +11,13 @@ from rich.table import Table
 
 from tocsin.alerts.notifier import send_test
 from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
-from tocsin.clock import SystemClock
-from tocsin.describe import stamp
-from tocsin.durations import format_duration, parse_duration
+from tocsin.domain.clock import SystemClock
+from tocsin.domain.describe import stamp
+from tocsin.domain.durations import format_duration, parse_duration
+from tocsin.domain.records import ChannelRow
 from tocsin.notify.base import parse_config
 from tocsin.notify.kinds import KINDS, kind_named
 from tocsin.store import channels as channel_store
-from tocsin.store.channels import ChannelRow
 from tocsin.store.projects import default_project
 
 channel_app = typer.Typer(

@@ -12,14 +12,15 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin import describe
-from tocsin.checks import Flip, due_at, is_slug, pause, resume, status
 from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings, open_database
-from tocsin.clock import SystemClock
 from tocsin.config import Settings
-from tocsin.describe import describe_schedule, next_expected, when
-from tocsin.durations import format_duration, parse_duration
-from tocsin.schedule import (
+from tocsin.domain import describe
+from tocsin.domain.checks import Flip, due_at, is_slug, pause, resume, status
+from tocsin.domain.clock import SystemClock
+from tocsin.domain.describe import describe_schedule, next_expected, when
+from tocsin.domain.durations import format_duration, parse_duration
+from tocsin.domain.records import CheckRecord, FlipRecord, NewCheck, Ping
+from tocsin.domain.schedule import (
     Schedule,
     cron_schedule,
     period_schedule,
@@ -29,7 +30,6 @@ from tocsin.schedule import (
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import assign_all_channels, policies_named, set_check_policy
-from tocsin.store.checks import CheckRecord, NewCheck
 
 app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
 
@@ -279,7 +279,7 @@ def flips_command(
     """List a check's status changes, newest first."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> list[check_store.FlipRecord]:
+        async def work(connection: AsyncConnection) -> list[FlipRecord]:
             record = await find_check(connection, check)
             return await check_store.list_flips(connection, record.id)
 
@@ -322,7 +322,7 @@ def pings_command(
     """List a check's newest pings."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> list[ping_store.Ping]:
+        async def work(connection: AsyncConnection) -> list[Ping]:
             record = await find_check(connection, check)
             return await ping_store.list_pings(connection, record.id, limit)
 
@@ -345,7 +345,7 @@ def pings_command(
         console.print(table if pings else "No pings yet.")
 
 
-def ping_json(ping: ping_store.Ping) -> dict[str, Any]:
+def ping_json(ping: Ping) -> dict[str, Any]:
     return {
         "n": ping.n,
         "at": ping.created.isoformat(),

@@ -13,10 +13,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tocsin.alerts.incidents import IncidentError
 from tocsin.config import ConfigError, Settings
-from tocsin.durations import DurationError
+from tocsin.domain.durations import DurationError
+from tocsin.domain.schedule import ScheduleError
 from tocsin.notify.base import ChannelConfigError
 from tocsin.notify.kinds import UnknownKindError
-from tocsin.schedule import ScheduleError
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 

@@ -13,15 +13,15 @@ from pathlib import Path
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.checks import Status, pause
 from tocsin.cli.checks import insert_check, run
 from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings
-from tocsin.clock import SystemClock
-from tocsin.crontab import CronJob, parse_crontab, rewritten
-from tocsin.durations import parse_duration
-from tocsin.schedule import cron_schedule, validate_grace
+from tocsin.domain.checks import Status, pause
+from tocsin.domain.clock import SystemClock
+from tocsin.domain.crontab import CronJob, parse_crontab, rewritten
+from tocsin.domain.durations import parse_duration
+from tocsin.domain.records import NewCheck
+from tocsin.domain.schedule import cron_schedule, validate_grace
 from tocsin.store import checks as check_store
-from tocsin.store.checks import NewCheck
 from tocsin.store.tables import checks
 
 app = typer.Typer(help="Monitor the jobs of a crontab.", no_args_is_help=True)

@@ -9,10 +9,11 @@ from rich.table import Table
 
 from tocsin.alerts import incidents as actions
 from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
-from tocsin.clock import SystemClock
-from tocsin.describe import stamp
+from tocsin.domain.clock import SystemClock
+from tocsin.domain.describe import stamp
+from tocsin.domain.records import Event, Incident
 from tocsin.store import incidents as store
-from tocsin.store.incidents import Event, Incident, incident_of
+from tocsin.store.incidents import incident_of
 from tocsin.store.tables import checks, incidents
 
 app = typer.Typer(

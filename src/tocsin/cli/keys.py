@@ -7,9 +7,9 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
-from tocsin.clock import SystemClock
+from tocsin.domain.clock import SystemClock
+from tocsin.domain.records import ApiKey
 from tocsin.store import keys as key_store
-from tocsin.store.keys import ApiKey
 from tocsin.store.projects import default_project, ping_key, project_named, project_names
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
-from tocsin import __version__
+from tocsin.version import __version__
 
 START_WITHIN = 3.0  # seconds; the start ping is sent beside the job, never before it
 FINISH_WITHIN = 10.0

@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 
-from tocsin.durations import DurationError, parse_duration
+from tocsin.domain.durations import DurationError, parse_duration
 from tocsin.job.client import FINISH_WITHIN, START_WITHIN, Pinger, TargetError, pinger_for
 from tocsin.job.run import Outcome, OutputTail, run_command, start_helper
 

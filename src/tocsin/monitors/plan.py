@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import TypeVar
 
+from tocsin.domain.records import NewCheck
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
-from tocsin.store.checks import NewCheck
 
 T = TypeVar("T")
 VERBS = ("create", "update", "delete", "unchanged")

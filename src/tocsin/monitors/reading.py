@@ -14,12 +14,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from tocsin.checks import is_slug
-from tocsin.durations import DurationError, format_duration, parse_duration
-from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step
-from tocsin.notify.base import Kind, config_problems
-from tocsin.notify.kinds import KINDS, UnknownKindError, kind_named
-from tocsin.schedule import (
+from tocsin.domain.checks import is_slug
+from tocsin.domain.durations import DurationError, format_duration, parse_duration
+from tocsin.domain.records import NewCheck
+from tocsin.domain.schedule import (
     Period,
     Schedule,
     ScheduleError,
@@ -28,7 +26,9 @@ from tocsin.schedule import (
     validate_grace,
     validate_timezone,
 )
-from tocsin.store.checks import NewCheck
+from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step
+from tocsin.notify.base import Kind, config_problems
+from tocsin.notify.kinds import KINDS, UnknownKindError, kind_named
 
 T = TypeVar("T")
 SECTIONS = ("checks", "channels", "policies")

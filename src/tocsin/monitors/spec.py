@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from tocsin.store.checks import NewCheck
+from tocsin.domain.records import NewCheck
 
 Step = tuple[timedelta, tuple[str, ...]]  # wait before the step, channels by key
 

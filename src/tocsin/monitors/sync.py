@@ -12,13 +12,12 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.checks import Status, pause, resume
+from tocsin.domain.checks import Status, pause, resume
+from tocsin.domain.records import CheckDetails, CheckRecord, PolicyRow
 from tocsin.monitors.plan import Change
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.store import channels as channel_store
 from tocsin.store import checks as check_store
-from tocsin.store.channels import PolicyRow
-from tocsin.store.checks import CheckDetails, CheckRecord
 
 T = TypeVar("T")
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from tocsin.durations import format_duration
+from tocsin.domain.durations import format_duration
+from tocsin.domain.schedule import Cron
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
-from tocsin.schedule import Cron
 
 REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 

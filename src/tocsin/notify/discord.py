@@ -6,7 +6,7 @@ import re
 
 from pydantic import Field
 
-from tocsin.durations import format_duration
+from tocsin.domain.durations import format_duration
 from tocsin.notify.base import ChannelConfig, Request, ack_link, clip, http_kind, output_of
 from tocsin.notify.message import Message
 

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from tocsin import __version__
 from tocsin.notify.base import DeliveryError
+from tocsin.version import __version__
 
 BODY_LIMIT = 64 * 1024  # of a response: enough for any error message worth recording
 PER_HOST = 16  # connections open at once to one host

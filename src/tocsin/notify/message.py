@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from tocsin.describe import stamp
-from tocsin.durations import format_duration
+from tocsin.domain.describe import stamp
+from tocsin.domain.durations import format_duration
 
 
 @dataclass(slots=True)

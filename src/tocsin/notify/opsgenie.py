@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from pydantic import Field
 
-from tocsin.durations import format_duration
+from tocsin.domain.durations import format_duration
 from tocsin.notify.base import ChannelConfig, Request, clip, http_kind, incident_key
 from tocsin.notify.message import Message
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tocsin.describe import stamp
+from tocsin.domain.describe import stamp
 from tocsin.notify.base import ChannelConfig, Request, http_kind
 from tocsin.notify.message import Message
 

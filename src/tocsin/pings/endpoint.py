@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tocsin.clock import Clock
+from tocsin.domain.clock import Clock
 from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import PingUrlError, parse_ping_path, parse_rid
 from tocsin.server.limits import QUERY_FIELDS_LIMIT

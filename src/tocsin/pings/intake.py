@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from tocsin.alerts.flips import log_flip
 from tocsin.alerts.incidents import FlipFacts, record_flips
-from tocsin.checks import (
+from tocsin.domain.checks import (
     Action,
     CheckState,
     PingEvent,
@@ -31,14 +32,13 @@ from tocsin.checks import (
     apply_ping,
     needs_run_lookup,
 )
-from tocsin.clock import SystemClock
-from tocsin.flips import log_flip
+from tocsin.domain.clock import SystemClock
+from tocsin.domain.records import CheckRecord, NewCheck
+from tocsin.domain.schedule import Period
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl, Target
-from tocsin.schedule import Period
 from tocsin.store.availability import Availability, record_outage
 from tocsin.store.batch import BatchWriter
 from tocsin.store.channels import assign_all_channels
-from tocsin.store.checks import CheckRecord, NewCheck
 from tocsin.store.runners import BatchRunner
 from tocsin.store.tables import from_epoch_microseconds, to_epoch_microseconds
 

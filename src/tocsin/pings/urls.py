@@ -9,7 +9,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from tocsin.checks import Action
+from tocsin.domain.checks import Action
 
 HEALTHCHECKS_PREFIX = "/ping/"
 BETTERSTACK_PREFIX = "/api/v1/heartbeat/"

@@ -24,12 +24,7 @@ from typing import Any
 import httptools
 
 from tocsin.server.connections import ConnectionGuard
-from tocsin.server.cycles import (
-    DirectCycle,
-    RefusalCycle,
-    RefusedRequestError,
-    refusal_response,
-)
+from tocsin.server.cycles import DirectCycle, RefusalCycle, RefusedRequestError, refusal_response
 from tocsin.server.limits import (
     HEAD_LIMIT,
     MIN_REQUEST,

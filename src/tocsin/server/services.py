@@ -13,8 +13,8 @@ from fastapi import Depends, FastAPI, Request
 
 from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
-from tocsin.clock import Clock
 from tocsin.config import Settings
+from tocsin.domain.clock import Clock
 from tocsin.pings.intake import PingIntake
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate

@@ -5,7 +5,7 @@ to: when it began, whether it failed for want of a database or was answered, and
 when the database was unavailable (from the first refusal to the first answer to work
 begun after it) or stalled (work answered, but later than `STALL`; a frozen server
 returns no error to retry on). The watcher holds back the deadlines those outages made
-pass (`tocsin.outages`). One warning when an outage begins and one when it ends.
+pass (`domain.outages`). One warning when an outage begins and one when it ends.
 """
 
 import logging
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
-from tocsin.clock import Clock
-from tocsin.outages import Outage, merged
+from tocsin.domain.clock import Clock
+from tocsin.domain.outages import Outage, merged
 from tocsin.store.batch import BatchWriter
 from tocsin.store.errors import unavailable
 from tocsin.store.runners import BatchRunner

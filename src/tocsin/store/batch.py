@@ -21,13 +21,12 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from tocsin.checks import CheckState, Status
-from tocsin.schedule import Cron, Period
+from tocsin.domain.checks import CheckState, Status
+from tocsin.domain.records import CheckRecord, NewCheck
+from tocsin.domain.schedule import Cron, Period
 from tocsin.store.bulk import dollar_params
 from tocsin.store.checks import (
     STATE_COLUMNS,
-    CheckRecord,
-    NewCheck,
     maintenance_from_columns,
     new_check_values,
     state_values,

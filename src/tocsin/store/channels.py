@@ -4,12 +4,12 @@ Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from tocsin.domain.records import ChannelRow, PolicyRow
 from tocsin.store.tables import (
     channels,
     check_channels,
@@ -19,43 +19,7 @@ from tocsin.store.tables import (
     policy_steps,
 )
 
-
-@dataclass(slots=True)
-class ChannelRow:
-    id: int
-    project_id: int
-    uuid: uuid.UUID
-    name: str
-    kind: str
-    config: dict[str, Any]
-    created: datetime
-    disabled: bool
-    last_notified: datetime | None
-    last_error: str
-    last_error_at: datetime | None
-
-    @property
-    def label(self) -> str:
-        return self.name or f"{self.kind} {str(self.uuid)[:8]}"
-
-    @property
-    def failing_since(self) -> datetime | None:
-        """The first failed delivery since the channel last delivered one, if it has
-        failed since (the notifier keeps `last_error_at` at that first failure)."""
-        return self.last_error_at if self.last_error else None
-
-
 Label = TypeVar("Label")
-
-
-@dataclass(slots=True)
-class PolicyRow(Generic[Label]):
-    id: int
-    name: str
-    repeat_count: int
-    repeat_delay: timedelta
-    nag_interval: timedelta | None
-    steps: list[tuple[timedelta, list[Label]]]  # (wait before, channels by their label)
 
 
 def channel_from_row(row: sa.Row[Any]) -> ChannelRow:

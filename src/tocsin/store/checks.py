@@ -2,64 +2,19 @@
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.checks import CheckState, Flip, Status, alert_after
-from tocsin.identifiers import new_check_uuid, new_token
-from tocsin.schedule import WEEKDAYS, Cron, Maintenance, Period, Schedule
+from tocsin.domain.checks import CheckState, Flip, Status, alert_after
+from tocsin.domain.identifiers import new_check_uuid, new_token
+from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck
+from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, Period, Schedule
 from tocsin.store.projects import default_project, ping_key
 from tocsin.store.tables import checks, flips
-
-
-@dataclass(frozen=True, slots=True)
-class NewCheck:
-    """What people set on a check, on creation and later."""
-
-    schedule: Schedule
-    grace: timedelta
-    name: str = ""
-    slug: str = ""
-    tags: str = ""
-    description: str = ""
-    manual_resume: bool = False
-    methods: str = ""
-    # A cron schedule's zone is its own; this one is kept for period schedules too, as
-    # Healthchecks keeps it, so that a later switch to cron uses the zone given before.
-    tz: str = "UTC"
-    maintenance: Maintenance | None = None
-
-
-@dataclass(slots=True)  # not frozen, as in tocsin.checks: built per ping
-class CheckRecord:
-    id: int
-    project_id: int
-    uuid: uuid.UUID
-    token: str
-    name: str
-    slug: str
-    tags: str
-    description: str
-    n_pings: int
-    created: datetime
-    alert_after: datetime | None
-    state: CheckState = field(repr=False)
-
-    @property
-    def label(self) -> str:
-        return self.name or str(self.uuid)
-
-
-@dataclass(frozen=True, slots=True)
-class FlipRecord:
-    id: int
-    check_id: int
-    flip: Flip
-    processed: datetime | None
 
 
 def schedule_columns(schedule: Schedule) -> dict[str, Any]:
@@ -270,14 +225,6 @@ async def check_by_uuid(
 ) -> CheckRecord | None:
     found = await checks_where(connection, checks.c.uuid == check_uuid, for_update=for_update)
     return found[0] if found else None
-
-
-@dataclass(frozen=True, slots=True)
-class CheckDetails:
-    """A check with what people set on it, for those who show or edit its settings."""
-
-    record: CheckRecord
-    spec: NewCheck
 
 
 async def details_where(

@@ -5,13 +5,13 @@ when it was paused, whether it e-mails).
 Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from tocsin.checks import Status
+from tocsin.domain.checks import Status
+from tocsin.domain.records import Group, HeartbeatFacts, Place
 from tocsin.store.tables import (
     channels,
     check_channels,
@@ -23,36 +23,6 @@ from tocsin.store.tables import (
 )
 
 EMAIL_KIND = "email"
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    id: int
-    project_id: int
-    name: str
-    sort_index: int | None
-    paused: bool
-    created: datetime
-    updated: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """A check's group and its place; neither, for a check outside any group."""
-
-    group_id: int | None = None
-    sort_index: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HeartbeatFacts:
-    """What a heartbeat shows that `CheckDetails` does not carry."""
-
-    updated: datetime
-    policy_id: int | None
-    place: Place
-    paused_at: datetime | None
-    email: bool
 
 
 def group_from_row(row: sa.Row[Any]) -> Group:

@@ -5,15 +5,14 @@ in the transaction that writes the flip, and from async code via `run_sync`.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.alerts.escalation import Policy, Progress, Step, default_policy
+from tocsin.domain.escalation import Policy, Step, default_policy
+from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter
 from tocsin.store.bulk import insert_many, insert_returning_ids
 from tocsin.store.tables import (
     channels,
@@ -29,46 +28,6 @@ from tocsin.store.tables import (
 )
 
 OPEN = ("started", "acknowledged")
-
-
-@dataclass(slots=True)
-class Incident:
-    id: int
-    project_id: int
-    check_id: int
-    status: str
-    cause: str
-    cause_detail: str
-    expected_at: datetime | None
-    last_ping: datetime | None
-    exit_status: int | None
-    body_excerpt: str
-    opened_at: datetime
-    acknowledged_at: datetime | None
-    acknowledged_by: str
-    resolved_at: datetime | None
-    resolved_by: str
-    policy_id: int | None
-    next_step: int
-    round: int
-    next_escalation_at: datetime | None
-    next_nag_at: datetime | None
-
-    @property
-    def progress(self) -> Progress:
-        return Progress(self.next_step, self.round, self.next_escalation_at)
-
-
-@dataclass(slots=True)
-class Event:
-    id: int
-    incident_id: int
-    created: datetime
-    kind: str
-    channel_id: int | None
-    attempt: int | None
-    message: str
-    actor: str
 
 
 def incident_from_row(row: sa.Row[Any]) -> Incident:
@@ -307,28 +266,6 @@ def earliest_timer(connection: sa.Connection) -> datetime | None:
         if value is not None:
             found.append(value)
     return min(found, default=None)
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentFilter:
-    """Which of a project's incidents a list shows; None leaves a criterion out."""
-
-    opened_from: datetime | None = None  # inclusive
-    opened_before: datetime | None = None  # exclusive
-    resolved: bool | None = None
-    acknowledged: bool | None = None
-    check_ids: list[int] | None = field(default=None)
-    check_uuid: UUID | None = None
-    statuses: tuple[str, ...] | None = None  # any of them
-    below_id: int | None = None  # a cursor: only incidents with a smaller id
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentCheck:
-    """The check an incident is about, as lists name it."""
-
-    uuid: UUID
-    name: str
 
 
 def project_incidents(

@@ -3,35 +3,18 @@
 Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from tocsin.identifiers import new_api_key
+from tocsin.domain.identifiers import new_api_key
+from tocsin.domain.records import ApiKey
 from tocsin.store.tables import api_keys, projects
 
 # Recording every use would turn each API read into a write; once a minute is enough
 # to answer "is this key still in use?".
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    id: int
-    project_id: int
-    project_name: str
-    name: str
-    read_only: bool
-    prefix: str
-    created: datetime
-    last_used: datetime | None
-    revoked: datetime | None
-
-    @property
-    def label(self) -> str:
-        return self.name or f"{self.prefix}…"
 
 
 def hash_key(key: str) -> str:

@@ -1,35 +1,12 @@
 """Queries on the ping log."""
 
-import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tocsin.domain.records import Ping, RecentPing
 from tocsin.store.tables import checks, pings
-
-
-@dataclass(slots=True)  # not frozen: one is built per ping on the ping path
-class Ping:
-    """A ping as stored. Listings leave the body out; a ping not yet written has no id."""
-
-    check_id: int
-    n: int
-    created: datetime
-    kind: str
-    exit_status: int | None
-    rid: uuid.UUID | None
-    duration: float | None
-    method: str
-    scheme: str
-    remote_addr: str | None
-    ua: str
-    body_size: int
-    body_truncated: bool
-    body: bytes | None = None
-    id: int | None = None
-
 
 LISTED_COLUMNS = [c for c in pings.c if c.name != "body"]
 
@@ -67,16 +44,6 @@ async def recent_runs(
         .limit(limit)
     )
     return [(row.created, row.duration, row.kind) for row in await connection.execute(query)]
-
-
-@dataclass(frozen=True, slots=True)
-class RecentPing:
-    """A ping as the checks table's history strip shows it."""
-
-    n: int
-    created: datetime
-    kind: str
-    exit_status: int | None
 
 
 async def project_histories(

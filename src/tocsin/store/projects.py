@@ -4,7 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from tocsin.identifiers import new_ping_key
+from tocsin.domain.identifiers import new_ping_key
 from tocsin.store.tables import projects
 
 DEFAULT_PROJECT = "Default"

@@ -3,12 +3,13 @@
 Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from tocsin.domain.records import Membership, PendingInvitation, User, WebSession
 from tocsin.store.keys import hash_key
 from tocsin.store.tables import (
     ADDRESS_LENGTH,
@@ -20,29 +21,6 @@ from tocsin.store.tables import (
     users,
     web_sessions,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: int
-    email: str
-    is_admin: bool
-    created: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Membership:
-    project_id: int
-    project_name: str
-    role: str
-
-
-@dataclass(frozen=True, slots=True)
-class WebSession:
-    id: int
-    user: User
-    csrf_token: str
-
 
 USER_COLUMNS = (users.c.id, users.c.email, users.c.is_admin, users.c.created)
 
@@ -167,17 +145,6 @@ def remove_membership(connection: sa.Connection, user_id: int, project_id: int) 
 
 def delete_sessions(connection: sa.Connection, user_id: int) -> None:
     connection.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
-
-
-@dataclass(frozen=True, slots=True)
-class PendingInvitation:
-    id: int
-    project_id: int
-    email: str
-    role: str
-    invited_by: str
-    created: datetime
-    expires: datetime
 
 
 def insert_invitation(

@@ -23,9 +23,9 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from tocsin.accounts import can_change, can_manage
+from tocsin.domain.records import Membership, WebSession
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
-from tocsin.store.users import Membership, WebSession
 
 SESSION_COOKIE = "tocsin_session"
 # Forms shown before signing in (sign-in, setup, sign-up) carry this cookie's value.

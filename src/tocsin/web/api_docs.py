@@ -14,8 +14,8 @@ from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from tocsin import __version__
 from tocsin.api.tocsin_http import PREFIX
+from tocsin.version import __version__
 
 ASSETS = "/api/docs/assets"
 TEMPLATES = Environment(

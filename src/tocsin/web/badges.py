@@ -1,4 +1,4 @@
-"""Status badges at public, unguessable URLs (see `tocsin.badges`): for all of a
+"""Status badges at public, unguessable URLs (see `domain.badges`): for all of a
 project's checks (`/badge/<key>/<signature>.<fmt>`), for those with a tag
 (`/badge/<key>/<signature>/<tag>.<fmt>`) and for one check (`/b/<2|3>/<key>.<fmt>`).
 Anything that does not match answers 404, saying no more."""
@@ -7,11 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin import badges
 from tocsin.api.healthchecks_json import status_word, unique_key
+from tocsin.domain import badges
+from tocsin.domain.records import CheckDetails
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
-from tocsin.store.checks import CheckDetails
 from tocsin.store.projects import ping_keys
 
 router = APIRouter(include_in_schema=False)

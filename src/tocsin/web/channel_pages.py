@@ -13,11 +13,10 @@ from starlette.responses import Response
 
 from tocsin.accounts import can_manage
 from tocsin.alerts.notifier import send_test
+from tocsin.domain.records import ChannelRow, Membership
 from tocsin.notify.kinds import KINDS
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import channels as channel_store
-from tocsin.store.channels import ChannelRow
-from tocsin.store.users import Membership
 from tocsin.web.access import (
     FormDep,
     ManagerDep,

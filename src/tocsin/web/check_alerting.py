@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from tocsin.domain.records import ChannelRow
 from tocsin.store import channels as channel_store
-from tocsin.store.channels import ChannelRow
 from tocsin.web.access import parse_id
 from tocsin.web.check_form import CheckForm
 

@@ -7,18 +7,13 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
 from tocsin.accounts import can_change
-from tocsin.describe import cron_words, upcoming_times
-from tocsin.schedule import ScheduleError, cron_schedule
+from tocsin.domain.describe import cron_words, upcoming_times
+from tocsin.domain.records import Membership
+from tocsin.domain.schedule import ScheduleError, cron_schedule
 from tocsin.server.services import ServicesDep
 from tocsin.store import checks as check_store
-from tocsin.store.users import Membership
 from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field
-from tocsin.web.check_alerting import (
-    fill_current,
-    project_choices,
-    read_alerting,
-    save_alerting,
-)
+from tocsin.web.check_alerting import fill_current, project_choices, read_alerting, save_alerting
 from tocsin.web.check_form import BOXES, FIELDS, form_of, read_check_form
 from tocsin.web.check_pages import channels_of, checks_url, project_check, render_form
 

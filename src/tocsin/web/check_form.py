@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tocsin.durations import DurationError, format_duration, parse_duration
-from tocsin.schedule import (
+from tocsin.domain.durations import DurationError, format_duration, parse_duration
+from tocsin.domain.records import NewCheck
+from tocsin.domain.schedule import (
     Cron,
     Schedule,
     ScheduleError,
@@ -17,7 +18,6 @@ from tocsin.schedule import (
     validate_grace,
     validate_timezone,
 )
-from tocsin.store.checks import NewCheck
 
 T = TypeVar("T")
 FIELDS = ("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz")

@@ -12,13 +12,13 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from tocsin.accounts import can_change
-from tocsin.checks import pause, resume, status
-from tocsin.describe import describe_schedule, next_expected, ping_urls, when
+from tocsin.domain.checks import pause, resume, status
+from tocsin.domain.describe import describe_schedule, next_expected, ping_urls, when
+from tocsin.domain.records import CheckDetails, Membership
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
-from tocsin.store.checks import CheckDetails, Transition
-from tocsin.store.users import Membership
+from tocsin.store.checks import Transition
 from tocsin.web.access import (
     EditorDep,
     FormDep,

@@ -6,10 +6,9 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from tocsin.checks import Status, due_at, status
-from tocsin.describe import relative, schedule_words
-from tocsin.store.checks import CheckDetails
-from tocsin.store.pings import RecentPing
+from tocsin.domain.checks import Status, due_at, status
+from tocsin.domain.describe import relative, schedule_words
+from tocsin.domain.records import CheckDetails, RecentPing
 
 ICONS = {
     Status.NEW: "○",

@@ -15,10 +15,9 @@ from starlette.responses import Response
 from tocsin.accounts import can_change
 from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.incidents import IncidentError
+from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter, Membership
 from tocsin.server.services import services_of
 from tocsin.store import incidents as incident_store
-from tocsin.store.incidents import Incident, IncidentCheck, IncidentFilter
-from tocsin.store.users import Membership
 from tocsin.web.access import (
     EditorDep,
     FormDep,
@@ -115,7 +114,7 @@ def project_incident(
 
 def incident_details(
     connection: sa.Connection, membership: Membership, incident: str
-) -> tuple[Incident, IncidentCheck, list[incident_store.Event]]:
+) -> tuple[Incident, IncidentCheck, list[Event]]:
     found = project_incident(connection, membership, incident)
     check = incident_store.incident_check(connection, found)
     return found, check, incident_store.events_of(connection, found.id)

@@ -13,9 +13,9 @@ from fastapi.templating import Jinja2Templates
 
 from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.notifier import ACK_PURPOSE
-from tocsin.describe import stamp
+from tocsin.domain.describe import stamp
+from tocsin.domain.signing import verify
 from tocsin.server.services import ServicesDep
-from tocsin.signing import verify
 from tocsin.store import incidents as incident_store
 from tocsin.store.tables import checks
 

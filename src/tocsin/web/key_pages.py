@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from tocsin.accounts import can_manage
+from tocsin.domain.records import Membership
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import keys as key_store
-from tocsin.store.users import Membership
 from tocsin.web.access import (
     FormDep,
     ManagerDep,

@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from tocsin import accounts
 from tocsin.accounts import AccountError, Role, can_assign, can_manage
+from tocsin.domain.records import Membership, PendingInvitation
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import users as user_store
-from tocsin.store.users import Membership
 from tocsin.web.access import (
     FormDep,
     ManagerDep,
@@ -41,7 +41,7 @@ async def render_members(
     request: Request, membership: Membership, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
     services = services_of(request)
-    pending: list[user_store.PendingInvitation] = []
+    pending: list[PendingInvitation] = []
     async with services.database.read() as connection:
         found = await connection.run_sync(user_store.project_members, membership.project_id)
         if can_manage(membership.role):  # only owners and admins see (and revoke) them

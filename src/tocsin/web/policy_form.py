@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from tocsin.durations import DurationError, format_duration, parse_duration
-from tocsin.store.channels import PolicyRow
+from tocsin.domain.durations import DurationError, format_duration, parse_duration
+from tocsin.domain.records import PolicyRow
 
 MAX_NAME = 100
 MAX_STEPS = 20

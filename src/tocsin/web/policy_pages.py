@@ -12,11 +12,10 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from tocsin.accounts import can_manage
-from tocsin.durations import format_duration
+from tocsin.domain.durations import format_duration
+from tocsin.domain.records import ChannelRow, Membership, PolicyRow
 from tocsin.server.services import ServicesDep, services_of
 from tocsin.store import channels as channel_store
-from tocsin.store.channels import ChannelRow, PolicyRow
-from tocsin.store.users import Membership
 from tocsin.web.access import (
     FormDep,
     ManagerDep,

@@ -4,8 +4,8 @@ draws it as inline SVG with no script. Pure: the template only places the bars."
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tocsin.describe import stamp
-from tocsin.durations import format_duration
+from tocsin.domain.describe import stamp
+from tocsin.domain.durations import format_duration
 
 WIDTH = 600
 HEIGHT = 120

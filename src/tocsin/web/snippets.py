@@ -4,7 +4,7 @@ with `Invoke-RestMethod`, and a crontab line under `tocsin run`. Pure."""
 
 from dataclasses import dataclass
 
-from tocsin.schedule import Cron, Schedule
+from tocsin.domain.schedule import Cron, Schedule
 
 EXAMPLE_TIME = "0 2 * * *"  # a period check's crontab lines get an example time to adjust
 CURL = "curl -fsS -m 10 --retry 5"

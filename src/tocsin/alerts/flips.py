@@ -3,8 +3,8 @@ notifications read the stored flips."""
 
 import logging
 
-from tocsin.checks import Flip
-from tocsin.store.checks import CheckRecord
+from tocsin.domain.checks import Flip
+from tocsin.domain.records import CheckRecord
 
 log = logging.getLogger("tocsin.flips")
 

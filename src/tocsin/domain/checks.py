@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from tocsin.schedule import Maintenance, Schedule, next_due, outside_maintenance
+from tocsin.domain.schedule import Maintenance, Schedule, next_due, outside_maintenance
 
 
 class Status(StrEnum):

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cronsim import CronSim, CronSimError
 
-from tocsin.durations import format_duration
+from tocsin.domain.durations import format_duration
 
 MIN_PERIOD = timedelta(seconds=1)
 MAX_PERIOD = timedelta(days=365)

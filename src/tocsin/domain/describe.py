@@ -13,9 +13,9 @@ from cron_descriptor import (
     WrongArgumentError,
 )
 
-from tocsin.checks import CheckState, Status, due_at
-from tocsin.durations import format_duration
-from tocsin.schedule import Cron, Schedule, upcoming
+from tocsin.domain.checks import CheckState, Status, due_at
+from tocsin.domain.durations import format_duration
+from tocsin.domain.schedule import Cron, Schedule, upcoming
 
 
 def describe_schedule(state: CheckState) -> str:

@@ -12,11 +12,10 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tocsin import __version__
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.api import betterstack, healthchecks, status, tocsin_api
-from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
+from tocsin.domain.clock import Clock, SystemClock
 from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
 from tocsin.pings.intake import PingIntake
 from tocsin.pings.urls import is_ping_path
@@ -26,6 +25,7 @@ from tocsin.server.uvicorn_guard import fallback_reason
 from tocsin.store.availability import Availability
 from tocsin.store.database import Database
 from tocsin.store.runners import batch_runner
+from tocsin.version import __version__
 from tocsin.web import (
     account_links,
     api_docs,

@@ -1,0 +1,344 @@
+"""The records every layer passes around: what the store reads and writes, and what
+services and front ends show. Plain data, with only the derived values that belong
+to the record itself."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from tocsin.domain.checks import CheckState, Flip
+from tocsin.domain.escalation import Progress
+from tocsin.domain.identifiers import name_based_uuid
+from tocsin.domain.schedule import Maintenance, Schedule
+
+Label = TypeVar("Label")
+
+# Checks, their flips and their settings
+
+
+@dataclass(frozen=True, slots=True)
+class NewCheck:
+    """What people set on a check, on creation and later."""
+
+    schedule: Schedule
+    grace: timedelta
+    name: str = ""
+    slug: str = ""
+    tags: str = ""
+    description: str = ""
+    manual_resume: bool = False
+    methods: str = ""
+    # A cron schedule's zone is its own; this one is kept for period schedules too, as
+    # Healthchecks keeps it, so that a later switch to cron uses the zone given before.
+    tz: str = "UTC"
+    maintenance: Maintenance | None = None
+
+
+@dataclass(slots=True)  # not frozen, as in domain.checks: built per ping
+class CheckRecord:
+    id: int
+    project_id: int
+    uuid: uuid.UUID
+    token: str
+    name: str
+    slug: str
+    tags: str
+    description: str
+    n_pings: int
+    created: datetime
+    alert_after: datetime | None
+    state: CheckState = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return self.name or str(self.uuid)
+
+
+@dataclass(frozen=True, slots=True)
+class FlipRecord:
+    id: int
+    check_id: int
+    flip: Flip
+    processed: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckDetails:
+    """A check with what people set on it, for those who show or edit its settings."""
+
+    record: CheckRecord
+    spec: NewCheck
+
+
+# Pings
+
+
+@dataclass(slots=True)  # not frozen: one is built per ping on the ping path
+class Ping:
+    """A ping as stored. Listings leave the body out; a ping not yet written has no id."""
+
+    check_id: int
+    n: int
+    created: datetime
+    kind: str
+    exit_status: int | None
+    rid: uuid.UUID | None
+    duration: float | None
+    method: str
+    scheme: str
+    remote_addr: str | None
+    ua: str
+    body_size: int
+    body_truncated: bool
+    body: bytes | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecentPing:
+    """A ping as the checks table's history strip shows it."""
+
+    n: int
+    created: datetime
+    kind: str
+    exit_status: int | None
+
+
+# Channels and escalation policies
+
+
+@dataclass(slots=True)
+class ChannelRow:
+    id: int
+    project_id: int
+    uuid: uuid.UUID
+    name: str
+    kind: str
+    config: dict[str, Any]
+    created: datetime
+    disabled: bool
+    last_notified: datetime | None
+    last_error: str
+    last_error_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.kind} {str(self.uuid)[:8]}"
+
+    @property
+    def failing_since(self) -> datetime | None:
+        """The first failed delivery since the channel last delivered one, if it has
+        failed since (the notifier keeps `last_error_at` at that first failure)."""
+        return self.last_error_at if self.last_error else None
+
+
+@dataclass(slots=True)
+class PolicyRow(Generic[Label]):
+    id: int
+    name: str
+    repeat_count: int
+    repeat_delay: timedelta
+    nag_interval: timedelta | None
+    steps: list[tuple[timedelta, list[Label]]]  # (wait before, channels by their label)
+
+
+# Incidents and their timelines
+
+
+@dataclass(slots=True)
+class Incident:
+    id: int
+    project_id: int
+    check_id: int
+    status: str
+    cause: str
+    cause_detail: str
+    expected_at: datetime | None
+    last_ping: datetime | None
+    exit_status: int | None
+    body_excerpt: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+    resolved_at: datetime | None
+    resolved_by: str
+    policy_id: int | None
+    next_step: int
+    round: int
+    next_escalation_at: datetime | None
+    next_nag_at: datetime | None
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.next_step, self.round, self.next_escalation_at)
+
+
+@dataclass(slots=True)
+class Event:
+    id: int
+    incident_id: int
+    created: datetime
+    kind: str
+    channel_id: int | None
+    attempt: int | None
+    message: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFilter:
+    """Which of a project's incidents a list shows; None leaves a criterion out."""
+
+    opened_from: datetime | None = None  # inclusive
+    opened_before: datetime | None = None  # exclusive
+    resolved: bool | None = None
+    acknowledged: bool | None = None
+    check_ids: list[int] | None = field(default=None)
+    check_uuid: UUID | None = None
+    statuses: tuple[str, ...] | None = None  # any of them
+    below_id: int | None = None  # a cursor: only incidents with a smaller id
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentCheck:
+    """The check an incident is about, as lists name it."""
+
+    uuid: UUID
+    name: str
+
+
+# Notifications being delivered
+
+
+@dataclass(slots=True)
+class AlertedIncident:
+    """What a notification tells of its incident."""
+
+    id: int
+    status: str
+    cause: str
+    cause_detail: str
+    exit_status: int | None
+    last_ping: datetime | None
+    expected_at: datetime | None
+    opened_at: datetime
+    resolved_at: datetime | None
+    body_excerpt: str
+
+
+@dataclass(slots=True)
+class Delivery:
+    """A claimed notification with all it takes to send it."""
+
+    notification_id: int
+    attempt: int
+    lease_until: datetime
+    created: datetime  # when it was due first: its age limit counts from here
+    kind: str
+    channel_id: int
+    channel_uuid: UUID
+    channel_kind: str
+    channel_name: str
+    channel_config: str
+    check_name: str
+    check_uuid: UUID
+    check_tags: str
+    incident: AlertedIncident | None
+
+    @property
+    def key(self) -> str:
+        """The notification's id for receivers, the same on every attempt: they drop
+        a retry of what they already have by it. Derived, not stored: the channel's
+        random uuid makes the row's id unique beyond this database."""
+        return name_based_uuid(self.channel_uuid, str(self.notification_id))
+
+
+# Better Stack heartbeat groups
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: int
+    project_id: int
+    name: str
+    sort_index: int | None
+    paused: bool
+    created: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A check's group and its place; neither, for a check outside any group."""
+
+    group_id: int | None = None
+    sort_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatFacts:
+    """What a heartbeat shows that `CheckDetails` does not carry."""
+
+    updated: datetime
+    policy_id: int | None
+    place: Place
+    paused_at: datetime | None
+    email: bool
+
+
+# API keys
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: int
+    project_id: int
+    project_name: str
+    name: str
+    read_only: bool
+    prefix: str
+    created: datetime
+    last_used: datetime | None
+    revoked: datetime | None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.prefix}…"
+
+
+# People, their projects and sessions
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    email: str
+    is_admin: bool
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    project_id: int
+    project_name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    id: int
+    user: User
+    csrf_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInvitation:
+    id: int
+    project_id: int
+    email: str
+    role: str
+    invited_by: str
+    created: datetime
+    expires: datetime
