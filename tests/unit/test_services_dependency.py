@@ -7,7 +7,7 @@ from pathlib import Path
 import tocsin
 
 SOURCE = Path(tocsin.__file__).parent
-OWNER = SOURCE / "server" / "services.py"
+OWNER = SOURCE / "services" / "requests.py"
 
 
 def state_services_uses(path: Path) -> list[int]:

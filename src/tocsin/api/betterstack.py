@@ -50,7 +50,7 @@ from tocsin.api.errors import ApiError
 from tocsin.domain.checks import Status, pause, resume
 from tocsin.domain.records import CheckDetails, Group, NewCheck, Place
 from tocsin.domain.schedule import Period
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as store
 from tocsin.store.channels import assign_all_channels, set_check_policy

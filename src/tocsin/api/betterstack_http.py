@@ -16,7 +16,7 @@ from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
 from tocsin.api.betterstack_pages import PageRequest, listing, page_request
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import read_body
-from tocsin.server.services import services_of
+from tocsin.services.requests import services_of
 from tocsin.store.errors import unavailable
 
 VERSIONS = (2, 3)

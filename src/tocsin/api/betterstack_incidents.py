@@ -32,7 +32,7 @@ from tocsin.api.betterstack_json import incident_json, timeline_item
 from tocsin.api.betterstack_spec import AcknowledgeSpec, ResolveSpec, parse
 from tocsin.api.errors import ApiError
 from tocsin.domain.records import Incident, IncidentFilter
-from tocsin.server.services import ServicesDep
+from tocsin.services.requests import ServicesDep
 from tocsin.store import incidents as store
 
 UNSUPPORTED_FILTERS = {"team_name": "Tocsin has no teams", "metadata": "Tocsin keeps no metadata"}

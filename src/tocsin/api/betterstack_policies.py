@@ -34,7 +34,7 @@ from tocsin.api.betterstack_pages import page_of
 from tocsin.api.betterstack_spec import PolicySpec, StepSpec, parse, require
 from tocsin.api.errors import ApiError
 from tocsin.domain.records import PolicyRow
-from tocsin.server.services import ServicesDep
+from tocsin.services.requests import ServicesDep
 from tocsin.store import channels as store
 
 Steps = list[tuple[timedelta, list[int]]]

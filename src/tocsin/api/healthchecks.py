@@ -41,7 +41,7 @@ from tocsin.api.healthchecks_spec import (
 from tocsin.domain.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
 from tocsin.domain.checks import pause, resume
 from tocsin.domain.records import CheckDetails
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import channel_uuids, project_channels, set_check_channels

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 
 from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
 from tocsin.api.errors import ApiError
-from tocsin.server.services import services_of
+from tocsin.services.requests import services_of
 from tocsin.store.errors import unavailable
 
 VERSIONS = (1, 2, 3)

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from tocsin.server.services import ServicesDep
+from tocsin.services.requests import ServicesDep
 
 router = APIRouter()
 

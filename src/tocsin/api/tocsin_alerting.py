@@ -35,7 +35,7 @@ from tocsin.api.tocsin_models import (
 from tocsin.api.tocsin_pages import CursorParam, Limit, paginate
 from tocsin.api.tocsin_render import channel_out, policy_out
 from tocsin.domain.records import ChannelRow
-from tocsin.server.services import ServicesDep
+from tocsin.services.requests import ServicesDep
 from tocsin.store import channels as channel_store
 from tocsin.store.incidents import load_policy
 

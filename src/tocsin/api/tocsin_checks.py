@@ -38,7 +38,7 @@ from tocsin.api.tocsin_render import SETTINGS, check_out, flip_out, new_settings
 from tocsin.api.tocsin_render import settings_after as patched
 from tocsin.domain.checks import pause, resume
 from tocsin.domain.records import CheckDetails
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import (

@@ -17,7 +17,7 @@ from tocsin.api.auth import ApiAccess, KeyProblem, KeyRejectedError, authenticat
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_http import BODY_LIMIT
 from tocsin.api.tocsin_models import ErrorOut
-from tocsin.server.services import ServicesDep
+from tocsin.services.requests import ServicesDep
 from tocsin.store.errors import unavailable
 
 PREFIX = "/api/tocsin/v1"

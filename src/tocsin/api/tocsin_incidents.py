@@ -27,7 +27,7 @@ from tocsin.api.tocsin_models import (
 from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
 from tocsin.api.tocsin_render import event_out, incident_out
 from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import incidents as store
 from tocsin.store.channels import project_channels
 from tocsin.store.tables import checks

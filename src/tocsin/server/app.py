@@ -20,8 +20,9 @@ from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
 from tocsin.pings.intake import PingIntake
 from tocsin.pings.urls import is_ping_path
 from tocsin.server.connections import ConnectionGuard
-from tocsin.server.services import Services, install_services
+from tocsin.server.services import Services
 from tocsin.server.uvicorn_guard import fallback_reason
+from tocsin.services.requests import install_services
 from tocsin.store.availability import Availability
 from tocsin.store.database import Database
 from tocsin.store.runners import batch_runner
@@ -43,7 +44,7 @@ from tocsin.web import incident_pages as project_incident_pages
 from tocsin.web import incidents as incident_pages
 
 log = logging.getLogger("tocsin")
-STATIC = Path(__file__).parent / "web" / "static"
+STATIC = Path(__file__).parent.parent / "web" / "static"
 
 
 def build_services(

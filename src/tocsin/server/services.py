@@ -1,15 +1,11 @@
-"""The running services as request handlers receive them: `ServicesDep` in a handler's
-parameters, `services_of(request)` in a helper that has only the request. The app keeps
-them on its state, which FastAPI types as `Any`; this module is the one place that
-writes and reads it."""
+"""The process's running services: database, batch runner, ping intake, and the
+watcher and notifier where this process runs them. Request handlers see them as a
+`services.context.Context` (see services.requests)."""
 
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
-
-from fastapi import Depends, FastAPI, Request
 
 from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
@@ -70,21 +66,3 @@ class Services:
         await self.exits.aclose()
         await self.runner.close()
         await self.database.close()
-
-
-def install_services(web: FastAPI, services: Services) -> None:
-    web.state.services = services
-
-
-def services_of(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
-
-
-async def request_services(request: Request) -> Services:
-    # async so that FastAPI calls it in the event loop: a plain `def` dependency would
-    # be sent to a worker thread on every request.
-    return services_of(request)
-
-
-ServicesDep = Annotated[Services, Depends(request_services)]

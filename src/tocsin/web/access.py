@@ -24,7 +24,7 @@ from starlette.responses import Response
 
 from tocsin.accounts import can_change, can_manage
 from tocsin.domain.records import Membership, WebSession
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import users as user_store
 
 SESSION_COOKIE = "tocsin_session"

@@ -19,7 +19,7 @@ from tocsin.alerts.notifier import live_outbound
 from tocsin.domain.records import PendingInvitation
 from tocsin.notify.base import DeliveryError
 from tocsin.notify.http import http_client
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.web.access import FormDep, VisitorDep, WebError, field, parse_id
 from tocsin.web.accounts import start_session

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from tocsin import accounts
 from tocsin.accounts import AccountError
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.web.access import (
     SESSION_COOKIE,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.api.healthchecks_json import status_word, unique_key
 from tocsin.domain import badges
 from tocsin.domain.records import CheckDetails
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store.projects import ping_keys
 

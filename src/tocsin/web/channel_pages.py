@@ -15,7 +15,7 @@ from tocsin.accounts import can_manage
 from tocsin.alerts.notifier import send_test
 from tocsin.domain.records import ChannelRow, Membership
 from tocsin.notify.kinds import KINDS
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import channels as channel_store
 from tocsin.web.access import (
     FormDep,

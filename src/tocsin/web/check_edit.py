@@ -10,7 +10,7 @@ from tocsin.accounts import can_change
 from tocsin.domain.describe import cron_words, upcoming_times
 from tocsin.domain.records import Membership
 from tocsin.domain.schedule import ScheduleError, cron_schedule
-from tocsin.server.services import ServicesDep
+from tocsin.services.requests import ServicesDep
 from tocsin.store import checks as check_store
 from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field
 from tocsin.web.check_alerting import fill_current, project_choices, read_alerting, save_alerting

@@ -15,7 +15,7 @@ from tocsin.accounts import can_change
 from tocsin.domain.checks import pause, resume, status
 from tocsin.domain.describe import describe_schedule, next_expected, ping_urls, when
 from tocsin.domain.records import CheckDetails, Membership
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.checks import Transition

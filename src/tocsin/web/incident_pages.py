@@ -16,7 +16,7 @@ from tocsin.accounts import can_change
 from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.incidents import IncidentError
 from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter, Membership
-from tocsin.server.services import services_of
+from tocsin.services.requests import services_of
 from tocsin.store import incidents as incident_store
 from tocsin.web.access import (
     EditorDep,

@@ -15,7 +15,7 @@ from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.notifier import ACK_PURPOSE
 from tocsin.domain.describe import stamp
 from tocsin.domain.signing import verify
-from tocsin.server.services import ServicesDep
+from tocsin.services.requests import ServicesDep
 from tocsin.store import incidents as incident_store
 from tocsin.store.tables import checks
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from tocsin.accounts import can_manage
 from tocsin.domain.records import Membership
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import keys as key_store
 from tocsin.web.access import (

@@ -14,7 +14,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response, StreamingResponse
 
-from tocsin.server.services import services_of
+from tocsin.services.requests import services_of
 
 Signature = Callable[[AsyncConnection, int], Awaitable[object]]
 

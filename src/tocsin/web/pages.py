@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from tocsin.domain.describe import relative, stamp
-from tocsin.server.services import services_of
+from tocsin.services.requests import services_of
 from tocsin.web.access import SignInRequiredError, Visitor, WebError, remember_anonymous_csrf
 from tocsin.web.run_chart import spelled
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from tocsin.accounts import can_manage
 from tocsin.domain.durations import format_duration
 from tocsin.domain.records import ChannelRow, Membership, PolicyRow
-from tocsin.server.services import ServicesDep, services_of
+from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import channels as channel_store
 from tocsin.web.access import (
     FormDep,
