@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from tocsin.accounts import hash_password
+from tocsin.domain.accounts import hash_password
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Cron, Period
 from tocsin.store.checks import new_check_values

@@ -29,7 +29,7 @@ import httpx
 import sqlalchemy as sa
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tocsin.accounts import hash_password
+from tocsin.domain.accounts import hash_password
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Cron, Period, Schedule
 from tocsin.store.checks import new_check_values

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tests.conftest import settings_for
 from tests.helpers import FakeClock, incidents_of, make_projects
-from tocsin.accounts import hash_password
+from tocsin.domain.accounts import hash_password
 from tocsin.domain.records import CheckRecord, NewCheck
 from tocsin.domain.schedule import Period
 from tocsin.server.app import TocsinApp, create_app

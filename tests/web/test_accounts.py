@@ -6,7 +6,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from tests.web.conftest import PASSWORD, Web, csrf_of, running_web
-from tocsin.accounts import create_first_admin, hash_password, setup_token
+from tocsin.domain.accounts import setup_token
+from tocsin.services.accounts import create_first_admin
 from tocsin.store import users as user_store
 from tocsin.store.tables import memberships, users
 
@@ -203,14 +204,10 @@ async def test_open_registration_gives_each_new_user_a_project(database_url: str
 
 
 async def test_the_first_admin_is_made_only_while_nobody_has_an_account(web: Web) -> None:
-    password_hash = hash_password(PASSWORD)
-    async with web.database.write() as connection:
-        first = await connection.run_sync(
-            create_first_admin, "a@example.com", password_hash, web.clock.now()
-        )
-        second = await connection.run_sync(
-            create_first_admin, "b@example.com", password_hash, web.clock.now()
-        )
+    services = web.app.web.state.services
+    first = await create_first_admin(services, "a@example.com", PASSWORD)
+    second = await create_first_admin(services, "b@example.com", PASSWORD)
+    async with web.database.read() as connection:
         count = await connection.run_sync(user_store.count_users)
     assert (first, second, count) == (True, False, 1)
 

@@ -5,12 +5,12 @@ body's `api_key`), another dialect may take it from `Authorization: Bearer`; bot
 `authenticate` and render `KeyRejectedError` in their own error format."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from tocsin.domain.identifiers import API_KEY_LENGTH
+from tocsin.services import keys as key_service
+from tocsin.services.context import Context
 from tocsin.store import keys as key_store
-from tocsin.store.database import Database
 
 
 class KeyProblem(StrEnum):
@@ -33,19 +33,15 @@ class ApiAccess:
     read_only: bool
 
 
-async def authenticate(
-    database: Database, presented: str, now: datetime, *, write: bool
-) -> ApiAccess:
+async def authenticate(context: Context, presented: str, *, write: bool) -> ApiAccess:
     """The access a key gives. A key of the wrong length is "missing" (Healthchecks'
     rule); an unknown or revoked key, or a read-only key where `write` is needed, is
     "wrong", so a read-only key learns nothing about what a write would have done."""
     if len(presented) != API_KEY_LENGTH:
         raise KeyRejectedError(KeyProblem.MISSING)
-    async with database.read() as connection:
+    async with context.database.read() as connection:
         key = await connection.run_sync(key_store.active_key, presented)
     if key is None or (write and key.read_only):
         raise KeyRejectedError(KeyProblem.WRONG)
-    if key_store.needs_touch(key, now):
-        async with database.write() as connection:
-            await connection.run_sync(key_store.touch_key, key.id, now)
+    await key_service.record_use(context, key, context.clock.now())
     return ApiAccess(key.project_id, key.id, key.read_only)

@@ -47,9 +47,12 @@ from tocsin.api.betterstack_spec import (
     require,
 )
 from tocsin.api.errors import ApiError
-from tocsin.domain.checks import Status, pause, resume
 from tocsin.domain.records import CheckDetails, Group, NewCheck, Place
 from tocsin.domain.schedule import Period
+from tocsin.services import groups as group_service
+from tocsin.services.changes import KEEP
+from tocsin.services.errors import NotFoundError
+from tocsin.services.groups import GroupChanges, pause_or_resume
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as store
@@ -238,19 +241,6 @@ async def set_place(
     return group
 
 
-async def pause_or_resume(
-    connection: AsyncConnection, check_ids: list[int], paused: bool, now: datetime
-) -> None:
-    """Through the same store step as `tocsin check pause/resume` and the Healthchecks
-    dialect; resuming a heartbeat that is not paused changes nothing."""
-    records = await check_store.checks_where(
-        connection, checks.c.id.in_(check_ids), for_update=True
-    )
-    for record in records:
-        if paused or record.state.status == Status.PAUSED:
-            await check_store.apply_transition(connection, record, pause if paused else resume, now)
-
-
 @route("/heartbeats/{heartbeat_id}", "DELETE", 204)
 async def delete_heartbeat(
     services: ServicesDep, access: WriteAccess, heartbeat_id: str
@@ -262,16 +252,26 @@ async def delete_heartbeat(
     return Response(status_code=204)
 
 
+def group_not_found(group_id: str) -> ApiError:
+    return ApiError(404, f"heartbeat group {group_id!r} not found")
+
+
 async def owned_group(connection: AsyncConnection, access: ApiAccess, group_id: str) -> Group:
     number = object_id(group_id, "heartbeat group")
     group = await connection.run_sync(store.project_group, access.project_id, number)
     if group is None:
-        raise ApiError(404, f"heartbeat group {group_id!r} not found")
+        raise group_not_found(group_id)
     return group
 
 
-def group_values(spec: GroupSpec) -> dict[str, Any]:
-    return spec.model_dump(include={"name", "sort_index", "paused"}, exclude_unset=True)
+def group_changes(spec: GroupSpec) -> GroupChanges:
+    """The attributes sent, and only those (a null `paused` changes nothing)."""
+    sent = spec.model_fields_set
+    return GroupChanges(
+        name=KEEP if spec.name is None else spec.name,
+        sort_index=spec.sort_index if "sort_index" in sent else KEEP,
+        paused=KEEP if spec.paused is None else spec.paused,
+    )
 
 
 @route("/heartbeat-groups", "GET")
@@ -294,10 +294,10 @@ async def get_group(services: ServicesDep, access: ReadAccess, group_id: str) ->
 async def create_group(services: ServicesDep, access: WriteAccess, body: Body) -> JSONResponse:
     spec = parse(GroupSpec, body)
     require(body, ("name",))
-    async with services.database.write() as connection:
-        now = services.clock.now()
-        values = group_values(spec)
-        group = await connection.run_sync(store.insert_group, access.project_id, values, now)
+    assert spec.name is not None
+    group = await group_service.create_group(
+        services, access.project_id, spec.name, sort_index=spec.sort_index, paused=bool(spec.paused)
+    )
     return JSONResponse({"data": group_json(group)}, status_code=201)
 
 
@@ -308,23 +308,25 @@ async def update_group(
     """Change the attributes sent. Pausing a group pauses every heartbeat in it;
     resuming resumes them all (each is new again until its next ping)."""
     spec = parse(GroupSpec, body)
-    async with services.database.write() as connection:
-        group = await owned_group(connection, access, group_id)
-        now = services.clock.now()
-        await connection.run_sync(store.update_group, group.id, group_values(spec), now)
-        if spec.paused is not None and spec.paused != group.paused:
-            members = await connection.run_sync(store.group_check_ids, group.id)
-            await pause_or_resume(connection, members, spec.paused, now)
-        group = await owned_group(connection, access, group_id)
+    require(body, tuple(name for name in ("name",) if name in body))  # null: no name
+    number = object_id(group_id, "heartbeat group")
+    try:
+        group = await group_service.update_group(
+            services, access.project_id, number, group_changes(spec)
+        )
+    except NotFoundError:
+        raise group_not_found(group_id) from None
     return JSONResponse({"data": group_json(group)})
 
 
 @route("/heartbeat-groups/{group_id}", "DELETE", 204)
 async def delete_group(services: ServicesDep, access: WriteAccess, group_id: str) -> Response:
     """Delete the group; its heartbeats stay, outside any group."""
-    async with services.database.write() as connection:
-        group = await owned_group(connection, access, group_id)
-        await connection.run_sync(store.delete_group, group.id)
+    number = object_id(group_id, "heartbeat group")
+    try:
+        await group_service.delete_group(services, access.project_id, number)
+    except NotFoundError:
+        raise group_not_found(group_id) from None
     return Response(status_code=204)
 
 

@@ -123,9 +123,7 @@ async def bearer_write_access(request: Request) -> ApiAccess:
 
 
 async def verify(request: Request, *, write: bool) -> ApiAccess:
-    services = services_of(request)
-    now = services.clock.now()
-    return await authenticate(services.database, bearer_key(request), now, write=write)
+    return await authenticate(services_of(request), bearer_key(request), write=write)
 
 
 ReadAccess = Annotated[ApiAccess, Depends(bearer_read_access)]

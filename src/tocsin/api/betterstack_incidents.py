@@ -4,7 +4,7 @@ List (newest first; `from` and `to` are dates, both inclusive, in UTC; `resolved
 `acknowledged` true or false; `heartbeat_id`; `monitor_id` matches nothing, as Tocsin
 has no monitors; `team_name` and `metadata` are refused, as Tocsin has neither), get,
 acknowledge, resolve, timeline (every item, unpaginated) and delete. Acknowledging
-and resolving go through `alerts.incidents`, so the timeline, escalation and the
+and resolving go through `services.incidents`, so the timeline, escalation and the
 notifications that follow are those of the command line and the alert links; a second
 acknowledge or resolve answers 409. Deleting an open incident leaves its check down
 without an incident until it recovers and fails again.
@@ -17,7 +17,6 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.alerts import incidents as actions
 from tocsin.api.auth import ApiAccess
 from tocsin.api.betterstack_http import (
     Body,
@@ -32,6 +31,9 @@ from tocsin.api.betterstack_json import incident_json, timeline_item
 from tocsin.api.betterstack_spec import AcknowledgeSpec, ResolveSpec, parse
 from tocsin.api.errors import ApiError
 from tocsin.domain.records import Incident, IncidentFilter
+from tocsin.services import incidents as incident_service
+from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import ServicesDep
 from tocsin.store import incidents as store
 
@@ -86,16 +88,28 @@ def whole(value: str, name: str) -> int:
     return int(value)
 
 
+def not_found(incident_id: str) -> ApiError:
+    return ApiError(404, f"incident {incident_id!r} not found")
+
+
 async def owned_incident(
-    connection: AsyncConnection, access: ApiAccess, incident_id: str, *, for_update: bool = False
+    connection: AsyncConnection, access: ApiAccess, incident_id: str
 ) -> Incident:
     number = object_id(incident_id, "incident")
-    incident = await connection.run_sync(
-        lambda sync: store.get_incident(sync, number, for_update=for_update)
-    )
+    incident = await connection.run_sync(store.get_incident, number)
     if incident is None or incident.project_id != access.project_id:
-        raise ApiError(404, f"incident {incident_id!r} not found")
+        raise not_found(incident_id)
     return incident
+
+
+async def found_incident(services: Context, access: ApiAccess, incident_id: str) -> Incident:
+    async with services.database.read() as connection:
+        return await owned_incident(connection, access, incident_id)
+
+
+async def shown_now(services: Context, access: ApiAccess, incident_id: int) -> JSONResponse:
+    async with services.database.read() as connection:
+        return JSONResponse(await shown(connection, access, incident_id))
 
 
 async def shown(connection: AsyncConnection, access: ApiAccess, incident_id: int) -> dict[str, Any]:
@@ -137,16 +151,19 @@ async def acknowledge(
     services: ServicesDep, access: WriteAccess, body: Body, incident_id: str
 ) -> JSONResponse:
     """Stop the escalation; the incident stays open until the check recovers."""
-    async with services.database.write() as connection:
-        incident = await owned_incident(connection, access, incident_id, for_update=True)
-        spec = parse(AcknowledgeSpec, body)
-        if incident.status != "started":
-            raise ApiError(409, f"incident {incident_id} is already {incident.status}")
-        by = actor(access, spec.acknowledged_by)
-        now = services.clock.now()
-        await connection.run_sync(actions.acknowledge, incident, now, by, "the API")
-        result = await shown(connection, access, incident.id)
-    return JSONResponse(result)
+    incident = await found_incident(services, access, incident_id)
+    spec = parse(AcknowledgeSpec, body)
+    # Better Stack's rule, stricter than Tocsin's own: a second acknowledge is a 409.
+    if incident.status != "started":
+        raise ApiError(409, f"incident {incident_id} is already {incident.status}")
+    by = actor(access, spec.acknowledged_by)
+    try:
+        await incident_service.acknowledge(services, access.project_id, incident.id, by, "the API")
+    except NotFoundError:
+        raise not_found(incident_id) from None
+    except ConflictError as error:
+        raise ApiError(409, error.message) from None
+    return await shown_now(services, access, incident.id)
 
 
 @route("/incidents/{incident_id}/resolve", "POST")
@@ -154,18 +171,16 @@ async def resolve(
     services: ServicesDep, access: WriteAccess, body: Body, incident_id: str
 ) -> JSONResponse:
     """Close the incident and tell every channel that heard of it."""
-    async with services.database.write() as connection:
-        incident = await owned_incident(connection, access, incident_id, for_update=True)
-        spec = parse(ResolveSpec, body)
-        try:
-            by = actor(access, spec.resolved_by)
-            now = services.clock.now()
-            await connection.run_sync(actions.resolve, incident, now, by)
-        except actions.IncidentError as error:
-            raise ApiError(409, str(error)) from None
-        result = await shown(connection, access, incident.id)
-    services.wake_notifier()
-    return JSONResponse(result)
+    incident = await found_incident(services, access, incident_id)
+    spec = parse(ResolveSpec, body)
+    by = actor(access, spec.resolved_by)
+    try:
+        await incident_service.resolve(services, access.project_id, incident.id, by)
+    except NotFoundError:
+        raise not_found(incident_id) from None
+    except ConflictError as error:
+        raise ApiError(409, error.message) from None
+    return await shown_now(services, access, incident.id)
 
 
 @route("/incidents/{incident_id}/timeline", "GET")
@@ -179,7 +194,9 @@ async def timeline(services: ServicesDep, access: ReadAccess, incident_id: str) 
 
 @route("/incidents/{incident_id}", "DELETE", 204)
 async def delete_incident(services: ServicesDep, access: WriteAccess, incident_id: str) -> Response:
-    async with services.database.write() as connection:
-        incident = await owned_incident(connection, access, incident_id, for_update=True)
-        await connection.run_sync(store.delete_incident, incident.id)
+    incident = await found_incident(services, access, incident_id)
+    try:
+        await incident_service.delete_incident(services, access.project_id, incident.id)
+    except NotFoundError:
+        raise not_found(incident_id) from None
     return Response(status_code=204)

@@ -12,7 +12,6 @@ why, is in `betterstack_spec`. Deleting a policy returns its heartbeats to the d
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.api.auth import ApiAccess
 from tocsin.api.betterstack_http import (
     Body,
+    InvalidAttributesError,
     Page,
     ReadAccess,
     WriteAccess,
@@ -34,10 +34,22 @@ from tocsin.api.betterstack_pages import page_of
 from tocsin.api.betterstack_spec import PolicySpec, StepSpec, parse, require
 from tocsin.api.errors import ApiError
 from tocsin.domain.records import PolicyRow
+from tocsin.services import policies as policy_service
+from tocsin.services.changes import KEEP
+from tocsin.services.errors import ConflictError, NotFoundError
+from tocsin.services.policies import (
+    NameScope,
+    PolicyChanges,
+    PolicyDraft,
+    Steps,
+    UnknownChannelsError,
+)
 from tocsin.services.requests import ServicesDep
 from tocsin.store import channels as store
 
-Steps = list[tuple[timedelta, list[int]]]
+
+def not_found(policy_id: str) -> ApiError:
+    return ApiError(404, f"policy {policy_id!r} not found")
 
 
 async def owned_policy(
@@ -46,42 +58,42 @@ async def owned_policy(
     number = object_id(policy_id, "policy")
     found = await connection.run_sync(store.project_policies, access.project_id, number)
     if not found:
-        raise ApiError(404, f"policy {policy_id!r} not found")
+        raise not_found(policy_id)
     return found[0]
 
 
-async def tocsin_steps(
-    connection: AsyncConnection, access: ApiAccess, steps: list[StepSpec]
-) -> Steps:
-    """Each step's wait and the ids of the project's channels its members name."""
-    available = await connection.run_sync(store.project_channels, access.project_id)
-    by_uuid = {str(channel.uuid): channel.id for channel in available}
-    result: Steps = []
+def tocsin_steps(steps: list[StepSpec]) -> Steps:
+    """Each step's wait and the channel uuids its members name."""
+    return [
+        (timedelta(seconds=step.wait_before), [member.id.lower() for member in step.step_members])
+        for step in steps
+    ]
+
+
+def unknown_member(steps: list[StepSpec], error: UnknownChannelsError) -> InvalidAttributesError:
+    """The first member that names no channel of the project, by its place."""
+    unknown = set(error.unknown)
     for n, step in enumerate(steps):
-        channel_ids: list[int] = []
         for m, member in enumerate(step.step_members):
-            if member.id.lower() not in by_uuid:
+            if member.id.lower() in unknown:
                 where = f"steps.{n}.step_members.{m}.id"
-                raise invalid(where, "No channel with this uuid in this project.")
-            channel_ids.append(by_uuid[member.id.lower()])
-        result.append((timedelta(seconds=step.wait_before), list(dict.fromkeys(channel_ids))))
-    return result
+                return invalid(where, "No channel with this uuid in this project.")
+    return invalid("steps", error.message)
 
 
-def policy_values(spec: PolicySpec) -> dict[str, Any]:
-    """The policy's columns among the attributes sent."""
-    return spec.model_dump(
-        include={"name", "repeat_count", "repeat_delay", "nag_interval"}, exclude_unset=True
+def policy_changes(spec: PolicySpec, current: PolicyRow[uuid.UUID]) -> PolicyChanges:
+    """The attributes sent, and only those; a null repeat is none, as on creation."""
+    sent = spec.model_fields_set
+    nag = spec.nag_interval
+    return PolicyChanges(
+        name=KEEP if spec.name is None or spec.name == current.name else spec.name,
+        steps=KEEP if spec.steps is None else tocsin_steps(spec.steps),
+        repeat_count=spec.repeat_count or 0 if "repeat_count" in sent else KEEP,
+        repeat_delay=timedelta(seconds=spec.repeat_delay or 0) if "repeat_delay" in sent else KEEP,
+        nag_interval=(None if nag is None else timedelta(seconds=nag))
+        if "nag_interval" in sent
+        else KEEP,
     )
-
-
-async def refuse_taken_name(connection: AsyncConnection, spec: PolicySpec) -> None:
-    """Names are unique, as the command line names policies by them."""
-    if spec.name is None:
-        return
-    taken = await connection.run_sync(store.policies_named, spec.name)
-    if taken:
-        raise invalid("name", "has already been taken.")
 
 
 @route("/policies", "GET")
@@ -105,23 +117,22 @@ async def create_policy(services: ServicesDep, access: WriteAccess, body: Body) 
     spec = parse(PolicySpec, body)
     require(body, ("name",))
     assert spec.name is not None
-    async with services.database.write() as connection:
-        await refuse_taken_name(connection, spec)
-        steps = await tocsin_steps(connection, access, spec.steps or [])
-        nag = None if spec.nag_interval is None else timedelta(seconds=spec.nag_interval)
-        policy_id = await connection.run_sync(
-            lambda sync: store.insert_policy(
-                sync,
-                access.project_id,
-                str(spec.name),
-                steps,
-                services.clock.now(),
-                repeat_count=spec.repeat_count or 0,
-                repeat_delay=timedelta(seconds=spec.repeat_delay or 0),
-                nag_interval=nag,
-            )
+    nag = None if spec.nag_interval is None else timedelta(seconds=spec.nag_interval)
+    draft = PolicyDraft(
+        spec.name,
+        tocsin_steps(spec.steps or []),
+        spec.repeat_count or 0,
+        timedelta(seconds=spec.repeat_delay or 0),
+        nag,
+    )
+    try:
+        policy = await policy_service.create_policy(
+            services, access.project_id, draft, scope=NameScope.EVERY_PROJECT
         )
-        policy = await owned_policy(connection, access, str(policy_id))
+    except ConflictError:
+        raise invalid("name", "has already been taken.") from None
+    except UnknownChannelsError as error:
+        raise unknown_member(spec.steps or [], error) from None
     return JSONResponse({"data": policy_json(policy)}, status_code=201)
 
 
@@ -131,22 +142,31 @@ async def update_policy(
 ) -> JSONResponse:
     """Change the attributes sent; `steps`, when sent, replaces every step."""
     spec = parse(PolicySpec, body)
-    async with services.database.write() as connection:
-        policy = await owned_policy(connection, access, policy_id)
-        if spec.name != policy.name:
-            await refuse_taken_name(connection, spec)
-        steps = None
-        if spec.steps is not None:
-            steps = await tocsin_steps(connection, access, spec.steps)
-        values = policy_values(spec)
-        await connection.run_sync(store.update_policy, policy.id, values, steps)
-        policy = await owned_policy(connection, access, policy_id)
+    require(body, tuple(name for name in ("name",) if name in body))  # null: no name
+    async with services.database.read() as connection:
+        current = await owned_policy(connection, access, policy_id)
+    try:
+        policy = await policy_service.update_policy(
+            services,
+            access.project_id,
+            current.id,
+            policy_changes(spec, current),
+            scope=NameScope.EVERY_PROJECT,
+        )
+    except NotFoundError:
+        raise not_found(policy_id) from None
+    except ConflictError:
+        raise invalid("name", "has already been taken.") from None
+    except UnknownChannelsError as error:
+        raise unknown_member(spec.steps or [], error) from None
     return JSONResponse({"data": policy_json(policy)})
 
 
 @route("/policies/{policy_id}", "DELETE", 204)
 async def delete_policy(services: ServicesDep, access: WriteAccess, policy_id: str) -> Response:
-    async with services.database.write() as connection:
-        policy = await owned_policy(connection, access, policy_id)
-        await connection.run_sync(store.delete_policy, policy.id)
+    number = object_id(policy_id, "policy")
+    try:
+        await policy_service.delete_policy(services, access.project_id, number)
+    except NotFoundError:
+        raise not_found(policy_id) from None
     return Response(status_code=204)

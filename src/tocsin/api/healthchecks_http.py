@@ -140,8 +140,7 @@ async def write_access(request: Request, body: Body) -> ApiAccess:
 
 
 async def verify(request: Request, presented: str, *, write: bool) -> ApiAccess:
-    services = services_of(request)
-    return await authenticate(services.database, presented, services.clock.now(), write=write)
+    return await authenticate(services_of(request), presented, write=write)
 
 
 ReadAccess = Annotated[ApiAccess, Depends(read_access)]

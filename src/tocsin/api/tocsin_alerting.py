@@ -1,16 +1,15 @@
 """Where alerts go, in Tocsin's own API: channels (list, read, create, delete) and
 escalation policies (list, read, create, replace with `If-Match`, delete). Channel
 settings are validated by the kind's own model and never shown again: they hold the
-service's secrets."""
+service's secrets. The changes are `services.channels`' and `services.policies`'."""
 
-from datetime import timedelta
+import uuid
 from typing import Annotated, Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from fastapi import Path, Response
 
-from tocsin.alerts.notifier import send_test
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
 from tocsin.api.tocsin_http import (
@@ -19,6 +18,8 @@ from tocsin.api.tocsin_http import (
     IfMatch,
     ReadKey,
     WriteKey,
+    any_version,
+    changed_since_read,
     etag_of,
     require_match,
     router,
@@ -34,7 +35,12 @@ from tocsin.api.tocsin_models import (
 )
 from tocsin.api.tocsin_pages import CursorParam, Limit, paginate
 from tocsin.api.tocsin_render import channel_out, policy_out
-from tocsin.domain.records import ChannelRow
+from tocsin.domain.records import ChannelRow, PolicyRow
+from tocsin.services import channels as channel_service
+from tocsin.services import policies as policy_service
+from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, InvalidError, NotFoundError, StaleError
+from tocsin.services.policies import NameScope, PolicyChanges, PolicyDraft, UnknownChannelsError
 from tocsin.services.requests import ServicesDep
 from tocsin.store import channels as channel_store
 from tocsin.store.incidents import load_policy
@@ -43,11 +49,15 @@ PolicyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorOut, "description": "conflict"}}
 
 
+def channel_not_found(channel_id: UUID) -> ApiError:
+    return ApiError(404, f"no channel {channel_id} in this key's project")
+
+
 def owned_channel(connection: sa.Connection, access: ApiAccess, channel_id: UUID) -> ChannelRow:
     for channel in channel_store.project_channels(connection, access.project_id):
         if channel.uuid == channel_id:
             return channel
-    raise ApiError(404, f"no channel {channel_id} in this key's project")
+    raise channel_not_found(channel_id)
 
 
 @router.get("/channels", response_model=Page[ChannelOut], tags=["channels"])
@@ -71,31 +81,27 @@ async def create_channel(
     services: ServicesDep, access: WriteKey, body: ChannelCreate
 ) -> ChannelOut:
     """Add a channel; its settings are checked against its kind first."""
-
-    def insert(connection: sa.Connection) -> ChannelRow:
-        return channel_store.insert_channel(
-            connection,
+    try:
+        row = await channel_service.create_channel(
+            services,
             access.project_id,
             body.kind,
             body.name,
             body.config,
-            services.clock.now(),
             assign_to_all_checks=body.assign_to_checks,
         )
-
-    async with services.database.write() as connection:
-        return channel_out(await connection.run_sync(insert))
+    except InvalidError as error:
+        raise FieldsError({error.field: error.message}) from None
+    return channel_out(row)
 
 
 @router.delete("/channels/{channel_id}", status_code=204, tags=["channels"])
 async def delete_channel(services: ServicesDep, access: WriteKey, channel_id: UUID) -> Response:
     """Remove a channel; checks and policies stop using it."""
-
-    def delete(connection: sa.Connection) -> None:
-        channel_store.delete_channel(connection, owned_channel(connection, access, channel_id).id)
-
-    async with services.database.write() as connection:
-        await connection.run_sync(delete)
+    try:
+        await channel_service.delete_channel(services, access.project_id, channel_id)
+    except NotFoundError:
+        raise channel_not_found(channel_id) from None
     return Response(status_code=204)
 
 
@@ -103,18 +109,23 @@ async def delete_channel(services: ServicesDep, access: WriteKey, channel_id: UU
 async def test_channel(services: ServicesDep, access: WriteKey, channel_id: UUID) -> ChannelTestOut:
     """Send a real test message to the channel now, as `tocsin channel test` does, and
     say how it went."""
-    async with services.database.read() as connection:
-        row = await connection.run_sync(lambda c: owned_channel(c, access, channel_id))
-    error = await send_test(services.settings, row)
-    if error is None:
+    try:
+        sent = await channel_service.send_test_message(services, access.project_id, channel_id)
+    except NotFoundError:
+        raise channel_not_found(channel_id) from None
+    if sent.error is None:
         return ChannelTestOut(sent=True, error=None, permanent=None)
-    return ChannelTestOut(sent=False, error=str(error), permanent=error.permanent)
+    return ChannelTestOut(sent=False, error=str(sent.error), permanent=sent.error.permanent)
+
+
+def policy_not_found(policy_id: int) -> ApiError:
+    return ApiError(404, f"no policy {policy_id} in this key's project")
 
 
 def read_policy(connection: sa.Connection, access: ApiAccess, policy_id: int) -> PolicyOut:
     names = channel_store.policy_names(connection, access.project_id)
     if policy_id not in names:
-        raise ApiError(404, f"no policy {policy_id} in this key's project")
+        raise policy_not_found(policy_id)
     uuids = {c.id: c.uuid for c in channel_store.project_channels(connection, access.project_id)}
     return policy_out(policy_id, names[policy_id], load_policy(connection, policy_id), uuids)
 
@@ -124,23 +135,14 @@ def tagged(response: Response, policy: PolicyOut) -> PolicyOut:
     return policy
 
 
-def planned_steps(
-    connection: sa.Connection, access: ApiAccess, body: PolicyIn
-) -> list[tuple[timedelta, list[int]]]:
-    """The steps with channel ids; a channel of another project is unknown."""
-    ids = {c.uuid: c.id for c in channel_store.project_channels(connection, access.project_id)}
-    unknown = sorted({str(c) for step in body.steps for c in step.channels if c not in ids})
-    if unknown:
-        raise FieldsError({"steps": f"no channel {', '.join(unknown)} in this project"})
-    return [(s.wait, list(dict.fromkeys(ids[c] for c in s.channels))) for s in body.steps]
+def draft_of(body: PolicyIn) -> PolicyDraft:
+    steps = [(step.wait, [str(c) for c in step.channels]) for step in body.steps]
+    return PolicyDraft(body.name, steps, body.repeat_count, body.repeat_delay, body.nag_interval)
 
 
-def refuse_taken_name(
-    connection: sa.Connection, access: ApiAccess, name: str, policy_id: int | None
-) -> None:
-    taken = channel_store.policy_names(connection, access.project_id)
-    if any(n == name and i != policy_id for i, n in taken.items()):
-        raise ApiError(409, f"a policy named {name!r} exists already")
+async def shown_policy(services: Context, access: ApiAccess, policy_id: int) -> PolicyOut:
+    async with services.database.read() as connection:
+        return await connection.run_sync(read_policy, access, policy_id)
 
 
 @router.get("/policies", response_model=Page[PolicyOut], tags=["policies"])
@@ -173,23 +175,23 @@ async def create_policy(
 ) -> PolicyOut:
     """A policy: steps in order, each notifying its channels `wait` after the one before.
     With no steps it notifies nobody ("do nothing")."""
-
-    def insert(connection: sa.Connection) -> PolicyOut:
-        refuse_taken_name(connection, access, body.name, None)
-        policy_id = channel_store.insert_policy(
-            connection,
-            access.project_id,
-            body.name,
-            planned_steps(connection, access, body),
-            services.clock.now(),
-            repeat_count=body.repeat_count,
-            repeat_delay=body.repeat_delay,
-            nag_interval=body.nag_interval,
+    try:
+        created = await policy_service.create_policy(
+            services, access.project_id, draft_of(body), scope=NameScope.PROJECT
         )
-        return read_policy(connection, access, policy_id)
+    except ConflictError as error:
+        raise ApiError(409, error.message) from None
+    except UnknownChannelsError as error:
+        raise FieldsError({"steps": error.message}) from None
+    return tagged(response, await shown_policy(services, access, created.id))
 
-    async with services.database.write() as connection:
-        return tagged(response, await connection.run_sync(insert))
+
+def current_policy(
+    connection: sa.Connection, access: ApiAccess, policy_id: int
+) -> tuple[PolicyOut, PolicyRow[uuid.UUID]]:
+    """The policy as shown (for its ETag) and as stored (to change only that version)."""
+    shown = read_policy(connection, access, policy_id)
+    return shown, channel_store.project_policies(connection, access.project_id, policy_id)[0]
 
 
 @router.put(
@@ -207,30 +209,35 @@ async def replace_policy(
     if_match: IfMatch = None,
 ) -> PolicyOut:
     """Replace a policy whole; with `If-Match`, only if it is still the one read."""
-
-    def replace(connection: sa.Connection) -> PolicyOut:
-        current = read_policy(connection, access, policy_id)
-        require_match(if_match, etag_of(current.model_dump(mode="json")))
-        refuse_taken_name(connection, access, body.name, policy_id)
-        values = channel_store.policy_values(
-            body.name, body.repeat_count, body.repeat_delay, body.nag_interval
+    async with services.database.read() as connection:
+        current, stored = await connection.run_sync(current_policy, access, policy_id)
+    require_match(if_match, etag_of(current.model_dump(mode="json")))
+    try:
+        await policy_service.update_policy(
+            services,
+            access.project_id,
+            policy_id,
+            PolicyChanges.whole(draft_of(body)),
+            scope=NameScope.PROJECT,
+            unchanged_since=None if any_version(if_match) else stored,
         )
-        steps = planned_steps(connection, access, body)
-        channel_store.update_policy(connection, policy_id, values, steps)
-        return read_policy(connection, access, policy_id)
-
-    async with services.database.write() as connection:
-        return tagged(response, await connection.run_sync(replace))
+    except NotFoundError:
+        raise policy_not_found(policy_id) from None
+    except StaleError:
+        now = await shown_policy(services, access, policy_id)
+        raise changed_since_read(etag_of(now.model_dump(mode="json"))) from None
+    except ConflictError as error:
+        raise ApiError(409, error.message) from None
+    except UnknownChannelsError as error:
+        raise FieldsError({"steps": error.message}) from None
+    return tagged(response, await shown_policy(services, access, policy_id))
 
 
 @router.delete("/policies/{policy_id}", status_code=204, tags=["policies"])
 async def delete_policy(services: ServicesDep, access: WriteKey, policy_id: PolicyId) -> Response:
     """Remove a policy; its checks go back to notifying all their channels at once."""
-
-    def delete(connection: sa.Connection) -> None:
-        read_policy(connection, access, policy_id)
-        channel_store.delete_policy(connection, policy_id)
-
-    async with services.database.write() as connection:
-        await connection.run_sync(delete)
+    try:
+        await policy_service.delete_policy(services, access.project_id, policy_id)
+    except NotFoundError:
+        raise policy_not_found(policy_id) from None
     return Response(status_code=204)

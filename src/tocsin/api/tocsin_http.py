@@ -128,7 +128,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 async def read_key(services: ServicesDep, credentials: Credentials) -> ApiAccess:
     """Any key of the project: to read."""
     presented = "" if credentials is None else credentials.credentials
-    return await authenticate(services.database, presented, services.clock.now(), write=False)
+    return await authenticate(services, presented, write=False)
 
 
 async def write_key(services: ServicesDep, credentials: Credentials) -> ApiAccess:
@@ -155,6 +155,15 @@ def require_match(if_match: str | None, current: str) -> None:
         return
     sent = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
     if "*" not in sent and current not in sent:
-        raise ApiError(
-            412, f"it changed since you read it (now {current}): read it again and redo the change"
-        )
+        raise changed_since_read(current)
+
+
+def any_version(if_match: str | None) -> bool:
+    """Whether the change is for whatever version is current (no `If-Match`, or `*`)."""
+    return if_match is None or "*" in {tag.strip() for tag in if_match.split(",")}
+
+
+def changed_since_read(current: str) -> ApiError:
+    return ApiError(
+        412, f"it changed since you read it (now {current}): read it again and redo the change"
+    )

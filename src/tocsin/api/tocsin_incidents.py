@@ -1,15 +1,13 @@
 """Incidents in Tocsin's own API: list (by status and check), read, timeline, and the
 three things people do to one: acknowledge, resolve, comment. The actions are
-`alerts.incidents`' own, as the command line and the incident page use them."""
+`services.incidents`' own, as the command line and the incident page use them."""
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Path, Query, Request
+from fastapi import Path, Query
 
-from tocsin.alerts import incidents as actions
 from tocsin.api.auth import ApiAccess
 from tocsin.api.errors import ApiError
 from tocsin.api.healthchecks_json import unique_key
@@ -27,7 +25,10 @@ from tocsin.api.tocsin_models import (
 from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
 from tocsin.api.tocsin_render import event_out, incident_out
 from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter
-from tocsin.services.requests import ServicesDep, services_of
+from tocsin.services import incidents as incident_service
+from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, NotFoundError
+from tocsin.services.requests import ServicesDep
 from tocsin.store import incidents as store
 from tocsin.store.channels import project_channels
 from tocsin.store.tables import checks
@@ -37,20 +38,16 @@ Statuses = Annotated[list[IncidentStatus] | None, Query(max_length=3, descriptio
 OpenOnly = Annotated[bool, Query(description="Only incidents not yet resolved.")]
 CheckFilter = Annotated[str | None, Query(max_length=40, description="A check's `id`.")]
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorOut, "description": "conflict"}}
-Action = Callable[[sa.Connection, Incident, datetime], None]
 
 
-def owned(connection: sa.Connection, access: ApiAccess, incident_id: int) -> Incident:
-    incident = store.get_incident(connection, incident_id, for_update=True)
-    if incident is None or incident.project_id != access.project_id:
-        raise ApiError(404, f"no incident {incident_id} in this key's project")
-    return incident
+def not_found(incident_id: int) -> ApiError:
+    return ApiError(404, f"no incident {incident_id} in this key's project")
 
 
 def shown(connection: sa.Connection, access: ApiAccess, incident_id: int) -> IncidentOut:
     incident = store.get_incident(connection, incident_id)
     if incident is None or incident.project_id != access.project_id:
-        raise ApiError(404, f"no incident {incident_id} in this key's project")
+        raise not_found(incident_id)
     check = store.incident_check(connection, incident)
     return incident_out(incident, check.uuid, check.name)
 
@@ -119,21 +116,18 @@ async def incident_timeline(
     return Page[EventOut](items=[event_out(e, channels) for e in items], next_cursor=next_cursor)
 
 
-async def act(request: Request, access: ApiAccess, incident_id: int, action: Action) -> IncidentOut:
-    services = services_of(request)
-
-    def work(connection: sa.Connection) -> IncidentOut:
-        incident = owned(connection, access, incident_id)
-        try:
-            action(connection, incident, services.clock.now())
-        except actions.IncidentError as error:
-            raise ApiError(409, str(error)) from None
-        return shown(connection, access, incident_id)
-
-    async with services.database.write() as connection:
-        result = await connection.run_sync(work)
-    services.wake_notifier()
-    return result
+async def act(
+    context: Context, access: ApiAccess, incident_id: int, action: Awaitable[object]
+) -> IncidentOut:
+    """Await `action` (of `services.incidents`, on this incident), then show the incident."""
+    try:
+        await action
+    except NotFoundError:
+        raise not_found(incident_id) from None
+    except ConflictError as error:
+        raise ApiError(409, error.message) from None
+    async with context.database.read() as connection:
+        return await connection.run_sync(shown, access, incident_id)
 
 
 def actor(by: str) -> str:
@@ -147,15 +141,14 @@ def actor(by: str) -> str:
     tags=["incidents"],
 )
 async def acknowledge_incident(
-    request: Request, access: WriteKey, incident_id: IncidentId, body: Acknowledge
+    services: ServicesDep, access: WriteKey, incident_id: IncidentId, body: Acknowledge
 ) -> IncidentOut:
     """Stop escalation and reminders; the incident stays open. Acknowledging twice is
     no error; a resolved incident is a 409."""
-
-    def ack(connection: sa.Connection, incident: Incident, now: datetime) -> None:
-        actions.acknowledge(connection, incident, now, actor(body.by), "the API")
-
-    return await act(request, access, incident_id, ack)
+    action = incident_service.acknowledge(
+        services, access.project_id, incident_id, actor(body.by), "the API"
+    )
+    return await act(services, access, incident_id, action)
 
 
 @router.post(
@@ -165,14 +158,11 @@ async def acknowledge_incident(
     tags=["incidents"],
 )
 async def resolve_incident(
-    request: Request, access: WriteKey, incident_id: IncidentId, body: Resolve
+    services: ServicesDep, access: WriteKey, incident_id: IncidentId, body: Resolve
 ) -> IncidentOut:
     """Close the incident; channels that were alerted hear of the recovery."""
-
-    def resolve(connection: sa.Connection, incident: Incident, now: datetime) -> None:
-        actions.resolve(connection, incident, now, actor(body.by))
-
-    return await act(request, access, incident_id, resolve)
+    action = incident_service.resolve(services, access.project_id, incident_id, actor(body.by))
+    return await act(services, access, incident_id, action)
 
 
 @router.post(
@@ -182,11 +172,10 @@ async def resolve_incident(
     tags=["incidents"],
 )
 async def comment_incident(
-    request: Request, access: WriteKey, incident_id: IncidentId, body: Comment
+    services: ServicesDep, access: WriteKey, incident_id: IncidentId, body: Comment
 ) -> IncidentOut:
     """Add a comment to the timeline."""
-
-    def comment(connection: sa.Connection, incident: Incident, now: datetime) -> None:
-        actions.comment(connection, incident, now, actor(body.by), body.text)
-
-    return await act(request, access, incident_id, comment)
+    action = incident_service.comment(
+        services, access.project_id, incident_id, actor(body.by), body.text
+    )
+    return await act(services, access, incident_id, action)

@@ -12,7 +12,6 @@ from typing import Protocol
 import typer
 import uvicorn
 
-from tocsin import accounts
 from tocsin.alerts.notifier import running_notifier, signing_secret
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.cli import apply as apply_commands
@@ -24,9 +23,13 @@ from tocsin.cli import keys as key_commands
 from tocsin.cli import run as run_command
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
 from tocsin.config import ConfigError, Settings
+from tocsin.domain.accounts import normalize_email, setup_token
 from tocsin.domain.clock import SystemClock
 from tocsin.server.app import create_app
 from tocsin.server.connections import KEEP_ALIVE_SECONDS, ConnectionGuard, connection_limits
+from tocsin.services import accounts as account_service
+from tocsin.services.context import Standalone
+from tocsin.services.errors import InvalidError
 from tocsin.store import checks as check_store
 from tocsin.store import users as user_store
 from tocsin.store.database import Database
@@ -188,19 +191,17 @@ async def print_banner(settings: Settings) -> None:
 async def welcome_first_admin(settings: Settings, database: Database) -> None:
     """Make the first administrator from the environment, or print the one-time setup
     link while nobody has an account."""
-    now = SystemClock().now()
+    clock = SystemClock()
     if settings.admin_email:
-        email, password_hash = first_admin_from(settings)
-        async with database.write() as connection:
-            made = await connection.run_sync(accounts.create_first_admin, email, password_hash, now)
-        if made:
+        if await first_admin_from(Standalone(settings, clock, database)):
+            email = normalize_email(settings.admin_email)
             console.print(f"Created the first administrator, {email}.", highlight=False)
         return
     async with database.read() as connection:
         if await connection.run_sync(user_store.count_users):
             return
-    token = accounts.setup_token(
-        await signing_secret(settings, database), now, settings.setup_link_ttl
+    token = setup_token(
+        await signing_secret(settings, database), clock.now(), settings.setup_link_ttl
     )
     console.print(
         f"No accounts yet. Make the first administrator at {settings.base_url}/setup?token={token}",
@@ -208,17 +209,19 @@ async def welcome_first_admin(settings: Settings, database: Database) -> None:
     )
 
 
-def first_admin_from(settings: Settings) -> tuple[str, str]:
-    """TOCSIN_ADMIN_EMAIL and the hash of TOCSIN_ADMIN_PASSWORD, or a ConfigError."""
+ADMIN_VARIABLES = {"email": "TOCSIN_ADMIN_EMAIL", "password": "TOCSIN_ADMIN_PASSWORD"}
+
+
+async def first_admin_from(context: Standalone) -> bool:
+    """The first administrator from TOCSIN_ADMIN_EMAIL and TOCSIN_ADMIN_PASSWORD, if
+    nobody has an account yet; a ConfigError naming the variable at fault."""
+    settings = context.settings
     try:
-        email = accounts.normalize_email(settings.admin_email)
-    except accounts.AccountError as error:
-        raise ConfigError(f"TOCSIN_ADMIN_EMAIL: {error}") from None
-    try:
-        password = accounts.validate_password(settings.admin_password)
-    except accounts.AccountError as error:
-        raise ConfigError(f"TOCSIN_ADMIN_PASSWORD: {error}") from None
-    return email, accounts.hash_password(password)
+        return await account_service.create_first_admin(
+            context, settings.admin_email, settings.admin_password
+        )
+    except InvalidError as error:
+        raise ConfigError(f"{ADMIN_VARIABLES[error.field]}: {error.message}") from None
 
 
 def program() -> str:

@@ -1,6 +1,5 @@
 """`tocsin channel …` and `tocsin policy …`: where alerts go, and in what order."""
 
-import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -9,16 +8,19 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from tocsin.alerts.notifier import send_test
-from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
-from tocsin.domain.clock import SystemClock
+from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
 from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration, parse_duration
 from tocsin.domain.records import ChannelRow
 from tocsin.notify.base import parse_config
 from tocsin.notify.kinds import KINDS, kind_named
+from tocsin.services import channels as channel_service
+from tocsin.services import policies as policy_service
+from tocsin.services.channels import SentTest
+from tocsin.services.context import Context
+from tocsin.services.policies import NameScope, PolicyDraft, Steps
+from tocsin.services.projects import project_id_of
 from tocsin.store import channels as channel_store
-from tocsin.store.projects import default_project
 
 channel_app = typer.Typer(
     help="Add, list, test and remove notification channels.", no_args_is_help=True
@@ -76,20 +78,13 @@ def add(
         values = read_config(config, settings_)
         parse_config(channel_kind, values)  # refuse bad settings before storing them
 
-        def work(connection: sa.Connection) -> ChannelRow:
-            now = SystemClock().now()
-            project_id = default_project(connection, now)
-            return channel_store.insert_channel(
-                connection,
-                project_id,
-                channel_kind.name,
-                name,
-                values,
-                now,
-                assign_to_all_checks=assign,
+        async def work(context: Context) -> ChannelRow:
+            project_id = await project_id_of(context)
+            return await channel_service.create_channel(
+                context, project_id, channel_kind.name, name, values, assign_to_all_checks=assign
             )
 
-        channel = in_transaction(settings, work)
+        channel = act(settings, work)
         console.print(f"Added {channel.kind} channel {channel.label!r} ({channel.uuid}).")
 
 
@@ -100,7 +95,7 @@ def list_command(
     """List channels with their last delivery and last error."""
     with fail_on_errors():
         settings = load_settings()
-        found = in_transaction(settings, channel_store.list_channels)
+        found = reading(settings, channel_store.list_channels)
         if as_json:
             console.print_json(json.dumps([channel_json(c) for c in found]))
             return
@@ -165,9 +160,15 @@ def send_test_message(channel: str = CHANNEL_ARGUMENT) -> None:
     """Send a real test message now, and say how it went."""
     with fail_on_errors():
         settings = load_settings()
-        row = in_transaction(settings, lambda c: find_channel(c, channel))
-        error = asyncio.run(send_test(settings, row))
-        if error is not None:
+
+        async def work(context: Context) -> SentTest:
+            async with context.database.read() as connection:
+                row = await connection.run_sync(find_channel, channel)
+            return await channel_service.send_test_message(context, None, row.uuid)
+
+        sent = act(settings, work)
+        row = sent.channel
+        if (error := sent.error) is not None:
             kind = "permanent" if error.permanent else "temporary"
             console.print(f"Test to {row.label!r} failed ({kind}): {error}")
             raise typer.Exit(1)
@@ -182,21 +183,26 @@ def remove(
     """Remove a channel; checks and policies stop using it."""
     with fail_on_errors():
         settings = load_settings()
-        row = in_transaction(settings, lambda c: find_channel(c, channel))
+        row = reading(settings, lambda c: find_channel(c, channel))
         if not yes and not typer.confirm(f"Remove channel {row.label!r}?"):
             raise typer.Abort()
-        in_transaction(settings, lambda c: channel_store.delete_channel(c, row.id))
+        act(settings, lambda context: channel_service.delete_channel(context, None, row.uuid))
         console.print(f"Removed {row.label!r}.")
 
 
-def parse_step(text: str, connection: sa.Connection) -> tuple[timedelta, list[int]]:
-    """`WAIT:CHANNEL,CHANNEL`, e.g. `0s:email,slack` or `10m:pagerduty`."""
+def parse_step(text: str, connection: sa.Connection) -> tuple[timedelta, list[str]]:
+    """`WAIT:CHANNEL,CHANNEL`, e.g. `0s:email,slack` or `10m:pagerduty`; the channels
+    by uuid."""
     wait, sep, names = text.partition(":")
     if not sep:
         raise CommandError(f"a step is WAIT:CHANNEL[,CHANNEL…], e.g. 0s:email, not {text!r}")
     wait_before = parse_duration(wait)
-    channel_ids = [find_channel(connection, n.strip()).id for n in names.split(",") if n.strip()]
-    return wait_before, channel_ids
+    chosen = [str(find_channel(connection, n.strip()).uuid) for n in names.split(",") if n.strip()]
+    return wait_before, chosen
+
+
+def name_taken(name: str) -> CommandError:
+    return CommandError(f"a policy named {name!r} exists already")
 
 
 @policy_app.command("create")
@@ -220,24 +226,22 @@ def create_policy(
         if nag_interval is not None and nag_interval <= timedelta(0):
             raise CommandError("--nag must be longer than 0s")
 
-        def work(connection: sa.Connection) -> int:
+        def prepare(connection: sa.Connection) -> Steps:
+            # The name first, as the policy service would refuse it, then the steps.
             if channel_store.policies_named(connection, name):
-                raise CommandError(f"a policy named {name!r} exists already")
-            parsed = [parse_step(step, connection) for step in steps]
-            now = SystemClock().now()
-            project_id = default_project(connection, now)
-            return channel_store.insert_policy(
-                connection,
-                project_id,
-                name,
-                parsed,
-                now,
-                repeat_count=repeat,
-                repeat_delay=delay,
-                nag_interval=nag_interval,
+                raise name_taken(name)
+            return [parse_step(step, connection) for step in steps]
+
+        async def work(context: Context) -> None:
+            async with context.database.read() as connection:
+                parsed = await connection.run_sync(prepare)
+            draft = PolicyDraft(name, parsed, repeat, delay, nag_interval)
+            project_id = await project_id_of(context)
+            await policy_service.create_policy(
+                context, project_id, draft, scope=NameScope.EVERY_PROJECT
             )
 
-        in_transaction(settings, work)
+        act(settings, work)
         console.print(f"Created policy {name!r} with {len(steps)} step(s).")
 
 
@@ -245,7 +249,7 @@ def create_policy(
 def list_policies() -> None:
     """List escalation policies and their steps."""
     with fail_on_errors():
-        found = in_transaction(load_settings(), channel_store.list_policies)
+        found = reading(load_settings(), channel_store.list_policies)
         if not found:
             console.print("No policies: checks notify all their channels at once.")
             return
@@ -273,11 +277,16 @@ def remove_policy(name: str = typer.Argument(..., help="The policy's name.")) ->
     """Remove a policy; its checks go back to the default (all channels at once)."""
     with fail_on_errors():
 
-        def work(connection: sa.Connection) -> None:
+        def find(connection: sa.Connection) -> int:
             found = channel_store.policies_named(connection, name)
             if not found:
                 raise CommandError(f"no policy named {name!r}")
-            channel_store.delete_policy(connection, found[0])
+            return found[0]
 
-        in_transaction(load_settings(), work)
+        async def work(context: Context) -> None:
+            async with context.database.read() as connection:
+                policy_id = await connection.run_sync(find)
+            await policy_service.delete_policy(context, None, policy_id)
+
+        act(load_settings(), work)
         console.print(f"Removed policy {name!r}.")

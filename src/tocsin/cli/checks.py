@@ -12,7 +12,14 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings, open_database
+from tocsin.cli.common import (
+    CommandError,
+    act,
+    console,
+    fail_on_errors,
+    load_settings,
+    open_database,
+)
 from tocsin.config import Settings
 from tocsin.domain import describe
 from tocsin.domain.checks import Flip, due_at, is_slug, pause, resume, status
@@ -27,6 +34,8 @@ from tocsin.domain.schedule import (
     validate_grace,
     validate_timezone,
 )
+from tocsin.services import policies as policy_service
+from tocsin.services.context import Context
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import assign_all_channels, policies_named, set_check_policy
@@ -221,15 +230,16 @@ def set_policy_command(
     """Choose the escalation policy a check's incidents follow."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> CheckRecord:
-            record = await find_check(connection, check)
-            policy_id = (
-                None if policy == "default" else await connection.run_sync(policy_named, policy)
-            )
-            await connection.run_sync(set_check_policy, record.id, policy_id)
+        async def work(context: Context) -> CheckRecord:
+            async with context.database.read() as connection:
+                record = await find_check(connection, check)
+                policy_id = (
+                    None if policy == "default" else await connection.run_sync(policy_named, policy)
+                )
+            await policy_service.set_check_policy(context, record.id, policy_id)
             return record
 
-        record = run(load_settings(), work)
+        record = act(load_settings(), work)
         console.print(f"{record.label!r} now follows the {policy!r} policy.")
 
 

@@ -7,11 +7,10 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from tocsin.alerts import incidents as actions
-from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
-from tocsin.domain.clock import SystemClock
+from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
 from tocsin.domain.describe import stamp
 from tocsin.domain.records import Event, Incident
+from tocsin.services import incidents as incident_service
 from tocsin.store import incidents as store
 from tocsin.store.incidents import incident_of
 from tocsin.store.tables import checks, incidents
@@ -43,7 +42,7 @@ def list_command(
 ) -> None:
     """List open incidents (with --all, past ones too), newest first."""
     with fail_on_errors():
-        found = in_transaction(load_settings(), lambda c: listed(c, everything))
+        found = reading(load_settings(), lambda c: listed(c, everything))
         if as_json:
             console.print_json(json.dumps([incident_json(i, name) for i, name in found]))
             return
@@ -79,7 +78,7 @@ def incident_json(incident: Incident, check_name: str) -> dict[str, Any]:
 
 
 def find(connection: sa.Connection, incident_id: int) -> Incident:
-    incident = store.get_incident(connection, incident_id, for_update=True)
+    incident = store.get_incident(connection, incident_id)
     if incident is None:
         raise CommandError(f"no incident {incident_id}")
     return incident
@@ -96,7 +95,7 @@ def show(
         def work(connection: sa.Connection) -> tuple[Incident, list[Event]]:
             return find(connection, incident_id), store.events_of(connection, incident_id)
 
-        incident, events = in_transaction(load_settings(), work)
+        incident, events = reading(load_settings(), work)
         if as_json:
             document = incident_json(incident, "")
             document["timeline"] = [event_json(e) for e in events]
@@ -123,16 +122,19 @@ def event_json(event: Event) -> dict[str, Any]:
     }
 
 
+BY_CLI = "cli"
+
+
 @app.command("ack")
 def ack(incident_id: int = ID_ARGUMENT, by: str = BY_OPTION) -> None:
     """Acknowledge an incident: escalation and reminders stop."""
     with fail_on_errors():
-
-        def work(connection: sa.Connection) -> None:
-            incident = find(connection, incident_id)
-            actions.acknowledge(connection, incident, SystemClock().now(), by or "cli", "the CLI")
-
-        in_transaction(load_settings(), work)
+        act(
+            load_settings(),
+            lambda context: incident_service.acknowledge(
+                context, None, incident_id, by or BY_CLI, "the CLI"
+            ),
+        )
         console.print(f"Acknowledged incident {incident_id}.")
 
 
@@ -140,12 +142,11 @@ def ack(incident_id: int = ID_ARGUMENT, by: str = BY_OPTION) -> None:
 def resolve(incident_id: int = ID_ARGUMENT, by: str = BY_OPTION) -> None:
     """Resolve an incident by hand; notified channels hear of the recovery."""
     with fail_on_errors():
-
-        def work(connection: sa.Connection) -> int:
-            incident = find(connection, incident_id)
-            return actions.resolve(connection, incident, SystemClock().now(), by or "cli")
-
-        queued = in_transaction(load_settings(), work)
+        resolution = act(
+            load_settings(),
+            lambda context: incident_service.resolve(context, None, incident_id, by or BY_CLI),
+        )
+        queued = resolution.notices
         console.print(f"Resolved incident {incident_id}; {queued} recovery notice(s) queued.")
 
 
@@ -157,10 +158,10 @@ def comment(
 ) -> None:
     """Add a comment to an incident's timeline."""
     with fail_on_errors():
-
-        def work(connection: sa.Connection) -> None:
-            incident = find(connection, incident_id)
-            actions.comment(connection, incident, SystemClock().now(), by or "cli", text)
-
-        in_transaction(load_settings(), work)
+        act(
+            load_settings(),
+            lambda context: incident_service.comment(
+                context, None, incident_id, by or BY_CLI, text
+            ),
+        )
         console.print(f"Commented on incident {incident_id}.")

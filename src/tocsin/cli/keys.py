@@ -6,25 +6,27 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import CommandError, console, fail_on_errors, in_transaction, load_settings
-from tocsin.domain.clock import SystemClock
+from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings
 from tocsin.domain.records import ApiKey
+from tocsin.services import keys as key_service
+from tocsin.services.context import Context
+from tocsin.services.errors import NotFoundError
+from tocsin.services.projects import UnknownProjectError, project_id_of
 from tocsin.store import keys as key_store
-from tocsin.store.projects import default_project, ping_key, project_named, project_names
+from tocsin.store.projects import ping_key
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 
 PROJECT_OPTION = typer.Option("", "--project", help="Project name or id; default: the first.")
 
 
-def find_project(connection: sa.Connection, project: str, now: datetime) -> int:
-    if not project:
-        return default_project(connection, now)
-    found = project_named(connection, project)
-    if found is None:
-        known = ", ".join(repr(name) for name in project_names(connection)) or "none yet"
-        raise CommandError(f"no project named {project!r} (projects: {known})")
-    return found
+async def find_project(context: Context, project: str) -> int:
+    """The project named, or the first one (made on first use)."""
+    try:
+        return await project_id_of(context, project)
+    except UnknownProjectError as error:
+        known = ", ".join(repr(name) for name in error.known) or "none yet"
+        raise CommandError(f"no project named {project!r} (projects: {known})") from None
 
 
 def kind(key: ApiKey) -> str:
@@ -39,13 +41,12 @@ def create(
 ) -> None:
     """Make an API key and print it; Tocsin keeps only its hash, so this is the only time."""
     with fail_on_errors():
-        now = SystemClock().now()
 
-        def work(connection: sa.Connection) -> tuple[ApiKey, str]:
-            project_id = find_project(connection, project, now)
-            return key_store.create_key(connection, project_id, name, read_only, now)
+        async def work(context: Context) -> tuple[ApiKey, str]:
+            project_id = await find_project(context, project)
+            return await key_service.create_key(context, project_id, name, read_only=read_only)
 
-        key, secret = in_transaction(load_settings(), work)
+        key, secret = act(load_settings(), work)
         console.print(f"Created {kind(key)} API key {key.id} for project {key.project_name!r}:")
         console.print(f"  {secret}")
         console.print("Copy it now: Tocsin keeps only a hash and cannot show it again.")
@@ -55,13 +56,13 @@ def create(
 def list_command(project: str = PROJECT_OPTION) -> None:
     """List API keys (never the keys themselves) and the project's ping key."""
     with fail_on_errors():
-        now = SystemClock().now()
 
-        def work(connection: sa.Connection) -> tuple[list[ApiKey], str]:
-            project_id = find_project(connection, project, now)
-            return key_store.list_keys(connection, project_id), ping_key(connection, project_id)
+        async def work(context: Context) -> tuple[list[ApiKey], str]:
+            project_id = await find_project(context, project)
+            async with context.database.read() as connection:
+                return await connection.run_sync(listing, project_id)
 
-        keys, slug_key = in_transaction(load_settings(), work)
+        keys, slug_key = act(load_settings(), work)
         table = Table("ID", "Name", "Kind", "Starts with", "Created", "Last used", "Revoked")
         for key in keys:
             table.add_row(
@@ -77,6 +78,10 @@ def list_command(project: str = PROJECT_OPTION) -> None:
         console.print(f"Ping key for slug URLs (/ping/<ping-key>/<slug>): {slug_key}")
 
 
+def listing(connection: sa.Connection, project_id: int) -> tuple[list[ApiKey], str]:
+    return key_store.list_keys(connection, project_id), ping_key(connection, project_id)
+
+
 def stamp(moment: datetime | None) -> str:
     return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
 
@@ -85,16 +90,12 @@ def stamp(moment: datetime | None) -> str:
 def revoke(key_id: int = typer.Argument(..., help="The key's id, from `tocsin key list`.")) -> None:
     """Revoke an API key; requests made with it are refused from now on."""
     with fail_on_errors():
-        now = SystemClock().now()
-
-        def work(connection: sa.Connection) -> ApiKey:
-            key = key_store.key_by_id(connection, key_id)
-            if key is None:
-                raise CommandError(f"no API key has the id {key_id}; see `tocsin key list`")
-            key_store.revoke_key(connection, key_id, now)
-            return key
-
-        key = in_transaction(load_settings(), work)
+        try:
+            key = act(
+                load_settings(), lambda context: key_service.revoke_key(context, None, key_id)
+            )
+        except NotFoundError:
+            raise CommandError(f"no API key has the id {key_id}; see `tocsin key list`") from None
         if key.revoked:
             console.print(f"API key {key.id} was already revoked on {stamp(key.revoked)}.")
             return

@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from tocsin.accounts import can_change, can_manage
+from tocsin.domain.accounts import can_change, can_manage
 from tocsin.domain.records import Membership, WebSession
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import users as user_store

@@ -1,16 +1,15 @@
 """Signing in and out, the first administrator's setup page, sign-up (when open), the
 password change, and `/`, which takes a signed-in user to their project's checks."""
 
-import asyncio
 from datetime import timedelta
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from tocsin import accounts
-from tocsin.accounts import AccountError
+from tocsin.domain.accounts import is_setup_token
+from tocsin.services import accounts as account_service
+from tocsin.services.errors import ConflictError, InvalidError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.web.access import (
@@ -53,56 +52,33 @@ def client_address(request: Request) -> str:
 async def login(request: Request, services: ServicesDep, form: FormDep) -> Response:
     email, password = field(form, "email").lower(), field(form, "password")
     target = safe_next(field(form, "next") or "/")
-    key = user_store.failure_key(email, client_address(request))
-    now = services.clock.now()
-    async with services.database.read() as connection:
-        failures = await connection.run_sync(
-            user_store.login_failures_since, *key, now - accounts.FAILURE_WINDOW
-        )
-    wait = accounts.throttle_wait(failures, now)
-    if wait is not None:
-        minutes = max(1, round(wait / timedelta(minutes=1)))
+    outcome = await account_service.sign_in(services, email, password, client_address(request))
+    if outcome.wait is not None:
+        minutes = max(1, round(outcome.wait / timedelta(minutes=1)))
         text = f"Too many failed sign-ins for {email}. Try again in {minutes} minutes."
         return message(request, 429, "Too many attempts", text)
-    user_id = await check_password(request, email, password)
-    if user_id is None:
-        forget_before = now - accounts.FAILURE_WINDOW
-        async with services.database.write() as connection:
-            await connection.run_sync(user_store.record_login_failure, *key, now, forget_before)
-    elif failures:
-        async with services.database.write() as connection:
-            await connection.run_sync(user_store.clear_login_failures, *key)
-    if user_id is None:
+    if outcome.token is None:
         context = {"next": target, "email": email, "error": "Wrong email or password."}
         return render(request, "login.html", context, 400)
-    return await start_session(request, user_id, target)
-
-
-async def check_password(request: Request, email: str, password: str) -> int | None:
-    async with services_of(request).database.read() as connection:
-        found = await connection.run_sync(user_store.user_by_email, email)
-    stored = found[1] if found else accounts.DECOY_HASH
-    matches = await asyncio.to_thread(accounts.password_matches, stored, password)
-    return found[0].id if found and matches else None
+    return session_response(request, outcome.token, target)
 
 
 async def start_session(request: Request, user_id: int, target: str) -> Response:
-    services = services_of(request)
-    ttl = services.settings.session_ttl
-    async with services.database.write() as connection:
-        token = await connection.run_sync(
-            user_store.create_session, user_id, services.clock.now(), ttl
-        )
+    token = await account_service.start_session(services_of(request), user_id)
+    return session_response(request, token, target)
+
+
+def session_response(request: Request, token: str, target: str) -> Response:
+    """To `target`, with the session's cookie."""
     response = RedirectResponse(target, status_code=303)
-    max_age = int(ttl.total_seconds())
+    max_age = int(services_of(request).settings.session_ttl.total_seconds())
     set_cookie(response, SESSION_COOKIE, token, max_age, is_secure(request))
     return response
 
 
 @router.post("/logout")
 async def logout(services: ServicesDep, session: SessionDep, _form: FormDep) -> Response:
-    async with services.database.write() as connection:
-        await connection.run_sync(user_store.delete_session, session.id)
+    await account_service.sign_out(services, session.id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -113,7 +89,7 @@ async def nobody_yet(request: Request, token: str) -> None:
     now = services.clock.now()
     async with services.database.read() as connection:
         users = await connection.run_sync(user_store.count_users)
-    if users or not accounts.is_setup_token(services.secret, token, now):
+    if users or not is_setup_token(services.secret, token, now):
         raise WebError(
             403, "This setup link does not work", "It has expired, or Tocsin is set up already."
         )
@@ -142,29 +118,13 @@ async def create_account(
     request: Request, form: FormDep, purpose: str, *, is_admin: bool
 ) -> Response:
     email, password = field(form, "email"), field(form, "password")
-    try:
-        normalized = accounts.normalize_email(email)
-    except AccountError as error:
-        return account_form_error(request, purpose, form, email, {"email": str(error)})
-    try:
-        password_hash = await asyncio.to_thread(
-            accounts.hash_password, accounts.validate_password(password)
-        )
-    except AccountError as error:
-        return account_form_error(request, purpose, form, email, {"password": str(error)})
     services = services_of(request)
-    now = services.clock.now()
-
-    def work(connection: sa.Connection) -> int:
-        return accounts.create_account(
-            connection, normalized, password_hash, now, is_admin=is_admin
-        )
-
     try:
-        async with services.database.write() as connection:
-            user_id = await connection.run_sync(work)
-    except AccountError as error:
-        return account_form_error(request, purpose, form, email, {"email": str(error)})
+        user_id = await account_service.create_account(services, email, password, is_admin=is_admin)
+    except InvalidError as error:
+        return account_form_error(request, purpose, form, email, {error.field: error.message})
+    except ConflictError as error:
+        return account_form_error(request, purpose, form, email, {"email": error.message})
     return await start_session(request, user_id, "/")
 
 
@@ -201,31 +161,16 @@ async def password_form(request: Request, session: SessionDep) -> Response:
 async def change_password(
     request: Request, services: ServicesDep, session: SessionDep, form: FormDep
 ) -> Response:
-    errors = await password_errors(request, session, form)
-    if errors:
-        return render(request, "password.html", {"errors": errors, "done": False}, 400)
-    new_hash = await asyncio.to_thread(accounts.hash_password, field(form, "new_password"))
-
-    def work(connection: sa.Connection) -> None:
-        user_store.set_password_hash(connection, session.user.id, new_hash)
-        # Whoever knew the old password is signed out everywhere else.
-        user_store.delete_other_sessions(connection, session.user.id, session.id)
-
-    async with services.database.write() as connection:
-        await connection.run_sync(work)
-    return render(request, "password.html", {"errors": {}, "done": True})
-
-
-async def password_errors(request: Request, session: SessionDep, form: FormDep) -> dict[str, str]:
-    async with services_of(request).database.read() as connection:
-        stored = await connection.run_sync(user_store.password_hash_of, session.user.id)
-    current, new = field(form, "current_password"), field(form, "new_password")
-    if not await asyncio.to_thread(accounts.password_matches, stored, current):
-        return {"current_password": "This is not your current password."}
     try:
-        accounts.validate_password(new)
-    except AccountError as error:
-        return {"new_password": str(error)}
-    if new != field(form, "confirm_password"):
-        return {"confirm_password": "The two new passwords differ."}
-    return {}
+        await account_service.change_password(
+            services,
+            session.user.id,
+            session.id,
+            field(form, "current_password"),
+            field(form, "new_password"),
+            field(form, "confirm_password"),
+        )
+    except InvalidError as error:
+        errors = {error.field: error.message}
+        return render(request, "password.html", {"errors": errors, "done": False}, 400)
+    return render(request, "password.html", {"errors": {}, "done": True})

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from tocsin.accounts import can_manage
-from tocsin.alerts.notifier import send_test
+from tocsin.domain.accounts import can_manage
 from tocsin.domain.records import ChannelRow, Membership
 from tocsin.notify.kinds import KINDS
+from tocsin.services import channels as channel_service
+from tocsin.services.errors import NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import channels as channel_store
 from tocsin.web.access import (
@@ -102,19 +103,9 @@ async def create_channel(
         extra = {"name": name, "assign": assign}
         return render_form(request, membership, checked, extra, 400)
 
-    def work(connection: sa.Connection) -> ChannelRow:
-        return channel_store.insert_channel(
-            connection,
-            membership.project_id,
-            kind.name,
-            name,
-            config,
-            services.clock.now(),
-            assign_to_all_checks=assign,
-        )
-
-    async with services.database.write() as connection:
-        await connection.run_sync(work)
+    await channel_service.create_channel(
+        services, membership.project_id, kind.name, name, config, assign_to_all_checks=assign
+    )
     return RedirectResponse(channels_url(membership), status_code=303)
 
 
@@ -131,14 +122,21 @@ def project_channel(connection: sa.Connection, membership: Membership, channel: 
 async def test_channel(
     request: Request, services: ServicesDep, membership: ManagerDep, channel: str
 ) -> Response:
-    async with services.database.read() as connection:
-        row = await connection.run_sync(project_channel, membership, channel)
-    error = await send_test(services.settings, row)
-    if error is None:
+    channel_uuid = parse_uuid(channel)
+    if channel_uuid is None:
+        raise not_found()
+    try:
+        sent = await channel_service.send_test_message(
+            services, membership.project_id, channel_uuid
+        )
+    except NotFoundError:
+        raise not_found() from None
+    row = sent.channel
+    if sent.error is None:
         outcome = TestOutcome(str(row.uuid), True, f"Test message sent to {row.label}.")
     else:
-        how = "permanent" if error.permanent else "temporary"
-        text = f"Test to {row.label} failed ({how}): {error}"
+        how = "permanent" if sent.error.permanent else "temporary"
+        text = f"Test to {row.label} failed ({how}): {sent.error}"
         outcome = TestOutcome(str(row.uuid), False, text)
     return await render_list(request, membership, outcome)
 
@@ -147,11 +145,11 @@ async def test_channel(
 async def delete_channel(
     services: ServicesDep, membership: ManagerDep, form: FormDep, channel: str
 ) -> Response:
-    def work(connection: sa.Connection) -> None:
-        row = project_channel(connection, membership, channel)
-        require_confirmation(form, "remove")
-        channel_store.delete_channel(connection, row.id)
-
-    async with services.database.write() as connection:
-        await connection.run_sync(work)
+    async with services.database.read() as connection:
+        row = await connection.run_sync(project_channel, membership, channel)
+    require_confirmation(form, "remove")
+    try:
+        await channel_service.delete_channel(services, membership.project_id, row.uuid)
+    except NotFoundError:
+        raise not_found() from None
     return RedirectResponse(channels_url(membership), status_code=303)

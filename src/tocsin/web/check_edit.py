@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
-from tocsin.accounts import can_change
+from tocsin.domain.accounts import can_change
 from tocsin.domain.describe import cron_words, upcoming_times
 from tocsin.domain.records import Membership
 from tocsin.domain.schedule import ScheduleError, cron_schedule

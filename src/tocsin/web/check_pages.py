@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from tocsin.accounts import can_change
+from tocsin.domain.accounts import can_change
 from tocsin.domain.checks import pause, resume, status
 from tocsin.domain.describe import describe_schedule, next_expected, ping_urls, when
 from tocsin.domain.records import CheckDetails, Membership

@@ -1,10 +1,9 @@
 """A project's incidents: the list (open first, then past ones) and one incident's page
 with its timeline, where members acknowledge, resolve and comment through the same
-`alerts.incidents` actions as the command line and the API."""
+`services.incidents` actions as the command line and the API."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,10 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from tocsin.accounts import can_change
-from tocsin.alerts import incidents as incident_actions
-from tocsin.alerts.incidents import IncidentError
+from tocsin.domain.accounts import can_change
 from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter, Membership
+from tocsin.services import incidents as incident_service
+from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import services_of
 from tocsin.store import incidents as incident_store
 from tocsin.web.access import (
@@ -99,14 +99,12 @@ class IncidentLists:
     past_count: int
 
 
-def project_incident(
-    connection: sa.Connection, membership: Membership, incident: str, *, for_update: bool = False
-) -> Incident:
+def project_incident(connection: sa.Connection, membership: Membership, incident: str) -> Incident:
     """The incident in the URL, if it belongs to the project in the URL; else 404."""
     number = parse_id(incident)
     found = None
     if number is not None:
-        found = incident_store.get_incident(connection, number, for_update=for_update)
+        found = incident_store.get_incident(connection, number)
     if found is None or found.project_id != membership.project_id:
         raise not_found()
     return found
@@ -150,38 +148,37 @@ async def render_incident(
     return render(request, "incident_detail.html", context, 400 if comment_error else 200)
 
 
-Action = Callable[[sa.Connection, Incident, datetime, str], object]
+# An action of `services.incidents` on (project, incident, who), bound to its other values.
+Action = Callable[[Context, int, int, str], Awaitable[object]]
 
 
 async def act(request: Request, membership: Membership, incident: str, action: Action) -> Response:
     """Run `action` on the incident, by the signed-in user; a refused action (resolving
     a resolved incident, say) is a page saying why, never an error."""
-    services = services_of(request)
+    number = parse_id(incident)
+    if number is None:
+        raise not_found()
     who = request.state.visitor.session.user.email
-
-    def work(connection: sa.Connection) -> None:
-        found = project_incident(connection, membership, incident, for_update=True)
-        action(connection, found, services.clock.now(), who)
-
     try:
-        async with services.database.write() as connection:
-            await connection.run_sync(work)
-    except IncidentError as error:
-        raise WebError(409, "Nothing to do", f"{str(error).capitalize()}.") from None
+        await action(services_of(request), membership.project_id, number, who)
+    except NotFoundError:
+        raise not_found() from None
+    except ConflictError as error:
+        raise WebError(409, "Nothing to do", f"{error.message.capitalize()}.") from None
     return RedirectResponse(f"{incidents_url(membership)}/{incident}", status_code=303)
 
 
 @router.post("/projects/{project_id}/incidents/{incident}/acknowledge")
 async def acknowledge(request: Request, membership: EditorDep, incident: str) -> Response:
-    def work(connection: sa.Connection, found: Incident, now: datetime, who: str) -> None:
-        incident_actions.acknowledge(connection, found, now, who, "the web app")
+    async def work(context: Context, project_id: int, incident_id: int, who: str) -> None:
+        await incident_service.acknowledge(context, project_id, incident_id, who, "the web app")
 
     return await act(request, membership, incident, work)
 
 
 @router.post("/projects/{project_id}/incidents/{incident}/resolve")
 async def resolve(request: Request, membership: EditorDep, incident: str) -> Response:
-    return await act(request, membership, incident, incident_actions.resolve)
+    return await act(request, membership, incident, incident_service.resolve)
 
 
 @router.post("/projects/{project_id}/incidents/{incident}/comment")
@@ -193,7 +190,7 @@ async def comment(
         problem = f"A comment has 1 to {MAX_COMMENT} characters."
         return await render_incident(request, membership, incident, text, problem)
 
-    def work(connection: sa.Connection, found: Incident, now: datetime, who: str) -> None:
-        incident_actions.comment(connection, found, now, who, text)
+    async def work(context: Context, project_id: int, incident_id: int, who: str) -> None:
+        await incident_service.comment(context, project_id, incident_id, who, text)
 
     return await act(request, membership, incident, work)

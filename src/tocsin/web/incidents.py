@@ -2,7 +2,7 @@
 and lets whoever holds the link acknowledge it, without logging in. Opening the link
 changes nothing (mail scanners open links); acknowledging is a POST."""
 
-from datetime import datetime
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +11,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from tocsin.alerts import incidents as incident_actions
 from tocsin.alerts.notifier import ACK_PURPOSE
 from tocsin.domain.describe import stamp
 from tocsin.domain.signing import verify
+from tocsin.services import incidents as incident_service
+from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import ServicesDep
 from tocsin.store import incidents as incident_store
 from tocsin.store.tables import checks
@@ -74,8 +75,9 @@ async def acknowledge(
     if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
         return refuse(request)
     who = " ".join(by.split())[:100] or "someone with the alert's link"
-    async with services.database.write() as connection:
-        await connection.run_sync(lambda sync: acknowledge_in(sync, incident_id, now, who))
+    # Gone, or resolved meanwhile: the page shows the incident as it is now.
+    with contextlib.suppress(NotFoundError, ConflictError):
+        await incident_service.acknowledge(services, None, incident_id, who, "the alert's link")
     return RedirectResponse(f"/incidents/{incident_id}?token={token}&done=ack", status_code=303)
 
 
@@ -85,9 +87,3 @@ def load(connection: sa.Connection, incident_id: int) -> Any:
         return None
     name = connection.scalar(sa.select(checks.c.name).where(checks.c.id == incident.check_id))
     return incident, name or "a check", incident_store.events_of(connection, incident_id)
-
-
-def acknowledge_in(connection: sa.Connection, incident_id: int, now: datetime, who: str) -> None:
-    incident = incident_store.get_incident(connection, incident_id, for_update=True)
-    if incident is not None and incident.status == "started":
-        incident_actions.acknowledge(connection, incident, now, who, "the alert's link")

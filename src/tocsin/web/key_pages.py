@@ -4,13 +4,14 @@ revoke them. The ping key, which slug URLs carry, is shown as a check's page sho
 
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from tocsin.accounts import can_manage
+from tocsin.domain.accounts import can_manage
 from tocsin.domain.records import Membership
+from tocsin.services import keys as key_service
+from tocsin.services.errors import NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import keys as key_store
@@ -70,11 +71,9 @@ async def create_key(
     if len(name) > MAX_NAME:
         errors = {"name": f"a name has at most {MAX_NAME} characters"}
         return await render_keys(request, membership, {"errors": errors, "name": name}, 400)
-    now = services.clock.now()
-    async with services.database.write() as connection:
-        key, secret = await connection.run_sync(
-            key_store.create_key, membership.project_id, name, read_only, now
-        )
+    key, secret = await key_service.create_key(
+        services, membership.project_id, name, read_only=read_only
+    )
     return await render_keys(request, membership, {"created": {"key": key, "secret": secret}})
 
 
@@ -85,15 +84,13 @@ async def revoke_key(
     key_id = parse_id(key)
     if key_id is None:
         raise not_found()
-    now = services.clock.now()
-
-    def work(connection: sa.Connection) -> None:
-        found = key_store.key_by_id(connection, key_id)
-        if found is None or found.project_id != membership.project_id:
-            raise not_found()
-        require_confirmation(form, "revoke")
-        key_store.revoke_key(connection, key_id, now)
-
-    async with services.database.write() as connection:
-        await connection.run_sync(work)
+    async with services.database.read() as connection:
+        found = await connection.run_sync(key_store.key_by_id, key_id)
+    if found is None or found.project_id != membership.project_id:
+        raise not_found()
+    require_confirmation(form, "revoke")
+    try:
+        await key_service.revoke_key(services, membership.project_id, key_id)
+    except NotFoundError:
+        raise not_found() from None
     return RedirectResponse(keys_url(membership), status_code=303)

@@ -5,14 +5,14 @@ an owner."""
 
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from tocsin import accounts
-from tocsin.accounts import AccountError, Role, can_assign, can_manage
+from tocsin.domain.accounts import AccountError, Role, can_assign, can_manage, normalize_email
 from tocsin.domain.records import Membership, PendingInvitation
+from tocsin.services import accounts as account_service
+from tocsin.services.errors import ConflictError, InvalidError, NotAllowedError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import users as user_store
 from tocsin.web.access import (
@@ -26,7 +26,6 @@ from tocsin.web.access import (
     parse_id,
     require_confirmation,
 )
-from tocsin.web.account_links import invitation_link, send_mail
 from tocsin.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -78,33 +77,30 @@ async def invite(
     form: FormDep,
 ) -> Response:
     role, email = field(form, "role"), field(form, "email")
+    # Both fields are checked here, so that the form shows every error at once.
     errors = {}
     try:
-        email = accounts.normalize_email(email)
+        email = normalize_email(email)
     except AccountError as error:
         errors["email"] = str(error)
     if role not in ROLES or not can_assign(membership.role, None, role):
         errors["role"] = "choose a role you may give"
     if errors:
         return await render_members(request, membership, {"errors": errors, "email": email}, 400)
-    async with services.database.write() as connection:
-        invitation = await connection.run_sync(
-            user_store.insert_invitation,
-            membership.project_id,
-            email,
-            role,
-            session.user.email,
-            services.clock.now(),
-            accounts.INVITATION_TTL,
+    try:
+        invited = await account_service.invite(
+            services, membership, session.user.email, email, role
         )
-    link = invitation_link(request, invitation)
-    text = (
-        f"You are invited to join {membership.project_name} on Tocsin as {role}.\n\n"
-        f"Open this link within 7 days to join:\n{link}\n"
-    )
-    problem = await send_mail(request, email, f"Join {membership.project_name} on Tocsin", text)
-    invited = {"email": email, "role": role, "link": link, "mail_problem": problem}
-    return await render_members(request, membership, {"invited": invited})
+    except InvalidError as error:
+        extra = {"errors": {error.field: error.message}, "email": email}
+        return await render_members(request, membership, extra, 400)
+    shown = {
+        "email": email,
+        "role": role,
+        "link": invited.link,
+        "mail_problem": invited.mail_problem,
+    }
+    return await render_members(request, membership, {"invited": shown})
 
 
 @router.post("/projects/{project_id}/members/invitations/{invitation}/revoke")
@@ -115,16 +111,10 @@ async def revoke_invitation(
     invitation_id = parse_id(invitation)
     if invitation_id is None:
         raise not_found()
-
-    def work(connection: sa.Connection) -> None:
-        now = services.clock.now()
-        found = user_store.pending_invitation(connection, invitation_id, now)
-        if found is None or found.project_id != membership.project_id:
-            raise not_found()
-        user_store.close_invitation(connection, found.id, now, accepted=False)
-
-    async with services.database.write() as connection:
-        await connection.run_sync(work)
+    try:
+        await account_service.revoke_invitation(services, membership.project_id, invitation_id)
+    except NotFoundError:
+        raise not_found() from None
     return RedirectResponse(members_url(membership), status_code=303)
 
 
@@ -135,24 +125,14 @@ async def change_member(
     user_id = parse_id(member)
     if user_id is None:
         raise not_found()
-
-    def work(connection: sa.Connection) -> None:
-        found = user_store.membership(connection, user_id, membership.project_id)
-        if found is None:
-            raise not_found()
-        if not can_assign(membership.role, found.role, wanted):
-            raise WebError(403, "Not allowed", "Only an owner may change an owner's role.")
-        members = user_store.project_members(connection, membership.project_id)
-        owners = [user for user, role in members if role == Role.OWNER]
-        if found.role == Role.OWNER and wanted != Role.OWNER and len(owners) == 1:
-            raise WebError(409, "Not changed", "A project needs an owner: make another first.")
-        if wanted is None:
-            user_store.remove_membership(connection, user_id, membership.project_id)
-        else:
-            user_store.set_role(connection, user_id, membership.project_id, wanted)
-
-    async with services_of(request).database.write() as connection:
-        await connection.run_sync(work)
+    try:
+        await account_service.change_member(services_of(request), membership, user_id, wanted)
+    except NotFoundError:
+        raise not_found() from None
+    except NotAllowedError as error:
+        raise WebError(403, "Not allowed", error.message) from None
+    except ConflictError as error:
+        raise WebError(409, "Not changed", error.message) from None
     return RedirectResponse(members_url(membership), status_code=303)
 
 

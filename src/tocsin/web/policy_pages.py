@@ -1,9 +1,8 @@
 """A project's escalation policies: the list, the create and edit form (`web.policy_form`)
-and deletion, written through the same store functions as the command line and the API.
+and deletion, through the same `services.policies` actions as the command line and the API.
 Everyone in the project may look; owners and admins make the changes."""
 
 import uuid
-from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
@@ -11,9 +10,13 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from tocsin.accounts import can_manage
+from tocsin.domain.accounts import can_manage
 from tocsin.domain.durations import format_duration
-from tocsin.domain.records import ChannelRow, Membership, PolicyRow
+from tocsin.domain.records import Membership, PolicyRow
+from tocsin.services import policies as policy_service
+from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, NotFoundError
+from tocsin.services.policies import NameScope, PolicyChanges, PolicyDraft, UnknownChannelsError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import channels as channel_store
 from tocsin.web.access import (
@@ -123,52 +126,37 @@ async def save(
     if rearranged(form, field(posted, "action")):
         return await render_form(request, membership, form, action)
     services = services_of(request)
-
-    def work(connection: sa.Connection) -> bool:
-        channels = channel_store.project_channels(connection, membership.project_id)
-        spec = read_policy_form(form, {str(c.uuid) for c in channels})
-        names = channel_store.policy_names(connection, membership.project_id)
-        if spec is not None and any(
-            name == spec.name and pid != policy_id for pid, name in names.items()
-        ):
-            form.errors["name"] = "another policy has this name"
-        if spec is None or form.errors:
-            return False
-        store_policy(connection, membership, spec, policy_id, channels, services.clock.now())
-        return True
-
-    async with services.database.write() as connection:
-        saved = await connection.run_sync(work)
-    if not saved:
+    async with services.database.read() as connection:
+        channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
+    spec = read_policy_form(form, {str(c.uuid) for c in channels})
+    if spec is None:
+        return await render_form(request, membership, form, action, 400)
+    try:
+        await store_policy(services, membership, spec, policy_id)
+    except NotFoundError:
+        raise not_found() from None
+    except ConflictError:
+        form.errors["name"] = "another policy has this name"
+    except UnknownChannelsError as error:
+        for n, step in enumerate(form.steps):
+            if step.channels & set(error.unknown):
+                form.errors[f"step-{n}-channels"] = "a chosen channel no longer exists"
+    if form.errors:
         return await render_form(request, membership, form, action, 400)
     return RedirectResponse(policies_url(membership), status_code=303)
 
 
-def store_policy(
-    connection: sa.Connection,
-    membership: Membership,
-    spec: PolicySpec,
-    policy_id: int | None,
-    channels: list[ChannelRow],
-    now: Any,
+async def store_policy(
+    services: Context, membership: Membership, spec: PolicySpec, policy_id: int | None
 ) -> None:
-    ids = {channel.uuid: channel.id for channel in channels}
-    steps = [(wait, [ids[c] for c in chosen]) for wait, chosen in spec.steps]
-    options = (spec.repeat_count, spec.repeat_delay, spec.nag_interval)
+    steps = [(wait, [str(c) for c in chosen]) for wait, chosen in spec.steps]
+    draft = PolicyDraft(spec.name, steps, spec.repeat_count, spec.repeat_delay, spec.nag_interval)
+    project_id, scope = membership.project_id, NameScope.PROJECT
     if policy_id is None:
-        channel_store.insert_policy(
-            connection,
-            membership.project_id,
-            spec.name,
-            steps,
-            now,
-            repeat_count=spec.repeat_count,
-            repeat_delay=spec.repeat_delay,
-            nag_interval=spec.nag_interval,
-        )
+        await policy_service.create_policy(services, project_id, draft, scope=scope)
     else:
-        values = channel_store.policy_values(spec.name, *options)
-        channel_store.update_policy(connection, policy_id, values, steps)
+        changes = PolicyChanges.whole(draft)
+        await policy_service.update_policy(services, project_id, policy_id, changes, scope=scope)
 
 
 def project_policy(
@@ -206,11 +194,11 @@ async def edit_policy(
 async def delete_policy(
     services: ServicesDep, membership: ManagerDep, form: FormDep, policy: str
 ) -> Response:
-    def work(connection: sa.Connection) -> None:
-        found = project_policy(connection, membership, policy)
-        require_confirmation(form, "delete")
-        channel_store.delete_policy(connection, found.id)
-
-    async with services.database.write() as connection:
-        await connection.run_sync(work)
+    async with services.database.read() as connection:
+        found = await connection.run_sync(project_policy, membership, policy)
+    require_confirmation(form, "delete")
+    try:
+        await policy_service.delete_policy(services, membership.project_id, found.id)
+    except NotFoundError:
+        raise not_found() from None
     return RedirectResponse(policies_url(membership), status_code=303)

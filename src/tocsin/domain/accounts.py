@@ -1,5 +1,7 @@
-"""People who use the web app: who they are, what their role lets them do, how their
-password is checked, and how often they may get it wrong.
+"""The rules about people who use the web app: what their role lets them do, what an
+email and a password must be, how a password is checked, how often they may get it
+wrong, and the signed tokens of the links that reach them (setup, invitation, reset).
+The actions that store accounts are `services.accounts`.
 
 Passwords are hashed with argon2 (argon2-cffi's defaults). Hashing is deliberately
 slow, so async callers run it in a thread."""
@@ -8,13 +10,10 @@ import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tocsin.domain.signing import sign, verify
-from tocsin.store import users as user_store
-from tocsin.store.projects import default_project, insert_project
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1000  # argon2 takes any length; this only bounds the work per attempt
@@ -72,36 +71,6 @@ def password_matches(password_hash: str, password: str) -> bool:
 # Compared against when the email is unknown, so a wrong email costs as long as a
 # wrong password and the timing does not tell which accounts exist.
 DECOY_HASH = hash_password("not anyone's password")
-
-
-def create_account(
-    connection: sa.Connection,
-    email: str,
-    password_hash: str,
-    now: datetime,
-    *,
-    is_admin: bool = False,
-) -> int:
-    """A user who owns a project: the first project for an administrator, a new one of
-    their own for someone who signs up."""
-    if user_store.user_by_email(connection, email) is not None:
-        raise AccountError("an account with this email exists already")
-    user_id = user_store.insert_user(connection, email, password_hash, is_admin, now)
-    project_id = (
-        default_project(connection, now) if is_admin else insert_project(connection, email, now)
-    )
-    user_store.add_membership(connection, user_id, project_id, Role.OWNER)
-    return user_id
-
-
-def create_first_admin(
-    connection: sa.Connection, email: str, password_hash: str, now: datetime
-) -> bool:
-    """The first administrator, if nobody has an account yet; False when somebody has."""
-    if user_store.count_users(connection) > 0:
-        return False
-    create_account(connection, email, password_hash, now, is_admin=True)
-    return True
 
 
 FAILURE_LIMIT = 5

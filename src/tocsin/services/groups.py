@@ -1,0 +1,86 @@
+"""Heartbeat groups (Better Stack's, kept beside Tocsin's checks): made, changed and
+deleted. Pausing a group pauses every check in it; resuming resumes them all, each
+new again until its next ping. Deleting a group keeps its checks, outside any group."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.domain.checks import Status, pause, resume
+from tocsin.domain.records import Group
+from tocsin.services.changes import KEEP, Keep
+from tocsin.services.context import Context
+from tocsin.services.errors import NotFoundError
+from tocsin.store import checks as check_store
+from tocsin.store import heartbeats as store
+from tocsin.store.tables import checks
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChanges:
+    """What to change of a group; `KEEP` leaves a field as it is."""
+
+    name: str | Keep = KEEP
+    sort_index: int | Keep | None = KEEP
+    paused: bool | Keep = KEEP
+
+    def column_values(self) -> dict[str, Any]:
+        chosen = {"name": self.name, "sort_index": self.sort_index, "paused": self.paused}
+        return {column: value for column, value in chosen.items() if not isinstance(value, Keep)}
+
+
+async def create_group(
+    context: Context,
+    project_id: int,
+    name: str,
+    *,
+    sort_index: int | None = None,
+    paused: bool = False,
+) -> Group:
+    now = context.clock.now()
+    values = {"name": name, "sort_index": sort_index, "paused": paused}
+    async with context.database.write() as connection:
+        return await connection.run_sync(store.insert_group, project_id, values, now)
+
+
+async def owned_group(connection: AsyncConnection, project_id: int, group_id: int) -> Group:
+    group = await connection.run_sync(store.project_group, project_id, group_id)
+    if group is None:
+        raise NotFoundError(f"no heartbeat group {group_id} in this project")
+    return group
+
+
+async def update_group(
+    context: Context, project_id: int, group_id: int, changes: GroupChanges
+) -> Group:
+    """Change the group; a change of `paused` pauses or resumes every check in it."""
+    now = context.clock.now()
+    async with context.database.write() as connection:
+        group = await owned_group(connection, project_id, group_id)
+        await connection.run_sync(store.update_group, group.id, changes.column_values(), now)
+        if not isinstance(changes.paused, Keep) and changes.paused != group.paused:
+            members = await connection.run_sync(store.group_check_ids, group.id)
+            await pause_or_resume(connection, members, changes.paused, now)
+        return await owned_group(connection, project_id, group_id)
+
+
+async def delete_group(context: Context, project_id: int, group_id: int) -> None:
+    """Delete the group; its checks stay, outside any group."""
+    async with context.database.write() as connection:
+        group = await owned_group(connection, project_id, group_id)
+        await connection.run_sync(store.delete_group, group.id)
+
+
+async def pause_or_resume(
+    connection: AsyncConnection, check_ids: list[int], paused: bool, now: datetime
+) -> None:
+    """In the caller's transaction, through the same store step as `tocsin check
+    pause/resume`; resuming a check that is not paused changes nothing."""
+    records = await check_store.checks_where(
+        connection, checks.c.id.in_(check_ids), for_update=True
+    )
+    for record in records:
+        if paused or record.state.status == Status.PAUSED:
+            await check_store.apply_transition(connection, record, pause if paused else resume, now)

@@ -1,0 +1,32 @@
+"""The project a command acts on when it names none, or names one by name or number."""
+
+import sqlalchemy as sa
+
+from tocsin.services.context import Context
+from tocsin.services.errors import NotFoundError
+from tocsin.store.projects import default_project, project_named, project_names
+
+
+class UnknownProjectError(NotFoundError):
+    """No project has the name; `known` holds the names of those there are."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"no project named {name!r}")
+        self.known = known
+
+
+async def project_id_of(context: Context, name: str = "") -> int:
+    """The project named (or numbered) `name`; with no name, the first project, made
+    on first use (a fresh install has none)."""
+    now = context.clock.now()
+
+    def work(connection: sa.Connection) -> int:
+        if not name:
+            return default_project(connection, now)
+        found = project_named(connection, name)
+        if found is None:
+            raise UnknownProjectError(name, project_names(connection))
+        return found
+
+    async with context.database.write() as connection:
+        return await connection.run_sync(work)
