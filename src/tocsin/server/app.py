@@ -13,7 +13,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tocsin.alerts.watcher import DeadlineWatcher
-from tocsin.api import betterstack, healthchecks, status, tocsin_api
+from tocsin.api.betterstack.routes import betterstack_router
+from tocsin.api.healthchecks.routes import healthchecks_router
+from tocsin.api.tocsin import docs as api_docs
+from tocsin.api.tocsin.routes import tocsin_router
 from tocsin.config import Settings
 from tocsin.domain.clock import Clock, SystemClock
 from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
@@ -29,7 +32,6 @@ from tocsin.store.runners import batch_runner
 from tocsin.version import __version__
 from tocsin.web import (
     account_links,
-    api_docs,
     channel_pages,
     check_edit,
     check_pages,
@@ -149,12 +151,11 @@ def create_app(
         openapi_url=None,
     )
     install_services(web, services)
-    web.include_router(status.router)
     web.include_router(incident_pages.router)
-    web.include_router(healthchecks.router)
-    web.include_router(betterstack.router)
+    web.include_router(healthchecks_router())
+    web.include_router(betterstack_router())
     web.include_router(badge_pages.router)
-    web.include_router(tocsin_api.router)
+    web.include_router(tocsin_router())
     api_docs.mount_docs(web)
     add_web_app(web)
     reader = PingReader(clock, settings.ping_body_limit, settings.trusted_proxy_header)
