@@ -88,7 +88,7 @@ class TocsinApp:
         self, guard: ConnectionGuard, fast_pings: bool
     ) -> type[asyncio.Protocol] | None:
         """uvicorn's HTTP protocol under the guard's limits (`server.protocol`), with pings
-        answered below ASGI (`pings.protocol`) if `fast_pings`; None, for uvicorn's own
+        answered below ASGI (`server.fast_pings`) if `fast_pings`; None, for uvicorn's own
         protocol, if this uvicorn is not the one they were written for. Logs which."""
         fallback = fallback_reason()
         if fallback:
@@ -100,7 +100,7 @@ class TocsinApp:
             return None
         # Imported only once the guard has passed: they subclass uvicorn's private
         # protocol.
-        from tocsin.pings.protocol import FastPings, fast_ping_protocol
+        from tocsin.server.fast_pings import FastPings, fast_ping_protocol
         from tocsin.server.protocol import guarded_protocol
 
         if fast_pings:
