@@ -5,14 +5,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.api.betterstack.routes import betterstack_router
 from tocsin.api.healthchecks.routes import healthchecks_router
 from tocsin.api.tocsin import docs as api_docs
@@ -20,15 +18,11 @@ from tocsin.api.tocsin.routes import tocsin_router
 from tocsin.config import Settings
 from tocsin.domain.clock import Clock, SystemClock
 from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
-from tocsin.pings.intake import PingIntake
 from tocsin.pings.urls import is_ping_path
+from tocsin.server.builder import build_services
 from tocsin.server.connections import ConnectionGuard
-from tocsin.server.services import Services
 from tocsin.server.uvicorn_guard import fallback_reason
 from tocsin.services.requests import install_services
-from tocsin.store.availability import Availability
-from tocsin.store.database import Database
-from tocsin.store.runners import batch_runner
 from tocsin.version import __version__
 from tocsin.web import (
     account_links,
@@ -47,34 +41,6 @@ from tocsin.web import incidents as incident_pages
 
 log = logging.getLogger("tocsin")
 STATIC = Path(__file__).parent.parent / "web" / "static"
-
-
-def build_services(
-    settings: Settings, clock: Clock, run_watcher: bool, run_notifier: bool
-) -> Services:
-    database = Database(settings)
-    # One runner for the process: on SQLite, pings and the watcher share its connection.
-    runner = batch_runner(database)
-    services = Services(settings, clock, database, runner, run_notifier)
-    # What pings and the watcher see of the database: the watcher holds back the
-    # deadlines of pings refused or stuck here.
-    availability = Availability(clock)
-    if run_watcher:
-        services.watcher = DeadlineWatcher(
-            database,
-            runner,
-            clock,
-            settings.watcher_recheck,
-            services.wake_notifier,
-            availability,
-        )
-    on_deadline = services.watcher.deadline_set if services.watcher else ignore_deadline
-    services.intake = PingIntake(runner, on_deadline, services.wake_notifier, availability)
-    return services
-
-
-def ignore_deadline(_deadline: datetime) -> None:
-    """Without a watcher in this process, a separate `tocsin watcher` re-reads deadlines."""
 
 
 class TocsinApp:
