@@ -30,9 +30,9 @@ RAW_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 # when merging.
 CHECK_ACTIONS = frozenset(
     {
-        "api/betterstack.py",
-        "api/healthchecks.py",
-        "api/tocsin_checks.py",
+        "api/betterstack/heartbeats.py",
+        "api/healthchecks/checks.py",
+        "api/tocsin/checks.py",
         "cli/apply.py",
         "cli/checks.py",
         "cli/cron.py",

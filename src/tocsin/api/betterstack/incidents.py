@@ -17,19 +17,19 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.api.auth import ApiAccess
-from tocsin.api.betterstack_http import (
+from tocsin.api.betterstack.http import (
     Body,
     Page,
     ReadAccess,
     WriteAccess,
     object_id,
     page_response,
-    route,
 )
-from tocsin.api.betterstack_json import incident_json, timeline_item
-from tocsin.api.betterstack_spec import AcknowledgeSpec, ResolveSpec, parse
-from tocsin.api.errors import ApiError
+from tocsin.api.betterstack.render import incident_json, timeline_item
+from tocsin.api.betterstack.spec import AcknowledgeSpec, ResolveSpec, parse
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import RouteTable
 from tocsin.domain.records import Incident, IncidentFilter
 from tocsin.services import incidents as incident_service
 from tocsin.services.context import Context
@@ -118,7 +118,10 @@ async def shown(connection: AsyncConnection, access: ApiAccess, incident_id: int
     return {"data": incident_json(incident, check.name)}
 
 
-@route("/incidents", "GET")
+routes = RouteTable()
+
+
+@routes("/incidents", "GET")
 async def list_incidents(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page
 ) -> JSONResponse:
@@ -134,7 +137,7 @@ async def list_incidents(
     return page_response(request, page, rendered, total)
 
 
-@route("/incidents/{incident_id}", "GET")
+@routes("/incidents/{incident_id}", "GET")
 async def get_incident(services: ServicesDep, access: ReadAccess, incident_id: str) -> JSONResponse:
     async with services.database.read() as connection:
         incident = await owned_incident(connection, access, incident_id)
@@ -146,7 +149,7 @@ def actor(access: ApiAccess, given: str | None) -> str:
     return given or f"API key #{access.key_id}"
 
 
-@route("/incidents/{incident_id}/acknowledge", "POST")
+@routes("/incidents/{incident_id}/acknowledge", "POST")
 async def acknowledge(
     services: ServicesDep, access: WriteAccess, body: Body, incident_id: str
 ) -> JSONResponse:
@@ -166,7 +169,7 @@ async def acknowledge(
     return await shown_now(services, access, incident.id)
 
 
-@route("/incidents/{incident_id}/resolve", "POST")
+@routes("/incidents/{incident_id}/resolve", "POST")
 async def resolve(
     services: ServicesDep, access: WriteAccess, body: Body, incident_id: str
 ) -> JSONResponse:
@@ -183,7 +186,7 @@ async def resolve(
     return await shown_now(services, access, incident.id)
 
 
-@route("/incidents/{incident_id}/timeline", "GET")
+@routes("/incidents/{incident_id}/timeline", "GET")
 async def timeline(services: ServicesDep, access: ReadAccess, incident_id: str) -> JSONResponse:
     """Every event of the incident, oldest first."""
     async with services.database.read() as connection:
@@ -192,7 +195,7 @@ async def timeline(services: ServicesDep, access: ReadAccess, incident_id: str) 
     return JSONResponse({"data": [timeline_item(event) for event in events]})
 
 
-@route("/incidents/{incident_id}", "DELETE", 204)
+@routes("/incidents/{incident_id}", "DELETE", 204)
 async def delete_incident(services: ServicesDep, access: WriteAccess, incident_id: str) -> Response:
     incident = await found_incident(services, access, incident_id)
     try:

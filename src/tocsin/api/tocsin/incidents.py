@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import Path, Query
 
-from tocsin.api.auth import ApiAccess
-from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_json import unique_key
-from tocsin.api.tocsin_http import ReadKey, WriteKey, router
-from tocsin.api.tocsin_models import (
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.tocsin.http import ReadKey, WriteKey, endpoint_router
+from tocsin.api.tocsin.models import (
     Acknowledge,
     Comment,
     ErrorOut,
@@ -22,8 +21,9 @@ from tocsin.api.tocsin_models import (
     Page,
     Resolve,
 )
-from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
-from tocsin.api.tocsin_render import event_out, incident_out
+from tocsin.api.tocsin.pages import CursorParam, Limit, decode_cursor, page_of, paginate
+from tocsin.api.tocsin.render import event_out, incident_out
+from tocsin.domain.naming import unique_key
 from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter
 from tocsin.services import incidents as incident_service
 from tocsin.services.context import Context
@@ -50,6 +50,9 @@ def shown(connection: sa.Connection, access: ApiAccess, incident_id: int) -> Inc
         raise not_found(incident_id)
     check = store.incident_check(connection, incident)
     return incident_out(incident, check.uuid, check.name)
+
+
+router = endpoint_router()
 
 
 @router.get("/incidents", response_model=Page[IncidentOut], tags=["incidents"])

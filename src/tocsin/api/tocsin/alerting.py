@@ -10,9 +10,9 @@ from uuid import UUID
 import sqlalchemy as sa
 from fastapi import Path, Response
 
-from tocsin.api.auth import ApiAccess
-from tocsin.api.errors import ApiError
-from tocsin.api.tocsin_http import (
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.tocsin.http import (
     PRECONDITION,
     FieldsError,
     IfMatch,
@@ -20,11 +20,11 @@ from tocsin.api.tocsin_http import (
     WriteKey,
     any_version,
     changed_since_read,
+    endpoint_router,
     etag_of,
     require_match,
-    router,
 )
-from tocsin.api.tocsin_models import (
+from tocsin.api.tocsin.models import (
     ChannelCreate,
     ChannelOut,
     ChannelTestOut,
@@ -33,8 +33,8 @@ from tocsin.api.tocsin_models import (
     PolicyIn,
     PolicyOut,
 )
-from tocsin.api.tocsin_pages import CursorParam, Limit, paginate
-from tocsin.api.tocsin_render import channel_out, policy_out
+from tocsin.api.tocsin.pages import CursorParam, Limit, paginate
+from tocsin.api.tocsin.render import channel_out, policy_out
 from tocsin.domain.records import ChannelRow, PolicyRow
 from tocsin.services import channels as channel_service
 from tocsin.services import policies as policy_service
@@ -58,6 +58,9 @@ def owned_channel(connection: sa.Connection, access: ApiAccess, channel_id: UUID
         if channel.uuid == channel_id:
             return channel
     raise channel_not_found(channel_id)
+
+
+router = endpoint_router()
 
 
 @router.get("/channels", response_model=Page[ChannelOut], tags=["channels"])

@@ -25,11 +25,12 @@ from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.api.auth import ApiAccess
-from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import Body, ReadAccess, Version, WriteAccess, route, router
-from tocsin.api.healthchecks_json import Presenter, channel_json, flip_json, unique_key
-from tocsin.api.healthchecks_spec import (
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import RouteTable
+from tocsin.api.healthchecks.http import Body, ReadAccess, Version, WriteAccess
+from tocsin.api.healthchecks.render import Presenter, channel_json, flip_json
+from tocsin.api.healthchecks.spec import (
     DEFAULT_SPEC,
     CheckSpec,
     SpecError,
@@ -40,6 +41,7 @@ from tocsin.api.healthchecks_spec import (
 )
 from tocsin.domain.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
 from tocsin.domain.checks import pause, resume
+from tocsin.domain.naming import is_unique_key, unique_key
 from tocsin.domain.records import CheckDetails
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
@@ -47,8 +49,6 @@ from tocsin.store import pings as ping_store
 from tocsin.store.channels import channel_uuids, project_channels, set_check_channels
 from tocsin.store.checks import Transition
 from tocsin.store.projects import ping_key
-
-__all__ = ["router"]
 
 PING_LIST_LIMIT = 100  # Healthchecks' default ping log size
 MAX_FLIP_SECONDS = 31_536_000
@@ -101,10 +101,6 @@ def parse_check_uuid(code: str) -> uuid.UUID:
     return parsed
 
 
-def is_unique_key(code: str) -> bool:
-    return len(code) == 40 and all(c in "0123456789abcdef" for c in code)
-
-
 async def owned_check(
     connection: AsyncConnection, access: ApiAccess, code: str, *, for_update: bool = False
 ) -> CheckDetails:
@@ -138,7 +134,10 @@ def spec_or_400(body: dict[str, object]) -> CheckSpec:
         raise ApiError(400, str(error)) from None
 
 
-@route("/checks/", "GET")
+routes = RouteTable()
+
+
+@routes("/checks/", "GET")
 async def list_checks(
     request: Request,
     services: ServicesDep,
@@ -167,7 +166,7 @@ def listed(details: CheckDetails, tags: set[str], slug: str) -> bool:
     return tags.issubset(details.spec.tags.split())
 
 
-@route("/checks/", "POST")
+@routes("/checks/", "POST")
 async def create_check(
     request: Request, services: ServicesDep, access: WriteAccess, version: Version, body: Body
 ) -> JSONResponse:
@@ -234,7 +233,7 @@ async def apply_channels(
     await connection.run_sync(set_check_channels, details.record.id, chosen)
 
 
-@route("/checks/{code}", "GET")
+@routes("/checks/{code}", "GET")
 async def get_check(
     request: Request, services: ServicesDep, access: ReadAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -244,7 +243,7 @@ async def get_check(
         return JSONResponse(await render(request, connection, access, version, details))
 
 
-@route("/checks/{code}", "POST")
+@routes("/checks/{code}", "POST")
 async def update_check(
     request: Request,
     services: ServicesDep,
@@ -264,7 +263,7 @@ async def update_check(
     return JSONResponse(result)
 
 
-@route("/checks/{code}", "DELETE")
+@routes("/checks/{code}", "DELETE")
 async def delete_check(
     request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -291,7 +290,7 @@ async def change_state(
         return JSONResponse(await render(request, connection, access, version, details))
 
 
-@route("/checks/{code}/pause", "POST")
+@routes("/checks/{code}/pause", "POST")
 async def pause_check(
     request: Request, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -299,7 +298,7 @@ async def pause_check(
     return await change_state(request, access, version, code, pause)
 
 
-@route("/checks/{code}/resume", "POST")
+@routes("/checks/{code}/resume", "POST")
 async def resume_check(
     request: Request, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -307,7 +306,7 @@ async def resume_check(
     return await change_state(request, access, version, code, resume)
 
 
-@route("/checks/{code}/pings/", "GET")
+@routes("/checks/{code}/pings/", "GET")
 async def list_pings(
     request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -319,7 +318,7 @@ async def list_pings(
     return JSONResponse({"pings": [shown.ping(details.record.uuid, p) for p in pings]})
 
 
-@route("/checks/{code}/pings/{n}/body", "GET")
+@routes("/checks/{code}/pings/{n}/body", "GET")
 async def ping_body(services: ServicesDep, access: WriteAccess, code: str, n: str) -> Response:
     """The body a ping carried, as it was sent (up to TOCSIN_PING_BODY_LIMIT bytes)."""
     number = parse_ping_number(n)
@@ -337,7 +336,7 @@ def parse_ping_number(n: str) -> int:
     return int(n)
 
 
-@route("/checks/{code}/flips/", "GET")
+@routes("/checks/{code}/flips/", "GET")
 async def list_flips(
     request: Request, services: ServicesDep, access: ReadAccess, code: str
 ) -> JSONResponse:
@@ -374,7 +373,7 @@ def bounded_int(params: dict[str, str], name: str, high: int) -> int | None:
     return int(value)
 
 
-@route("/channels/", "GET")
+@routes("/channels/", "GET")
 async def list_channels(services: ServicesDep, access: WriteAccess) -> JSONResponse:
     """The project's channels, to name in a check's `channels`."""
     async with services.database.read() as connection:
@@ -382,7 +381,7 @@ async def list_channels(services: ServicesDep, access: WriteAccess) -> JSONRespo
     return JSONResponse({"channels": [channel_json(c) for c in found]})
 
 
-@route("/badges/", "GET")
+@routes("/badges/", "GET")
 async def list_badges(request: Request, services: ServicesDep, access: ReadAccess) -> JSONResponse:
     """Badge URLs for every tag of the project's checks, and for all of them (`*`)."""
     async with services.database.read() as connection:

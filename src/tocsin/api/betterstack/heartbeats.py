@@ -21,10 +21,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-# The rest of the dialect registers its routes on the same router when imported.
-from tocsin.api import betterstack_incidents, betterstack_policies  # noqa: F401
-from tocsin.api.auth import ApiAccess
-from tocsin.api.betterstack_http import (
+from tocsin.api.betterstack.http import (
     Body,
     Page,
     ReadAccess,
@@ -32,12 +29,10 @@ from tocsin.api.betterstack_http import (
     invalid,
     object_id,
     page_response,
-    route,
-    router,
 )
-from tocsin.api.betterstack_json import Presenter, group_json
-from tocsin.api.betterstack_pages import page_of
-from tocsin.api.betterstack_spec import (
+from tocsin.api.betterstack.pages import page_of
+from tocsin.api.betterstack.render import Presenter, group_json
+from tocsin.api.betterstack.spec import (
     REQUIRED_ON_CREATE,
     GroupSpec,
     HeartbeatSpec,
@@ -46,7 +41,9 @@ from tocsin.api.betterstack_spec import (
     parse,
     require,
 )
-from tocsin.api.errors import ApiError
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import RouteTable
 from tocsin.domain.records import CheckDetails, Group, NewCheck, Place
 from tocsin.domain.schedule import Period
 from tocsin.services import groups as group_service
@@ -58,8 +55,6 @@ from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as store
 from tocsin.store.channels import assign_all_channels, set_check_policy
 from tocsin.store.tables import checks
-
-__all__ = ["router"]
 
 
 def presenter(request: Request, access: ApiAccess) -> Presenter:
@@ -114,7 +109,10 @@ def new_settings(current: NewCheck, spec: HeartbeatSpec) -> NewCheck:
     )
 
 
-@route("/heartbeats", "GET")
+routes = RouteTable()
+
+
+@routes("/heartbeats", "GET")
 async def list_heartbeats(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page
 ) -> JSONResponse:
@@ -125,7 +123,7 @@ async def list_heartbeats(
     return page_response(request, page, shown, len(found))
 
 
-@route("/heartbeats/{heartbeat_id}", "GET")
+@routes("/heartbeats/{heartbeat_id}", "GET")
 async def get_heartbeat(
     request: Request, services: ServicesDep, access: ReadAccess, heartbeat_id: str
 ) -> JSONResponse:
@@ -134,7 +132,7 @@ async def get_heartbeat(
         return JSONResponse(await one(request, connection, access, details))
 
 
-@route("/heartbeats", "POST", 201)
+@routes("/heartbeats", "POST", 201)
 async def create_heartbeat(
     request: Request, services: ServicesDep, access: WriteAccess, body: Body
 ) -> JSONResponse:
@@ -154,7 +152,7 @@ async def create_heartbeat(
     return JSONResponse(result, status_code=201)
 
 
-@route("/heartbeats/{heartbeat_id}", "PATCH")
+@routes("/heartbeats/{heartbeat_id}", "PATCH")
 async def update_heartbeat(
     request: Request, services: ServicesDep, access: WriteAccess, body: Body, heartbeat_id: str
 ) -> JSONResponse:
@@ -241,7 +239,7 @@ async def set_place(
     return group
 
 
-@route("/heartbeats/{heartbeat_id}", "DELETE", 204)
+@routes("/heartbeats/{heartbeat_id}", "DELETE", 204)
 async def delete_heartbeat(
     services: ServicesDep, access: WriteAccess, heartbeat_id: str
 ) -> Response:
@@ -274,7 +272,7 @@ def group_changes(spec: GroupSpec) -> GroupChanges:
     )
 
 
-@route("/heartbeat-groups", "GET")
+@routes("/heartbeat-groups", "GET")
 async def list_groups(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page
 ) -> JSONResponse:
@@ -283,14 +281,14 @@ async def list_groups(
     return page_response(request, page, [group_json(g) for g in page_of(found, page)], len(found))
 
 
-@route("/heartbeat-groups/{group_id}", "GET")
+@routes("/heartbeat-groups/{group_id}", "GET")
 async def get_group(services: ServicesDep, access: ReadAccess, group_id: str) -> JSONResponse:
     async with services.database.read() as connection:
         group = await owned_group(connection, access, group_id)
     return JSONResponse({"data": group_json(group)})
 
 
-@route("/heartbeat-groups", "POST", 201)
+@routes("/heartbeat-groups", "POST", 201)
 async def create_group(services: ServicesDep, access: WriteAccess, body: Body) -> JSONResponse:
     spec = parse(GroupSpec, body)
     require(body, ("name",))
@@ -301,7 +299,7 @@ async def create_group(services: ServicesDep, access: WriteAccess, body: Body) -
     return JSONResponse({"data": group_json(group)}, status_code=201)
 
 
-@route("/heartbeat-groups/{group_id}", "PATCH")
+@routes("/heartbeat-groups/{group_id}", "PATCH")
 async def update_group(
     services: ServicesDep, access: WriteAccess, body: Body, group_id: str
 ) -> JSONResponse:
@@ -319,7 +317,7 @@ async def update_group(
     return JSONResponse({"data": group_json(group)})
 
 
-@route("/heartbeat-groups/{group_id}", "DELETE", 204)
+@routes("/heartbeat-groups/{group_id}", "DELETE", 204)
 async def delete_group(services: ServicesDep, access: WriteAccess, group_id: str) -> Response:
     """Delete the group; its heartbeats stay, outside any group."""
     number = object_id(group_id, "heartbeat group")
@@ -330,7 +328,7 @@ async def delete_group(services: ServicesDep, access: WriteAccess, group_id: str
     return Response(status_code=204)
 
 
-@route("/heartbeat-groups/{group_id}/heartbeats", "GET")
+@routes("/heartbeat-groups/{group_id}/heartbeats", "GET")
 async def list_group_heartbeats(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page, group_id: str
 ) -> JSONResponse:
