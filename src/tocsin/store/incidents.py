@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.alerts.escalation import Policy, Progress, Step, default_policy
 from tocsin.store.bulk import insert_many, insert_returning_ids
@@ -386,8 +385,8 @@ def listed(
     ]
 
 
-async def project_incident_signature(
-    connection: AsyncConnection, project_id: int
+def project_incident_signature(
+    connection: sa.Connection, project_id: int
 ) -> tuple[int, int | None]:
     """How many incidents the project has and its newest timeline entry: cheap to poll,
     and different after any incident opens, is acknowledged, commented, resolved or
@@ -398,9 +397,7 @@ async def project_incident_signature(
         .join(incidents, incidents.c.id == incident_events.c.incident_id)
         .where(incidents.c.project_id == project_id)
     )
-    row = (
-        await connection.execute(sa.select(count.scalar_subquery(), newest.scalar_subquery()))
-    ).one()
+    row = connection.execute(sa.select(count.scalar_subquery(), newest.scalar_subquery())).one()
     return int(row[0]), row[1]
 
 
