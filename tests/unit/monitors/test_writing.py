@@ -213,8 +213,16 @@ CHARACTER = st.characters(exclude_categories=["Cs"], exclude_characters="\x85")
 # Words without anything str.split() would split on.
 WORD = st.text(st.characters(exclude_categories=("Z", "C")), min_size=1, max_size=12)
 SLUG = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=30)
-# Text with the characters references are made of, to exercise the escaping.
-SETTING = st.text(st.sampled_from("${}AB_$ x") | CHARACTER, min_size=1, max_size=40)
+# Text with references, escaped ones and their pieces among the rest, to exercise escaping.
+SETTING = (
+    st.lists(
+        st.sampled_from(["${A}", "$${B_1}", "$$", "${", "}"]) | st.text(CHARACTER, max_size=6),
+        min_size=1,
+        max_size=6,
+    )
+    .map("".join)
+    .filter(bool)
+)
 ZONES = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
 CRONS = st.sampled_from(["0 2 * * *", "*/15 9-17 * * 1-5", "30 4 1 jan,jul *", "@daily"])
 
