@@ -130,11 +130,11 @@ OTHER_LINE_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
     "rewritten line runs half the command",
 )
 def test_only_a_newline_ends_a_crontab_line() -> None:
-    line = "0 2 * * * printf 'a\u2028b' > /var/log/out"
+    line = "0 2 * * * printf 'a\u2028b' > /var/out"
     crontab = parse_crontab(line + "\n")
     assert crontab.skipped == []
     assert rewritten(crontab, "tocsin", {}) == [
-        "0 2 * * * tocsin run --check printf -- sh -c 'printf '\"'\"'a\u2028b'\"'\"' > /var/log/out'"
+        "0 2 * * * tocsin run --check printf -- sh -c 'printf '\"'\"'a\u2028b'\"'\"' > /var/out'"
     ]
 
 
