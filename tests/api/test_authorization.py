@@ -16,11 +16,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.api.conftest import Api
 from tests.helpers import add_channel
-from tocsin.api.betterstack.http import (
-    BetterStackRoute,
-    bearer_read_access,
-    bearer_write_access,
-)
+from tocsin.api.betterstack.http import BetterStackRoute, bearer_read_access, bearer_write_access
 from tocsin.api.healthchecks.http import HealthchecksRoute, read_access, write_access
 from tocsin.api.tocsin.http import PREFIX
 from tocsin.domain.identifiers import new_api_key
