@@ -1,8 +1,8 @@
 """Front ends (the web app, the APIs, the command line, the file syncs) change nothing
 themselves: every write goes through an action of `tocsin.services`, which owns its
 transaction and tells the workers. Read from the source: a front-end module may not
-open `database.write()`, nor name a function of the store (or of the alerts machinery
-over it) that writes.
+open `database.write()` (or `database.write_with(…)`), nor name a function of the store
+(or of the alerts machinery over it) that writes.
 
 A writing function is found, not listed: one named insert_/update_/delete_/set_…, one
 that builds an INSERT, UPDATE or DELETE, and one that calls a writing function."""
@@ -154,10 +154,10 @@ def writing_functions() -> set[str]:
 
 
 def opens_write_transaction(node: ast.AST) -> TypeGuard[ast.Call]:
-    """`database.write()`, `services.database.write()`, `….database.write()`."""
+    """`database.write()`, `services.database.write()`, `….database.write_with(…)`."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
         return False
-    if node.func.attr != "write" or node.args:
+    if node.func.attr not in ("write", "write_with"):
         return False
     owner = node.func.value
     return (isinstance(owner, ast.Name) and owner.id == "database") or (
@@ -169,9 +169,9 @@ def front_end_writes(path: Path, writers: set[str]) -> list[str]:
     """Where the module writes: `line: what`."""
     module = Module.read(path)
     found = [
-        f"{node.lineno}: database.write()"
+        f"{node.lineno}: database.{node.func.attr}()"
         for node in ast.walk(module.tree)
-        if opens_write_transaction(node)
+        if opens_write_transaction(node) and isinstance(node.func, ast.Attribute)
     ]
     found += sorted(
         {f"{line}: {name}" for name, line in module.referenced(module.tree) if name in writers}

@@ -3,14 +3,13 @@
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.cli.common import (
     CommandError,
@@ -39,6 +38,7 @@ from tocsin.services.context import Context
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import assign_all_channels, policies_named, set_check_policy
+from tocsin.store.projects import default_project, ping_key
 
 app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
 
@@ -46,12 +46,12 @@ T = TypeVar("T")
 CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
 
 
-def run(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+def run(settings: Settings, work: Callable[[sa.Connection], T]) -> T:
     """Run one unit of work in a write transaction."""
 
     async def go() -> T:
-        async with open_database(settings) as database, database.write() as connection:
-            return await work(connection)
+        async with open_database(settings) as database:
+            return await database.write_with(work)
 
     return asyncio.run(go())
 
@@ -111,16 +111,14 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-async def insert_check(
-    connection: AsyncConnection, spec: NewCheck, policy: str
-) -> tuple[CheckRecord, str]:
+def insert_check(connection: sa.Connection, spec: NewCheck, policy: str) -> tuple[CheckRecord, str]:
     now = SystemClock().now()
-    project_id = await check_store.ensure_default_project(connection, now)
-    policy_id = await connection.run_sync(policy_named, policy) if policy else None
-    record = await check_store.insert_check(connection, project_id, spec, now)
-    await connection.run_sync(assign_all_channels, record.id, project_id)
-    await connection.run_sync(set_check_policy, record.id, policy_id)
-    return record, await check_store.project_ping_key(connection, project_id)
+    project_id = default_project(connection, now)
+    policy_id = policy_named(connection, policy) if policy else None
+    record = check_store.insert_check(connection, project_id, spec, now)
+    assign_all_channels(connection, record.id, project_id)
+    set_check_policy(connection, record.id, policy_id)
+    return record, ping_key(connection, project_id)
 
 
 def policy_named(connection: sa.Connection, name: str) -> int:
@@ -186,8 +184,8 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-async def find_check(
-    connection: AsyncConnection, identifier: str, *, for_update: bool = False
+def find_check(
+    connection: sa.Connection, identifier: str, *, for_update: bool = False
 ) -> CheckRecord:
     """A check by uuid, else by slug, else by name; ambiguity is an error. `for_update`
     locks it (PostgreSQL) so a ping cannot change it between our read and write."""
@@ -196,13 +194,11 @@ async def find_check(
     except ValueError:
         check_uuid = None
     if check_uuid is not None:
-        by_uuid = await check_store.check_by_uuid(connection, check_uuid, for_update=for_update)
+        by_uuid = check_store.check_by_uuid(connection, check_uuid, for_update=for_update)
         if by_uuid is not None:
             return by_uuid
     for column in ("slug", "name"):
-        found = await check_store.checks_by_column(
-            connection, column, identifier, for_update=for_update
-        )
+        found = check_store.checks_by_column(connection, column, identifier, for_update=for_update)
         if len(found) > 1:
             raise CommandError(f"{len(found)} checks have the {column} {identifier!r}; use a uuid")
         if found:
@@ -213,10 +209,10 @@ async def find_check(
 def change_state(
     identifier: str, transition: check_store.Transition
 ) -> tuple[CheckRecord, Flip | None]:
-    async def work(connection: AsyncConnection) -> tuple[CheckRecord, Flip | None]:
-        record = await find_check(connection, identifier, for_update=True)
+    def work(connection: sa.Connection) -> tuple[CheckRecord, Flip | None]:
+        record = find_check(connection, identifier, for_update=True)
         now = SystemClock().now()
-        _state, flip = await check_store.apply_transition(connection, record, transition, now)
+        _state, flip = check_store.apply_transition(connection, record, transition, now)
         return record, flip
 
     return run(load_settings(), work)
@@ -231,11 +227,12 @@ def set_policy_command(
     with fail_on_errors():
 
         async def work(context: Context) -> CheckRecord:
-            async with context.database.read() as connection:
-                record = await find_check(connection, check)
-                policy_id = (
-                    None if policy == "default" else await connection.run_sync(policy_named, policy)
-                )
+            def choose(connection: sa.Connection) -> tuple[CheckRecord, int | None]:
+                record = find_check(connection, check)
+                policy_id = None if policy == "default" else policy_named(connection, policy)
+                return record, policy_id
+
+            record, policy_id = await context.database.read_with(choose)
             await policy_service.set_check_policy(context, record.id, policy_id)
             return record
 
@@ -270,11 +267,11 @@ def delete_command(
     with fail_on_errors():
         settings = load_settings()
 
-        async def work(connection: AsyncConnection) -> CheckRecord:
-            record = await find_check(connection, check)
+        def work(connection: sa.Connection) -> CheckRecord:
+            record = find_check(connection, check)
             if not yes and not typer.confirm(f"Delete check {record.label!r}?"):
                 raise typer.Abort()
-            await check_store.delete_check(connection, record.id)
+            check_store.delete_check(connection, record.id)
             return record
 
         record = run(settings, work)
@@ -289,9 +286,9 @@ def flips_command(
     """List a check's status changes, newest first."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> list[FlipRecord]:
-            record = await find_check(connection, check)
-            return await check_store.list_flips(connection, record.id)
+        def work(connection: sa.Connection) -> list[FlipRecord]:
+            record = find_check(connection, check)
+            return check_store.list_flips(connection, record.id)
 
         flips = run(load_settings(), work)
         if as_json:
@@ -332,9 +329,9 @@ def pings_command(
     """List a check's newest pings."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> list[Ping]:
-            record = await find_check(connection, check)
-            return await ping_store.list_pings(connection, record.id, limit)
+        def work(connection: sa.Connection) -> list[Ping]:
+            record = find_check(connection, check)
+            return ping_store.list_pings(connection, record.id, limit)
 
         pings = run(load_settings(), work)
         if as_json:

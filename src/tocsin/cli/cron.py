@@ -10,8 +10,8 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 import typer
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.cli.checks import insert_check, run
 from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings
@@ -22,6 +22,7 @@ from tocsin.domain.durations import parse_duration
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import cron_schedule, validate_grace
 from tocsin.store import checks as check_store
+from tocsin.store.projects import default_project, ping_key
 from tocsin.store.tables import checks
 
 app = typer.Typer(help="Monitor the jobs of a crontab.", no_args_is_help=True)
@@ -84,19 +85,19 @@ class SyncPlan:
     apply: bool
     prune: bool
 
-    async def sync(self, connection: AsyncConnection) -> tuple[list[str], str]:
+    def sync(self, connection: sa.Connection) -> tuple[list[str], str]:
         """Create the checks that are missing, reschedule those whose job moved, and
         (with prune) pause those whose job is gone."""
         now = SystemClock().now()
-        project_id = await check_store.ensure_default_project(connection, now)
-        changes = [await self.sync_job(connection, project_id, spec, now) for spec in self.specs]
-        changes += await self.gone_jobs(connection, project_id, now)
-        return changes, await check_store.project_ping_key(connection, project_id)
+        project_id = default_project(connection, now)
+        changes = [self.sync_job(connection, project_id, spec, now) for spec in self.specs]
+        changes += self.gone_jobs(connection, project_id, now)
+        return changes, ping_key(connection, project_id)
 
-    async def sync_job(
-        self, connection: AsyncConnection, project_id: int, spec: NewCheck, now: datetime
+    def sync_job(
+        self, connection: sa.Connection, project_id: int, spec: NewCheck, now: datetime
     ) -> str:
-        found = await check_store.details_where(
+        found = check_store.details_where(
             connection, (checks.c.project_id == project_id) & (checks.c.slug == spec.slug)
         )
         verb = "create" if not found else "unchanged"
@@ -111,17 +112,15 @@ class SyncPlan:
                 tags=with_tag(current.tags, self.source),
             )
             if owned != current:
-                await check_store.update_spec(connection, found[0].record, owned, now)
+                check_store.update_spec(connection, found[0].record, owned, now)
         elif not found and self.apply:
-            await insert_check(connection, spec, "")
+            insert_check(connection, spec, "")
         return f"{verb} check {spec.slug!r} ({spec.schedule.describe()})"
 
-    async def gone_jobs(
-        self, connection: AsyncConnection, project_id: int, now: datetime
-    ) -> list[str]:
+    def gone_jobs(self, connection: sa.Connection, project_id: int, now: datetime) -> list[str]:
         """Checks this crontab made whose job is no longer in it."""
         slugs = {spec.slug for spec in self.specs}
-        owned = await check_store.details_where(
+        owned = check_store.details_where(
             connection,
             (checks.c.project_id == project_id)
             & checks.c.tags.contains(self.source, autoescape=True),
@@ -135,7 +134,7 @@ class SyncPlan:
             if record.state.status == Status.PAUSED:
                 changes.append(f"gone from the crontab: check {record.slug!r} (paused)")
             elif self.prune and self.apply:
-                await check_store.apply_transition(connection, record, pause, now)
+                check_store.apply_transition(connection, record, pause, now)
                 changes.append(f"pause check {record.slug!r} (gone from the crontab)")
             else:
                 changes.append(

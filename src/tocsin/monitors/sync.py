@@ -1,6 +1,7 @@
 """A project as stored, read in the terms of a monitors file, and a plan carried out on
 it, all through the store's own steps (`store.checks.update_spec` re-derives a check's
-deadline from new settings) inside the caller's one transaction."""
+deadline from new settings) inside the caller's one transaction. Synchronous, over a
+SQLAlchemy `Connection`, as the store is."""
 
 import uuid
 from collections import Counter
@@ -10,7 +11,6 @@ from datetime import datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.checks import Status, pause, resume
 from tocsin.domain.records import CheckDetails, CheckRecord, PolicyRow
@@ -42,24 +42,24 @@ def keyed(items: list[T], name: Callable[[T], str], fallback: Callable[[T], str]
     }
 
 
-async def read_project(
-    connection: AsyncConnection, project_id: int, *, for_update: bool = False
+def read_project(
+    connection: sa.Connection, project_id: int, *, for_update: bool = False
 ) -> Project:
     """`for_update` locks the checks (PostgreSQL), so no ping changes one in between."""
-    rows = await connection.run_sync(channel_store.project_channels, project_id)
+    rows = channel_store.project_channels(connection, project_id)
     channel_rows = keyed(rows, lambda r: r.name, lambda r: str(r.uuid))
     channel_keys = {row.uuid: key for key, row in channel_rows.items()}
     policy_rows = keyed(
-        await connection.run_sync(channel_store.project_policies, project_id),
+        channel_store.project_policies(connection, project_id),
         lambda p: p.name,
         lambda p: f"{p.name}#{p.id}",
     )
     details = keyed(
-        await check_store.project_checks(connection, project_id, for_update=for_update),
+        check_store.project_checks(connection, project_id, for_update=for_update),
         lambda d: d.spec.slug,
         lambda d: str(d.record.uuid),
     )
-    links = await connection.run_sync(check_links, project_id, channel_keys, policy_rows)
+    links = check_links(connection, project_id, channel_keys, policy_rows)
     monitors = Monitors(
         {key: check_spec(d, *links.get(d.record.id, ((), None))) for key, d in details.items()},
         {key: ChannelSpec(row.kind, row.config) for key, row in channel_rows.items()},
@@ -106,8 +106,8 @@ def policy_spec(policy: PolicyRow[uuid.UUID], channel_keys: dict[uuid.UUID, str]
     return PolicySpec(steps, policy.repeat_count, policy.repeat_delay, policy.nag_interval)
 
 
-async def apply_changes(
-    connection: AsyncConnection,
+def apply_changes(
+    connection: sa.Connection,
     project: Project,
     desired: Monitors,
     changes: list[Change],
@@ -119,11 +119,11 @@ async def apply_changes(
         if change.verb == "unchanged":
             continue
         if change.what == "channel":
-            await connection.run_sync(apply_channel, project, desired, change, now)
+            apply_channel(connection, project, desired, change, now)
         elif change.what == "policy":
-            await connection.run_sync(apply_policy, project, desired, change, now)
+            apply_policy(connection, project, desired, change, now)
         else:
-            await apply_check(connection, project, desired, change, now)
+            apply_check(connection, project, desired, change, now)
 
 
 def apply_channel(
@@ -186,34 +186,32 @@ def channel_ids(project: Project, names: tuple[str, ...]) -> list[int]:
     return [project.channel_ids[name] for name in names]
 
 
-async def apply_check(
-    connection: AsyncConnection, project: Project, desired: Monitors, change: Change, now: datetime
+def apply_check(
+    connection: sa.Connection, project: Project, desired: Monitors, change: Change, now: datetime
 ) -> None:
     if change.verb == "delete":
-        await check_store.delete_check(connection, project.checks.pop(change.key).id)
+        check_store.delete_check(connection, project.checks.pop(change.key).id)
         return
     check = desired.checks[change.key]
     if change.verb == "create":
-        record = await check_store.insert_check(connection, project.id, check.settings, now)
-        await save_check_links(connection, project, desired, check, record.id)
+        record = check_store.insert_check(connection, project.id, check.settings, now)
+        save_check_links(connection, project, desired, check, record.id)
         if check.paused:
-            await check_store.apply_transition(connection, record, pause, now)
+            check_store.apply_transition(connection, record, pause, now)
         return
     record = project.checks[change.key]
     if set(change.fields) - {"paused", "channels", "policy"}:
         settings = replace(check.settings, slug=record.slug)  # a check keyed by uuid keeps its slug
-        await check_store.update_spec(connection, record, settings, now)
+        check_store.update_spec(connection, record, settings, now)
         record = replace(record, state=check_store.with_spec(record.state, settings))
     if {"channels", "policy"} & set(change.fields):
-        await save_check_links(connection, project, desired, check, record.id)
+        save_check_links(connection, project, desired, check, record.id)
     if "paused" in change.fields:
-        await check_store.apply_transition(
-            connection, record, pause if check.paused else resume, now
-        )
+        check_store.apply_transition(connection, record, pause if check.paused else resume, now)
 
 
-async def save_check_links(
-    connection: AsyncConnection,
+def save_check_links(
+    connection: sa.Connection,
     project: Project,
     desired: Monitors,
     check: CheckSpec,
@@ -222,9 +220,5 @@ async def save_check_links(
     """The channels a check notifies and the policy its incidents follow."""
     ids = channel_ids(project, desired.channels_of(check))
     policy_id = None if check.policy is None else project.policy_ids[check.policy]
-
-    def save(sync_connection: sa.Connection) -> None:
-        channel_store.set_check_channels(sync_connection, check_id, ids)
-        channel_store.set_check_policy(sync_connection, check_id, policy_id)
-
-    await connection.run_sync(save)
+    channel_store.set_check_channels(connection, check_id, ids)
+    channel_store.set_check_policy(connection, check_id, policy_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import sqlalchemy as sa
 
 from tocsin.domain.checks import Status, pause, resume
 from tocsin.domain.records import Group
@@ -41,12 +41,11 @@ async def create_group(
 ) -> Group:
     now = context.clock.now()
     values = {"name": name, "sort_index": sort_index, "paused": paused}
-    async with context.database.write() as connection:
-        return await connection.run_sync(store.insert_group, project_id, values, now)
+    return await context.database.write_with(store.insert_group, project_id, values, now)
 
 
-async def owned_group(connection: AsyncConnection, project_id: int, group_id: int) -> Group:
-    group = await connection.run_sync(store.project_group, project_id, group_id)
+def owned_group(connection: sa.Connection, project_id: int, group_id: int) -> Group:
+    group = store.project_group(connection, project_id, group_id)
     if group is None:
         raise NotFoundError(f"no heartbeat group {group_id} in this project")
     return group
@@ -57,30 +56,33 @@ async def update_group(
 ) -> Group:
     """Change the group; a change of `paused` pauses or resumes every check in it."""
     now = context.clock.now()
-    async with context.database.write() as connection:
-        group = await owned_group(connection, project_id, group_id)
-        await connection.run_sync(store.update_group, group.id, changes.column_values(), now)
+
+    def work(connection: sa.Connection) -> Group:
+        group = owned_group(connection, project_id, group_id)
+        store.update_group(connection, group.id, changes.column_values(), now)
         if not isinstance(changes.paused, Keep) and changes.paused != group.paused:
-            members = await connection.run_sync(store.group_check_ids, group.id)
-            await pause_or_resume(connection, members, changes.paused, now)
-        return await owned_group(connection, project_id, group_id)
+            members = store.group_check_ids(connection, group.id)
+            pause_or_resume(connection, members, changes.paused, now)
+        return owned_group(connection, project_id, group_id)
+
+    return await context.database.write_with(work)
 
 
 async def delete_group(context: Context, project_id: int, group_id: int) -> None:
     """Delete the group; its checks stay, outside any group."""
-    async with context.database.write() as connection:
-        group = await owned_group(connection, project_id, group_id)
-        await connection.run_sync(store.delete_group, group.id)
+
+    def work(connection: sa.Connection) -> None:
+        store.delete_group(connection, owned_group(connection, project_id, group_id).id)
+
+    await context.database.write_with(work)
 
 
-async def pause_or_resume(
-    connection: AsyncConnection, check_ids: list[int], paused: bool, now: datetime
+def pause_or_resume(
+    connection: sa.Connection, check_ids: list[int], paused: bool, now: datetime
 ) -> None:
     """In the caller's transaction, through the same store step as `tocsin check
     pause/resume`; resuming a check that is not paused changes nothing."""
-    records = await check_store.checks_where(
-        connection, checks.c.id.in_(check_ids), for_update=True
-    )
+    records = check_store.checks_where(connection, checks.c.id.in_(check_ids), for_update=True)
     for record in records:
         if paused or record.state.status == Status.PAUSED:
-            await check_store.apply_transition(connection, record, pause if paused else resume, now)
+            check_store.apply_transition(connection, record, pause if paused else resume, now)

@@ -32,7 +32,7 @@ async def edit_check_form(
 ) -> Response:
     refuse_viewers(membership)
     async with services.database.read() as connection:
-        details = await project_check(connection, membership, check)
+        details = await connection.run_sync(project_check, membership, check)
         form = form_of(details.spec)
         choices = await connection.run_sync(project_choices, membership.project_id)
         await connection.run_sync(fill_current, form, membership.project_id, details.record.id)
@@ -45,7 +45,7 @@ async def edit_check(
 ) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
     async with services.database.write() as connection:
-        details = await project_check(connection, membership, check, for_update=True)
+        details = await connection.run_sync(project_check, membership, check, for_update=True)
         choices = await connection.run_sync(project_choices, membership.project_id)
         alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
         if spec is None or alerting is None:
@@ -53,8 +53,8 @@ async def edit_check(
         await connection.run_sync(save_alerting, details.record.id, alerting)
         if spec != details.spec:
             now = services.clock.now()
-            await check_store.update_spec(connection, details.record, spec, now)
-            details = await check_store.written_details(connection, details.record.id)
+            await connection.run_sync(check_store.update_spec, details.record, spec, now)
+            details = await connection.run_sync(check_store.written_details, details.record.id)
     services.deadline_moved(details.record.alert_after)
     return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
 

@@ -5,9 +5,9 @@ within the project in the URL."""
 
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -19,6 +19,7 @@ from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.checks import Transition
+from tocsin.store.projects import ping_key
 from tocsin.web.access import (
     EditorDep,
     FormDep,
@@ -67,8 +68,10 @@ def filters_of(request: Request) -> Filters:
 async def table_context(request: Request, membership: Membership) -> dict[str, Any]:
     services = services_of(request)
     async with services.database.read() as connection:
-        found = await check_store.project_checks(connection, membership.project_id)
-        histories = await ping_store.project_histories(connection, membership.project_id, STRIP)
+        found = await connection.run_sync(check_store.project_checks, membership.project_id)
+        histories = await connection.run_sync(
+            ping_store.project_histories, membership.project_id, STRIP
+        )
     filters = filters_of(request)
     return {
         "membership": membership,
@@ -145,7 +148,9 @@ async def create_check(
         if spec is None or alerting is None:
             return render_form(request, membership, checked, choices, 400)
         now = services.clock.now()
-        record = await check_store.insert_check(connection, membership.project_id, spec, now)
+        record = await connection.run_sync(
+            check_store.insert_check, membership.project_id, spec, now
+        )
         await connection.run_sync(save_alerting, record.id, alerting)
     return RedirectResponse(f"{checks_url(membership)}/{record.uuid}", status_code=303)
 
@@ -154,14 +159,14 @@ def channels_of(form: FormData) -> list[str]:
     return [sent for sent in form.getlist("channel") if isinstance(sent, str)]
 
 
-async def project_check(
-    connection: AsyncConnection, membership: Membership, check: str, *, for_update: bool = False
+def project_check(
+    connection: sa.Connection, membership: Membership, check: str, *, for_update: bool = False
 ) -> CheckDetails:
     """The check in the URL, if it belongs to the project in the URL; else 404."""
     check_uuid = parse_uuid(check)
     found = None
     if check_uuid is not None:
-        found = await check_store.details_by_uuid(connection, check_uuid, for_update=for_update)
+        found = check_store.details_by_uuid(connection, check_uuid, for_update=for_update)
     if found is None or found.record.project_id != membership.project_id:
         raise not_found()
     return found
@@ -172,12 +177,12 @@ async def check_page(
     request: Request, services: ServicesDep, membership: MemberDep, check: str
 ) -> Response:
     async with services.database.read() as connection:
-        details = await project_check(connection, membership, check)
+        details = await connection.run_sync(project_check, membership, check)
         record = details.record
-        pings = await ping_store.list_pings(connection, record.id, RECENT)
-        runs = await ping_store.recent_runs(connection, record.id, CHARTED_RUNS)
-        flips = await check_store.list_flips(connection, record.id, limit=RECENT)
-        key = await check_store.project_ping_key(connection, membership.project_id)
+        pings = await connection.run_sync(ping_store.list_pings, record.id, RECENT)
+        runs = await connection.run_sync(ping_store.recent_runs, record.id, CHARTED_RUNS)
+        flips = await connection.run_sync(check_store.list_flips, record.id, limit=RECENT)
+        key = await connection.run_sync(ping_key, membership.project_id)
     now = services.clock.now()
     base = services.settings.base_url
     urls = ping_urls(base, str(record.uuid), record.token, record.slug, key)
@@ -205,11 +210,11 @@ async def ping_body(services: ServicesDep, membership: MemberDep, check: str, n:
     """A ping's body as plain text, never rendered by the browser: it is the job's output."""
     number = parse_id(n)
     async with services.database.read() as connection:
-        details = await project_check(connection, membership, check)
+        details = await connection.run_sync(project_check, membership, check)
         body = (
             None
             if number is None
-            else await ping_store.ping_body(connection, details.record.id, number)
+            else await connection.run_sync(ping_store.ping_body, details.record.id, number)
         )
     if not body:
         raise not_found()
@@ -222,9 +227,9 @@ async def transition_check(
 ) -> Response:
     services = services_of(request)
     async with services.database.write() as connection:
-        details = await project_check(connection, membership, check, for_update=True)
-        await check_store.apply_transition(
-            connection, details.record, transition, services.clock.now()
+        details = await connection.run_sync(project_check, membership, check, for_update=True)
+        await connection.run_sync(
+            check_store.apply_transition, details.record, transition, services.clock.now()
         )
     return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
 
@@ -244,7 +249,7 @@ async def delete_check(
     services: ServicesDep, membership: EditorDep, form: FormDep, check: str
 ) -> Response:
     async with services.database.write() as connection:
-        details = await project_check(connection, membership, check)
+        details = await connection.run_sync(project_check, membership, check)
         require_confirmation(form, "delete")
-        await check_store.delete_check(connection, details.record.id)
+        await connection.run_sync(check_store.delete_check, details.record.id)
     return RedirectResponse(checks_url(membership), status_code=303)

@@ -17,6 +17,7 @@ in `betterstack_json`.
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -77,12 +78,12 @@ async def one(
     return {"data": (await rendered(request, connection, access, [details]))[0]}
 
 
-async def owned_heartbeat(
-    connection: AsyncConnection, access: ApiAccess, heartbeat_id: str, *, for_update: bool = False
+def owned_heartbeat(
+    connection: sa.Connection, access: ApiAccess, heartbeat_id: str, *, for_update: bool = False
 ) -> CheckDetails:
     number = object_id(heartbeat_id, "heartbeat")
     condition = (checks.c.id == number) & (checks.c.project_id == access.project_id)
-    found = await check_store.details_where(connection, condition, for_update=for_update)
+    found = check_store.details_where(connection, condition, for_update=for_update)
     if not found:
         raise ApiError(404, f"heartbeat {heartbeat_id!r} not found")
     return found[0]
@@ -118,7 +119,7 @@ async def list_heartbeats(
 ) -> JSONResponse:
     """The project's heartbeats, oldest first, a page at a time."""
     async with services.database.read() as connection:
-        found = await check_store.project_checks(connection, access.project_id)
+        found = await connection.run_sync(check_store.project_checks, access.project_id)
         shown = await rendered(request, connection, access, page_of(found, page))
     return page_response(request, page, shown, len(found))
 
@@ -128,7 +129,7 @@ async def get_heartbeat(
     request: Request, services: ServicesDep, access: ReadAccess, heartbeat_id: str
 ) -> JSONResponse:
     async with services.database.read() as connection:
-        details = await owned_heartbeat(connection, access, heartbeat_id)
+        details = await connection.run_sync(owned_heartbeat, access, heartbeat_id)
         return JSONResponse(await one(request, connection, access, details))
 
 
@@ -142,11 +143,11 @@ async def create_heartbeat(
     async with services.database.write() as connection:
         now = services.clock.now()
         defaults = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(0))
-        record = await check_store.insert_check(
-            connection, access.project_id, new_settings(defaults, spec), now
+        record = await connection.run_sync(
+            check_store.insert_check, access.project_id, new_settings(defaults, spec), now
         )
         await connection.run_sync(assign_all_channels, record.id, access.project_id)
-        details = await check_store.written_details(connection, record.id)
+        details = await connection.run_sync(check_store.written_details, record.id)
         details = await apply_rest(connection, access, details, spec, now)
         result = await one(request, connection, access, details)
     return JSONResponse(result, status_code=201)
@@ -160,12 +161,12 @@ async def update_heartbeat(
     deadline (`checks.alert_after`) at once, and the watcher hears of it."""
     spec = parse(HeartbeatSpec, body)
     async with services.database.write() as connection:
-        details = await owned_heartbeat(connection, access, heartbeat_id, for_update=True)
+        details = await connection.run_sync(owned_heartbeat, access, heartbeat_id, for_update=True)
         settings = new_settings(details.spec, spec)
         now = services.clock.now()
         if settings != details.spec:
-            await check_store.update_spec(connection, details.record, settings, now)
-            details = await check_store.written_details(connection, details.record.id)
+            await connection.run_sync(check_store.update_spec, details.record, settings, now)
+            details = await connection.run_sync(check_store.written_details, details.record.id)
         details = await apply_rest(connection, access, details, spec, now)
         result = await one(request, connection, access, details)
     services.deadline_moved(details.record.alert_after)
@@ -194,8 +195,8 @@ async def apply_rest(
         paused = True  # a heartbeat joining a paused group is held with the rest
     if paused is None:
         return details
-    await pause_or_resume(connection, [details.record.id], paused, now)
-    return await check_store.written_details(connection, check_id)
+    await connection.run_sync(pause_or_resume, [details.record.id], paused, now)
+    return await connection.run_sync(check_store.written_details, check_id)
 
 
 async def set_email(
@@ -245,8 +246,8 @@ async def delete_heartbeat(
 ) -> Response:
     """Delete the check with its pings, flips and incidents."""
     async with services.database.write() as connection:
-        details = await owned_heartbeat(connection, access, heartbeat_id, for_update=True)
-        await check_store.delete_check(connection, details.record.id)
+        details = await connection.run_sync(owned_heartbeat, access, heartbeat_id, for_update=True)
+        await connection.run_sync(check_store.delete_check, details.record.id)
     return Response(status_code=204)
 
 
@@ -335,6 +336,6 @@ async def list_group_heartbeats(
     async with services.database.read() as connection:
         group = await owned_group(connection, access, group_id)
         members = await connection.run_sync(store.group_check_ids, group.id)
-        found = await check_store.details_where(connection, checks.c.id.in_(members))
+        found = await connection.run_sync(check_store.details_where, checks.c.id.in_(members))
         shown = await rendered(request, connection, access, page_of(found, page))
     return page_response(request, page, shown, len(found))

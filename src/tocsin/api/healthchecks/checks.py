@@ -21,6 +21,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,8 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.api.common.auth import ApiAccess
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import RouteTable
-from tocsin.api.healthchecks.http import Body, ReadAccess, Version, WriteAccess
-from tocsin.api.healthchecks.render import Presenter, channel_json, flip_json
+from tocsin.api.healthchecks.http import (
+    Body,
+    ReadAccess,
+    Version,
+    WriteAccess,
+)
+from tocsin.api.healthchecks.render import (
+    Presenter,
+    channel_json,
+    flip_json,
+)
 from tocsin.api.healthchecks.spec import (
     DEFAULT_SPEC,
     CheckSpec,
@@ -101,16 +111,14 @@ def parse_check_uuid(code: str) -> uuid.UUID:
     return parsed
 
 
-async def owned_check(
-    connection: AsyncConnection, access: ApiAccess, code: str, *, for_update: bool = False
+def owned_check(
+    connection: sa.Connection, access: ApiAccess, code: str, *, for_update: bool = False
 ) -> CheckDetails:
     """The check a URL names, by uuid (or, to read, by unique key), in the key's project.
     `for_update` locks it, so a ping cannot change it between our read and write."""
     if is_unique_key(code) and not for_update:
-        return await check_by_unique_key(connection, access, code)
-    details = await check_store.details_by_uuid(
-        connection, parse_check_uuid(code), for_update=for_update
-    )
+        return check_by_unique_key(connection, access, code)
+    details = check_store.details_by_uuid(connection, parse_check_uuid(code), for_update=for_update)
     if details is None:
         raise ApiError(404, "not found")
     if details.record.project_id != access.project_id:
@@ -118,10 +126,8 @@ async def owned_check(
     return details
 
 
-async def check_by_unique_key(
-    connection: AsyncConnection, access: ApiAccess, code: str
-) -> CheckDetails:
-    for details in await check_store.project_checks(connection, access.project_id):
+def check_by_unique_key(connection: sa.Connection, access: ApiAccess, code: str) -> CheckDetails:
+    for details in check_store.project_checks(connection, access.project_id):
         if unique_key(details.record.uuid) == code:
             return details
     raise ApiError(404, "not found")
@@ -149,7 +155,7 @@ async def list_checks(
     """The project's checks; every `tag` must be among a check's tags; `slug` matches."""
     async with services.database.read() as connection:
         shown = await presenter(request, connection, access, version)
-        found = await check_store.project_checks(connection, access.project_id)
+        found = await connection.run_sync(check_store.project_checks, access.project_id)
         channels: dict[int, list[uuid.UUID]] = {}
         if not access.read_only:
             channels = await connection.run_sync(
@@ -174,40 +180,40 @@ async def create_check(
     spec = spec_or_400(body)
     async with services.database.write() as connection:
         now = services.clock.now()
-        existing = await upsert_target(connection, access, spec)
+        existing = await connection.run_sync(upsert_target, access, spec)
         if existing is None:
-            details = await insert_check(connection, access, spec, version, now)
+            details = await connection.run_sync(insert_check, access, spec, version, now)
         else:
-            details = await update_check_spec(connection, existing, spec, version, now)
+            details = await connection.run_sync(update_check_spec, existing, spec, version, now)
         await apply_channels(connection, access, details, spec)
         result = await render(request, connection, access, version, details)
     services.deadline_moved(details.record.alert_after)
     return JSONResponse(result, status_code=201 if existing is None else 200)
 
 
-async def upsert_target(
-    connection: AsyncConnection, access: ApiAccess, spec: CheckSpec
+def upsert_target(
+    connection: sa.Connection, access: ApiAccess, spec: CheckSpec
 ) -> CheckDetails | None:
     if not spec.unique:
         return None
-    for details in await check_store.project_checks(connection, access.project_id):
+    for details in check_store.project_checks(connection, access.project_id):
         if matches_unique(details, spec):
             return details
     return None
 
 
-async def insert_check(
-    connection: AsyncConnection, access: ApiAccess, spec: CheckSpec, version: int, now: datetime
+def insert_check(
+    connection: sa.Connection, access: ApiAccess, spec: CheckSpec, version: int, now: datetime
 ) -> CheckDetails:
     """A new check notifies no channel unless the request names some (Healthchecks'
     rule; the command line and slug auto-provisioning give it every channel)."""
     new_spec = applied(DEFAULT_SPEC, spec, version)
-    record = await check_store.insert_check(connection, access.project_id, new_spec, now)
-    return await check_store.written_details(connection, record.id)
+    record = check_store.insert_check(connection, access.project_id, new_spec, now)
+    return check_store.written_details(connection, record.id)
 
 
-async def update_check_spec(
-    connection: AsyncConnection,
+def update_check_spec(
+    connection: sa.Connection,
     details: CheckDetails,
     spec: CheckSpec,
     version: int,
@@ -216,8 +222,8 @@ async def update_check_spec(
     new_spec = applied(details.spec, spec, version)
     if new_spec == details.spec:
         return details
-    await check_store.update_spec(connection, details.record, new_spec, now)
-    return await check_store.written_details(connection, details.record.id)
+    check_store.update_spec(connection, details.record, new_spec, now)
+    return check_store.written_details(connection, details.record.id)
 
 
 async def apply_channels(
@@ -239,7 +245,7 @@ async def get_check(
 ) -> JSONResponse:
     """One check, by uuid or by its unique key."""
     async with services.database.read() as connection:
-        details = await owned_check(connection, access, code)
+        details = await connection.run_sync(owned_check, access, code)
         return JSONResponse(await render(request, connection, access, version, details))
 
 
@@ -254,9 +260,11 @@ async def update_check(
 ) -> JSONResponse:
     """Change the fields sent, and only those."""
     async with services.database.write() as connection:
-        details = await owned_check(connection, access, code, for_update=True)
+        details = await connection.run_sync(owned_check, access, code, for_update=True)
         spec = spec_or_400(body)
-        details = await update_check_spec(connection, details, spec, version, services.clock.now())
+        details = await connection.run_sync(
+            update_check_spec, details, spec, version, services.clock.now()
+        )
         await apply_channels(connection, access, details, spec)
         result = await render(request, connection, access, version, details)
     services.deadline_moved(details.record.alert_after)
@@ -269,9 +277,9 @@ async def delete_check(
 ) -> JSONResponse:
     """Delete a check with its pings and flips; answers with the check as it was."""
     async with services.database.write() as connection:
-        details = await owned_check(connection, access, code, for_update=True)
+        details = await connection.run_sync(owned_check, access, code, for_update=True)
         result = await render(request, connection, access, version, details)
-        await check_store.delete_check(connection, details.record.id)
+        await connection.run_sync(check_store.delete_check, details.record.id)
     return JSONResponse(result)
 
 
@@ -281,12 +289,14 @@ async def change_state(
     """Pause or resume through the same store step as `tocsin check pause/resume`."""
     services = services_of(request)
     async with services.database.write() as connection:
-        details = await owned_check(connection, access, code, for_update=True)
+        details = await connection.run_sync(owned_check, access, code, for_update=True)
         now = services.clock.now()
-        _, flip = await check_store.apply_transition(connection, details.record, transition, now)
+        _, flip = await connection.run_sync(
+            check_store.apply_transition, details.record, transition, now
+        )
         if flip is None and transition is resume:
             raise ApiError(409, "check is not paused")  # and the transaction rolls back
-        details = await check_store.written_details(connection, details.record.id)
+        details = await connection.run_sync(check_store.written_details, details.record.id)
         return JSONResponse(await render(request, connection, access, version, details))
 
 
@@ -313,8 +323,8 @@ async def list_pings(
     """The newest pings, newest first."""
     async with services.database.read() as connection:
         shown = await presenter(request, connection, access, version)
-        details = await owned_check(connection, access, code)
-        pings = await ping_store.list_pings(connection, details.record.id, PING_LIST_LIMIT)
+        details = await connection.run_sync(owned_check, access, code)
+        pings = await connection.run_sync(ping_store.list_pings, details.record.id, PING_LIST_LIMIT)
     return JSONResponse({"pings": [shown.ping(details.record.uuid, p) for p in pings]})
 
 
@@ -323,8 +333,8 @@ async def ping_body(services: ServicesDep, access: WriteAccess, code: str, n: st
     """The body a ping carried, as it was sent (up to TOCSIN_PING_BODY_LIMIT bytes)."""
     number = parse_ping_number(n)
     async with services.database.read() as connection:
-        details = await owned_check(connection, access, code)
-        body = await ping_store.ping_body(connection, details.record.id, number)
+        details = await connection.run_sync(owned_check, access, code)
+        body = await connection.run_sync(ping_store.ping_body, details.record.id, number)
     if not body:
         raise ApiError(404, "not found")
     return Response(body, media_type="text/plain")
@@ -343,9 +353,9 @@ async def list_flips(
     """Status changes, newest first; `seconds` back from now, `start`, `end` (UNIX time)."""
     since, before = flip_window(dict(request.query_params), services.clock.now())
     async with services.database.read() as connection:
-        details = await owned_check(connection, access, code)
-        found = await check_store.list_flips(
-            connection, details.record.id, since=since, before=before
+        details = await connection.run_sync(owned_check, access, code)
+        found = await connection.run_sync(
+            check_store.list_flips, details.record.id, since=since, before=before
         )
     return JSONResponse({"flips": [flip_json(f) for f in found]})
 
@@ -386,7 +396,7 @@ async def list_badges(request: Request, services: ServicesDep, access: ReadAcces
     """Badge URLs for every tag of the project's checks, and for all of them (`*`)."""
     async with services.database.read() as connection:
         key = await badge_key(request, connection, access.project_id)
-        found = await check_store.project_checks(connection, access.project_id)
+        found = await connection.run_sync(check_store.project_checks, access.project_id)
     tags = {ALL_CHECKS} | {tag for d in found for tag in d.spec.tags.split()}
     base_url, secret = services.settings.base_url, services.secret
     return JSONResponse(

@@ -7,6 +7,7 @@ keys can name checks too; read-write keys may also use the uuid."""
 import uuid
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -67,17 +68,17 @@ def as_uuid(code: str) -> uuid.UUID | None:
         return None
 
 
-async def find_check(
-    connection: AsyncConnection, access: ApiAccess, code: str, *, for_update: bool = False
+def find_check(
+    connection: sa.Connection, access: ApiAccess, code: str, *, for_update: bool = False
 ) -> CheckDetails:
     """The check `code` names in the key's project; any other is simply not found."""
     check_uuid = as_uuid(code)
     if check_uuid is None and is_unique_key(code):
-        found = await check_store.project_checks(connection, access.project_id)
+        found = check_store.project_checks(connection, access.project_id)
         check_uuid = next((d.record.uuid for d in found if check_out_id(d) == code), None)
     details = None
     if check_uuid is not None:
-        details = await check_store.details_by_uuid(connection, check_uuid, for_update=for_update)
+        details = check_store.details_by_uuid(connection, check_uuid, for_update=for_update)
     if details is None or details.record.project_id != access.project_id:
         raise ApiError(404, f"no check {code!r} in this key's project")
     return details
@@ -141,7 +142,7 @@ async def list_checks(
     """The project's checks, oldest first, filtered by tags (all must match), statuses
     (any may match) and a text to find."""
     async with services.database.read() as connection:
-        found = await check_store.project_checks(connection, access.project_id)
+        found = await connection.run_sync(check_store.project_checks, access.project_id)
         rendered = await shown(request, connection, access, found)
     ids = {id(c): d.record.id for c, d in zip(rendered, found, strict=True)}
     chosen = [c for c in rendered if listed(c, set(tag or ()), set(status or ()), text or "")]
@@ -156,12 +157,12 @@ async def create_check(
     """Create a check. Without `channels` it notifies every channel of the project."""
     async with services.database.write() as connection:
         now = services.clock.now()
-        record = await check_store.insert_check(
-            connection, access.project_id, new_settings(body), now
+        record = await connection.run_sync(
+            check_store.insert_check, access.project_id, new_settings(body), now
         )
         if body.channels is None:
             await connection.run_sync(assign_all_channels, record.id, access.project_id)
-        details = await check_store.written_details(connection, record.id)
+        details = await connection.run_sync(check_store.written_details, record.id)
         await use_channels(connection, access, details, body)
         await use_policy(connection, access, details, body)
         result = await shown_one(request, response, connection, access, details)
@@ -202,7 +203,7 @@ async def get_check(
 ) -> CheckOut:
     """One check, with its settings' ETag (send it as `If-Match` when changing it)."""
     async with services.database.read() as connection:
-        details = await find_check(connection, access, check_id)
+        details = await connection.run_sync(find_check, access, check_id)
         return await shown_one(request, response, connection, access, details)
 
 
@@ -221,17 +222,17 @@ async def update_check(
     """Change the fields sent, and only those. With `If-Match`, only if the settings
     are still the ones read (412 otherwise)."""
     async with services.database.write() as connection:
-        details = await find_check(connection, access, check_id, for_update=True)
+        details = await connection.run_sync(find_check, access, check_id, for_update=True)
         (before,) = await shown(request, connection, access, [details])
         require_match(if_match, settings_tag(before))
         settings = patched(details.spec, body)
         if settings != details.spec:
-            await check_store.update_spec(
-                connection, details.record, settings, services.clock.now()
+            await connection.run_sync(
+                check_store.update_spec, details.record, settings, services.clock.now()
             )
         await use_channels(connection, access, details, body)
         await use_policy(connection, access, details, body)
-        details = await check_store.written_details(connection, details.record.id)
+        details = await connection.run_sync(check_store.written_details, details.record.id)
         result = await shown_one(request, response, connection, access, details)
     services.deadline_moved(details.record.alert_after)
     return result
@@ -241,8 +242,8 @@ async def update_check(
 async def delete_check(services: ServicesDep, access: WriteKey, check_id: CheckId) -> Response:
     """Delete a check with its pings, flips and incidents."""
     async with services.database.write() as connection:
-        details = await find_check(connection, access, check_id, for_update=True)
-        await check_store.delete_check(connection, details.record.id)
+        details = await connection.run_sync(find_check, access, check_id, for_update=True)
+        await connection.run_sync(check_store.delete_check, details.record.id)
     return Response(status_code=204)
 
 
@@ -251,10 +252,10 @@ async def change_state(
 ) -> CheckOut:
     services = services_of(request)
     async with services.database.write() as connection:
-        details = await find_check(connection, access, code, for_update=True)
+        details = await connection.run_sync(find_check, access, code, for_update=True)
         now = services.clock.now()
-        await check_store.apply_transition(connection, details.record, transition, now)
-        details = await check_store.written_details(connection, details.record.id)
+        await connection.run_sync(check_store.apply_transition, details.record, transition, now)
+        details = await connection.run_sync(check_store.written_details, details.record.id)
         return await shown_one(request, response, connection, access, details)
 
 
@@ -285,8 +286,10 @@ async def list_pings(
     """The check's pings, newest first."""
     before = decode_cursor(cursor)
     async with services.database.read() as connection:
-        details = await find_check(connection, access, check_id)
-        found = await ping_store.list_pings(connection, details.record.id, limit + 1, before=before)
+        details = await connection.run_sync(find_check, access, check_id)
+        found = await connection.run_sync(
+            ping_store.list_pings, details.record.id, limit + 1, before=before
+        )
     items, next_cursor = page_of(found, lambda p: p.n, limit)
     return Page[PingOut](items=[ping_out(p) for p in items], next_cursor=next_cursor)
 
@@ -302,8 +305,8 @@ async def ping_body(
 ) -> Response:
     """The body ping `n` carried, as it was sent (up to TOCSIN_PING_BODY_LIMIT bytes)."""
     async with services.database.read() as connection:
-        details = await find_check(connection, access, check_id)
-        body = await ping_store.ping_body(connection, details.record.id, n)
+        details = await connection.run_sync(find_check, access, check_id)
+        body = await connection.run_sync(ping_store.ping_body, details.record.id, n)
     if not body:
         raise ApiError(404, f"ping {n} of this check has no body")
     return Response(body, media_type="text/plain")
@@ -320,8 +323,10 @@ async def list_flips(
     """The check's status changes, newest first."""
     below_id = decode_cursor(cursor)
     async with services.database.read() as connection:
-        details = await find_check(connection, access, check_id)
+        details = await connection.run_sync(find_check, access, check_id)
         # One more than a page, to know whether there is a next one.
-        found = await check_store.flips_by_id(connection, details.record.id, below_id, limit + 1)
+        found = await connection.run_sync(
+            check_store.flips_by_id, details.record.id, below_id, limit + 1
+        )
     items, next_cursor = page_of(found, lambda f: f.id, limit)
     return Page[FlipOut](items=[flip_out(f) for f in items], next_cursor=next_cursor)
