@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from tocsin.accounts import can_manage
 from tocsin.domain.durations import format_duration
+from tocsin.domain.numbers import whole_number
 from tocsin.domain.records import ChannelRow, Membership, PolicyRow
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import channels as channel_store
@@ -93,7 +94,7 @@ def posted_form(form: FormData) -> PolicyForm:
             field(form, f"step-{n}-wait"),
             {c for c in form.getlist(f"step-{n}-channel") if isinstance(c, str)},
         )
-        for n in range(min(int(count) if count.isdigit() else 0, MAX_STEPS))
+        for n in range(min(whole_number(count) or 0, MAX_STEPS))
     ]
     return PolicyForm(
         name=field(form, "name"),

@@ -52,6 +52,7 @@ from tocsin.api.healthchecks.spec import (
 from tocsin.domain.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
 from tocsin.domain.checks import pause, resume
 from tocsin.domain.naming import is_unique_key, unique_key
+from tocsin.domain.numbers import whole_number
 from tocsin.domain.records import CheckDetails
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
@@ -341,9 +342,10 @@ async def ping_body(services: ServicesDep, access: WriteAccess, code: str, n: st
 
 
 def parse_ping_number(n: str) -> int:
-    if not (n.isascii() and n.isdigit() and len(n) <= 10 and int(n) <= MAX_INT):
+    number = whole_number(n, max_digits=10)
+    if number is None or number > MAX_INT:
         raise ApiError(404, "not found")
-    return int(n)
+    return number
 
 
 @routes("/checks/{code}/flips/", "GET")
@@ -378,9 +380,10 @@ def bounded_int(params: dict[str, str], name: str, high: int) -> int | None:
     value = params.get(name)
     if value is None:
         return None
-    if not (value.isascii() and value.isdigit() and int(value) <= high):
+    number = whole_number(value)
+    if number is None or number > high:
         raise ApiError(400, f"{name} must be a whole number from 0 to {high}")
-    return int(value)
+    return number
 
 
 @routes("/channels/", "GET")
