@@ -498,11 +498,6 @@ def test_a_repeat_count_in_a_yaml_integer_form_python_does_not_read_is_a_problem
         read(f"policies:\n  p:\n    repeat_count: {count}\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`grace or DEFAULT_GRACE` takes a grace of 0s, which is allowed, for no grace "
-    "given: the check gets 1h",
-)
 def test_a_grace_of_nothing_is_kept() -> None:
     check = read("checks:\n  a:\n    period: 1d\n    grace: 0s\n").checks["a"]
     assert check.settings.grace == timedelta(0)

@@ -286,8 +286,7 @@ def checks(
             linked = None
         settings = NewCheck(
             schedule,
-            # From 1s: a grace of 0s reads back as 1h (test_reading, an xfail).
-            draw(seconds(1, 365 * DAY)),
+            draw(seconds(0, 365 * DAY)),
             name=draw(st.text(CHARACTER, max_size=100)),
             slug=key,
             tags=" ".join(draw(st.lists(WORD, max_size=5))),

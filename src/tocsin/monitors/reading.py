@@ -188,7 +188,7 @@ class Reader:
             self.problem(fields["tags"], join(path, "tags"), f"longer than {MAX_TAGS} characters")
         settings = NewCheck(
             schedule or Period(timedelta(days=1)),
-            grace or DEFAULT_GRACE,
+            DEFAULT_GRACE if grace is None else grace,  # 0s is a grace: none at all
             name=self.text(fields.get("name"), join(path, "name"), key, MAX_NAME),
             slug=key,
             tags=tags,
