@@ -115,6 +115,18 @@ def locate(node: yaml.Node, loc: tuple[str | int, ...]) -> yaml.Node:
     return node
 
 
+def integer(node: yaml.Node) -> int | None:
+    """A YAML integer as Python writes them (0x10 and 1_000 too); None for anything
+    else. YAML 1.1's other integers (017, octal; 1:30, base 60) are None: int()
+    refuses them, and each would read as a number the person did not mean."""
+    if node.tag != INT:
+        return None
+    try:
+        return int(node.value, 0)
+    except ValueError:  # also for more digits than int() reads
+        return None
+
+
 class Reader:
     def __init__(self, filename: str, environ: Mapping[str, str]) -> None:
         self.filename = filename
@@ -355,7 +367,8 @@ class Reader:
     def count(self, node: yaml.Node | None, path: str) -> int:
         if node is None:
             return 0
-        if node.tag != INT or not 0 <= (value := int(node.value, 0)) <= MAX_REPEAT:
+        value = integer(node)
+        if value is None or not 0 <= value <= MAX_REPEAT:
             self.problem(node, path, f"must be a whole number from 0 to {MAX_REPEAT}")
             return 0
         return value
