@@ -177,11 +177,28 @@ def test_text_yaml_would_read_as_something_else_is_quoted() -> None:
     assert round_trip(monitors) == monitors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a check's maintenance window is neither written nor read, so `tocsin export` "
-    "then `tocsin apply` reports `update check (maintenance)` and removes the window",
-)
+def test_a_maintenance_window_is_written_in_the_checks_zone_unless_it_has_its_own() -> None:
+    window = Maintenance(frozenset({6, 5}), time(1), time(10, 30, 5), "Europe/Berlin")
+    monitors = Monitors(
+        checks={
+            "a": check(slug="a", name="a", tz="Europe/Berlin", maintenance=window),
+            "b": check(slug="b", name="b", maintenance=window),
+        }
+    )
+    written = yaml.safe_load(write_monitors(monitors))["checks"]
+    assert written["a"]["maintenance"] == {
+        "days": ["sat", "sun"],
+        "from": "01:00",
+        "to": "10:30:05",
+    }
+    assert written["b"]["maintenance"] == {
+        "days": ["sat", "sun"],
+        "from": "01:00",
+        "to": "10:30:05",
+        "tz": "Europe/Berlin",
+    }
+
+
 def test_a_maintenance_window_survives_the_round_trip() -> None:
     window = Maintenance(frozenset({5, 6}), time(1), time(3), "Europe/Berlin")
     monitors = Monitors(checks={"a": check(slug="a", name="a", maintenance=window)})
@@ -224,6 +241,8 @@ SETTING = (
     .filter(bool)
 )
 ZONES = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
+TIMES = st.builds(time, st.integers(0, 23), st.integers(0, 59), st.integers(0, 59))
+WINDOWS = st.builds(Maintenance, st.frozensets(st.integers(0, 6), min_size=1), TIMES, TIMES, ZONES)
 CRONS = st.sampled_from(["0 2 * * *", "*/15 9-17 * * 1-5", "30 4 1 jan,jul *", "@daily"])
 
 
@@ -294,6 +313,7 @@ def checks(
             manual_resume=draw(st.booleans()),
             methods=draw(st.sampled_from(["", "POST"])),
             tz=tz,
+            maintenance=draw(st.none() | WINDOWS),
         )
         found[key] = CheckSpec(
             settings,

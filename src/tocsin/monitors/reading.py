@@ -8,7 +8,7 @@ gives, because only the nodes know the line each value came from."""
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, TypeVar
 
 import yaml
@@ -18,13 +18,16 @@ from tocsin.domain.checks import is_slug
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import (
+    Maintenance,
     Period,
     Schedule,
     ScheduleError,
+    clock_time,
     cron_schedule,
     period_schedule,
     validate_grace,
     validate_timezone,
+    weekdays,
 )
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step
 from tocsin.notify.base import Kind, config_problems
@@ -40,12 +43,14 @@ CHECK_FIELDS = (
     "cron",
     "tz",
     "grace",
+    "maintenance",
     "methods",
     "manual_resume",
     "paused",
     "channels",
     "policy",
 )
+MAINTENANCE_FIELDS = ("days", "from", "to", "tz")
 POLICY_FIELDS = ("steps", "repeat_count", "repeat_delay", "nag_interval")
 STEP_FIELDS = ("wait", "channels")
 DEFAULT_GRACE = timedelta(hours=1)
@@ -208,6 +213,7 @@ class Reader:
             manual_resume=self.flag(fields.get("manual_resume"), join(path, "manual_resume")),
             methods=self.methods(fields.get("methods"), join(path, "methods")),
             tz=tz,
+            maintenance=self.maintenance(fields.get("maintenance"), join(path, "maintenance"), tz),
         )
         check = CheckSpec(
             settings,
@@ -222,6 +228,44 @@ class Reader:
         if node is None or grace is None:
             return grace
         return self.attempt(node, path, lambda: validate_grace(grace))
+
+    def maintenance(self, node: yaml.Node | None, path: str, check_tz: str) -> Maintenance | None:
+        """A daily window, as the API has it: `days`, `from` and `to` (local times), and
+        `tz`, the check's own unless given. Left out (or null), no window."""
+        if node is None or node.tag == NULL:
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            self.mapping(node, path)  # the one problem: not a mapping
+            return None
+        fields = self.fields(node, path, MAINTENANCE_FIELDS)
+        days = self.days(node, fields.get("days"), join(path, "days"))
+        start = self.time_of_day(node, fields.get("from"), join(path, "from"))
+        end = self.time_of_day(node, fields.get("to"), join(path, "to"))
+        tz = self.text(fields.get("tz"), join(path, "tz"), check_tz)
+        if "tz" in fields:
+            self.attempt(fields["tz"], join(path, "tz"), lambda: validate_timezone(tz))
+        if not days or start is None or end is None:
+            return None
+        return Maintenance(days, start, end, tz)
+
+    def days(self, parent: yaml.Node, node: yaml.Node | None, path: str) -> frozenset[int] | None:
+        names = self.words(node, path)
+        if not names:
+            self.problem(node or parent, path, "needs at least one weekday, e.g. [sat, sun]")
+            return None
+        return self.attempt(node or parent, path, lambda: weekdays(names))
+
+    def time_of_day(self, parent: yaml.Node, node: yaml.Node | None, path: str) -> time | None:
+        if node is None:
+            self.problem(parent, path, "needs a time of day, e.g. 01:30")
+            return None
+        # The text as written: YAML 1.1 reads an unquoted 10:30 as the number 630.
+        text = self.text(node, path, "")
+        value = self.attempt(node, path, lambda: clock_time(text))
+        if value is not None and value.microsecond:
+            self.problem(node, path, f"{text} is not a whole number of seconds")
+            return None
+        return value
 
     def schedule(
         self, node: yaml.Node, path: str, fields: dict[str, yaml.Node], tz: str

@@ -5,12 +5,13 @@ Channel settings are written as stored, secrets included; text that looks like a
 `${NAME}` reference is escaped (`$${NAME}`) so that reading it back keeps it as text."""
 
 import re
+from datetime import time
 from typing import Any
 
 import yaml
 
 from tocsin.domain.durations import format_duration
-from tocsin.domain.schedule import Cron
+from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 
 REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
@@ -48,6 +49,8 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
     if settings.tz != "UTC":
         fields["tz"] = settings.tz
     fields["grace"] = format_duration(settings.grace)
+    if settings.maintenance is not None and settings.maintenance.days:
+        fields["maintenance"] = maintenance_fields(settings.maintenance, settings.tz)
     if settings.methods:
         fields["methods"] = settings.methods
     if settings.manual_resume:
@@ -59,6 +62,21 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
     if check.policy is not None:
         fields["policy"] = check.policy
     return fields
+
+
+def maintenance_fields(window: Maintenance, check_tz: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "days": [WEEKDAYS[day] for day in sorted(window.days)],
+        "from": clock(window.start),
+        "to": clock(window.end),
+    }
+    if window.tz != check_tz:
+        fields["tz"] = window.tz
+    return fields
+
+
+def clock(moment: time) -> str:
+    return moment.isoformat(timespec="minutes" if not moment.second else "seconds")
 
 
 def channel_fields(channel: ChannelSpec) -> dict[str, Any]:
