@@ -592,22 +592,24 @@ def test_a_grace_of_nothing_is_kept() -> None:
     assert check.settings.grace == timedelta(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a channel (or policy) that is in the file but has a problem of its own is then "
-    "also reported as missing wherever a check or step names it",
-)
-def test_a_reference_to_a_channel_with_a_problem_is_not_reported_as_missing() -> None:
+def test_a_reference_to_a_channel_or_policy_with_a_problem_is_not_reported_as_missing() -> None:
     text = """\
         channels:
           mail:
             kind: email
             to: [nobody]
+        policies:
+          loud:
+            repeat_count: 500
+            steps:
+              - channels: [mail]
         checks:
           a:
             period: 1d
             channels: [mail]
+            policy: loud
         """
     assert problems(text) == [
-        "monitors.yaml:4: channels.mail.to: Value error, not an email address: nobody"
+        "monitors.yaml:4: channels.mail.to: Value error, not an email address: nobody",
+        "monitors.yaml:7: policies.loud.repeat_count: must be a whole number from 0 to 100",
     ]

@@ -139,6 +139,9 @@ class Reader:
         self.problems: list[tuple[int, str]] = []
         # Names used as references, checked once every channel and policy is known.
         self.references: list[tuple[yaml.Node, str, str, str]] = []
+        # The keys of each section, those with problems of their own included: a
+        # reference to one is no second problem.
+        self.keys: dict[str, set[str]] = {section: set() for section in SECTIONS}
         self.loader = yaml.SafeLoader("")
 
     def problem(self, node: yaml.Node, path: str, message: str) -> None:
@@ -164,7 +167,7 @@ class Reader:
             channels=self.section(sections.get("channels"), "channels", self.channel),
             policies=self.section(sections.get("policies"), "policies", self.policy),
         )
-        self.check_references(monitors)
+        self.check_references()
         return monitors
 
     def section(
@@ -177,15 +180,15 @@ class Reader:
         if node is None:
             return found
         for key, (key_node, value_node) in self.mapping(node, path).items():
+            self.keys[path].add(key)
             item = read(key, key_node, value_node, join(path, key))
             if item is not None:
                 found[key] = item
         return found
 
-    def check_references(self, monitors: Monitors) -> None:
+    def check_references(self) -> None:
         for node, path, what, name in self.references:
-            names = monitors.channels if what == "channel" else monitors.policies
-            if name not in names:
+            if name not in self.keys["channels" if what == "channel" else "policies"]:
                 self.problem(node, path, f"no {what} named {name!r} in this file")
 
     # Checks
