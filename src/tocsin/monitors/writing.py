@@ -15,6 +15,21 @@ from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 
 REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+NEXT_LINE = "\x85"
+
+
+class Dumper(yaml.SafeDumper):
+    """PyYAML writes U+0085 (NEL) as it is in single-quoted text, where reading takes
+    it for a line break and folds it to a space: text holding one is double-quoted,
+    which escapes it (\\N)."""
+
+
+def represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if NEXT_LINE in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+Dumper.add_representer(str, represent_text)
 
 
 def write_monitors(monitors: Monitors) -> str:
@@ -23,8 +38,9 @@ def write_monitors(monitors: Monitors) -> str:
         "policies": {key: policy_fields(p) for key, p in monitors.policies.items()},
         "checks": {key: check_fields(key, c, monitors) for key, c in monitors.checks.items()},
     }
-    return yaml.safe_dump(
+    return yaml.dump(
         document,
+        Dumper=Dumper,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
