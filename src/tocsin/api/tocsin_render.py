@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from tocsin.api.healthchecks_json import unique_key
-from tocsin.api.healthchecks_spec import DEFAULT_SPEC, slugify
+from tocsin.api.healthchecks_spec import slugify
 from tocsin.api.tocsin_models import (
     ChannelOut,
     CheckFields,
@@ -29,6 +29,7 @@ from tocsin.domain.records import (
     Incident,
     NewCheck,
     Ping,
+    new_check_defaults,
 )
 from tocsin.domain.schedule import Cron, Period, rescheduled
 
@@ -79,7 +80,7 @@ def settings_after(current: NewCheck, sent: CheckFields) -> NewCheck:
 def new_settings(sent: CheckFields) -> NewCheck:
     """A new check's settings: the defaults, then what was sent; the slug follows the
     name unless one is sent."""
-    created = settings_after(DEFAULT_SPEC, sent)
+    created = settings_after(new_check_defaults(), sent)
     if sent.slug is None and sent.name:
         created = replace(created, slug=slugify(sent.name))
     return created

@@ -1,9 +1,10 @@
 """`tocsin check …`: create, list, pause, resume, delete checks and read their history."""
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -12,10 +13,17 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings, open_database
+from tocsin.cli.common import (
+    CommandError,
+    act,
+    console,
+    fail_on_errors,
+    load_settings,
+    open_database,
+)
 from tocsin.config import Settings
 from tocsin.domain import describe
-from tocsin.domain.checks import Flip, due_at, is_slug, pause, resume, status
+from tocsin.domain.checks import Flip, due_at, is_slug, status
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.describe import describe_schedule, next_expected, when
 from tocsin.domain.durations import format_duration, parse_duration
@@ -27,9 +35,13 @@ from tocsin.domain.schedule import (
     validate_grace,
     validate_timezone,
 )
+from tocsin.services import checks as check_service
+from tocsin.services.checks import CheckOptions, UsePolicy
+from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
-from tocsin.store.channels import assign_all_channels, policies_named, set_check_policy
+from tocsin.store.channels import policies_named
 
 app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
 
@@ -77,7 +89,7 @@ def create(
             manual_resume=manual_resume,
             methods="POST" if post_only else "",
         )
-        record, ping_key = run(settings, lambda c: insert_check(c, spec, policy))
+        record, ping_key = act(settings, lambda c: create_check(c, spec, policy))
         urls = ping_urls(settings, record, ping_key)
         if as_json:
             console.print_json(json.dumps(check_json(record, urls)))
@@ -102,23 +114,38 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-async def insert_check(
-    connection: AsyncConnection, spec: NewCheck, policy: str
-) -> tuple[CheckRecord, str]:
-    now = SystemClock().now()
-    project_id = await check_store.ensure_default_project(connection, now)
-    policy_id = await connection.run_sync(policy_named, policy) if policy else None
-    record = await check_store.insert_check(connection, project_id, spec, now)
-    await connection.run_sync(assign_all_channels, record.id, project_id)
-    await connection.run_sync(set_check_policy, record.id, policy_id)
-    return record, await check_store.project_ping_key(connection, project_id)
+async def create_check(services: Context, spec: NewCheck, policy: str) -> tuple[CheckRecord, str]:
+    """A check in the default project notifying every channel of it; with its ping key."""
+    use_policy = None
+    if policy:
+        async with services.database.read() as connection:
+            use_policy = UsePolicy(await connection.run_sync(policy_named, policy))
+    options = CheckOptions(channels=check_service.every_channel, policy=use_policy)
+    with policy_refused(policy):
+        details = await check_service.create_check(services, None, spec, options)
+    async with services.database.read() as connection:
+        key = await check_store.project_ping_key(connection, details.record.project_id)
+    return details.record, key
 
 
 def policy_named(connection: sa.Connection, name: str) -> int:
     found = policies_named(connection, name)
     if not found:
-        raise CommandError(f"no policy named {name!r}; see `tocsin policy list`")
+        raise CommandError(no_policy(name))
     return found[0]
+
+
+def no_policy(name: str) -> str:
+    return f"no policy named {name!r}; see `tocsin policy list`"
+
+
+@contextlib.contextmanager
+def policy_refused(name: str) -> Iterator[None]:
+    """A policy of another project is none of the check's."""
+    try:
+        yield
+    except InvalidError:
+        raise CommandError(no_policy(name)) from None
 
 
 def ping_urls(settings: Settings, record: CheckRecord, ping_key: str) -> dict[str, str]:
@@ -177,23 +204,18 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-async def find_check(
-    connection: AsyncConnection, identifier: str, *, for_update: bool = False
-) -> CheckRecord:
-    """A check by uuid, else by slug, else by name; ambiguity is an error. `for_update`
-    locks it (PostgreSQL) so a ping cannot change it between our read and write."""
+async def find_check(connection: AsyncConnection, identifier: str) -> CheckRecord:
+    """A check by uuid, else by slug, else by name; ambiguity is an error."""
     try:
         check_uuid = uuid.UUID(identifier)
     except ValueError:
         check_uuid = None
     if check_uuid is not None:
-        by_uuid = await check_store.check_by_uuid(connection, check_uuid, for_update=for_update)
+        by_uuid = await check_store.check_by_uuid(connection, check_uuid)
         if by_uuid is not None:
             return by_uuid
     for column in ("slug", "name"):
-        found = await check_store.checks_by_column(
-            connection, column, identifier, for_update=for_update
-        )
+        found = await check_store.checks_by_column(connection, column, identifier)
         if len(found) > 1:
             raise CommandError(f"{len(found)} checks have the {column} {identifier!r}; use a uuid")
         if found:
@@ -201,16 +223,18 @@ async def find_check(
     raise CommandError(f"no check matches {identifier!r}")
 
 
-def change_state(
-    identifier: str, transition: check_store.Transition
-) -> tuple[CheckRecord, Flip | None]:
-    async def work(connection: AsyncConnection) -> tuple[CheckRecord, Flip | None]:
-        record = await find_check(connection, identifier, for_update=True)
-        now = SystemClock().now()
-        _state, flip = await check_store.apply_transition(connection, record, transition, now)
-        return record, flip
+async def check_named(services: Context, identifier: str) -> CheckRecord:
+    async with services.database.read() as connection:
+        return await find_check(connection, identifier)
 
-    return run(load_settings(), work)
+
+@contextlib.contextmanager
+def check_gone(record: CheckRecord) -> Iterator[None]:
+    """Deleted between our read and the action."""
+    try:
+        yield
+    except NotFoundError:
+        raise CommandError(f"check {record.label!r} was just deleted") from None
 
 
 @app.command("set-policy")
@@ -221,15 +245,22 @@ def set_policy_command(
     """Choose the escalation policy a check's incidents follow."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> CheckRecord:
-            record = await find_check(connection, check)
-            policy_id = (
-                None if policy == "default" else await connection.run_sync(policy_named, policy)
-            )
-            await connection.run_sync(set_check_policy, record.id, policy_id)
+        async def work(services: Context) -> CheckRecord:
+            async with services.database.read() as connection:
+                record = await find_check(connection, check)
+                policy_id = (
+                    None if policy == "default" else await connection.run_sync(policy_named, policy)
+                )
+            with check_gone(record), policy_refused(policy):
+                await check_service.update_check(
+                    services,
+                    record.project_id,
+                    record.id,
+                    options=CheckOptions(policy=UsePolicy(policy_id)),
+                )
             return record
 
-        record = run(load_settings(), work)
+        record = act(load_settings(), work)
         console.print(f"{record.label!r} now follows the {policy!r} policy.")
 
 
@@ -237,7 +268,16 @@ def set_policy_command(
 def pause_command(check: str = CHECK_ARGUMENT) -> None:
     """Pause a check: no deadlines until a ping (or `resume`) wakes it."""
     with fail_on_errors():
-        record, flip = change_state(check, pause)
+
+        async def work(services: Context) -> tuple[CheckRecord, Flip | None]:
+            record = await check_named(services, check)
+            with check_gone(record):
+                _details, flip = await check_service.pause_check(
+                    services, record.project_id, record.id
+                )
+            return record, flip
+
+        record, flip = act(load_settings(), work)
         console.print(f"Paused {record.label!r}." if flip else f"{record.label!r} was paused.")
 
 
@@ -245,9 +285,17 @@ def pause_command(check: str = CHECK_ARGUMENT) -> None:
 def resume_command(check: str = CHECK_ARGUMENT) -> None:
     """Resume a paused check; it waits for its next ping as a new check."""
     with fail_on_errors():
-        record, flip = change_state(check, resume)
-        if flip is None:
-            raise CommandError(f"check {record.label!r} is not paused")
+
+        async def work(services: Context) -> CheckRecord:
+            record = await check_named(services, check)
+            try:
+                with check_gone(record):
+                    await check_service.resume_check(services, record.project_id, record.id)
+            except ConflictError:
+                raise CommandError(f"check {record.label!r} is not paused") from None
+            return record
+
+        record = act(load_settings(), work)
         console.print(f"Resumed {record.label!r}; it is new until its next ping.")
 
 
@@ -260,14 +308,15 @@ def delete_command(
     with fail_on_errors():
         settings = load_settings()
 
-        async def work(connection: AsyncConnection) -> CheckRecord:
-            record = await find_check(connection, check)
+        async def work(services: Context) -> CheckRecord:
+            record = await check_named(services, check)
             if not yes and not typer.confirm(f"Delete check {record.label!r}?"):
                 raise typer.Abort()
-            await check_store.delete_check(connection, record.id)
+            with check_gone(record):
+                await check_service.delete_check(services, record.project_id, record.id)
             return record
 
-        record = run(settings, work)
+        record = act(settings, work)
         console.print(f"Deleted {record.label!r}.")
 
 

@@ -198,12 +198,19 @@ def new_check_values(project_id: int, spec: NewCheck, now: datetime) -> dict[str
     }
 
 
+def insert_check_row(
+    connection: sa.Connection, project_id: int, spec: NewCheck, now: datetime
+) -> CheckRecord:
+    values = new_check_values(project_id, spec, now)
+    return record_from_row(
+        connection.execute(checks.insert().values(values).returning(checks)).one()
+    )
+
+
 async def insert_check(
     connection: AsyncConnection, project_id: int, spec: NewCheck, now: datetime
 ) -> CheckRecord:
-    values = new_check_values(project_id, spec, now)
-    result = await connection.execute(checks.insert().values(values).returning(checks))
-    return record_from_row(result.one())
+    return await connection.run_sync(insert_check_row, project_id, spec, now)
 
 
 def select_checks(*, for_update: bool = False) -> sa.Select[Any]:
@@ -245,6 +252,21 @@ async def written_details(connection: AsyncConnection, check_id: int) -> CheckDe
     """A check this transaction has just written, read back with its settings."""
     (found,) = await details_where(connection, checks.c.id == check_id)
     return found
+
+
+async def project_check(
+    connection: AsyncConnection, project_id: int, check_id: int, *, for_update: bool = False
+) -> CheckDetails | None:
+    """The check with this id if it is the project's."""
+    condition = (checks.c.id == check_id) & (checks.c.project_id == project_id)
+    found = await details_where(connection, condition, for_update=for_update)
+    return found[0] if found else None
+
+
+async def checks_with_ids(
+    connection: AsyncConnection, check_ids: Sequence[int], *, for_update: bool = False
+) -> list[CheckRecord]:
+    return await checks_where(connection, checks.c.id.in_(check_ids), for_update=for_update)
 
 
 async def details_by_uuid(
