@@ -1,7 +1,7 @@
 """CPU time a ping costs in the HTTP protocol alone: parse, answer, bookkeeping.
 
 No sockets and no database: a stand-in transport takes the answers and a stand-in
-intake answers each ping at once, so what is left is the code of `pings.protocol` (and
+intake answers each ping at once, so what is left is the code of `server.fast_pings` (and
 `server.protocol` under it) for one keep-alive ping, as wrk sends it, at a time. Run
 it with another version of the code on PYTHONPATH to compare versions, alternating:
 
@@ -19,9 +19,9 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from tocsin.domain.clock import SystemClock
-from tocsin.pings import protocol as ping_protocol
 from tocsin.pings.endpoint import PingReader
 from tocsin.pings.intake import PingRequest, Reply, ReplyTo
+from tocsin.server import fast_pings as ping_protocol
 
 REQUESTS = 100_000
 REPEATS = 7

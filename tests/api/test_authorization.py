@@ -16,11 +16,11 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.api.conftest import Api
 from tests.helpers import add_channel
-from tocsin.api.betterstack_http import BetterStackRoute, bearer_read_access, bearer_write_access
-from tocsin.api.healthchecks_http import HealthchecksRoute, read_access, write_access
-from tocsin.api.healthchecks_json import unique_key
-from tocsin.api.tocsin_http import PREFIX
+from tocsin.api.betterstack.http import BetterStackRoute, bearer_read_access, bearer_write_access
+from tocsin.api.healthchecks.http import HealthchecksRoute, read_access, write_access
+from tocsin.api.tocsin.http import PREFIX
 from tocsin.domain.identifiers import new_api_key
+from tocsin.domain.naming import unique_key
 from tocsin.server.app import TocsinApp
 
 PUBLIC = {f"/api/v{v}/status/" for v in (1, 2, 3)} | {"/api/openapi.json", "/api/docs"}

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.api.conftest import Api
-from tocsin.api.healthchecks_spec import CheckSpec
+from tocsin.api.healthchecks.spec import CheckSpec
 
 PREFIX = "json validation error: "
 

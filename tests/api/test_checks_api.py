@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tests.api.conftest import SITE, Api, running_api
 from tests.helpers import add_channel, eventually
-from tocsin.api.healthchecks_json import unique_key
+from tocsin.domain.naming import unique_key
 from tocsin.store.tables import checks, flips
 
 ALWAYS = {

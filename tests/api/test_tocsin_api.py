@@ -8,7 +8,7 @@ import pytest
 
 from tests.api.conftest import Api, running_api
 from tests.receivers import HttpReceiver, Reply
-from tocsin.api.tocsin_http import PREFIX
+from tocsin.api.tocsin.http import PREFIX
 
 
 class Client:

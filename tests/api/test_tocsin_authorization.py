@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.api.conftest import Api
 from tests.helpers import add_channel
-from tocsin.api.tocsin_http import PREFIX, read_key, write_key
+from tocsin.api.tocsin.http import PREFIX, read_key, write_key
 from tocsin.domain.identifiers import new_api_key
 
 

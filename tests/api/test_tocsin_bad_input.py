@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Api
-from tocsin.api.tocsin_http import PREFIX
+from tocsin.api.tocsin.http import PREFIX
 
 
 async def refused(

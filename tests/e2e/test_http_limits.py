@@ -21,7 +21,8 @@ from tests.conftest import (
     module_server_on_each_path,
 )
 from tests.helpers import make_check, reload
-from tocsin.server.limits import HEAD_LIMIT, QUERY_FIELDS_LIMIT, URL_LIMIT
+from tocsin.pings.urls import QUERY_FIELDS_LIMIT
+from tocsin.server.limits import HEAD_LIMIT, URL_LIMIT
 from tocsin.store.database import Database
 
 PATHS = {

@@ -30,9 +30,9 @@ from tests.conftest import (
 )
 from tests.helpers import eventually, make_check, reload
 from tocsin.config import Settings
-from tocsin.pings.protocol import PingCycle
 from tocsin.server.app import create_app
 from tocsin.server.connections import ConnectionGuard, connection_limits
+from tocsin.server.fast_pings import PingCycle
 from tocsin.server.limits import READ_AHEAD
 from tocsin.server.uvicorn_guard import RequestResponseCycle
 from tocsin.store.database import Database

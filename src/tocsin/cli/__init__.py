@@ -1,20 +1,17 @@
 """The `tocsin` command: run the server and the watcher, manage checks."""
 
 import asyncio
-import contextlib
 import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
-from typing import Protocol
+from collections.abc import Callable
 
 import typer
 import uvicorn
 
 from tocsin import accounts
-from tocsin.alerts.notifier import running_notifier, signing_secret
-from tocsin.alerts.watcher import DeadlineWatcher
+from tocsin.alerts.notifier import signing_secret
 from tocsin.cli import apply as apply_commands
 from tocsin.cli import channels as channel_commands
 from tocsin.cli import checks as check_commands
@@ -26,11 +23,11 @@ from tocsin.cli.common import console, fail_on_errors, load_settings, open_datab
 from tocsin.config import ConfigError, Settings
 from tocsin.domain.clock import SystemClock
 from tocsin.server.app import create_app
+from tocsin.server.builder import WorkerKind, running_worker
 from tocsin.server.connections import KEEP_ALIVE_SECONDS, ConnectionGuard, connection_limits
 from tocsin.store import checks as check_store
 from tocsin.store import users as user_store
 from tocsin.store.database import Database
-from tocsin.store.runners import BatchRunner, batch_runner
 from tocsin.version import __version__
 
 app = typer.Typer(
@@ -113,58 +110,30 @@ def serve(
 @app.command("watcher")
 def run_watcher() -> None:
     """Run only the deadline watcher (pair with `tocsin serve --no-watcher`)."""
-    run_worker(watch)
+    run_worker("watcher")
 
 
 @app.command("notifier")
 def run_notifier() -> None:
     """Run only the notifier, delivering the outbox (pair with `serve --no-notifier`)."""
-    run_worker(notify)
+    run_worker("notifier")
 
 
-class Worker(Protocol):
-    async def run(self) -> None: ...
-    def stop(self) -> None: ...
-
-
-WorkerFactory = Callable[
-    [Settings, Database, BatchRunner], contextlib.AbstractAsyncContextManager[Worker]
-]
-
-
-def run_worker(factory: WorkerFactory) -> None:
+def run_worker(kind: WorkerKind) -> None:
     """A background worker on its own, until SIGINT or SIGTERM."""
     with fail_on_errors():
         settings = load_settings()
         configure_process(settings.log_level)
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            runner.run(work_until_stopped(settings, factory))
+            runner.run(work_until_stopped(kind, settings))
 
 
-async def work_until_stopped(settings: Settings, factory: WorkerFactory) -> None:
-    async with open_database(settings) as database:
-        runner = batch_runner(database)
-        try:
-            async with factory(settings, database, runner) as worker:
-                loop = asyncio.get_running_loop()
-                for signum in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(signum, worker.stop)
-                await worker.run()
-        finally:
-            await runner.close()
-
-
-@contextlib.asynccontextmanager
-async def watch(
-    settings: Settings, database: Database, runner: BatchRunner
-) -> AsyncIterator[Worker]:
-    yield DeadlineWatcher(database, runner, SystemClock(), settings.watcher_recheck)
-
-
-def notify(
-    settings: Settings, database: Database, runner: BatchRunner
-) -> contextlib.AbstractAsyncContextManager[Worker]:
-    return running_notifier(settings, database, runner, SystemClock())
+async def work_until_stopped(kind: WorkerKind, settings: Settings) -> None:
+    async with running_worker(kind, settings, SystemClock()) as worker:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, worker.stop)
+        await worker.run()
 
 
 async def print_banner(settings: Settings) -> None:

@@ -2,7 +2,7 @@
 
 Pings are the hot path, so they skip the framework: no routing table, no middleware,
 no request objects. Everything else goes to the web application. `tocsin serve` answers
-pings one level lower still (`pings.protocol`); both read requests with `PingReader`
+pings one level lower still (`server.fast_pings`); both read requests with `PingReader`
 and answer with `ping_response_headers`, so the two paths cannot drift apart.
 """
 
@@ -12,8 +12,7 @@ from urllib.parse import parse_qsl
 
 from tocsin.domain.clock import Clock
 from tocsin.pings.intake import PingIntake, PingRequest
-from tocsin.pings.urls import PingUrlError, parse_ping_path, parse_rid
-from tocsin.server.limits import QUERY_FIELDS_LIMIT
+from tocsin.pings.urls import QUERY_FIELDS_LIMIT, PingUrlError, parse_ping_path, parse_rid
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

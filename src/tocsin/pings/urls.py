@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from tocsin.domain.checks import Action
 
+QUERY_FIELDS_LIMIT = 100  # fields in a ping URL's query, answered 400 beyond
+
 HEALTHCHECKS_PREFIX = "/ping/"
 BETTERSTACK_PREFIX = "/api/v1/heartbeat/"
 PREFIXES = (HEALTHCHECKS_PREFIX, BETTERSTACK_PREFIX)

@@ -5,31 +5,27 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tocsin.alerts.watcher import DeadlineWatcher
-from tocsin.api import betterstack, healthchecks, status, tocsin_api
+from tocsin.api.betterstack.routes import betterstack_router
+from tocsin.api.healthchecks.routes import healthchecks_router
+from tocsin.api.tocsin import docs as api_docs
+from tocsin.api.tocsin.routes import tocsin_router
 from tocsin.config import Settings
 from tocsin.domain.clock import Clock, SystemClock
 from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
-from tocsin.pings.intake import PingIntake
 from tocsin.pings.urls import is_ping_path
+from tocsin.server.builder import build_services
 from tocsin.server.connections import ConnectionGuard
-from tocsin.server.services import Services
 from tocsin.server.uvicorn_guard import fallback_reason
 from tocsin.services.requests import install_services
-from tocsin.store.availability import Availability
-from tocsin.store.database import Database
-from tocsin.store.runners import batch_runner
 from tocsin.version import __version__
 from tocsin.web import (
     account_links,
-    api_docs,
     channel_pages,
     check_edit,
     check_pages,
@@ -47,34 +43,6 @@ log = logging.getLogger("tocsin")
 STATIC = Path(__file__).parent.parent / "web" / "static"
 
 
-def build_services(
-    settings: Settings, clock: Clock, run_watcher: bool, run_notifier: bool
-) -> Services:
-    database = Database(settings)
-    # One runner for the process: on SQLite, pings and the watcher share its connection.
-    runner = batch_runner(database)
-    services = Services(settings, clock, database, runner, run_notifier)
-    # What pings and the watcher see of the database: the watcher holds back the
-    # deadlines of pings refused or stuck here.
-    availability = Availability(clock)
-    if run_watcher:
-        services.watcher = DeadlineWatcher(
-            database,
-            runner,
-            clock,
-            settings.watcher_recheck,
-            services.wake_notifier,
-            availability,
-        )
-    on_deadline = services.watcher.deadline_set if services.watcher else ignore_deadline
-    services.intake = PingIntake(runner, on_deadline, services.wake_notifier, availability)
-    return services
-
-
-def ignore_deadline(_deadline: datetime) -> None:
-    """Without a watcher in this process, a separate `tocsin watcher` re-reads deadlines."""
-
-
 class TocsinApp:
     """Routes ping URLs straight to the lean endpoint and the rest to FastAPI."""
 
@@ -86,7 +54,7 @@ class TocsinApp:
         self, guard: ConnectionGuard, fast_pings: bool
     ) -> type[asyncio.Protocol] | None:
         """uvicorn's HTTP protocol under the guard's limits (`server.protocol`), with pings
-        answered below ASGI (`pings.protocol`) if `fast_pings`; None, for uvicorn's own
+        answered below ASGI (`server.fast_pings`) if `fast_pings`; None, for uvicorn's own
         protocol, if this uvicorn is not the one they were written for. Logs which."""
         fallback = fallback_reason()
         if fallback:
@@ -98,7 +66,7 @@ class TocsinApp:
             return None
         # Imported only once the guard has passed: they subclass uvicorn's private
         # protocol.
-        from tocsin.pings.protocol import FastPings, fast_ping_protocol
+        from tocsin.server.fast_pings import FastPings, fast_ping_protocol
         from tocsin.server.protocol import guarded_protocol
 
         if fast_pings:
@@ -149,12 +117,11 @@ def create_app(
         openapi_url=None,
     )
     install_services(web, services)
-    web.include_router(status.router)
     web.include_router(incident_pages.router)
-    web.include_router(healthchecks.router)
-    web.include_router(betterstack.router)
+    web.include_router(healthchecks_router())
+    web.include_router(betterstack_router())
     web.include_router(badge_pages.router)
-    web.include_router(tocsin_api.router)
+    web.include_router(tocsin_router())
     api_docs.mount_docs(web)
     add_web_app(web)
     reader = PingReader(clock, settings.ping_body_limit, settings.trusted_proxy_header)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 HEAD_LIMIT = 16 * 1024  # request line and headers, answered 431 beyond
 URL_LIMIT = 8 * 1024  # answered 414 beyond
-QUERY_FIELDS_LIMIT = 100  # fields in a ping URL's query, answered 400 beyond
 READ_SIZE = 16 * 1024  # bytes read from a socket at a time
 # Requests read ahead on one connection while earlier ones wait for their answer. A
 # pipelining client gets this many answered back to back; past it, reading pauses.

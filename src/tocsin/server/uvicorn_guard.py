@@ -1,6 +1,6 @@
 """The one door to uvicorn's private modules, and whether this uvicorn may be used.
 
-`server.protocol` and `pings.protocol` subclass uvicorn's httptools protocol, call and
+`server.protocol` and `server.fast_pings` subclass uvicorn's httptools protocol, call and
 copy its methods and read the attributes its `__init__` sets: none of that is uvicorn's
 public API, and any release may change it. Every private name they use is imported
 here and nowhere else, and `fallback_reason` says whether this uvicorn is the one they

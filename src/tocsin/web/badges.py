@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.api.healthchecks_json import status_word, unique_key
 from tocsin.domain import badges
+from tocsin.domain.naming import status_word, unique_key
 from tocsin.domain.records import CheckDetails
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store

@@ -3,52 +3,48 @@ and preflights, the JSON body and where the key comes from, and refusals as
 `{"error": …}` with their status."""
 
 import json
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 
-from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
-from tocsin.api.errors import ApiError
+from tocsin.api.common.auth import ApiAccess, KeyRejectedError, authenticate
+from tocsin.api.common.body import read_body
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import DialectRoute, RouteTable
 from tocsin.services.requests import services_of
 from tocsin.store.errors import unavailable
 
 VERSIONS = (1, 2, 3)
-BODY_LIMIT = 64 * 1024
 
-Endpoint = Callable[..., Awaitable[Response]]
-
-# Every method each path answers, for CORS headers and preflights.
+# Every method each path answers, for CORS headers and preflights; filled as the
+# dialect's routes are registered.
 path_methods: dict[str, set[str]] = {}
 
 
-class HealthchecksRoute(APIRoute):
-    """Every route of the dialect: refusals as `{"error": …}`, CORS headers on every
-    answer, and a database that is down as a retryable 503 rather than a crash."""
+def refusal(error: Exception) -> Response | None:
+    """Refusals as `{"error": …}`, and a database that is down as a retryable 503."""
+    if isinstance(error, ApiError):
+        return error_response(error.status, error.message)
+    if isinstance(error, KeyRejectedError):
+        return error_response(401, error.problem.value)
+    if isinstance(error, RequestValidationError):
+        return error_response(400, "invalid request")
+    if unavailable(error):
+        return error_response(503, "database unavailable, try again")
+    return None
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
 
-        async def answer(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except ApiError as error:
-                response = error_response(error.status, error.message)
-            except KeyRejectedError as error:
-                response = error_response(401, error.problem.value)
-            except RequestValidationError:
-                response = error_response(400, "invalid request")
-            except Exception as error:
-                if not unavailable(error):
-                    raise
-                response = error_response(503, "database unavailable, try again")
-            response.headers.update(cors_headers(self.path))
-            return response
+class HealthchecksRoute(DialectRoute):
+    """Every route of the dialect: its refusals, and CORS headers on every answer."""
 
-        return answer
+    def refuse(self, error: Exception) -> Response | None:
+        return refusal(error)
+
+    def finish(self, response: Response) -> Response:
+        response.headers.update(cors_headers(self.path))
+        return response
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -64,26 +60,20 @@ def cors_headers(path: str) -> dict[str, str]:
     }
 
 
-router = APIRouter(route_class=HealthchecksRoute)
-
-
-def route(path: str, method: str) -> Callable[[Endpoint], Endpoint]:
-    """Register an endpoint under every version (only v3 goes into the API schema),
-    with a preflight answer for its path."""
-
-    def register(endpoint: Endpoint) -> Endpoint:
+def register(router: APIRouter, *tables: RouteTable) -> None:
+    """Each endpoint under every version (only v3 goes into the API schema), with a
+    preflight answer for its path."""
+    preflighted: set[str] = set()
+    for entry in (entry for table in tables for entry in table.entries):
         for version in VERSIONS:
-            full_path = f"/api/v{version}{path}"
-            if full_path not in path_methods:
-                path_methods[full_path] = set()
+            full_path = f"/api/v{version}{entry.path}"
+            if full_path not in preflighted:
+                preflighted.add(full_path)
                 router.add_api_route(full_path, preflight, methods=["OPTIONS"])
-            path_methods[full_path].add(method)
+            path_methods.setdefault(full_path, set()).add(entry.method)
             router.add_api_route(
-                full_path, endpoint, methods=[method], include_in_schema=version == 3
+                full_path, entry.endpoint, methods=[entry.method], include_in_schema=version == 3
             )
-        return endpoint
-
-    return register
 
 
 async def preflight() -> Response:
@@ -94,19 +84,6 @@ async def preflight() -> Response:
 def api_version(request: Request) -> int:
     """The version in the path the request came in on: /api/v<n>/…"""
     return int(request.scope["path"].split("/")[2].removeprefix("v"))
-
-
-async def read_body(request: Request) -> bytes:
-    too_large = ApiError(413, f"request body too large (at most {BODY_LIMIT} bytes)")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > BODY_LIMIT:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > BODY_LIMIT:
-            raise too_large
-    return bytes(body)
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -27,11 +27,12 @@ from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.api.auth import ApiAccess
-from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import Body, ReadAccess, Version, WriteAccess, route, router
-from tocsin.api.healthchecks_json import Presenter, channel_json, flip_json, unique_key
-from tocsin.api.healthchecks_spec import (
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import RouteTable
+from tocsin.api.healthchecks.http import Body, ReadAccess, Version, WriteAccess
+from tocsin.api.healthchecks.render import Presenter, channel_json, flip_json
+from tocsin.api.healthchecks.spec import (
     CheckSpec,
     SpecError,
     applied,
@@ -40,6 +41,7 @@ from tocsin.api.healthchecks_spec import (
     parse_spec,
 )
 from tocsin.domain.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
+from tocsin.domain.naming import is_unique_key, unique_key
 from tocsin.domain.records import ChannelRow, CheckDetails
 from tocsin.services import checks as check_service
 from tocsin.services.checks import CheckOptions
@@ -50,8 +52,6 @@ from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import channel_uuids, project_channels
 from tocsin.store.projects import ping_key
-
-__all__ = ["router"]
 
 PING_LIST_LIMIT = 100  # Healthchecks' default ping log size
 MAX_FLIP_SECONDS = 31_536_000
@@ -104,10 +104,6 @@ def parse_check_uuid(code: str) -> uuid.UUID:
     return parsed
 
 
-def is_unique_key(code: str) -> bool:
-    return len(code) == 40 and all(c in "0123456789abcdef" for c in code)
-
-
 async def owned_check(
     connection: AsyncConnection, access: ApiAccess, code: str, *, to_change: bool = False
 ) -> CheckDetails:
@@ -139,7 +135,10 @@ def spec_or_400(body: dict[str, object]) -> CheckSpec:
         raise ApiError(400, str(error)) from None
 
 
-@route("/checks/", "GET")
+routes = RouteTable()
+
+
+@routes("/checks/", "GET")
 async def list_checks(
     request: Request,
     services: ServicesDep,
@@ -168,7 +167,7 @@ def listed(details: CheckDetails, tags: set[str], slug: str) -> bool:
     return tags.issubset(details.spec.tags.split())
 
 
-@route("/checks/", "POST")
+@routes("/checks/", "POST")
 async def create_check(
     request: Request, services: ServicesDep, access: WriteAccess, version: Version, body: Body
 ) -> JSONResponse:
@@ -228,7 +227,7 @@ async def check_to_change(services: Context, access: ApiAccess, code: str) -> Ch
         return await owned_check(connection, access, code, to_change=True)
 
 
-@route("/checks/{code}", "GET")
+@routes("/checks/{code}", "GET")
 async def get_check(
     request: Request, services: ServicesDep, access: ReadAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -238,7 +237,7 @@ async def get_check(
         return JSONResponse(await render(request, connection, access, version, details))
 
 
-@route("/checks/{code}", "POST")
+@routes("/checks/{code}", "POST")
 async def update_check(
     request: Request,
     services: ServicesDep,
@@ -261,7 +260,7 @@ async def update_check(
     return JSONResponse(await render_now(request, services, access, version, details))
 
 
-@route("/checks/{code}", "DELETE")
+@routes("/checks/{code}", "DELETE")
 async def delete_check(
     request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -274,7 +273,7 @@ async def delete_check(
     return JSONResponse(result)
 
 
-@route("/checks/{code}/pause", "POST")
+@routes("/checks/{code}/pause", "POST")
 async def pause_check(
     request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -287,7 +286,7 @@ async def pause_check(
     return JSONResponse(await render_now(request, services, access, version, details))
 
 
-@route("/checks/{code}/resume", "POST")
+@routes("/checks/{code}/resume", "POST")
 async def resume_check(
     request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -298,7 +297,7 @@ async def resume_check(
     return JSONResponse(await render_now(request, services, access, version, details))
 
 
-@route("/checks/{code}/pings/", "GET")
+@routes("/checks/{code}/pings/", "GET")
 async def list_pings(
     request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
@@ -310,7 +309,7 @@ async def list_pings(
     return JSONResponse({"pings": [shown.ping(details.record.uuid, p) for p in pings]})
 
 
-@route("/checks/{code}/pings/{n}/body", "GET")
+@routes("/checks/{code}/pings/{n}/body", "GET")
 async def ping_body(services: ServicesDep, access: WriteAccess, code: str, n: str) -> Response:
     """The body a ping carried, as it was sent (up to TOCSIN_PING_BODY_LIMIT bytes)."""
     number = parse_ping_number(n)
@@ -328,7 +327,7 @@ def parse_ping_number(n: str) -> int:
     return int(n)
 
 
-@route("/checks/{code}/flips/", "GET")
+@routes("/checks/{code}/flips/", "GET")
 async def list_flips(
     request: Request, services: ServicesDep, access: ReadAccess, code: str
 ) -> JSONResponse:
@@ -365,7 +364,7 @@ def bounded_int(params: dict[str, str], name: str, high: int) -> int | None:
     return int(value)
 
 
-@route("/channels/", "GET")
+@routes("/channels/", "GET")
 async def list_channels(services: ServicesDep, access: WriteAccess) -> JSONResponse:
     """The project's channels, to name in a check's `channels`."""
     async with services.database.read() as connection:
@@ -373,7 +372,7 @@ async def list_channels(services: ServicesDep, access: WriteAccess) -> JSONRespo
     return JSONResponse({"channels": [channel_json(c) for c in found]})
 
 
-@route("/badges/", "GET")
+@routes("/badges/", "GET")
 async def list_badges(request: Request, services: ServicesDep, access: ReadAccess) -> JSONResponse:
     """Badge URLs for every tag of the project's checks, and for all of them (`*`)."""
     async with services.database.read() as connection:

@@ -4,19 +4,18 @@
 
 import hashlib
 import json
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tocsin.api.auth import ApiAccess, KeyProblem, KeyRejectedError, authenticate
-from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import BODY_LIMIT
-from tocsin.api.tocsin_models import ErrorOut
+from tocsin.api.common.auth import ApiAccess, KeyProblem, KeyRejectedError, authenticate
+from tocsin.api.common.body import BODY_LIMIT, declared_too_large
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import DialectRoute
+from tocsin.api.tocsin.models import ErrorOut
 from tocsin.services.requests import ServicesDep
 from tocsin.store.errors import unavailable
 
@@ -85,26 +84,17 @@ def refusal(error: Exception) -> Response | None:
     return None
 
 
-class TocsinRoute(APIRoute):
+class TocsinRoute(DialectRoute):
     """Every route of the API: refusals in the one error shape, and bodies above the
     limit refused before they are read."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    def refuse(self, error: Exception) -> Response | None:
+        return refusal(error)
 
-        async def answer(request: Request) -> Response:
-            declared = request.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > BODY_LIMIT:
-                return error_response(413, f"request body too large (at most {BODY_LIMIT} bytes)")
-            try:
-                return await handler(request)
-            except Exception as error:
-                response = refusal(error)
-                if response is None:
-                    raise
-                return response
-
-        return answer
+    def admit(self, request: Request) -> Response | None:
+        if declared_too_large(request):
+            return error_response(413, f"request body too large (at most {BODY_LIMIT} bytes)")
+        return None
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -119,7 +109,12 @@ IfMatch = Annotated[
     str | None, Header(max_length=1000, description="The ETag you read: change only that.")
 ]
 
-router = APIRouter(prefix=PREFIX, route_class=TocsinRoute, responses=ERRORS)
+
+def endpoint_router() -> APIRouter:
+    """The router an endpoint module lists its routes on, under the API's prefix;
+    `api.tocsin.routes` includes each."""
+    return APIRouter(prefix=PREFIX, route_class=TocsinRoute, responses=ERRORS)
+
 
 bearer = HTTPBearer(auto_error=False, description="A Tocsin API key (`tocsin key create`).")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

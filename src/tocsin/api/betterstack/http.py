@@ -4,25 +4,22 @@ the JSON body of a POST or PATCH, page and per_page, and refusals as `{"errors":
 a dict of field → messages for invalid attributes (422), a sentence otherwise."""
 
 import json
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 
-from tocsin.api.auth import ApiAccess, KeyRejectedError, authenticate
-from tocsin.api.betterstack_pages import PageRequest, listing, page_request
-from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_http import read_body
+from tocsin.api.betterstack.pages import PageRequest, listing, page_request
+from tocsin.api.common.auth import ApiAccess, KeyRejectedError, authenticate
+from tocsin.api.common.body import read_body
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import DialectRoute, RouteTable
 from tocsin.services.requests import services_of
 from tocsin.store.errors import unavailable
 
 VERSIONS = (2, 3)
 MAX_ID = 2**31 - 1  # the database's integer ids
-
-Endpoint = Callable[..., Awaitable[Response]]
 
 
 class InvalidAttributesError(Exception):
@@ -38,55 +35,42 @@ def invalid(field: str, message: str) -> InvalidAttributesError:
     return InvalidAttributesError({field: [message]})
 
 
-class BetterStackRoute(APIRoute):
-    """Every route of the dialect: refusals in its shape, and a database that is down
-    as a retryable 503 rather than a crash."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def answer(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except InvalidAttributesError as error:
-                return JSONResponse({"errors": error.errors}, status_code=422)
-            except ApiError as error:
-                return refusal(error.status, error.message)
-            except KeyRejectedError as error:
-                return refusal(401, error.problem.value)
-            except RequestValidationError:
-                return refusal(400, "invalid request")
-            except Exception as error:
-                if not unavailable(error):
-                    raise
-                return refusal(503, "database unavailable, try again")
-
-        return answer
+def refusal(error: Exception) -> Response | None:
+    """Refusals in the dialect's shape, and a database that is down as a retryable 503."""
+    if isinstance(error, InvalidAttributesError):
+        return JSONResponse({"errors": error.errors}, status_code=422)
+    if isinstance(error, ApiError):
+        return error_response(error.status, error.message)
+    if isinstance(error, KeyRejectedError):
+        return error_response(401, error.problem.value)
+    if isinstance(error, RequestValidationError):
+        return error_response(400, "invalid request")
+    if unavailable(error):
+        return error_response(503, "database unavailable, try again")
+    return None
 
 
-def refusal(status: int, message: str) -> JSONResponse:
+def error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse({"errors": message}, status_code=status)
 
 
-router = APIRouter(route_class=BetterStackRoute)
+class BetterStackRoute(DialectRoute):
+    def refuse(self, error: Exception) -> Response | None:
+        return refusal(error)
 
 
-def route(path: str, method: str, status_code: int = 200) -> Callable[[Endpoint], Endpoint]:
-    """Register an endpoint under /api/v2 and /api/v3 (left out of Tocsin's own API
-    schema: Better Stack documents these)."""
-
-    def register(endpoint: Endpoint) -> Endpoint:
+def register(router: APIRouter, table: RouteTable) -> None:
+    """Each endpoint under /api/v2 and /api/v3 (left out of Tocsin's own API schema:
+    Better Stack documents these)."""
+    for entry in table.entries:
         for version in VERSIONS:
             router.add_api_route(
-                f"/api/v{version}{path}",
-                endpoint,
-                methods=[method],
-                status_code=status_code,
+                f"/api/v{version}{entry.path}",
+                entry.endpoint,
+                methods=[entry.method],
+                status_code=entry.status_code,
                 include_in_schema=False,
             )
-        return endpoint
-
-    return register
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -18,8 +18,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.api.auth import ApiAccess
-from tocsin.api.betterstack_http import (
+from tocsin.api.betterstack.http import (
     Body,
     Page,
     ReadAccess,
@@ -27,12 +26,13 @@ from tocsin.api.betterstack_http import (
     invalid,
     object_id,
     page_response,
-    route,
 )
-from tocsin.api.betterstack_json import policy_json
-from tocsin.api.betterstack_pages import page_of
-from tocsin.api.betterstack_spec import PolicySpec, StepSpec, parse, require
-from tocsin.api.errors import ApiError
+from tocsin.api.betterstack.pages import page_of
+from tocsin.api.betterstack.render import policy_json
+from tocsin.api.betterstack.spec import PolicySpec, StepSpec, parse, require
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import RouteTable
 from tocsin.domain.records import PolicyRow
 from tocsin.services.requests import ServicesDep
 from tocsin.store import channels as store
@@ -84,7 +84,10 @@ async def refuse_taken_name(connection: AsyncConnection, spec: PolicySpec) -> No
         raise invalid("name", "has already been taken.")
 
 
-@route("/policies", "GET")
+routes = RouteTable()
+
+
+@routes("/policies", "GET")
 async def list_policies(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page
 ) -> JSONResponse:
@@ -93,14 +96,14 @@ async def list_policies(
     return page_response(request, page, [policy_json(p) for p in page_of(found, page)], len(found))
 
 
-@route("/policies/{policy_id}", "GET")
+@routes("/policies/{policy_id}", "GET")
 async def get_policy(services: ServicesDep, access: ReadAccess, policy_id: str) -> JSONResponse:
     async with services.database.read() as connection:
         policy = await owned_policy(connection, access, policy_id)
     return JSONResponse({"data": policy_json(policy)})
 
 
-@route("/policies", "POST", 201)
+@routes("/policies", "POST", 201)
 async def create_policy(services: ServicesDep, access: WriteAccess, body: Body) -> JSONResponse:
     spec = parse(PolicySpec, body)
     require(body, ("name",))
@@ -125,7 +128,7 @@ async def create_policy(services: ServicesDep, access: WriteAccess, body: Body) 
     return JSONResponse({"data": policy_json(policy)}, status_code=201)
 
 
-@route("/policies/{policy_id}", "PATCH")
+@routes("/policies/{policy_id}", "PATCH")
 async def update_policy(
     services: ServicesDep, access: WriteAccess, body: Body, policy_id: str
 ) -> JSONResponse:
@@ -144,7 +147,7 @@ async def update_policy(
     return JSONResponse({"data": policy_json(policy)})
 
 
-@route("/policies/{policy_id}", "DELETE", 204)
+@routes("/policies/{policy_id}", "DELETE", 204)
 async def delete_policy(services: ServicesDep, access: WriteAccess, policy_id: str) -> Response:
     async with services.database.write() as connection:
         policy = await owned_policy(connection, access, policy_id)

@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from fastapi import Path, Query, Request
 
 from tocsin.alerts import incidents as actions
-from tocsin.api.auth import ApiAccess
-from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks_json import unique_key
-from tocsin.api.tocsin_http import ReadKey, WriteKey, router
-from tocsin.api.tocsin_models import (
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.tocsin.http import ReadKey, WriteKey, endpoint_router
+from tocsin.api.tocsin.models import (
     Acknowledge,
     Comment,
     ErrorOut,
@@ -24,8 +23,9 @@ from tocsin.api.tocsin_models import (
     Page,
     Resolve,
 )
-from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
-from tocsin.api.tocsin_render import event_out, incident_out
+from tocsin.api.tocsin.pages import CursorParam, Limit, decode_cursor, page_of, paginate
+from tocsin.api.tocsin.render import event_out, incident_out
+from tocsin.domain.naming import unique_key
 from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import incidents as store
@@ -53,6 +53,9 @@ def shown(connection: sa.Connection, access: ApiAccess, incident_id: int) -> Inc
         raise ApiError(404, f"no incident {incident_id} in this key's project")
     check = store.incident_check(connection, incident)
     return incident_out(incident, check.uuid, check.name)
+
+
+router = endpoint_router()
 
 
 @router.get("/incidents", response_model=Page[IncidentOut], tags=["incidents"])

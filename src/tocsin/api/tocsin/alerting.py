@@ -11,19 +11,19 @@ import sqlalchemy as sa
 from fastapi import Path, Response
 
 from tocsin.alerts.notifier import send_test
-from tocsin.api.auth import ApiAccess
-from tocsin.api.errors import ApiError
-from tocsin.api.tocsin_http import (
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.tocsin.http import (
     PRECONDITION,
     FieldsError,
     IfMatch,
     ReadKey,
     WriteKey,
+    endpoint_router,
     etag_of,
     require_match,
-    router,
 )
-from tocsin.api.tocsin_models import (
+from tocsin.api.tocsin.models import (
     ChannelCreate,
     ChannelOut,
     ChannelTestOut,
@@ -32,8 +32,8 @@ from tocsin.api.tocsin_models import (
     PolicyIn,
     PolicyOut,
 )
-from tocsin.api.tocsin_pages import CursorParam, Limit, paginate
-from tocsin.api.tocsin_render import channel_out, policy_out
+from tocsin.api.tocsin.pages import CursorParam, Limit, paginate
+from tocsin.api.tocsin.render import channel_out, policy_out
 from tocsin.domain.records import ChannelRow
 from tocsin.services.requests import ServicesDep
 from tocsin.store import channels as channel_store
@@ -48,6 +48,9 @@ def owned_channel(connection: sa.Connection, access: ApiAccess, channel_id: UUID
         if channel.uuid == channel_id:
             return channel
     raise ApiError(404, f"no channel {channel_id} in this key's project")
+
+
+router = endpoint_router()
 
 
 @router.get("/channels", response_model=Page[ChannelOut], tags=["channels"])

@@ -43,7 +43,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from tocsin.api.betterstack_http import InvalidAttributesError
+from tocsin.api.betterstack.http import InvalidAttributesError
 from tocsin.domain.schedule import (
     WEEKDAYS,
     Maintenance,

@@ -6,9 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from tocsin.api.healthchecks_json import unique_key
-from tocsin.api.healthchecks_spec import slugify
-from tocsin.api.tocsin_models import (
+from tocsin.api.tocsin.models import (
     ChannelOut,
     CheckFields,
     CheckOut,
@@ -21,6 +19,7 @@ from tocsin.api.tocsin_models import (
 )
 from tocsin.domain.checks import grace_start, status
 from tocsin.domain.escalation import Policy
+from tocsin.domain.naming import slugify, unique_key
 from tocsin.domain.records import (
     ChannelRow,
     CheckDetails,

@@ -9,14 +9,13 @@ false), so that a check read from the API can be sent back as it is; asking for 
 feature itself is a 400 that says Tocsin lacks it, rather than a setting silently lost.
 """
 
-import re
-import unicodedata
 from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from tocsin.domain.naming import MAX_SLUG, slugify
 from tocsin.domain.records import ChannelRow, CheckDetails, NewCheck
 from tocsin.domain.schedule import (
     Period,
@@ -28,7 +27,6 @@ from tocsin.domain.schedule import (
 )
 
 MIN_SECONDS = 60
-MAX_SLUG = 100
 MAX_SECONDS = 31_536_000
 
 UniqueField = Literal["name", "slug", "tags", "timeout", "grace"]
@@ -159,14 +157,6 @@ def first_error(error: ValidationError) -> str:
         subject = f"an item in '{subject}'"
     template = MESSAGES.get(first["type"], "%s is not valid")
     return "json validation error: " + template % subject
-
-
-def slugify(name: str) -> str:
-    """Django's slugify, which Healthchecks' v1 and v2 apply to a new name; cut to the
-    column's size, since decomposing can lengthen a name ("ﬃ" is "ffi")."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    cleaned = re.sub(r"[^\w\s-]", "", ascii_name.lower())
-    return re.sub(r"[-\s]+", "-", cleaned).strip("-_")[:MAX_SLUG].strip("-_")
 
 
 def applied(current: NewCheck, spec: CheckSpec, version: int) -> NewCheck:

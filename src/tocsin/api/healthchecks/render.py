@@ -8,18 +8,16 @@ when those features are off: keyword filters (`subject`, `subject_fail`, `start_
 `filter_http_body`, `filter_default_fail` false).
 """
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tocsin.domain.badges import check_badge_url
-from tocsin.domain.checks import CheckState, Status, grace_start, settled_status, status
+from tocsin.domain.checks import Status, grace_start
+from tocsin.domain.naming import status_word, unique_key
 from tocsin.domain.records import ChannelRow, CheckDetails, FlipRecord, Ping
 from tocsin.domain.schedule import Cron, Period
-
-HEALTHCHECKS_WORDS = {Status.LATE: "grace"}
 
 KEYWORD_FILTERS_OFF: dict[str, Any] = {
     "subject": "",
@@ -32,17 +30,6 @@ KEYWORD_FILTERS_OFF: dict[str, Any] = {
     "filter_http_body": False,
     "filter_default_fail": False,
 }
-
-
-def unique_key(check_uuid: uuid.UUID) -> str:
-    """A stable identifier for read-only keys that does not reveal the ping URL:
-    SHA-1 of the first half of the uuid's hex, as Healthchecks makes it."""
-    return hashlib.sha1(check_uuid.hex[:16].encode()).hexdigest()
-
-
-def status_word(state: CheckState, now: datetime, version: int) -> str:
-    current = status(state, now) if version == 1 else settled_status(state, now)
-    return HEALTHCHECKS_WORDS.get(current, current.value)
 
 
 def isostring(moment: datetime | None) -> str | None:

@@ -14,7 +14,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from tocsin.api.tocsin_http import PREFIX
+from tocsin.api.tocsin.http import PREFIX
 from tocsin.version import __version__
 
 ASSETS = "/api/docs/assets"

@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Query
 
-from tocsin.api.tocsin_http import FieldsError
+from tocsin.api.tocsin.http import FieldsError
 
 ItemT = TypeVar("ItemT")
 

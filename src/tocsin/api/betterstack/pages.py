@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from tocsin.api.errors import ApiError
+from tocsin.api.common.errors import ApiError
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 250  # a larger per_page is served as this many, as Better Stack caps it

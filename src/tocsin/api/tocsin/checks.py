@@ -12,21 +12,19 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.api.auth import ApiAccess
-from tocsin.api.errors import ApiError
-from tocsin.api.healthchecks import is_unique_key
-from tocsin.api.healthchecks_json import unique_key
-from tocsin.api.tocsin_http import (
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.tocsin.http import (
     PRECONDITION,
     FieldsError,
     IfMatch,
     ReadKey,
     WriteKey,
+    endpoint_router,
     etag_of,
     require_match,
-    router,
 )
-from tocsin.api.tocsin_models import (
+from tocsin.api.tocsin.models import (
     CheckCreate,
     CheckFields,
     CheckOut,
@@ -35,9 +33,10 @@ from tocsin.api.tocsin_models import (
     PingOut,
     StatusWord,
 )
-from tocsin.api.tocsin_pages import CursorParam, Limit, decode_cursor, page_of, paginate
-from tocsin.api.tocsin_render import SETTINGS, check_out, flip_out, new_settings, ping_out
-from tocsin.api.tocsin_render import settings_after as patched
+from tocsin.api.tocsin.pages import CursorParam, Limit, decode_cursor, page_of, paginate
+from tocsin.api.tocsin.render import SETTINGS, check_out, flip_out, new_settings, ping_out
+from tocsin.api.tocsin.render import settings_after as patched
+from tocsin.domain.naming import is_unique_key, unique_key
 from tocsin.domain.records import ChannelRow, CheckDetails
 from tocsin.services import checks as check_service
 from tocsin.services.checks import Alerting, ChannelChoice, CheckOptions, UsePolicy
@@ -117,6 +116,9 @@ def listed(check: CheckOut, tags: set[str], statuses: set[str], text: str) -> bo
         return False
     haystack = " ".join([check.name, check.slug, check.description, *check.tags]).casefold()
     return text.casefold() in haystack
+
+
+router = endpoint_router()
 
 
 @router.get("/checks", response_model=Page[CheckOut], tags=["checks"])

@@ -18,19 +18,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.alerts import incidents as actions
-from tocsin.api.auth import ApiAccess
-from tocsin.api.betterstack_http import (
+from tocsin.api.betterstack.http import (
     Body,
     Page,
     ReadAccess,
     WriteAccess,
     object_id,
     page_response,
-    route,
 )
-from tocsin.api.betterstack_json import incident_json, timeline_item
-from tocsin.api.betterstack_spec import AcknowledgeSpec, ResolveSpec, parse
-from tocsin.api.errors import ApiError
+from tocsin.api.betterstack.render import incident_json, timeline_item
+from tocsin.api.betterstack.spec import AcknowledgeSpec, ResolveSpec, parse
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import RouteTable
 from tocsin.domain.records import Incident, IncidentFilter
 from tocsin.services.requests import ServicesDep
 from tocsin.store import incidents as store
@@ -104,7 +104,10 @@ async def shown(connection: AsyncConnection, access: ApiAccess, incident_id: int
     return {"data": incident_json(incident, check.name)}
 
 
-@route("/incidents", "GET")
+routes = RouteTable()
+
+
+@routes("/incidents", "GET")
 async def list_incidents(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page
 ) -> JSONResponse:
@@ -120,7 +123,7 @@ async def list_incidents(
     return page_response(request, page, rendered, total)
 
 
-@route("/incidents/{incident_id}", "GET")
+@routes("/incidents/{incident_id}", "GET")
 async def get_incident(services: ServicesDep, access: ReadAccess, incident_id: str) -> JSONResponse:
     async with services.database.read() as connection:
         incident = await owned_incident(connection, access, incident_id)
@@ -132,7 +135,7 @@ def actor(access: ApiAccess, given: str | None) -> str:
     return given or f"API key #{access.key_id}"
 
 
-@route("/incidents/{incident_id}/acknowledge", "POST")
+@routes("/incidents/{incident_id}/acknowledge", "POST")
 async def acknowledge(
     services: ServicesDep, access: WriteAccess, body: Body, incident_id: str
 ) -> JSONResponse:
@@ -149,7 +152,7 @@ async def acknowledge(
     return JSONResponse(result)
 
 
-@route("/incidents/{incident_id}/resolve", "POST")
+@routes("/incidents/{incident_id}/resolve", "POST")
 async def resolve(
     services: ServicesDep, access: WriteAccess, body: Body, incident_id: str
 ) -> JSONResponse:
@@ -168,7 +171,7 @@ async def resolve(
     return JSONResponse(result)
 
 
-@route("/incidents/{incident_id}/timeline", "GET")
+@routes("/incidents/{incident_id}/timeline", "GET")
 async def timeline(services: ServicesDep, access: ReadAccess, incident_id: str) -> JSONResponse:
     """Every event of the incident, oldest first."""
     async with services.database.read() as connection:
@@ -177,7 +180,7 @@ async def timeline(services: ServicesDep, access: ReadAccess, incident_id: str) 
     return JSONResponse({"data": [timeline_item(event) for event in events]})
 
 
-@route("/incidents/{incident_id}", "DELETE", 204)
+@routes("/incidents/{incident_id}", "DELETE", 204)
 async def delete_incident(services: ServicesDep, access: WriteAccess, incident_id: str) -> Response:
     async with services.database.write() as connection:
         incident = await owned_incident(connection, access, incident_id, for_update=True)

@@ -23,10 +23,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-# The rest of the dialect registers its routes on the same router when imported.
-from tocsin.api import betterstack_incidents, betterstack_policies  # noqa: F401
-from tocsin.api.auth import ApiAccess
-from tocsin.api.betterstack_http import (
+from tocsin.api.betterstack.http import (
     Body,
     Page,
     ReadAccess,
@@ -34,12 +31,10 @@ from tocsin.api.betterstack_http import (
     invalid,
     object_id,
     page_response,
-    route,
-    router,
 )
-from tocsin.api.betterstack_json import Presenter, group_json
-from tocsin.api.betterstack_pages import page_of
-from tocsin.api.betterstack_spec import (
+from tocsin.api.betterstack.pages import page_of
+from tocsin.api.betterstack.render import Presenter, group_json
+from tocsin.api.betterstack.spec import (
     REQUIRED_ON_CREATE,
     GroupSpec,
     HeartbeatSpec,
@@ -48,7 +43,9 @@ from tocsin.api.betterstack_spec import (
     parse,
     require,
 )
-from tocsin.api.errors import ApiError
+from tocsin.api.common.auth import ApiAccess
+from tocsin.api.common.errors import ApiError
+from tocsin.api.common.routes import RouteTable
 from tocsin.domain.records import CheckDetails, Group, NewCheck, Place, new_check_defaults
 from tocsin.domain.schedule import Period
 from tocsin.services import checks as check_service
@@ -59,8 +56,6 @@ from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as store
 from tocsin.store.tables import checks
-
-__all__ = ["router"]
 
 
 def presenter(request: Request, access: ApiAccess) -> Presenter:
@@ -114,7 +109,10 @@ def new_settings(current: NewCheck, spec: HeartbeatSpec) -> NewCheck:
     )
 
 
-@route("/heartbeats", "GET")
+routes = RouteTable()
+
+
+@routes("/heartbeats", "GET")
 async def list_heartbeats(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page
 ) -> JSONResponse:
@@ -125,7 +123,7 @@ async def list_heartbeats(
     return page_response(request, page, shown, len(found))
 
 
-@route("/heartbeats/{heartbeat_id}", "GET")
+@routes("/heartbeats/{heartbeat_id}", "GET")
 async def get_heartbeat(
     request: Request, services: ServicesDep, access: ReadAccess, heartbeat_id: str
 ) -> JSONResponse:
@@ -134,7 +132,7 @@ async def get_heartbeat(
         return JSONResponse(await one(request, connection, access, details))
 
 
-@route("/heartbeats", "POST", 201)
+@routes("/heartbeats", "POST", 201)
 async def create_heartbeat(
     request: Request, services: ServicesDep, access: WriteAccess, body: Body
 ) -> JSONResponse:
@@ -148,7 +146,7 @@ async def create_heartbeat(
     return JSONResponse(await one_now(request, services, access, details), status_code=201)
 
 
-@route("/heartbeats/{heartbeat_id}", "PATCH")
+@routes("/heartbeats/{heartbeat_id}", "PATCH")
 async def update_heartbeat(
     request: Request, services: ServicesDep, access: WriteAccess, body: Body, heartbeat_id: str
 ) -> JSONResponse:
@@ -237,7 +235,7 @@ async def pause_or_resume(
             await check_service.resume_check_in(connection, record, now)
 
 
-@route("/heartbeats/{heartbeat_id}", "DELETE", 204)
+@routes("/heartbeats/{heartbeat_id}", "DELETE", 204)
 async def delete_heartbeat(
     services: ServicesDep, access: WriteAccess, heartbeat_id: str
 ) -> Response:
@@ -260,7 +258,7 @@ def group_values(spec: GroupSpec) -> dict[str, Any]:
     return spec.model_dump(include={"name", "sort_index", "paused"}, exclude_unset=True)
 
 
-@route("/heartbeat-groups", "GET")
+@routes("/heartbeat-groups", "GET")
 async def list_groups(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page
 ) -> JSONResponse:
@@ -269,14 +267,14 @@ async def list_groups(
     return page_response(request, page, [group_json(g) for g in page_of(found, page)], len(found))
 
 
-@route("/heartbeat-groups/{group_id}", "GET")
+@routes("/heartbeat-groups/{group_id}", "GET")
 async def get_group(services: ServicesDep, access: ReadAccess, group_id: str) -> JSONResponse:
     async with services.database.read() as connection:
         group = await owned_group(connection, access, group_id)
     return JSONResponse({"data": group_json(group)})
 
 
-@route("/heartbeat-groups", "POST", 201)
+@routes("/heartbeat-groups", "POST", 201)
 async def create_group(services: ServicesDep, access: WriteAccess, body: Body) -> JSONResponse:
     spec = parse(GroupSpec, body)
     require(body, ("name",))
@@ -287,7 +285,7 @@ async def create_group(services: ServicesDep, access: WriteAccess, body: Body) -
     return JSONResponse({"data": group_json(group)}, status_code=201)
 
 
-@route("/heartbeat-groups/{group_id}", "PATCH")
+@routes("/heartbeat-groups/{group_id}", "PATCH")
 async def update_group(
     services: ServicesDep, access: WriteAccess, body: Body, group_id: str
 ) -> JSONResponse:
@@ -305,7 +303,7 @@ async def update_group(
     return JSONResponse({"data": group_json(group)})
 
 
-@route("/heartbeat-groups/{group_id}", "DELETE", 204)
+@routes("/heartbeat-groups/{group_id}", "DELETE", 204)
 async def delete_group(services: ServicesDep, access: WriteAccess, group_id: str) -> Response:
     """Delete the group; its heartbeats stay, outside any group."""
     async with services.database.write() as connection:
@@ -314,7 +312,7 @@ async def delete_group(services: ServicesDep, access: WriteAccess, group_id: str
     return Response(status_code=204)
 
 
-@route("/heartbeat-groups/{group_id}/heartbeats", "GET")
+@routes("/heartbeat-groups/{group_id}/heartbeats", "GET")
 async def list_group_heartbeats(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page, group_id: str
 ) -> JSONResponse:

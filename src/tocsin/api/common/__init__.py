@@ -1,0 +1,1 @@
+"""What every API dialect shares: keys, the request body, refusals and routes."""
