@@ -15,7 +15,7 @@ in `betterstack_json`.
 """
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -174,18 +174,23 @@ def heartbeat_options(spec: HeartbeatSpec, channels: ChannelChoice | None) -> Ch
         policy = UsePolicy(identifier(spec.policy_id, "policy_id"))
     place = None
     if sent & {"heartbeat_group_id", "sort_index"}:
-        group_id = identifier(spec.heartbeat_group_id, "heartbeat_group_id")
-
-        def place(current: Place) -> Place:
-            """The group sent (null: none), at the place sent; what is not sent stays."""
-            return Place(
-                group_id if "heartbeat_group_id" in sent else current.group_id,
-                spec.sort_index if "sort_index" in sent else current.sort_index,
-            )
-
+        place = moved(spec, identifier(spec.heartbeat_group_id, "heartbeat_group_id"))
     return CheckOptions(
         channels=channels, email=spec.email, policy=policy, place=place, paused=spec.paused
     )
+
+
+def moved(spec: HeartbeatSpec, group_id: int | None) -> Callable[[Place], Place]:
+    """To the group sent (null: none), at the place sent; an attribute not sent stays."""
+    sent = spec.model_fields_set
+
+    def new_place(current: Place) -> Place:
+        return Place(
+            group_id if "heartbeat_group_id" in sent else current.group_id,
+            spec.sort_index if "sort_index" in sent else current.sort_index,
+        )
+
+    return new_place
 
 
 @contextlib.contextmanager
