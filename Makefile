@@ -47,7 +47,7 @@ test-postgres: $(INSTALLED) browser
 
 # The inner loop: unit and store tests on SQLite, no server processes, no browser.
 test-fast: $(INSTALLED)
-	TOCSIN_TEST_DATABASE=sqlite $(BIN)/pytest -q tests/unit tests/store -m "not e2e and not browser"
+	TOCSIN_TEST_DATABASE=sqlite $(BIN)/pytest -q -m "unit or store"
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/ping_throughput.py

@@ -40,9 +40,10 @@ import asyncpg
 from tocsin.config import Settings
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Period
-from tocsin.store.checks import ensure_default_project, insert_check
+from tocsin.store.checks import insert_check
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
+from tocsin.store.projects import default_project
 
 BENCH_DIR = Path(__file__).resolve().parent
 LUA_SCRIPT = BENCH_DIR / "random_ping.lua"
@@ -248,9 +249,9 @@ async def create_checks(database_url: str, count: int) -> list[str]:
         await migrate(database)
         now = datetime.now(UTC)
         async with database.write() as connection:
-            project_id = await ensure_default_project(connection, now)
+            project_id = await connection.run_sync(default_project, now)
             records = [
-                await insert_check(connection, project_id, check_spec(number), now)
+                await connection.run_sync(insert_check, project_id, check_spec(number), now)
                 for number in range(1, count + 1)
             ]
     finally:

@@ -71,15 +71,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def mark_by_kind(item: pytest.Item) -> None:
-    """`browser`, `e2e` and `postgres` follow from where a test is and what it uses, so
-    no test can be left unmarked: `-m "not e2e and not browser"` is the quick loop."""
+    """`browser`, `e2e`, `postgres`, `unit` and `store` follow from where a test is and
+    what it uses, so no test can be left unmarked. `make test-fast` runs `unit or store`."""
     fixtures = set(getattr(item, "fixturenames", ()))
+    kinds = []
     if item.path.name.startswith("test_browser_"):
-        item.add_marker(pytest.mark.browser)
+        kinds.append(pytest.mark.browser)
     if "e2e" in item.path.parts or SERVER_FIXTURES & fixtures:
-        item.add_marker(pytest.mark.e2e)
+        kinds.append(pytest.mark.e2e)
     if DATABASE_FIXTURES & fixtures:
-        item.add_marker(pytest.mark.postgres)
+        kinds.append(pytest.mark.postgres)
+    if not kinds:
+        kinds.append(pytest.mark.unit)
+    if "store" in item.path.parts and pytest.mark.e2e not in kinds:
+        kinds.append(pytest.mark.store)
+    for kind in kinds:
+        item.add_marker(kind)
 
 
 def settings_for(database_url: str, **overrides: object) -> Settings:

@@ -29,6 +29,7 @@ from tocsin.store.channels import (
 from tocsin.store.database import Database
 from tocsin.store.incidents import events_of, incident_from_row
 from tocsin.store.projects import default_project, insert_project
+from tocsin.store.projects import ping_key as project_ping_key
 from tocsin.store.runners import batch_runner
 from tocsin.store.tables import incidents, notifications
 
@@ -61,43 +62,43 @@ async def make_check(
         **fields,  # type: ignore[arg-type]
     )
     created = now or datetime.now(UTC)
-    async with database.write() as connection:
-        project_id = await check_store.ensure_default_project(connection, created)
-        record = await check_store.insert_check(connection, project_id, spec, created)
+
+    def work(connection: sa.Connection) -> CheckRecord:
+        project_id = default_project(connection, created)
+        record = check_store.insert_check(connection, project_id, spec, created)
         # As `tocsin check create` does: a new check uses every channel of its project.
-        await connection.run_sync(assign_all_channels, record.id, project_id)
+        assign_all_channels(connection, record.id, project_id)
         return record
+
+    return await database.write_with(work)
 
 
 async def reload(database: Database, record: CheckRecord) -> CheckRecord:
-    async with database.read() as connection:
-        found = await check_store.check_by_uuid(connection, record.uuid)
+    found = await database.read_with(check_store.check_by_uuid, record.uuid)
     assert found is not None
     return found
 
 
 async def ping_key(database: Database) -> str:
-    async with database.write() as connection:
-        project_id = await check_store.ensure_default_project(connection, datetime.now(UTC))
-        return await check_store.project_ping_key(connection, project_id)
+    def work(connection: sa.Connection) -> str:
+        return project_ping_key(connection, default_project(connection, datetime.now(UTC)))
+
+    return await database.write_with(work)
 
 
 async def pings_of(database: Database, record: CheckRecord) -> list[Ping]:
     """The check's pings, oldest first."""
-    async with database.read() as connection:
-        return list(reversed(await ping_store.list_pings(connection, record.id, 100_000)))
+    return list(reversed(await database.read_with(ping_store.list_pings, record.id, 100_000)))
 
 
 async def flips_of(database: Database, record: CheckRecord) -> list[tuple[str, str, str]]:
     """(from, to, reason) of the check's flips, oldest first."""
-    async with database.read() as connection:
-        flips = await check_store.list_flips(connection, record.id)
+    flips = await database.read_with(check_store.list_flips, record.id)
     return [(f.flip.old_status, f.flip.new_status, f.flip.reason) for f in reversed(flips)]
 
 
 async def stored_body(database: Database, record: CheckRecord, n: int) -> bytes | None:
-    async with database.read() as connection:
-        return await ping_store.ping_body(connection, record.id, n)
+    return await database.read_with(ping_store.ping_body, record.id, n)
 
 
 async def hammer(base_url: str, path: str, connections: int, per_connection: int) -> list[int]:

@@ -2,7 +2,7 @@
 the application itself, so a route added later is walked too; the status endpoint and
 the API's documentation are left out, on purpose: they are public, as Healthchecks'
 status is. Each dialect has its walk (Healthchecks' keys in `X-Api-Key`, Better Stack's
-in `Authorization: Bearer`, Tocsin's own API in test_tocsin_authorization), and every
+in `Authorization: Bearer`, Tocsin's own API in tests/api/tocsin/test_authorization.py), and every
 route must belong to one of them."""
 
 import json
@@ -39,7 +39,7 @@ def all_api_routes(app: TocsinApp) -> list[tuple[str, APIRoute]]:
     found = []
     for context in iter_route_contexts(app.web.routes):
         route = context.original_route
-        # Tocsin's own API has its own walk (test_tocsin_authorization).
+        # Tocsin's own API has its own walk (tests/api/tocsin/test_authorization.py).
         if not isinstance(route, APIRoute) or route.path.startswith(PREFIX):
             continue
         if route.path.startswith("/api/"):

@@ -26,9 +26,9 @@ from tests.helpers import eventually, make_check
 from tests.postgres_cluster import PostgresCluster
 from tocsin.domain.records import CheckRecord
 from tocsin.domain.schedule import Period
-from tocsin.store import checks as check_store
 from tocsin.store.database import Database
 from tocsin.store.keys import create_key
+from tocsin.store.projects import default_project
 from tocsin.store.tables import flips, pings
 
 pytestmark = pytest.mark.slow
@@ -321,7 +321,7 @@ async def test_the_api_answers_503_while_the_database_restarts(
     is shutting down" and then "starting up": the API answers 503 throughout, no 500."""
     await make_check(outage_database)
     async with outage_database.write() as connection:
-        project_id = await check_store.ensure_default_project(connection, datetime.now(UTC))
+        project_id = await connection.run_sync(default_project, datetime.now(UTC))
         _, key = await connection.run_sync(create_key, project_id, "", True, datetime.now(UTC))
     answers: Counter[int] = Counter()
 

@@ -67,7 +67,7 @@ async def test_a_check_goes_up_then_down_within_a_second_of_its_deadline_then_up
         ("down", "up", "ping"),
     ]
     async with server_database.read() as connection:
-        [down_flip, _] = (await check_store.list_flips(connection, record.id))[1:]
+        [down_flip, _] = (await connection.run_sync(check_store.list_flips, record.id))[1:]
     assert down_flip.flip.at == pinged.alert_after
 
 
@@ -147,7 +147,7 @@ async def test_slug_urls_and_auto_provisioning(server: Server, server_database: 
     assert (again.status_code, again.text) == (200, "OK")
     assert wrong_key.status_code == 404
     async with server_database.read() as connection:
-        [check] = await check_store.checks_by_column(connection, "slug", "nightly-backup")
+        [check] = await connection.run_sync(check_store.checks_by_column, "slug", "nightly-backup")
     assert check.n_pings == 2
     assert check.state.last_start is not None
 

@@ -251,7 +251,7 @@ async def test_a_slug_url_with_create_provisions_the_check_on_its_first_run(
     done = tocsin_run("--check", url, "--", "sh", "-c", "exit 2")
     assert (done.returncode, done.stderr) == (2, b"")
     async with server_database.read() as connection:
-        [record] = await checks_where(connection, checks.c.slug == "new-job")
+        [record] = await connection.run_sync(checks_where, checks.c.slug == "new-job")
     assert summary(await pings_of(server_database, record)) == [("start", None), ("fail", 2)]
 
 

@@ -88,7 +88,7 @@ async def alerting(database: Database, details: CheckDetails) -> Alerting:
 
 async def stored(database: Database, check_id: int) -> CheckDetails | None:
     async with database.read() as connection:
-        found = await check_store.details_where(connection, sa.true())
+        found = await connection.run_sync(check_store.details_where, sa.true())
     return next((d for d in found if d.record.id == check_id), None)
 
 
@@ -150,7 +150,7 @@ async def test_a_refused_option_leaves_no_check_behind(world: World) -> None:
         fields.append(error.value.field)
     assert fields == ["policy", "channels", "email", "group"]
     async with world.context.database.read() as connection:
-        assert await check_store.project_checks(connection, world.ours) == []
+        assert await connection.run_sync(check_store.project_checks, world.ours) == []
     assert world.context.deadlines == []
 
 
@@ -260,7 +260,7 @@ async def test_pause_then_resume_and_resume_only_a_paused_check(world: World) ->
         await check_service.resume_check(world.context, world.ours, check_id)
     assert await updated_at(world.context.database, check_id) == before
     async with world.context.database.read() as connection:
-        flips = await check_store.list_flips(connection, check_id)
+        flips = await connection.run_sync(check_store.list_flips, check_id)
     assert [f.flip.new_status for f in flips] == [Status.NEW, Status.PAUSED]
 
 
@@ -330,7 +330,7 @@ async def test_a_check_made_by_a_ping_is_made_as_any_other(
         key = await connection.run_sync(ping_key, world.ours)
     assert await ping(runner, BySlug(key, "made-by-ping"), T0) == Reply.CREATED
     async with world.context.database.read() as connection:
-        (details,) = await check_store.project_checks(connection, world.ours)
+        (details,) = await connection.run_sync(check_store.project_checks, world.ours)
     assert details.spec == new_check_defaults(name="made-by-ping", slug="made-by-ping")
     found = await alerting(world.context.database, details)
     assert sorted(found.channels) == sorted(c.uuid for c in world.channels)

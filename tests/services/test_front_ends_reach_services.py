@@ -18,7 +18,6 @@ FRONT_ENDS = ("web", "api", "cli", "monitors", "pings", "server")
 STORE_WRITES = {
     "tocsin.store.checks": {
         "insert_check",
-        "insert_check_row",
         "update_spec",
         "apply_transition",
         "save_states",
@@ -44,7 +43,7 @@ class Action:
 ACTIONS = {
     "create": Action(
         "insert_check_in",
-        frozenset({"tocsin.store.checks.insert_check_row"}),
+        frozenset({"tocsin.store.checks.insert_check"}),
         (
             "web/check_pages.py",
             "api/healthchecks/checks.py",

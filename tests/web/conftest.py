@@ -72,8 +72,8 @@ class Web:
     async def check(self, project_id: int | None = None, **fields: Any) -> CheckRecord:
         spec = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(hours=1), **fields)
         async with self.database.write() as connection:
-            return await check_store.insert_check(
-                connection, project_id or self.project_id, spec, self.clock.now()
+            return await connection.run_sync(
+                check_store.insert_check, project_id or self.project_id, spec, self.clock.now()
             )
 
     async def incident(self, project_id: int | None = None, name: str = "db backup") -> int:

@@ -53,7 +53,7 @@ async def created_check(web: Web, response: httpx.Response) -> CheckRecord:
     assert response.status_code == 303, response.text
     check_uuid = uuid.UUID(response.headers["location"].rsplit("/", 1)[1])
     async with web.database.read() as connection:
-        found = await check_store.check_by_uuid(connection, check_uuid)
+        found = await connection.run_sync(check_store.check_by_uuid, check_uuid)
     assert found is not None
     return found
 

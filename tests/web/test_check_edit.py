@@ -41,13 +41,13 @@ async def test_saving_changes_every_setting_and_rederives_the_deadline(web: Web)
     person = await web.signed_in("ops@example.com")
     check = await web.check(name="db backup")
     async with web.database.write() as connection:
-        await check_store.apply_transition(connection, check, up_now, web.clock.now())
+        await connection.run_sync(check_store.apply_transition, check, up_now, web.clock.now())
     page = f"/projects/{web.project_id}/checks/{check.uuid}"
     saved = await person.post(f"{page}/edit", **EDITED)
     assert saved.status_code == 303
     assert saved.headers["location"] == page
     async with web.database.read() as connection:
-        details = await check_store.details_by_uuid(connection, check.uuid)
+        details = await connection.run_sync(check_store.details_by_uuid, check.uuid)
     assert details is not None
     spec = details.spec
     assert (spec.name, spec.slug, spec.tags, spec.description) == (

@@ -122,7 +122,7 @@ async def test_the_lists_alone_are_served_for_the_live_page_with_the_same_filter
 async def test_the_incident_signature_moves_on_open_acknowledge_and_comment(web: Web) -> None:
     async def signature() -> object:
         async with web.database.read() as connection:
-            return await project_incident_signature(connection, web.project_id)
+            return await connection.run_sync(project_incident_signature, web.project_id)
 
     empty = await signature()
     assert empty == (0, None)

@@ -121,7 +121,7 @@ async def test_every_page_sends_anonymous_visitors_to_sign_in(web: Web) -> None:
 async def unchanged(web: Web, ids: dict[str, Any]) -> bool:
     """Nothing the walk named was changed by it."""
     async with web.database.read() as connection:
-        check = await check_store.details_by_uuid(connection, ids["check"])
+        check = await connection.run_sync(check_store.details_by_uuid, ids["check"])
         incident = await connection.run_sync(get_incident, ids["incident"])
     assert check is not None
     assert incident is not None

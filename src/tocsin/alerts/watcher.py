@@ -152,7 +152,7 @@ class DeadlineWatcher:
 
     async def read_deadlines(self) -> tuple[datetime | None, datetime | None]:
         async with self.database.read() as connection:
-            deadline = await check_store.earliest_deadline(connection)
+            deadline = await connection.run_sync(check_store.earliest_deadline)
             timer = await connection.run_sync(incident_store.earliest_timer)
         return deadline, timer
 

@@ -138,8 +138,7 @@ async def work_until_stopped(kind: WorkerKind, settings: Settings) -> None:
 
 async def print_banner(settings: Settings) -> None:
     async with open_database(settings) as database:
-        async with database.read() as connection:
-            records = await check_store.list_checks(connection)
+        records = await database.read_with(check_store.list_checks)
         console.print(f"Tocsin {__version__} on {settings.base_url}")
         await welcome_first_admin(settings, database)
     if not records:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import typer
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.cli.checks import run
 from tocsin.cli.common import (
@@ -41,8 +40,8 @@ def apply_command(
         settings = load_settings()
         desired = read_file(file)
 
-        async def work(connection: AsyncConnection) -> list[Change]:
-            return await apply_file(connection, project, desired, prune=prune, apply=not dry_run)
+        def work(connection: sa.Connection) -> list[Change]:
+            return apply_file(connection, project, desired, prune=prune, apply=not dry_run)
 
         changes = run(settings, work)
         for change in changes:
@@ -69,16 +68,16 @@ def read_file(file: Path) -> Monitors:
         raise typer.Exit(USAGE_ERROR) from None
 
 
-async def apply_file(
-    connection: AsyncConnection, project: str, desired: Monitors, *, prune: bool, apply: bool
+def apply_file(
+    connection: sa.Connection, project: str, desired: Monitors, *, prune: bool, apply: bool
 ) -> list[Change]:
     """The plan, carried out when `apply`, in the caller's one transaction."""
     now = SystemClock().now()
-    project_id = await connection.run_sync(find_project, project)
-    current = await read_project(connection, project_id, for_update=apply)
+    project_id = find_project(connection, project)
+    current = read_project(connection, project_id, for_update=apply)
     changes = plan(desired, current.monitors, prune=prune)
     if apply:
-        await apply_changes(connection, current, desired, changes, now)
+        apply_changes(connection, current, desired, changes, now)
     return changes
 
 
@@ -101,9 +100,9 @@ def export_command(
     """Write a project's checks, channels and policies as a monitors file, secrets included."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> str:
-            project_id = await connection.run_sync(find_project, project)
-            return write_monitors((await read_project(connection, project_id)).monitors)
+        def work(connection: sa.Connection) -> str:
+            project_id = find_project(connection, project)
+            return write_monitors(read_project(connection, project_id).monitors)
 
         text = run(load_settings(), work)
         if output is None:

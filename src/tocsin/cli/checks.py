@@ -4,14 +4,13 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.cli.common import (
     CommandError,
@@ -42,6 +41,7 @@ from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import policies_named
+from tocsin.store.projects import ping_key
 
 app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
 
@@ -49,12 +49,12 @@ T = TypeVar("T")
 CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
 
 
-def run(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+def run(settings: Settings, work: Callable[[sa.Connection], T]) -> T:
     """Run one unit of work in a write transaction."""
 
     async def go() -> T:
-        async with open_database(settings) as database, database.write() as connection:
-            return await work(connection)
+        async with open_database(settings) as database:
+            return await database.write_with(work)
 
     return asyncio.run(go())
 
@@ -118,13 +118,11 @@ async def create_check(services: Context, spec: NewCheck, policy: str) -> tuple[
     """A check in the default project notifying every channel of it; with its ping key."""
     use_policy = None
     if policy:
-        async with services.database.read() as connection:
-            use_policy = UsePolicy(await connection.run_sync(policy_named, policy))
+        use_policy = UsePolicy(await services.database.read_with(policy_named, policy))
     options = CheckOptions(channels=check_service.every_channel, policy=use_policy)
     with policy_refused(policy):
         details = await check_service.create_check(services, None, spec, options)
-    async with services.database.read() as connection:
-        key = await check_store.project_ping_key(connection, details.record.project_id)
+    key = await services.database.read_with(ping_key, details.record.project_id)
     return details.record, key
 
 
@@ -204,28 +202,23 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-async def find_check(connection: AsyncConnection, identifier: str) -> CheckRecord:
+def find_check(connection: sa.Connection, identifier: str) -> CheckRecord:
     """A check by uuid, else by slug, else by name; ambiguity is an error."""
     try:
         check_uuid = uuid.UUID(identifier)
     except ValueError:
         check_uuid = None
     if check_uuid is not None:
-        by_uuid = await check_store.check_by_uuid(connection, check_uuid)
+        by_uuid = check_store.check_by_uuid(connection, check_uuid)
         if by_uuid is not None:
             return by_uuid
     for column in ("slug", "name"):
-        found = await check_store.checks_by_column(connection, column, identifier)
+        found = check_store.checks_by_column(connection, column, identifier)
         if len(found) > 1:
             raise CommandError(f"{len(found)} checks have the {column} {identifier!r}; use a uuid")
         if found:
             return found[0]
     raise CommandError(f"no check matches {identifier!r}")
-
-
-async def check_named(services: Context, identifier: str) -> CheckRecord:
-    async with services.database.read() as connection:
-        return await find_check(connection, identifier)
 
 
 @contextlib.contextmanager
@@ -245,18 +238,16 @@ def set_policy_command(
     """Choose the escalation policy a check's incidents follow."""
     with fail_on_errors():
 
+        def chosen(connection: sa.Connection) -> tuple[CheckRecord, int | None]:
+            record = find_check(connection, check)
+            return record, None if policy == "default" else policy_named(connection, policy)
+
         async def work(services: Context) -> CheckRecord:
-            async with services.database.read() as connection:
-                record = await find_check(connection, check)
-                policy_id = (
-                    None if policy == "default" else await connection.run_sync(policy_named, policy)
-                )
+            record, policy_id = await services.database.read_with(chosen)
+            options = CheckOptions(policy=UsePolicy(policy_id))
             with check_gone(record), policy_refused(policy):
                 await check_service.update_check(
-                    services,
-                    record.project_id,
-                    record.id,
-                    options=CheckOptions(policy=UsePolicy(policy_id)),
+                    services, record.project_id, record.id, options=options
                 )
             return record
 
@@ -270,7 +261,7 @@ def pause_command(check: str = CHECK_ARGUMENT) -> None:
     with fail_on_errors():
 
         async def work(services: Context) -> tuple[CheckRecord, Flip | None]:
-            record = await check_named(services, check)
+            record = await services.database.read_with(find_check, check)
             with check_gone(record):
                 _details, flip = await check_service.pause_check(
                     services, record.project_id, record.id
@@ -287,7 +278,7 @@ def resume_command(check: str = CHECK_ARGUMENT) -> None:
     with fail_on_errors():
 
         async def work(services: Context) -> CheckRecord:
-            record = await check_named(services, check)
+            record = await services.database.read_with(find_check, check)
             try:
                 with check_gone(record):
                     await check_service.resume_check(services, record.project_id, record.id)
@@ -309,7 +300,7 @@ def delete_command(
         settings = load_settings()
 
         async def work(services: Context) -> CheckRecord:
-            record = await check_named(services, check)
+            record = await services.database.read_with(find_check, check)
             if not yes and not typer.confirm(f"Delete check {record.label!r}?"):
                 raise typer.Abort()
             with check_gone(record):
@@ -328,9 +319,9 @@ def flips_command(
     """List a check's status changes, newest first."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> list[FlipRecord]:
-            record = await find_check(connection, check)
-            return await check_store.list_flips(connection, record.id)
+        def work(connection: sa.Connection) -> list[FlipRecord]:
+            record = find_check(connection, check)
+            return check_store.list_flips(connection, record.id)
 
         flips = run(load_settings(), work)
         if as_json:
@@ -371,9 +362,9 @@ def pings_command(
     """List a check's newest pings."""
     with fail_on_errors():
 
-        async def work(connection: AsyncConnection) -> list[Ping]:
-            record = await find_check(connection, check)
-            return await ping_store.list_pings(connection, record.id, limit)
+        def work(connection: sa.Connection) -> list[Ping]:
+            record = find_check(connection, check)
+            return ping_store.list_pings(connection, record.id, limit)
 
         pings = run(load_settings(), work)
         if as_json:

@@ -10,8 +10,8 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 import typer
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.cli.checks import run
 from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings
@@ -24,6 +24,7 @@ from tocsin.domain.schedule import cron_schedule, validate_grace
 from tocsin.services import checks as check_service
 from tocsin.services.checks import CheckOptions
 from tocsin.store import checks as check_store
+from tocsin.store.projects import default_project, ping_key
 from tocsin.store.tables import checks
 
 app = typer.Typer(help="Monitor the jobs of a crontab.", no_args_is_help=True)
@@ -86,19 +87,19 @@ class SyncPlan:
     apply: bool
     prune: bool
 
-    async def sync(self, connection: AsyncConnection) -> tuple[list[str], str]:
+    def sync(self, connection: sa.Connection) -> tuple[list[str], str]:
         """Create the checks that are missing, reschedule those whose job moved, and
         (with prune) pause those whose job is gone."""
         now = SystemClock().now()
-        project_id = await check_store.ensure_default_project(connection, now)
-        changes = [await self.sync_job(connection, project_id, spec, now) for spec in self.specs]
-        changes += await self.gone_jobs(connection, project_id, now)
-        return changes, await check_store.project_ping_key(connection, project_id)
+        project_id = default_project(connection, now)
+        changes = [self.sync_job(connection, project_id, spec, now) for spec in self.specs]
+        changes += self.gone_jobs(connection, project_id, now)
+        return changes, ping_key(connection, project_id)
 
-    async def sync_job(
-        self, connection: AsyncConnection, project_id: int, spec: NewCheck, now: datetime
+    def sync_job(
+        self, connection: sa.Connection, project_id: int, spec: NewCheck, now: datetime
     ) -> str:
-        found = await check_store.details_where(
+        found = check_store.details_where(
             connection, (checks.c.project_id == project_id) & (checks.c.slug == spec.slug)
         )
         verb = "create" if not found else "unchanged"
@@ -112,19 +113,17 @@ class SyncPlan:
                 tz=spec.tz,
                 tags=with_tag(current.tags, self.source),
             )
-            await check_service.update_check_in(connection, found[0], owned, now)
+            check_service.update_check_in(connection, found[0], owned, now)
         elif not found and self.apply:
             # As `tocsin check create` makes it: notifying every channel of the project.
             options = CheckOptions(channels=check_service.every_channel)
-            await check_service.create_check_in(connection, project_id, spec, now, options)
+            check_service.create_check_in(connection, project_id, spec, now, options)
         return f"{verb} check {spec.slug!r} ({spec.schedule.describe()})"
 
-    async def gone_jobs(
-        self, connection: AsyncConnection, project_id: int, now: datetime
-    ) -> list[str]:
+    def gone_jobs(self, connection: sa.Connection, project_id: int, now: datetime) -> list[str]:
         """Checks this crontab made whose job is no longer in it."""
         slugs = {spec.slug for spec in self.specs}
-        owned = await check_store.details_where(
+        owned = check_store.details_where(
             connection,
             (checks.c.project_id == project_id)
             & checks.c.tags.contains(self.source, autoescape=True),
@@ -138,7 +137,7 @@ class SyncPlan:
             if record.state.status == Status.PAUSED:
                 changes.append(f"gone from the crontab: check {record.slug!r} (paused)")
             elif self.prune and self.apply:
-                await check_service.pause_check_in(connection, record, now)
+                check_service.pause_check_in(connection, record, now)
                 changes.append(f"pause check {record.slug!r} (gone from the crontab)")
             else:
                 changes.append(

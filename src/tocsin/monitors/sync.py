@@ -1,7 +1,8 @@
 """A project as stored, read in the terms of a monitors file, and a plan carried out on
 it inside the caller's one transaction: checks through the same actions as every front
 end (`services.checks`, in their form for a transaction the caller owns), channels and
-policies through the store's own steps."""
+policies through the store's own steps. Synchronous, over a SQLAlchemy `Connection`, as
+the store is."""
 
 import uuid
 from collections import Counter
@@ -11,7 +12,6 @@ from datetime import datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.checks import Status
 from tocsin.domain.records import CheckDetails, PolicyRow
@@ -45,24 +45,24 @@ def keyed(items: list[T], name: Callable[[T], str], fallback: Callable[[T], str]
     }
 
 
-async def read_project(
-    connection: AsyncConnection, project_id: int, *, for_update: bool = False
+def read_project(
+    connection: sa.Connection, project_id: int, *, for_update: bool = False
 ) -> Project:
     """`for_update` locks the checks (PostgreSQL), so no ping changes one in between."""
-    rows = await connection.run_sync(channel_store.project_channels, project_id)
+    rows = channel_store.project_channels(connection, project_id)
     channel_rows = keyed(rows, lambda r: r.name, lambda r: str(r.uuid))
     channel_keys = {row.uuid: key for key, row in channel_rows.items()}
     policy_rows = keyed(
-        await connection.run_sync(channel_store.project_policies, project_id),
+        channel_store.project_policies(connection, project_id),
         lambda p: p.name,
         lambda p: f"{p.name}#{p.id}",
     )
     details = keyed(
-        await check_store.project_checks(connection, project_id, for_update=for_update),
+        check_store.project_checks(connection, project_id, for_update=for_update),
         lambda d: d.spec.slug,
         lambda d: str(d.record.uuid),
     )
-    links = await connection.run_sync(check_links, project_id, channel_keys, policy_rows)
+    links = check_links(connection, project_id, channel_keys, policy_rows)
     monitors = Monitors(
         {key: check_spec(d, *links.get(d.record.id, ((), None))) for key, d in details.items()},
         {key: ChannelSpec(row.kind, row.config) for key, row in channel_rows.items()},
@@ -109,8 +109,8 @@ def policy_spec(policy: PolicyRow[uuid.UUID], channel_keys: dict[uuid.UUID, str]
     return PolicySpec(steps, policy.repeat_count, policy.repeat_delay, policy.nag_interval)
 
 
-async def apply_changes(
-    connection: AsyncConnection,
+def apply_changes(
+    connection: sa.Connection,
     project: Project,
     desired: Monitors,
     changes: list[Change],
@@ -122,11 +122,11 @@ async def apply_changes(
         if change.verb == "unchanged":
             continue
         if change.what == "channel":
-            await connection.run_sync(apply_channel, project, desired, change, now)
+            apply_channel(connection, project, desired, change, now)
         elif change.what == "policy":
-            await connection.run_sync(apply_policy, project, desired, change, now)
+            apply_policy(connection, project, desired, change, now)
         else:
-            await apply_check(connection, project, desired, change, now)
+            apply_check(connection, project, desired, change, now)
 
 
 def apply_channel(
@@ -189,16 +189,16 @@ def channel_ids(project: Project, names: tuple[str, ...]) -> list[int]:
     return [project.channel_ids[name] for name in names]
 
 
-async def apply_check(
-    connection: AsyncConnection, project: Project, desired: Monitors, change: Change, now: datetime
+def apply_check(
+    connection: sa.Connection, project: Project, desired: Monitors, change: Change, now: datetime
 ) -> None:
     if change.verb == "delete":
-        await check_service.delete_check_in(connection, project.checks.pop(change.key).record.id)
+        check_service.delete_check_in(connection, project.checks.pop(change.key).record.id)
         return
     check = desired.checks[change.key]
     if change.verb == "create":
         options = replace(links(project, desired, check), paused=check.paused or None)
-        await check_service.create_check_in(connection, project.id, check.settings, now, options)
+        check_service.create_check_in(connection, project.id, check.settings, now, options)
         return
     current = project.checks[change.key]
     fields = set(change.fields)
@@ -209,7 +209,7 @@ async def apply_check(
     options = links(project, desired, check) if {"channels", "policy"} & fields else CheckOptions()
     if "paused" in fields:
         options = replace(options, paused=check.paused)
-    await check_service.update_check_in(connection, current, settings, now, options)
+    check_service.update_check_in(connection, current, settings, now, options)
 
 
 def links(project: Project, desired: Monitors, check: CheckSpec) -> CheckOptions:

@@ -3,10 +3,11 @@ set along with its settings (the channels it notifies, its escalation policy, it
 heartbeat group, Better Stack's e-mail flag) in the same transaction.
 
 Each action owns its transaction and then tells the watcher of the deadline it left.
-Each also has an `…_in` form doing the same writes inside a transaction its caller
-owns, for callers that do many actions as one: the ping batch that provisions a check
-by its slug (which tells the watcher itself), and a monitors file or a crontab applied
-all or nothing from the command line (where no watcher runs in the process).
+Each also has an `…_in` form doing the same writes on a connection whose transaction
+its caller owns, for callers that do many actions as one: the ping batch that
+provisions a check by its slug (which tells the watcher itself), and a monitors file or
+a crontab applied all or nothing from the command line (where no watcher runs in the
+process). The actions run their `…_in` form, so each write has one path.
 
 A front end may pass functions of its own (how to choose channels, how to change
 settings or a place, what the check must still be): they run inside the transaction,
@@ -16,9 +17,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.checks import Flip, Status, pause, resume
 from tocsin.domain.records import (
@@ -37,6 +38,8 @@ from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as heartbeat_store
 from tocsin.store.batch import BatchWriter
 from tocsin.store.projects import default_project
+
+T = TypeVar("T")
 
 ChannelChoice = Callable[[list[ChannelRow]], list[int]]
 """From the project's channels, the ids of those the check is to notify."""
@@ -104,11 +107,12 @@ async def create_check(
     options: CheckOptions = CheckOptions(),
 ) -> CheckDetails:
     """A new check in the project (None: the default one, made if there is none)."""
-    async with context.database.write() as connection:
-        now = context.clock.now()
-        if project_id is None:
-            project_id = await connection.run_sync(default_project, now)
-        details = await create_check_in(connection, project_id, settings, now, options)
+
+    def work(connection: sa.Connection, now: datetime) -> CheckDetails:
+        project = default_project(connection, now) if project_id is None else project_id
+        return create_check_in(connection, project, settings, now, options)
+
+    details = await in_transaction(context, work)
     context.deadline_moved(details.record.alert_after)
     return details
 
@@ -125,16 +129,17 @@ async def create_or_update_check(
     is new. The search and the write are one transaction, as they were in the
     Healthchecks dialect (on SQLite, whose writers take turns, two such requests at
     once cannot both create the check)."""
-    async with context.database.write() as connection:
-        now = context.clock.now()
-        found = await same_check(connection, project_id, same_as)
-        if found is None:
-            new_settings = settings(new_check_defaults())
-            details = await create_check_in(connection, project_id, new_settings, now, options)
-        else:
-            details = await update_check_in(connection, found, settings, now, options)
+
+    def work(connection: sa.Connection, now: datetime) -> tuple[CheckDetails, bool]:
+        found = same_check(connection, project_id, same_as)
+        if found is not None:
+            return update_check_in(connection, found, settings, now, options), False
+        new_settings = settings(new_check_defaults())
+        return create_check_in(connection, project_id, new_settings, now, options), True
+
+    details, created = await in_transaction(context, work)
     context.deadline_moved(details.record.alert_after)
-    return details, found is None
+    return details, created
 
 
 async def update_check(
@@ -148,12 +153,14 @@ async def update_check(
 ) -> CheckDetails:
     """New settings (None: the same) and options. A new schedule or grace moves the
     deadline at once (`store.checks.update_spec` derives it), and the watcher hears."""
-    async with context.database.write() as connection:
-        details = await locked_check(connection, project_id, check_id)
+
+    def work(connection: sa.Connection, now: datetime) -> CheckDetails:
+        details = locked_check(connection, project_id, check_id)
         if expect is not None:
-            expect(details, await connection.run_sync(alerting_of, project_id, check_id))
-        now = context.clock.now()
-        details = await update_check_in(connection, details, settings, now, options)
+            expect(details, alerting_of(connection, project_id, check_id))
+        return update_check_in(connection, details, settings, now, options)
+
+    details = await in_transaction(context, work)
     context.deadline_moved(details.record.alert_after)
     return details
 
@@ -162,34 +169,52 @@ async def pause_check(
     context: Context, project_id: int, check_id: int
 ) -> tuple[CheckDetails, Flip | None]:
     """No deadline until a ping or a resume; the flip, None if it was paused already."""
-    async with context.database.write() as connection:
-        details = await locked_check(connection, project_id, check_id)
-        flip = await pause_check_in(connection, details.record, context.clock.now())
-        details = await check_store.written_details(connection, check_id)
+
+    def work(connection: sa.Connection, now: datetime) -> tuple[CheckDetails, Flip | None]:
+        flip = pause_check_in(
+            connection, locked_check(connection, project_id, check_id).record, now
+        )
+        return check_store.written_details(connection, check_id), flip
+
+    details, flip = await in_transaction(context, work)
     context.deadline_moved(details.record.alert_after)
     return details, flip
 
 
 async def resume_check(context: Context, project_id: int, check_id: int) -> CheckDetails:
-    """The paused check is new again until its next ping; ConflictError if it is not paused."""
-    async with context.database.write() as connection:
-        details = await locked_check(connection, project_id, check_id)
-        if await resume_check_in(connection, details.record, context.clock.now()) is None:
-            raise ConflictError("check is not paused")
-        details = await check_store.written_details(connection, check_id)
+    """The paused check is new again until its next ping; ConflictError, with nothing
+    written, if it is not paused."""
+
+    def work(connection: sa.Connection, now: datetime) -> CheckDetails:
+        record = locked_check(connection, project_id, check_id).record
+        if resume_check_in(connection, record, now) is not None:
+            return check_store.written_details(connection, check_id)
+        raise ConflictError("check is not paused")
+
+    details = await in_transaction(context, work)
     context.deadline_moved(details.record.alert_after)
     return details
 
 
 async def delete_check(context: Context, project_id: int, check_id: int) -> CheckDetails:
-    """The check goes with its pings, flips and incidents; returns it as it was."""
+    """The check goes with its pings, flips and incidents; returns it as it was. No
+    deadline is left to tell the watcher of."""
+
+    def work(connection: sa.Connection, _now: datetime) -> CheckDetails:
+        details = locked_check(connection, project_id, check_id)
+        delete_check_in(connection, check_id)
+        return details
+
+    return await in_transaction(context, work)
+
+
+async def in_transaction(context: Context, work: Callable[[sa.Connection, datetime], T]) -> T:
+    """`work` in a write transaction of its own, at the clock's present."""
     async with context.database.write() as connection:
-        details = await locked_check(connection, project_id, check_id)
-        await delete_check_in(connection, check_id)
-    return details
+        return await connection.run_sync(work, context.clock.now())
 
 
-# The same actions inside a transaction the caller owns.
+# The same actions on a connection whose transaction the caller owns.
 
 
 def insert_check_in(
@@ -205,26 +230,26 @@ def insert_check_in(
     if isinstance(target, BatchWriter):
         record, connection = target.insert_check(project_id, settings, now), target.connection
     else:
-        record, connection = check_store.insert_check_row(target, project_id, settings, now), target
+        record, connection = check_store.insert_check(target, project_id, settings, now), target
     if channels is not None:
         choose_channels(connection, project_id, record.id, channels)
     return record
 
 
-async def create_check_in(
-    connection: AsyncConnection,
+def create_check_in(
+    connection: sa.Connection,
     project_id: int,
     settings: NewCheck,
     now: datetime,
     options: CheckOptions = CheckOptions(),
 ) -> CheckDetails:
-    record = await connection.run_sync(insert_check_in, project_id, settings, now, options.channels)
-    await set_options(connection, project_id, record.id, now, replace(options, channels=None))
-    return await check_store.written_details(connection, record.id)
+    record = insert_check_in(connection, project_id, settings, now, options.channels)
+    set_options(connection, project_id, record.id, now, replace(options, channels=None))
+    return check_store.written_details(connection, record.id)
 
 
-async def update_check_in(
-    connection: AsyncConnection,
+def update_check_in(
+    connection: sa.Connection,
     details: CheckDetails,
     settings: SettingsChange | None,
     now: datetime,
@@ -236,55 +261,51 @@ async def update_check_in(
     if settings is not None:
         new_settings = settings if isinstance(settings, NewCheck) else settings(details.spec)
         if new_settings != details.spec:
-            await check_store.update_spec(connection, record, new_settings, now)
-    await set_options(connection, record.project_id, record.id, now, options)
-    return await check_store.written_details(connection, record.id)
+            check_store.update_spec(connection, record, new_settings, now)
+    set_options(connection, record.project_id, record.id, now, options)
+    return check_store.written_details(connection, record.id)
 
 
-async def pause_check_in(
-    connection: AsyncConnection, record: CheckRecord, now: datetime
-) -> Flip | None:
+def pause_check_in(connection: sa.Connection, record: CheckRecord, now: datetime) -> Flip | None:
     """`record` as locked by the caller. Pausing a paused check writes its state again
     and no flip."""
-    _state, flip = await check_store.apply_transition(connection, record, pause, now)
+    _state, flip = check_store.apply_transition(connection, record, pause, now)
     return flip
 
 
-async def resume_check_in(
-    connection: AsyncConnection, record: CheckRecord, now: datetime
-) -> Flip | None:
+def resume_check_in(connection: sa.Connection, record: CheckRecord, now: datetime) -> Flip | None:
     """`record` as locked by the caller; None, with nothing written, if not paused."""
     if record.state.status != Status.PAUSED:
         return None
-    _state, flip = await check_store.apply_transition(connection, record, resume, now)
+    _state, flip = check_store.apply_transition(connection, record, resume, now)
     return flip
 
 
-async def delete_check_in(connection: AsyncConnection, check_id: int) -> None:
-    await check_store.delete_check(connection, check_id)
+def delete_check_in(connection: sa.Connection, check_id: int) -> None:
+    check_store.delete_check(connection, check_id)
 
 
 # The steps.
 
 
-async def locked_check(connection: AsyncConnection, project_id: int, check_id: int) -> CheckDetails:
+def locked_check(connection: sa.Connection, project_id: int, check_id: int) -> CheckDetails:
     """The project's check, locked so that no ping changes it between read and write."""
-    found = await check_store.project_check(connection, project_id, check_id, for_update=True)
+    found = check_store.project_check(connection, project_id, check_id, for_update=True)
     if found is None:
         raise NotFoundError(f"no check {check_id} in this project")
     return found
 
 
-async def same_check(
-    connection: AsyncConnection,
+def same_check(
+    connection: sa.Connection,
     project_id: int,
     same_as: Callable[[CheckDetails], bool] | None,
 ) -> CheckDetails | None:
     if same_as is None:
         return None
-    for details in await check_store.project_checks(connection, project_id):
+    for details in check_store.project_checks(connection, project_id):
         if same_as(details):
-            return await locked_check(connection, project_id, details.record.id)
+            return locked_check(connection, project_id, details.record.id)
     return None
 
 
@@ -293,21 +314,21 @@ def alerting_of(connection: sa.Connection, project_id: int, check_id: int) -> Al
     return Alerting(channels, channel_store.check_policies(connection, project_id).get(check_id))
 
 
-async def set_options(
-    connection: AsyncConnection,
+def set_options(
+    connection: sa.Connection,
     project_id: int,
     check_id: int,
     now: datetime,
     options: CheckOptions,
 ) -> None:
-    paused = await connection.run_sync(set_links, project_id, check_id, options)
+    paused = set_links(connection, project_id, check_id, options)
     if paused is None:
         return
-    (record,) = await check_store.checks_with_ids(connection, [check_id])
+    (record,) = check_store.checks_with_ids(connection, [check_id])
     if paused:
-        await pause_check_in(connection, record, now)
+        pause_check_in(connection, record, now)
     else:
-        await resume_check_in(connection, record, now)
+        resume_check_in(connection, record, now)
 
 
 def set_links(

@@ -10,7 +10,10 @@ aiosqlite instead cost a loop turn per statement, and under load a loop turn is
 long: batches then took 14 ms for 32 pings.
 
 The raw values match what the SQLAlchemy types in `tables.py` write, so both read
-each other's rows; tests/store/test_batch.py holds them to that.
+each other's rows; tests/store/test_batch.py holds them to that. The column lists are
+built from the Table objects of `tables.py`, the state update is store.checks'
+`STATE_UPDATE` compiled to text, and rows become records through store.checks'
+`record_from_values`: one definition of each for both roads.
 """
 
 import sqlite3
@@ -20,33 +23,70 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from tocsin.domain.checks import CheckState, Status
+from tocsin.domain.checks import CheckState
 from tocsin.domain.records import CheckRecord, NewCheck
-from tocsin.domain.schedule import Cron, Period
 from tocsin.store.bulk import dollar_params
 from tocsin.store.checks import (
-    STATE_COLUMNS,
-    maintenance_from_columns,
+    RECORD_COLUMNS,
+    STATE_UPDATE,
     new_check_values,
+    record_from_values,
     state_values,
 )
-from tocsin.store.tables import EPOCH, MICROSECOND
+from tocsin.store.tables import EPOCH, MICROSECOND, pings
 
-CHECK_COLUMNS = (
-    "id, project_id, uuid, token, name, slug, tags, description, n_pings, created, "
-    "alert_after, kind, period, cron, tz, grace, status, last_ping, last_start, "
-    "last_start_rid, last_duration, manual_resume, methods, maintenance_days, "
-    "maintenance_from, maintenance_to, maintenance_tz"
+
+def positional_sql(statement: sa.ClauseElement) -> tuple[str, tuple[str, ...]]:
+    """A Core statement as SQL text with `?` placeholders (`dollar_params` turns them
+    into asyncpg's), and the names of its parameters in their order."""
+    compiled = statement.compile(dialect=sqlite.dialect())
+    assert isinstance(compiled, SQLCompiler)
+    return compiled.string, tuple(compiled.positiontup or ())
+
+
+# The SQL and its column lists are derived from store.tables (through store.checks),
+# so a renamed or dropped column fails at import, not on the first ping.
+CHECK_COLUMNS = ", ".join(column.name for column in RECORD_COLUMNS)
+# The ordinary road's statement (store.checks.save_states) as text. `save` builds each
+# row in this order, encoding times and uuids by position: a statement that changed
+# its parameters fails here, at import.
+UPDATE_STATE, UPDATE_STATE_PARAMS = positional_sql(STATE_UPDATE)
+SAVED_ROW = (
+    "status",
+    "last_ping",
+    "last_start",
+    "last_start_rid",
+    "last_duration",
+    "alert_after",
+    "added",
+    "updated",
+    "check_id",
 )
-UPDATE_STATE = (
-    f"UPDATE checks SET {', '.join(f'{c} = ?' for c in STATE_COLUMNS)}, "
-    "n_pings = n_pings + ?, updated = ? WHERE id = ?"
+if UPDATE_STATE_PARAMS != SAVED_ROW:
+    raise RuntimeError(f"UPDATE_STATE takes {UPDATE_STATE_PARAMS}; BatchWriter.save, {SAVED_ROW}")
+# Every column of a ping but its id, in the order of `BatchWriter.ping_values`.
+PING_COLUMNS: tuple[sa.Column[Any], ...] = (
+    pings.c.check_id,
+    pings.c.n,
+    pings.c.created,
+    pings.c.kind,
+    pings.c.exit_status,
+    pings.c.rid,
+    pings.c.duration,
+    pings.c.method,
+    pings.c.scheme,
+    pings.c.remote_addr,
+    pings.c.ua,
+    pings.c.body,
+    pings.c.body_size,
+    pings.c.body_truncated,
 )
 INSERT_PING = (
-    "INSERT INTO pings (check_id, n, created, kind, exit_status, rid, duration, method, "
-    "scheme, remote_addr, ua, body, body_size, body_truncated) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO {pings.name} ({', '.join(column.name for column in PING_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(PING_COLUMNS))})"
 )
 # How far back a finish looks for the start of its run, as Healthchecks does.
 RUN_LOOKBACK = timedelta(hours=72)
@@ -395,60 +435,5 @@ class BatchWriter:
         )
 
     def record(self, row: Sequence[Any]) -> CheckRecord:
-        (
-            check_id,
-            project_id,
-            check_uuid,
-            token,
-            name,
-            slug,
-            tags,
-            description,
-            n_pings,
-            created,
-            deadline,
-            kind,
-            period,
-            cron,
-            tz,
-            grace,
-            status,
-            last_ping,
-            last_start,
-            last_start_rid,
-            last_duration,
-            manual_resume,
-            methods,
-            *maintenance,
-        ) = row
-        read_time = self.driver.decode_time
-        state = CheckState(
-            schedule=Cron(cron, tz) if kind == "cron" else Period(timedelta(seconds=period)),
-            grace=timedelta(seconds=grace),
-            status=Status(status),
-            last_ping=read_time(last_ping),
-            last_start=read_time(last_start),
-            last_start_rid=self.driver.decode_uuid(last_start_rid),
-            last_duration=None if last_duration is None else timedelta(seconds=last_duration),
-            manual_resume=bool(manual_resume),
-            post_only=methods == "POST",
-            maintenance=maintenance_from_columns(*maintenance),
-        )
-        record_uuid = self.driver.decode_uuid(check_uuid)
-        created_at = read_time(created)
-        assert record_uuid is not None
-        assert created_at is not None
-        return CheckRecord(
-            check_id,
-            project_id,
-            record_uuid,
-            token,
-            name,
-            slug,
-            tags,
-            description,
-            n_pings,
-            created_at,
-            read_time(deadline),
-            state,
-        )
+        """A check from a row of CHECK_COLUMNS, as the ordinary road reads it."""
+        return record_from_values(row, self.driver.decode_time, self.driver.decode_uuid)

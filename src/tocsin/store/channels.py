@@ -1,6 +1,8 @@
 """Queries on channels and escalation policies, and which checks use them.
 
-Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
+Store query functions are synchronous, over a SQLAlchemy `Connection`; async code
+reaches them through `store.database.Database` (`read_with`, `write_with`, or
+`run_sync` inside its `read()`/`write()` transactions)."""
 
 import json
 import uuid

@@ -1,4 +1,11 @@
-"""Queries on checks, flips and projects, in terms of the pure check state."""
+"""Queries on checks and flips, in terms of the pure check state.
+
+Store query functions are synchronous, over a SQLAlchemy `Connection`; async code
+reaches them through `store.database.Database` (`read_with`, `write_with`, or
+`run_sync` inside a `read()`/`write()` transaction). The ping path's batches
+(store.batch) write check states with the same statement (`STATE_UPDATE`) and read
+records with the same mapping (`record_from_values`).
+"""
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -7,13 +14,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.checks import CheckState, Flip, Status, alert_after
 from tocsin.domain.identifiers import new_check_uuid, new_token
 from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck
 from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, Period, Schedule
-from tocsin.store.projects import default_project, ping_key
 from tocsin.store.tables import checks, flips
 
 
@@ -67,39 +72,32 @@ def maintenance_from_row(row: sa.Row[Any]) -> Maintenance | None:
 
 
 def schedule_from_row(row: sa.Row[Any]) -> Schedule:
-    if row.kind == "cron":
-        return Cron(row.cron, row.tz)
-    return Period(timedelta(seconds=row.period))
+    return schedule_of(row.kind, row.period, row.cron, row.tz)
 
 
-def state_from_row(row: sa.Row[Any]) -> CheckState:
-    return CheckState(
-        schedule=schedule_from_row(row),
-        grace=timedelta(seconds=row.grace),
-        status=Status(row.status),
-        last_ping=row.last_ping,
-        last_start=row.last_start,
-        last_start_rid=row.last_start_rid,
-        last_duration=None if row.last_duration is None else timedelta(seconds=row.last_duration),
-        manual_resume=row.manual_resume,
-        post_only=row.methods == "POST",
-        maintenance=maintenance_from_row(row),
-    )
+def schedule_of(kind: str, period: int | None, cron: str | None, tz: str) -> Schedule:
+    if kind == "cron":
+        assert cron is not None
+        return Cron(cron, tz)
+    assert period is not None
+    return Period(timedelta(seconds=period))
 
 
-STATE_COLUMNS = (
-    "status",
-    "last_ping",
-    "last_start",
-    "last_start_rid",
-    "last_duration",
-    "alert_after",
+# The columns a state change writes, in the order of `state_values`.
+STATE_COLUMNS: tuple[sa.Column[Any], ...] = (
+    checks.c.status,
+    checks.c.last_ping,
+    checks.c.last_start,
+    checks.c.last_start_rid,
+    checks.c.last_duration,
+    checks.c.alert_after,
 )
+STATE_NAMES = tuple(column.name for column in STATE_COLUMNS)
 
 
 def state_columns(state: CheckState) -> dict[str, Any]:
     """The columns a state change writes, by name."""
-    return dict(zip(STATE_COLUMNS, state_values(state), strict=True))
+    return dict(zip(STATE_NAMES, state_values(state), strict=True))
 
 
 def state_values(state: CheckState) -> tuple[Any, ...]:
@@ -115,29 +113,132 @@ def state_values(state: CheckState) -> tuple[Any, ...]:
     )
 
 
-def record_from_row(row: sa.Row[Any]) -> CheckRecord:
+# The one statement that writes check states, on both roads: the STATE_COLUMNS (bound
+# by their names), `added` more pings, `updated`, for the check whose id is `check_id`.
+# `save_states` runs it through SQLAlchemy; the ping path runs its SQL text, compiled
+# once, through the DBAPI cursor (store.batch.UPDATE_STATE).
+STATE_UPDATE = (
+    checks.update()
+    .where(checks.c.id == sa.bindparam("check_id"))
+    .values(
+        {
+            **{column: sa.bindparam(column.name) for column in STATE_COLUMNS},
+            checks.c.n_pings: checks.c.n_pings + sa.bindparam("added"),
+            checks.c.updated: sa.bindparam("updated"),
+        }
+    )
+)
+
+# The columns a CheckRecord is made of, in the order `record_from_values` takes them.
+RECORD_COLUMNS: tuple[sa.Column[Any], ...] = (
+    checks.c.id,
+    checks.c.project_id,
+    checks.c.uuid,
+    checks.c.token,
+    checks.c.name,
+    checks.c.slug,
+    checks.c.tags,
+    checks.c.description,
+    checks.c.n_pings,
+    checks.c.created,
+    checks.c.alert_after,
+    checks.c.kind,
+    checks.c.period,
+    checks.c.cron,
+    checks.c.tz,
+    checks.c.grace,
+    checks.c.status,
+    checks.c.last_ping,
+    checks.c.last_start,
+    checks.c.last_start_rid,
+    checks.c.last_duration,
+    checks.c.manual_resume,
+    checks.c.methods,
+    checks.c.maintenance_days,
+    checks.c.maintenance_from,
+    checks.c.maintenance_to,
+    checks.c.maintenance_tz,
+)
+
+
+def as_read(value: Any) -> Any:
+    """Values SQLAlchemy has already converted."""
+    return value
+
+
+def record_from_values(
+    values: Sequence[Any],
+    read_time: Callable[[Any], datetime | None] = as_read,
+    read_uuid: Callable[[Any], uuid.UUID | None] = as_read,
+) -> CheckRecord:
+    """A record from the values of RECORD_COLUMNS, in order: a SQLAlchemy row of them,
+    or the ping path's raw row with its driver's decoders of times and uuids."""
+    (
+        check_id,
+        project_id,
+        check_uuid,
+        token,
+        name,
+        slug,
+        tags,
+        description,
+        n_pings,
+        created,
+        deadline,
+        kind,
+        period,
+        cron,
+        tz,
+        grace,
+        status,
+        last_ping,
+        last_start,
+        last_start_rid,
+        last_duration,
+        manual_resume,
+        methods,
+        maintenance_days,
+        maintenance_from,
+        maintenance_to,
+        maintenance_tz,
+    ) = values
+    state = CheckState(
+        schedule=schedule_of(kind, period, cron, tz),
+        grace=timedelta(seconds=grace),
+        status=Status(status),
+        last_ping=read_time(last_ping),
+        last_start=read_time(last_start),
+        last_start_rid=read_uuid(last_start_rid),
+        last_duration=None if last_duration is None else timedelta(seconds=last_duration),
+        manual_resume=bool(manual_resume),
+        post_only=methods == "POST",
+        maintenance=maintenance_from_columns(
+            maintenance_days, maintenance_from, maintenance_to, maintenance_tz
+        ),
+    )
+    record_uuid = read_uuid(check_uuid)
+    created_at = read_time(created)
+    assert record_uuid is not None
+    assert created_at is not None
     return CheckRecord(
-        id=row.id,
-        project_id=row.project_id,
-        uuid=row.uuid,
-        token=row.token,
-        name=row.name,
-        slug=row.slug,
-        tags=row.tags,
-        description=row.description,
-        n_pings=row.n_pings,
-        created=row.created,
-        alert_after=row.alert_after,
-        state=state_from_row(row),
+        check_id,
+        project_id,
+        record_uuid,
+        token,
+        name,
+        slug,
+        tags,
+        description,
+        n_pings,
+        created_at,
+        read_time(deadline),
+        state,
     )
 
 
-async def ensure_default_project(connection: AsyncConnection, now: datetime) -> int:
-    return await connection.run_sync(default_project, now)
-
-
-async def project_ping_key(connection: AsyncConnection, project_id: int) -> str:
-    return await connection.run_sync(ping_key, project_id)
+def record_from_row(row: sa.Row[Any]) -> CheckRecord:
+    """A row of `select_checks` (or one returning RECORD_COLUMNS)."""
+    return record_from_values(row)
 
 
 def spec_columns(spec: NewCheck) -> dict[str, Any]:
@@ -198,129 +299,117 @@ def new_check_values(project_id: int, spec: NewCheck, now: datetime) -> dict[str
     }
 
 
-def insert_check_row(
+def insert_check(
     connection: sa.Connection, project_id: int, spec: NewCheck, now: datetime
 ) -> CheckRecord:
     values = new_check_values(project_id, spec, now)
-    return record_from_row(
-        connection.execute(checks.insert().values(values).returning(checks)).one()
-    )
-
-
-async def insert_check(
-    connection: AsyncConnection, project_id: int, spec: NewCheck, now: datetime
-) -> CheckRecord:
-    return await connection.run_sync(insert_check_row, project_id, spec, now)
+    result = connection.execute(checks.insert().values(values).returning(*RECORD_COLUMNS))
+    return record_from_row(result.one())
 
 
 def select_checks(*, for_update: bool = False) -> sa.Select[Any]:
-    query = sa.select(checks)
+    query = sa.select(*RECORD_COLUMNS)
     # Row locks order concurrent writers on PostgreSQL; SQLite ignores them and
     # serialises writers with BEGIN IMMEDIATE instead.
     return query.with_for_update() if for_update else query
 
 
-async def checks_where(
-    connection: AsyncConnection, condition: sa.ColumnElement[bool], *, for_update: bool = False
+def checks_where(
+    connection: sa.Connection, condition: sa.ColumnElement[bool], *, for_update: bool = False
 ) -> list[CheckRecord]:
     query = select_checks(for_update=for_update).where(condition).order_by(checks.c.id)
-    return [record_from_row(row) for row in await connection.execute(query)]
+    return [record_from_row(row) for row in connection.execute(query)]
 
 
-async def check_by_uuid(
-    connection: AsyncConnection, check_uuid: uuid.UUID, *, for_update: bool = False
+def check_by_uuid(
+    connection: sa.Connection, check_uuid: uuid.UUID, *, for_update: bool = False
 ) -> CheckRecord | None:
-    found = await checks_where(connection, checks.c.uuid == check_uuid, for_update=for_update)
+    found = checks_where(connection, checks.c.uuid == check_uuid, for_update=for_update)
     return found[0] if found else None
 
 
-async def details_where(
-    connection: AsyncConnection, condition: sa.ColumnElement[bool], *, for_update: bool = False
+def details_where(
+    connection: sa.Connection, condition: sa.ColumnElement[bool], *, for_update: bool = False
 ) -> list[CheckDetails]:
     query = select_checks(for_update=for_update).where(condition)
-    rows = await connection.execute(query.order_by(checks.c.created, checks.c.id))
+    rows = connection.execute(query.order_by(checks.c.created, checks.c.id))
     return [CheckDetails(record_from_row(row), spec_from_row(row)) for row in rows]
 
 
-async def project_checks(
-    connection: AsyncConnection, project_id: int, *, for_update: bool = False
+def project_checks(
+    connection: sa.Connection, project_id: int, *, for_update: bool = False
 ) -> list[CheckDetails]:
-    return await details_where(connection, checks.c.project_id == project_id, for_update=for_update)
+    return details_where(connection, checks.c.project_id == project_id, for_update=for_update)
 
 
-async def written_details(connection: AsyncConnection, check_id: int) -> CheckDetails:
+def written_details(connection: sa.Connection, check_id: int) -> CheckDetails:
     """A check this transaction has just written, read back with its settings."""
-    (found,) = await details_where(connection, checks.c.id == check_id)
+    (found,) = details_where(connection, checks.c.id == check_id)
     return found
 
 
-async def project_check(
-    connection: AsyncConnection, project_id: int, check_id: int, *, for_update: bool = False
+def project_check(
+    connection: sa.Connection, project_id: int, check_id: int, *, for_update: bool = False
 ) -> CheckDetails | None:
     """The check with this id if it is the project's."""
     condition = (checks.c.id == check_id) & (checks.c.project_id == project_id)
-    found = await details_where(connection, condition, for_update=for_update)
+    found = details_where(connection, condition, for_update=for_update)
     return found[0] if found else None
 
 
-async def checks_with_ids(
-    connection: AsyncConnection, check_ids: Sequence[int], *, for_update: bool = False
+def checks_with_ids(
+    connection: sa.Connection, check_ids: Sequence[int], *, for_update: bool = False
 ) -> list[CheckRecord]:
-    return await checks_where(connection, checks.c.id.in_(check_ids), for_update=for_update)
+    return checks_where(connection, checks.c.id.in_(check_ids), for_update=for_update)
 
 
-async def details_by_uuid(
-    connection: AsyncConnection, check_uuid: uuid.UUID, *, for_update: bool = False
+def details_by_uuid(
+    connection: sa.Connection, check_uuid: uuid.UUID, *, for_update: bool = False
 ) -> CheckDetails | None:
-    found = await details_where(connection, checks.c.uuid == check_uuid, for_update=for_update)
+    found = details_where(connection, checks.c.uuid == check_uuid, for_update=for_update)
     return found[0] if found else None
 
 
-async def update_spec(
-    connection: AsyncConnection, record: CheckRecord, spec: NewCheck, now: datetime
+def update_spec(
+    connection: sa.Connection, record: CheckRecord, spec: NewCheck, now: datetime
 ) -> None:
     """Save new settings with the deadline they give (`alert_after`), so the watcher
     acts on the new schedule and grace from now on."""
     state = with_spec(record.state, spec)
     values = {**spec_columns(spec), **state_columns(state), "updated": now}
-    await connection.execute(checks.update().where(checks.c.id == record.id).values(values))
+    connection.execute(checks.update().where(checks.c.id == record.id).values(values))
 
 
 Transition = Callable[[CheckState, datetime], tuple[CheckState, Flip | None]]
 
 
-async def apply_transition(
-    connection: AsyncConnection, record: CheckRecord, transition: Transition, now: datetime
+def apply_transition(
+    connection: sa.Connection, record: CheckRecord, transition: Transition, now: datetime
 ) -> tuple[CheckState, Flip | None]:
     """Pause or resume a check (locked by the caller) by hand; the flip needs no alert."""
     new_state, flip = transition(record.state, now)
-    await save_states(connection, [(record.id, new_state, 0)], now)
+    save_states(connection, [(record.id, new_state, 0)], now)
     if flip is not None:
-        await insert_flips(connection, [(record.id, flip)], processed=now)
+        insert_flips(connection, [(record.id, flip)], processed=now)
     return new_state, flip
 
 
-async def list_checks(connection: AsyncConnection) -> list[CheckRecord]:
-    query = sa.select(checks).order_by(checks.c.created, checks.c.id)
-    return [record_from_row(row) for row in await connection.execute(query)]
+def list_checks(connection: sa.Connection) -> list[CheckRecord]:
+    query = select_checks().order_by(checks.c.created, checks.c.id)
+    return [record_from_row(row) for row in connection.execute(query)]
 
 
-async def save_states(
-    connection: AsyncConnection, changes: Sequence[tuple[int, CheckState, int]], now: datetime
+def save_states(
+    connection: sa.Connection, changes: Sequence[tuple[int, CheckState, int]], now: datetime
 ) -> None:
     """Write (check id, new state, pings added) for many checks in one statement."""
     if not changes:
         return
-    statement = (
-        checks.update()
-        .where(checks.c.id == sa.bindparam("check_id"))
-        .values(n_pings=checks.c.n_pings + sa.bindparam("added"))
-    )
     rows = [
         {"check_id": check_id, "added": added, "updated": now, **state_columns(state)}
         for check_id, state, added in changes
     ]
-    await connection.execute(statement, rows)
+    connection.execute(STATE_UPDATE, rows)
 
 
 def flip_rows(
@@ -340,18 +429,18 @@ def flip_rows(
     ]
 
 
-async def insert_flips(
-    connection: AsyncConnection,
+def insert_flips(
+    connection: sa.Connection,
     new_flips: Iterable[tuple[int, Flip]],
     processed: datetime | None = None,
 ) -> None:
     rows = flip_rows(new_flips, processed)
     if rows:
-        await connection.execute(flips.insert(), rows)
+        connection.execute(flips.insert(), rows)
 
 
-async def list_flips(
-    connection: AsyncConnection,
+def list_flips(
+    connection: sa.Connection,
     check_id: int,
     *,
     since: datetime | None = None,
@@ -369,18 +458,18 @@ async def list_flips(
         query = query.where(flips.c.created >= since)
     if before is not None:
         query = query.where(flips.c.created < before)
-    return [flip_from_row(row) for row in await connection.execute(query.limit(limit))]
+    return [flip_from_row(row) for row in connection.execute(query.limit(limit))]
 
 
-async def flips_by_id(
-    connection: AsyncConnection, check_id: int, below_id: int | None, limit: int
+def flips_by_id(
+    connection: sa.Connection, check_id: int, below_id: int | None, limit: int
 ) -> list[FlipRecord]:
     """Highest id first, for lists paged by a cursor holding the last id shown."""
     query = sa.select(flips).where(flips.c.check_id == check_id)
     if below_id is not None:
         query = query.where(flips.c.id < below_id)
     query = query.order_by(flips.c.id.desc()).limit(limit)
-    return [flip_from_row(row) for row in await connection.execute(query)]
+    return [flip_from_row(row) for row in connection.execute(query)]
 
 
 def flip_from_row(row: sa.Row[Any]) -> FlipRecord:
@@ -388,34 +477,32 @@ def flip_from_row(row: sa.Row[Any]) -> FlipRecord:
     return FlipRecord(row.id, row.check_id, flip, row.processed)
 
 
-async def delete_check(connection: AsyncConnection, check_id: int) -> None:
-    await connection.execute(checks.delete().where(checks.c.id == check_id))
+def delete_check(connection: sa.Connection, check_id: int) -> None:
+    connection.execute(checks.delete().where(checks.c.id == check_id))
 
 
-async def earliest_deadline(connection: AsyncConnection) -> datetime | None:
+def earliest_deadline(connection: sa.Connection) -> datetime | None:
     query = (
         sa.select(checks.c.alert_after)
         .where(checks.c.alert_after.is_not(None))
         .order_by(checks.c.alert_after)
         .limit(1)
     )
-    value: datetime | None = await connection.scalar(query)
+    value: datetime | None = connection.scalar(query)
     return value
 
 
-async def checks_by_column(
-    connection: AsyncConnection, column: str, value: str, *, for_update: bool = False
+def checks_by_column(
+    connection: sa.Connection, column: str, value: str, *, for_update: bool = False
 ) -> list[CheckRecord]:
-    return await checks_where(connection, checks.c[column] == value, for_update=for_update)
+    return checks_where(connection, checks.c[column] == value, for_update=for_update)
 
 
-async def project_signature(
-    connection: AsyncConnection, project_id: int
-) -> tuple[int, datetime | None]:
+def project_signature(connection: sa.Connection, project_id: int) -> tuple[int, datetime | None]:
     """How many checks the project has and when one last changed: cheap to poll, and
     different after any ping, flip, edit, creation or deletion."""
     query = sa.select(sa.func.count(), sa.func.max(checks.c.updated)).where(
         checks.c.project_id == project_id
     )
-    count, updated = (await connection.execute(query)).one()
+    count, updated = connection.execute(query).one()
     return int(count), updated

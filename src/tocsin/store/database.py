@@ -1,9 +1,9 @@
 """Connections: one engine per process, SQLite tuned for a single writer, PostgreSQL pooled."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
@@ -39,8 +39,17 @@ def async_url(database_url: str) -> URL:
     return url
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
 class Database:
-    """The process's engine plus the two kinds of transaction Tocsin uses."""
+    """The process's engine plus the two kinds of transaction Tocsin uses.
+
+    Store query functions are synchronous, over a SQLAlchemy `Connection`; async code
+    runs them here: one in a transaction of its own with `read_with` or `write_with`,
+    several in one transaction with `connection.run_sync` inside `read()` or `write()`.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.url = async_url(settings.database_url)
@@ -77,6 +86,24 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as connection, connection.begin():
             yield connection
+
+    async def read_with(
+        self,
+        query: Callable[Concatenate[sa.Connection, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`query(connection, *args, **kwargs)` in a read transaction of its own."""
+        async with self.read() as connection:
+            return await connection.run_sync(query, *args, **kwargs)
+
+    async def write_with(
+        self, work: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`work(connection, *args, **kwargs)` in a write transaction of its own."""
+        async with self.write() as connection:
+            return await connection.run_sync(work, *args, **kwargs)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.escalation import Policy, Step, default_policy
 from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter
@@ -323,8 +322,8 @@ def listed(
     ]
 
 
-async def project_incident_signature(
-    connection: AsyncConnection, project_id: int
+def project_incident_signature(
+    connection: sa.Connection, project_id: int
 ) -> tuple[int, int | None]:
     """How many incidents the project has and its newest timeline entry: cheap to poll,
     and different after any incident opens, is acknowledged, commented, resolved or
@@ -335,9 +334,7 @@ async def project_incident_signature(
         .join(incidents, incidents.c.id == incident_events.c.incident_id)
         .where(incidents.c.project_id == project_id)
     )
-    row = (
-        await connection.execute(sa.select(count.scalar_subquery(), newest.scalar_subquery()))
-    ).one()
+    row = connection.execute(sa.select(count.scalar_subquery(), newest.scalar_subquery())).one()
     return int(row[0]), row[1]
 
 

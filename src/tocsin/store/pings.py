@@ -1,9 +1,11 @@
-"""Queries on the ping log."""
+"""Queries on the ping log.
+
+Synchronous, over a SQLAlchemy `Connection`; async code reaches them through
+`store.database.Database`, as every store query function."""
 
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.records import Ping, RecentPing
 from tocsin.store.tables import checks, pings
@@ -11,8 +13,8 @@ from tocsin.store.tables import checks, pings
 LISTED_COLUMNS = [c for c in pings.c if c.name != "body"]
 
 
-async def list_pings(
-    connection: AsyncConnection, check_id: int, limit: int, *, before: int | None = None
+def list_pings(
+    connection: sa.Connection, check_id: int, limit: int, *, before: int | None = None
 ) -> list[Ping]:
     """The newest `limit` pings, newest first; `before` a ping number, for the next page."""
     query = (
@@ -23,17 +25,17 @@ async def list_pings(
     )
     if before is not None:
         query = query.where(pings.c.n < before)
-    return [Ping(**row._mapping) for row in await connection.execute(query)]
+    return [Ping(**row._mapping) for row in connection.execute(query)]
 
 
-async def ping_body(connection: AsyncConnection, check_id: int, n: int) -> bytes | None:
+def ping_body(connection: sa.Connection, check_id: int, n: int) -> bytes | None:
     query = sa.select(pings.c.body).where(pings.c.check_id == check_id, pings.c.n == n)
-    body: bytes | None = await connection.scalar(query)
+    body: bytes | None = connection.scalar(query)
     return body
 
 
-async def recent_runs(
-    connection: AsyncConnection, check_id: int, limit: int
+def recent_runs(
+    connection: sa.Connection, check_id: int, limit: int
 ) -> list[tuple[datetime, float, str]]:
     """(finished, duration in seconds, kind) of the newest `limit` pings that ended a
     timed run, newest first; walks the `(check_id, n)` index backwards."""
@@ -43,11 +45,11 @@ async def recent_runs(
         .order_by(pings.c.n.desc())
         .limit(limit)
     )
-    return [(row.created, row.duration, row.kind) for row in await connection.execute(query)]
+    return [(row.created, row.duration, row.kind) for row in connection.execute(query)]
 
 
-async def project_histories(
-    connection: AsyncConnection, project_id: int, per_check: int
+def project_histories(
+    connection: sa.Connection, project_id: int, per_check: int
 ) -> dict[int, list[RecentPing]]:
     """The newest `per_check` pings of each check of a project, newest first, by check id,
     in one query. A check's pings are numbered 1 to `n_pings`, so its newest are those
@@ -61,7 +63,7 @@ async def project_histories(
         .order_by(pings.c.check_id, pings.c.n.desc())
     )
     found: dict[int, list[RecentPing]] = {}
-    for row in await connection.execute(query):
+    for row in connection.execute(query):
         found.setdefault(row.check_id, []).append(
             RecentPing(row.n, row.created, row.kind, row.exit_status)
         )

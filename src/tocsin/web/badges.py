@@ -3,9 +3,9 @@ project's checks (`/badge/<key>/<signature>.<fmt>`), for those with a tag
 (`/badge/<key>/<signature>/<tag>.<fmt>`) and for one check (`/b/<2|3>/<key>.<fmt>`).
 Anything that does not match answers 404, saying no more."""
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain import badges
 from tocsin.domain.naming import status_word, unique_key
@@ -23,21 +23,25 @@ def not_found() -> Response:
     return Response("not found", status_code=404, media_type="text/plain", headers=HEADERS)
 
 
-async def project_of(connection: AsyncConnection, secret: str, badge_key: str) -> int | None:
-    keys = await connection.run_sync(ping_keys)
-    for project_id, ping_key in keys.items():
+def project_of(connection: sa.Connection, secret: str, badge_key: str) -> int | None:
+    for project_id, ping_key in ping_keys(connection).items():
         if badges.project_badge_key(secret, ping_key) == badge_key:
             return project_id
     return None
 
 
+def checks_of_badge(
+    connection: sa.Connection, secret: str, badge_key: str
+) -> list[CheckDetails] | None:
+    project_id = project_of(connection, secret, badge_key)
+    if project_id is None:
+        return None
+    return check_store.project_checks(connection, project_id)
+
+
 async def badge_checks(request: Request, badge_key: str) -> list[CheckDetails] | None:
     services = services_of(request)
-    async with services.database.read() as connection:
-        project_id = await project_of(connection, services.secret, badge_key)
-        if project_id is None:
-            return None
-        return await check_store.project_checks(connection, project_id)
+    return await services.database.read_with(checks_of_badge, services.secret, badge_key)
 
 
 def answer(

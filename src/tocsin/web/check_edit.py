@@ -45,7 +45,7 @@ async def edit_check_form(
 ) -> Response:
     refuse_viewers(membership)
     async with services.database.read() as connection:
-        details = await project_check(connection, membership, check)
+        details = await connection.run_sync(project_check, membership, check)
         form = form_of(details.spec)
         choices = await connection.run_sync(project_choices, membership.project_id)
         await connection.run_sync(fill_current, form, membership.project_id, details.record.id)
@@ -58,7 +58,7 @@ async def edit_check(
 ) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
     async with services.database.read() as connection:
-        details = await project_check(connection, membership, check)
+        details = await connection.run_sync(project_check, membership, check)
         choices = await connection.run_sync(project_choices, membership.project_id)
     alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
     if spec is None or alerting is None:

@@ -7,9 +7,9 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -23,6 +23,7 @@ from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
+from tocsin.store.projects import ping_key
 from tocsin.web.access import (
     EditorDep,
     FormDep,
@@ -72,8 +73,10 @@ def filters_of(request: Request) -> Filters:
 async def table_context(request: Request, membership: Membership) -> dict[str, Any]:
     services = services_of(request)
     async with services.database.read() as connection:
-        found = await check_store.project_checks(connection, membership.project_id)
-        histories = await ping_store.project_histories(connection, membership.project_id, STRIP)
+        found = await connection.run_sync(check_store.project_checks, membership.project_id)
+        histories = await connection.run_sync(
+            ping_store.project_histories, membership.project_id, STRIP
+        )
     filters = filters_of(request)
     return {
         "membership": membership,
@@ -144,8 +147,7 @@ async def create_check(
     request: Request, services: ServicesDep, membership: EditorDep, form: FormDep
 ) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
-    async with services.database.read() as connection:
-        choices = await connection.run_sync(project_choices, membership.project_id)
+    choices = await services.database.read_with(project_choices, membership.project_id)
     alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
     if spec is None or alerting is None:
         return render_form(request, membership, checked, choices, 400)
@@ -163,14 +165,12 @@ def channels_of(form: FormData) -> list[str]:
     return [sent for sent in form.getlist("channel") if isinstance(sent, str)]
 
 
-async def project_check(
-    connection: AsyncConnection, membership: Membership, check: str
-) -> CheckDetails:
+def project_check(connection: sa.Connection, membership: Membership, check: str) -> CheckDetails:
     """The check in the URL, if it belongs to the project in the URL; else 404."""
     check_uuid = parse_uuid(check)
     found = None
     if check_uuid is not None:
-        found = await check_store.details_by_uuid(connection, check_uuid)
+        found = check_store.details_by_uuid(connection, check_uuid)
     if found is None or found.record.project_id != membership.project_id:
         raise not_found()
     return found
@@ -178,8 +178,7 @@ async def project_check(
 
 async def check_to_change(services: Context, membership: Membership, check: str) -> int:
     """The id of the check in the URL, to give an action (which finds it again, locked)."""
-    async with services.database.read() as connection:
-        return (await project_check(connection, membership, check)).record.id
+    return (await services.database.read_with(project_check, membership, check)).record.id
 
 
 @contextlib.contextmanager
@@ -196,12 +195,12 @@ async def check_page(
     request: Request, services: ServicesDep, membership: MemberDep, check: str
 ) -> Response:
     async with services.database.read() as connection:
-        details = await project_check(connection, membership, check)
+        details = await connection.run_sync(project_check, membership, check)
         record = details.record
-        pings = await ping_store.list_pings(connection, record.id, RECENT)
-        runs = await ping_store.recent_runs(connection, record.id, CHARTED_RUNS)
-        flips = await check_store.list_flips(connection, record.id, limit=RECENT)
-        key = await check_store.project_ping_key(connection, membership.project_id)
+        pings = await connection.run_sync(ping_store.list_pings, record.id, RECENT)
+        runs = await connection.run_sync(ping_store.recent_runs, record.id, CHARTED_RUNS)
+        flips = await connection.run_sync(check_store.list_flips, record.id, limit=RECENT)
+        key = await connection.run_sync(ping_key, membership.project_id)
     now = services.clock.now()
     base = services.settings.base_url
     urls = ping_urls(base, str(record.uuid), record.token, record.slug, key)
@@ -229,11 +228,11 @@ async def ping_body(services: ServicesDep, membership: MemberDep, check: str, n:
     """A ping's body as plain text, never rendered by the browser: it is the job's output."""
     number = parse_id(n)
     async with services.database.read() as connection:
-        details = await project_check(connection, membership, check)
+        details = await connection.run_sync(project_check, membership, check)
         body = (
             None
             if number is None
-            else await ping_store.ping_body(connection, details.record.id, number)
+            else await connection.run_sync(ping_store.ping_body, details.record.id, number)
         )
     if not body:
         raise not_found()

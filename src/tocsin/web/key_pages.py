@@ -12,8 +12,8 @@ from starlette.responses import Response
 from tocsin.accounts import can_manage
 from tocsin.domain.records import Membership
 from tocsin.services.requests import ServicesDep, services_of
-from tocsin.store import checks as check_store
 from tocsin.store import keys as key_store
+from tocsin.store import projects as project_store
 from tocsin.web.access import (
     FormDep,
     ManagerDep,
@@ -39,7 +39,7 @@ async def render_keys(
     services = services_of(request)
     async with services.database.read() as connection:
         found = await connection.run_sync(key_store.list_keys, membership.project_id)
-        ping_key = await check_store.project_ping_key(connection, membership.project_id)
+        ping_key = await connection.run_sync(project_store.ping_key, membership.project_id)
     context = {
         "membership": membership,
         "keys": found,

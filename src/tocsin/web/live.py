@@ -8,15 +8,15 @@ works without the stream, only not live.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
+import sqlalchemy as sa
 from fastapi import Request
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response, StreamingResponse
 
 from tocsin.services.requests import services_of
 
-Signature = Callable[[AsyncConnection, int], Awaitable[object]]
+Signature = Callable[[sa.Connection, int], object]
 
 POLL_SECONDS = 1.0
 # Streams end now and then (the browser reconnects at once), so none outlives a deploy.
@@ -35,8 +35,7 @@ async def changes(request: Request, project_id: int, signature: Signature) -> As
     yield "retry: 1000\n\n"
     last: object = None
     for tick in range(int(STREAM_SECONDS / POLL_SECONDS)):
-        async with database.read() as connection:
-            current = await signature(connection, project_id)
+        current = await database.read_with(signature, project_id)
         if last is not None and (current != last or tick % REFRESH_TICKS == 0):
             yield "event: changed\ndata: changed\n\n"
         last = current

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -78,11 +79,11 @@ async def one(
     return {"data": (await rendered(request, connection, access, [details]))[0]}
 
 
-async def owned_heartbeat(
-    connection: AsyncConnection, access: ApiAccess, heartbeat_id: str
+def owned_heartbeat(
+    connection: sa.Connection, access: ApiAccess, heartbeat_id: str
 ) -> CheckDetails:
     number = object_id(heartbeat_id, "heartbeat")
-    found = await check_store.project_check(connection, access.project_id, number)
+    found = check_store.project_check(connection, access.project_id, number)
     if found is None:
         raise ApiError(404, f"heartbeat {heartbeat_id!r} not found")
     return found
@@ -118,7 +119,7 @@ async def list_heartbeats(
 ) -> JSONResponse:
     """The project's heartbeats, oldest first, a page at a time."""
     async with services.database.read() as connection:
-        found = await check_store.project_checks(connection, access.project_id)
+        found = await connection.run_sync(check_store.project_checks, access.project_id)
         shown = await rendered(request, connection, access, page_of(found, page))
     return page_response(request, page, shown, len(found))
 
@@ -128,7 +129,7 @@ async def get_heartbeat(
     request: Request, services: ServicesDep, access: ReadAccess, heartbeat_id: str
 ) -> JSONResponse:
     async with services.database.read() as connection:
-        details = await owned_heartbeat(connection, access, heartbeat_id)
+        details = await connection.run_sync(owned_heartbeat, access, heartbeat_id)
         return JSONResponse(await one(request, connection, access, details))
 
 
@@ -227,17 +228,16 @@ async def one_now(
         return await one(request, connection, access, details)
 
 
-async def pause_or_resume(
-    connection: AsyncConnection, check_ids: list[int], paused: bool, now: datetime
+def pause_or_resume(
+    connection: sa.Connection, check_ids: list[int], paused: bool, now: datetime
 ) -> None:
     """Through the same steps as `tocsin check pause/resume` and the other dialects;
     resuming a heartbeat that is not paused changes nothing."""
-    records = await check_store.checks_with_ids(connection, check_ids, for_update=True)
-    for record in records:
+    for record in check_store.checks_with_ids(connection, check_ids, for_update=True):
         if paused:
-            await check_service.pause_check_in(connection, record, now)
+            check_service.pause_check_in(connection, record, now)
         else:
-            await check_service.resume_check_in(connection, record, now)
+            check_service.resume_check_in(connection, record, now)
 
 
 @routes("/heartbeats/{heartbeat_id}", "DELETE", 204)
@@ -303,7 +303,7 @@ async def update_group(
         await connection.run_sync(store.update_group, group.id, group_values(spec), now)
         if spec.paused is not None and spec.paused != group.paused:
             members = await connection.run_sync(store.group_check_ids, group.id)
-            await pause_or_resume(connection, members, spec.paused, now)
+            await connection.run_sync(pause_or_resume, members, spec.paused, now)
         group = await owned_group(connection, access, group_id)
     return JSONResponse({"data": group_json(group)})
 
@@ -324,6 +324,6 @@ async def list_group_heartbeats(
     async with services.database.read() as connection:
         group = await owned_group(connection, access, group_id)
         members = await connection.run_sync(store.group_check_ids, group.id)
-        found = await check_store.details_where(connection, checks.c.id.in_(members))
+        found = await connection.run_sync(check_store.details_where, checks.c.id.in_(members))
         shown = await rendered(request, connection, access, page_of(found, page))
     return page_response(request, page, shown, len(found))

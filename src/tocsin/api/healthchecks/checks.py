@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,8 +31,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.api.common.auth import ApiAccess
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import RouteTable
-from tocsin.api.healthchecks.http import Body, ReadAccess, Version, WriteAccess
-from tocsin.api.healthchecks.render import Presenter, channel_json, flip_json
+from tocsin.api.healthchecks.http import (
+    Body,
+    ReadAccess,
+    Version,
+    WriteAccess,
+)
+from tocsin.api.healthchecks.render import (
+    Presenter,
+    channel_json,
+    flip_json,
+)
 from tocsin.api.healthchecks.spec import (
     CheckSpec,
     SpecError,
@@ -104,14 +114,14 @@ def parse_check_uuid(code: str) -> uuid.UUID:
     return parsed
 
 
-async def owned_check(
-    connection: AsyncConnection, access: ApiAccess, code: str, *, to_change: bool = False
+def owned_check(
+    connection: sa.Connection, access: ApiAccess, code: str, *, to_change: bool = False
 ) -> CheckDetails:
     """The check a URL names, by uuid (or, only to read it, by unique key), in the key's
     project."""
     if is_unique_key(code) and not to_change:
-        return await check_by_unique_key(connection, access, code)
-    details = await check_store.details_by_uuid(connection, parse_check_uuid(code))
+        return check_by_unique_key(connection, access, code)
+    details = check_store.details_by_uuid(connection, parse_check_uuid(code))
     if details is None:
         raise ApiError(404, "not found")
     if details.record.project_id != access.project_id:
@@ -119,10 +129,8 @@ async def owned_check(
     return details
 
 
-async def check_by_unique_key(
-    connection: AsyncConnection, access: ApiAccess, code: str
-) -> CheckDetails:
-    for details in await check_store.project_checks(connection, access.project_id):
+def check_by_unique_key(connection: sa.Connection, access: ApiAccess, code: str) -> CheckDetails:
+    for details in check_store.project_checks(connection, access.project_id):
         if unique_key(details.record.uuid) == code:
             return details
     raise ApiError(404, "not found")
@@ -150,7 +158,7 @@ async def list_checks(
     """The project's checks; every `tag` must be among a check's tags; `slug` matches."""
     async with services.database.read() as connection:
         shown = await presenter(request, connection, access, version)
-        found = await check_store.project_checks(connection, access.project_id)
+        found = await connection.run_sync(check_store.project_checks, access.project_id)
         channels: dict[int, list[uuid.UUID]] = {}
         if not access.read_only:
             channels = await connection.run_sync(
@@ -223,8 +231,7 @@ async def render_now(
 
 
 async def check_to_change(services: Context, access: ApiAccess, code: str) -> CheckDetails:
-    async with services.database.read() as connection:
-        return await owned_check(connection, access, code, to_change=True)
+    return await services.database.read_with(owned_check, access, code, to_change=True)
 
 
 @routes("/checks/{code}", "GET")
@@ -233,7 +240,7 @@ async def get_check(
 ) -> JSONResponse:
     """One check, by uuid or by its unique key."""
     async with services.database.read() as connection:
-        details = await owned_check(connection, access, code)
+        details = await connection.run_sync(owned_check, access, code)
         return JSONResponse(await render(request, connection, access, version, details))
 
 
@@ -266,7 +273,7 @@ async def delete_check(
 ) -> JSONResponse:
     """Delete a check with its pings and flips; answers with the check as it was."""
     async with services.database.read() as connection:
-        details = await owned_check(connection, access, code, to_change=True)
+        details = await connection.run_sync(owned_check, access, code, to_change=True)
         result = await render(request, connection, access, version, details)
     with refused_as_healthchecks():
         await check_service.delete_check(services, access.project_id, details.record.id)
@@ -304,8 +311,8 @@ async def list_pings(
     """The newest pings, newest first."""
     async with services.database.read() as connection:
         shown = await presenter(request, connection, access, version)
-        details = await owned_check(connection, access, code)
-        pings = await ping_store.list_pings(connection, details.record.id, PING_LIST_LIMIT)
+        details = await connection.run_sync(owned_check, access, code)
+        pings = await connection.run_sync(ping_store.list_pings, details.record.id, PING_LIST_LIMIT)
     return JSONResponse({"pings": [shown.ping(details.record.uuid, p) for p in pings]})
 
 
@@ -314,8 +321,8 @@ async def ping_body(services: ServicesDep, access: WriteAccess, code: str, n: st
     """The body a ping carried, as it was sent (up to TOCSIN_PING_BODY_LIMIT bytes)."""
     number = parse_ping_number(n)
     async with services.database.read() as connection:
-        details = await owned_check(connection, access, code)
-        body = await ping_store.ping_body(connection, details.record.id, number)
+        details = await connection.run_sync(owned_check, access, code)
+        body = await connection.run_sync(ping_store.ping_body, details.record.id, number)
     if not body:
         raise ApiError(404, "not found")
     return Response(body, media_type="text/plain")
@@ -334,9 +341,9 @@ async def list_flips(
     """Status changes, newest first; `seconds` back from now, `start`, `end` (UNIX time)."""
     since, before = flip_window(dict(request.query_params), services.clock.now())
     async with services.database.read() as connection:
-        details = await owned_check(connection, access, code)
-        found = await check_store.list_flips(
-            connection, details.record.id, since=since, before=before
+        details = await connection.run_sync(owned_check, access, code)
+        found = await connection.run_sync(
+            check_store.list_flips, details.record.id, since=since, before=before
         )
     return JSONResponse({"flips": [flip_json(f) for f in found]})
 
@@ -377,7 +384,7 @@ async def list_badges(request: Request, services: ServicesDep, access: ReadAcces
     """Badge URLs for every tag of the project's checks, and for all of them (`*`)."""
     async with services.database.read() as connection:
         key = await badge_key(request, connection, access.project_id)
-        found = await check_store.project_checks(connection, access.project_id)
+        found = await connection.run_sync(check_store.project_checks, access.project_id)
     tags = {ALL_CHECKS} | {tag for d in found for tag in d.spec.tags.split()}
     base_url, secret = services.settings.base_url, services.secret
     return JSONResponse(

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -63,15 +64,15 @@ def as_uuid(code: str) -> uuid.UUID | None:
         return None
 
 
-async def find_check(connection: AsyncConnection, access: ApiAccess, code: str) -> CheckDetails:
+def find_check(connection: sa.Connection, access: ApiAccess, code: str) -> CheckDetails:
     """The check `code` names in the key's project; any other is simply not found."""
     check_uuid = as_uuid(code)
     if check_uuid is None and is_unique_key(code):
-        found = await check_store.project_checks(connection, access.project_id)
+        found = check_store.project_checks(connection, access.project_id)
         check_uuid = next((d.record.uuid for d in found if check_out_id(d) == code), None)
     details = None
     if check_uuid is not None:
-        details = await check_store.details_by_uuid(connection, check_uuid)
+        details = check_store.details_by_uuid(connection, check_uuid)
     if details is None or details.record.project_id != access.project_id:
         raise ApiError(404, f"no check {code!r} in this key's project")
     return details
@@ -135,7 +136,7 @@ async def list_checks(
     """The project's checks, oldest first, filtered by tags (all must match), statuses
     (any may match) and a text to find."""
     async with services.database.read() as connection:
-        found = await check_store.project_checks(connection, access.project_id)
+        found = await connection.run_sync(check_store.project_checks, access.project_id)
         rendered = await shown(request, connection, access, found)
     ids = {id(c): d.record.id for c, d in zip(rendered, found, strict=True)}
     chosen = [c for c in rendered if listed(c, set(tag or ()), set(status or ()), text or "")]
@@ -198,8 +199,7 @@ async def shown_now(
 
 
 async def check_to_change(services: Context, access: ApiAccess, code: str) -> CheckDetails:
-    async with services.database.read() as connection:
-        return await find_check(connection, access, code)
+    return await services.database.read_with(find_check, access, code)
 
 
 @router.get("/checks/{check_id}", response_model=CheckOut, tags=["checks"])
@@ -208,7 +208,7 @@ async def get_check(
 ) -> CheckOut:
     """One check, with its settings' ETag (send it as `If-Match` when changing it)."""
     async with services.database.read() as connection:
-        details = await find_check(connection, access, check_id)
+        details = await connection.run_sync(find_check, access, check_id)
         return await shown_one(request, response, connection, access, details)
 
 
@@ -291,8 +291,10 @@ async def list_pings(
     """The check's pings, newest first."""
     before = decode_cursor(cursor)
     async with services.database.read() as connection:
-        details = await find_check(connection, access, check_id)
-        found = await ping_store.list_pings(connection, details.record.id, limit + 1, before=before)
+        details = await connection.run_sync(find_check, access, check_id)
+        found = await connection.run_sync(
+            ping_store.list_pings, details.record.id, limit + 1, before=before
+        )
     items, next_cursor = page_of(found, lambda p: p.n, limit)
     return Page[PingOut](items=[ping_out(p) for p in items], next_cursor=next_cursor)
 
@@ -308,8 +310,8 @@ async def ping_body(
 ) -> Response:
     """The body ping `n` carried, as it was sent (up to TOCSIN_PING_BODY_LIMIT bytes)."""
     async with services.database.read() as connection:
-        details = await find_check(connection, access, check_id)
-        body = await ping_store.ping_body(connection, details.record.id, n)
+        details = await connection.run_sync(find_check, access, check_id)
+        body = await connection.run_sync(ping_store.ping_body, details.record.id, n)
     if not body:
         raise ApiError(404, f"ping {n} of this check has no body")
     return Response(body, media_type="text/plain")
@@ -326,8 +328,10 @@ async def list_flips(
     """The check's status changes, newest first."""
     below_id = decode_cursor(cursor)
     async with services.database.read() as connection:
-        details = await find_check(connection, access, check_id)
+        details = await connection.run_sync(find_check, access, check_id)
         # One more than a page, to know whether there is a next one.
-        found = await check_store.flips_by_id(connection, details.record.id, below_id, limit + 1)
+        found = await connection.run_sync(
+            check_store.flips_by_id, details.record.id, below_id, limit + 1
+        )
     items, next_cursor = page_of(found, lambda f: f.id, limit)
     return Page[FlipOut](items=[flip_out(f) for f in items], next_cursor=next_cursor)

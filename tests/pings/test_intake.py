@@ -197,7 +197,7 @@ async def test_create_provisions_one_check_for_a_new_slug(database: Database) ->
     )
     assert replies == [Reply.CREATED, Reply.OK]
     async with database.read() as connection:
-        [made] = await check_store.checks_by_column(connection, "slug", "auto-made")
+        [made] = await connection.run_sync(check_store.checks_by_column, "slug", "auto-made")
     assert (made.name, made.n_pings, made.state.status) == ("auto-made", 2, Status.UP)
     assert made.state.grace == timedelta(hours=1)
     assert await submit_all(database, request(BySlug(key, "other"))) == [Reply.NOT_FOUND]

@@ -66,8 +66,7 @@ def checks_of(settings: Settings) -> dict[str, CheckRecord]:
     async def read() -> dict[str, CheckRecord]:
         database = Database(settings)
         try:
-            async with database.read() as connection:
-                return {r.slug: r for r in await check_store.list_checks(connection)}
+            return {r.slug: r for r in await database.read_with(check_store.list_checks)}
         finally:
             await database.close()
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.api.betterstack.test_heartbeats import call, new_heartbeat
 from tests.api.conftest import SITE, Api
-from tests.api.test_betterstack_heartbeats import call, new_heartbeat
 from tests.helpers import add_channel
 
 
