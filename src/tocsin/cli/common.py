@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, NoReturn, TypeVar
 
 import sqlalchemy as sa
@@ -13,10 +13,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tocsin.alerts.incidents import IncidentError
 from tocsin.config import ConfigError, Settings
+from tocsin.domain.clock import SystemClock
 from tocsin.domain.durations import DurationError
 from tocsin.domain.schedule import ScheduleError
 from tocsin.notify.base import ChannelConfigError
 from tocsin.notify.kinds import UnknownKindError
+from tocsin.services.context import Context, Standalone
 from tocsin.store.database import Database
 from tocsin.store.migrate import migrate
 
@@ -71,6 +73,17 @@ def in_transaction(settings: Settings, work: Callable[[sa.Connection], T]) -> T:
     async def go() -> T:
         async with open_database(settings) as database, database.write() as connection:
             return await connection.run_sync(work)
+
+    return asyncio.run(go())
+
+
+def act(settings: Settings, action: Callable[[Context], Awaitable[T]]) -> T:
+    """Run an action of `tocsin.services`, as a process with no workers of its own: the
+    running server's watcher and notifier pick up what it changed at their next poll."""
+
+    async def go() -> T:
+        async with open_database(settings) as database:
+            return await action(Standalone(settings, SystemClock(), database))
 
     return asyncio.run(go())
 
