@@ -7,7 +7,7 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast install browser lint typecheck test-sqlite test-postgres bench clean
+.PHONY: run test test-fast install browser lint typecheck contracts test-sqlite test-postgres bench clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,7 +30,7 @@ run: $(INSTALLED)
 	$(BIN)/tocsin migrate
 	$(BIN)/tocsin serve
 
-test: lint typecheck test-sqlite test-postgres
+test: lint typecheck contracts test-sqlite test-postgres
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests bench scripts
@@ -38,6 +38,10 @@ lint: $(INSTALLED)
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
+
+# The layers and their independence, as pyproject.toml's import-linter contracts say.
+contracts: $(INSTALLED)
+	$(BIN)/lint-imports
 
 test-sqlite: $(INSTALLED) browser
 	TOCSIN_TEST_DATABASE=sqlite $(BIN)/pytest

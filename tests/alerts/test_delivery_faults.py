@@ -1,5 +1,5 @@
-"""The notifier under faults: a receiver slower than the alerts come, a database that
-drops while alerts are in flight."""
+"""The notifier under faults: a receiver slower than the alerts come, one that asks
+for an absurd wait, a database that drops while alerts are in flight."""
 
 import asyncio
 import sqlite3
@@ -8,17 +8,20 @@ from datetime import timedelta
 from typing import Protocol
 
 import pytest
+import sqlalchemy as sa
 
 from tests.alerts.test_notifier import failing_check, notifier, outbound, rows
 from tests.conftest import migrate_url, settings_for
 from tests.helpers import T0, FakeClock, add_channel
 from tests.postgres_cluster import PostgresCluster
-from tests.receivers import HttpReceiver, Reply
+from tests.receivers import HttpReceiver, Reply, http_receiver
+from tocsin.alerts.notifier import LONGEST_RETRY_AFTER
 from tocsin.notify.http import PER_HOST, http_client
 from tocsin.store import runners
 from tocsin.store.database import Database
 from tocsin.store.errors import unavailable
 from tocsin.store.runners import BatchRunner, batch_runner
+from tocsin.store.tables import notifications
 
 S = timedelta(seconds=1)
 
@@ -44,6 +47,39 @@ async def test_alerts_queued_behind_a_slow_receiver_are_all_delivered_none_given
     assert statuses == {"sent": PER_HOST * 6}
     delivered = {request.json()["incident"]["id"] for request in receiver.requests}
     assert len(delivered) == PER_HOST * 6
+
+
+async def test_a_receiver_asking_for_an_absurd_wait_holds_up_no_other_alert(
+    database: Database, runner: BatchRunner, receiver: HttpReceiver
+) -> None:
+    # 21 digits: more seconds than a timedelta holds. The notifier runs as it does in
+    # `tocsin serve`, passes that fail included, so a jammed one shows as alerts that
+    # never arrive, not as an exception.
+    receiver.default = Reply(429, b"slow down", {"Retry-After": "9" * 21})
+    await add_channel(database, "webhook", {"url": f"{receiver.url}/greedy"}, "greedy")
+    async for other in http_receiver():
+        await add_channel(database, "webhook", {"url": f"{other.url}/hook"}, "other")
+        await failing_check(database, runner)
+        clock = FakeClock(T0 + S)
+        async with http_client() as client:
+            sender = notifier(database, runner, outbound(client), clock)
+            running = asyncio.create_task(sender.run())
+            try:
+                await receiver.wait_for(1)
+                await failing_check(database, runner)  # a second alert, after the 429
+                sender.wake()
+                await other.wait_for(2)
+            finally:
+                sender.stop()
+                await running
+    statuses = Counter(status for _, status, _, _ in await rows(database))
+    assert statuses == {"sent": 2, "pending": 2}
+    assert len(receiver.requests) == 2
+    async with database.read() as connection:
+        retries = await connection.scalars(
+            sa.select(notifications.c.next_attempt_at).where(notifications.c.status == "pending")
+        )
+        assert set(retries) == {clock.current + LONGEST_RETRY_AFTER}
 
 
 class CrashingPostgres:

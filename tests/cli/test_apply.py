@@ -1,7 +1,7 @@
 """`tocsin apply` and `tocsin export`: a project kept in a monitors file, on a real database."""
 
 import asyncio
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from tocsin.cli import app
 from tocsin.config import Settings
 from tocsin.domain.checks import Action
 from tocsin.domain.records import CheckRecord
+from tocsin.domain.schedule import Maintenance
 from tocsin.store import checks as check_store
 from tocsin.store.database import Database
 
@@ -41,6 +42,10 @@ checks:
     grace: 30m
     tags: [db, nightly]
     policy: escalate
+    maintenance:
+      days: [sun]
+      from: 01:00
+      to: 03:30
   queue:
     period: 15m
     grace: 5m
@@ -93,7 +98,12 @@ def test_it_creates_checks_channels_and_policies_from_a_file(
     policies = run_ok(cli, "policy", "list")
     assert "after 0s: mail; after 10m: ops" in policies
     assert "2x after 30m" in policies
-    assert checks_of(settings)["queue"].state.post_only
+    stored = checks_of(settings)
+    assert stored["queue"].state.post_only
+    assert stored["db-backup"].state.maintenance == Maintenance(
+        frozenset({6}), time(1), time(3, 30), "Europe/Berlin"
+    )
+    assert stored["queue"].state.maintenance is None
 
 
 def test_a_dry_run_only_prints_the_plan(cli: CliRunner, monitors: Path) -> None:

@@ -312,3 +312,13 @@ def test_upcoming_times_strictly_increase(expression: str, tz: str, after: datet
     times = upcoming(Cron(expression, tz), after, 5)
     assert len(times) == 5
     assert all(earlier < later for earlier, later in zip([after, *times], times, strict=False))
+
+
+def test_a_ping_in_the_repeated_hour_of_a_dst_change_is_due_after_it() -> None:
+    """Berlin's clocks go back at 03:00 on 2000-10-29: 02:00-03:00 comes twice, and a
+    daily 02:30 job runs at the first 02:30 (00:30 UTC). A ping at the second 02:00
+    (01:00 UTC) is next due the day after, not at the 02:30 that has passed."""
+    after = datetime(2000, 10, 29, 1, 0, tzinfo=UTC)
+    assert next_due(cron_schedule("30 2 * * *", "Europe/Berlin"), after) == datetime(
+        2000, 10, 30, 1, 30, tzinfo=UTC
+    )

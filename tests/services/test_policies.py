@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import T0, make_check
+from tests.helpers import T0, make_check, use_policy
 from tests.services.conftest import Projects, Recorder
 from tocsin.domain.records import ChannelRow
 from tocsin.services import channels as channel_service
 from tocsin.services import policies as policy_service
 from tocsin.services.changes import KEEP
-from tocsin.services.errors import ConflictError, InvalidError, NotFoundError, StaleError
+from tocsin.services.errors import ConflictError, NotFoundError, StaleError
 from tocsin.services.policies import (
     NameScope,
     PolicyChanges,
@@ -201,7 +201,7 @@ async def test_deleting_a_policy_returns_its_checks_to_the_default(
         context, projects.ours, PolicyDraft("p", []), scope=PROJECT
     )
     check = await make_check(context.database, now=T0)
-    await policy_service.set_check_policy(context, check.id, made.id)
+    await use_policy(context.database, check, made.id)
     assert await check_policy(context, projects.ours, check.id) == made.id
     with pytest.raises(NotFoundError):
         await policy_service.delete_policy(context, projects.theirs, made.id)
@@ -210,23 +210,3 @@ async def test_deleting_a_policy_returns_its_checks_to_the_default(
     assert await check_policy(context, projects.ours, check.id) is None
     with pytest.raises(NotFoundError):
         await policy_service.delete_policy(context, None, made.id)
-
-
-async def test_a_check_follows_only_a_policy_of_its_own_project(
-    context: Recorder, projects: Projects
-) -> None:
-    ours = await policy_service.create_policy(
-        context, projects.ours, PolicyDraft("ours", []), scope=PROJECT
-    )
-    theirs = await policy_service.create_policy(
-        context, projects.theirs, PolicyDraft("theirs", []), scope=PROJECT
-    )
-    check = await make_check(context.database, now=T0)
-    await policy_service.set_check_policy(context, check.id, ours.id)
-    with pytest.raises(InvalidError, match=f"no policy {theirs.id} in this project"):
-        await policy_service.set_check_policy(context, check.id, theirs.id)
-    with pytest.raises(NotFoundError):
-        await policy_service.set_check_policy(context, check.id + 1000, None)
-    assert await check_policy(context, projects.ours, check.id) == ours.id
-    await policy_service.set_check_policy(context, check.id, None)
-    assert await check_policy(context, projects.ours, check.id) is None

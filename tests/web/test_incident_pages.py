@@ -156,3 +156,18 @@ async def test_past_incidents_show_the_newest_and_count_the_rest(
     unknown = await owner.client.get(f"{base}/lists", params={"check": "not-a-uuid"})
     assert "No past incidents." in unknown.text
     assert f'data-id="{open_}"' not in unknown.text
+
+
+@pytest.mark.parametrize("expiry", ["\u00b2", "9" * 5000])
+async def test_an_alert_link_whose_expiry_only_looks_like_digits_is_refused(
+    web: Web, expiry: str
+) -> None:
+    # str.isdigit() takes both, int() neither: each was a 500.
+    incident_id = await web.incident()
+    token = f"{expiry}.signature"
+    client = web.client()
+    shown = await client.get(f"/incidents/{incident_id}", params={"token": token})
+    assert shown.status_code == 403
+    acknowledged = await client.post(f"/incidents/{incident_id}/ack", data={"token": token})
+    assert acknowledged.status_code == 403
+    assert "acknowledged" not in [kind for kind, _ in await timeline(web.database, incident_id)]

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 from uuid import UUID
 
+import pytest
 import sqlalchemy as sa
 
 from tests.web.conftest import Person, Web
@@ -104,6 +105,25 @@ async def test_bad_values_are_shown_beside_their_fields(web: Web) -> None:
     again = await owner.post(f"{base}/new", **ok)
     assert again.status_code == 400
     assert "another policy has this name" in again.text
+
+
+@pytest.mark.parametrize("digits", ["\u00b2", "1" * 5000])
+async def test_numbers_that_only_look_like_digits_are_no_error(web: Web, digits: str) -> None:
+    # str.isdigit() takes both, int() neither: each was a 500.
+    owner = await web.signed_in("ops@example.com")
+    new = f"/projects/{web.project_id}/policies/new"
+    repeat = await owner.post(new, **fields(steps="1", repeat=digits, action="save"))
+    assert repeat.status_code == 400
+    assert 'id="repeat-error"' in repeat.text
+    for action in (f"remove:{digits}", f"up:{digits}"):
+        unmoved = await owner.post(new, **fields(steps="2", action=action))
+        assert (action, unmoved.status_code) == (action, 400)
+        assert "Step 2" in unmoved.text
+    no_steps = await owner.post(new, **fields(steps=digits, action="add"))
+    assert no_steps.status_code == 200
+    assert "Step 1" in no_steps.text
+    assert "Step 2" not in no_steps.text
+    assert await policies(web) == []
 
 
 async def test_members_look_but_do_not_change(web: Web) -> None:

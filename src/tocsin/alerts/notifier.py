@@ -304,11 +304,27 @@ def next_attempt(
 
 
 def backoff(attempt: int, error: DeliveryError) -> timedelta:
-    """Exponential, with jitter so a recovering service is not hit by everyone at once."""
-    if error.retry_after is not None:
-        return min(timedelta(seconds=error.retry_after), LONGEST_RETRY_AFTER)
+    """The wait the receiver asked for, if it did; else exponential, with jitter so a
+    recovering service is not hit by everyone at once."""
+    asked = None if error.retry_after is None else asked_wait(error.retry_after)
+    if asked is not None:
+        return asked
     delay: timedelta = min(FIRST_RETRY * 2 ** (attempt - 1), LONGEST_RETRY)
     return delay * random.uniform(0.75, 1.25)
+
+
+def asked_wait(seconds: float) -> timedelta | None:
+    """A receiver's Retry-After as a wait of at most LONGEST_RETRY_AFTER; None for NaN,
+    which asks for nothing. Capped before it becomes a timedelta, which overflows on a
+    number of 20 digits (or inf): the outcome could not be recorded, and kept for
+    another try, would fail every later pass of the notifier the same way."""
+    if seconds >= LONGEST_RETRY_AFTER.total_seconds():
+        return LONGEST_RETRY_AFTER
+    if seconds > 0:
+        return timedelta(seconds=seconds)
+    if seconds <= 0:
+        return timedelta(0)
+    return None
 
 
 def live_outbound(settings: Settings, client: HttpClient) -> LiveOutbound:

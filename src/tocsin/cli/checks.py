@@ -1,9 +1,10 @@
 """`tocsin check …`: create, list, pause, resume, delete checks and read their history."""
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -21,7 +22,7 @@ from tocsin.cli.common import (
 )
 from tocsin.config import Settings
 from tocsin.domain import describe
-from tocsin.domain.checks import Flip, due_at, is_slug, pause, resume, status
+from tocsin.domain.checks import Flip, due_at, is_slug, status
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.describe import describe_schedule, next_expected, when
 from tocsin.domain.durations import format_duration, parse_duration
@@ -33,12 +34,14 @@ from tocsin.domain.schedule import (
     validate_grace,
     validate_timezone,
 )
-from tocsin.services import policies as policy_service
+from tocsin.services import checks as check_service
+from tocsin.services.checks import CheckOptions, UsePolicy
 from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
-from tocsin.store.channels import assign_all_channels, policies_named, set_check_policy
-from tocsin.store.projects import default_project, ping_key
+from tocsin.store.channels import policies_named
+from tocsin.store.projects import ping_key
 
 app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
 
@@ -86,7 +89,7 @@ def create(
             manual_resume=manual_resume,
             methods="POST" if post_only else "",
         )
-        record, ping_key = run(settings, lambda c: insert_check(c, spec, policy))
+        record, ping_key = act(settings, lambda c: create_check(c, spec, policy))
         urls = ping_urls(settings, record, ping_key)
         if as_json:
             console.print_json(json.dumps(check_json(record, urls)))
@@ -111,21 +114,36 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-def insert_check(connection: sa.Connection, spec: NewCheck, policy: str) -> tuple[CheckRecord, str]:
-    now = SystemClock().now()
-    project_id = default_project(connection, now)
-    policy_id = policy_named(connection, policy) if policy else None
-    record = check_store.insert_check(connection, project_id, spec, now)
-    assign_all_channels(connection, record.id, project_id)
-    set_check_policy(connection, record.id, policy_id)
-    return record, ping_key(connection, project_id)
+async def create_check(services: Context, spec: NewCheck, policy: str) -> tuple[CheckRecord, str]:
+    """A check in the default project notifying every channel of it; with its ping key."""
+    use_policy = None
+    if policy:
+        use_policy = UsePolicy(await services.database.read_with(policy_named, policy))
+    options = CheckOptions(channels=check_service.every_channel, policy=use_policy)
+    with policy_refused(policy):
+        details = await check_service.create_check(services, None, spec, options)
+    key = await services.database.read_with(ping_key, details.record.project_id)
+    return details.record, key
 
 
 def policy_named(connection: sa.Connection, name: str) -> int:
     found = policies_named(connection, name)
     if not found:
-        raise CommandError(f"no policy named {name!r}; see `tocsin policy list`")
+        raise CommandError(no_policy(name))
     return found[0]
+
+
+def no_policy(name: str) -> str:
+    return f"no policy named {name!r}; see `tocsin policy list`"
+
+
+@contextlib.contextmanager
+def policy_refused(name: str) -> Iterator[None]:
+    """A policy of another project is none of the check's."""
+    try:
+        yield
+    except InvalidError:
+        raise CommandError(no_policy(name)) from None
 
 
 def ping_urls(settings: Settings, record: CheckRecord, ping_key: str) -> dict[str, str]:
@@ -184,21 +202,18 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def find_check(
-    connection: sa.Connection, identifier: str, *, for_update: bool = False
-) -> CheckRecord:
-    """A check by uuid, else by slug, else by name; ambiguity is an error. `for_update`
-    locks it (PostgreSQL) so a ping cannot change it between our read and write."""
+def find_check(connection: sa.Connection, identifier: str) -> CheckRecord:
+    """A check by uuid, else by slug, else by name; ambiguity is an error."""
     try:
         check_uuid = uuid.UUID(identifier)
     except ValueError:
         check_uuid = None
     if check_uuid is not None:
-        by_uuid = check_store.check_by_uuid(connection, check_uuid, for_update=for_update)
+        by_uuid = check_store.check_by_uuid(connection, check_uuid)
         if by_uuid is not None:
             return by_uuid
     for column in ("slug", "name"):
-        found = check_store.checks_by_column(connection, column, identifier, for_update=for_update)
+        found = check_store.checks_by_column(connection, column, identifier)
         if len(found) > 1:
             raise CommandError(f"{len(found)} checks have the {column} {identifier!r}; use a uuid")
         if found:
@@ -206,16 +221,13 @@ def find_check(
     raise CommandError(f"no check matches {identifier!r}")
 
 
-def change_state(
-    identifier: str, transition: check_store.Transition
-) -> tuple[CheckRecord, Flip | None]:
-    def work(connection: sa.Connection) -> tuple[CheckRecord, Flip | None]:
-        record = find_check(connection, identifier, for_update=True)
-        now = SystemClock().now()
-        _state, flip = check_store.apply_transition(connection, record, transition, now)
-        return record, flip
-
-    return run(load_settings(), work)
+@contextlib.contextmanager
+def check_gone(record: CheckRecord) -> Iterator[None]:
+    """Deleted between our read and the action."""
+    try:
+        yield
+    except NotFoundError:
+        raise CommandError(f"check {record.label!r} was just deleted") from None
 
 
 @app.command("set-policy")
@@ -226,14 +238,17 @@ def set_policy_command(
     """Choose the escalation policy a check's incidents follow."""
     with fail_on_errors():
 
-        async def work(context: Context) -> CheckRecord:
-            def choose(connection: sa.Connection) -> tuple[CheckRecord, int | None]:
-                record = find_check(connection, check)
-                policy_id = None if policy == "default" else policy_named(connection, policy)
-                return record, policy_id
+        def chosen(connection: sa.Connection) -> tuple[CheckRecord, int | None]:
+            record = find_check(connection, check)
+            return record, None if policy == "default" else policy_named(connection, policy)
 
-            record, policy_id = await context.database.read_with(choose)
-            await policy_service.set_check_policy(context, record.id, policy_id)
+        async def work(services: Context) -> CheckRecord:
+            record, policy_id = await services.database.read_with(chosen)
+            options = CheckOptions(policy=UsePolicy(policy_id))
+            with check_gone(record), policy_refused(policy):
+                await check_service.update_check(
+                    services, record.project_id, record.id, options=options
+                )
             return record
 
         record = act(load_settings(), work)
@@ -244,7 +259,16 @@ def set_policy_command(
 def pause_command(check: str = CHECK_ARGUMENT) -> None:
     """Pause a check: no deadlines until a ping (or `resume`) wakes it."""
     with fail_on_errors():
-        record, flip = change_state(check, pause)
+
+        async def work(services: Context) -> tuple[CheckRecord, Flip | None]:
+            record = await services.database.read_with(find_check, check)
+            with check_gone(record):
+                _details, flip = await check_service.pause_check(
+                    services, record.project_id, record.id
+                )
+            return record, flip
+
+        record, flip = act(load_settings(), work)
         console.print(f"Paused {record.label!r}." if flip else f"{record.label!r} was paused.")
 
 
@@ -252,9 +276,17 @@ def pause_command(check: str = CHECK_ARGUMENT) -> None:
 def resume_command(check: str = CHECK_ARGUMENT) -> None:
     """Resume a paused check; it waits for its next ping as a new check."""
     with fail_on_errors():
-        record, flip = change_state(check, resume)
-        if flip is None:
-            raise CommandError(f"check {record.label!r} is not paused")
+
+        async def work(services: Context) -> CheckRecord:
+            record = await services.database.read_with(find_check, check)
+            try:
+                with check_gone(record):
+                    await check_service.resume_check(services, record.project_id, record.id)
+            except ConflictError:
+                raise CommandError(f"check {record.label!r} is not paused") from None
+            return record
+
+        record = act(load_settings(), work)
         console.print(f"Resumed {record.label!r}; it is new until its next ping.")
 
 
@@ -267,14 +299,15 @@ def delete_command(
     with fail_on_errors():
         settings = load_settings()
 
-        def work(connection: sa.Connection) -> CheckRecord:
-            record = find_check(connection, check)
+        async def work(services: Context) -> CheckRecord:
+            record = await services.database.read_with(find_check, check)
             if not yes and not typer.confirm(f"Delete check {record.label!r}?"):
                 raise typer.Abort()
-            check_store.delete_check(connection, record.id)
+            with check_gone(record):
+                await check_service.delete_check(services, record.project_id, record.id)
             return record
 
-        record = run(settings, work)
+        record = act(settings, work)
         console.print(f"Deleted {record.label!r}.")
 
 

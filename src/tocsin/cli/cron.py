@@ -13,14 +13,16 @@ from pathlib import Path
 import sqlalchemy as sa
 import typer
 
-from tocsin.cli.checks import insert_check, run
+from tocsin.cli.checks import run
 from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings
-from tocsin.domain.checks import Status, pause
+from tocsin.domain.checks import Status
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.crontab import CronJob, parse_crontab, rewritten
 from tocsin.domain.durations import parse_duration
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import cron_schedule, validate_grace
+from tocsin.services import checks as check_service
+from tocsin.services.checks import CheckOptions
 from tocsin.store import checks as check_store
 from tocsin.store.projects import default_project, ping_key
 from tocsin.store.tables import checks
@@ -111,10 +113,11 @@ class SyncPlan:
                 tz=spec.tz,
                 tags=with_tag(current.tags, self.source),
             )
-            if owned != current:
-                check_store.update_spec(connection, found[0].record, owned, now)
+            check_service.update_check_in(connection, found[0], owned, now)
         elif not found and self.apply:
-            insert_check(connection, spec, "")
+            # As `tocsin check create` makes it: notifying every channel of the project.
+            options = CheckOptions(channels=check_service.every_channel)
+            check_service.create_check_in(connection, project_id, spec, now, options)
         return f"{verb} check {spec.slug!r} ({spec.schedule.describe()})"
 
     def gone_jobs(self, connection: sa.Connection, project_id: int, now: datetime) -> list[str]:
@@ -134,7 +137,7 @@ class SyncPlan:
             if record.state.status == Status.PAUSED:
                 changes.append(f"gone from the crontab: check {record.slug!r} (paused)")
             elif self.prune and self.apply:
-                check_store.apply_transition(connection, record, pause, now)
+                check_service.pause_check_in(connection, record, now)
                 changes.append(f"pause check {record.slug!r} (gone from the crontab)")
             else:
                 changes.append(

@@ -50,7 +50,7 @@ class Crontab:
 
 
 def parse_crontab(text: str) -> Crontab:
-    lines, jobs, skipped = text.splitlines(), [], []
+    lines, jobs, skipped = crontab_lines(text), [], []
     tz, slugs = "UTC", set[str]()
     named: str | None = None  # from a `# tocsin: slug=…` comment, for the next job
     for index, line in enumerate(lines):
@@ -73,6 +73,16 @@ def parse_crontab(text: str) -> Crontab:
             jobs.append(job)
             slugs.add(job.slug)
     return Crontab(lines, jobs, skipped)
+
+
+def crontab_lines(text: str) -> list[str]:
+    """The lines as cron reads them: ended by \n only, where str.splitlines() also
+    breaks at \v, \f, \x1c-\x1e, U+0085, U+2028 and U+2029 and would cut a command in
+    two. A \r before the \n (a crontab saved on Windows) is no part of the line."""
+    lines = text.split("\n")
+    if lines[-1] == "":  # after the last \n, or an empty crontab
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
 
 
 def read_job(

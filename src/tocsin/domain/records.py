@@ -11,7 +11,7 @@ from uuid import UUID
 from tocsin.domain.checks import CheckState, Flip
 from tocsin.domain.escalation import Progress
 from tocsin.domain.identifiers import name_based_uuid
-from tocsin.domain.schedule import Maintenance, Schedule
+from tocsin.domain.schedule import Maintenance, Period, Schedule
 
 Label = TypeVar("Label")
 
@@ -34,6 +34,14 @@ class NewCheck:
     # Healthchecks keeps it, so that a later switch to cron uses the zone given before.
     tz: str = "UTC"
     maintenance: Maintenance | None = None
+
+
+def new_check_defaults(name: str = "", slug: str = "") -> NewCheck:
+    """A new check's settings before anything sent is applied, wherever it is made (the
+    APIs, auto-provisioning by ping): Healthchecks' daily period and hour of grace."""
+    return NewCheck(
+        schedule=Period(timedelta(days=1)), grace=timedelta(hours=1), name=name, slug=slug
+    )
 
 
 @dataclass(slots=True)  # not frozen, as in domain.checks: built per ping

@@ -58,7 +58,11 @@ def next_due(schedule: Schedule, after: datetime) -> datetime:
     # even when it names a wall time that does not exist (inside a DST gap).
     local = after.astimezone(UTC).astimezone(ZoneInfo(schedule.tz))
     # Back to UTC at once: adding grace to a local time would be wrong across DST.
-    return next(CronSim(schedule.expression, local)).astimezone(UTC)
+    # In the hour a DST change repeats, cronsim may answer the first pass of a wall
+    # time when `after` lies in the second (fold=1): an instant before `after`.
+    # Due times only go forward, so skip those.
+    due_times = (moment.astimezone(UTC) for moment in CronSim(schedule.expression, local))
+    return next(due for due in due_times if due > after)
 
 
 def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 from datetime import datetime
 
+from tocsin.domain.numbers import whole_number
+
 
 def sign(secret: str, purpose: str, object_id: int, expires: datetime) -> str:
     expiry = int(expires.timestamp())
@@ -14,9 +16,10 @@ def sign(secret: str, purpose: str, object_id: int, expires: datetime) -> str:
 
 def verify(secret: str, token: str, purpose: str, object_id: int, now: datetime) -> bool:
     expiry_text, _, signature = token.partition(".")
-    if not expiry_text.isdigit() or int(expiry_text) < now.timestamp():
+    expiry = whole_number(expiry_text)
+    if expiry is None or expiry < now.timestamp():
         return False
-    expected = digest(secret, purpose, object_id, int(expiry_text))
+    expected = digest(secret, purpose, object_id, expiry)
     return hmac.compare_digest(signature, expected)
 
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 
 from tocsin.domain.durations import DurationError, parse_duration
+from tocsin.domain.numbers import whole_number
 from tocsin.job.client import FINISH_WITHIN, START_WITHIN, Pinger, TargetError, pinger_for
 from tocsin.job.run import Outcome, OutputTail, run_command, start_helper
 
@@ -41,9 +42,10 @@ def seconds(text: str) -> float:
 
 
 def byte_count(text: str) -> int:
-    if not text.isascii() or not text.isdigit():
+    count = whole_number(text)
+    if count is None:
         raise argparse.ArgumentTypeError(f"invalid byte count {text!r}: use a whole number")
-    return int(text)
+    return count
 
 
 def parser() -> argparse.ArgumentParser:

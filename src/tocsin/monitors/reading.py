@@ -8,7 +8,7 @@ gives, because only the nodes know the line each value came from."""
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, TypeVar
 
 import yaml
@@ -18,13 +18,16 @@ from tocsin.domain.checks import is_slug
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import (
+    Maintenance,
     Period,
     Schedule,
     ScheduleError,
+    clock_time,
     cron_schedule,
     period_schedule,
     validate_grace,
     validate_timezone,
+    weekdays,
 )
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step
 from tocsin.notify.base import Kind, config_problems
@@ -40,12 +43,14 @@ CHECK_FIELDS = (
     "cron",
     "tz",
     "grace",
+    "maintenance",
     "methods",
     "manual_resume",
     "paused",
     "channels",
     "policy",
 )
+MAINTENANCE_FIELDS = ("days", "from", "to", "tz")
 POLICY_FIELDS = ("steps", "repeat_count", "repeat_delay", "nag_interval")
 STEP_FIELDS = ("wait", "channels")
 DEFAULT_GRACE = timedelta(hours=1)
@@ -115,6 +120,18 @@ def locate(node: yaml.Node, loc: tuple[str | int, ...]) -> yaml.Node:
     return node
 
 
+def integer(node: yaml.Node) -> int | None:
+    """A YAML integer as Python writes them (0x10 and 1_000 too); None for anything
+    else. YAML 1.1's other integers (017, octal; 1:30, base 60) are None: int()
+    refuses them, and each would read as a number the person did not mean."""
+    if node.tag != INT:
+        return None
+    try:
+        return int(node.value, 0)
+    except ValueError:  # also for more digits than int() reads
+        return None
+
+
 class Reader:
     def __init__(self, filename: str, environ: Mapping[str, str]) -> None:
         self.filename = filename
@@ -122,6 +139,9 @@ class Reader:
         self.problems: list[tuple[int, str]] = []
         # Names used as references, checked once every channel and policy is known.
         self.references: list[tuple[yaml.Node, str, str, str]] = []
+        # The keys of each section, those with problems of their own included: a
+        # reference to one is no second problem.
+        self.keys: dict[str, set[str]] = {section: set() for section in SECTIONS}
         self.loader = yaml.SafeLoader("")
 
     def problem(self, node: yaml.Node, path: str, message: str) -> None:
@@ -147,7 +167,7 @@ class Reader:
             channels=self.section(sections.get("channels"), "channels", self.channel),
             policies=self.section(sections.get("policies"), "policies", self.policy),
         )
-        self.check_references(monitors)
+        self.check_references()
         return monitors
 
     def section(
@@ -160,15 +180,15 @@ class Reader:
         if node is None:
             return found
         for key, (key_node, value_node) in self.mapping(node, path).items():
+            self.keys[path].add(key)
             item = read(key, key_node, value_node, join(path, key))
             if item is not None:
                 found[key] = item
         return found
 
-    def check_references(self, monitors: Monitors) -> None:
+    def check_references(self) -> None:
         for node, path, what, name in self.references:
-            names = monitors.channels if what == "channel" else monitors.policies
-            if name not in names:
+            if name not in self.keys["channels" if what == "channel" else "policies"]:
                 self.problem(node, path, f"no {what} named {name!r} in this file")
 
     # Checks
@@ -188,7 +208,7 @@ class Reader:
             self.problem(fields["tags"], join(path, "tags"), f"longer than {MAX_TAGS} characters")
         settings = NewCheck(
             schedule or Period(timedelta(days=1)),
-            grace or DEFAULT_GRACE,
+            DEFAULT_GRACE if grace is None else grace,  # 0s is a grace: none at all
             name=self.text(fields.get("name"), join(path, "name"), key, MAX_NAME),
             slug=key,
             tags=tags,
@@ -196,6 +216,7 @@ class Reader:
             manual_resume=self.flag(fields.get("manual_resume"), join(path, "manual_resume")),
             methods=self.methods(fields.get("methods"), join(path, "methods")),
             tz=tz,
+            maintenance=self.maintenance(fields.get("maintenance"), join(path, "maintenance"), tz),
         )
         check = CheckSpec(
             settings,
@@ -210,6 +231,44 @@ class Reader:
         if node is None or grace is None:
             return grace
         return self.attempt(node, path, lambda: validate_grace(grace))
+
+    def maintenance(self, node: yaml.Node | None, path: str, check_tz: str) -> Maintenance | None:
+        """A daily window, as the API has it: `days`, `from` and `to` (local times), and
+        `tz`, the check's own unless given. Left out (or null), no window."""
+        if node is None or node.tag == NULL:
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            self.mapping(node, path)  # the one problem: not a mapping
+            return None
+        fields = self.fields(node, path, MAINTENANCE_FIELDS)
+        days = self.days(node, fields.get("days"), join(path, "days"))
+        start = self.time_of_day(node, fields.get("from"), join(path, "from"))
+        end = self.time_of_day(node, fields.get("to"), join(path, "to"))
+        tz = self.text(fields.get("tz"), join(path, "tz"), check_tz)
+        if "tz" in fields:
+            self.attempt(fields["tz"], join(path, "tz"), lambda: validate_timezone(tz))
+        if not days or start is None or end is None:
+            return None
+        return Maintenance(days, start, end, tz)
+
+    def days(self, parent: yaml.Node, node: yaml.Node | None, path: str) -> frozenset[int] | None:
+        names = self.words(node, path)
+        if not names:
+            self.problem(node or parent, path, "needs at least one weekday, e.g. [sat, sun]")
+            return None
+        return self.attempt(node or parent, path, lambda: weekdays(names))
+
+    def time_of_day(self, parent: yaml.Node, node: yaml.Node | None, path: str) -> time | None:
+        if node is None:
+            self.problem(parent, path, "needs a time of day, e.g. 01:30")
+            return None
+        # The text as written: YAML 1.1 reads an unquoted 10:30 as the number 630.
+        text = self.text(node, path, "")
+        value = self.attempt(node, path, lambda: clock_time(text))
+        if value is not None and value.microsecond:
+            self.problem(node, path, f"{text} is not a whole number of seconds")
+            return None
+        return value
 
     def schedule(
         self, node: yaml.Node, path: str, fields: dict[str, yaml.Node], tz: str
@@ -355,7 +414,8 @@ class Reader:
     def count(self, node: yaml.Node | None, path: str) -> int:
         if node is None:
             return 0
-        if node.tag != INT or not 0 <= (value := int(node.value, 0)) <= MAX_REPEAT:
+        value = integer(node)
+        if value is None or not 0 <= value <= MAX_REPEAT:
             self.problem(node, path, f"must be a whole number from 0 to {MAX_REPEAT}")
             return 0
         return value

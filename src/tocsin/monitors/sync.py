@@ -1,7 +1,8 @@
 """A project as stored, read in the terms of a monitors file, and a plan carried out on
-it, all through the store's own steps (`store.checks.update_spec` re-derives a check's
-deadline from new settings) inside the caller's one transaction. Synchronous, over a
-SQLAlchemy `Connection`, as the store is."""
+it inside the caller's one transaction: checks through the same actions as every front
+end (`services.checks`, in their form for a transaction the caller owns), channels and
+policies through the store's own steps. Synchronous, over a SQLAlchemy `Connection`, as
+the store is."""
 
 import uuid
 from collections import Counter
@@ -12,10 +13,12 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from tocsin.domain.checks import Status, pause, resume
-from tocsin.domain.records import CheckDetails, CheckRecord, PolicyRow
+from tocsin.domain.checks import Status
+from tocsin.domain.records import CheckDetails, PolicyRow
 from tocsin.monitors.plan import Change
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
+from tocsin.services import checks as check_service
+from tocsin.services.checks import CheckOptions, UsePolicy, these_channels
 from tocsin.store import channels as channel_store
 from tocsin.store import checks as check_store
 
@@ -28,7 +31,7 @@ class Project:
 
     id: int
     monitors: Monitors
-    checks: dict[str, CheckRecord]
+    checks: dict[str, CheckDetails]
     channel_ids: dict[str, int]
     policy_ids: dict[str, int]
 
@@ -68,7 +71,7 @@ def read_project(
     return Project(
         project_id,
         monitors,
-        {key: d.record for key, d in details.items()},
+        dict(details),
         {key: row.id for key, row in channel_rows.items()},
         {key: p.id for key, p in policy_rows.items()},
     )
@@ -190,35 +193,27 @@ def apply_check(
     connection: sa.Connection, project: Project, desired: Monitors, change: Change, now: datetime
 ) -> None:
     if change.verb == "delete":
-        check_store.delete_check(connection, project.checks.pop(change.key).id)
+        check_service.delete_check_in(connection, project.checks.pop(change.key).record.id)
         return
     check = desired.checks[change.key]
     if change.verb == "create":
-        record = check_store.insert_check(connection, project.id, check.settings, now)
-        save_check_links(connection, project, desired, check, record.id)
-        if check.paused:
-            check_store.apply_transition(connection, record, pause, now)
+        options = replace(links(project, desired, check), paused=check.paused or None)
+        check_service.create_check_in(connection, project.id, check.settings, now, options)
         return
-    record = project.checks[change.key]
-    if set(change.fields) - {"paused", "channels", "policy"}:
-        settings = replace(check.settings, slug=record.slug)  # a check keyed by uuid keeps its slug
-        check_store.update_spec(connection, record, settings, now)
-        record = replace(record, state=check_store.with_spec(record.state, settings))
-    if {"channels", "policy"} & set(change.fields):
-        save_check_links(connection, project, desired, check, record.id)
-    if "paused" in change.fields:
-        check_store.apply_transition(connection, record, pause if check.paused else resume, now)
+    current = project.checks[change.key]
+    fields = set(change.fields)
+    settings = None
+    if fields - {"paused", "channels", "policy"}:
+        # A check keyed by its uuid keeps its slug.
+        settings = replace(check.settings, slug=current.spec.slug)
+    options = links(project, desired, check) if {"channels", "policy"} & fields else CheckOptions()
+    if "paused" in fields:
+        options = replace(options, paused=check.paused)
+    check_service.update_check_in(connection, current, settings, now, options)
 
 
-def save_check_links(
-    connection: sa.Connection,
-    project: Project,
-    desired: Monitors,
-    check: CheckSpec,
-    check_id: int,
-) -> None:
+def links(project: Project, desired: Monitors, check: CheckSpec) -> CheckOptions:
     """The channels a check notifies and the policy its incidents follow."""
     ids = channel_ids(project, desired.channels_of(check))
     policy_id = None if check.policy is None else project.policy_ids[check.policy]
-    channel_store.set_check_channels(connection, check_id, ids)
-    channel_store.set_check_policy(connection, check_id, policy_id)
+    return CheckOptions(channels=these_channels(ids), policy=UsePolicy(policy_id))

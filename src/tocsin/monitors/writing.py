@@ -5,15 +5,31 @@ Channel settings are written as stored, secrets included; text that looks like a
 `${NAME}` reference is escaped (`$${NAME}`) so that reading it back keeps it as text."""
 
 import re
+from datetime import time
 from typing import Any
 
 import yaml
 
 from tocsin.domain.durations import format_duration
-from tocsin.domain.schedule import Cron
+from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance
 from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 
 REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+NEXT_LINE = "\x85"
+
+
+class Dumper(yaml.SafeDumper):
+    """PyYAML writes U+0085 (NEL) as it is in single-quoted text, where reading takes
+    it for a line break and folds it to a space: text holding one is double-quoted,
+    which escapes it (\\N)."""
+
+
+def represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if NEXT_LINE in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+Dumper.add_representer(str, represent_text)
 
 
 def write_monitors(monitors: Monitors) -> str:
@@ -22,8 +38,9 @@ def write_monitors(monitors: Monitors) -> str:
         "policies": {key: policy_fields(p) for key, p in monitors.policies.items()},
         "checks": {key: check_fields(key, c, monitors) for key, c in monitors.checks.items()},
     }
-    return yaml.safe_dump(
+    return yaml.dump(
         document,
+        Dumper=Dumper,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
@@ -48,6 +65,8 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
     if settings.tz != "UTC":
         fields["tz"] = settings.tz
     fields["grace"] = format_duration(settings.grace)
+    if settings.maintenance is not None and settings.maintenance.days:
+        fields["maintenance"] = maintenance_fields(settings.maintenance, settings.tz)
     if settings.methods:
         fields["methods"] = settings.methods
     if settings.manual_resume:
@@ -59,6 +78,21 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
     if check.policy is not None:
         fields["policy"] = check.policy
     return fields
+
+
+def maintenance_fields(window: Maintenance, check_tz: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "days": [WEEKDAYS[day] for day in sorted(window.days)],
+        "from": clock(window.start),
+        "to": clock(window.end),
+    }
+    if window.tz != check_tz:
+        fields["tz"] = window.tz
+    return fields
+
+
+def clock(moment: time) -> str:
+    return moment.isoformat(timespec="minutes" if not moment.second else "seconds")
 
 
 def channel_fields(channel: ChannelSpec) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 
 import aiosmtplib
 
+from tocsin.domain.numbers import ascii_digits
 from tocsin.notify.base import DeliveryError, Request
 from tocsin.notify.http import HttpClient, Response, refuse_internal, resolve
 
@@ -116,7 +117,9 @@ def check_response(response: Response) -> None:
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
     value = headers.get("retry-after", "").strip()
-    if value.isdigit():
+    if ascii_digits(value):
+        # float() reads any number of digits; inf, for too many, is capped like any
+        # long wait by the notifier.
         return float(value)
     try:
         when = parsedate_to_datetime(value)

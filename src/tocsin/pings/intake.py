@@ -17,8 +17,8 @@ import marshal
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -33,19 +33,17 @@ from tocsin.domain.checks import (
     needs_run_lookup,
 )
 from tocsin.domain.clock import SystemClock
-from tocsin.domain.records import CheckRecord, NewCheck
-from tocsin.domain.schedule import Period
+from tocsin.domain.records import CheckRecord, new_check_defaults
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl, Target
+from tocsin.services.checks import every_channel, insert_check_in
 from tocsin.store.availability import Availability, record_outage
 from tocsin.store.batch import BatchWriter
-from tocsin.store.channels import assign_all_channels
 from tocsin.store.runners import BatchRunner
 from tocsin.store.tables import from_epoch_microseconds, to_epoch_microseconds
 
 log = logging.getLogger("tocsin.pings")
 
 MAX_BATCH = 500
-AUTO_CREATED = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(hours=1))
 
 
 class Reply(Enum):
@@ -382,10 +380,9 @@ class PingBatch:
             return found[0], Reply.OK
         if not create:
             return Reply.NOT_FOUND
-        spec = replace(AUTO_CREATED, name=target.slug, slug=target.slug)
-        record = self.writer.insert_check(project_id, spec, now)
+        spec = new_check_defaults(name=target.slug, slug=target.slug)
         # As in Healthchecks, an auto-provisioned check uses every channel of its project.
-        assign_all_channels(self.writer.connection, record.id, project_id)
+        record = insert_check_in(self.writer, project_id, spec, now, every_channel)
         return self.remember(record), Reply.CREATED
 
     def apply(self, record: CheckRecord, request: PingRequest) -> None:

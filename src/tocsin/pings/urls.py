@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from tocsin.domain.checks import Action
+from tocsin.domain.numbers import whole_number
 
 QUERY_FIELDS_LIMIT = 100  # fields in a ping URL's query, answered 400 beyond
 
@@ -108,10 +109,8 @@ def with_suffix(target: Target, rest: list[str]) -> PingUrl:
     suffix = rest[0]
     if suffix in SUFFIX_ACTIONS:
         return PingUrl(target, SUFFIX_ACTIONS[suffix])
-    if not suffix.isascii() or not suffix.isdigit() or len(suffix) > 3:
-        raise PingUrlError(INVALID_URL)
-    exit_status = int(suffix)
-    if exit_status > MAX_EXIT_STATUS:
+    exit_status = whole_number(suffix, max_digits=3)
+    if exit_status is None or exit_status > MAX_EXIT_STATUS:
         raise PingUrlError(INVALID_URL)
     return PingUrl(target, Action.FAIL if exit_status else Action.SUCCESS, exit_status)
 

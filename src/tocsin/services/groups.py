@@ -8,14 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tocsin.domain.checks import Status, pause, resume
 from tocsin.domain.records import Group
+from tocsin.services import checks as check_service
 from tocsin.services.changes import KEEP, Keep
 from tocsin.services.context import Context
 from tocsin.services.errors import NotFoundError
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as store
-from tocsin.store.tables import checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +79,10 @@ async def delete_group(context: Context, project_id: int, group_id: int) -> None
 def pause_or_resume(
     connection: sa.Connection, check_ids: list[int], paused: bool, now: datetime
 ) -> None:
-    """In the caller's transaction, through the same store step as `tocsin check
+    """In the caller's transaction, through the same steps as `tocsin check
     pause/resume`; resuming a check that is not paused changes nothing."""
-    records = check_store.checks_where(connection, checks.c.id.in_(check_ids), for_update=True)
-    for record in records:
-        if paused or record.state.status == Status.PAUSED:
-            check_store.apply_transition(connection, record, pause if paused else resume, now)
+    for record in check_store.checks_with_ids(connection, check_ids, for_update=True):
+        if paused:
+            check_service.pause_check_in(connection, record, now)
+        else:
+            check_service.resume_check_in(connection, record, now)

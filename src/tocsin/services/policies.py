@@ -1,6 +1,7 @@
-"""Escalation policies made, changed and removed, and the policy a check's incidents
-follow. A policy's steps name their channels by uuid (as text: whatever a front end
-was sent), each of which must be a channel of the policy's project.
+"""Escalation policies made, changed and removed. A policy's steps name their channels
+by uuid (as text: whatever a front end was sent), each of which must be a channel of the
+policy's project. (The policy a check follows is set with its other settings, by
+`services.checks`.)
 
 Names are unique: within the project for the web app and Tocsin's API, across every
 project for the command line (which names policies without a project) and Better
@@ -189,25 +190,6 @@ async def delete_policy(context: Context, project_id: int | None, policy_id: int
         if owner is None or (project_id is not None and owner != project_id):
             raise NotFoundError(f"no policy {policy_id} in this project")
         channel_store.delete_policy(connection, policy_id)
-
-    async with context.database.write() as connection:
-        await connection.run_sync(work)
-
-
-async def set_check_policy(context: Context, check_id: int, policy_id: int | None) -> None:
-    """The policy the check's incidents follow from now on; None: the project default
-    (every channel of the check at once). `NotFoundError` for a check that does not exist,
-    `InvalidError` for a policy that is not of the check's project."""
-
-    def work(connection: sa.Connection) -> None:
-        project_id = channel_store.check_project(connection, check_id)
-        if project_id is None:
-            raise NotFoundError(f"no check {check_id}")
-        if policy_id is not None and policy_id not in channel_store.policy_names(
-            connection, project_id
-        ):
-            raise InvalidError("policy", f"no policy {policy_id} in this project")
-        channel_store.set_check_policy(connection, check_id, policy_id)
 
     async with context.database.write() as connection:
         await connection.run_sync(work)

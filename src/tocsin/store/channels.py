@@ -223,13 +223,6 @@ def delete_policy(connection: sa.Connection, policy_id: int) -> None:
     connection.execute(policies.delete().where(policies.c.id == policy_id))
 
 
-def check_project(connection: sa.Connection, check_id: int) -> int | None:
-    """The project of the check, locked for a change of its alerting (PostgreSQL)."""
-    query = sa.select(checks.c.project_id).where(checks.c.id == check_id).with_for_update()
-    found = connection.scalar(query)
-    return None if found is None else int(found)
-
-
 def set_check_policy(connection: sa.Connection, check_id: int, policy_id: int | None) -> None:
     connection.execute(checks.update().where(checks.c.id == check_id).values(policy_id=policy_id))
 

@@ -348,6 +348,21 @@ def written_details(connection: sa.Connection, check_id: int) -> CheckDetails:
     return found
 
 
+def project_check(
+    connection: sa.Connection, project_id: int, check_id: int, *, for_update: bool = False
+) -> CheckDetails | None:
+    """The check with this id if it is the project's."""
+    condition = (checks.c.id == check_id) & (checks.c.project_id == project_id)
+    found = details_where(connection, condition, for_update=for_update)
+    return found[0] if found else None
+
+
+def checks_with_ids(
+    connection: sa.Connection, check_ids: Sequence[int], *, for_update: bool = False
+) -> list[CheckRecord]:
+    return checks_where(connection, checks.c.id.in_(check_ids), for_update=for_update)
+
+
 def details_by_uuid(
     connection: sa.Connection, check_uuid: uuid.UUID, *, for_update: bool = False
 ) -> CheckDetails | None:

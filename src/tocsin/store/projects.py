@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from tocsin.domain.identifiers import new_ping_key
+from tocsin.domain.numbers import whole_number
 from tocsin.store.tables import projects
 
 DEFAULT_PROJECT = "Default"
@@ -32,8 +33,9 @@ def ping_key(connection: sa.Connection, project_id: int) -> str:
 def project_named(connection: sa.Connection, name: str) -> int | None:
     """A project by its name, or by its id written as a number."""
     condition = projects.c.name == name
-    if name.isascii() and name.isdigit() and len(name) < 10:
-        condition = condition | (projects.c.id == int(name))
+    number = whole_number(name, max_digits=9)
+    if number is not None:
+        condition = condition | (projects.c.id == number)
     found = connection.scalar(sa.select(projects.c.id).where(condition).order_by(projects.c.id))
     return None if found is None else int(found)
 

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from tocsin.domain.accounts import can_change, can_manage
+from tocsin.domain.numbers import whole_number
 from tocsin.domain.records import Membership, WebSession
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import users as user_store
@@ -115,10 +116,8 @@ SessionDep = Annotated[WebSession, Depends(signed_in)]
 
 def parse_id(text: str) -> int | None:
     """A database id from a URL, or None for anything the database could not hold."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:
-        return None
-    number = int(text)
-    return number if number > 0 else None
+    number = whole_number(text, max_digits=9)
+    return number if number else None
 
 
 def parse_uuid(text: str) -> uuid.UUID | None:
@@ -146,7 +145,8 @@ MemberDep = Annotated[Membership, Depends(member)]
 
 
 async def read_form(request: Request) -> FormData:
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+    declared = whole_number(request.headers.get("content-length", ""))
+    if declared is not None and declared > MAX_FORM_BYTES:
         raise WebError(413, "Too much to send", "This form takes at most 64 KiB.")
     return await request.form(max_files=0)
 

@@ -7,11 +7,18 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from tocsin.domain.records import ChannelRow
+from tocsin.services.checks import CheckOptions, UsePolicy, these_channels
+from tocsin.services.errors import InvalidError
 from tocsin.store import channels as channel_store
 from tocsin.web.access import parse_id
 from tocsin.web.check_form import CheckForm
 
 DEFAULT_POLICY = "Project default: every channel of the check at once"
+# What the form says beside a field that names something not of this project.
+REFUSALS = {
+    "policy": "choose one of this project's escalation policies",
+    "channels": "choose among this project's channels",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +65,22 @@ def read_alerting(
     form.channels = set(channels)
     policy_id = parse_id(policy) if policy else None
     if policy and policy_id not in choices.policies:
-        form.errors["policy"] = "choose one of this project's escalation policies"
+        form.errors["policy"] = REFUSALS["policy"]
     by_uuid = {str(channel.uuid): channel.id for channel in choices.channels}
     if any(sent not in by_uuid for sent in channels):
-        form.errors["channels"] = "choose among this project's channels"
+        form.errors["channels"] = REFUSALS["channels"]
     if form.errors:
         return None
     return Alerting(policy_id, list(dict.fromkeys(by_uuid[sent] for sent in channels)))
 
 
-def save_alerting(connection: sa.Connection, check_id: int, alerting: Alerting) -> None:
-    channel_store.set_check_policy(connection, check_id, alerting.policy_id)
-    channel_store.set_check_channels(connection, check_id, alerting.channel_ids)
+def alerting_options(alerting: Alerting) -> CheckOptions:
+    """The policy and channels chosen, to be saved with the check's settings."""
+    return CheckOptions(
+        channels=these_channels(alerting.channel_ids), policy=UsePolicy(alerting.policy_id)
+    )
+
+
+def show_refusal(form: CheckForm, error: InvalidError) -> None:
+    """A policy or channel the form offered, gone before the check was saved."""
+    form.errors[error.field] = REFUSALS.get(error.field, error.message)

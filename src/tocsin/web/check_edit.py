@@ -1,6 +1,6 @@
 """Editing a check's settings, and the live preview of a cron schedule the form shows
-while it is typed. Saving goes through the same store step as the APIs
-(`store.checks.update_spec`, which re-derives the deadline) and wakes the watcher."""
+while it is typed. Saving goes through the same action as the APIs
+(`services.checks.update_check`, which re-derives the deadline and tells the watcher)."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -10,12 +10,25 @@ from tocsin.domain.accounts import can_change
 from tocsin.domain.describe import cron_words, upcoming_times
 from tocsin.domain.records import Membership
 from tocsin.domain.schedule import ScheduleError, cron_schedule
+from tocsin.services import checks as check_service
+from tocsin.services.errors import InvalidError
 from tocsin.services.requests import ServicesDep
-from tocsin.store import checks as check_store
 from tocsin.web.access import EditorDep, FormDep, MemberDep, WebError, field
-from tocsin.web.check_alerting import fill_current, project_choices, read_alerting, save_alerting
+from tocsin.web.check_alerting import (
+    alerting_options,
+    fill_current,
+    project_choices,
+    read_alerting,
+    show_refusal,
+)
 from tocsin.web.check_form import BOXES, FIELDS, form_of, read_check_form
-from tocsin.web.check_pages import channels_of, checks_url, project_check, render_form
+from tocsin.web.check_pages import (
+    channels_of,
+    check_not_found,
+    checks_url,
+    project_check,
+    render_form,
+)
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_TIMES = 5
@@ -44,18 +57,20 @@ async def edit_check(
     request: Request, services: ServicesDep, membership: EditorDep, form: FormDep, check: str
 ) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
-    async with services.database.write() as connection:
-        details = await connection.run_sync(project_check, membership, check, for_update=True)
+    async with services.database.read() as connection:
+        details = await connection.run_sync(project_check, membership, check)
         choices = await connection.run_sync(project_choices, membership.project_id)
-        alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
-        if spec is None or alerting is None:
-            return render_form(request, membership, checked, choices, 400, check=check)
-        await connection.run_sync(save_alerting, details.record.id, alerting)
-        if spec != details.spec:
-            now = services.clock.now()
-            await connection.run_sync(check_store.update_spec, details.record, spec, now)
-            details = await connection.run_sync(check_store.written_details, details.record.id)
-    services.deadline_moved(details.record.alert_after)
+    alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
+    if spec is None or alerting is None:
+        return render_form(request, membership, checked, choices, 400, check=check)
+    try:
+        with check_not_found():
+            await check_service.update_check(
+                services, membership.project_id, details.record.id, spec, alerting_options(alerting)
+            )
+    except InvalidError as error:
+        show_refusal(checked, error)
+        return render_form(request, membership, checked, choices, 400, check=check)
     return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
 
 

@@ -3,6 +3,8 @@ their bodies, run durations, flips, pause, resume, delete) and the create form. 
 route depends on `member` (reading) or `editor` (changing), and every check is looked up
 within the project in the URL."""
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,13 +14,15 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from tocsin.domain.accounts import can_change
-from tocsin.domain.checks import pause, resume, status
+from tocsin.domain.checks import status
 from tocsin.domain.describe import describe_schedule, next_expected, ping_urls, when
 from tocsin.domain.records import CheckDetails, Membership
+from tocsin.services import checks as check_service
+from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
-from tocsin.store.checks import Transition
 from tocsin.store.projects import ping_key
 from tocsin.web.access import (
     EditorDep,
@@ -33,10 +37,11 @@ from tocsin.web.access import (
 from tocsin.web.check_alerting import (
     DEFAULT_POLICY,
     Choices,
+    alerting_options,
     fill_new,
     project_choices,
     read_alerting,
-    save_alerting,
+    show_refusal,
 )
 from tocsin.web.check_form import BOXES, FIELDS, CheckForm, read_check_form
 from tocsin.web.check_rows import SORTS, Filters, all_tags, table
@@ -142,34 +147,47 @@ async def create_check(
     request: Request, services: ServicesDep, membership: EditorDep, form: FormDep
 ) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
-    async with services.database.write() as connection:
-        choices = await connection.run_sync(project_choices, membership.project_id)
-        alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
-        if spec is None or alerting is None:
-            return render_form(request, membership, checked, choices, 400)
-        now = services.clock.now()
-        record = await connection.run_sync(
-            check_store.insert_check, membership.project_id, spec, now
+    choices = await services.database.read_with(project_choices, membership.project_id)
+    alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
+    if spec is None or alerting is None:
+        return render_form(request, membership, checked, choices, 400)
+    try:
+        details = await check_service.create_check(
+            services, membership.project_id, spec, alerting_options(alerting)
         )
-        await connection.run_sync(save_alerting, record.id, alerting)
-    return RedirectResponse(f"{checks_url(membership)}/{record.uuid}", status_code=303)
+    except InvalidError as error:
+        show_refusal(checked, error)
+        return render_form(request, membership, checked, choices, 400)
+    return RedirectResponse(f"{checks_url(membership)}/{details.record.uuid}", status_code=303)
 
 
 def channels_of(form: FormData) -> list[str]:
     return [sent for sent in form.getlist("channel") if isinstance(sent, str)]
 
 
-def project_check(
-    connection: sa.Connection, membership: Membership, check: str, *, for_update: bool = False
-) -> CheckDetails:
+def project_check(connection: sa.Connection, membership: Membership, check: str) -> CheckDetails:
     """The check in the URL, if it belongs to the project in the URL; else 404."""
     check_uuid = parse_uuid(check)
     found = None
     if check_uuid is not None:
-        found = check_store.details_by_uuid(connection, check_uuid, for_update=for_update)
+        found = check_store.details_by_uuid(connection, check_uuid)
     if found is None or found.record.project_id != membership.project_id:
         raise not_found()
     return found
+
+
+async def check_to_change(services: Context, membership: Membership, check: str) -> int:
+    """The id of the check in the URL, to give an action (which finds it again, locked)."""
+    return (await services.database.read_with(project_check, membership, check)).record.id
+
+
+@contextlib.contextmanager
+def check_not_found() -> Iterator[None]:
+    """A check deleted since it was read is not found, as it would be a moment later."""
+    try:
+        yield
+    except NotFoundError:
+        raise not_found() from None
 
 
 @router.get("/projects/{project_id}/checks/{check}")
@@ -222,34 +240,29 @@ async def ping_body(services: ServicesDep, membership: MemberDep, check: str, n:
     return PlainTextResponse(body.decode("utf-8", "replace"), headers=headers)
 
 
-async def transition_check(
-    request: Request, membership: Membership, check: str, transition: Transition
-) -> Response:
-    services = services_of(request)
-    async with services.database.write() as connection:
-        details = await connection.run_sync(project_check, membership, check, for_update=True)
-        await connection.run_sync(
-            check_store.apply_transition, details.record, transition, services.clock.now()
-        )
+@router.post("/projects/{project_id}/checks/{check}/pause")
+async def pause_check(services: ServicesDep, membership: EditorDep, check: str) -> Response:
+    check_id = await check_to_change(services, membership, check)
+    with check_not_found():
+        await check_service.pause_check(services, membership.project_id, check_id)
     return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
 
 
-@router.post("/projects/{project_id}/checks/{check}/pause")
-async def pause_check(request: Request, membership: EditorDep, check: str) -> Response:
-    return await transition_check(request, membership, check, pause)
-
-
 @router.post("/projects/{project_id}/checks/{check}/resume")
-async def resume_check(request: Request, membership: EditorDep, check: str) -> Response:
-    return await transition_check(request, membership, check, resume)
+async def resume_check(services: ServicesDep, membership: EditorDep, check: str) -> Response:
+    check_id = await check_to_change(services, membership, check)
+    # A check that is not paused stays as it is.
+    with check_not_found(), contextlib.suppress(ConflictError):
+        await check_service.resume_check(services, membership.project_id, check_id)
+    return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
 
 
 @router.post("/projects/{project_id}/checks/{check}/delete")
 async def delete_check(
     services: ServicesDep, membership: EditorDep, form: FormDep, check: str
 ) -> Response:
-    async with services.database.write() as connection:
-        details = await connection.run_sync(project_check, membership, check)
-        require_confirmation(form, "delete")
-        await connection.run_sync(check_store.delete_check, details.record.id)
+    check_id = await check_to_change(services, membership, check)
+    require_confirmation(form, "delete")
+    with check_not_found():
+        await check_service.delete_check(services, membership.project_id, check_id)
     return RedirectResponse(checks_url(membership), status_code=303)

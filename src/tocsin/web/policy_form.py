@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
+from tocsin.domain.numbers import whole_number
 from tocsin.domain.records import PolicyRow
 
 MAX_NAME = 100
@@ -60,9 +61,9 @@ def rearranged(form: PolicyForm, action: str) -> bool:
             form.steps.append(StepValues())
         return True
     command, _, number = action.partition(":")
-    if command not in ("remove", "up") or not number.isdigit():
+    at = whole_number(number)
+    if command not in ("remove", "up") or at is None:
         return False
-    at = int(number)
     if command == "remove" and at < len(form.steps):
         del form.steps[at]
     elif command == "up" and 0 < at < len(form.steps):
@@ -88,15 +89,15 @@ def read_policy_form(form: PolicyForm, known: set[str]) -> PolicySpec | None:
     name = " ".join(form.name.split())
     if not name or len(name) > MAX_NAME:
         form.errors["name"] = f"a name has 1 to {MAX_NAME} characters"
-    repeat = int(form.repeat) if form.repeat.isdigit() else -1
-    if not 0 <= repeat <= MAX_REPEAT:
+    repeat = whole_number(form.repeat)
+    if repeat is None or repeat > MAX_REPEAT:
         form.errors["repeat"] = f"a whole number from 0 to {MAX_REPEAT}"
     delay = duration_in(form, "repeat_delay", form.repeat_delay)
     nag = duration_in(form, "nag", form.nag) if form.nag.strip() else None
     if nag is not None and nag <= timedelta(0):
         form.errors["nag"] = "longer than 0s, or empty for no reminders"
     steps = [read_step(form, n, step, known) for n, step in enumerate(form.steps)]
-    if form.errors or delay is None:
+    if form.errors or delay is None or repeat is None:
         return None
     chosen = [step for step in steps if step is not None]
     return PolicySpec(name, chosen, repeat, delay, nag)

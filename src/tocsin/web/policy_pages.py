@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from tocsin.domain.accounts import can_manage
 from tocsin.domain.durations import format_duration
+from tocsin.domain.numbers import whole_number
 from tocsin.domain.records import Membership, PolicyRow
 from tocsin.services import policies as policy_service
 from tocsin.services.context import Context
@@ -96,7 +97,7 @@ def posted_form(form: FormData) -> PolicyForm:
             field(form, f"step-{n}-wait"),
             {c for c in form.getlist(f"step-{n}-channel") if isinstance(c, str)},
         )
-        for n in range(min(int(count) if count.isdigit() else 0, MAX_STEPS))
+        for n in range(min(whole_number(count) or 0, MAX_STEPS))
     ]
     return PolicyForm(
         name=field(form, "name"),

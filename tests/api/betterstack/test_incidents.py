@@ -132,6 +132,16 @@ async def test_a_policy_round_trips_through_tocsins_steps(api: Api) -> None:
         ("/api/v2/heartbeat-groups", {"name": ""}, "name"),
         ("/api/v3/policies", {"name": "p", "steps": [{"type": "time_branching"}]}, "steps.0.type"),
         ("/api/v3/policies", {"name": "p", "steps": [{"urgency_id": 3}]}, "steps.0.urgency_id"),
+        (
+            "/api/v2/heartbeats",
+            {"name": "x", "period": 60, "grace": 0, "policy_id": "\u00b2"},
+            "policy_id",
+        ),
+        (
+            "/api/v2/heartbeats",
+            {"name": "x", "period": 60, "grace": 0, "policy_id": "9" * 5000},
+            "policy_id",
+        ),
     ],
 )
 async def test_bad_attributes_are_refused_by_name(
@@ -152,6 +162,9 @@ async def test_bad_attributes_are_refused_by_name(
         "/api/v3/incidents?resolved=maybe",
         "/api/v3/incidents?team_name=ops",
         "/api/v3/incidents?heartbeat_id=99999999999999",
+        # Digits str.isdigit() takes, which int() refuses: once a 500.
+        "/api/v2/heartbeats?per_page=\u00b2",
+        "/api/v2/heartbeats?page=" + "9" * 5000,
     ],
 )
 async def test_bad_queries_are_refused_with_a_reason(api: Api, path: str) -> None:

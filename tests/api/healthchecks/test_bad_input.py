@@ -96,6 +96,17 @@ async def test_a_body_that_is_not_a_json_object_is_refused(
     assert response.json()["error"].startswith(message)
 
 
+@pytest.mark.parametrize("declared", [b"\xb2", b"9" * 5000])
+async def test_a_body_length_that_only_looks_like_digits_is_no_crash(
+    api: Api, declared: bytes
+) -> None:
+    # '²' (read as Latin-1) and 5,000 digits pass str.isdigit() but not int(). No HTTP
+    # parser lets either through; the app must not crash on them all the same.
+    headers = {b"x-api-key": api.key.encode(), b"content-length": declared}
+    response = await api.client.post("/api/v3/checks/", content=b'{"name": "n"}', headers=headers)
+    assert response.status_code == 201, response.text
+
+
 async def test_fields_healthchecks_ignores_are_ignored(api: Api) -> None:
     created = await api.create(name="n", colour="red", api_key=None, filter_subject=False)
     assert "colour" not in created

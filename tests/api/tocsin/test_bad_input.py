@@ -71,6 +71,27 @@ async def test_a_huge_body_is_refused_before_it_is_read(api: Api) -> None:
     assert error["code"] == "too_large"
 
 
+@pytest.mark.parametrize("declared", [b"\xb2", b"9" * 5000])
+async def test_a_body_length_that_only_looks_like_digits_is_no_crash(
+    api: Api, declared: bytes
+) -> None:
+    # '²' (read as Latin-1) and 5,000 digits pass str.isdigit() but not int(). No HTTP
+    # parser lets either through; the app must not crash on them all the same.
+    headers = {
+        b"authorization": f"Bearer {api.key}".encode(),
+        b"content-type": b"application/json",
+        b"content-length": declared,
+    }
+    response = await api.client.post(PREFIX + "/checks", content=b'{"name": "n"}', headers=headers)
+    assert response.status_code == 201, response.text
+
+
+async def test_a_body_declared_too_large_is_refused_however_small_it_is(api: Api) -> None:
+    headers = {"Authorization": f"Bearer {api.key}", "Content-Length": "9" * 20}
+    response = await api.client.post(PREFIX + "/checks", content=b'{"name": "n"}', headers=headers)
+    assert response.status_code == 413, response.text
+
+
 async def test_bad_query_and_path_values_are_refused(api: Api) -> None:
     for path in (
         "/checks?limit=0",

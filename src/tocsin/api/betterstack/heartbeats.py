@@ -14,7 +14,9 @@ accepted for features Tocsin lacks is in `betterstack_spec`; what is shown for t
 in `betterstack_json`.
 """
 
-from datetime import datetime, timedelta
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,16 +47,18 @@ from tocsin.api.betterstack.spec import (
 from tocsin.api.common.auth import ApiAccess
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import RouteTable
-from tocsin.domain.records import CheckDetails, Group, NewCheck, Place
+from tocsin.domain.records import CheckDetails, Group, NewCheck, Place, new_check_defaults
 from tocsin.domain.schedule import Period
+from tocsin.services import checks as check_service
 from tocsin.services import groups as group_service
 from tocsin.services.changes import KEEP
-from tocsin.services.errors import NotFoundError
-from tocsin.services.groups import GroupChanges, pause_or_resume
+from tocsin.services.checks import ChannelChoice, CheckOptions, UsePolicy
+from tocsin.services.context import Context
+from tocsin.services.errors import InvalidError, NotFoundError
+from tocsin.services.groups import GroupChanges
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as store
-from tocsin.store.channels import assign_all_channels, set_check_policy
 from tocsin.store.tables import checks
 
 
@@ -79,14 +83,13 @@ async def one(
 
 
 def owned_heartbeat(
-    connection: sa.Connection, access: ApiAccess, heartbeat_id: str, *, for_update: bool = False
+    connection: sa.Connection, access: ApiAccess, heartbeat_id: str
 ) -> CheckDetails:
     number = object_id(heartbeat_id, "heartbeat")
-    condition = (checks.c.id == number) & (checks.c.project_id == access.project_id)
-    found = check_store.details_where(connection, condition, for_update=for_update)
-    if not found:
+    found = check_store.project_check(connection, access.project_id, number)
+    if found is None:
         raise ApiError(404, f"heartbeat {heartbeat_id!r} not found")
-    return found[0]
+    return found
 
 
 def new_settings(current: NewCheck, spec: HeartbeatSpec) -> NewCheck:
@@ -140,17 +143,11 @@ async def create_heartbeat(
     """A new check on a period schedule; `name`, `period` and `grace` are required."""
     spec = parse(HeartbeatSpec, body)
     require(body, REQUIRED_ON_CREATE)
-    async with services.database.write() as connection:
-        now = services.clock.now()
-        defaults = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(0))
-        record = await connection.run_sync(
-            check_store.insert_check, access.project_id, new_settings(defaults, spec), now
-        )
-        await connection.run_sync(assign_all_channels, record.id, access.project_id)
-        details = await connection.run_sync(check_store.written_details, record.id)
-        details = await apply_rest(connection, access, details, spec, now)
-        result = await one(request, connection, access, details)
-    return JSONResponse(result, status_code=201)
+    settings = new_settings(new_check_defaults(), spec)
+    options = heartbeat_options(spec, channels=check_service.every_channel)
+    with refused_in_better_stack_words("", spec):
+        details = await check_service.create_check(services, access.project_id, settings, options)
+    return JSONResponse(await one_now(request, services, access, details), status_code=201)
 
 
 @routes("/heartbeats/{heartbeat_id}", "PATCH")
@@ -160,84 +157,78 @@ async def update_heartbeat(
     """Change the attributes sent, and only those. A new period or grace moves the
     deadline (`checks.alert_after`) at once, and the watcher hears of it."""
     spec = parse(HeartbeatSpec, body)
-    async with services.database.write() as connection:
-        details = await connection.run_sync(owned_heartbeat, access, heartbeat_id, for_update=True)
-        settings = new_settings(details.spec, spec)
-        now = services.clock.now()
-        if settings != details.spec:
-            await connection.run_sync(check_store.update_spec, details.record, settings, now)
-            details = await connection.run_sync(check_store.written_details, details.record.id)
-        details = await apply_rest(connection, access, details, spec, now)
-        result = await one(request, connection, access, details)
-    services.deadline_moved(details.record.alert_after)
-    return JSONResponse(result)
-
-
-async def apply_rest(
-    connection: AsyncConnection,
-    access: ApiAccess,
-    details: CheckDetails,
-    spec: HeartbeatSpec,
-    now: datetime,
-) -> CheckDetails:
-    """What a heartbeat has beyond the check's settings: e-mail, policy, group, pause."""
-    sent = spec.model_fields_set
-    check_id = details.record.id
-    if spec.email is not None:
-        await set_email(connection, access, check_id, on=spec.email)
-    if "policy_id" in sent:
-        await set_policy(connection, access, check_id, identifier(spec.policy_id, "policy_id"))
-    group = None
-    if sent & {"heartbeat_group_id", "sort_index"}:
-        group = await set_place(connection, access, check_id, spec)
-    paused = spec.paused
-    if paused is None and group is not None and group.paused:
-        paused = True  # a heartbeat joining a paused group is held with the rest
-    if paused is None:
-        return details
-    await connection.run_sync(pause_or_resume, [details.record.id], paused, now)
-    return await connection.run_sync(check_store.written_details, check_id)
-
-
-async def set_email(
-    connection: AsyncConnection, access: ApiAccess, check_id: int, *, on: bool
-) -> None:
-    done = await connection.run_sync(
-        lambda sync: store.set_email(sync, check_id, access.project_id, on=on)
-    )
-    if not done:
-        raise invalid("email", "The project has no e-mail channel (tocsin channel add email).")
-
-
-async def set_policy(
-    connection: AsyncConnection, access: ApiAccess, check_id: int, policy_id: int | None
-) -> None:
-    if policy_id is not None:
-        exists = await connection.run_sync(
-            store.project_policy_exists, access.project_id, policy_id
+    number = object_id(heartbeat_id, "heartbeat")
+    with refused_in_better_stack_words(heartbeat_id, spec):
+        details = await check_service.update_check(
+            services,
+            access.project_id,
+            number,
+            lambda current: new_settings(current, spec),
+            heartbeat_options(spec, channels=None),
         )
-        if not exists:
-            raise invalid("policy_id", f"No escalation policy {policy_id} in this project.")
-    await connection.run_sync(set_check_policy, check_id, policy_id)
+    return JSONResponse(await one_now(request, services, access, details))
 
 
-async def set_place(
-    connection: AsyncConnection, access: ApiAccess, check_id: int, spec: HeartbeatSpec
-) -> Group | None:
-    """Move the check to the group sent (null: none), at the place sent; an attribute
-    not sent keeps its value. The group the check ends up in, if any."""
-    current = (await connection.run_sync(store.heartbeat_facts, [check_id]))[check_id].place
-    group_id = current.group_id
-    if "heartbeat_group_id" in spec.model_fields_set:
+def heartbeat_options(spec: HeartbeatSpec, channels: ChannelChoice | None) -> CheckOptions:
+    """What a heartbeat has beyond the check's settings: e-mail, policy, group, pause
+    (a heartbeat joining a paused group is paused with the rest)."""
+    sent = spec.model_fields_set
+    policy = None
+    if "policy_id" in sent:
+        policy = UsePolicy(identifier(spec.policy_id, "policy_id"))
+    place = None
+    if sent & {"heartbeat_group_id", "sort_index"}:
+        place = moved(spec, identifier(spec.heartbeat_group_id, "heartbeat_group_id"))
+    return CheckOptions(
+        channels=channels, email=spec.email, policy=policy, place=place, paused=spec.paused
+    )
+
+
+def moved(spec: HeartbeatSpec, group_id: int | None) -> Callable[[Place], Place]:
+    """To the group sent (null: none), at the place sent; an attribute not sent stays."""
+    sent = spec.model_fields_set
+
+    def new_place(current: Place) -> Place:
+        return Place(
+            group_id if "heartbeat_group_id" in sent else current.group_id,
+            spec.sort_index if "sort_index" in sent else current.sort_index,
+        )
+
+    return new_place
+
+
+@contextlib.contextmanager
+def refused_in_better_stack_words(
+    heartbeat_id: str, spec: HeartbeatSpec | None = None
+) -> Iterator[None]:
+    """The services' refusals as Better Stack words them."""
+    try:
+        yield
+    except NotFoundError:
+        raise ApiError(404, f"heartbeat {heartbeat_id!r} not found") from None
+    except InvalidError as error:
+        raise refusal(error, spec) from None
+
+
+def refusal(error: InvalidError, spec: HeartbeatSpec | None) -> Exception:
+    if spec is None:
+        return invalid(error.field, error.message)
+    if error.field == "email":
+        return invalid("email", "The project has no e-mail channel (tocsin channel add email).")
+    if error.field == "policy":
+        policy_id = identifier(spec.policy_id, "policy_id")
+        return invalid("policy_id", f"No escalation policy {policy_id} in this project.")
+    if error.field == "group":
         group_id = identifier(spec.heartbeat_group_id, "heartbeat_group_id")
-    sort_index = spec.sort_index if "sort_index" in spec.model_fields_set else current.sort_index
-    group = None
-    if group_id is not None:
-        group = await connection.run_sync(store.project_group, access.project_id, group_id)
-        if group is None:
-            raise invalid("heartbeat_group_id", f"No heartbeat group {group_id} in this project.")
-    await connection.run_sync(store.set_place, check_id, Place(group_id, sort_index))
-    return group
+        return invalid("heartbeat_group_id", f"No heartbeat group {group_id} in this project.")
+    return invalid(error.field, error.message)
+
+
+async def one_now(
+    request: Request, services: Context, access: ApiAccess, details: CheckDetails
+) -> dict[str, Any]:
+    async with services.database.read() as connection:
+        return await one(request, connection, access, details)
 
 
 @routes("/heartbeats/{heartbeat_id}", "DELETE", 204)
@@ -245,9 +236,9 @@ async def delete_heartbeat(
     services: ServicesDep, access: WriteAccess, heartbeat_id: str
 ) -> Response:
     """Delete the check with its pings, flips and incidents."""
-    async with services.database.write() as connection:
-        details = await connection.run_sync(owned_heartbeat, access, heartbeat_id, for_update=True)
-        await connection.run_sync(check_store.delete_check, details.record.id)
+    number = object_id(heartbeat_id, "heartbeat")
+    with refused_in_better_stack_words(heartbeat_id):
+        await check_service.delete_check(services, access.project_id, number)
     return Response(status_code=204)
 
 

@@ -15,6 +15,7 @@ from tocsin.api.common.auth import ApiAccess, KeyRejectedError, authenticate
 from tocsin.api.common.body import read_body
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import DialectRoute, RouteTable
+from tocsin.domain.numbers import whole_number
 from tocsin.services.requests import services_of
 from tocsin.store.errors import unavailable
 
@@ -116,9 +117,10 @@ WriteAccess = Annotated[ApiAccess, Depends(bearer_write_access)]
 
 def object_id(text: str, kind: str) -> int:
     """The number in a URL naming an object; anything else names none."""
-    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID):
+    number = whole_number(text, max_digits=10)
+    if number is None or number > MAX_ID:
         raise ApiError(404, f"{kind} {text!r} not found")
-    return int(text)
+    return number
 
 
 def page_request_of(request: Request) -> PageRequest:

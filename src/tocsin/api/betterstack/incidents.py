@@ -30,6 +30,7 @@ from tocsin.api.betterstack.spec import AcknowledgeSpec, ResolveSpec, parse
 from tocsin.api.common.auth import ApiAccess
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import RouteTable
+from tocsin.domain.numbers import whole_number
 from tocsin.domain.records import Incident, IncidentFilter
 from tocsin.services import incidents as incident_service
 from tocsin.services.context import Context
@@ -83,9 +84,10 @@ def flag(query: dict[str, str], name: str) -> bool | None:
 
 
 def whole(value: str, name: str) -> int:
-    if not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_ID):
+    number = whole_number(value, max_digits=10)
+    if number is None or number > MAX_ID:
         raise ApiError(400, f"{name} must be the id of a heartbeat")
-    return int(value)
+    return number
 
 
 def not_found(incident_id: str) -> ApiError:

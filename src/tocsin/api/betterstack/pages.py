@@ -8,6 +8,7 @@ from typing import TypeVar
 from urllib.parse import urlencode
 
 from tocsin.api.common.errors import ApiError
+from tocsin.domain import numbers
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 250  # a larger per_page is served as this many, as Better Stack caps it
@@ -37,9 +38,10 @@ def whole_number(query: Mapping[str, str], name: str, default: int, high: int) -
     value = query.get(name)
     if value is None:
         return default
-    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= high):
+    number = numbers.whole_number(value)
+    if number is None or not 1 <= number <= high:
         raise ApiError(400, f"{name} must be a whole number from 1 to {high}")
-    return int(value)
+    return number
 
 
 def page_of(items: Sequence[T], request: PageRequest) -> list[T]:

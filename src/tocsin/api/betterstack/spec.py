@@ -44,6 +44,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from tocsin.api.betterstack.http import InvalidAttributesError
+from tocsin.domain.numbers import whole_number
 from tocsin.domain.schedule import (
     WEEKDAYS,
     Maintenance,
@@ -216,10 +217,10 @@ def identifier(value: Identifier | None, field: str) -> int | None:
     """A reference by number or numeric string (clients differ); null is none."""
     if value is None:
         return None
-    text = str(value)
-    if isinstance(value, bool) or not (text.isascii() and text.isdigit() and int(text) <= MAX_INT):
+    number = None if isinstance(value, bool) else whole_number(str(value))
+    if number is None or number > MAX_INT:
         raise InvalidAttributesError({field: ["must be the id of one of your objects."]})
-    return int(text)
+    return number
 
 
 class AcknowledgeSpec(Strict):

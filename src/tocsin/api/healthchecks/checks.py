@@ -17,7 +17,9 @@ features it lacks is in `healthchecks_json`; what it accepts for them, in
 `healthchecks_spec`.
 """
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -41,7 +43,6 @@ from tocsin.api.healthchecks.render import (
     flip_json,
 )
 from tocsin.api.healthchecks.spec import (
-    DEFAULT_SPEC,
     CheckSpec,
     SpecError,
     applied,
@@ -50,14 +51,17 @@ from tocsin.api.healthchecks.spec import (
     parse_spec,
 )
 from tocsin.domain.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
-from tocsin.domain.checks import pause, resume
 from tocsin.domain.naming import is_unique_key, unique_key
-from tocsin.domain.records import CheckDetails
+from tocsin.domain.numbers import whole_number
+from tocsin.domain.records import ChannelRow, CheckDetails
+from tocsin.services import checks as check_service
+from tocsin.services.checks import CheckOptions
+from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
-from tocsin.store.channels import channel_uuids, project_channels, set_check_channels
-from tocsin.store.checks import Transition
+from tocsin.store.channels import channel_uuids, project_channels
 from tocsin.store.projects import ping_key
 
 PING_LIST_LIMIT = 100  # Healthchecks' default ping log size
@@ -112,13 +116,13 @@ def parse_check_uuid(code: str) -> uuid.UUID:
 
 
 def owned_check(
-    connection: sa.Connection, access: ApiAccess, code: str, *, for_update: bool = False
+    connection: sa.Connection, access: ApiAccess, code: str, *, to_change: bool = False
 ) -> CheckDetails:
-    """The check a URL names, by uuid (or, to read, by unique key), in the key's project.
-    `for_update` locks it, so a ping cannot change it between our read and write."""
-    if is_unique_key(code) and not for_update:
+    """The check a URL names, by uuid (or, only to read it, by unique key), in the key's
+    project."""
+    if is_unique_key(code) and not to_change:
         return check_by_unique_key(connection, access, code)
-    details = check_store.details_by_uuid(connection, parse_check_uuid(code), for_update=for_update)
+    details = check_store.details_by_uuid(connection, parse_check_uuid(code))
     if details is None:
         raise ApiError(404, "not found")
     if details.record.project_id != access.project_id:
@@ -178,65 +182,57 @@ async def create_check(
 ) -> JSONResponse:
     """Create a check, or with `unique` update the one that matches (200, not 201)."""
     spec = spec_or_400(body)
-    async with services.database.write() as connection:
-        now = services.clock.now()
-        existing = await connection.run_sync(upsert_target, access, spec)
-        if existing is None:
-            details = await connection.run_sync(insert_check, access, spec, version, now)
-        else:
-            details = await connection.run_sync(update_check_spec, existing, spec, version, now)
-        await apply_channels(connection, access, details, spec)
-        result = await render(request, connection, access, version, details)
-    services.deadline_moved(details.record.alert_after)
-    return JSONResponse(result, status_code=201 if existing is None else 200)
+    same_as = (lambda details: matches_unique(details, spec)) if spec.unique else None
+    with refused_as_healthchecks():
+        details, created = await check_service.create_or_update_check(
+            services,
+            access.project_id,
+            lambda current: applied(current, spec, version),
+            same_as,
+            channel_options(spec),
+        )
+    result = await render_now(request, services, access, version, details)
+    return JSONResponse(result, status_code=201 if created else 200)
 
 
-def upsert_target(
-    connection: sa.Connection, access: ApiAccess, spec: CheckSpec
-) -> CheckDetails | None:
-    if not spec.unique:
-        return None
-    for details in check_store.project_checks(connection, access.project_id):
-        if matches_unique(details, spec):
-            return details
-    return None
+def channel_options(spec: CheckSpec) -> CheckOptions:
+    """The channels the request names, if it names any. A new check notifies none
+    unless it does (Healthchecks' rule; the command line and slug auto-provisioning
+    give it every channel)."""
+    sent = spec.channels
+    if sent is None:
+        return CheckOptions()
+
+    def choose(available: list[ChannelRow]) -> list[int]:
+        try:
+            return chosen_channels(sent, available)
+        except SpecError as error:
+            raise ApiError(400, str(error)) from None
+
+    return CheckOptions(channels=choose)
 
 
-def insert_check(
-    connection: sa.Connection, access: ApiAccess, spec: CheckSpec, version: int, now: datetime
-) -> CheckDetails:
-    """A new check notifies no channel unless the request names some (Healthchecks'
-    rule; the command line and slug auto-provisioning give it every channel)."""
-    new_spec = applied(DEFAULT_SPEC, spec, version)
-    record = check_store.insert_check(connection, access.project_id, new_spec, now)
-    return check_store.written_details(connection, record.id)
-
-
-def update_check_spec(
-    connection: sa.Connection,
-    details: CheckDetails,
-    spec: CheckSpec,
-    version: int,
-    now: datetime,
-) -> CheckDetails:
-    new_spec = applied(details.spec, spec, version)
-    if new_spec == details.spec:
-        return details
-    check_store.update_spec(connection, details.record, new_spec, now)
-    return check_store.written_details(connection, details.record.id)
-
-
-async def apply_channels(
-    connection: AsyncConnection, access: ApiAccess, details: CheckDetails, spec: CheckSpec
-) -> None:
-    if spec.channels is None:
-        return
-    available = await connection.run_sync(project_channels, access.project_id)
+@contextlib.contextmanager
+def refused_as_healthchecks() -> Iterator[None]:
+    """The services' refusals in Healthchecks' words (a check gone since it was read
+    is not found, as it would be a moment later)."""
     try:
-        chosen = chosen_channels(spec.channels, available)
-    except SpecError as error:
-        raise ApiError(400, str(error)) from None
-    await connection.run_sync(set_check_channels, details.record.id, chosen)
+        yield
+    except NotFoundError:
+        raise ApiError(404, "not found") from None
+    except ConflictError:
+        raise ApiError(409, "check is not paused") from None
+
+
+async def render_now(
+    request: Request, services: Context, access: ApiAccess, version: int, details: CheckDetails
+) -> dict[str, object]:
+    async with services.database.read() as connection:
+        return await render(request, connection, access, version, details)
+
+
+async def check_to_change(services: Context, access: ApiAccess, code: str) -> CheckDetails:
+    return await services.database.read_with(owned_check, access, code, to_change=True)
 
 
 @routes("/checks/{code}", "GET")
@@ -259,16 +255,17 @@ async def update_check(
     code: str,
 ) -> JSONResponse:
     """Change the fields sent, and only those."""
-    async with services.database.write() as connection:
-        details = await connection.run_sync(owned_check, access, code, for_update=True)
-        spec = spec_or_400(body)
-        details = await connection.run_sync(
-            update_check_spec, details, spec, version, services.clock.now()
+    found = await check_to_change(services, access, code)
+    spec = spec_or_400(body)
+    with refused_as_healthchecks():
+        details = await check_service.update_check(
+            services,
+            access.project_id,
+            found.record.id,
+            lambda current: applied(current, spec, version),
+            channel_options(spec),
         )
-        await apply_channels(connection, access, details, spec)
-        result = await render(request, connection, access, version, details)
-    services.deadline_moved(details.record.alert_after)
-    return JSONResponse(result)
+    return JSONResponse(await render_now(request, services, access, version, details))
 
 
 @routes("/checks/{code}", "DELETE")
@@ -276,44 +273,36 @@ async def delete_check(
     request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
     """Delete a check with its pings and flips; answers with the check as it was."""
-    async with services.database.write() as connection:
-        details = await connection.run_sync(owned_check, access, code, for_update=True)
+    async with services.database.read() as connection:
+        details = await connection.run_sync(owned_check, access, code, to_change=True)
         result = await render(request, connection, access, version, details)
-        await connection.run_sync(check_store.delete_check, details.record.id)
+    with refused_as_healthchecks():
+        await check_service.delete_check(services, access.project_id, details.record.id)
     return JSONResponse(result)
-
-
-async def change_state(
-    request: Request, access: ApiAccess, version: int, code: str, transition: Transition
-) -> JSONResponse:
-    """Pause or resume through the same store step as `tocsin check pause/resume`."""
-    services = services_of(request)
-    async with services.database.write() as connection:
-        details = await connection.run_sync(owned_check, access, code, for_update=True)
-        now = services.clock.now()
-        _, flip = await connection.run_sync(
-            check_store.apply_transition, details.record, transition, now
-        )
-        if flip is None and transition is resume:
-            raise ApiError(409, "check is not paused")  # and the transaction rolls back
-        details = await connection.run_sync(check_store.written_details, details.record.id)
-        return JSONResponse(await render(request, connection, access, version, details))
 
 
 @routes("/checks/{code}/pause", "POST")
 async def pause_check(
-    request: Request, access: WriteAccess, version: Version, code: str
+    request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
     """Pause: no deadline until a ping or a resume. Pausing a paused check is no error."""
-    return await change_state(request, access, version, code, pause)
+    found = await check_to_change(services, access, code)
+    with refused_as_healthchecks():
+        details, _flip = await check_service.pause_check(
+            services, access.project_id, found.record.id
+        )
+    return JSONResponse(await render_now(request, services, access, version, details))
 
 
 @routes("/checks/{code}/resume", "POST")
 async def resume_check(
-    request: Request, access: WriteAccess, version: Version, code: str
+    request: Request, services: ServicesDep, access: WriteAccess, version: Version, code: str
 ) -> JSONResponse:
-    """Resume a paused check; it is new again until its next ping."""
-    return await change_state(request, access, version, code, resume)
+    """Resume a paused check; it is new again until its next ping (409 if not paused)."""
+    found = await check_to_change(services, access, code)
+    with refused_as_healthchecks():
+        details = await check_service.resume_check(services, access.project_id, found.record.id)
+    return JSONResponse(await render_now(request, services, access, version, details))
 
 
 @routes("/checks/{code}/pings/", "GET")
@@ -341,9 +330,10 @@ async def ping_body(services: ServicesDep, access: WriteAccess, code: str, n: st
 
 
 def parse_ping_number(n: str) -> int:
-    if not (n.isascii() and n.isdigit() and len(n) <= 10 and int(n) <= MAX_INT):
+    number = whole_number(n, max_digits=10)
+    if number is None or number > MAX_INT:
         raise ApiError(404, "not found")
-    return int(n)
+    return number
 
 
 @routes("/checks/{code}/flips/", "GET")
@@ -378,9 +368,10 @@ def bounded_int(params: dict[str, str], name: str, high: int) -> int | None:
     value = params.get(name)
     if value is None:
         return None
-    if not (value.isascii() and value.isdigit() and int(value) <= high):
+    number = whole_number(value)
+    if number is None or number > high:
         raise ApiError(400, f"{name} must be a whole number from 0 to {high}")
-    return int(value)
+    return number
 
 
 @routes("/channels/", "GET")

@@ -28,7 +28,6 @@ from tocsin.domain.schedule import (
 
 MIN_SECONDS = 60
 MAX_SECONDS = 31_536_000
-DEFAULT_SPEC = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(hours=1))
 
 UniqueField = Literal["name", "slug", "tags", "timeout", "grace"]
 

@@ -4,7 +4,9 @@
 A check's `id` is its unique key, which does not reveal the ping URL, so read-only
 keys can name checks too; read-write keys may also use the uuid."""
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -35,22 +37,16 @@ from tocsin.api.tocsin.models import (
 from tocsin.api.tocsin.pages import CursorParam, Limit, decode_cursor, page_of, paginate
 from tocsin.api.tocsin.render import SETTINGS, check_out, flip_out, new_settings, ping_out
 from tocsin.api.tocsin.render import settings_after as patched
-from tocsin.domain.checks import pause, resume
 from tocsin.domain.naming import is_unique_key, unique_key
-from tocsin.domain.records import CheckDetails
+from tocsin.domain.records import ChannelRow, CheckDetails
+from tocsin.services import checks as check_service
+from tocsin.services.checks import Alerting, ChannelChoice, CheckOptions, UsePolicy
+from tocsin.services.context import Context
+from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
-from tocsin.store.channels import (
-    assign_all_channels,
-    channel_uuids,
-    check_policies,
-    policy_names,
-    project_channels,
-    set_check_channels,
-    set_check_policy,
-)
-from tocsin.store.checks import Transition
+from tocsin.store.channels import channel_uuids, check_policies
 
 CheckId = Annotated[
     str, Path(max_length=40, description="The check's `id`, or its uuid (read-write keys).")
@@ -68,9 +64,7 @@ def as_uuid(code: str) -> uuid.UUID | None:
         return None
 
 
-def find_check(
-    connection: sa.Connection, access: ApiAccess, code: str, *, for_update: bool = False
-) -> CheckDetails:
+def find_check(connection: sa.Connection, access: ApiAccess, code: str) -> CheckDetails:
     """The check `code` names in the key's project; any other is simply not found."""
     check_uuid = as_uuid(code)
     if check_uuid is None and is_unique_key(code):
@@ -78,7 +72,7 @@ def find_check(
         check_uuid = next((d.record.uuid for d in found if check_out_id(d) == code), None)
     details = None
     if check_uuid is not None:
-        details = check_store.details_by_uuid(connection, check_uuid, for_update=for_update)
+        details = check_store.details_by_uuid(connection, check_uuid)
     if details is None or details.record.project_id != access.project_id:
         raise ApiError(404, f"no check {code!r} in this key's project")
     return details
@@ -155,46 +149,57 @@ async def create_check(
     request: Request, services: ServicesDep, response: Response, access: WriteKey, body: CheckCreate
 ) -> CheckOut:
     """Create a check. Without `channels` it notifies every channel of the project."""
-    async with services.database.write() as connection:
-        now = services.clock.now()
-        record = await connection.run_sync(
-            check_store.insert_check, access.project_id, new_settings(body), now
+    options = alerting_options(body, unsent=check_service.every_channel)
+    with refused_in_tocsin_words("", body):
+        details = await check_service.create_check(
+            services, access.project_id, new_settings(body), options
         )
-        if body.channels is None:
-            await connection.run_sync(assign_all_channels, record.id, access.project_id)
-        details = await connection.run_sync(check_store.written_details, record.id)
-        await use_channels(connection, access, details, body)
-        await use_policy(connection, access, details, body)
-        result = await shown_one(request, response, connection, access, details)
-    services.deadline_moved(details.record.alert_after)
-    return result
+    return await shown_now(request, response, services, access, details)
 
 
-async def use_channels(
-    connection: AsyncConnection, access: ApiAccess, details: CheckDetails, body: CheckFields
-) -> None:
-    if body.channels is None:
-        return
-    available = {
-        c.uuid: c.id for c in await connection.run_sync(project_channels, access.project_id)
-    }
-    unknown = [str(c) for c in body.channels if c not in available]
-    if unknown:
-        raise FieldsError({"channels": f"no channel {', '.join(unknown)} in this project"})
-    chosen = list(dict.fromkeys(available[c] for c in body.channels))
-    await connection.run_sync(set_check_channels, details.record.id, chosen)
+def alerting_options(body: CheckFields, unsent: ChannelChoice | None) -> CheckOptions:
+    """The channels and the policy sent; `unsent` is the channels' when none are."""
+    channels = unsent if body.channels is None else by_uuid(body.channels)
+    policy = None
+    if body.policy is not None:
+        policy = UsePolicy(None if body.policy == "default" else body.policy)
+    return CheckOptions(channels=channels, policy=policy)
 
 
-async def use_policy(
-    connection: AsyncConnection, access: ApiAccess, details: CheckDetails, body: CheckFields
-) -> None:
-    if body.policy is None:
-        return
-    policy_id = None if body.policy == "default" else body.policy
-    names = await connection.run_sync(policy_names, access.project_id)
-    if policy_id is not None and policy_id not in names:
-        raise FieldsError({"policy": f"no policy {policy_id} in this project"})
-    await connection.run_sync(set_check_policy, details.record.id, policy_id)
+def by_uuid(sent: list[uuid.UUID]) -> ChannelChoice:
+    def choose(available: list[ChannelRow]) -> list[int]:
+        ids = {channel.uuid: channel.id for channel in available}
+        unknown = [str(c) for c in sent if c not in ids]
+        if unknown:
+            raise FieldsError({"channels": f"no channel {', '.join(unknown)} in this project"})
+        return list(dict.fromkeys(ids[c] for c in sent))
+
+    return choose
+
+
+@contextlib.contextmanager
+def refused_in_tocsin_words(code: str, body: CheckFields | None = None) -> Iterator[None]:
+    """The services' refusals as this API words them (a check gone since it was read
+    is not found, as it would be a moment later)."""
+    try:
+        yield
+    except NotFoundError:
+        raise ApiError(404, f"no check {code!r} in this key's project") from None
+    except InvalidError as error:
+        if error.field == "policy" and body is not None:
+            raise FieldsError({"policy": f"no policy {body.policy} in this project"}) from None
+        raise FieldsError({error.field: error.message}) from None
+
+
+async def shown_now(
+    request: Request, response: Response, services: Context, access: ApiAccess, d: CheckDetails
+) -> CheckOut:
+    async with services.database.read() as connection:
+        return await shown_one(request, response, connection, access, d)
+
+
+async def check_to_change(services: Context, access: ApiAccess, code: str) -> CheckDetails:
+    return await services.database.read_with(find_check, access, code)
 
 
 @router.get("/checks/{check_id}", response_model=CheckOut, tags=["checks"])
@@ -221,58 +226,58 @@ async def update_check(
 ) -> CheckOut:
     """Change the fields sent, and only those. With `If-Match`, only if the settings
     are still the ones read (412 otherwise)."""
-    async with services.database.write() as connection:
-        details = await connection.run_sync(find_check, access, check_id, for_update=True)
-        (before,) = await shown(request, connection, access, [details])
+    found = await check_to_change(services, access, check_id)
+    now, base_url = services.clock.now(), services.settings.base_url
+
+    def still_as_read(details: CheckDetails, alerting: Alerting) -> None:
+        channels, policy = alerting.channels, alerting.policy_id
+        before = check_out(details, channels, policy, now, base_url, not access.read_only)
         require_match(if_match, settings_tag(before))
-        settings = patched(details.spec, body)
-        if settings != details.spec:
-            await connection.run_sync(
-                check_store.update_spec, details.record, settings, services.clock.now()
-            )
-        await use_channels(connection, access, details, body)
-        await use_policy(connection, access, details, body)
-        details = await connection.run_sync(check_store.written_details, details.record.id)
-        result = await shown_one(request, response, connection, access, details)
-    services.deadline_moved(details.record.alert_after)
-    return result
+
+    with refused_in_tocsin_words(check_id, body):
+        details = await check_service.update_check(
+            services,
+            access.project_id,
+            found.record.id,
+            lambda current: patched(current, body),
+            alerting_options(body, unsent=None),
+            expect=None if if_match is None else still_as_read,
+        )
+    return await shown_now(request, response, services, access, details)
 
 
 @router.delete("/checks/{check_id}", status_code=204, tags=["checks"])
 async def delete_check(services: ServicesDep, access: WriteKey, check_id: CheckId) -> Response:
     """Delete a check with its pings, flips and incidents."""
-    async with services.database.write() as connection:
-        details = await connection.run_sync(find_check, access, check_id, for_update=True)
-        await connection.run_sync(check_store.delete_check, details.record.id)
+    found = await check_to_change(services, access, check_id)
+    with refused_in_tocsin_words(check_id):
+        await check_service.delete_check(services, access.project_id, found.record.id)
     return Response(status_code=204)
-
-
-async def change_state(
-    request: Request, response: Response, access: ApiAccess, code: str, transition: Transition
-) -> CheckOut:
-    services = services_of(request)
-    async with services.database.write() as connection:
-        details = await connection.run_sync(find_check, access, code, for_update=True)
-        now = services.clock.now()
-        await connection.run_sync(check_store.apply_transition, details.record, transition, now)
-        details = await connection.run_sync(check_store.written_details, details.record.id)
-        return await shown_one(request, response, connection, access, details)
 
 
 @router.post("/checks/{check_id}/pause", response_model=CheckOut, tags=["checks"])
 async def pause_check(
-    request: Request, response: Response, access: WriteKey, check_id: CheckId
+    request: Request, services: ServicesDep, response: Response, access: WriteKey, check_id: CheckId
 ) -> CheckOut:
     """Pause: no alerts until a ping or a resume. Pausing a paused check changes nothing."""
-    return await change_state(request, response, access, check_id, pause)
+    found = await check_to_change(services, access, check_id)
+    with refused_in_tocsin_words(check_id):
+        details, _flip = await check_service.pause_check(
+            services, access.project_id, found.record.id
+        )
+    return await shown_now(request, response, services, access, details)
 
 
 @router.post("/checks/{check_id}/resume", response_model=CheckOut, tags=["checks"])
 async def resume_check(
-    request: Request, response: Response, access: WriteKey, check_id: CheckId
+    request: Request, services: ServicesDep, response: Response, access: WriteKey, check_id: CheckId
 ) -> CheckOut:
     """Resume a paused check (new again until its next ping); others are left as they are."""
-    return await change_state(request, response, access, check_id, resume)
+    details = await check_to_change(services, access, check_id)
+    # A check that is not paused stays as it is.
+    with refused_in_tocsin_words(check_id), contextlib.suppress(ConflictError):
+        details = await check_service.resume_check(services, access.project_id, details.record.id)
+    return await shown_now(request, response, services, access, details)
 
 
 @router.get("/checks/{check_id}/pings", response_model=Page[PingOut], tags=["checks"])

@@ -10,6 +10,7 @@ from typing import Annotated, TypeVar
 from fastapi import Query
 
 from tocsin.api.tocsin.http import FieldsError
+from tocsin.domain.numbers import whole_number
 
 ItemT = TypeVar("ItemT")
 
@@ -32,10 +33,10 @@ def decode_cursor(cursor: str | None) -> int | None:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
-    number = text.removeprefix("after:")
-    if not (text.startswith("after:") and number.isascii() and number.isdigit()):
+    number = whole_number(text.removeprefix("after:"))
+    if not text.startswith("after:") or number is None:
         raise FieldsError({"cursor": "not a cursor this API gave out; start from the first page"})
-    return min(int(number[:20]), MAX_ID)
+    return min(number, MAX_ID)
 
 
 def paginate(

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from tocsin.api.healthchecks.spec import DEFAULT_SPEC
 from tocsin.api.tocsin.models import (
     ChannelOut,
     CheckFields,
@@ -29,6 +28,7 @@ from tocsin.domain.records import (
     Incident,
     NewCheck,
     Ping,
+    new_check_defaults,
 )
 from tocsin.domain.schedule import Cron, Period, rescheduled
 
@@ -79,7 +79,7 @@ def settings_after(current: NewCheck, sent: CheckFields) -> NewCheck:
 def new_settings(sent: CheckFields) -> NewCheck:
     """A new check's settings: the defaults, then what was sent; the slug follows the
     name unless one is sent."""
-    created = settings_after(DEFAULT_SPEC, sent)
+    created = settings_after(new_check_defaults(), sent)
     if sent.slug is None and sent.name:
         created = replace(created, slug=slugify(sent.name))
     return created
