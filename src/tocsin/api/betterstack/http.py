@@ -7,17 +7,15 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tocsin.api.betterstack.pages import PageRequest, listing, page_request
-from tocsin.api.common.auth import ApiAccess, KeyRejectedError, authenticate
+from tocsin.api.common.auth import ApiAccess, authenticate
 from tocsin.api.common.body import read_body
 from tocsin.api.common.errors import ApiError
-from tocsin.api.common.routes import DialectRoute, RouteTable
+from tocsin.api.common.routes import DialectRoute, RouteTable, plain_refusal
 from tocsin.domain.numbers import whole_number
 from tocsin.services.requests import services_of
-from tocsin.store.errors import unavailable
 
 VERSIONS = (2, 3)
 MAX_ID = 2**31 - 1  # the database's integer ids
@@ -37,18 +35,10 @@ def invalid(field: str, message: str) -> InvalidAttributesError:
 
 
 def refusal(error: Exception) -> Response | None:
-    """Refusals in the dialect's shape, and a database that is down as a retryable 503."""
+    """Invalid attributes as Better Stack reports them, the rest in its plain shape."""
     if isinstance(error, InvalidAttributesError):
         return JSONResponse({"errors": error.errors}, status_code=422)
-    if isinstance(error, ApiError):
-        return error_response(error.status, error.message)
-    if isinstance(error, KeyRejectedError):
-        return error_response(401, error.problem.value)
-    if isinstance(error, RequestValidationError):
-        return error_response(400, "invalid request")
-    if unavailable(error):
-        return error_response(503, "database unavailable, try again")
-    return None
+    return plain_refusal(error, error_response)
 
 
 def error_response(status: int, message: str) -> JSONResponse:

@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+
+from tocsin.api.common.auth import KeyRejectedError
+from tocsin.api.common.errors import ApiError
+from tocsin.store.errors import unavailable
 
 Endpoint = Callable[..., Awaitable[Response]]
 
@@ -70,3 +75,18 @@ class RouteTable:
             return endpoint
 
         return listed
+
+
+def plain_refusal(error: Exception, respond: Callable[[int, str], Response]) -> Response | None:
+    """The refusals Healthchecks' and Better Stack's dialects word alike, each in its
+    own shape (`respond`): a refused request, a refused key, a request FastAPI could not
+    read, and a database that is down (a retryable 503). None for a real bug."""
+    if isinstance(error, ApiError):
+        return respond(error.status, error.message)
+    if isinstance(error, KeyRejectedError):
+        return respond(401, error.problem.value)
+    if isinstance(error, RequestValidationError):
+        return respond(400, "invalid request")
+    if unavailable(error):
+        return respond(503, "database unavailable, try again")
+    return None

@@ -6,15 +6,13 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from tocsin.api.common.auth import ApiAccess, KeyRejectedError, authenticate
+from tocsin.api.common.auth import ApiAccess, authenticate
 from tocsin.api.common.body import read_body
 from tocsin.api.common.errors import ApiError
-from tocsin.api.common.routes import DialectRoute, RouteTable
+from tocsin.api.common.routes import DialectRoute, RouteTable, plain_refusal
 from tocsin.services.requests import services_of
-from tocsin.store.errors import unavailable
 
 VERSIONS = (1, 2, 3)
 
@@ -24,16 +22,7 @@ path_methods: dict[str, set[str]] = {}
 
 
 def refusal(error: Exception) -> Response | None:
-    """Refusals as `{"error": …}`, and a database that is down as a retryable 503."""
-    if isinstance(error, ApiError):
-        return error_response(error.status, error.message)
-    if isinstance(error, KeyRejectedError):
-        return error_response(401, error.problem.value)
-    if isinstance(error, RequestValidationError):
-        return error_response(400, "invalid request")
-    if unavailable(error):
-        return error_response(503, "database unavailable, try again")
-    return None
+    return plain_refusal(error, error_response)
 
 
 class HealthchecksRoute(DialectRoute):
