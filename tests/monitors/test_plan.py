@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
+from tocsin.domain.monitors_plan import Change, plan, summary
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Cron, Period
-from tocsin.monitors.plan import Change, plan, summary
-from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 
 SLACK = ChannelSpec("slack", {"url": "https://hooks.slack.com/services/T0/B0/secret"})
 MAIL = ChannelSpec("email", {"to": ["ops@example.com"]})

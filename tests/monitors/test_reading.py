@@ -7,10 +7,10 @@ from textwrap import dedent
 
 import pytest
 
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Cron, Maintenance, Period
 from tocsin.monitors.reading import MonitorsError, read_monitors
-from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 
 FILE = "monitors.yaml"
 KINDS = (

@@ -8,11 +8,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
+from tocsin.domain.monitors_plan import plan
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Cron, Maintenance, Period
-from tocsin.monitors.plan import plan
 from tocsin.monitors.reading import read_monitors
-from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.monitors.writing import write_monitors
 
 SLACK = ChannelSpec("slack", {"url": "https://hooks.slack.com/services/T0/B0/secret"})

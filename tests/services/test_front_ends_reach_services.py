@@ -51,7 +51,7 @@ ACTIONS = {
             "api/tocsin/checks.py",
             "cli/checks.py",
             "cli/cron.py",
-            "monitors/sync.py",
+            "cli/apply.py",
             "pings/intake.py",
         ),
     ),
@@ -65,7 +65,7 @@ ACTIONS = {
             "api/tocsin/checks.py",
             "cli/checks.py",
             "cli/cron.py",
-            "monitors/sync.py",
+            "cli/apply.py",
         ),
     ),
     "pause": Action(
@@ -78,7 +78,7 @@ ACTIONS = {
             "api/tocsin/checks.py",
             "cli/checks.py",
             "cli/cron.py",
-            "monitors/sync.py",
+            "cli/apply.py",
         ),
     ),
     "resume": Action(
@@ -90,7 +90,7 @@ ACTIONS = {
             "api/betterstack/heartbeats.py",
             "api/tocsin/checks.py",
             "cli/checks.py",
-            "monitors/sync.py",
+            "cli/apply.py",
         ),
     ),
     "delete": Action(
@@ -102,7 +102,7 @@ ACTIONS = {
             "api/betterstack/heartbeats.py",
             "api/tocsin/checks.py",
             "cli/checks.py",
-            "monitors/sync.py",
+            "cli/apply.py",
         ),
     ),
 }

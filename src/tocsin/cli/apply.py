@@ -1,28 +1,28 @@
 """`tocsin apply` and `tocsin export`: a project's checks, channels and policies kept in
 a file (docs/MONITORS.md), applied as one transaction, or written out."""
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
-import sqlalchemy as sa
 import typer
 
-from tocsin.cli.checks import run
 from tocsin.cli.common import (
     USAGE_ERROR,
     CommandError,
+    act,
     console,
     error_console,
     fail_on_errors,
     load_settings,
 )
-from tocsin.domain.clock import SystemClock
-from tocsin.monitors.plan import Change, plan, summary
+from tocsin.domain.monitors import Monitors
+from tocsin.domain.monitors_plan import summary
 from tocsin.monitors.reading import MonitorsError, read_monitors
-from tocsin.monitors.spec import Monitors
-from tocsin.monitors.sync import apply_changes, read_project
 from tocsin.monitors.writing import write_monitors
-from tocsin.store.projects import default_project, project_named, project_names
+from tocsin.services.monitors import apply_monitors, export_monitors
+from tocsin.services.projects import UnknownProjectError
 
 PROJECT_OPTION = typer.Option("", "--project", help="A project's name or id; default: the first.")
 
@@ -39,11 +39,11 @@ def apply_command(
     with fail_on_errors():
         settings = load_settings()
         desired = read_file(file)
-
-        def work(connection: sa.Connection) -> list[Change]:
-            return apply_file(connection, project, desired, prune=prune, apply=not dry_run)
-
-        changes = run(settings, work)
+        with project_known():
+            changes = act(
+                settings,
+                lambda c: apply_monitors(c, project, desired, prune=prune, dry_run=dry_run),
+            )
         for change in changes:
             console.print(str(change))
         console.print(summary(changes) + (" (dry run: nothing changed)" if dry_run else "."))
@@ -68,27 +68,13 @@ def read_file(file: Path) -> Monitors:
         raise typer.Exit(USAGE_ERROR) from None
 
 
-def apply_file(
-    connection: sa.Connection, project: str, desired: Monitors, *, prune: bool, apply: bool
-) -> list[Change]:
-    """The plan, carried out when `apply`, in the caller's one transaction."""
-    now = SystemClock().now()
-    project_id = find_project(connection, project)
-    current = read_project(connection, project_id, for_update=apply)
-    changes = plan(desired, current.monitors, prune=prune)
-    if apply:
-        apply_changes(connection, current, desired, changes, now)
-    return changes
-
-
-def find_project(connection: sa.Connection, name: str) -> int:
-    if not name:
-        return default_project(connection, SystemClock().now())
-    found = project_named(connection, name)
-    if found is None:
-        known = ", ".join(repr(n) for n in project_names(connection)) or "none"
-        raise CommandError(f"no project named {name!r} (projects: {known})")
-    return found
+@contextlib.contextmanager
+def project_known() -> Iterator[None]:
+    try:
+        yield
+    except UnknownProjectError as error:
+        known = ", ".join(repr(n) for n in error.known) or "none"
+        raise CommandError(f"{error} (projects: {known})") from None
 
 
 def export_command(
@@ -98,13 +84,8 @@ def export_command(
     project: str = PROJECT_OPTION,
 ) -> None:
     """Write a project's checks, channels and policies as a monitors file, secrets included."""
-    with fail_on_errors():
-
-        def work(connection: sa.Connection) -> str:
-            project_id = find_project(connection, project)
-            return write_monitors(read_project(connection, project_id).monitors)
-
-        text = run(load_settings(), work)
+    with fail_on_errors(), project_known():
+        text = write_monitors(act(load_settings(), lambda c: export_monitors(c, project)))
         if output is None:
             typer.echo(text, nl=False)
             return

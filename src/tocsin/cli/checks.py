@@ -1,12 +1,11 @@
 """`tocsin check …`: create, list, pause, resume, delete checks and read their history."""
 
-import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 import typer
@@ -18,7 +17,7 @@ from tocsin.cli.common import (
     console,
     fail_on_errors,
     load_settings,
-    open_database,
+    reading,
 )
 from tocsin.config import Settings
 from tocsin.domain import describe
@@ -45,18 +44,7 @@ from tocsin.store.projects import ping_key
 
 app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
 
-T = TypeVar("T")
 CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
-
-
-def run(settings: Settings, work: Callable[[sa.Connection], T]) -> T:
-    """Run one unit of work in a write transaction."""
-
-    async def go() -> T:
-        async with open_database(settings) as database:
-            return await database.write_with(work)
-
-    return asyncio.run(go())
 
 
 @app.command("create")
@@ -159,7 +147,7 @@ def list_command(
     """List checks with their status, last ping and next expected ping."""
     with fail_on_errors():
         settings = load_settings()
-        records = run(settings, check_store.list_checks)
+        records = reading(settings, check_store.list_checks)
         now = SystemClock().now()
         if as_json:
             console.print_json(json.dumps([check_json(r, {}, now) for r in records]))
@@ -323,7 +311,7 @@ def flips_command(
             record = find_check(connection, check)
             return check_store.list_flips(connection, record.id)
 
-        flips = run(load_settings(), work)
+        flips = reading(load_settings(), work)
         if as_json:
             rows = [flip_json(f.flip) for f in flips]
             console.print_json(json.dumps(rows))
@@ -366,7 +354,7 @@ def pings_command(
             record = find_check(connection, check)
             return ping_store.list_pings(connection, record.id, limit)
 
-        pings = run(load_settings(), work)
+        pings = reading(load_settings(), work)
         if as_json:
             console.print_json(json.dumps([ping_json(p) for p in pings]))
             return

@@ -1,31 +1,22 @@
 """`tocsin cron sync`: one check per crontab job, and each job line run under `tocsin run`."""
 
-import dataclasses
 import difflib
 import getpass
 import shutil
 import socket
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 import typer
 
-from tocsin.cli.checks import run
-from tocsin.cli.common import CommandError, console, fail_on_errors, load_settings
-from tocsin.domain.checks import Status
-from tocsin.domain.clock import SystemClock
+from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings
 from tocsin.domain.crontab import CronJob, parse_crontab, rewritten
 from tocsin.domain.durations import parse_duration
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import cron_schedule, validate_grace
-from tocsin.services import checks as check_service
-from tocsin.services.checks import CheckOptions
-from tocsin.store import checks as check_store
-from tocsin.store.projects import default_project, ping_key
-from tocsin.store.tables import checks
+from tocsin.services.crontab import JobChange, Verb, sync_crontab
 
 app = typer.Typer(help="Monitor the jobs of a crontab.", no_args_is_help=True)
 MAX_NAME = 100
@@ -52,11 +43,15 @@ def sync(
         specs = [job_spec(job, parse_duration(grace), source) for job in parsed.jobs]
         for reason in parsed.skipped:
             console.print(f"skipped {reason}")
-        plan = SyncPlan(specs, source, apply, prune)
-        changes, ping_key = run(settings, plan.sync)
-        for change in changes:
-            console.print(change)
-        environment = {"TOCSIN_RUN_SERVER": settings.base_url, "TOCSIN_PING_KEY": ping_key}
+        synced = act(
+            settings, lambda c: sync_crontab(c, specs, source, dry_run=not apply, prune=prune)
+        )
+        for change in synced.changes:
+            console.print(described(change))
+        environment = {
+            "TOCSIN_RUN_SERVER": settings.base_url,
+            "TOCSIN_PING_KEY": synced.ping_key,
+        }
         new_text = "\n".join(rewritten(parsed, tocsin_path(), environment)) + "\n"
         show_diff(text, new_text)
         if apply and new_text != text:
@@ -80,75 +75,14 @@ def job_spec(job: CronJob, grace: timedelta, source: str) -> NewCheck:
     )
 
 
-@dataclasses.dataclass
-class SyncPlan:
-    specs: list[NewCheck]
-    source: str
-    apply: bool
-    prune: bool
-
-    def sync(self, connection: sa.Connection) -> tuple[list[str], str]:
-        """Create the checks that are missing, reschedule those whose job moved, and
-        (with prune) pause those whose job is gone."""
-        now = SystemClock().now()
-        project_id = default_project(connection, now)
-        changes = [self.sync_job(connection, project_id, spec, now) for spec in self.specs]
-        changes += self.gone_jobs(connection, project_id, now)
-        return changes, ping_key(connection, project_id)
-
-    def sync_job(
-        self, connection: sa.Connection, project_id: int, spec: NewCheck, now: datetime
-    ) -> str:
-        found = check_store.details_where(
-            connection, (checks.c.project_id == project_id) & (checks.c.slug == spec.slug)
-        )
-        verb = "create" if not found else "unchanged"
-        if found and found[0].spec.schedule != spec.schedule:
-            verb = "reschedule"
-        if found and self.apply:
-            current = found[0].spec
-            owned = dataclasses.replace(
-                current,
-                schedule=spec.schedule,
-                tz=spec.tz,
-                tags=with_tag(current.tags, self.source),
-            )
-            check_service.update_check_in(connection, found[0], owned, now)
-        elif not found and self.apply:
-            # As `tocsin check create` makes it: notifying every channel of the project.
-            options = CheckOptions(channels=check_service.every_channel)
-            check_service.create_check_in(connection, project_id, spec, now, options)
-        return f"{verb} check {spec.slug!r} ({spec.schedule.describe()})"
-
-    def gone_jobs(self, connection: sa.Connection, project_id: int, now: datetime) -> list[str]:
-        """Checks this crontab made whose job is no longer in it."""
-        slugs = {spec.slug for spec in self.specs}
-        owned = check_store.details_where(
-            connection,
-            (checks.c.project_id == project_id)
-            & checks.c.tags.contains(self.source, autoescape=True),
-            for_update=True,
-        )
-        changes = []
-        for check in owned:
-            record = check.record
-            if record.slug in slugs or self.source not in record.tags.split():
-                continue
-            if record.state.status == Status.PAUSED:
-                changes.append(f"gone from the crontab: check {record.slug!r} (paused)")
-            elif self.prune and self.apply:
-                check_service.pause_check_in(connection, record, now)
-                changes.append(f"pause check {record.slug!r} (gone from the crontab)")
-            else:
-                changes.append(
-                    f"gone from the crontab: check {record.slug!r} (--prune --apply pauses it)"
-                )
-        return changes
-
-
-def with_tag(tags: str, tag: str) -> str:
-    words = tags.split()
-    return tags if tag in words else " ".join([*words, tag])
+def described(change: JobChange) -> str:
+    if change.verb == Verb.PAUSE:
+        return f"pause check {change.slug!r} (gone from the crontab)"
+    if change.verb == Verb.GONE_PAUSED:
+        return f"gone from the crontab: check {change.slug!r} (paused)"
+    if change.verb == Verb.GONE:
+        return f"gone from the crontab: check {change.slug!r} (--prune --apply pauses it)"
+    return f"{change.verb.value} check {change.slug!r} ({change.schedule})"
 
 
 def read_crontab(path: Path | None) -> str:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from tocsin.domain.checks import is_slug
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import (
     Maintenance,
@@ -29,7 +30,6 @@ from tocsin.domain.schedule import (
     validate_timezone,
     weekdays,
 )
-from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step
 from tocsin.notify.base import Kind, config_problems
 from tocsin.notify.kinds import KINDS, UnknownKindError, kind_named
 

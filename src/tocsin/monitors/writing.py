@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 
 from tocsin.domain.durations import format_duration
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance
-from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 
 REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 NEXT_LINE = "\x85"

@@ -1,5 +1,7 @@
 """The project a command acts on when it names none, or names one by name or number."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from tocsin.services.context import Context
@@ -18,15 +20,16 @@ class UnknownProjectError(NotFoundError):
 async def project_id_of(context: Context, name: str = "") -> int:
     """The project named (or numbered) `name`; with no name, the first project, made
     on first use (a fresh install has none)."""
-    now = context.clock.now()
-
-    def work(connection: sa.Connection) -> int:
-        if not name:
-            return default_project(connection, now)
-        found = project_named(connection, name)
-        if found is None:
-            raise UnknownProjectError(name, project_names(connection))
-        return found
-
     async with context.database.write() as connection:
-        return await connection.run_sync(work)
+        return await connection.run_sync(project_id_in, name, context.clock.now())
+
+
+def project_id_in(connection: sa.Connection, name: str, now: datetime) -> int:
+    """`project_id_of` in a transaction the caller owns (a write one: the first
+    project may have to be made)."""
+    if not name:
+        return default_project(connection, now)
+    found = project_named(connection, name)
+    if found is None:
+        raise UnknownProjectError(name, project_names(connection))
+    return found

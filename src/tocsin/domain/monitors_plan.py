@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import TypeVar
 
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.domain.records import NewCheck
-from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 
 T = TypeVar("T")
 VERBS = ("create", "update", "delete", "unchanged")

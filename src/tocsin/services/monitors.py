@@ -1,8 +1,8 @@
-"""A project as stored, read in the terms of a monitors file, and a plan carried out on
-it inside the caller's one transaction: checks through the same actions as every front
-end (`services.checks`, in their form for a transaction the caller owns), channels and
-policies through the store's own steps. Synchronous, over a SQLAlchemy `Connection`, as
-the store is."""
+"""A monitors file applied to a project (`tocsin apply`), and a project read in its
+terms (`tocsin export`). Applying is one action: the plan (`domain.monitors_plan`),
+carried out all or nothing in one write transaction, checks through the same steps as
+every front end (`services.checks`, in their `…_in` form), channels and policies
+through the store's own. The file's format is the front end's (`tocsin.monitors`)."""
 
 import uuid
 from collections import Counter
@@ -14,15 +14,51 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from tocsin.domain.checks import Status
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
+from tocsin.domain.monitors_plan import Change, plan
 from tocsin.domain.records import CheckDetails, PolicyRow
-from tocsin.monitors.plan import Change
-from tocsin.monitors.spec import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.services import checks as check_service
 from tocsin.services.checks import CheckOptions, UsePolicy, these_channels
+from tocsin.services.context import Context
+from tocsin.services.projects import project_id_in
 from tocsin.store import channels as channel_store
 from tocsin.store import checks as check_store
 
 T = TypeVar("T")
+
+
+async def apply_monitors(
+    context: Context, project: str, desired: Monitors, *, prune: bool, dry_run: bool
+) -> list[Change]:
+    """Make the project (by name or number; "": the first, made on first use) match
+    `desired`, all or nothing: the plan, carried out unless `dry_run`. With `prune`,
+    what the project has and `desired` lacks is deleted. An error raised on the way
+    (`UnknownProjectError`, a refused check) leaves nothing written."""
+
+    def work(connection: sa.Connection, now: datetime) -> tuple[list[Change], list[datetime]]:
+        project_id = project_id_in(connection, project, now)
+        current = read_project(connection, project_id, for_update=not dry_run)
+        changes = plan(desired, current.monitors, prune=prune)
+        if dry_run:
+            return changes, []
+        return changes, apply_changes(connection, current, desired, changes, now)
+
+    async with context.database.write() as connection:
+        changes, deadlines = await connection.run_sync(work, context.clock.now())
+    for deadline in deadlines:
+        context.deadline_moved(deadline)
+    return changes
+
+
+async def export_monitors(context: Context, project: str) -> Monitors:
+    """The project's checks, channels and policies (by name or number; "": the first,
+    made on first use), as a monitors file describes them."""
+    async with context.database.write() as connection:
+        return await connection.run_sync(project_monitors, project, context.clock.now())
+
+
+def project_monitors(connection: sa.Connection, project: str, now: datetime) -> Monitors:
+    return read_project(connection, project_id_in(connection, project, now)).monitors
 
 
 @dataclass(slots=True)
@@ -115,9 +151,11 @@ def apply_changes(
     desired: Monitors,
     changes: list[Change],
     now: datetime,
-) -> None:
+) -> list[datetime]:
     """Carry out a plan made against `project`; channels, policies, then checks, so each
-    finds the ids of those it names."""
+    finds the ids of those it names. Returns the deadlines of the checks it changed,
+    for the watcher to hear of once committed."""
+    deadlines = []
     for change in changes:
         if change.verb == "unchanged":
             continue
@@ -125,8 +163,9 @@ def apply_changes(
             apply_channel(connection, project, desired, change, now)
         elif change.what == "policy":
             apply_policy(connection, project, desired, change, now)
-        else:
-            apply_check(connection, project, desired, change, now)
+        elif (deadline := apply_check(connection, project, desired, change, now)) is not None:
+            deadlines.append(deadline)
+    return deadlines
 
 
 def apply_channel(
@@ -191,15 +230,18 @@ def channel_ids(project: Project, names: tuple[str, ...]) -> list[int]:
 
 def apply_check(
     connection: sa.Connection, project: Project, desired: Monitors, change: Change, now: datetime
-) -> None:
+) -> datetime | None:
+    """The check's deadline as changed (None: deleted, or none)."""
     if change.verb == "delete":
         check_service.delete_check_in(connection, project.checks.pop(change.key).record.id)
-        return
+        return None
     check = desired.checks[change.key]
     if change.verb == "create":
         options = replace(links(project, desired, check), paused=check.paused or None)
-        check_service.create_check_in(connection, project.id, check.settings, now, options)
-        return
+        created = check_service.create_check_in(
+            connection, project.id, check.settings, now, options
+        )
+        return created.record.alert_after
     current = project.checks[change.key]
     fields = set(change.fields)
     settings = None
@@ -209,7 +251,8 @@ def apply_check(
     options = links(project, desired, check) if {"channels", "policy"} & fields else CheckOptions()
     if "paused" in fields:
         options = replace(options, paused=check.paused)
-    check_service.update_check_in(connection, current, settings, now, options)
+    updated = check_service.update_check_in(connection, current, settings, now, options)
+    return updated.record.alert_after
 
 
 def links(project: Project, desired: Monitors, check: CheckSpec) -> CheckOptions:
