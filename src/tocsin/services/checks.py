@@ -5,9 +5,9 @@ heartbeat group, Better Stack's e-mail flag) in the same transaction.
 Each action owns its transaction and then tells the watcher of the deadline it left.
 Each also has an `…_in` form doing the same writes on a connection whose transaction
 its caller owns, for callers that do many actions as one: the ping batch that
-provisions a check by its slug (which tells the watcher itself), and a monitors file or
-a crontab applied all or nothing from the command line (where no watcher runs in the
-process). The actions run their `…_in` form, so each write has one path.
+provisions a check by its slug (which tells the watcher itself), and the services that
+apply a monitors file or a crontab all or nothing (`services.monitors`,
+`services.crontab`). The actions run their `…_in` form, so each write has one path.
 
 A front end may pass functions of its own (how to choose channels, how to change
 settings or a place, what the check must still be): they run inside the transaction,
