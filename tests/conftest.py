@@ -30,8 +30,8 @@ from tests.postgres_cluster import PostgresCluster, cluster_problem
 from tests.receivers import HttpReceiver, SmtpReceiver, http_receiver, smtp_receiver
 from tocsin.config import Settings
 from tocsin.store.database import Database
+from tocsin.store.fastpath.runners import BatchRunner, batch_runner
 from tocsin.store.migrate import migrate
-from tocsin.store.runners import BatchRunner, batch_runner
 from tocsin.store.tables import metadata
 
 BACKEND = os.environ.get("TOCSIN_TEST_DATABASE", "sqlite")

@@ -27,10 +27,10 @@ from tocsin.store.channels import (
     set_check_policy,
 )
 from tocsin.store.database import Database
+from tocsin.store.fastpath.runners import batch_runner
 from tocsin.store.incidents import events_of, incident_from_row
 from tocsin.store.projects import default_project, insert_project
 from tocsin.store.projects import ping_key as project_ping_key
-from tocsin.store.runners import batch_runner
 from tocsin.store.tables import incidents, notifications
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

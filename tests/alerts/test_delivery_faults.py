@@ -17,10 +17,10 @@ from tests.postgres_cluster import PostgresCluster
 from tests.receivers import HttpReceiver, Reply, http_receiver
 from tocsin.alerts.notifier import LONGEST_RETRY_AFTER
 from tocsin.notify.http import PER_HOST, http_client
-from tocsin.store import runners
 from tocsin.store.database import Database
 from tocsin.store.errors import unavailable
-from tocsin.store.runners import BatchRunner, batch_runner
+from tocsin.store.fastpath import runners
+from tocsin.store.fastpath.runners import BatchRunner, batch_runner
 from tocsin.store.tables import notifications
 
 S = timedelta(seconds=1)

@@ -24,7 +24,7 @@ from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import ByUuid, PingUrl
 from tocsin.store import incidents as incident_store
 from tocsin.store.database import Database
-from tocsin.store.runners import BatchRunner
+from tocsin.store.fastpath.runners import BatchRunner
 from tocsin.store.tables import notifications
 
 S = timedelta(seconds=1)

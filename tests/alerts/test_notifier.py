@@ -26,7 +26,7 @@ from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.store import notifications as outbox_store
 from tocsin.store.database import Database
-from tocsin.store.runners import BatchRunner, batch_runner
+from tocsin.store.fastpath.runners import BatchRunner, batch_runner
 from tocsin.store.tables import channels, notifications
 
 S = timedelta(seconds=1)

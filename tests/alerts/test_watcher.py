@@ -21,7 +21,7 @@ from tocsin.pings.urls import ByUuid, PingUrl
 from tocsin.store import tables
 from tocsin.store.availability import Availability
 from tocsin.store.database import Database
-from tocsin.store.runners import BatchRunner, batch_runner
+from tocsin.store.fastpath.runners import BatchRunner, batch_runner
 
 HOUR = timedelta(hours=1)
 GRACE = timedelta(minutes=5)

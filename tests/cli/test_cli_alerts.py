@@ -14,7 +14,7 @@ from tests.receivers import HttpReceiver
 from tocsin.cli import app
 from tocsin.domain.checks import Action
 from tocsin.store.database import Database
-from tocsin.store.runners import BatchRunner
+from tocsin.store.fastpath.runners import BatchRunner
 
 
 def run_fails(cli: CliRunner, *args: str) -> str:

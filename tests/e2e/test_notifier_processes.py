@@ -17,7 +17,7 @@ from tests.helpers import T0, add_channel, make_check
 from tests.receivers import HttpReceiver, Reply
 from tocsin.domain.checks import Action
 from tocsin.store.database import Database
-from tocsin.store.runners import BatchRunner
+from tocsin.store.fastpath.runners import BatchRunner
 from tocsin.store.tables import notifications
 
 

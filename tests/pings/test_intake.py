@@ -12,7 +12,7 @@ from tocsin.pings.intake import PingIntake, PingRequest, Reply
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl, Target
 from tocsin.store import checks as check_store
 from tocsin.store.database import Database
-from tocsin.store.runners import BatchRunner, batch_runner
+from tocsin.store.fastpath.runners import BatchRunner, batch_runner
 
 
 def request(

@@ -13,12 +13,7 @@ from tests.services.conftest import Projects, Recorder
 from tocsin.domain.accounts import FAILURE_LIMIT, Role, is_invitation, reset_token
 from tocsin.domain.records import Membership
 from tocsin.services import accounts as account_service
-from tocsin.services.errors import (
-    ConflictError,
-    InvalidError,
-    NotAllowedError,
-    NotFoundError,
-)
+from tocsin.services.errors import ConflictError, InvalidError, NotAllowedError, NotFoundError
 from tocsin.store import users as user_store
 
 PASSWORD = "correct horse battery"

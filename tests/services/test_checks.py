@@ -22,8 +22,8 @@ from tocsin.store import channels as channel_store
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as heartbeat_store
 from tocsin.store.database import Database
+from tocsin.store.fastpath.runners import BatchRunner
 from tocsin.store.projects import ping_key
-from tocsin.store.runners import BatchRunner
 
 HOURLY = NewCheck(schedule=Period(timedelta(hours=1)), grace=timedelta(minutes=5), name="job")
 

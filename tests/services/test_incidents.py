@@ -13,8 +13,8 @@ from tocsin.domain.checks import Action
 from tocsin.domain.records import CheckRecord, Incident
 from tocsin.services import incidents as incident_service
 from tocsin.services.errors import ConflictError, NotFoundError
+from tocsin.store.fastpath.runners import BatchRunner
 from tocsin.store.incidents import events_of
-from tocsin.store.runners import BatchRunner
 
 S = timedelta(seconds=1)
 

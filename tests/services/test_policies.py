@@ -12,12 +12,7 @@ from tocsin.services import channels as channel_service
 from tocsin.services import policies as policy_service
 from tocsin.services.changes import KEEP
 from tocsin.services.errors import ConflictError, NotFoundError, StaleError
-from tocsin.services.policies import (
-    NameScope,
-    PolicyChanges,
-    PolicyDraft,
-    UnknownChannelsError,
-)
+from tocsin.services.policies import NameScope, PolicyChanges, PolicyDraft, UnknownChannelsError
 from tocsin.store import channels as channel_store
 
 M = timedelta(minutes=1)

@@ -12,7 +12,7 @@ from tocsin.domain.records import ChannelRow
 from tocsin.notify.kinds import KINDS
 from tocsin.store.channels import project_channels
 from tocsin.store.database import Database
-from tocsin.store.runners import BatchRunner
+from tocsin.store.fastpath.runners import BatchRunner
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration
 from tocsin.domain.records import CheckRecord, Incident
 from tocsin.store import incidents as store
-from tocsin.store.bulk import insert_many
 from tocsin.store.checks import flip_rows
+from tocsin.store.fastpath.bulk import insert_many
 from tocsin.store.tables import flips as flips_table
 from tocsin.store.tables import incidents as incidents_table
 

@@ -36,7 +36,7 @@ from tocsin.notify.outbound import LiveOutbound, SmtpSettings
 from tocsin.store import notifications as outbox
 from tocsin.store.database import Database
 from tocsin.store.errors import unavailable
-from tocsin.store.runners import BatchRunner, PostgresRunner
+from tocsin.store.fastpath.runners import BatchRunner, PostgresRunner
 
 log = logging.getLogger("tocsin.notifier")
 

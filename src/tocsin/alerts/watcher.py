@@ -38,10 +38,10 @@ from tocsin.domain.records import CheckRecord
 from tocsin.store import checks as check_store
 from tocsin.store import incidents as incident_store
 from tocsin.store.availability import Availability, log_held, record_outage
-from tocsin.store.batch import BatchWriter
 from tocsin.store.database import Database
 from tocsin.store.errors import unavailable
-from tocsin.store.runners import BatchRunner
+from tocsin.store.fastpath.batch import BatchWriter
+from tocsin.store.fastpath.runners import BatchRunner
 
 log = logging.getLogger("tocsin.watcher")
 T = TypeVar("T")

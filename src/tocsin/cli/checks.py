@@ -11,14 +11,7 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import (
-    CommandError,
-    act,
-    console,
-    fail_on_errors,
-    load_settings,
-    reading,
-)
+from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
 from tocsin.config import Settings
 from tocsin.domain import describe
 from tocsin.domain.checks import Flip, due_at, is_slug, status

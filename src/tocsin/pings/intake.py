@@ -37,8 +37,8 @@ from tocsin.domain.records import CheckRecord, new_check_defaults
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl, Target
 from tocsin.services.checks import every_channel, insert_check_in
 from tocsin.store.availability import Availability, record_outage
-from tocsin.store.batch import BatchWriter
-from tocsin.store.runners import BatchRunner
+from tocsin.store.fastpath.batch import BatchWriter
+from tocsin.store.fastpath.runners import BatchRunner
 from tocsin.store.tables import from_epoch_microseconds, to_epoch_microseconds
 
 log = logging.getLogger("tocsin.pings")
@@ -204,7 +204,7 @@ def replay_entry(entry: bytes) -> Callable[[BatchWriter], BatchResult]:
     return recording(requests_from_log(entry))
 
 
-# The ping log's form of a batch (see store.pinglog): a version and one tuple of plain
+# The ping log's form of a batch (see store.fastpath.pinglog): a version and one tuple of plain
 # values per request, marshalled (64 requests in about 56 µs).
 LOG_FORMAT = 1
 BY_UUID, BY_TOKEN, BY_SLUG = 0, 1, 2

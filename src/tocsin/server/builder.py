@@ -16,8 +16,8 @@ from tocsin.pings.intake import PingIntake
 from tocsin.server.services import Services
 from tocsin.store.availability import Availability
 from tocsin.store.database import Database
+from tocsin.store.fastpath.runners import BatchRunner, batch_runner
 from tocsin.store.migrate import migrate
-from tocsin.store.runners import BatchRunner, batch_runner
 
 WorkerKind = Literal["watcher", "notifier"]
 

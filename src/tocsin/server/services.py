@@ -13,8 +13,8 @@ from tocsin.config import Settings
 from tocsin.domain.clock import Clock
 from tocsin.pings.intake import PingIntake
 from tocsin.store.database import Database
+from tocsin.store.fastpath.runners import BatchRunner
 from tocsin.store.migrate import migrate
-from tocsin.store.runners import BatchRunner
 
 
 @dataclass

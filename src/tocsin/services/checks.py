@@ -36,7 +36,7 @@ from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import channels as channel_store
 from tocsin.store import checks as check_store
 from tocsin.store import heartbeats as heartbeat_store
-from tocsin.store.batch import BatchWriter
+from tocsin.store.fastpath.batch import BatchWriter
 from tocsin.store.projects import default_project
 
 T = TypeVar("T")

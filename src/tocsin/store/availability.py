@@ -15,9 +15,9 @@ from functools import partial
 
 from tocsin.domain.clock import Clock
 from tocsin.domain.outages import Outage, merged
-from tocsin.store.batch import BatchWriter
 from tocsin.store.errors import unavailable
-from tocsin.store.runners import BatchRunner
+from tocsin.store.fastpath.batch import BatchWriter
+from tocsin.store.fastpath.runners import BatchRunner
 
 log = logging.getLogger("tocsin.store")
 

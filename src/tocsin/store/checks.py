@@ -3,7 +3,7 @@
 Store query functions are synchronous, over a SQLAlchemy `Connection`; async code
 reaches them through `store.database.Database` (`read_with`, `write_with`, or
 `run_sync` inside a `read()`/`write()` transaction). The ping path's batches
-(store.batch) write check states with the same statement (`STATE_UPDATE`) and read
+(store.fastpath.batch) write check states with the same statement (`STATE_UPDATE`) and read
 records with the same mapping (`record_from_values`).
 """
 
@@ -116,7 +116,7 @@ def state_values(state: CheckState) -> tuple[Any, ...]:
 # The one statement that writes check states, on both roads: the STATE_COLUMNS (bound
 # by their names), `added` more pings, `updated`, for the check whose id is `check_id`.
 # `save_states` runs it through SQLAlchemy; the ping path runs its SQL text, compiled
-# once, through the DBAPI cursor (store.batch.UPDATE_STATE).
+# once, through the DBAPI cursor (store.fastpath.batch.UPDATE_STATE).
 STATE_UPDATE = (
     checks.update()
     .where(checks.c.id == sa.bindparam("check_id"))

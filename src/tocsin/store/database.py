@@ -137,7 +137,7 @@ def sqlite_pragmas(synchronous: str, wal_limit: int) -> list[str]:
         f"page_size = {SQLITE_PAGE_SIZE}",
         "journal_mode = WAL",
         f"synchronous = {synchronous}",
-        # A WAL that starts again from its beginning (store.wal.Checkpointer) is cut back
+        # A WAL that starts again from its beginning (store.fastpath.wal.Checkpointer) is cut back
         # to this size by its next commit; without it the file would keep the largest
         # size it ever reached.
         f"journal_size_limit = {wal_limit}",

@@ -1,6 +1,6 @@
 """Queries on incidents, their timeline, policies and the notification outbox.
 
-Synchronous, over a SQLAlchemy `Connection`: they run inside batches (store.batch),
+Synchronous, over a SQLAlchemy `Connection`: they run inside batches (store.fastpath.batch),
 in the transaction that writes the flip, and from async code via `run_sync`.
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tocsin.domain.escalation import Policy, Step, default_policy
 from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter
-from tocsin.store.bulk import insert_many, insert_returning_ids
+from tocsin.store.fastpath.bulk import insert_many, insert_returning_ids
 from tocsin.store.tables import (
     channels,
     check_channels,

@@ -1,6 +1,6 @@
 """The outbox: claiming due notifications, and recording how delivery went.
 
-Synchronous, over a SQLAlchemy `Connection`, run in batches (store.batch)."""
+Synchronous, over a SQLAlchemy `Connection`, run in batches (store.fastpath.batch)."""
 
 from datetime import datetime
 from itertools import groupby

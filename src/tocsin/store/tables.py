@@ -548,7 +548,7 @@ web_sessions = sa.Table(
     sa.Index("ix_web_sessions_user", "user_id"),
 )
 
-# The sequence number of the last batch from the SQLite ping log (store.pinglog) that
+# The sequence number of the last batch from the SQLite ping log (store.fastpath.pinglog) that
 # this database committed: the batches after it are replayed from the log at start.
 # One row; unused on PostgreSQL.
 ping_log = sa.Table(

@@ -31,17 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.api.common.auth import ApiAccess
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import RouteTable
-from tocsin.api.healthchecks.http import (
-    Body,
-    ReadAccess,
-    Version,
-    WriteAccess,
-)
-from tocsin.api.healthchecks.render import (
-    Presenter,
-    channel_json,
-    flip_json,
-)
+from tocsin.api.healthchecks.http import Body, ReadAccess, Version, WriteAccess
+from tocsin.api.healthchecks.render import Presenter, channel_json, flip_json
 from tocsin.api.healthchecks.spec import (
     CheckSpec,
     SpecError,

@@ -4,7 +4,7 @@ A batch is a short synchronous function given a `BatchWriter`: the ping path wri
 through its plain DBAPI cursor (fixed SQL, values already in the driver's form), and
 rarer work (deadline passes, incidents) through its SQLAlchemy connection, both in
 the same transaction. On SQLite the batch runs over a connection of its own on the
-event loop's thread (see store.runners for why); on PostgreSQL in a greenlet over the
+event loop's thread (see store.fastpath.runners for why); on PostgreSQL in a greenlet over the
 pooled asyncpg connection (SQLAlchemy's `run_sync`). Awaiting each statement through
 aiosqlite instead cost a loop turn per statement, and under load a loop turn is
 long: batches then took 14 ms for 32 pings.
@@ -28,7 +28,6 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from tocsin.domain.checks import CheckState
 from tocsin.domain.records import CheckRecord, NewCheck
-from tocsin.store.bulk import dollar_params
 from tocsin.store.checks import (
     RECORD_COLUMNS,
     STATE_UPDATE,
@@ -36,6 +35,7 @@ from tocsin.store.checks import (
     record_from_values,
     state_values,
 )
+from tocsin.store.fastpath.bulk import dollar_params
 from tocsin.store.tables import EPOCH, MICROSECOND, pings
 
 

@@ -1,9 +1,9 @@
 """Running batches: one transaction at a time per process, on the event loop's thread.
 
-A batch is a short synchronous function given a `store.batch.BatchWriter`. On SQLite it
+A batch is a short synchronous function given a `store.fastpath.batch.BatchWriter`. On SQLite it
 runs on the loop's own thread over a connection of its own, with checkpoints on a
-thread of their own and the WAL kept to a size (`store.wal.Checkpointer`), and
-durability after the write lock is released (`store.wal.WalSync`); on PostgreSQL in a
+thread of their own and the WAL kept to a size (`store.fastpath.wal.Checkpointer`), and
+durability after the write lock is released (`store.fastpath.wal.WalSync`); on PostgreSQL in a
 greenlet over the pooled asyncpg connection.
 """
 
@@ -18,11 +18,11 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
-from tocsin.store.batch import BatchWriter, CheckCache, PostgresDriver, SqliteDriver
 from tocsin.store.database import Database, sqlite_pragmas
 from tocsin.store.errors import connection_is_sound
-from tocsin.store.pinglog import DEFAULT_SIZE, LogRecord, PingLog
-from tocsin.store.wal import DEFAULT_WAL_LIMIT, Checkpointer, WalSync, fsync_file, wal_size
+from tocsin.store.fastpath.batch import BatchWriter, CheckCache, PostgresDriver, SqliteDriver
+from tocsin.store.fastpath.pinglog import DEFAULT_SIZE, LogRecord, PingLog
+from tocsin.store.fastpath.wal import DEFAULT_WAL_LIMIT, Checkpointer, WalSync, fsync_file, wal_size
 
 log = logging.getLogger("tocsin.store")
 
@@ -53,7 +53,7 @@ class SqliteRunner:
     outside the lock, so the next batch writes while this one reaches the disk and
     one fsync serves every batch committed before it began. A batch of pings does
     better once the ping log is open (`open_ping_log`): its requests are logged and
-    fdatasynced while it runs, and its commit needs no fsync at all (store.pinglog).
+    fdatasynced while it runs, and its commit needs no fsync at all (store.fastpath.pinglog).
 
     Transactions are begun and ended on the DBAPI connection: SQLAlchemy's layers
     cost more per batch than the statements do. A batch that also wrote through the
@@ -88,9 +88,9 @@ class SqliteRunner:
     async def run(self, batch: Batch[T], log_entry: bytes | None = None) -> T:
         """Runs `batch` in one transaction and returns once it is durable. A batch of
         pings passes the requests it records as `log_entry`: with the ping log open
-        they are made durable there (see store.pinglog), not by a WAL fsync."""
+        they are made durable there (see store.fastpath.pinglog), not by a WAL fsync."""
         async with self.one_at_a_time:
-            # Between two batches, where the WAL can start again (store.wal.Checkpointer).
+            # Between two batches, where the WAL can start again (store.fastpath.wal.Checkpointer).
             if self.checkpointer.restart_ready:
                 await self.checkpointer.restart_wal()
             logged = await self.log_before_batch(log_entry)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tocsin.store.wal import WalSync, fsync_file
+from tocsin.store.fastpath.wal import WalSync, fsync_file
 
 
 class GatedFsync:

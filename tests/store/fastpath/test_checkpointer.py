@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tocsin.store.runners import SqliteRunner
-from tocsin.store.wal import Checkpointer
+from tocsin.store.fastpath.runners import SqliteRunner
+from tocsin.store.fastpath.wal import Checkpointer
 
 
 def rows_in_database_file(path: Path) -> int:

@@ -1,5 +1,5 @@
 """The batch connection's WAL: checkpoints off the event loop, a bound on its size, and
-fsyncs outside the write lock (used by `store.runners.SqliteRunner`)."""
+fsyncs outside the write lock (used by `store.fastpath.runners.SqliteRunner`)."""
 
 import asyncio
 import enum

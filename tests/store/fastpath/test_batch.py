@@ -13,9 +13,9 @@ from tocsin.domain.records import Ping
 from tocsin.domain.schedule import Cron, Maintenance
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
-from tocsin.store.batch import CHECK_COLUMNS, INSERT_PING, UPDATE_STATE, BatchWriter
 from tocsin.store.database import Database
-from tocsin.store.runners import BatchRunner, batch_runner
+from tocsin.store.fastpath.batch import CHECK_COLUMNS, INSERT_PING, UPDATE_STATE, BatchWriter
+from tocsin.store.fastpath.runners import BatchRunner, batch_runner
 from tocsin.store.tables import checks, pings
 
 # Columns of checks that a CheckRecord leaves out: the ping path need not read them.

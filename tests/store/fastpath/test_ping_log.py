@@ -21,10 +21,10 @@ from tocsin.domain.checks import Action, Status
 from tocsin.pings.intake import PingIntake, PingRequest, Reply, log_entry, requests_from_log
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
 from tocsin.store.database import Database
+from tocsin.store.fastpath.pinglog import HEADER, LogRecord, PingLog
+from tocsin.store.fastpath.runners import SqliteRunner, records_to_replay
+from tocsin.store.fastpath.wal import DEFAULT_WAL_LIMIT, WalSync
 from tocsin.store.migrate import migrate
-from tocsin.store.pinglog import HEADER, LogRecord, PingLog
-from tocsin.store.runners import SqliteRunner, records_to_replay
-from tocsin.store.wal import DEFAULT_WAL_LIMIT, WalSync
 
 
 @pytest.fixture
