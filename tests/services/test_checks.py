@@ -2,13 +2,14 @@
 nothing), and the deadline each tells the watcher of."""
 
 import asyncio
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from tests.helpers import T0, FakeClock, make_projects
+from tests.services.conftest import Recorder
 from tocsin.config import Settings
 from tocsin.domain.checks import Action, Status
 from tocsin.domain.records import ChannelRow, CheckDetails, NewCheck, Place, new_check_defaults
@@ -29,26 +30,8 @@ HOURLY = NewCheck(schedule=Period(timedelta(hours=1)), grace=timedelta(minutes=5
 
 
 @dataclass
-class RecordingContext:
-    """A Context that keeps what the actions tell the workers."""
-
-    settings: Settings
-    clock: FakeClock
-    database: Database
-    secret: str = ""
-    deadlines: list[datetime | None] = field(default_factory=list)
-    wakes: int = 0
-
-    def deadline_moved(self, deadline: datetime | None) -> None:
-        self.deadlines.append(deadline)
-
-    def wake_notifier(self) -> None:
-        self.wakes += 1
-
-
-@dataclass
 class World:
-    context: RecordingContext
+    context: Recorder
     ours: int
     theirs: int
     channels: list[ChannelRow]  # ours
@@ -72,7 +55,7 @@ async def world(settings: Settings, database: Database) -> World:
         other = channel(theirs, "webhook", "c")
         policy = channel_store.insert_policy(connection, ours, "p", [(timedelta(0), [])], T0)
         their_policy = channel_store.insert_policy(connection, theirs, "q", [], T0)
-        context = RecordingContext(settings, FakeClock(T0), database)
+        context = Recorder(settings, FakeClock(T0), database)
         return World(context, ours, theirs, mine, other, policy, their_policy)
 
     async with database.write() as connection:
