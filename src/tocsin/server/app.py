@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -40,7 +39,6 @@ from tocsin.web import incident_pages as project_incident_pages
 from tocsin.web import incidents as incident_pages
 
 log = logging.getLogger("tocsin")
-STATIC = Path(__file__).parent.parent / "web" / "static"
 
 
 class TocsinApp:
@@ -141,4 +139,4 @@ def add_web_app(web: FastAPI) -> None:
     web.include_router(member_pages.router)
     web.include_router(key_pages.router)
     web.include_router(account_links.router)
-    web.mount("/static", StaticFiles(directory=STATIC), name="static")
+    web.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

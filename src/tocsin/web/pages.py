@@ -15,6 +15,7 @@ from tocsin.services.requests import services_of
 from tocsin.web.access import SignInRequiredError, Visitor, WebError, remember_anonymous_csrf
 from tocsin.web.run_chart import spelled
 
+STATIC = Path(__file__).parent / "static"  # served at /static by the assembled app
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals.update(stamp=stamp, relative=relative, spelled=spelled)
 

@@ -13,8 +13,8 @@ Where Tocsin differs, on purpose: every error has a JSON body `{"error": …}` (
 Healthchecks' are empty or plain text); a POST body over 64 KiB is refused with 413;
 there is no limit on the number of checks; pings are never pruned, so the ping list
 shows the newest 100 and every stored body stays readable. What Tocsin shows for
-features it lacks is in `healthchecks_json`; what it accepts for them, in
-`healthchecks_spec`.
+features it lacks is in `api.healthchecks.render`; what it accepts for them, in
+`api.healthchecks.spec`.
 """
 
 import contextlib

@@ -1,5 +1,5 @@
 """Tocsin's API described: the OpenAPI 3.1 document at /api/openapi.json, generated from
-the routes of `api.tocsin_*` only (the Healthchecks dialect keeps Healthchecks' own
+the routes of `api.tocsin` only (the Healthchecks dialect keeps Healthchecks' own
 documentation), and Swagger UI at /api/docs, served from the swagger-ui-bundle package
 so the page loads nothing from another host."""
 
