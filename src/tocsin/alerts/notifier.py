@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from tocsin.config import Settings
 from tocsin.domain.clock import Clock, SystemClock
 from tocsin.domain.records import ChannelRow, Delivery
-from tocsin.domain.signing import sign
+from tocsin.domain.signing import ACK_PURPOSE, sign
 from tocsin.notify.base import ChannelConfig, DeliveryError, Kind, Outbound, parse_config
 from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.kinds import kind_named
@@ -47,7 +47,6 @@ CONFIG_CACHE_SIZE = 1000
 FIRST_RETRY = timedelta(seconds=2)
 LONGEST_RETRY = timedelta(minutes=10)
 LONGEST_RETRY_AFTER = timedelta(hours=1)
-ACK_PURPOSE = "ack"
 RETRY_PASS = timedelta(seconds=2)  # after a pass that failed
 
 

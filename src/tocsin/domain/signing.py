@@ -8,6 +8,9 @@ from datetime import datetime
 
 from tocsin.domain.numbers import whole_number
 
+# The purpose of the link in an alert that acknowledges its incident.
+ACK_PURPOSE = "ack"
+
 
 def sign(secret: str, purpose: str, object_id: int, expires: datetime) -> str:
     expiry = int(expires.timestamp())

@@ -11,9 +11,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from tocsin.alerts.notifier import ACK_PURPOSE
 from tocsin.domain.describe import stamp
-from tocsin.domain.signing import verify
+from tocsin.domain.signing import ACK_PURPOSE, verify
 from tocsin.services import incidents as incident_service
 from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import ServicesDep
