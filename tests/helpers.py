@@ -18,10 +18,10 @@ from tocsin.domain.records import ChannelRow, CheckRecord, Incident, NewCheck, P
 from tocsin.domain.schedule import Period, Schedule
 from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import ByUuid, PingUrl
+from tocsin.services.checks import every_channel, insert_check_in
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import (
-    assign_all_channels,
     insert_channel,
     insert_policy,
     set_check_policy,
@@ -65,10 +65,9 @@ async def make_check(
 
     def work(connection: sa.Connection) -> CheckRecord:
         project_id = default_project(connection, created)
-        record = check_store.insert_check(connection, project_id, spec, created)
-        # As `tocsin check create` does: a new check uses every channel of its project.
-        assign_all_channels(connection, record.id, project_id)
-        return record
+        # The way every check is made, with every channel of its project, as
+        # `tocsin check create` makes one.
+        return insert_check_in(connection, project_id, spec, created, every_channel)
 
     return await database.write_with(work)
 

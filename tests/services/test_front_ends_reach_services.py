@@ -24,7 +24,7 @@ STORE_WRITES = {
         "insert_flips",
         "delete_check",
     },
-    "tocsin.store.channels": {"set_check_channels", "set_check_policy", "assign_all_channels"},
+    "tocsin.store.channels": {"set_check_channels", "set_check_policy"},
     "tocsin.store.heartbeats": {"set_place", "set_email"},
 }
 FORBIDDEN = {f"{module}.{name}" for module, names in STORE_WRITES.items() for name in names}

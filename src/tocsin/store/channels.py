@@ -85,16 +85,6 @@ def delete_channel(connection: sa.Connection, channel_id: int) -> None:
     connection.execute(channels.delete().where(channels.c.id == channel_id))
 
 
-def assign_all_channels(connection: sa.Connection, check_id: int, project_id: int) -> None:
-    """A new check uses every channel of its project, as in Healthchecks."""
-    project_channels = sa.select(sa.literal(check_id), channels.c.id).where(
-        channels.c.project_id == project_id
-    )
-    connection.execute(
-        check_channels.insert().from_select(["check_id", "channel_id"], project_channels)
-    )
-
-
 def insert_policy(
     connection: sa.Connection,
     project_id: int,
