@@ -210,8 +210,7 @@ async def delete_check(context: Context, project_id: int, check_id: int) -> Chec
 
 async def in_transaction(context: Context, work: Callable[[sa.Connection, datetime], T]) -> T:
     """`work` in a write transaction of its own, at the clock's present."""
-    async with context.database.write() as connection:
-        return await connection.run_sync(work, context.clock.now())
+    return await context.database.write_with(work, context.clock.now())
 
 
 # The same actions on a connection whose transaction the caller owns.
