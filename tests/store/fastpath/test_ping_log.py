@@ -172,7 +172,7 @@ async def test_a_batch_that_failed_leaves_nothing_in_the_log(full_database: Data
         await runner.run(failing, b"failed")
     await runner.run(lambda _writer: None, b"kept")
     assert runner.ping_log is not None
-    assert runner.ping_log.records() == [LogRecord(1, b"kept")]
+    assert runner.ping_log.records() == [LogRecord(1, b"kept", runner.ping_log.generation)]
     await runner.close()
 
 
@@ -278,11 +278,37 @@ def test_the_log_file_is_written_full_of_zeros_at_once(tmp_path: Path) -> None:
 
 
 def test_a_log_that_starts_after_the_database_is_not_replayed() -> None:
-    records = [LogRecord(5, b"e"), LogRecord(6, b"f")]
-    assert records_to_replay(records, 4) == records
-    assert records_to_replay(records, 5) == records[1:]
-    assert records_to_replay(records, 6) == []
-    assert records_to_replay(records, 2) == []  # batches 3 and 4 are nowhere
+    records = [LogRecord(5, b"e", 7), LogRecord(6, b"f", 7)]
+    assert records_to_replay(records, 4, 7) == (records, None)
+    assert records_to_replay(records, 5, 7) == (records[1:], None)
+    assert records_to_replay(records, 6, 7) == ([], None)
+    lost, why = records_to_replay(records, 2, 7)  # batches 3 and 4 are nowhere
+    assert lost == []
+    assert why == "it starts at batch 5 but the database last committed batch 2"
+
+
+def test_a_log_written_for_another_generation_is_not_replayed() -> None:
+    records = [LogRecord(5, b"e", 7), LogRecord(6, b"f", 7)]
+    lost, why = records_to_replay(records, 4, 8)
+    assert lost == []
+    assert why is not None
+    assert "batches 5 to 6 of generation 7 of the database, which is now generation 8" in why
+    # Batches the database already holds are no history of another copy's.
+    assert records_to_replay(records, 6, 8) == ([], None)
+
+
+def test_reading_stops_at_a_record_of_another_generation(tmp_path: Path) -> None:
+    log = PingLog.open(str(tmp_path / "log"), size=4096)
+    assert log is not None
+    log.restart(1, generation=7)
+    for payload in (b"one", b"two", b"three"):
+        log.write(payload)
+        log.keep()
+    log.restart(1, generation=8)  # numbered as the old pass was, but for another copy
+    log.write(b"uno")
+    log.keep()
+    assert log.records() == [LogRecord(1, b"uno", 8)]
+    log.close()
 
 
 def test_every_kind_of_request_survives_the_log() -> None:

@@ -15,13 +15,19 @@ committed (table `ping_log`), and at start the batches after it are replayed, in
 order, through the same code. Commits of other kinds (the watcher, the web) are
 fsynced as before, which also makes every ping batch committed before them durable.
 
+Each record also carries the generation of the database it was logged for
+(`store.generation`): a database put back from a backup has another one, and a log
+holding later batches of another generation is set aside rather than replayed
+(`store.fastpath.runners.SqliteRunner.open_ping_log`).
+
 The file has a fixed size and is filled with zeros when created, so that writing a
 record changes no file metadata and its fdatasync flushes only the record. Records
 are written one after another from the start; when the next one does not fit, the
 WAL is fsynced (every logged batch is then durable in the database) and writing
-starts again from the beginning. A record is a header (magic, sequence number,
-length, CRC-32 of the payload) and the payload; reading stops at the first record
-that is torn, stale (from an earlier pass: its number is not the next one) or zeros.
+starts again from the beginning. A record is a header (magic, generation, sequence
+number, length, CRC-32 of the payload) and the payload; reading stops at the first
+record that is torn, stale (from an earlier pass: its number is not the next one, or
+its generation not the first record's) or zeros.
 The file is held with an exclusive `flock`: a second process on the same database
 makes its pings durable with the WAL fsync instead.
 """
@@ -32,8 +38,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-HEADER = struct.Struct("<4sQII")  # magic, sequence number, payload length, CRC-32
-MAGIC = b"TPL1"
+HEADER = struct.Struct("<4sIQII")  # magic, generation, sequence number, length, CRC-32
+MAGIC = b"TPL2"  # TPL1 records had no generation
 DEFAULT_SIZE = 8 << 20
 CHUNK = 1 << 20
 
@@ -42,6 +48,11 @@ CHUNK = 1 << 20
 class LogRecord:
     seq: int
     payload: bytes
+    generation: int = 0  # of the database it was logged for (store.generation)
+
+    def followed_by(self, generation: int, seq: int) -> bool:
+        """Whether a record with these numbers is the next of the same pass."""
+        return generation == self.generation and seq == self.seq + 1
 
 
 class PingLog:
@@ -53,6 +64,7 @@ class PingLog:
         self.size = size
         self.offset = 0
         self.next_seq = 1
+        self.generation = 0  # of the database the records are written for
         self.written = 0  # length of the record at `offset`, not yet kept
 
     @classmethod
@@ -77,8 +89,8 @@ class PingLog:
         offset = 0
         while offset + HEADER.size <= self.size:
             header = os.pread(self.descriptor, HEADER.size, offset)
-            magic, seq, length, checksum = HEADER.unpack(header)
-            if magic != MAGIC or (found and seq != found[-1].seq + 1):
+            magic, generation, seq, length, checksum = HEADER.unpack(header)
+            if magic != MAGIC or (found and not found[-1].followed_by(generation, seq)):
                 break
             end = offset + HEADER.size + length
             if end > self.size:
@@ -86,14 +98,17 @@ class PingLog:
             payload = os.pread(self.descriptor, length, offset + HEADER.size)
             if len(payload) != length or zlib.crc32(payload) != checksum:
                 break
-            found.append(LogRecord(seq, payload))
+            found.append(LogRecord(seq, payload, generation))
             offset = end
         return found
 
-    def restart(self, next_seq: int) -> None:
-        """Writes from the beginning again; only once every record is durable elsewhere."""
+    def restart(self, next_seq: int, generation: int | None = None) -> None:
+        """Writes from the beginning again, for the database's `generation` if it
+        changed; only once every record is durable elsewhere."""
         self.offset = 0
         self.next_seq = next_seq
+        if generation is not None:
+            self.generation = generation
         self.written = 0
 
     def holds(self, length: int) -> bool:
@@ -106,7 +121,9 @@ class PingLog:
     def write(self, payload: bytes) -> int:
         """Writes a record after the kept ones, replacing one written but not kept;
         returns its sequence number. Durable only after `sync`."""
-        header = HEADER.pack(MAGIC, self.next_seq, len(payload), zlib.crc32(payload))
+        header = HEADER.pack(
+            MAGIC, self.generation, self.next_seq, len(payload), zlib.crc32(payload)
+        )
         record = header + payload
         os.pwrite(self.descriptor, record, self.offset)
         self.written = len(record)
