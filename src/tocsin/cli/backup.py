@@ -6,6 +6,7 @@ Tocsin cannot promise of whatever `pg_dump` is installed beside it), and whoever
 PostgreSQL usually backs it up already, all databases alike.
 """
 
+import shlex
 from pathlib import Path
 
 import typer
@@ -51,7 +52,7 @@ def explain_pg_dump(url: URL, path: Path) -> None:
         "error: tocsin backup copies SQLite databases; this one is PostgreSQL. "
         "Back it up with pg_dump, which takes a consistent copy while Tocsin runs "
         "(with the password in PGPASSWORD or ~/.pgpass):\n"
-        f"  pg_dump --format=custom --file={path} '{target}'\n"
+        f"  pg_dump --format=custom --file={shlex.quote(str(path))} {shlex.quote(target)}\n"
         'README.md, "Backups and restores", says how to restore it.',
         markup=False,
     )
