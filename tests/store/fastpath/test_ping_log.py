@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import settings_for
-from tests.helpers import T0, make_check, pings_of, reload
+from tests.helpers import T0, make_check, pings_of, put_back_sqlite_backup, reload
 from tocsin.domain.checks import Action, Status
 from tocsin.pings.intake import PingIntake, PingRequest, Reply, log_entry, requests_from_log
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
@@ -354,9 +354,7 @@ async def test_a_backup_put_back_beside_a_later_log_takes_none_of_its_batches(
 
     # Put back as a person would: the backup over the database, the log left beside it.
     await full_database.close()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    shutil.copy(tmp_path / "backup.db", path)
+    await asyncio.to_thread(put_back_sqlite_backup, tmp_path / "backup.db", path)
     restarted = Intake(full_database)
     assert await restarted.start() == 0
     await restarted.close()
@@ -380,8 +378,7 @@ async def test_a_copy_made_before_a_run_takes_none_of_that_runs_batches(
     assert await first.send(ping(record.uuid, 1)) == [Reply.OK]
     await first.close()
     await full_database.close()
-    assert not Path(f"{path}-wal").exists()  # all in the database file, stopped cleanly
-    copy_files(path, ("",), tmp_path / "copy")
+    copy_files(path, ("",), tmp_path / "copy")  # stopped cleanly: all in this one file
 
     second = Intake(full_database)
     await second.start()
