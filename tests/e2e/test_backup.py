@@ -1,9 +1,11 @@
-"""`tocsin backup` against a running server under a stream of pings, and the backup put
-back as README.md says: the restored server serves the checks and pings the backup
-holds, and its ping log, which holds the later ones, is set aside, not replayed."""
+"""Backups taken from a running server under a stream of pings, and put back as
+README.md says. SQLite: `tocsin backup`; the restored server serves the checks and
+pings the backup holds, and its ping log, which holds the later ones, is set aside,
+not replayed. PostgreSQL: `pg_dump` and `pg_restore`, as README.md gives them."""
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -134,3 +136,48 @@ async def test_a_backup_taken_under_load_is_restored_and_served_without_later_pi
     finally:
         stop_server(restored)
     assert len(list(path.parent.glob(f"{path.name}-pinglog.set-aside-*"))) == 1
+
+
+async def run_tool(*command: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0, (command, output.decode())
+
+
+async def test_a_pg_dump_taken_under_load_is_restored_and_served(
+    database_url: str, database: Database, tmp_path: Path
+) -> None:
+    if database.is_sqlite:
+        pytest.skip("pg_dump and pg_restore are PostgreSQL's")
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("pg_dump and pg_restore are not installed")
+    code, output = await tocsin(database_url, "backup", str(tmp_path / "tocsin.dump"))
+    assert code == 2
+    assert "pg_dump --format=custom" in output
+    checks = [await make_check(database, name=f"job {n}") for n in range(CHECKS)]
+    server = start_server(database_url, tmp_path / "1.log")
+    pinger = Pinger(server, checks)
+    await pinger.until(150)
+    answered_before = pinger.answered
+    dump = str(tmp_path / "tocsin.dump")
+    await run_tool("pg_dump", "--format=custom", f"--file={dump}", database_url)
+    sent_after = pinger.sent
+    await pinger.until(sent_after + 150)
+    await pinger.stop()
+    stop_server(server)
+
+    await run_tool(
+        "pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={database_url}", dump
+    )
+    restored = start_server(database_url, tmp_path / "2.log")
+    try:
+        in_dump = await count_pings(database_url)
+        assert answered_before <= in_dump <= sent_after < pinger.answered
+        async with httpx.AsyncClient(base_url=restored.url) as client:
+            for check in checks:
+                assert (await client.get(f"/ping/{check.uuid}")).text == "OK"
+        assert await count_pings(database_url) == in_dump + CHECKS
+    finally:
+        stop_server(restored)
