@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import uuid
+import zlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from tocsin.pings.intake import PingIntake, PingRequest, Reply, log_entry, reque
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
 from tocsin.store.backup import back_up_sqlite
 from tocsin.store.database import Database
-from tocsin.store.fastpath.pinglog import HEADER, LogRecord, PingLog
+from tocsin.store.fastpath.pinglog import HEADER, LEGACY_HEADER, LEGACY_MAGIC, LogRecord, PingLog
 from tocsin.store.fastpath.runners import SqliteRunner, records_to_replay
 from tocsin.store.fastpath.wal import DEFAULT_WAL_LIMIT, WalSync
 from tocsin.store.migrate import migrate
@@ -402,4 +403,23 @@ async def test_a_log_already_held_in_the_database_is_not_set_aside(
         assert await intake.start() == 0
         assert await intake.send(ping(record.uuid, 1)) == [Reply.OK]
         await intake.close()
+    assert logs_set_aside(full_database) == []
+
+
+async def test_a_log_written_before_records_had_a_generation_is_still_replayed(
+    full_database: Database,
+) -> None:
+    """An upgrade from a version whose log records had no generation, after a power
+    cut: the database has none either (0), and gets back the batches it lost."""
+    record = await make_check(full_database, now=T0)
+    entries = [log_entry([ping(record.uuid, second)]) for second in (1, 2)]
+    legacy = b"".join(
+        LEGACY_HEADER.pack(LEGACY_MAGIC, seq, len(entry), zlib.crc32(entry)) + entry
+        for seq, entry in enumerate(entries, start=1)
+    )
+    await asyncio.to_thread(Path(f"{database_path(full_database)}-pinglog").write_bytes, legacy)
+    intake = Intake(full_database)
+    assert await intake.start() == 2
+    await intake.close()
+    assert (await reload(full_database, record)).n_pings == 2
     assert logs_set_aside(full_database) == []

@@ -39,7 +39,9 @@ import zlib
 from dataclasses import dataclass
 
 HEADER = struct.Struct("<4sIQII")  # magic, generation, sequence number, length, CRC-32
-MAGIC = b"TPL2"  # TPL1 records had no generation
+MAGIC = b"TPL2"
+LEGACY_HEADER = struct.Struct("<4sQII")  # before records carried a generation
+LEGACY_MAGIC = b"TPL1"
 DEFAULT_SIZE = 8 << 20
 CHUNK = 1 << 20
 
@@ -84,18 +86,23 @@ class PingLog:
         return cls(descriptor, size)
 
     def records(self) -> list[LogRecord]:
-        """The records of the latest pass, in order."""
+        """The records of the latest pass, in order. Records written before they
+        carried a generation read as generation 0, that of a database never given
+        one: a database upgraded with such a log beside it still gets back what the
+        log holds and it lost."""
+        legacy = os.pread(self.descriptor, len(LEGACY_MAGIC), 0) == LEGACY_MAGIC
+        header_size = (LEGACY_HEADER if legacy else HEADER).size
         found: list[LogRecord] = []
         offset = 0
-        while offset + HEADER.size <= self.size:
-            header = os.pread(self.descriptor, HEADER.size, offset)
-            magic, generation, seq, length, checksum = HEADER.unpack(header)
-            if magic != MAGIC or (found and not found[-1].followed_by(generation, seq)):
+        while offset + header_size <= self.size:
+            fields = read_header(os.pread(self.descriptor, header_size, offset), legacy)
+            if fields is None or (found and not found[-1].followed_by(*fields[:2])):
                 break
-            end = offset + HEADER.size + length
+            generation, seq, length, checksum = fields
+            end = offset + header_size + length
             if end > self.size:
                 break
-            payload = os.pread(self.descriptor, length, offset + HEADER.size)
+            payload = os.pread(self.descriptor, length, offset + header_size)
             if len(payload) != length or zlib.crc32(payload) != checksum:
                 break
             found.append(LogRecord(seq, payload, generation))
@@ -140,6 +147,15 @@ class PingLog:
 
     def close(self) -> None:
         os.close(self.descriptor)  # releases the flock
+
+
+def read_header(header: bytes, legacy: bool) -> tuple[int, int, int, int] | None:
+    """(generation, sequence number, length, CRC-32), or None where no record starts."""
+    if legacy:
+        magic, seq, length, checksum = LEGACY_HEADER.unpack(header)
+        return (0, seq, length, checksum) if magic == LEGACY_MAGIC else None
+    magic, generation, seq, length, checksum = HEADER.unpack(header)
+    return (generation, seq, length, checksum) if magic == MAGIC else None
 
 
 def fill_with_zeros(descriptor: int, size: int) -> None:
