@@ -171,11 +171,7 @@ class SqliteRunner:
         if ping_log is None:
             log.info("the ping log is held by another process: not used here")
             return 0
-        try:
-            ping_log, replayed = await self.recover(ping_log, batch_of)
-        except BaseException:
-            ping_log.close()
-            raise
+        ping_log, replayed = await self.recover(ping_log, batch_of)
         if keep_using:
             self.ping_log = ping_log
         else:
@@ -187,11 +183,31 @@ class SqliteRunner:
     ) -> tuple[PingLog, int]:
         """Replays the batches the database lost, or sets the log aside when they are
         another history's; then starts the log again for a new generation. Returns
-        the log to write to and how many batches were replayed."""
-        committed, generation = await self.run(read_log_state)
-        lost, stale = records_to_replay(ping_log.records(), committed, generation)
-        if stale is not None:
-            ping_log = await self.set_aside(ping_log, stale)
+        the log to write to and how many batches were replayed; closes it on failure."""
+        try:
+            committed, generation = await self.run(read_log_state)
+            lost, stale = records_to_replay(ping_log.records(), committed, generation)
+            if stale is not None:
+                ping_log = await self.set_aside(ping_log, stale)
+            await self.replay(lost, batch_of)
+            # A new generation for the batches this run logs: a copy of the database
+            # made before now, by whatever means and put back later, never takes them
+            # for its own.
+            generation = new_generation()
+            async with self.one_at_a_time:
+                await self.commit(setting_generation(generation), None)
+            # The replayed batches and the generation are durable before the log may
+            # be written over.
+            await self.fsync_wal_now()
+        except BaseException:
+            ping_log.close()
+            raise
+        ping_log.restart(max([committed, *(record.seq for record in lost)]) + 1, generation)
+        return ping_log, len(lost)
+
+    async def replay(
+        self, lost: list[LogRecord], batch_of: Callable[[bytes], Batch[object]]
+    ) -> None:
         for record in lost:
             try:
                 async with self.one_at_a_time:
@@ -200,25 +216,15 @@ class SqliteRunner:
                 log.exception("could not replay logged batch %d", record.seq)
         if lost:
             log.warning("replayed %d batches of pings from the ping log", len(lost))
-        # A new generation for the batches this run logs: a copy of the database made
-        # before now, by whatever means and put back later, never takes them for its own.
-        generation = new_generation()
-        async with self.one_at_a_time:
-            await self.commit(setting_generation(generation), None)
-        # The replayed batches and the generation are durable before the log may be
-        # written over.
-        await self.fsync_wal_now()
-        ping_log.restart(max([committed, *(record.seq for record in lost)]) + 1, generation)
-        return ping_log, len(lost)
 
     async def set_aside(self, ping_log: PingLog, reason: str) -> PingLog:
         """Renames the log, still holding it, and opens a new one in its place."""
-        aside = await asyncio.to_thread(set_aside, self.log_path)
-        fresh = await asyncio.to_thread(PingLog.open, self.log_path, self.log_size)
-        ping_log.close()
+        aside = await asyncio.to_thread(rename_aside, self.log_path)
         log.warning("set the ping log aside as %s, not replayed: %s", aside, reason)
-        if fresh is None:
+        fresh = await asyncio.to_thread(PingLog.open, self.log_path, self.log_size)
+        if fresh is None:  # the caller closes the old one
             raise RuntimeError(f"another process took the new ping log {self.log_path}")
+        ping_log.close()
         return fresh
 
     async def begin_immediate(self) -> tuple[sa.Connection, sqlite3.Connection]:
@@ -290,7 +296,7 @@ def records_to_replay(
     return lost, None
 
 
-def set_aside(path: str) -> str:
+def rename_aside(path: str) -> str:
     """Renames the file at `path` beside itself, under a name not yet taken."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for attempt in itertools.count(1):
