@@ -71,8 +71,15 @@ DOMAIN_VALUES: dict[tuple[str, str], Any] = {
 }
 
 
-Columns = dict[str, list[str]]  # the tables at a revision, with their columns
 Rows = dict[str, list[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A table as it was at the old revision: its columns, typed, and its key."""
+
+    table: sa.TableClause
+    key: list[str]
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ class Written:
     """Every row of every table as written at the old revision, and the hand-written
     check's uuid and incident's id (None before the tables existed)."""
 
-    columns: Columns
+    shapes: list[Shape]
     rows: Rows
     check_uuid: uuid.UUID
     incident_id: int | None
@@ -121,7 +128,7 @@ async def test_a_database_at_an_earlier_revision_keeps_its_rows_through_the_upgr
         written = await database.write_with(fill)
         await migrate(database)
         assert not await pending_revisions(database)
-        assert await database.read_with(read_rows, written.columns) == written.rows
+        assert await database.read_with(read_rows, written.shapes) == written.rows
         await the_application_reads(database, empty_database_url, written)
     finally:
         await database.close()
@@ -140,11 +147,15 @@ def test_every_revision_is_tested() -> None:
 def fill(connection: sa.Connection) -> Written:
     schema = reflect(connection)
     for table in schema.sorted_tables:
-        rows = [generic_row(connection, table, n) for n in range(ROWS)]
-        connection.execute(sa.insert(typed(table)), rows)
+        clause = typed(table)
+        rows = [generic_row(connection, table, clause, n) for n in range(ROWS)]
+        connection.execute(sa.insert(clause), rows)
     check_uuid, incident_id = write_a_real_check(connection, schema)
-    columns = {table.name: [c.name for c in table.columns] for table in schema.sorted_tables}
-    return Written(columns, read_rows(connection, columns), check_uuid, incident_id)
+    shapes = [
+        Shape(typed(table), [c.name for c in table.primary_key.columns])
+        for table in schema.sorted_tables
+    ]
+    return Written(shapes, read_rows(connection, shapes), check_uuid, incident_id)
 
 
 def reflect(connection: sa.Connection) -> sa.MetaData:
@@ -169,8 +180,9 @@ def typed(table: sa.Table) -> sa.TableClause:
     return sa.table(table.name, *columns)
 
 
-def generic_row(connection: sa.Connection, table: sa.Table, n: int) -> dict[str, Any]:
-    clause = typed(table)
+def generic_row(
+    connection: sa.Connection, table: sa.Table, clause: sa.TableClause, n: int
+) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for column in table.columns:
         if assigned_by_the_database(connection, table, column):
@@ -342,17 +354,13 @@ class Inserter:
 # --- reading at the newest revision ---------------------------------------------------
 
 
-def read_rows(connection: sa.Connection, columns: Columns) -> Rows:
+def read_rows(connection: sa.Connection, shapes: list[Shape]) -> Rows:
     """Every row of the tables, in the columns they had at the old revision: read
     again after the upgrade, the same columns must hold the same values."""
-    schema = reflect(connection)
     rows: Rows = {}
-    for name, names in columns.items():
-        table = schema.tables[name]
-        clause = typed(table)
-        order = [clause.c[c.name] for c in table.primary_key.columns]
-        query = sa.select(*(clause.c[column] for column in names)).order_by(*order)
-        rows[name] = [tuple(row) for row in connection.execute(query)]
+    for shape in shapes:
+        query = sa.select(shape.table).order_by(*(shape.table.c[k] for k in shape.key))
+        rows[shape.table.name] = [tuple(row) for row in connection.execute(query)]
     return rows
 
 
