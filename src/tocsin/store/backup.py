@@ -3,7 +3,10 @@
 `VACUUM INTO` copies what one read transaction sees: a snapshot of the last commit,
 taken without blocking the server, whose writers go on committing to the WAL
 meanwhile (a copy of the files would mix pages of different commits, and miss what
-the WAL holds). It also writes the copy compactly, without the free pages.
+the WAL holds). It also writes the copy compactly, without the free pages. A copy of
+1 million pings (100 MB) took 9 s on a busy two-core machine. While it runs, its
+snapshot is a reader the WAL cannot start again under (`store.fastpath.wal`), so
+under heavy load the WAL grows past `TOCSIN_SQLITE_WAL_LIMIT` until the copy is done.
 
 The copy is written beside its destination under a temporary name and renamed into
 place once fsynced, so a backup interrupted halfway never leaves a file that looks
