@@ -70,7 +70,7 @@ async def test_a_missed_deadline_opens_one_incident_and_alerts_every_channel(
     await watch(database, runner, T0 + 2 * PERIOD_GRACE)  # still down: nothing new
 
     [incident] = await incidents_of(database, record)
-    assert (incident.status, incident.cause) == ("started", "missed")
+    assert (incident.status, incident.cause) == ("open", "missed")
     assert incident.expected_at == T0 + timedelta(hours=1)
     assert incident.opened_at == T0 + PERIOD_GRACE
     assert incident.cause_detail == (

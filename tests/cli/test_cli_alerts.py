@@ -137,10 +137,14 @@ def test_incidents_are_listed_shown_acknowledged_commented_and_resolved(
     [incident] = run_json(cli, "incident", "list")
     assert (incident["check"], incident["status"], incident["cause_detail"]) == (
         "backup",
-        "started",
+        "open",
         "failed",
     )
     number = str(incident["id"])
+    # Open incidents say how long they have been open, not "Resolved: never".
+    listed, shown_open = run_ok(cli, "incident", "list"), run_ok(cli, "incident", "show", number)
+    assert "open for " in listed and "never" not in listed
+    assert "\nOpen for " in shown_open and "never" not in shown_open
     assert f"Acknowledged incident {number}." in run_ok(
         cli, "incident", "ack", number, "--by", "ada"
     )
@@ -153,6 +157,8 @@ def test_incidents_are_listed_shown_acknowledged_commented_and_resolved(
         "ada",
         "cli",
     )
+    assert "Resolved " in run_ok(cli, "incident", "show", number)
+    assert " by cli, after " in run_ok(cli, "incident", "show", number)
     shown: dict[str, Any] = json.loads(run_ok(cli, "incident", "show", number, "--json"))
     kinds = [event["kind"] for event in shown["timeline"]]
     assert kinds == ["opened", "escalated", "acknowledged", "comment", "resolved"]
