@@ -143,8 +143,10 @@ def email_addresses(config: Any) -> list[str]:
             return []
     to = config.get("to") if isinstance(config, dict) else None
     if isinstance(to, str):
-        to = [part.strip() for part in to.split(",")]
-    return [str(address) for address in to or [] if str(address).strip()]
+        to = to.split(",")
+    if not isinstance(to, list):
+        return []
+    return [str(address).strip() for address in to if str(address).strip()]
 
 
 @dataclass(slots=True)
