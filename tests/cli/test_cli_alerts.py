@@ -42,6 +42,8 @@ def test_channels_are_added_listed_and_removed(cli: CliRunner) -> None:
     )
     listed = run_json(cli, "channel", "list")
     assert [(c["name"], c["kind"]) for c in listed] == [("ops", "email"), ("", "webhook")]
+    # The nameless one still has a label: its kind and the start of its uuid.
+    assert [c["label"] for c in listed] == ["ops", f"webhook {listed[1]['uuid'][:8]}"]
     assert "Removed 'ops'" in run_ok(cli, "channel", "remove", "ops", "--yes")
     assert [c["kind"] for c in run_json(cli, "channel", "list")] == ["webhook"]
 
