@@ -1,6 +1,7 @@
-"""Incidents: opened by a flip to down, resolved by the flip back up (or by a person),
-escalated through their policy. Every function runs inside the caller's transaction,
-so a flip, its incident and the notifications it needs commit together (the outbox).
+"""Incidents: opened by a flip to down, resolved by the flip back up (or by a person, or
+by pausing the check), escalated through their policy. Every function runs inside the
+caller's transaction, so a flip, its incident and the notifications it needs commit
+together (the outbox).
 """
 
 from dataclasses import dataclass
