@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import Server, free_port, stop_server, wait_until_up
+from tocsin.version import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "tocsin"
@@ -62,7 +63,7 @@ def test_the_wheel_holds_every_file_of_the_package_and_nothing_else(wheel: Path)
     packaged = {name for name in names if name.startswith("tocsin/")}
     assert sorted(source_files() - packaged) == []
     assert sorted(packaged - source_files()) == []
-    assert {name.split("/")[0] for name in names - packaged} == {"tocsin-0.1.0.dist-info"}
+    assert {name.split("/")[0] for name in names - packaged} == {f"tocsin-{__version__}.dist-info"}
     # What the comparison protects, named so an empty source tree can't pass it.
     migrations = {n for n in packaged if n.startswith("tocsin/store/migrations/versions/")}
     assert len(migrations) == len(list((PACKAGE / "store/migrations/versions").glob("*.py")))
