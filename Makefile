@@ -68,4 +68,4 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/ping_throughput.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis dist
