@@ -11,7 +11,13 @@ from typing import Any
 import uvicorn
 
 from tocsin.alerts.notifier import signing_secret
-from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
+from tocsin.cli.common import (
+    console,
+    database_name,
+    fail_on_errors,
+    load_settings,
+    open_database,
+)
 from tocsin.config import ConfigError, Settings
 from tocsin.domain.accounts import normalize_email, setup_token
 from tocsin.domain.clock import SystemClock
@@ -76,7 +82,9 @@ async def work_until_stopped(kind: WorkerKind, settings: Settings) -> None:
 async def print_banner(settings: Settings) -> None:
     async with open_database(settings, create=True) as database:
         records = await database.read_with(check_store.list_checks)
-        console.print(f"Tocsin {__version__} on {settings.base_url}")
+        console.print(f"Tocsin {__version__} on {settings.base_url}", highlight=False)
+        # Which database, so that a server and a command disagreeing shows at once.
+        console.print(f"Database: {database_name(settings)}", highlight=False)
         await welcome_first_admin(settings, database)
     if not records:
         console.print(
