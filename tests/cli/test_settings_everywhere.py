@@ -135,6 +135,19 @@ def test_migrate_makes_the_default_data_directory_and_then_every_command_works(
     assert "No checks yet" in run_ok(bare, "check", "list")
 
 
+def test_migrate_says_how_to_keep_the_database_earlier_versions_made_here(
+    bare: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    old = tmp_path / "repo" / "data" / "tocsin.db"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"")
+    monkeypatch.chdir(tmp_path / "repo")
+    output = run_ok(bare, "migrate")
+    assert f'put database_url = "sqlite:///{old}" in the config file' in output
+    assert f"uses {tmp_path}/share/tocsin/tocsin.db" in output
+    assert "note:" not in run_ok(bare, "migrate")  # said once, when the new one is made
+
+
 def test_migrate_refuses_a_configured_directory_that_does_not_exist(
     bare: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -120,6 +120,7 @@ async def open_database(settings: Settings, *, create: bool = False) -> "AsyncIt
     from tocsin.store.database import Database
 
     if create:
+        note_the_old_default(settings)
         prepare_directory(settings)
     else:
         require_file(settings)
@@ -142,6 +143,25 @@ def require_file(settings: Settings) -> None:
     path = sqlite_path(settings.database_url)
     if path is not None and not Path(path).is_file():
         raise CommandError(f"no Tocsin database at {path}: {NEXT_STEP}")
+
+
+# Before the config file, the default database was relative to the working directory.
+OLD_DEFAULT = Path("data") / "tocsin.db"
+
+
+def note_the_old_default(settings: Settings) -> None:
+    """A new database about to be made while the old default one lies here: say how
+    to keep it (the working directory is looked at for this note only)."""
+    path = sqlite_path(settings.database_url)
+    if path is None or Path(path).exists() or not OLD_DEFAULT.is_file():
+        return
+    old = OLD_DEFAULT.absolute()
+    error_console.print(
+        f"note: {old} is where earlier versions kept the database when run here; this one "
+        f'uses {path}. To go on with the old one, put database_url = "sqlite:///{old}" '
+        "in the config file (see `tocsin config`).",
+        markup=False,
+    )
 
 
 def prepare_directory(settings: Settings) -> None:
