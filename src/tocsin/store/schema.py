@@ -20,9 +20,9 @@ def revisions_in(directory: Path) -> dict[str, str | None]:
     """Each migration's revision and the one it follows (None for the first)."""
     chain: dict[str, str | None] = {}
     for path in sorted(directory.glob("*.py")):
-        found = {key: value or None for key, value in LINE.findall(path.read_text())}
+        found: dict[str, str] = dict(LINE.findall(path.read_text()))
         if found.get("revision"):
-            chain[found["revision"]] = found.get("down_revision")
+            chain[found["revision"]] = found.get("down_revision") or None
     return chain
 
 
