@@ -231,6 +231,35 @@ def test_check_list_loads_neither_the_server_nor_the_notification_stack(tmp_path
     assert [name for name in (*SERVER_STACK, "tocsin.notify") if name in loaded] == []
 
 
+# What a command that only reads SQLite can do without: the services and the alerting
+# behind them (writers' business), SQLAlchemy's asyncio extension and ORM (the
+# synchronous read road), the PostgreSQL dialect, and the cron describer.
+NOT_FOR_READING = (
+    "tocsin.services.checks",
+    "tocsin.alerts",
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.orm",
+    "aiosqlite",
+    "sqlalchemy.dialects.postgresql",
+    "asyncpg",
+    "cron_descriptor",
+)
+
+
+def test_reading_sqlite_loads_no_services_asyncio_extension_or_postgresql(
+    tmp_path: Path,
+) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path), "TOCSIN_DATABASE_URL": ""}
+    tocsin = [sys.executable, "-m", "tocsin"]
+    subprocess.run([*tocsin, "migrate"], env={**os.environ, **env}, check=True)
+    nightly = ["check", "create", "--name", "nightly", "--cron", "0 2 * * *"]
+    subprocess.run([*tocsin, *nightly], env={**os.environ, **env}, check=True)
+    for arguments in (["check", "list"], ["check", "flips", "nightly"], ["incident", "list"]):
+        loaded = modules_loaded_by(arguments, env)
+        assert "tocsin.store.database" in loaded
+        assert [name for name in NOT_FOR_READING if name in loaded] == [], arguments
+
+
 def test_help_and_config_do_not_even_load_sqlalchemy(tmp_path: Path) -> None:
     for arguments in (["--help"], ["config"]):
         loaded = modules_loaded_by(arguments, {"XDG_DATA_HOME": str(tmp_path)})

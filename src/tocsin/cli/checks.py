@@ -5,7 +5,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import typer
@@ -26,14 +26,18 @@ from tocsin.domain.schedule import (
     validate_grace,
     validate_timezone,
 )
-from tocsin.services import checks as check_service
-from tocsin.services.checks import CheckOptions, UsePolicy
-from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import policies_named
 from tocsin.store.projects import ping_key
+
+if TYPE_CHECKING:
+    from tocsin.services.context import Context
+
+# `tocsin.services.checks` (with the alerting it pulls in) is imported by the commands that
+# change a check, inside them: `check list` and the other readers load the store's
+# query functions and the domain only.
 
 app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
 
@@ -95,8 +99,11 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-async def create_check(services: Context, spec: NewCheck, policy: str) -> tuple[CheckRecord, str]:
+async def create_check(services: "Context", spec: NewCheck, policy: str) -> tuple[CheckRecord, str]:
     """A check in the default project notifying every channel of it; with its ping key."""
+    from tocsin.services import checks as check_service
+    from tocsin.services.checks import CheckOptions, UsePolicy
+
     use_policy = None
     if policy:
         use_policy = UsePolicy(await services.database.read_with(policy_named, policy))
@@ -223,7 +230,10 @@ def set_policy_command(
             record = find_check(connection, check)
             return record, None if policy == "default" else policy_named(connection, policy)
 
-        async def work(services: Context) -> CheckRecord:
+        async def work(services: "Context") -> CheckRecord:
+            from tocsin.services import checks as check_service
+            from tocsin.services.checks import CheckOptions, UsePolicy
+
             record, policy_id = await services.database.read_with(chosen)
             options = CheckOptions(policy=UsePolicy(policy_id))
             with check_gone(record), policy_refused(policy):
@@ -241,7 +251,9 @@ def pause_command(check: str = CHECK_ARGUMENT) -> None:
     """Pause a check: no deadlines until a ping (or `resume`) wakes it."""
     with fail_on_errors():
 
-        async def work(services: Context) -> tuple[CheckRecord, Flip | None]:
+        async def work(services: "Context") -> tuple[CheckRecord, Flip | None]:
+            from tocsin.services import checks as check_service
+
             record = await services.database.read_with(find_check, check)
             with check_gone(record):
                 _details, flip = await check_service.pause_check(
@@ -258,7 +270,9 @@ def resume_command(check: str = CHECK_ARGUMENT) -> None:
     """Resume a paused check; it waits for its next ping as a new check."""
     with fail_on_errors():
 
-        async def work(services: Context) -> CheckRecord:
+        async def work(services: "Context") -> CheckRecord:
+            from tocsin.services import checks as check_service
+
             record = await services.database.read_with(find_check, check)
             try:
                 with check_gone(record):
@@ -280,7 +294,9 @@ def delete_command(
     with fail_on_errors():
         settings = load_settings()
 
-        async def work(services: Context) -> CheckRecord:
+        async def work(services: "Context") -> CheckRecord:
+            from tocsin.services import checks as check_service
+
             record = await services.database.read_with(find_check, check)
             if not yes and not typer.confirm(f"Delete check {record.label!r}?"):
                 raise typer.Abort()

@@ -90,13 +90,32 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def reading(settings: Settings, work: "Callable[[sa.Connection], T]") -> T:
-    """Run synchronous store queries in one read transaction."""
+    """Run synchronous store queries in one read transaction. An up-to-date SQLite
+    database is read on a synchronous engine: no event loop, and none of SQLAlchemy's
+    asyncio extension and ORM, which would cost more than the rest of a short command.
+    PostgreSQL, and a database that needs migrating, go the async road."""
+    if sqlite_path(settings.database_url) is not None:
+        from tocsin.store.database import read_sqlite
+
+        require_file(settings)
+        done = read_sqlite(settings, lambda connection: if_up_to_date(connection, work))
+        if done is not None:
+            return done[0]
 
     async def go() -> T:
         async with open_database(settings) as database, database.read() as connection:
             return await connection.run_sync(work)
 
     return asyncio.run(go())
+
+
+def if_up_to_date(
+    connection: "sa.Connection", work: "Callable[[sa.Connection], T]"
+) -> tuple[T] | None:
+    """`work`'s answer, if the database is at the code's schema revision."""
+    from tocsin.store.schema import NEWEST_REVISION, schema_revision
+
+    return (work(connection),) if schema_revision(connection) == NEWEST_REVISION else None
 
 
 def act(settings: Settings, action: "Callable[[Context], Awaitable[T]]") -> T:

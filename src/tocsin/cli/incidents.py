@@ -11,7 +11,6 @@ from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_s
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.describe import incident_span, stamp
 from tocsin.domain.records import Event, Incident
-from tocsin.services import incidents as incident_service
 from tocsin.store import incidents as store
 from tocsin.store.incidents import incident_of
 from tocsin.store.tables import checks, incidents
@@ -137,10 +136,15 @@ def event_json(event: Event) -> dict[str, Any]:
 
 BY_CLI = "cli"
 
+# The commands that change an incident import `tocsin.services.incidents` (and the
+# alerting behind it) when they run: `incident list` and `show` only read.
+
 
 @app.command("ack")
 def ack(incident_id: int = ID_ARGUMENT, by: str = BY_OPTION) -> None:
     """Acknowledge an incident: escalation and reminders stop."""
+    from tocsin.services import incidents as incident_service
+
     with fail_on_errors():
         act(
             load_settings(),
@@ -154,6 +158,8 @@ def ack(incident_id: int = ID_ARGUMENT, by: str = BY_OPTION) -> None:
 @app.command("resolve")
 def resolve(incident_id: int = ID_ARGUMENT, by: str = BY_OPTION) -> None:
     """Resolve an incident by hand; notified channels hear of the recovery."""
+    from tocsin.services import incidents as incident_service
+
     with fail_on_errors():
         resolution = act(
             load_settings(),
@@ -170,6 +176,8 @@ def comment(
     by: str = BY_OPTION,
 ) -> None:
     """Add a comment to an incident's timeline."""
+    from tocsin.services import incidents as incident_service
+
     with fail_on_errors():
         act(
             load_settings(),

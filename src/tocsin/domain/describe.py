@@ -5,14 +5,6 @@ import functools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cron_descriptor import (
-    ExpressionDescriptor,
-    FormatError,
-    MissingFieldError,
-    Options,
-    WrongArgumentError,
-)
-
 from tocsin.domain.checks import CheckState, Status, due_at
 from tocsin.domain.durations import format_duration
 from tocsin.domain.records import Incident, IncidentStatus
@@ -34,6 +26,15 @@ def schedule_words(schedule: Schedule) -> str:
 def cron_words(expression: str) -> str:
     """A valid cron expression read aloud: `*/15 9-17 * * 1-5` is "Every 15 minutes,
     between 09:00 and 17:59, Monday through Friday"."""
+    # Imported here: a list of period checks (`tocsin check list`) never needs it.
+    from cron_descriptor import (
+        ExpressionDescriptor,
+        FormatError,
+        MissingFieldError,
+        Options,
+        WrongArgumentError,
+    )
+
     options = Options()
     options.use_24hour_time_format = True
     options.verbose = False

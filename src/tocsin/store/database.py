@@ -1,15 +1,21 @@
-"""Connections: one engine per process, SQLite tuned for a single writer, PostgreSQL pooled."""
+"""Connections: one engine per process, SQLite tuned for a single writer, PostgreSQL pooled.
+
+SQLAlchemy's asyncio extension (and the ORM it imports) loads when a `Database` is made,
+not with this module: a short command reading SQLite goes by `read_sqlite` instead.
+"""
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tocsin.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -57,13 +63,20 @@ class Database:
         self.sqlite_wal_limit = settings.sqlite_wal_limit
         self.engine = self._create_engine(settings)
 
-    def _create_engine(self, settings: Settings) -> AsyncEngine:
+    def _create_engine(self, settings: Settings) -> "AsyncEngine":
+        from sqlalchemy.ext.asyncio import create_async_engine
+
         if self.is_sqlite:
             # No directory is made here: a mistyped path must fail, not start an empty
             # database (the CLI makes the default data directory for migrate and serve).
             engine = create_async_engine(self.url, pool_size=4, max_overflow=4)
-            configure_sqlite(engine, settings.sqlite_synchronous, settings.sqlite_wal_limit)
+            configure_sqlite(
+                engine.sync_engine, settings.sqlite_synchronous, settings.sqlite_wal_limit
+            )
             return engine
+        from tocsin.store.tables import with_postgresql_conditions
+
+        with_postgresql_conditions()
         return create_async_engine(
             self.url,
             pool_size=settings.db_pool_size,
@@ -72,7 +85,7 @@ class Database:
         )
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator["AsyncConnection"]:
         """A write transaction. On SQLite it takes the write lock up front
         (BEGIN IMMEDIATE), so a read-then-write never fails halfway with SQLITE_BUSY."""
         async with self.engine.connect() as connection:
@@ -82,7 +95,7 @@ class Database:
                 yield connection
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self) -> AsyncIterator["AsyncConnection"]:
         async with self.engine.connect() as connection, connection.begin():
             yield connection
 
@@ -111,10 +124,27 @@ class Database:
 SQLITE_PAGE_SIZE = 2048
 
 
-def configure_sqlite(engine: AsyncEngine, synchronous: str, wal_limit: int) -> None:
+def read_sqlite(settings: Settings, work: Callable[[sa.Connection], T]) -> T:
+    """`work(connection)` in one read transaction, on a synchronous engine of its own
+    over the same SQLite file with the same pragmas. For a short-lived process that only
+    reads: it needs no event loop, nor the asyncio extension and ORM whose import costs
+    a short command more than its work. The store's query functions serve both roads."""
+    url = async_url(settings.database_url)
+    if not url.drivername.startswith("sqlite"):
+        raise ValueError(f"read_sqlite needs a SQLite database, not {url.drivername}")
+    engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"), poolclass=sa.NullPool)
+    configure_sqlite(engine, settings.sqlite_synchronous, settings.sqlite_wal_limit)
+    try:
+        with engine.connect() as connection, connection.begin():
+            return work(connection)
+    finally:
+        engine.dispose()
+
+
+def configure_sqlite(engine: sa.Engine, synchronous: str, wal_limit: int) -> None:
     # pysqlite's own transaction handling issues a plain deferred BEGIN at odd
     # moments; take it over so we choose between BEGIN and BEGIN IMMEDIATE.
-    @sa.event.listens_for(engine.sync_engine, "connect")
+    @sa.event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -122,7 +152,7 @@ def configure_sqlite(engine: AsyncEngine, synchronous: str, wal_limit: int) -> N
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-    @sa.event.listens_for(engine.sync_engine, "begin")
+    @sa.event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
         immediate = connection.get_execution_options().get("tocsin_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
