@@ -233,7 +233,8 @@ def test_check_list_loads_neither_the_server_nor_the_notification_stack(tmp_path
 
 # What a command that only reads SQLite can do without: the services and the alerting
 # behind them (writers' business), SQLAlchemy's asyncio extension and ORM (the
-# synchronous read road), the PostgreSQL dialect, and the cron describer.
+# synchronous read road), the PostgreSQL dialect, the cron describer, and the job
+# client that `tocsin run` and `tocsin.monitor` use.
 NOT_FOR_READING = (
     "tocsin.services.checks",
     "tocsin.alerts",
@@ -243,6 +244,7 @@ NOT_FOR_READING = (
     "sqlalchemy.dialects.postgresql",
     "asyncpg",
     "cron_descriptor",
+    "tocsin.job.client",
 )
 
 
