@@ -18,6 +18,7 @@ from tocsin.domain.checks import Flip, due_at, is_slug, status
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.describe import describe_schedule, next_expected, when
 from tocsin.domain.durations import format_duration, parse_duration
+from tocsin.domain.naming import slugify
 from tocsin.domain.records import CheckRecord, FlipRecord, NewCheck, Ping
 from tocsin.domain.schedule import (
     Schedule,
@@ -43,7 +44,11 @@ CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
 @app.command("create")
 def create(
     name: str = typer.Option("", help="A name people recognise, e.g. 'db backup'."),
-    slug: str = typer.Option("", help="Slug for /ping/<ping-key>/<slug> URLs."),
+    slug: str | None = typer.Option(
+        None,
+        help="Slug for /ping/<ping-key>/<slug> URLs; made from the name unless given "
+        "('' for none), as the APIs make it.",
+    ),
     tags: str = typer.Option("", help="Space-separated tags."),
     desc: str = typer.Option("", help="Free-form description."),
     period: str | None = typer.Option(None, help="Expected time between pings, e.g. 1d, 15m."),
@@ -64,7 +69,7 @@ def create(
             schedule=read_schedule(period, cron, tz),
             grace=validate_grace(parse_duration(grace)),
             name=name,
-            slug=validate_slug(slug),
+            slug=validate_slug(slugify(name) if slug is None else slug),
             tags=" ".join(tags.split()),
             description=desc,
             manual_resume=manual_resume,
