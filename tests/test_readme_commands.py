@@ -358,8 +358,13 @@ def check_result(command: Command, finished: Finished, where: str) -> None:
 
 def shell_environment(home: Path, server: Server, extra: dict[str, str]) -> dict[str, str]:
     """The reader's environment: the virtual environment's bin first on the PATH, and
-    no TOCSIN_* setting of the machine's, only the server's."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
+    no setting of the machine's (its TOCSIN_* variables, files found through HOME or
+    XDG_*), only the server's."""
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("TOCSIN_", "XDG_"))  # no settings but these
+    }
     return {
         **inherited,
         "PATH": f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ['PATH']}",
@@ -421,10 +426,19 @@ async def test_every_readme_command_works_against_a_running_server(
         for command in commands:
             if command.key not in SKIPPED:
                 await run_command(session, command)
-        # What the README's channels promise arrives: the test message by email, and
-        # the incident's first step (ops and Slack) at once.
-        await smtp.wait_for(2, limit=30)
-        assert {tuple(mail.recipients) for mail in smtp.mail} == {("ops@example.com",)}
-        await receiver.wait_for(1, "/slack", limit=30)
+        await check_deliveries(session, receiver, smtp)
     finally:
         await asyncio.to_thread(stop_server, server)
+
+
+async def check_deliveries(session: Session, receiver: HttpReceiver, smtp: SmtpReceiver) -> None:
+    """What the README's channels promise arrives: the test message by email, the
+    incident's first step (ops and Slack) at once, and the webhook's body, JSON."""
+    await smtp.wait_for(2, limit=30)
+    assert {tuple(mail.recipients) for mail in smtp.mail} == {("ops@example.com",)}
+    await receiver.wait_for(1, "/slack", limit=30)
+    sent = await session.run("tocsin channel test pager")
+    assert sent.status == 0, sent
+    await receiver.wait_for(1, "/hook", limit=30)
+    [hook] = receiver.on("/hook")
+    assert sorted(hook.json()) == ["ack", "check", "status"]
