@@ -95,7 +95,9 @@ class Expect:
 
 # A command containing this text → what it must do.
 EXPECTED = {
-    "tocsin check create": Expect(prints=(r"ping URL:\s+http://", r"Better Stack URL:")),
+    "tocsin check create": Expect(
+        prints=(r"ping URL:\s+http://", r"Better Stack URL:", r"slug URL:\s+http://\S+/db-backup$")
+    ),
     "tocsin check list": Expect(prints=(r"db backup\s.*\bup\b",)),
     "tocsin channel add email": Expect(prints=(r"Added email channel 'ops'",)),
     "tocsin channel add webhook": Expect(prints=(r"Added webhook channel 'pager'",)),
