@@ -44,11 +44,7 @@ CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
 @app.command("create")
 def create(
     name: str = typer.Option("", help="A name people recognise, e.g. 'db backup'."),
-    slug: str | None = typer.Option(
-        None,
-        help="Slug for /ping/<ping-key>/<slug> URLs; made from the name unless given "
-        "('' for none), as the APIs make it.",
-    ),
+    slug: str = typer.Option("", help="Slug for /ping/<ping-key>/<slug> URLs."),
     tags: str = typer.Option("", help="Space-separated tags."),
     desc: str = typer.Option("", help="Free-form description."),
     period: str | None = typer.Option(None, help="Expected time between pings, e.g. 1d, 15m."),
@@ -69,7 +65,7 @@ def create(
             schedule=read_schedule(period, cron, tz),
             grace=validate_grace(parse_duration(grace)),
             name=name,
-            slug=validate_slug(slugify(name) if slug is None else slug),
+            slug=validate_slug(slug or slugify(name)),  # as the APIs make it
             tags=" ".join(tags.split()),
             description=desc,
             manual_resume=manual_resume,
