@@ -50,11 +50,22 @@ HTTP_STATUS = re.compile(r"^curl-http-status: (\d{3})$", re.M)
 T = TypeVar("T")
 COMMAND_TIMEOUT = 120  # seconds; a CLI command takes a few, a hung one fails the test
 
+RESTORE = "a restore stops the server: tests/e2e/test_backup.py restores one and serves it"
+PG_BACKUP = "needs the README's PostgreSQL: tests/e2e/test_backup.py runs pg_dump, pg_restore"
+
 # Commands that cannot run here, by their text without the comment, and why.
 SKIPPED = {
     "make run": "the test starts `tocsin migrate` and `tocsin serve` itself",
     "make run &": "the test starts `tocsin migrate` and `tocsin serve` itself",
     "make test": "this is the test suite",
+    "tocsin serve": "the test's server is running already",
+    "rm -f data/tocsin.db-wal data/tocsin.db-shm": RESTORE,
+    "cp /var/backups/tocsin/tocsin-2026-12-07.db data/tocsin.db": RESTORE,
+    "pg_dump --format=custom --file=tocsin-$(date +%F).dump 'postgresql://tocsin@db/tocsin'": (
+        PG_BACKUP
+    ),
+    "pg_restore --clean --if-exists --no-owner --dbname='postgresql://tocsin@db/tocsin' "
+    "tocsin-2026-12-07.dump": PG_BACKUP,
 }
 
 # README text → what stands for it here: `{server}` (the test server's URL),
@@ -74,6 +85,7 @@ SUBSTITUTIONS = [
     ("tocsin incident ack 12", "tocsin incident ack {incident}"),
     ("tocsin key revoke 3", "tocsin key revoke {spare_key}"),
     ("heartbeats/7", "heartbeats/{heartbeat}"),
+    ("/var/backups/tocsin", "{workdir}"),
 ]
 
 # name ← (a command containing this text, the pattern whose group 1 in its output is
@@ -109,6 +121,7 @@ EXPECTED = {
     '"unique": ["name"]': Expect(http=(200,)),
     "tocsin key revoke": Expect(prints=(r"Revoked API key",)),
     '"period": 86400': Expect(prints=(r'"status":\s*"pending"',)),
+    "tocsin backup": Expect(prints=(r"^Backed up \S+ to \S+/tocsin-\d{4}-\d\d-\d\d\.db ",)),
 }
 
 
