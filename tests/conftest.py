@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -48,6 +49,25 @@ DATABASE_FIXTURES = {
     "runner",
     "private_postgres",
 }
+
+
+# Every test, and every `tocsin` process a test starts, runs with no config file and
+# with data and config directories of the run's own: never the developer's
+# ~/.config/tocsin/tocsin.toml, /etc/tocsin/tocsin.toml or ~/.local/share/tocsin.
+ISOLATED_HOME = Path(tempfile.mkdtemp(prefix="tocsin-tests-"))
+ISOLATION = {
+    "TOCSIN_CONFIG": "",
+    "XDG_CONFIG_HOME": str(ISOLATED_HOME / "config"),
+    "XDG_DATA_HOME": str(ISOLATED_HOME / "data"),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.update(ISOLATION)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(ISOLATED_HOME, ignore_errors=True)
 
 
 def pytest_report_header() -> str:
