@@ -92,12 +92,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def mark_by_kind(item: pytest.Item) -> None:
     """`browser`, `e2e`, `postgres`, `unit` and `store` follow from where a test is and
-    what it uses, so no test can be left unmarked. `make test-fast` runs `unit or store`."""
+    what it uses (or, for `e2e`, what it says), so no test can be left unmarked.
+    `make test-fast` runs `unit or store`."""
     fixtures = set(getattr(item, "fixturenames", ()))
     kinds = []
     if item.path.name.startswith("test_browser_"):
         kinds.append(pytest.mark.browser)
-    if "e2e" in item.path.parts or SERVER_FIXTURES & fixtures:
+    if "e2e" in item.path.parts or SERVER_FIXTURES & fixtures or item.get_closest_marker("e2e"):
         kinds.append(pytest.mark.e2e)
     if DATABASE_FIXTURES & fixtures:
         kinds.append(pytest.mark.postgres)
