@@ -44,6 +44,11 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         registration_open=False,
         session_ttl=timedelta(days=14),
         setup_link_ttl=timedelta(days=1),
+        keep_pings=100,
+        keep_incidents=timedelta(days=400),
+        keep_flips=timedelta(days=400),
+        keep_notifications=timedelta(days=30),
+        prune_interval=timedelta(minutes=5),
     )
 
 
@@ -92,6 +97,12 @@ def test_unrelated_variables_are_ignored() -> None:
         ("TOCSIN_REGISTRATION_OPEN", "true", "registration_open", True),
         ("TOCSIN_SESSION_TTL", "8h", "session_ttl", timedelta(hours=8)),
         ("TOCSIN_SETUP_LINK_TTL", "30m", "setup_link_ttl", timedelta(minutes=30)),
+        ("TOCSIN_KEEP_PINGS", "1000", "keep_pings", 1000),
+        ("TOCSIN_KEEP_PINGS", "0", "keep_pings", 0),
+        ("TOCSIN_KEEP_INCIDENTS", "730d", "keep_incidents", timedelta(days=730)),
+        ("TOCSIN_KEEP_FLIPS", "93d", "keep_flips", timedelta(days=93)),
+        ("TOCSIN_KEEP_NOTIFICATIONS", "2w", "keep_notifications", timedelta(days=14)),
+        ("TOCSIN_PRUNE_INTERVAL", "1h", "prune_interval", timedelta(hours=1)),
     ],
 )
 def test_each_variable_is_parsed_into_its_field(
@@ -143,6 +154,12 @@ def test_watcher_reads_false_words(value: str) -> None:
         ("TOCSIN_LOG_LEVEL", "warn", "expected DEBUG, INFO, WARNING or ERROR, not 'warn'"),
         ("TOCSIN_SESSION_TTL", "0s", "must be positive"),
         ("TOCSIN_REGISTRATION_OPEN", "perhaps", "expected true or false"),
+        ("TOCSIN_KEEP_PINGS", "-1", "must not be negative"),
+        ("TOCSIN_KEEP_PINGS", "all", "invalid literal for int()"),
+        ("TOCSIN_KEEP_INCIDENTS", "0s", "must be positive"),
+        ("TOCSIN_KEEP_FLIPS", "forever", "invalid duration 'forever'"),
+        ("TOCSIN_KEEP_NOTIFICATIONS", "0", "must be positive"),
+        ("TOCSIN_PRUNE_INTERVAL", "0s", "must be positive"),
     ],
 )
 def test_a_bad_value_is_a_config_error_naming_the_variable(
