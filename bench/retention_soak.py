@@ -20,6 +20,7 @@ ping must be counted in checks.n_pings afterwards.
 import argparse
 import asyncio
 import os
+import re
 import sqlite3
 import statistics
 import sys
@@ -61,6 +62,7 @@ class Segment:
     result: bench.WrkResult
     size: Size
     pruned: int  # pings the server's log says it pruned
+    longest_ms: float  # the longest of its pruning transactions, by its log
 
 
 def parse_options(argv: Sequence[str]) -> tuple[bench.Options, int]:
@@ -88,17 +90,16 @@ def run_segment(setup: bench.Setup, pruning: bool, interval: int, number: int) -
     log = setup.workdir / f"segment-{number}.log"
     with bench.running_server(command, environment, port, log):
         result = bench.run_wrk(bench.wrk_command(setup.wrk, port, setup.options, setup.uuids))
-    return Segment(pruning, result, measure_size(setup), pruned_in(log))
+    return Segment(pruning, result, measure_size(setup), *pruned_in(log))
 
 
-def pruned_in(log: Path) -> int:
-    """The pings the server's `pruned …` log lines count."""
-    total = 0
-    for line in log.read_text(errors="replace").splitlines():
-        if "pruned " in line and " pings" in line:
-            words = line.split("pruned ", 1)[1].split()
-            total += int(words[0]) if words[1].startswith("pings") else 0
-    return total
+PRUNED = re.compile(r"pruned (\d+) pings.*the longest ([\d.]+) ms")
+
+
+def pruned_in(log: Path) -> tuple[int, float]:
+    """The pings the server's `pruned …` log lines count, and its longest transaction."""
+    found = PRUNED.findall(log.read_text(errors="replace"))
+    return sum(int(n) for n, _ in found), max((float(ms) for _, ms in found), default=0.0)
 
 
 def measure_size(setup: bench.Setup) -> Size:
@@ -131,11 +132,15 @@ async def postgres_size(url: str) -> Size:
 
 
 def report(segments: list[Segment], started: float) -> None:
-    print(f"\n{'':3}{'pruning':8}{'pings/s':>9}{'p99 ms':>8}{'pruned':>10}{'rows':>11}  size after")
+    print(
+        f"\n{'':3}{'pruning':8}{'pings/s':>9}{'p99 ms':>8}{'pruned':>10}{'longest':>8}"
+        f"{'rows':>11}  size after"
+    )
     for number, s in enumerate(segments, 1):
         print(
             f"{number:<3}{'on' if s.pruning else 'off':8}{s.result.pings_per_s:>9,.0f}"
-            f"{s.result.p99_ms:>8.2f}{s.pruned:>10,}{s.size.rows:>11,}  {s.size.describe()}"
+            f"{s.result.p99_ms:>8.2f}{s.pruned:>10,}{s.longest_ms:>8.1f}{s.size.rows:>11,}"
+            f"  {s.size.describe()}"
         )
     on = [s.result.pings_per_s for s in segments if s.pruning]
     off = [s.result.pings_per_s for s in segments if not s.pruning]

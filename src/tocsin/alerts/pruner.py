@@ -7,9 +7,9 @@ count. It runs in the process that runs the deadline watcher.
 
 Pings are never held up by it. Each transaction deletes at most `BATCH_ROWS` rows
 (store.retention) through the process's batch runner, so on SQLite it takes its turn
-with the batches of pings like any other batch; after each it pauses as long as the
-batch took (waiting for its turn included), so it never has more than half the
-writer's time, and less the busier the writer is. The space freed is reused: SQLite
+with the batches of pings like any other batch (the batches of pings waiting for
+their turn meanwhile go first), and after each it pauses as long as its deletes
+took, so it never has more than half the writer's time. The space freed is reused: SQLite
 puts the pages on its free list and fills them before it grows the file;
 PostgreSQL's autovacuum marks the dead rows for reuse (docs/PERFORMANCE.md shows
 both levelling off).
@@ -22,6 +22,7 @@ deleted the other finds gone.
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -94,6 +95,7 @@ class Pruner:
         self.keep = keep
         self.batch_rows = batch_rows
         self._stopping = asyncio.Event()
+        self.transactions = Transactions()  # those of the last pass
 
     def stop(self) -> None:
         self._stopping.set()
@@ -110,7 +112,7 @@ class Pruner:
                     log.exception("pruning failed; trying again next time")
                 continue
             if any(deleted.values()):
-                log.info("pruned %s", ", ".join(f"{n} {what}" for what, n in deleted.items() if n))
+                log.info("pruned %s; %s", listed(deleted), self.transactions.describe())
         log.info("pruner stopped")
 
     async def prune_once(self) -> dict[str, int]:
@@ -118,6 +120,7 @@ class Pruner:
         many rows of each kind (for incidents, with their timelines). Ends early
         when stopped."""
         now = self.clock.now()
+        self.transactions = Transactions()
         deleted = {"pings": await self.prune_pings()}
         for what, step, before in self.steps(now):
             deleted[what] = await self.repeat(step, before)
@@ -165,10 +168,9 @@ class Pruner:
         it took; None once stopped."""
         if self._stopping.is_set():
             return None
-        loop = asyncio.get_running_loop()
-        began = loop.time()
-        deleted = await self.runner.run(partial(locked, work))
-        await self.sleep(loop.time() - began)
+        deleted, took = await self.runner.run(partial(locked, work))
+        self.transactions.add(took)
+        await self.sleep(took)
         return deleted
 
     async def sleep(self, seconds: float) -> bool:
@@ -178,9 +180,36 @@ class Pruner:
         return self._stopping.is_set()
 
 
-def locked(work: Callable[[sa.Connection], int], writer: BatchWriter) -> int:
+def locked(work: Callable[[sa.Connection], int], writer: BatchWriter) -> tuple[int, float]:
+    """`work` in its turn; what it returned, and how long it took in seconds."""
     retention.wait_for_pruning_lock(writer.connection)
-    return work(writer.connection)
+    began = time.perf_counter()
+    deleted = work(writer.connection)
+    return deleted, time.perf_counter() - began
+
+
+@dataclass(slots=True)
+class Transactions:
+    """How many transactions a pass took, and how long they held the writer."""
+
+    count: int = 0
+    longest: float = 0.0  # seconds
+    total: float = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.longest = max(self.longest, seconds)
+        self.total += seconds
+
+    def describe(self) -> str:
+        return (
+            f"{self.count} transactions, {self.total * 1000:.0f} ms in all, "
+            f"the longest {self.longest * 1000:.1f} ms"
+        )
+
+
+def listed(deleted: dict[str, int]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in deleted.items() if n)
 
 
 def ping_batches(
