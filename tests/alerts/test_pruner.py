@@ -50,8 +50,8 @@ class CountingRunner:
         self.runner = runner
         self.results: list[Any] = []
 
-    async def run(self, batch: Any) -> Any:
-        result = await self.runner.run(batch)
+    async def run_aside(self, batch: Any) -> Any:
+        result = await self.runner.run_aside(batch)
         self.results.append(result)
         return result
 

@@ -5,11 +5,12 @@ check's newest `keep_pings`, flips, resolved incidents with their timelines, del
 notifications, expired sessions, closed invitations and sign-in failures too old to
 count. It runs in the process that runs the deadline watcher.
 
-Pings are never held up by it. Each transaction deletes at most `BATCH_ROWS` rows
-(store.retention) through the process's batch runner, so on SQLite it takes its turn
-with the batches of pings like any other batch (the batches of pings waiting for
-their turn meanwhile go first), and after each it pauses as long as its deletes
-took, so it never has more than half the writer's time. The space freed is reused: SQLite
+Pings are never held up long by it. Each transaction deletes at most `BATCH_ROWS`
+rows (store.retention) through the process's batch runner, so on SQLite it takes its
+turn with the batches of pings like any other batch (the batches of pings waiting for
+their turn meanwhile go first), but on a thread, so the event loop goes on reading
+pings meanwhile; after each it pauses as long as its deletes took, so it never has
+more than half the writer's time. The space freed is reused: SQLite
 puts the pages on its free list and fills them before it grows the file;
 PostgreSQL's autovacuum marks the dead rows for reuse (docs/PERFORMANCE.md shows
 both levelling off).
@@ -56,7 +57,7 @@ T = TypeVar("T")
 class Runner(Protocol):
     """What the pruner needs of a `store.fastpath.runners.BatchRunner`."""
 
-    async def run(self, batch: Batch[T]) -> T: ...
+    async def run_aside(self, batch: Batch[T]) -> T: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,7 @@ class Pruner:
         it took; None once stopped."""
         if self._stopping.is_set():
             return None
-        deleted, took = await self.runner.run(partial(locked, work))
+        deleted, took = await self.runner.run_aside(partial(locked, work))
         self.transactions.add(took)
         await self.sleep(took)
         return deleted
