@@ -5,8 +5,10 @@ over 1,000 checks, as bench/ping_throughput.py), in segments of `--seconds` each
 segments alternate between pruning on (TOCSIN_KEEP_PINGS=100, pruning every
 `--prune-interval`) and off (TOCSIN_KEEP_PINGS=0), starting and ending with on, each a
 fresh `tocsin serve` on the same database, so that drift in the machine's speed hits
-both alike. An "on" segment has more to delete than steady running would: the pings the
-"off" segment before it left, as well as its own. After each segment the database's
+both alike. An "on" segment first takes `--settle` seconds of pings unmeasured, while
+it deletes what the "off" segment before it left, so that what is measured is steady
+running: as many pings deleted as received (`--settle 0` measures the catching up
+too). After each segment the database's
 size is read: on SQLite the file, the free pages in it (which later inserts fill
 before the file grows) and the WAL; on PostgreSQL the database, the pings table with
 its indexes, and its dead rows (which autovacuum makes reusable). Every acknowledged
@@ -19,6 +21,7 @@ ping must be counted in checks.n_pings afterwards.
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import re
 import sqlite3
@@ -61,25 +64,30 @@ class Segment:
     pruning: bool
     result: bench.WrkResult
     size: Size
+    settling: bench.WrkResult | None  # the unmeasured pings before it, while catching up
     pruned: int  # pings the server's log says it pruned
-    longest_ms: float  # the longest of its pruning transactions, by its log
+    busy_ms: float  # its pruning transactions' time in all, by its log
+    longest_ms: float  # the longest of them
 
 
-def parse_options(argv: Sequence[str]) -> tuple[bench.Options, int]:
+def parse_options(argv: Sequence[str]) -> tuple[bench.Options, int, int]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--segments", type=bench.positive, default=15, help="odd: on, off, … on")
     parser.add_argument("--seconds", type=bench.positive, default=30, help="length of each")
     parser.add_argument("--concurrency", type=bench.positive, default=64)
     parser.add_argument("--prune-interval", type=bench.positive, default=2, help="seconds")
+    parser.add_argument("--settle", type=int, default=20, help="seconds unmeasured, on")
     parser.add_argument("--postgres", help="a PostgreSQL URL instead of SQLite; emptied first")
     args = parser.parse_args(argv)
     options = bench.Options(
         args.concurrency, args.seconds, args.segments, "FULL", None, args.postgres
     )
-    return options, args.prune_interval
+    return options, args.prune_interval, args.settle
 
 
-def run_segment(setup: bench.Setup, pruning: bool, interval: int, number: int) -> Segment:
+def run_segment(
+    setup: bench.Setup, pruning: bool, interval: int, settle: int, number: int
+) -> Segment:
     port = bench.free_port()
     command = bench.tocsin_command(port)
     environment = bench.tocsin_environment(setup.database_url, port, "FULL") | {
@@ -88,18 +96,28 @@ def run_segment(setup: bench.Setup, pruning: bool, interval: int, number: int) -
         "TOCSIN_LOG_LEVEL": "INFO",
     }
     log = setup.workdir / f"segment-{number}.log"
+    settling = None
     with bench.running_server(command, environment, port, log):
+        if pruning and settle:
+            options = dataclasses.replace(setup.options, seconds=settle)
+            settling = bench.run_wrk(bench.wrk_command(setup.wrk, port, options, setup.uuids))
         result = bench.run_wrk(bench.wrk_command(setup.wrk, port, setup.options, setup.uuids))
-    return Segment(pruning, result, measure_size(setup), *pruned_in(log))
+    return Segment(pruning, result, measure_size(setup), settling, *pruned_in(log))
 
 
-PRUNED = re.compile(r"pruned (\d+) pings.*the longest ([\d.]+) ms")
+PRUNED = re.compile(r"pruned (\d+) pings.* (\d+) ms in all, the longest ([\d.]+) ms")
 
 
-def pruned_in(log: Path) -> tuple[int, float]:
-    """The pings the server's `pruned …` log lines count, and its longest transaction."""
+def pruned_in(log: Path) -> tuple[int, float, float]:
+    """From the server's `pruned …` log lines: the pings pruned, the time its pruning
+    transactions took in all and the longest of them, in ms."""
     found = PRUNED.findall(log.read_text(errors="replace"))
-    return sum(int(n) for n, _ in found), max((float(ms) for _, ms in found), default=0.0)
+    pings = sum(int(n) for n, _, _ in found)
+    return (
+        pings,
+        sum(float(ms) for _, ms, _ in found),
+        max((float(ms) for *_, ms in found), default=0.0),
+    )
 
 
 def measure_size(setup: bench.Setup) -> Size:
@@ -133,26 +151,28 @@ async def postgres_size(url: str) -> Size:
 
 def report(segments: list[Segment], started: float) -> None:
     print(
-        f"\n{'':3}{'pruning':8}{'pings/s':>9}{'p99 ms':>8}{'pruned':>10}{'longest':>8}"
+        f"\n{'':3}{'pruning':8}{'pings/s':>9}{'p99 ms':>8}{'pruned':>10}{'tx ms':>7}{'longest':>8}"
         f"{'rows':>11}  size after"
     )
     for number, s in enumerate(segments, 1):
         print(
             f"{number:<3}{'on' if s.pruning else 'off':8}{s.result.pings_per_s:>9,.0f}"
-            f"{s.result.p99_ms:>8.2f}{s.pruned:>10,}{s.longest_ms:>8.1f}{s.size.rows:>11,}"
+            f"{s.result.p99_ms:>8.2f}{s.pruned:>10,}{s.busy_ms:>7.0f}{s.longest_ms:>8.1f}"
+            f"{s.size.rows:>11,}"
             f"  {s.size.describe()}"
         )
     on = [s.result.pings_per_s for s in segments if s.pruning]
     off = [s.result.pings_per_s for s in segments if not s.pruning]
-    total = sum(s.result.ok for s in segments)
+    total = sum(s.result.ok + (s.settling.ok if s.settling else 0) for s in segments)
     print(f"pings acknowledged: {total:,} in {time.monotonic() - started:,.0f} s")
     print(f"median pings/s, pruning on: {statistics.median(on):,.0f}; off: {median(off):,.0f}")
     if off:
-        pairs = [
-            segments[i].result.pings_per_s / segments[i + 1].result.pings_per_s
-            for i in range(1, len(segments) - 1, 2)
-        ]
-        print(f"median of on/off in neighbouring pairs: {statistics.median(pairs):.3f}")
+        # Each "off" segment against the mean of the "on" segments either side of it.
+        rate = [s.result.pings_per_s for s in segments]
+        pairs = [(rate[i - 1] + rate[i + 1]) / 2 / rate[i] for i in range(1, len(rate) - 1, 2)]
+        print(
+            f"on/off, each off against the two on beside it, median: {statistics.median(pairs):.3f}"
+        )
     p99_on = [s.result.p99_ms for s in segments if s.pruning]
     print(f"median p99, pruning on: {statistics.median(p99_on):.2f} ms", end="")
     print(f"; off: {median([s.result.p99_ms for s in segments if not s.pruning]):.2f} ms")
@@ -165,15 +185,16 @@ def median(values: list[float]) -> float:
 def verify(setup: bench.Setup, segments: list[Segment]) -> None:
     """Every acknowledged ping is counted; pruning never lowers a check's count."""
     n_pings, _rows = bench.recorded_pings(setup)
-    acknowledged = sum(s.result.ok for s in segments)
-    in_flight = sum(s.result.started - s.result.requests for s in segments)
+    runs = [run for s in segments for run in (s.result, s.settling) if run is not None]
+    acknowledged = sum(run.ok for run in runs)
+    in_flight = sum(run.started - run.requests for run in runs)
     print(f"verification: {acknowledged:,} acknowledged, {n_pings:,} in checks.n_pings")
     if not acknowledged <= n_pings <= acknowledged + in_flight:
         raise bench.BenchError(f"n_pings {n_pings} against {acknowledged} acknowledged")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    options, interval = parse_options(sys.argv[1:] if argv is None else argv)
+    options, interval, settle = parse_options(sys.argv[1:] if argv is None else argv)
     wrk = bench.find_wrk()
     print(f"command: {' '.join([sys.executable, *sys.argv])}")
     print(f"load: 1/5/15-minute load average {os.getloadavg()} at start, {time.ctime()}")
@@ -183,9 +204,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             started = time.monotonic()
             segments = []
             for number in range(1, options.rounds + 1):
-                segment = run_segment(setup, number % 2 == 1, interval, number)
+                segment = run_segment(setup, number % 2 == 1, interval, settle, number)
                 segments.append(segment)
                 state = "on " if segment.pruning else "off"
+                if segment.settling is not None:
+                    print(f"  settling: {segment.settling.pings_per_s:,.0f} pings/s")
                 print(
                     f"  segment {number} ({state}): {segment.result.pings_per_s:,.0f} pings/s, "
                     f"{segment.size.rows:,} rows, {segment.size.describe()}",
