@@ -113,18 +113,20 @@ async def test_keeping_zero_pings_keeps_every_ping(database: Database, runner: B
 
 
 async def incident_history(
-    database: Database, runner: BatchRunner
+    database: Database, runner: BatchRunner, coming_back: int = 1
 ) -> tuple[CheckRecord, CheckRecord]:
-    """Two checks that went down an hour after T0: the first came back at T0 + 2h,
-    the second is still down."""
+    """Checks that went down an hour after T0: the first (and `coming_back` - 1 more)
+    came back at T0 + 2h, the last is still down."""
     await add_channel(database, "webhook", {"url": "http://127.0.0.1:9/hook"}, name="hook")
-    back, down = await make_check(database, now=T0), await make_check(database, now=T0)
-    for record in (back, down):
+    records = [await make_check(database, now=T0) for _ in range(coming_back + 1)]
+    for record in records:
         await send(runner, record, [T0])
     clock = FakeClock(T0 + timedelta(hours=1, minutes=10))
-    assert len(await DeadlineWatcher(database, runner, clock, MINUTE).flip_due_checks()) == 2
-    await send(runner, back, [T0 + timedelta(hours=2)])
-    return back, down
+    flipped = await DeadlineWatcher(database, runner, clock, MINUTE).flip_due_checks()
+    assert len(flipped) == len(records)
+    for record in records[:-1]:
+        await send(runner, record, [T0 + timedelta(hours=2)])
+    return records[0], records[-1]
 
 
 async def incident_ids(database: Database, back: CheckRecord, down: CheckRecord) -> tuple[int, int]:
@@ -191,16 +193,34 @@ async def test_resolved_incidents_go_with_their_timelines_and_open_ones_stay(
     pruner = Pruner(database, counting, FakeClock(T0 + 31 * DAY), KEEP, batch_rows=2)
     deleted = await pruner.prune_once()
 
-    # Its events, its notification and itself; two rows a transaction, and the
-    # incident's own row with the last of them.
+    # Its events, its notification and itself, two rows a transaction.
     assert deleted["incidents"] == resolved_events + 1 + 1
-    assert max(deleted for deleted, _took in counting.results) <= 3
+    assert max(deleted for deleted, _took in counting.results) <= 2
     async with database.read() as connection:
         ids = (await connection.execute(sa.text("SELECT id FROM incidents"))).scalars().all()
     assert ids == [still_open]
     assert await timeline(database, resolved) == []
     assert await timeline(database, still_open) == open_timeline
     assert await outbox_by_incident(database) == {still_open: ["pending"]}
+
+
+async def test_many_old_incidents_go_a_bounded_batch_at_a_time(
+    database: Database, runner: BatchRunner
+) -> None:
+    back, down = await incident_history(database, runner, coming_back=5)
+    events = len(await timeline(database, (await incidents_of(database, back))[0].id))
+    counting = CountingRunner(runner)
+    pruner = Pruner(database, counting, FakeClock(T0 + 31 * DAY), KEEP, batch_rows=3)
+
+    deleted = await pruner.prune_once()
+
+    # Five incidents, each with its events and one notification.
+    assert deleted["incidents"] == 5 * (events + 1 + 1)
+    assert max(deleted for deleted, _took in counting.results) <= 2 * 3
+    assert [incident.check_id for incident in await incidents_of(database, down)] == [down.id]
+    async with database.read() as connection:
+        left = (await connection.execute(sa.text("SELECT count(*) FROM incidents"))).scalar()
+    assert left == 1
 
 
 async def test_old_flips_go_but_each_check_keeps_its_newest(

@@ -1,6 +1,6 @@
 """Retention: the queries that delete what has aged out, a bounded batch at a time.
 
-Each function deletes at most `budget` rows (a few more for incidents, see
+Each function deletes at most `budget` rows (twice that for incidents, see
 `prune_incidents`) and returns how many it deleted, so a caller repeats it, one short
 transaction each, until it returns less than `budget`. Every delete names its rows by
 a condition, never by ids read in an earlier transaction, so two processes pruning at
@@ -105,14 +105,13 @@ def prune_notifications(connection: sa.Connection, before: datetime, budget: int
     return delete_ids(connection, notifications, doomed)
 
 
-def prune_incidents(
-    connection: sa.Connection, before: datetime, budget: int, per_batch: int = 50
-) -> int:
-    """Incidents resolved before `before`, with their timelines and
-    notifications. The deletes of their events and notifications are bounded by
-    `budget` together; only once those are gone are the (at most `per_batch`)
-    incidents deleted, so a transaction holds `budget + per_batch` rows at most
-    however long an incident's timeline grew."""
+def prune_incidents(connection: sa.Connection, before: datetime, budget: int) -> int:
+    """Incidents resolved before `before`, with their timelines and notifications.
+    Up to `budget` of them at a time: first at most `budget` of their events and
+    notifications together, and only once those are gone the incidents themselves,
+    so a transaction deletes at most twice `budget` rows however long an incident's
+    timeline grew. Returns all the rows deleted: `budget` or more means there may be
+    more to delete."""
     old = (
         sa.select(incidents.c.id)
         .where(
@@ -120,7 +119,7 @@ def prune_incidents(
             incidents.c.resolved_at < before,
         )
         .order_by(incidents.c.resolved_at)
-        .limit(per_batch)
+        .limit(budget)
     )
     ids = list(connection.scalars(old))
     if not ids:
