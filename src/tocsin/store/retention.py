@@ -3,9 +3,9 @@
 Each function deletes at most `budget` rows (twice that for incidents, see
 `prune_incidents`) and returns how many it deleted, so a caller repeats it, one short
 transaction each, until it returns less than `budget`. Every delete names its rows by
-a condition, never by ids read in an earlier transaction, so two processes pruning at
-once delete each row once and no row twice (PostgreSQL's row locks make the second
-delete find it gone).
+a condition, never by ids read in an earlier transaction, so when processes prune one
+database at once (they take turns, `wait_for_pruning_lock`), what one deleted the
+next finds gone.
 
 What the running service needs is never deleted: a check's newest pings, its newest
 flip (Better Stack's `paused_at` reads it), open incidents and their timelines, and
@@ -46,9 +46,9 @@ class PingExcess:
 
 def checks_with_old_pings(connection: sa.Connection, keep: int) -> list[PingExcess]:
     """The checks holding more than their newest `keep` pings. A check's pings are
-    numbered 1 to `n_pings`, so what it may keep is `n > n_pings - keep`; its oldest
-    kept number is the first entry of the `(check_id, n)` index: one short index read
-    a check, on SQLite and PostgreSQL alike, however many pings the table holds."""
+    numbered 1 to `n_pings`, so what it may keep is `n > n_pings - keep`; the oldest
+    number it still holds is the first entry of the `(check_id, n)` index: one short
+    index read a check, on SQLite and PostgreSQL alike, however many pings there are."""
     oldest = (
         sa.select(sa.func.min(pings.c.n))
         .where(pings.c.check_id == checks.c.id)
