@@ -11,8 +11,10 @@ running: as many pings deleted as received (`--settle 0` measures the catching u
 too). After each segment the database's
 size is read: on SQLite the file, the free pages in it (which later inserts fill
 before the file grows) and the WAL; on PostgreSQL the database, the pings table with
-its indexes, and its dead rows (which autovacuum makes reusable). Every acknowledged
-ping must be counted in checks.n_pings afterwards.
+its indexes, and its dead rows (which autovacuum makes reusable; on a server with
+autovacuum off, `--vacuum` runs `VACUUM pings, checks` after each segment instead, as
+autovacuum would about once a minute). Every acknowledged ping must be counted in
+checks.n_pings afterwards.
 
     .venv/bin/python bench/retention_soak.py --segments 15 --seconds 30
     .venv/bin/python bench/retention_soak.py --segments 9 --seconds 30 \\
@@ -70,7 +72,7 @@ class Segment:
     longest_ms: float  # the longest of them
 
 
-def parse_options(argv: Sequence[str]) -> tuple[bench.Options, int, int]:
+def parse_options(argv: Sequence[str]) -> tuple[bench.Options, int, int, bool]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--segments", type=bench.positive, default=15, help="odd: on, off, … on")
     parser.add_argument("--seconds", type=bench.positive, default=30, help="length of each")
@@ -78,11 +80,12 @@ def parse_options(argv: Sequence[str]) -> tuple[bench.Options, int, int]:
     parser.add_argument("--prune-interval", type=bench.positive, default=2, help="seconds")
     parser.add_argument("--settle", type=int, default=20, help="seconds unmeasured, on")
     parser.add_argument("--postgres", help="a PostgreSQL URL instead of SQLite; emptied first")
+    parser.add_argument("--vacuum", action="store_true", help="PostgreSQL: VACUUM each segment")
     args = parser.parse_args(argv)
     options = bench.Options(
         args.concurrency, args.seconds, args.segments, "FULL", None, args.postgres
     )
-    return options, args.prune_interval, args.settle
+    return options, args.prune_interval, args.settle, args.vacuum
 
 
 def run_segment(
@@ -133,6 +136,15 @@ def measure_size(setup: bench.Setup) -> Size:
     wal = Path(f"{setup.db_path}-wal")
     wal_size = wal.stat().st_size if wal.exists() else 0
     return Size(setup.db_path.stat().st_size, page_size * free, wal_size, 0, 0, rows)
+
+
+async def vacuum_postgres(url: str) -> None:
+    """What autovacuum does to the tables the pings churn, on a server without it."""
+    connection = await asyncpg.connect(bench.plain_postgres_url(url))
+    try:
+        await connection.execute("VACUUM pings, checks")
+    finally:
+        await connection.close()
 
 
 async def postgres_size(url: str) -> Size:
@@ -194,7 +206,7 @@ def verify(setup: bench.Setup, segments: list[Segment]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    options, interval, settle = parse_options(sys.argv[1:] if argv is None else argv)
+    options, interval, settle, vacuum = parse_options(sys.argv[1:] if argv is None else argv)
     wrk = bench.find_wrk()
     print(f"command: {' '.join([sys.executable, *sys.argv])}")
     print(f"load: 1/5/15-minute load average {os.getloadavg()} at start, {time.ctime()}")
@@ -205,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             segments = []
             for number in range(1, options.rounds + 1):
                 segment = run_segment(setup, number % 2 == 1, interval, settle, number)
+                if vacuum and options.postgres is not None:
+                    asyncio.run(vacuum_postgres(options.postgres))
                 segments.append(segment)
                 state = "on " if segment.pruning else "off"
                 if segment.settling is not None:
