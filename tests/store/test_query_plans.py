@@ -78,7 +78,7 @@ async def test_open_incidents_are_found_through_their_partial_index(database: Da
 async def test_retention_finds_what_aged_out_through_indexes(database: Database) -> None:
     work: list[Callable[[sa.Connection], object]] = [
         lambda c: retention.checks_with_old_pings(c, 100),
-        lambda c: retention.prune_ping_ranges(c, [(1, 500)]),
+        lambda c: retention.prune_ping_ranges(c, [(1, 500), (2, 40)]),
         lambda c: retention.prune_flips(c, T0, 500),
         lambda c: retention.prune_notifications(c, T0, 500),
         lambda c: retention.prune_incidents(c, T0, 500),
