@@ -12,6 +12,7 @@ import uvicorn
 
 from tocsin.alerts.notifier import signing_secret
 from tocsin.cli import apply as apply_commands
+from tocsin.cli import backup as backup_commands
 from tocsin.cli import channels as channel_commands
 from tocsin.cli import checks as check_commands
 from tocsin.cli import cron as cron_commands
@@ -48,6 +49,7 @@ app.add_typer(key_commands.app, name="key")
 app.add_typer(cron_commands.app, name="cron")
 app.command("apply")(apply_commands.apply_command)
 app.command("export")(apply_commands.export_command)
+app.command("backup")(backup_commands.backup_command)
 app.command("run", context_settings=run_command.CONTEXT, add_help_option=False)(run_command.run)
 
 
