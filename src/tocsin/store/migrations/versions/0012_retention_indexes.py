@@ -1,8 +1,8 @@
 """Indexes for retention: the oldest flips, notifications, resolved incidents and
 expired sessions found without reading the rest (store.retention).
 
-Revision ID: 0011_retention_indexes
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011_retention_indexes"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
