@@ -43,6 +43,14 @@ def test_create_with_cron_and_slug_gives_a_slug_url(cli: CliRunner) -> None:
     assert created["slug_url"].endswith("/tokyo-job")
 
 
+def test_the_slug_follows_the_name_unless_one_is_given(cli: CliRunner) -> None:
+    # As the APIs make it, so `tocsin run --check db-backup` finds "db backup".
+    created = run_json(cli, "check", "create", "--name", "db backup")
+    assert created["slug"] == "db-backup"
+    assert created["slug_url"].endswith("/db-backup")
+    assert run_json(cli, "check", "create", "--name", "x", "--slug", "y-1")["slug"] == "y-1"
+
+
 def test_list_shows_each_check_with_its_status(cli: CliRunner) -> None:
     run_ok(cli, "check", "create", "--name", "alpha", "--period", "15m")
     run_ok(cli, "check", "create", "--name", "beta", "--period", "1h30m", "--grace", "0s")
@@ -116,7 +124,8 @@ def test_two_checks_with_one_name_must_be_named_by_uuid(cli: CliRunner) -> None:
     run_ok(cli, "check", "create", "--name", "twin")
     result = cli.invoke(app, ["check", "pause", "twin"])
     assert result.exit_code == 2
-    assert "2 checks have the name 'twin'; use a uuid" in result.output
+    # Their slugs, made from the name, are the same too.
+    assert "2 checks have the slug 'twin'; use a uuid" in result.output
 
 
 def test_bad_configuration_names_the_variable(

@@ -26,13 +26,11 @@ RAW_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 # Not actions but a process's assembly, which the `serve`, `watcher` and `notifier`
 # commands do as server/ does: starting the notifier, and reading the deployment's
-# signing secret (made on the first start); and `tocsin backup`, which writes only the
-# copy it makes (its generation), never the database it copies.
+# signing secret (made on the first start).
 ASSEMBLY = frozenset(
     {
         "tocsin.alerts.notifier.running_notifier",
         "tocsin.alerts.notifier.signing_secret",
-        "tocsin.store.backup.back_up_sqlite",
     }
 )
 

@@ -31,6 +31,7 @@ class BackupError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Backup:
+    source: Path
     path: Path
     size: int
     generation: int
@@ -57,7 +58,7 @@ def back_up_sqlite(database: Path, target: Path, *, replace: bool = False) -> Ba
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
-    return Backup(target, target.stat().st_size, generation)
+    return Backup(database, target, target.stat().st_size, generation)
 
 
 def check_source(database: Path) -> None:
