@@ -19,6 +19,7 @@ from tocsin.cli import incidents as incident_commands
 from tocsin.cli import keys as key_commands
 from tocsin.cli import run as run_command
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
+from tocsin.cli.helpscreens import Group
 from tocsin.config import ConfigError, Settings
 from tocsin.domain.accounts import normalize_email, setup_token
 from tocsin.domain.clock import SystemClock
@@ -34,6 +35,7 @@ from tocsin.store.database import Database
 from tocsin.version import __version__
 
 app = typer.Typer(
+    cls=Group,
     name="tocsin",
     help="Tocsin: heartbeat monitoring for cron jobs, backups and scheduled work.",
     no_args_is_help=True,
@@ -144,16 +146,7 @@ async def print_banner(settings: Settings) -> None:
         records = await database.read_with(check_store.list_checks)
         console.print(f"Tocsin {__version__} on {settings.base_url}")
         await welcome_first_admin(settings, database)
-    if not records:
-        console.print(
-            "No checks yet. Create one with:\n"
-            f"  {program()} check create --name 'db backup' --period 1d --grace 1h",
-            highlight=False,
-        )
-        return
-    console.print(f"{len(records)} checks. Ping URLs:", highlight=False)
-    for record in records[:5]:
-        console.print(f"  {record.label}: {settings.base_url}/ping/{record.uuid}", highlight=False)
+    console.print(check_commands.banner(records, settings.base_url, program()), highlight=False)
 
 
 async def welcome_first_admin(settings: Settings, database: Database) -> None:
