@@ -48,9 +48,7 @@ CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
 
 @app.command("create")
 def create(
-    name: str = typer.Option(
-        ..., metavar="NAME", help="A name people recognise, e.g. 'db backup'."
-    ),
+    name: str = typer.Option("", metavar="NAME", help="A name people recognise, e.g. 'db backup'."),
     slug: str = typer.Option("", metavar="SLUG", help="Slug for /ping/<ping-key>/<slug> URLs."),
     tags: str = typer.Option("", metavar="TAGS", help="Space-separated tags."),
     desc: str = typer.Option("", metavar="TEXT", help="Free-form description."),

@@ -121,6 +121,7 @@ def schedule_hint(schedule: Schedule) -> str | None:
         return None
     every = format_duration(schedule.period)
     return (
-        f"a job that runs every {every} is better watched with a schedule, which notices a"
-        f" missed run at its time plus grace, not {every} and grace after the last run"
+        f"a job that runs every {every} is better watched with a schedule (a cron expression"
+        f" such as '{EXAMPLE_CRON}' in its time zone), which notices a missed run at its"
+        f" time plus grace, not {every} and grace after the last run"
     )
