@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.helpers import run_json, run_ok, send_pings
 from tocsin.cli import app
-from tocsin.cli.checks import banner
+from tocsin.cli.banner import checks_banner
 from tocsin.domain.checks import Action, CheckState
 from tocsin.domain.records import CheckRecord
 from tocsin.domain.schedule import Period
@@ -233,14 +233,14 @@ def test_the_banner_counts_checks_and_says_how_many_it_does_not_list(
     count: int, first_line: str, last_line: str
 ) -> None:
     records = [fake_record(f"job {n}") for n in range(count)]
-    lines = banner(records, "https://t.example", "tocsin").splitlines()
+    lines = checks_banner(records, "https://t.example", "tocsin").splitlines()
     assert lines[0] == first_line
     assert lines[-1].startswith(last_line)
     assert len(lines) == 1 + min(count, 5) + (count > 5)
 
 
 def test_the_banner_without_checks_suggests_a_schedule() -> None:
-    text = banner([], "https://t.example", "tocsin")
+    text = checks_banner([], "https://t.example", "tocsin")
     assert "tocsin check create --name 'db backup' --cron '0 2 * * *'" in text
     assert "--period" not in text
 

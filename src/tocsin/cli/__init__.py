@@ -18,6 +18,7 @@ from tocsin.cli import cron as cron_commands
 from tocsin.cli import incidents as incident_commands
 from tocsin.cli import keys as key_commands
 from tocsin.cli import run as run_command
+from tocsin.cli.banner import checks_banner
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
 from tocsin.cli.helpscreens import Group
 from tocsin.config import ConfigError, Settings
@@ -146,7 +147,7 @@ async def print_banner(settings: Settings) -> None:
         records = await database.read_with(check_store.list_checks)
         console.print(f"Tocsin {__version__} on {settings.base_url}")
         await welcome_first_admin(settings, database)
-    console.print(check_commands.banner(records, settings.base_url, program()), highlight=False)
+    console.print(checks_banner(records, settings.base_url, program()), highlight=False)
 
 
 async def welcome_first_admin(settings: Settings, database: Database) -> None:

@@ -97,26 +97,6 @@ def create(
         print_hint(record.state.schedule)
 
 
-BANNER_CHECKS = 5
-
-
-def banner(records: list[CheckRecord], base_url: str, program: str) -> str:
-    """What the server says of its checks when it starts: how to make the first, or how
-    many there are and the ping URLs of the first few."""
-    if not records:
-        return (
-            "No checks yet. Create one with:\n"
-            f"  {program} check create --name 'db backup' --cron '{EXAMPLE_CRON}' --tz UTC"
-            " --grace 1h"
-        )
-    count = len(records)
-    lines = [f"{count} {'check' if count == 1 else 'checks'}. Ping URLs:"]
-    lines += [f"  {r.label}: {base_url}/ping/{r.uuid}" for r in records[:BANNER_CHECKS]]
-    if count > BANNER_CHECKS:
-        lines.append(f"  and {count - BANNER_CHECKS} more: {program} check list")
-    return "\n".join(lines)
-
-
 def read_schedule(period: str | None, cron: str | None, tz: str | None) -> Schedule:
     if period is not None and cron is not None:
         raise CommandError("give either --period or --cron, not both")
