@@ -12,8 +12,9 @@ from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from tests.helpers import run_json, run_ok, send_pings
-from tocsin.cli import app
+from tocsin.cli import app, print_banner
 from tocsin.cli.banner import checks_banner
+from tocsin.cli.common import load_settings
 from tocsin.domain.checks import Action, CheckState
 from tocsin.domain.records import CheckRecord
 from tocsin.domain.schedule import Period
@@ -260,3 +261,17 @@ def fake_record(name: str) -> CheckRecord:
         alert_after=None,
         state=CheckState(schedule=Period(timedelta(days=1)), grace=timedelta(hours=1)),
     )
+
+
+def test_serve_prints_the_banner_with_the_checks_it_has(
+    cli: CliRunner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for n in range(6):
+        run_ok(cli, "check", "create", "--name", f"job {n}", "--period", "1h")
+    capsys.readouterr()
+    asyncio.run(print_banner(load_settings()))
+    printed = capsys.readouterr().out
+    assert "6 checks. Ping URLs:" in printed
+    assert "  job 4: https://tocsin.example/ping/" in printed
+    assert "job 5" not in printed
+    assert "  and 1 more: tocsin check list" in printed
