@@ -7,7 +7,8 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast install browser lint typecheck contracts test-sqlite test-postgres bench clean
+.PHONY: run test test-fast install browser lint typecheck contracts test-sqlite test-postgres bench clean \
+	package package-check
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -53,8 +54,18 @@ test-postgres: $(INSTALLED) browser
 test-fast: $(INSTALLED)
 	TOCSIN_TEST_DATABASE=sqlite $(BIN)/pytest -q -m "unit or store"
 
+# The wheel, into dist/, built as the Dockerfile builds it (scripts/package.py).
+package: $(INSTALLED)
+	$(BIN)/python scripts/package.py build dist
+
+# `pipx install` of the wheel, then migrate, serve and a ping from what pipx installed.
+# Needs PyPI (pipx and every dependency are downloaded), so it is not part of `make test`,
+# which tests the same wheel offline.
+package-check: $(INSTALLED)
+	TOCSIN_PACKAGE_CHECK=pipx $(BIN)/pytest -q -rs tests/e2e/test_packaging.py
+
 bench: $(INSTALLED)
 	$(BIN)/python bench/ping_throughput.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis dist

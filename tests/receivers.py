@@ -117,6 +117,7 @@ class Mail:
     recipients: list[str]
     message: EmailMessage
     at: float
+    raw: bytes = b""  # as it came over the wire
 
     @property
     def subject(self) -> str:
@@ -144,6 +145,7 @@ class MailHandler:
                 list(envelope.rcpt_tos),
                 message_from_bytes(content),
                 time.time(),
+                content,
             )
         )
         return "250 OK"

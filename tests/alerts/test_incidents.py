@@ -70,7 +70,7 @@ async def test_a_missed_deadline_opens_one_incident_and_alerts_every_channel(
     await watch(database, runner, T0 + 2 * PERIOD_GRACE)  # still down: nothing new
 
     [incident] = await incidents_of(database, record)
-    assert (incident.status, incident.cause) == ("started", "missed")
+    assert (incident.status, incident.cause) == ("open", "missed")
     assert incident.expected_at == T0 + timedelta(hours=1)
     assert incident.opened_at == T0 + PERIOD_GRACE
     assert incident.cause_detail == (
@@ -222,3 +222,35 @@ async def test_resolving_by_hand_is_recorded_and_a_second_resolve_is_refused(
     [resolved] = await incidents_of(database, record)
     assert (resolved.status, resolved.resolved_by) == ("resolved", "bob")
     assert [kind for _, kind, _ in await outbox(database)] == ["down", "up"]
+
+
+async def test_a_repeated_policy_pages_round_by_round_and_names_each_step(
+    database: Database, runner: BatchRunner
+) -> None:
+    email = await add_channel(database, "email", {"to": ["ops@example.com"]})
+    hook = await add_channel(database, "webhook", {"url": "https://example.com/hook"})
+    policy = await add_policy(
+        database, "twice more", [(0 * S, [email]), (9 * S, [hook])], repeat_count=2
+    )
+    record = await make_check(database, now=T0)
+    await use_policy(database, record, policy)
+    await ping(runner, record, T0, Action.FAIL)
+
+    # Step 2 alone at 9 s: the repeat waits step 2's own 9 s after it.
+    await watch(database, runner, T0 + 9 * S)
+    assert [c for c, _, _ in await outbox(database)] == [email.id, hook.id]
+    await watch(database, runner, T0 + 30 * S)
+    assert [c for c, _, _ in await outbox(database)] == [email.id, hook.id, email.id, hook.id]
+    await watch(database, runner, T0 + 45 * S)
+    [incident] = await incidents_of(database, record)
+    steps = [text for kind, text in await timeline(database, incident.id) if kind == "escalated"]
+    assert steps == [
+        "step 1: notifying 1 channel(s)",
+        "step 2: notifying 1 channel(s)",
+        "step 1, round 2: notifying 1 channel(s)",
+        "step 2, round 2: notifying 1 channel(s)",
+        "step 1, round 3: notifying 1 channel(s)",
+        "step 2, round 3: notifying 1 channel(s)",
+    ]
+    assert len(await outbox(database)) == 6
+    assert incident.next_escalation_at is None

@@ -224,7 +224,7 @@ async def test_email_arrives_with_text_and_html_parts_and_the_acknowledge_link(
     database: Database, runner: BatchRunner, smtp: SmtpReceiver, client: HttpClient
 ) -> None:
     channel = await add_channel(database, "email", {"to": "ops@example.com, oncall@example.com"})
-    await failing_check(database, runner)
+    record = await failing_check(database, runner)
     sender = notifier(database, runner, outbound(client, smtp_port=smtp.port), FakeClock(T0 + S))
     await sender.deliver_due()
     [mail] = smtp.mail
@@ -239,6 +239,11 @@ async def test_email_arrives_with_text_and_html_parts_and_the_acknowledge_link(
     [(notification_id, *_)] = await rows(database)
     key = uuid5(channel.uuid, str(notification_id))
     assert mail.message["Message-ID"] == f"<{key}@example.com>"
+    # The channel has no name: the timeline names it by its addresses, never blank.
+    [incident] = await incidents_of(database, record)
+    assert ("notified", "down alert sent to email to ops@example.com and 1 more") in (
+        await timeline(database, incident.id)
+    )
 
 
 async def test_two_notifiers_on_one_database_deliver_each_notification_once(

@@ -42,6 +42,8 @@ def test_channels_are_added_listed_and_removed(cli: CliRunner) -> None:
     )
     listed = run_json(cli, "channel", "list")
     assert [(c["name"], c["kind"]) for c in listed] == [("ops", "email"), ("", "webhook")]
+    # The nameless one still has a label: its kind and the start of its uuid.
+    assert [c["label"] for c in listed] == ["ops", f"webhook {listed[1]['uuid'][:8]}"]
     assert "Removed 'ops'" in run_ok(cli, "channel", "remove", "ops", "--yes")
     assert [c["kind"] for c in run_json(cli, "channel", "list")] == ["webhook"]
 
@@ -137,10 +139,16 @@ def test_incidents_are_listed_shown_acknowledged_commented_and_resolved(
     [incident] = run_json(cli, "incident", "list")
     assert (incident["check"], incident["status"], incident["cause_detail"]) == (
         "backup",
-        "started",
+        "open",
         "failed",
     )
     number = str(incident["id"])
+    # Open incidents say how long they have been open, not "Resolved: never".
+    listed, shown_open = run_ok(cli, "incident", "list"), run_ok(cli, "incident", "show", number)
+    assert "open for " in listed
+    assert "never" not in listed
+    assert "\nOpen for " in shown_open
+    assert "never" not in shown_open
     assert f"Acknowledged incident {number}." in run_ok(
         cli, "incident", "ack", number, "--by", "ada"
     )
@@ -153,6 +161,8 @@ def test_incidents_are_listed_shown_acknowledged_commented_and_resolved(
         "ada",
         "cli",
     )
+    assert "Resolved " in run_ok(cli, "incident", "show", number)
+    assert " by cli, after " in run_ok(cli, "incident", "show", number)
     shown: dict[str, Any] = json.loads(run_ok(cli, "incident", "show", number, "--json"))
     kinds = [event["kind"] for event in shown["timeline"]]
     assert kinds == ["opened", "escalated", "acknowledged", "comment", "resolved"]

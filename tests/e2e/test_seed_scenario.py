@@ -77,7 +77,7 @@ async def run_scenario(
         page = await client.get(ack_url)
         assert page.status_code == 200
         assert "Acknowledge</button>" in page.text
-        assert (await incidents_of(database, check))[0].status == "started"
+        assert (await incidents_of(database, check))[0].status == "open"
         # … then the button.
         token = ack_url.split("token=")[1]
         incident_id = (await incidents_of(database, check))[0].id

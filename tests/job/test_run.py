@@ -42,7 +42,9 @@ async def test_a_succeeding_command_pings_start_then_success_with_its_output(
     assert summary(pings) == [("start", None), ("success", 0)]
     assert_paired(pings)
     assert pings[1].duration is not None
-    assert pings[1].duration > 0.2  # the start ping goes out beside the command
+    # The start ping goes out beside the command, so on a loaded machine it may land well
+    # into the command's 0.3 s: only the order of the two is certain.
+    assert pings[1].duration > 0
     assert await stored_body(server_database, record, pings[1].n) == b"to stdout\nto stderr\n"
 
 

@@ -6,11 +6,21 @@ from datetime import timedelta
 
 import pytest
 
-from tests.alerts.test_incidents import mark_sent, ping
-from tests.helpers import T0, add_channel, incidents_of, make_check, outbox, timeline
+from tests.alerts.test_incidents import mark_sent, ping, watch
+from tests.helpers import (
+    T0,
+    add_channel,
+    add_policy,
+    incidents_of,
+    make_check,
+    outbox,
+    timeline,
+    use_policy,
+)
 from tests.services.conftest import Projects, Recorder
-from tocsin.domain.checks import Action
+from tocsin.domain.checks import Action, Status
 from tocsin.domain.records import CheckRecord, Incident
+from tocsin.services import checks as check_service
 from tocsin.services import incidents as incident_service
 from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.store.fastpath.runners import BatchRunner
@@ -139,3 +149,77 @@ async def test_deleting_an_incident_removes_it(
     assert await incidents_of(context.database, record) == []
     with pytest.raises(NotFoundError):
         await incident_service.delete_incident(context, projects.ours, incident.id)
+
+
+# Pausing, resuming and deleting a check with an open incident.
+
+
+async def escalating_check(
+    context: Recorder, runner: BatchRunner
+) -> tuple[CheckRecord, Incident, list[int]]:
+    """A failed check whose policy pages a second channel 9 s after the first."""
+    first = await add_channel(context.database, "email", {"to": ["ops@example.com"]})
+    second = await add_channel(context.database, "webhook", {"url": "https://example.com/h"})
+    policy = await add_policy(
+        context.database, "two steps", [(0 * S, [first]), (9 * S, [second])], nag_interval=60 * S
+    )
+    record = await make_check(context.database, now=T0)
+    await use_policy(context.database, record, policy)
+    await ping(runner, record, T0, Action.FAIL)
+    return record, await only_incident(context, record), [first.id, second.id]
+
+
+async def test_pausing_a_check_resolves_its_incident_and_ends_the_paging(
+    context: Recorder, projects: Projects, runner: BatchRunner
+) -> None:
+    record, incident, (first, _second) = await escalating_check(context, runner)
+    await mark_sent(context.database)  # step 1 paged someone
+    context.clock.advance(3 * S)
+    await check_service.pause_check(context, projects.ours, record.id)
+
+    # Step 2 was due at 9 s and a reminder at 60 s: neither comes, nor a recovery.
+    await watch(context.database, runner, T0 + 120 * S)
+    assert await outbox(context.database) == [(first, "down", "sent")]
+    [paused] = await incidents_of(context.database, record)
+    assert (paused.status, paused.resolved_by, paused.resolved_at) == (
+        "resolved",
+        "pause",
+        T0 + 3 * S,
+    )
+    assert (paused.next_escalation_at, paused.next_nag_at) == (None, None)
+    assert (await timeline(context.database, incident.id))[-1] == (
+        "resolved",
+        "check paused after 3s down: escalation and reminders stopped, no recovery notice",
+    )
+
+
+async def test_a_resumed_check_that_fails_again_opens_a_fresh_incident(
+    context: Recorder, projects: Projects, runner: BatchRunner
+) -> None:
+    record, incident, _channels = await escalating_check(context, runner)
+    await check_service.pause_check(context, projects.ours, record.id)
+    resumed = await check_service.resume_check(context, projects.ours, record.id)
+    assert resumed.record.state.status == Status.NEW
+    await ping(runner, record, T0 + 200 * S, Action.FAIL)
+    old, fresh = await incidents_of(context.database, record)
+    assert (old.id, old.status, fresh.status) == (incident.id, "resolved", "open")
+
+
+async def test_pausing_a_check_with_no_open_incident_touches_no_incident(
+    context: Recorder, projects: Projects, runner: BatchRunner
+) -> None:
+    record, incident, _channels = await escalating_check(context, runner)
+    await incident_service.resolve(context, projects.ours, incident.id, "alice")
+    await check_service.pause_check(context, projects.ours, record.id)
+    [resolved] = await incidents_of(context.database, record)
+    assert resolved.resolved_by == "alice"
+
+
+async def test_deleting_a_check_takes_its_incident_and_pending_alerts_with_it(
+    context: Recorder, projects: Projects, runner: BatchRunner
+) -> None:
+    record, _incident, _channels = await escalating_check(context, runner)
+    await check_service.delete_check(context, projects.ours, record.id)
+    await watch(context.database, runner, T0 + 120 * S)
+    assert await outbox(context.database) == []
+    assert await incidents_of(context.database, record) == []

@@ -63,7 +63,7 @@ async def test_the_incidents_page_shows_an_incident_open_and_resolve_without_a_r
 
     async with httpx.AsyncClient() as client:
         assert (await client.post(f"{ping_url}/fail")).status_code == 200
-    await expect(row).to_have_attribute("data-status", "started", timeout=10_000)
+    await expect(row).to_have_attribute("data-status", "open", timeout=10_000)
     async with httpx.AsyncClient() as client:
         assert (await client.get(ping_url)).status_code == 200
     await expect(row).to_have_attribute("data-status", "resolved", timeout=10_000)

@@ -135,7 +135,7 @@ async def unchanged(web: Web, ids: dict[str, Any]) -> bool:
     assert [(p.id, p.name) for p in policies] == [(ids["policy"], "night")]
     assert (ids["member"], "member") in [(user.id, role) for user, role in members]
     current = status(check.record.state, web.clock.now())
-    assert (current, incident.status) == (Status.NEW, "started")
+    assert (current, incident.status) == (Status.NEW, "open")
     return True
 
 

@@ -1,6 +1,7 @@
-"""Incidents: opened by a flip to down, resolved by the flip back up (or by a person),
-escalated through their policy. Every function runs inside the caller's transaction,
-so a flip, its incident and the notifications it needs commit together (the outbox).
+"""Incidents: opened by a flip to down, resolved by the flip back up (or by a person, or
+by pausing the check), escalated through their policy. Every function runs inside the
+caller's transaction, so a flip, its incident and the notifications it needs commit
+together (the outbox).
 """
 
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from tocsin.domain import escalation
 from tocsin.domain.checks import CheckState, Flip, Reason, Status
 from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration
-from tocsin.domain.records import CheckRecord, Incident
+from tocsin.domain.records import CheckRecord, Incident, IncidentStatus
 from tocsin.store import incidents as store
 from tocsin.store.checks import flip_rows
 from tocsin.store.fastpath.bulk import insert_many
@@ -72,13 +73,9 @@ def open_incidents(connection: sa.Connection, facts: list[FlipFacts], now: datet
                 incident_id, "opened", plan.values["opened_at"], message=plan.values["cause_detail"]
             )
         )
-        if plan.channel_ids:
-            events.append(
-                store.event_row(
-                    incident_id, "escalated", now, message=step_message(0, plan.channel_ids)
-                )
-            )
-            queued.append((incident_id, plan.channel_ids))
+        events.extend(step_events(incident_id, plan.runs, now))
+        if channel_ids := escalation.channels_of(plan.runs):
+            queued.append((incident_id, channel_ids))
     store.add_events(connection, events)
     return store.enqueue_many(connection, queued, "down", now)
 
@@ -86,19 +83,19 @@ def open_incidents(connection: sa.Connection, facts: list[FlipFacts], now: datet
 @dataclass(slots=True)
 class IncidentPlan:
     values: dict[str, Any]
-    channel_ids: list[int]
+    runs: list[escalation.Run]
 
 
 def plan_incident(
     fact: FlipFacts, policy_id: int | None, policy: escalation.Policy, now: datetime
 ) -> IncidentPlan:
     opened_at = fact.flip.at
-    channel_ids, progress = escalation.run_due(policy, escalation.start(policy, opened_at), now)
+    runs, progress = escalation.run_due(policy, escalation.start(policy, opened_at), now)
     cause, detail = describe_cause(fact)
     values = {
         "project_id": fact.check.project_id,
         "check_id": fact.check.id,
-        "status": "started",
+        "status": IncidentStatus.OPEN.value,
         "cause": cause,
         "cause_detail": detail,
         "expected_at": expected_at(fact),
@@ -112,21 +109,35 @@ def plan_incident(
         "next_escalation_at": progress.due_at,
         "next_nag_at": escalation.first_nag(policy, opened_at),
     }
-    return IncidentPlan(values, channel_ids)
+    return IncidentPlan(values, runs)
 
 
-def step_message(step: int, channel_ids: list[int]) -> str:
-    return f"step {step + 1}: notifying {len(channel_ids)} channel(s)"
+def step_events(
+    incident_id: int, runs: list[escalation.Run], now: datetime
+) -> list[dict[str, object]]:
+    """A timeline line for each step run that notifies anyone, named by its step and
+    round (`step 1, round 2: notifying 2 channel(s)`)."""
+    return [
+        store.event_row(
+            incident_id,
+            "escalated",
+            now,
+            message=f"{run.label}: notifying {len(run.channel_ids)} channel(s)",
+        )
+        for run in runs
+        if run.channel_ids
+    ]
 
 
-def notify_step(
-    connection: sa.Connection, incident_id: int, channel_ids: list[int], step: int, now: datetime
+def notify_steps(
+    connection: sa.Connection, incident_id: int, runs: list[escalation.Run], now: datetime
 ) -> int:
+    """The runs' timeline lines and their alerts; a channel that several runs of one
+    pass notify (a late watcher, waits of 0 s) gets one alert."""
+    store.add_events(connection, step_events(incident_id, runs, now))
+    channel_ids = escalation.channels_of(runs)
     if not channel_ids:
         return 0
-    store.add_event(
-        connection, incident_id, "escalated", now, message=step_message(step, channel_ids)
-    )
     return store.enqueue(connection, incident_id, channel_ids, "down", now)
 
 
@@ -137,38 +148,59 @@ def resolve_check(connection: sa.Connection, check_id: int, at: datetime, by: st
 
 def resolve(connection: sa.Connection, incident: Incident, at: datetime, by: str) -> int:
     """Close the incident and tell every channel that heard of it, with the downtime."""
-    if incident.status == "resolved":
+    if incident.status == IncidentStatus.RESOLVED:
         raise IncidentError(f"incident {incident.id} is already resolved")
+    downtime = format_duration(round_seconds(at - incident.opened_at))
+    close(connection, incident, at, by, f"down {downtime}")
+    return store.enqueue(
+        connection, incident.id, store.notified_channels(connection, incident.id), "up", at
+    )
+
+
+PAUSED_BY = "pause"
+
+
+def resolve_paused(connection: sa.Connection, check_id: int, at: datetime) -> bool:
+    """A paused check keeps no open incident (Better Stack: no incidents while a
+    heartbeat is paused): its incident is resolved, so escalation and reminders stop
+    and the next down after a resume opens a fresh one. No recovery notice goes out,
+    since the check is not up; the timeline says why it closed. Whether there was one."""
+    incident = store.open_incident(connection, check_id)
+    if incident is None:
+        return False
+    held = format_duration(round_seconds(at - incident.opened_at))
+    why = f"check paused after {held} down: escalation and reminders stopped, no recovery notice"
+    close(connection, incident, at, PAUSED_BY, why)
+    return True
+
+
+def close(connection: sa.Connection, incident: Incident, at: datetime, by: str, why: str) -> None:
     store.update_incident(
         connection,
         incident.id,
-        status="resolved",
+        status=IncidentStatus.RESOLVED.value,
         resolved_at=at,
         resolved_by=by,
         next_escalation_at=None,
         next_nag_at=None,
     )
-    downtime = format_duration(round_seconds(at - incident.opened_at))
-    store.add_event(connection, incident.id, "resolved", at, actor=by, message=f"down {downtime}")
+    store.add_event(connection, incident.id, "resolved", at, actor=by, message=why)
     # An alert nobody has been sent yet need not be sent, nor recovered from.
     store.cancel_pending(connection, incident.id, ("down", "nag"))
-    return store.enqueue(
-        connection, incident.id, store.notified_channels(connection, incident.id), "up", at
-    )
 
 
 def acknowledge(
     connection: sa.Connection, incident: Incident, at: datetime, by: str, how: str
 ) -> None:
     """Acknowledging stops escalation and nagging; the incident stays open."""
-    if incident.status == "resolved":
+    if incident.status == IncidentStatus.RESOLVED:
         raise IncidentError(f"incident {incident.id} is already resolved")
-    if incident.status == "acknowledged":
+    if incident.status == IncidentStatus.ACKNOWLEDGED:
         return
     store.update_incident(
         connection,
         incident.id,
-        status="acknowledged",
+        status=IncidentStatus.ACKNOWLEDGED.value,
         acknowledged_at=at,
         acknowledged_by=by,
         next_escalation_at=None,
@@ -191,7 +223,7 @@ def escalate_due(connection: sa.Connection, now: datetime, limit: int, *, skip_l
     )
     for incident in due:
         policy = incident_policy(connection, incident)
-        channel_ids, progress = escalation.run_due(policy, incident.progress, now)
+        runs, progress = escalation.run_due(policy, incident.progress, now)
         store.update_incident(
             connection,
             incident.id,
@@ -199,7 +231,7 @@ def escalate_due(connection: sa.Connection, now: datetime, limit: int, *, skip_l
             round=progress.round,
             next_escalation_at=progress.due_at,
         )
-        queued += notify_step(connection, incident.id, channel_ids, incident.next_step, now)
+        queued += notify_steps(connection, incident.id, runs, now)
     nagging = store.due_incidents(
         connection, incidents_table.c.next_nag_at, now, limit, skip_locked=skip_locked
     )

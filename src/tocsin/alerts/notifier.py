@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from tocsin.config import Settings
 from tocsin.domain.clock import Clock, SystemClock
-from tocsin.domain.records import ChannelRow, Delivery
+from tocsin.domain.records import ChannelRow, Delivery, IncidentStatus
 from tocsin.domain.signing import ACK_PURPOSE, sign
 from tocsin.notify.base import ChannelConfig, DeliveryError, Kind, Outbound, parse_config
 from tocsin.notify.http import HttpClient, http_client
@@ -221,7 +221,7 @@ class Notifier:
                 "%s notification %s sent to %s",
                 item.kind,
                 item.notification_id,
-                item.channel_name or item.channel_kind,
+                item.channel_label,
             )
         for outcome in outcomes:
             item, error = outcome.delivery, outcome.error
@@ -233,7 +233,7 @@ class Notifier:
                 "%s notification %s to %s failed (attempt %d): %s; %s",
                 item.kind,
                 item.notification_id,
-                item.channel_name or item.channel_kind,
+                item.channel_label,
                 item.attempt,
                 error,
                 "given up" if retry_at is None else f"retrying at {retry_at:%H:%M:%S}",
@@ -285,7 +285,7 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
         body_excerpt=incident.body_excerpt,
         incident_id=incident.id,
         incident_url=links.incident(incident.id),
-        ack_url=links.ack(incident.id, now) if incident.status == "started" else "",
+        ack_url=links.ack(incident.id, now) if incident.status == IncidentStatus.OPEN else "",
         notification_key=item.key,
     )
 

@@ -136,6 +136,7 @@ def channel_json(channel: ChannelRow) -> dict[str, Any]:
     return {
         "uuid": str(channel.uuid),
         "name": channel.name,
+        "label": channel.label,
         "kind": channel.kind,
         "last_notified": None
         if channel.last_notified is None

@@ -9,7 +9,8 @@ from rich.table import Table
 
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
 from tocsin.cli.helpscreens import Group
-from tocsin.domain.describe import stamp
+from tocsin.domain.clock import SystemClock
+from tocsin.domain.describe import incident_span, stamp
 from tocsin.domain.records import Event, Incident
 from tocsin.services import incidents as incident_service
 from tocsin.store import incidents as store
@@ -49,7 +50,8 @@ def list_command(
         if as_json:
             console.print_json(json.dumps([incident_json(i, name) for i, name in found]))
             return
-        table = Table("#", "Check", "Status", "Cause", "Opened", "Resolved")
+        now = SystemClock().now()
+        table = Table("#", "Check", "Status", "Cause", "Opened", "How long")
         for incident, name in found:
             table.add_row(
                 str(incident.id),
@@ -57,7 +59,7 @@ def list_command(
                 incident.status,
                 incident.cause_detail,
                 stamp(incident.opened_at),
-                stamp(incident.resolved_at),
+                incident_span(incident, now),
             )
         console.print(table if found else "No open incidents.")
 
@@ -105,6 +107,7 @@ def show(
             console.print_json(json.dumps(document))
             return
         console.print(f"Incident {incident.id}: {incident.status} — {incident.cause_detail}")
+        console.print(span_line(incident), markup=False)
         if incident.body_excerpt:
             console.print(incident.body_excerpt, markup=False)
         for event in events:
@@ -112,6 +115,16 @@ def show(
             console.print(
                 f"  {stamp(event.created)}  {event.kind}{actor}: {event.message}", markup=False
             )
+
+
+def span_line(incident: Incident) -> str:
+    """`Open for 3m.`, or when and by whom it was resolved, after how long."""
+    span = incident_span(incident, SystemClock().now())
+    line = span[0].upper() + span[1:]
+    if incident.resolved_at is not None:
+        by = f" by {incident.resolved_by}" if incident.resolved_by else ""
+        line = f"Resolved {stamp(incident.resolved_at)}{by}, {span.removeprefix('resolved ')}"
+    return line + "."
 
 
 def event_json(event: Event) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from cron_descriptor import (
 
 from tocsin.domain.checks import CheckState, Status, due_at
 from tocsin.domain.durations import format_duration
+from tocsin.domain.records import Incident, IncidentStatus
 from tocsin.domain.schedule import Cron, Schedule, upcoming
 
 
@@ -87,6 +88,19 @@ def rounded(delta: timedelta) -> timedelta:
             step = {604_800: 86_400, 86_400: 3_600, 3_600: 60, 60: 1}[unit]
             return timedelta(seconds=round(seconds / step) * step)
     return timedelta(seconds=seconds)
+
+
+def incident_span(incident: Incident, now: datetime) -> str:
+    """How long the incident has lasted, in its status's words: `open for 3m`,
+    `acknowledged, open for 1h2m`, `resolved after 3m`; never a "resolved: never"."""
+    if incident.status == IncidentStatus.RESOLVED and incident.resolved_at is not None:
+        return (
+            f"resolved after {format_duration(rounded(incident.resolved_at - incident.opened_at))}"
+        )
+    lasted = format_duration(rounded(max(now - incident.opened_at, timedelta(0))))
+    if incident.status == IncidentStatus.ACKNOWLEDGED:
+        return f"acknowledged, open for {lasted}"
+    return f"open for {lasted}"
 
 
 def next_expected(state: CheckState, now: datetime) -> str:

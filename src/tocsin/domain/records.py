@@ -2,9 +2,11 @@
 services and front ends show. Plain data, with only the derived values that belong
 to the record itself."""
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -117,6 +119,36 @@ class RecentPing:
 # Channels and escalation policies
 
 
+def channel_label(name: str, kind: str, uuid: UUID, config: Any = None) -> str:
+    """A channel as every timeline, list and page names it, never empty: its name,
+    else an e-mail channel's first address (`email to ops@example.com`), else its kind
+    and the start of its uuid (`webhook 3f2a9c1e`). `config` is its settings, as a
+    mapping or as their JSON text; only an e-mail channel's are read, never a URL,
+    which may hold a secret."""
+    if name.strip():
+        return name.strip()
+    if kind == "email":
+        addresses = email_addresses(config)
+        if addresses:
+            more = f" and {len(addresses) - 1} more" if len(addresses) > 1 else ""
+            return f"email to {addresses[0]}{more}"
+    return f"{kind} {str(uuid)[:8]}"
+
+
+def email_addresses(config: Any) -> list[str]:
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError:
+            return []
+    to = config.get("to") if isinstance(config, dict) else None
+    if isinstance(to, str):
+        to = to.split(",")
+    if not isinstance(to, list):
+        return []
+    return [str(address).strip() for address in to if str(address).strip()]
+
+
 @dataclass(slots=True)
 class ChannelRow:
     id: int
@@ -133,7 +165,7 @@ class ChannelRow:
 
     @property
     def label(self) -> str:
-        return self.name or f"{self.kind} {str(self.uuid)[:8]}"
+        return channel_label(self.name, self.kind, self.uuid, self.config)
 
     @property
     def failing_since(self) -> datetime | None:
@@ -153,6 +185,21 @@ class PolicyRow(Generic[Label]):
 
 
 # Incidents and their timelines
+
+
+class IncidentStatus(StrEnum):
+    """An incident's status, in the one set of words Tocsin's own interfaces use (the
+    command line, Tocsin's API, the web pages, and the database). `open` rather than
+    `started`, which is a check's status (a run has begun). The API dialects put them
+    in their own words at their edge: Better Stack's `Started`, `Acknowledged`,
+    `Resolved`."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+UNRESOLVED = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
 
 
 @dataclass(slots=True)
@@ -254,6 +301,12 @@ class Delivery:
     check_uuid: UUID
     check_tags: str
     incident: AlertedIncident | None
+
+    @property
+    def channel_label(self) -> str:
+        return channel_label(
+            self.channel_name, self.channel_kind, self.channel_uuid, self.channel_config
+        )
 
     @property
     def key(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import parsedate_to_datetime
+from email.utils import formatdate, make_msgid, parseaddr, parsedate_to_datetime
 
 import aiosmtplib
 
@@ -44,12 +44,7 @@ class LiveOutbound:
         self.smtp = smtp
 
     async def send(self, request: Request) -> None:
-        headers = dict(request.headers)
-        body = request.content or b""
-        if request.json is not None:
-            body = json.dumps(request.json).encode()
-            if not any(name.lower() == "content-type" for name in headers):
-                headers["Content-Type"] = "application/json"
+        headers, body = request_body(request)
         response = await self.client.request(
             request.method,
             request.url,
@@ -76,9 +71,7 @@ class LiveOutbound:
     ) -> None:
         if not self.smtp.host:
             raise DeliveryError("email is not set up: TOCSIN_SMTP_HOST is empty", permanent=True)
-        message = email_message(self.smtp.sender, to, subject, text, html)
-        if message_id:
-            message["Message-ID"] = message_id_header(message_id, self.smtp.sender)
+        message = email_message(self.smtp.sender, to, subject, text, html, message_id)
         try:
             await aiosmtplib.send(
                 message,
@@ -128,18 +121,56 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def email_message(sender: str, to: list[str], subject: str, text: str, html: str) -> EmailMessage:
+def request_body(request: Request) -> tuple[dict[str, str], bytes]:
+    """The headers and bytes to send. A body always says what it is: the channel's own
+    Content-Type if it set one, else JSON when it reads as JSON, else UTF-8 text
+    (receivers that parse by type, and some that refuse a body without one, need it)."""
+    headers = dict(request.headers)
+    body = request.content or b""
+    if request.json is not None:
+        body = json.dumps(request.json).encode()
+    if body and not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = content_type(body, is_json=request.json is not None)
+    return headers, body
+
+
+def content_type(body: bytes, *, is_json: bool = False) -> str:
+    if is_json:
+        return "application/json"
+    try:
+        json.loads(body)
+    except ValueError:  # UnicodeDecodeError is one
+        return "text/plain; charset=utf-8"
+    return "application/json"
+
+
+def email_message(
+    sender: str, to: list[str], subject: str, text: str, html: str, key: str = ""
+) -> EmailMessage:
+    """A message as RFC 5322 wants it, with the `Date:` and `Message-ID:` that some
+    mail servers refuse mail without. No HTML part when `html` is empty."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(to)
     message["Subject"] = subject
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = message_id_header(key, sender)
     message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    if html:
+        message.add_alternative(html, subtype="html")
     return message
 
 
 def message_id_header(key: str, sender: str) -> str:
-    """A Message-ID made from a notification's id, the same on every retry, so mail
-    systems and people can tell a repeat; in the sender's domain, as RFC 5322 asks."""
-    domain = sender.rpartition("@")[2].strip(" >") or "tocsin.invalid"
-    return f"<{key}@{domain}>"
+    """A Message-ID in the sender's domain, as RFC 5322 asks. Made from a
+    notification's id when there is one, the same on every retry, so mail systems and
+    people can tell a repeat; else unique (`email.utils.make_msgid`)."""
+    domain = sender_domain(sender)
+    return f"<{key}@{domain}>" if key else make_msgid("tocsin", domain=domain)
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of `alerts@example.com` or `Tocsin <alerts@example.com>`."""
+    address = parseaddr(sender)[1]
+    domain = address.rpartition("@")[2] if "@" in address else ""
+    return domain.strip().lower() or "tocsin.invalid"

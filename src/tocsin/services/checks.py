@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
+from tocsin.alerts import incidents
 from tocsin.domain.checks import Flip, Status, pause, resume
 from tocsin.domain.naming import BLANK_NAME, blank_name
 from tocsin.domain.records import (
@@ -172,7 +173,8 @@ async def update_check(
 async def pause_check(
     context: Context, project_id: int, check_id: int
 ) -> tuple[CheckDetails, Flip | None]:
-    """No deadline until a ping or a resume; the flip, None if it was paused already."""
+    """No deadline until a ping or a resume, and the open incident, if any, resolved;
+    the flip, None if it was paused already."""
 
     def work(connection: sa.Connection, now: datetime) -> tuple[CheckDetails, Flip | None]:
         flip = pause_check_in(
@@ -274,8 +276,11 @@ def update_check_in(
 
 def pause_check_in(connection: sa.Connection, record: CheckRecord, now: datetime) -> Flip | None:
     """`record` as locked by the caller. Pausing a paused check writes its state again
-    and no flip."""
+    and no flip. An incident left open is resolved (`alerts.incidents.resolve_paused`):
+    without that its escalation would page on, and no ping could ever close it, since
+    a ping takes a paused check to up, not down to up."""
     _state, flip = check_store.apply_transition(connection, record, pause, now)
+    incidents.resolve_paused(connection, record.id, now)
     return flip
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tocsin.domain.escalation import Policy, Step, default_policy
-from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter
+from tocsin.domain.records import UNRESOLVED, Event, Incident, IncidentCheck, IncidentFilter
 from tocsin.store.fastpath.bulk import insert_many, insert_returning_ids
 from tocsin.store.tables import (
     channels,
@@ -26,7 +26,7 @@ from tocsin.store.tables import (
     policy_steps,
 )
 
-OPEN = ("started", "acknowledged")
+OPEN = tuple(status.value for status in UNRESOLVED)
 
 
 def incident_from_row(row: sa.Row[Any]) -> Incident:

@@ -153,7 +153,7 @@ def mark_sent(connection: sa.Connection, items: list[Delivery], now: datetime) -
                 now,
                 channel_id=item.channel_id,
                 attempt=item.attempt,
-                message=f"{item.kind} alert sent to {item.channel_name}",
+                message=f"{item.kind} alert sent to {item.channel_label}",
             )
             for item in recorded
             if item.incident is not None
@@ -222,7 +222,7 @@ def add_failure_event(
     retry_at: datetime | None,
 ) -> None:
     assert item.incident is not None
-    what = f"{item.kind} alert to {item.channel_name or item.channel_kind}"
+    what = f"{item.kind} alert to {item.channel_label}"
     if retry_at is None:
         kind, text = "notify_gave_up", f"{what} given up after attempt {item.attempt}: {error}"
     else:

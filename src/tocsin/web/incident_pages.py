@@ -12,7 +12,14 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from tocsin.domain.accounts import can_change
-from tocsin.domain.records import Event, Incident, IncidentCheck, IncidentFilter, Membership
+from tocsin.domain.records import (
+    Event,
+    Incident,
+    IncidentCheck,
+    IncidentFilter,
+    IncidentStatus,
+    Membership,
+)
 from tocsin.services import incidents as incident_service
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, NotFoundError
@@ -32,8 +39,11 @@ from tocsin.web.live import change_events
 from tocsin.web.pages import render
 
 router = APIRouter(include_in_schema=False)
-ICONS = {"started": "▼", "acknowledged": "◆", "resolved": "▲"}
-WORDS = {"started": "open", "acknowledged": "acknowledged", "resolved": "resolved"}
+ICONS: dict[str, str] = {
+    IncidentStatus.OPEN: "▼",
+    IncidentStatus.ACKNOWLEDGED: "◆",
+    IncidentStatus.RESOLVED: "▲",
+}
 MAX_COMMENT = 2000
 PAST_SHOWN = 100
 
@@ -87,7 +97,6 @@ async def lists_context(request: Request, membership: Membership, check: str) ->
         "more_past": max(0, lists.past_count - PAST_SHOWN),
         "check_name": (named[0][1].name or check) if check and named else "",
         "icons": ICONS,
-        "words": WORDS,
         "base": incidents_url(membership),
     }
 
@@ -138,7 +147,7 @@ async def render_incident(
         "check": check,
         "events": events,
         "icon": ICONS[found.status],
-        "word": WORDS[found.status],
+        "word": found.status,
         "can_change": can_change(membership.role),
         "base": incidents_url(membership),
         "checks_base": f"/projects/{membership.project_id}/checks",

@@ -1,11 +1,13 @@
 """Tocsin's own API as a client meets it: shapes, pages, filters, partial updates with
 If-Match, idempotent pause and resume, incidents, channels and policies."""
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.alerts.test_incidents import watch
 from tests.api.conftest import Api, running_api
 from tests.receivers import HttpReceiver, Reply
 from tocsin.api.tocsin.http import PREFIX
@@ -292,3 +294,42 @@ async def test_a_channel_test_sends_a_real_message_and_says_how_it_went(
             f"{PREFIX}/channels/{channel['id']}/test", headers=read_only
         )
         assert response.status_code == 403
+
+
+async def test_pausing_a_check_with_an_open_incident_stops_its_escalation(
+    client: Client, api: Api
+) -> None:
+    """Step 2 waits 9 s after step 1; the check is paused at 3 s, the watcher passes at
+    30 s: no step 2, and the timeline says why the incident closed."""
+    first, second = [
+        await client.ok(
+            "POST", "/channels", {"kind": "webhook", "config": {"url": f"https://example.com/{n}"}}
+        )
+        for n in (1, 2)
+    ]
+    steps = [{"wait": 0, "channels": [first["id"]]}, {"wait": 9, "channels": [second["id"]]}]
+    policy = await client.ok("POST", "/policies", {"name": "pager", "steps": steps})
+    check = await client.ok("POST", "/checks", {"name": "backup", "policy": policy["id"]})
+    await api.client.post(f"/ping/{check['uuid']}/fail")
+    (incident,) = (await client.ok("GET", "/incidents?open_only=true"))["items"]
+    assert incident["status"] == "open"
+
+    api.clock.advance(timedelta(seconds=3))
+    await client.ok("POST", f"/checks/{check['id']}/pause")
+    services = api.app.web.state.services
+    await watch(api.database, services.runner, api.clock.advance(timedelta(seconds=27)))
+
+    path = f"/incidents/{incident['id']}"
+    closed = await client.ok("GET", path)
+    assert (closed["status"], closed["resolved_by"]) == ("resolved", "pause")
+    events = (await client.ok("GET", f"{path}/timeline"))["items"]
+    assert [(e["kind"], e["message"]) for e in events if e["kind"] != "opened"] == [
+        ("escalated", "step 1: notifying 1 channel(s)"),
+        (
+            "resolved",
+            "check paused after 3s down: escalation and reminders stopped, no recovery notice",
+        ),
+    ]
+    sent_or_due = "SELECT count(*) FROM notifications WHERE status != 'cancelled'"
+    assert await api.run(sent_or_due) == 0  # step 1's alert, never sent, was cancelled too
+    assert await api.run("SELECT count(*) FROM notifications") == 1

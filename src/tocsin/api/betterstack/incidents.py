@@ -31,7 +31,7 @@ from tocsin.api.common.auth import ApiAccess
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import RouteTable
 from tocsin.domain.numbers import whole_number
-from tocsin.domain.records import Incident, IncidentFilter
+from tocsin.domain.records import Incident, IncidentFilter, IncidentStatus
 from tocsin.services import incidents as incident_service
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, NotFoundError
@@ -159,7 +159,7 @@ async def acknowledge(
     incident = await found_incident(services, access, incident_id)
     spec = parse(AcknowledgeSpec, body)
     # Better Stack's rule, stricter than Tocsin's own: a second acknowledge is a 409.
-    if incident.status != "started":
+    if incident.status != IncidentStatus.OPEN:
         raise ApiError(409, f"incident {incident_id} is already {incident.status}")
     by = actor(access, spec.acknowledged_by)
     try:

@@ -20,7 +20,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tocsin.domain.checks import Status, settled_status
-from tocsin.domain.records import CheckDetails, Event, Group, HeartbeatFacts, Incident, PolicyRow
+from tocsin.domain.records import (
+    CheckDetails,
+    Event,
+    Group,
+    HeartbeatFacts,
+    Incident,
+    IncidentStatus,
+    PolicyRow,
+)
 from tocsin.domain.schedule import WEEKDAYS, Maintenance, typical_interval
 
 HEARTBEAT_STATUSES = {
@@ -30,7 +38,12 @@ HEARTBEAT_STATUSES = {
     Status.DOWN: "down",
     Status.PAUSED: "paused",
 }
-INCIDENT_STATUSES = {"started": "Started", "acknowledged": "Acknowledged", "resolved": "Resolved"}
+# Better Stack's words for Tocsin's incident statuses, used at this edge only.
+INCIDENT_STATUSES: dict[str, str] = {
+    IncidentStatus.OPEN: "Started",
+    IncidentStatus.ACKNOWLEDGED: "Acknowledged",
+    IncidentStatus.RESOLVED: "Resolved",
+}
 COMMENT = "comment"
 
 NOTHING_TO_CALL: dict[str, Any] = {

@@ -119,4 +119,4 @@ def flip_json(record: FlipRecord) -> dict[str, Any]:
 
 
 def channel_json(channel: ChannelRow) -> dict[str, Any]:
-    return {"id": str(channel.uuid), "name": channel.name, "kind": channel.kind}
+    return {"id": str(channel.uuid), "name": channel.label, "kind": channel.kind}

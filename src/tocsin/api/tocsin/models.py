@@ -209,7 +209,7 @@ class FlipOut(Model):
     reason: str
 
 
-IncidentStatus = Literal["started", "acknowledged", "resolved"]
+IncidentStatus = Literal["open", "acknowledged", "resolved"]
 
 
 class IncidentOut(Model):
@@ -257,6 +257,10 @@ class ChannelOut(Model):
 
     id: UUID
     name: str
+    label: str = Field(
+        description="How timelines and pages name it, never empty: its name, else its kind "
+        "and target (`email to ops@example.com`) or the start of its id."
+    )
     kind: str
     disabled: bool
     created: datetime

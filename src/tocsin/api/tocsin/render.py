@@ -189,6 +189,7 @@ def channel_out(channel: ChannelRow) -> ChannelOut:
     return ChannelOut(
         id=channel.uuid,
         name=channel.name,
+        label=channel.label,
         kind=channel.kind,
         disabled=channel.disabled,
         created=channel.created,
