@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
+# Two stamps: `make run` installs what running needs, `make test` (and `make install`)
+# the development tools too. Installing those also satisfies `run`, so `make run`
+# after `make test` installs nothing, and `make test` after `make run` adds only them.
+RUNTIME := $(VENV)/.installed-run
+INSTALLED := $(VENV)/.installed-dev
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 CHROMIUM := /usr/bin/chromium
@@ -10,13 +14,19 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: run test test-fast install browser lint typecheck contracts test-sqlite test-postgres bench clean \
 	package package-check
 
-$(INSTALLED): pyproject.toml
+$(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Tocsin needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(INSTALLED): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(INSTALLED)
+	touch $(RUNTIME) $(INSTALLED)
 
 install: $(INSTALLED)
 
@@ -27,7 +37,7 @@ browser:
 		  { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } || \
 		  echo "could not install chromium: the browser tests will skip"; }
 
-run: $(INSTALLED)
+run: $(RUNTIME)
 	$(BIN)/tocsin migrate
 	$(BIN)/tocsin serve
 

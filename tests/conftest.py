@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -50,6 +51,25 @@ DATABASE_FIXTURES = {
 }
 
 
+# Every test, and every `tocsin` process a test starts, runs with no config file and
+# with data and config directories of the run's own: never the developer's
+# ~/.config/tocsin/tocsin.toml, /etc/tocsin/tocsin.toml or ~/.local/share/tocsin.
+ISOLATED_HOME = Path(tempfile.mkdtemp(prefix="tocsin-tests-"))
+ISOLATION = {
+    "TOCSIN_CONFIG": "",
+    "XDG_CONFIG_HOME": str(ISOLATED_HOME / "config"),
+    "XDG_DATA_HOME": str(ISOLATED_HOME / "data"),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.update(ISOLATION)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(ISOLATED_HOME, ignore_errors=True)
+
+
 def pytest_report_header() -> str:
     target = POSTGRES_URL if BACKEND == "postgresql" else "a fresh SQLite file per test"
     return f"tocsin test database: {BACKEND} ({target})"
@@ -72,12 +92,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def mark_by_kind(item: pytest.Item) -> None:
     """`browser`, `e2e`, `postgres`, `unit` and `store` follow from where a test is and
-    what it uses, so no test can be left unmarked. `make test-fast` runs `unit or store`."""
+    what it uses (or, for `e2e`, what it says), so no test can be left unmarked.
+    `make test-fast` runs `unit or store`."""
     fixtures = set(getattr(item, "fixturenames", ()))
     kinds = []
     if item.path.name.startswith("test_browser_"):
         kinds.append(pytest.mark.browser)
-    if "e2e" in item.path.parts or SERVER_FIXTURES & fixtures:
+    if "e2e" in item.path.parts or SERVER_FIXTURES & fixtures or item.get_closest_marker("e2e"):
         kinds.append(pytest.mark.e2e)
     if DATABASE_FIXTURES & fixtures:
         kinds.append(pytest.mark.postgres)

@@ -2,9 +2,11 @@
 
 import asyncio
 import json
+import shutil
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -233,3 +235,11 @@ async def make_projects(database: Database, now: datetime) -> tuple[int, int]:
 
     async with database.write() as connection:
         return await connection.run_sync(work)
+
+
+def put_back_sqlite_backup(backup: Path, database: Path) -> None:
+    """The restore README.md describes, with the server stopped: the WAL and its index
+    go, the backup takes the database's place; the ping log stays where it was."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(backup, database)

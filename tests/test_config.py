@@ -10,8 +10,8 @@ from tocsin.config import SETTINGS, ConfigError, Settings
 
 
 def test_an_empty_environment_gives_the_defaults() -> None:
-    assert Settings.from_env({}) == Settings(
-        database_url="sqlite:///./data/tocsin.db",
+    assert Settings.from_env({"HOME": "/home/ann"}) == Settings(
+        database_url="sqlite:////home/ann/.local/share/tocsin/tocsin.db",
         host="127.0.0.1",
         port=8000,
         site_url="",
@@ -50,6 +50,7 @@ def test_an_empty_environment_gives_the_defaults() -> None:
 def test_unrelated_variables_are_ignored() -> None:
     env = {"PORT": "1", "TOCSIN_PORTS": "2", "tocsin_port": "3", "TOCSIN_HOST_FILE": "/nope"}
     assert Settings.from_env(env) == Settings.from_env({})
+    assert Settings.from_env({"TOCSIN_CONFIG": "/nope"}) == Settings.from_env({})
 
 
 @pytest.mark.parametrize(
@@ -61,7 +62,7 @@ def test_unrelated_variables_are_ignored() -> None:
             "database_url",
             "postgresql://tocsin@db/tocsin",
         ),
-        ("TOCSIN_DATABASE_URL", "  sqlite:///tmp/t.db\n", "database_url", "sqlite:///tmp/t.db"),
+        ("TOCSIN_DATABASE_URL", "  sqlite:////tmp/t.db\n", "database_url", "sqlite:////tmp/t.db"),
         ("TOCSIN_HOST", "0.0.0.0", "host", "0.0.0.0"),
         ("TOCSIN_PORT", "9000", "port", 9000),
         ("TOCSIN_PORT", " 65535 ", "port", 65535),
@@ -143,6 +144,8 @@ def test_watcher_reads_false_words(value: str) -> None:
         ("TOCSIN_LOG_LEVEL", "warn", "expected DEBUG, INFO, WARNING or ERROR, not 'warn'"),
         ("TOCSIN_SESSION_TTL", "0s", "must be positive"),
         ("TOCSIN_REGISTRATION_OPEN", "perhaps", "expected true or false"),
+        ("TOCSIN_DATABASE_URL", "sqlite:///data/t.db", "the SQLite path 'data/t.db' is relative"),
+        ("TOCSIN_DATABASE_URL", "sqlite:///./t.db", "the SQLite path './t.db' is relative"),
     ],
 )
 def test_a_bad_value_is_a_config_error_naming_the_variable(
@@ -184,14 +187,17 @@ def test_the_database_url_can_come_from_a_file(tmp_path: Path) -> None:
 
 def test_the_file_wins_over_the_plain_variable(tmp_path: Path) -> None:
     secret = tmp_path / "database_url"
-    secret.write_text("sqlite:///from-file.db")
-    env = {"TOCSIN_DATABASE_URL": "sqlite:///plain.db", "TOCSIN_DATABASE_URL_FILE": str(secret)}
-    assert Settings.from_env(env).database_url == "sqlite:///from-file.db"
+    secret.write_text("sqlite:////srv/from-file.db")
+    env = {
+        "TOCSIN_DATABASE_URL": "sqlite:////srv/plain.db",
+        "TOCSIN_DATABASE_URL_FILE": str(secret),
+    }
+    assert Settings.from_env(env).database_url == "sqlite:////srv/from-file.db"
 
 
 def test_an_empty_file_variable_falls_back_to_the_plain_variable() -> None:
-    env = {"TOCSIN_DATABASE_URL": "sqlite:///plain.db", "TOCSIN_DATABASE_URL_FILE": ""}
-    assert Settings.from_env(env).database_url == "sqlite:///plain.db"
+    env = {"TOCSIN_DATABASE_URL": "sqlite:////srv/plain.db", "TOCSIN_DATABASE_URL_FILE": ""}
+    assert Settings.from_env(env).database_url == "sqlite:////srv/plain.db"
 
 
 def test_a_missing_secret_file_is_a_config_error_naming_the_file_variable(tmp_path: Path) -> None:

@@ -1,12 +1,20 @@
-"""Settings, read once from `TOCSIN_*` environment variables into a frozen object.
+"""Settings, read once into a frozen object: from a TOML config file, overridden by
+`TOCSIN_*` environment variables.
 
 `SETTINGS` is the single declarative list: the parser, the README table and the
 test that keeps them in step all read it. Secrets may also come from a file named
 by `<NAME>_FILE`, so they can live in Docker or systemd credentials.
+
+The server and every CLI command read the same file, found by one search path
+(`config_search_path`), so a command run from any directory sees the server's
+database and mail settings. A relative SQLite path in the file is anchored at the
+file's directory; with no file, the database lives in the user's data directory.
+Neither ever depends on the working directory.
 """
 
 import os
 import re
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +24,10 @@ from typing import Any
 from tocsin.domain.durations import DurationError, parse_duration
 
 PREFIX = "TOCSIN_"
+CONFIG_VARIABLE = "TOCSIN_CONFIG"
+CONFIG_NAME = "tocsin.toml"
+SYSTEM_CONFIG = Path("/etc/tocsin") / CONFIG_NAME
+DEFAULT = "default"
 
 
 class ConfigError(ValueError):
@@ -37,9 +49,11 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "database_url",
-        "sqlite:///./data/tocsin.db",
-        "Where Tocsin keeps its data: `sqlite:///path`, `sqlite+aiosqlite:///path`, "
-        "`postgresql://user:pass@host/db` or `postgresql+asyncpg://…`.",
+        "",
+        "Where Tocsin keeps its data: `sqlite:////absolute/path.db` (in the config file "
+        "also `sqlite:///path.db`, relative to the file's directory), "
+        "`postgresql://user:pass@host/db` or `postgresql+asyncpg://…`. Empty: "
+        "`tocsin.db` in `$XDG_DATA_HOME/tocsin` (`~/.local/share/tocsin`).",
         secret=True,
     ),
     Setting("host", "127.0.0.1", "Address `tocsin serve` listens on."),
@@ -233,6 +247,46 @@ def read_text(text: str) -> str:
     return text.strip()
 
 
+SQLITE_URL = re.compile(r"(?P<scheme>sqlite(?:\+\w+)?):///(?P<path>[^?]*)(?P<query>\?.*)?", re.S)
+
+
+def sqlite_path(database_url: str) -> str | None:
+    """The file of a `sqlite:///…` URL, as written; None for other databases."""
+    found = SQLITE_URL.fullmatch(database_url.strip())
+    if found is None or found.group("path") in ("", ":memory:"):
+        return None
+    return found.group("path")
+
+
+def read_database_url(text: str) -> str:
+    """A database URL; a relative SQLite path is refused, since here it could only be
+    read against the working directory (the config file anchors its own)."""
+    url = text.strip()
+    path = sqlite_path(url)
+    if path is not None and not path.startswith("/"):
+        raise ValueError(
+            f"the SQLite path {path!r} is relative; write it absolute "
+            f"(sqlite:////var/lib/tocsin/tocsin.db), or put it in the config file, "
+            "where it is relative to the file"
+        )
+    return url
+
+
+def anchored(database_url: str, directory: Path) -> str:
+    """`database_url` with a relative SQLite path made absolute under `directory`."""
+    path = sqlite_path(database_url)
+    found = SQLITE_URL.fullmatch(database_url.strip())
+    if path is None or found is None or path.startswith("/"):
+        return database_url
+    absolute = (directory / path).resolve()
+    return f"{found.group('scheme')}:///{absolute}{found.group('query') or ''}"
+
+
+def masked_url(database_url: str) -> str:
+    """A database URL fit to print: its password replaced by `***`."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", database_url)
+
+
 def read_smtp_security(text: str) -> str:
     value = text.strip().lower()
     if value not in ("starttls", "tls", "none"):
@@ -241,6 +295,7 @@ def read_smtp_security(text: str) -> str:
 
 
 PARSERS: dict[str, Callable[[str], Any]] = {
+    "database_url": read_database_url,
     "port": read_int,
     "smtp_port": read_int,
     "notifier": read_bool,
@@ -311,31 +366,184 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Settings from the environment alone (no config file): for tests and embedding.
+        Processes use `load`, which reads the config file too."""
         env = os.environ if environ is None else environ
-        values = {s.name: parse_setting(s, raw_value(s, env)) for s in SETTINGS}
-        values.update(overrides)
-        settings = cls(**values)
+        return resolve(env, None, overrides).settings
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFile:
+    """A config file read: each setting's text, relative SQLite paths anchored."""
+
+    path: Path
+    values: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """The effective settings, each setting's text and where it came from: `default`,
+    the config file's path, the environment variable or `command line`."""
+
+    settings: Settings
+    texts: dict[str, str]
+    origins: dict[str, str]
+    file: Path | None
+
+
+def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> Loaded:
+    """What every Tocsin process runs on: the config file (if one is found), the
+    environment over it, and `overrides` (command-line options) over both."""
+    env = os.environ if environ is None else environ
+    found = find_config_file(env)
+    return resolve(env, read_config_file(found) if found else None, overrides)
+
+
+def resolve(env: Mapping[str, str], file: ConfigFile | None, overrides: dict[str, Any]) -> Loaded:
+    texts, origins = {}, {}
+    for setting in SETTINGS:
+        texts[setting.name], origins[setting.name] = raw_value(setting, env, file)
+    values = {s.name: parse_setting(s, texts[s.name], origins[s.name]) for s in SETTINGS}
+    if not values["database_url"]:
+        values["database_url"] = texts["database_url"] = default_database_url(env)
+    values.update(overrides)
+    for name, value in overrides.items():
+        texts[name], origins[name] = str(value), "command line"
+    settings = Settings(**values)
+    try:
         validate(settings)
-        return settings
+    except ConfigError as error:
+        raise reworded(error, origins) from None
+    return Loaded(settings, texts, origins, file.path if file else None)
 
 
-def raw_value(setting: Setting, env: Mapping[str, str]) -> str:
+def raw_value(setting: Setting, env: Mapping[str, str], file: ConfigFile | None) -> tuple[str, str]:
+    """A setting's text and its origin; the environment wins over the file."""
     file_variable = setting.variable + "_FILE"
     if setting.secret and env.get(file_variable):
-        try:
-            return Path(env[file_variable]).read_text().strip()
-        except OSError as error:
-            message = f"{file_variable}: cannot read {error.filename}: {error.strerror}"
-            raise ConfigError(message) from None
-    return env.get(setting.variable, setting.default)
+        return read_secret(Path(env[file_variable]), file_variable), file_variable
+    if setting.variable in env:
+        return env[setting.variable], setting.variable
+    if file is not None and setting.name in file.values:
+        return file.values[setting.name], str(file.path)
+    return setting.default, DEFAULT
 
 
-def parse_setting(setting: Setting, raw: str) -> Any:
+def read_secret(path: Path, where: str) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError as error:
+        raise ConfigError(f"{where}: cannot read {error.filename}: {error.strerror}") from None
+
+
+def parse_setting(setting: Setting, raw: str, origin: str = DEFAULT) -> Any:
     parser = PARSERS.get(setting.name, read_text)
     try:
         return parser(raw)
     except ValueError as error:
-        raise ConfigError(f"{setting.variable}: {error}") from None
+        raise ConfigError(f"{where_set(setting, origin)}: {error}") from None
+
+
+def where_set(setting: Setting, origin: str) -> str:
+    """How an error names a setting: by its variable, or by file and key (a file's
+    origin is its absolute path)."""
+    return f"{origin}: {setting.name}" if origin.startswith("/") else setting.variable
+
+
+def reworded(error: ConfigError, origins: dict[str, str]) -> ConfigError:
+    """A validation error (worded `TOCSIN_NAME: problem`) naming the config file and key
+    instead when the setting came from the file."""
+    variable, _, problem = str(error).partition(": ")
+    for setting in SETTINGS:
+        if setting.variable == variable and problem:
+            return ConfigError(f"{where_set(setting, origins[setting.name])}: {problem}")
+    return error
+
+
+# --- the config file -------------------------------------------------------------------
+
+
+def directory_from(env: Mapping[str, str], variable: str, under_home: str) -> Path:
+    """An XDG base directory: the variable if it holds an absolute path (the spec
+    ignores relative ones), else its default under the home directory."""
+    value = env.get(variable, "")
+    if value and Path(value).is_absolute():
+        return Path(value)
+    return Path(env.get("HOME") or Path.home()) / under_home
+
+
+def default_database_url(env: Mapping[str, str]) -> str:
+    data = directory_from(env, "XDG_DATA_HOME", ".local/share") / "tocsin"
+    return f"sqlite:///{data / 'tocsin.db'}"
+
+
+def config_search_path(env: Mapping[str, str]) -> list[Path]:
+    """Where a config file is looked for when `TOCSIN_CONFIG` is not set, first first."""
+    user = directory_from(env, "XDG_CONFIG_HOME", ".config") / "tocsin" / CONFIG_NAME
+    return [user, SYSTEM_CONFIG]
+
+
+def find_config_file(env: Mapping[str, str]) -> Path | None:
+    """`TOCSIN_CONFIG` names the file (set but empty: none), else the first of the
+    search path that exists."""
+    if CONFIG_VARIABLE in env:
+        named = env[CONFIG_VARIABLE].strip()
+        if not named:
+            return None
+        path = Path(named).expanduser().absolute()
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_VARIABLE}: no config file at {path}")
+        return path
+    return next((path for path in config_search_path(env) if path.is_file()), None)
+
+
+def read_config_file(path: Path) -> ConfigFile:
+    try:
+        document = tomllib.loads(path.read_text())
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    values = {}
+    for key, value in document.items():
+        name, text = file_entry(path, key, value)
+        values[name] = text
+    return ConfigFile(path, values)
+
+
+SECRETS = {setting.name for setting in SETTINGS if setting.secret}
+
+
+def file_entry(path: Path, key: str, value: object) -> tuple[str, str]:
+    """One `key = value` line of the file as a setting's name and text; `<secret>_file`
+    reads the secret from that file, a relative path being relative to the config file."""
+    known = {setting.name for setting in SETTINGS}
+    name = key.removesuffix("_file") if key.removesuffix("_file") in SECRETS else key
+    if name not in known:
+        raise ConfigError(f"{path}: unknown setting {key!r}{suggestion(key, known)}")
+    text = toml_text(path, key, value)
+    if name != key:
+        text = read_secret(path.parent / text, f"{path}: {key}")
+    if name == "database_url":
+        text = anchored(text, path.parent)
+    return name, text
+
+
+def toml_text(path: Path, key: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    kind = type(value).__name__
+    raise ConfigError(f"{path}: {key}: expected a string, a number or true/false, not a {kind}")
+
+
+def suggestion(key: str, known: set[str]) -> str:
+    import difflib  # only on this error path
+
+    # `TOCSIN_PORT = 1` is the variable's name where the file wants the key, `port`.
+    close = difflib.get_close_matches(key.lower().removeprefix("tocsin_"), sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else "; `tocsin config` lists the settings"
 
 
 def validate(settings: Settings) -> None:
@@ -366,9 +574,10 @@ def validate(settings: Settings) -> None:
 
 def settings_table() -> str:
     """The README's configuration table, generated so the two cannot drift apart."""
-    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    lines = ["| Key in the file, variable | Default | Meaning |", "|---|---|---|"]
     for setting in SETTINGS:
-        name = f"`{setting.variable}`" + (" (or `_FILE`)" if setting.secret else "")
+        also = " (or `_FILE`)" if setting.secret else ""
+        name = f"`{setting.name}`, `{setting.variable}`{also}"
         default = f"`{setting.default}`" if setting.default else "(empty)"
         lines.append(f"| {name} | {default} | {setting.help} |")
     return "\n".join(lines)

@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import typer
-from typer._click.core import Command
+from typer._click.core import Command, Context
 from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from tests.helpers import run_json, run_ok, send_pings
-from tocsin.cli import app, print_banner
+from tocsin.cli import app
 from tocsin.cli.banner import checks_banner
 from tocsin.cli.common import load_settings
+from tocsin.cli.serving import print_banner
 from tocsin.domain.checks import Action, CheckState
 from tocsin.domain.records import CheckRecord
 from tocsin.domain.schedule import Period
@@ -50,6 +51,14 @@ def test_create_with_cron_and_slug_gives_a_slug_url(cli: CliRunner) -> None:
     assert created["ping_url"] == f"https://tocsin.example/ping/{created['uuid']}"
     assert created["slug_url"].startswith("https://tocsin.example/ping/")
     assert created["slug_url"].endswith("/tokyo-job")
+
+
+def test_the_slug_follows_the_name_unless_one_is_given(cli: CliRunner) -> None:
+    # As the APIs make it, so `tocsin run --check db-backup` finds "db backup".
+    created = run_json(cli, "check", "create", "--name", "db backup")
+    assert created["slug"] == "db-backup"
+    assert created["slug_url"].endswith("/db-backup")
+    assert run_json(cli, "check", "create", "--name", "x", "--slug", "y-1")["slug"] == "y-1"
 
 
 def test_list_shows_each_check_with_its_status(cli: CliRunner) -> None:
@@ -125,7 +134,8 @@ def test_two_checks_with_one_name_must_be_named_by_uuid(cli: CliRunner) -> None:
     run_ok(cli, "check", "create", "--name", "twin")
     result = cli.invoke(app, ["check", "pause", "twin"])
     assert result.exit_code == 2
-    assert "2 checks have the name 'twin'; use a uuid" in result.output
+    # Their slugs, made from the name, are the same too.
+    assert "2 checks have the slug 'twin'; use a uuid" in result.output
 
 
 def test_bad_configuration_names_the_variable(
@@ -199,9 +209,13 @@ def test_the_list_hint_names_three_checks_and_counts_the_rest(cli: CliRunner) ->
 
 
 def command_paths(command: Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command's words, the lazily loaded groups' included."""
     found = [path]
     if isinstance(command, TyperGroup):
-        for name, sub in command.commands.items():
+        ctx = Context(command)
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            assert sub is not None
             found += command_paths(sub, (*path, name))
     return found
 

@@ -13,6 +13,7 @@ from tests.helpers import add_channel, run_json, run_ok, send_pings
 from tests.receivers import HttpReceiver
 from tocsin.cli import app
 from tocsin.domain.checks import Action
+from tocsin.store.channels import list_channels
 from tocsin.store.database import Database
 from tocsin.store.fastpath.runners import BatchRunner
 
@@ -46,6 +47,37 @@ def test_channels_are_added_listed_and_removed(cli: CliRunner) -> None:
     assert [c["label"] for c in listed] == ["ops", f"webhook {listed[1]['uuid'][:8]}"]
     assert "Removed 'ops'" in run_ok(cli, "channel", "remove", "ops", "--yes")
     assert [c["kind"] for c in run_json(cli, "channel", "list")] == ["webhook"]
+
+
+async def test_a_webhook_body_that_looks_like_json_stays_its_template(
+    cli: CliRunner, database: Database
+) -> None:
+    body = '{"check": "$NAME", "status": "$STATUS", "ack": "$ACK_URL"}'
+    # In a thread: the command runs its own event loop.
+    await asyncio.to_thread(
+        run_ok,
+        cli,
+        "channel",
+        "add",
+        "webhook",
+        "--name",
+        "pager",
+        "--set",
+        "url=https://example.com/hook",
+        "--set",
+        f"body={body}",
+        "--set",
+        'headers={"X-Token": "abc"}',
+        "--set",
+        "down.body=[1]",
+    )
+    [channel] = await database.read_with(list_channels)
+    assert channel.config == {
+        "url": "https://example.com/hook",
+        "body": body,
+        "headers": {"X-Token": "abc"},
+        "down": {"body": "[1]"},
+    }
 
 
 @pytest.mark.parametrize(

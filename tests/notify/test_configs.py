@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tocsin.notify.base import ChannelConfigError, parse_config
+from tocsin.notify.base import ChannelConfigError, parse_config, setting_from_text
 from tocsin.notify.kinds import KINDS, kind_named
 
 # kind: (the least it accepts, the error for {} , a plausible key it does not know)
@@ -71,3 +71,38 @@ def test_unknown_settings_are_refused(name: str) -> None:
     least, _, unknown = SETTINGS[name]
     with pytest.raises(ChannelConfigError, match=f"^{unknown}: Extra inputs are not permitted$"):
         parse_config(kind_named(name), least | {unknown: "x"})
+
+
+# What `--set key=value` makes of its text, by the type the kind declares for the key.
+TEXT_SETTINGS = [
+    ("webhook", "body", '{"check": "$NAME"}', '{"check": "$NAME"}'),
+    ("webhook", "body", "[1, 2]", "[1, 2]"),
+    ("webhook", "headers", '{"X-Token": "abc"}', {"X-Token": "abc"}),
+    ("webhook", "down.body", '{"status": "$STATUS"}', '{"status": "$STATUS"}'),
+    ("webhook", "down.headers", '{"X-A": "1"}', {"X-A": "1"}),
+    ("webhook", "down", '{"method": "PUT"}', {"method": "PUT"}),
+    ("webhook", "url", "https://example.com/hook", "https://example.com/hook"),
+    ("email", "to", "ops@example.com", "ops@example.com"),
+    ("email", "to", '["a@example.com", "b@example.com"]', ["a@example.com", "b@example.com"]),
+    ("ntfy", "priority", "5", "5"),
+    ("telegram", "chat_id", "-100123", "-100123"),
+    ("slack", "colour", '{"a": 1}', '{"a": 1}'),  # unknown: left for the model to refuse
+    ("webhook", "url.x", "[1]", "[1]"),
+]
+
+
+@pytest.mark.parametrize(("name", "key", "text", "value"), TEXT_SETTINGS)
+def test_text_settings_are_typed_by_the_kind(name: str, key: str, text: str, value: Any) -> None:
+    assert setting_from_text(kind_named(name).config, key.split("."), text) == value
+
+
+def test_a_json_looking_webhook_body_is_a_valid_template() -> None:
+    kind = kind_named("webhook")
+    raw = {
+        "url": "https://example.com/hook",
+        "body": setting_from_text(kind.config, ["body"], '{"check": "$NAME"}'),
+        "headers": setting_from_text(kind.config, ["headers"], '{"X-Token": "abc"}'),
+    }
+    parsed = parse_config(kind, raw)
+    assert parsed.model_dump()["body"] == '{"check": "$NAME"}'
+    assert parsed.model_dump()["headers"] == {"X-Token": "abc"}

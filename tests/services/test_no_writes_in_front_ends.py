@@ -28,7 +28,10 @@ RAW_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 # commands do as server/ does: starting the notifier, and reading the deployment's
 # signing secret (made on the first start).
 ASSEMBLY = frozenset(
-    {"tocsin.alerts.notifier.running_notifier", "tocsin.alerts.notifier.signing_secret"}
+    {
+        "tocsin.alerts.notifier.running_notifier",
+        "tocsin.alerts.notifier.signing_secret",
+    }
 )
 
 

@@ -13,7 +13,7 @@ from tocsin.cli.helpscreens import Group
 from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration, parse_duration
 from tocsin.domain.records import ChannelRow
-from tocsin.notify.base import parse_config
+from tocsin.notify.base import Kind, parse_config, setting_from_text
 from tocsin.notify.kinds import KINDS, kind_named
 from tocsin.services import channels as channel_service
 from tocsin.services import policies as policy_service
@@ -33,8 +33,9 @@ policy_app = typer.Typer(
 CHANNEL_ARGUMENT = typer.Argument(..., help="The channel's uuid, name or kind.")
 
 
-def read_config(config: str, settings: list[str]) -> dict[str, Any]:
-    """`--config '{…}'` and `--set key=value` (dotted keys nest; JSON values allowed)."""
+def read_config(kind: Kind, config: str, settings: list[str]) -> dict[str, Any]:
+    """`--config '{…}'` and `--set key=value` (dotted keys nest; JSON for the settings
+    the kind declares as lists or objects, text for the others)."""
     try:
         values: dict[str, Any] = json.loads(config) if config else {}
     except json.JSONDecodeError as error:
@@ -45,7 +46,8 @@ def read_config(config: str, settings: list[str]) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise CommandError(f"--set wants key=value, not {item!r}")
-        place_value(values, key.split("."), json_or_text(raw))
+        path = key.split(".")
+        place_value(values, path, setting_from_text(kind.config, path, raw))
     return values
 
 
@@ -53,15 +55,6 @@ def place_value(values: dict[str, Any], path: list[str], value: Any) -> None:
     for part in path[:-1]:
         values = values.setdefault(part, {})
     values[path[-1]] = value
-
-
-def json_or_text(raw: str) -> Any:
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
-    # Plain words and numbers stay text; JSON is for lists and objects.
-    return value if isinstance(value, list | dict) else raw
 
 
 @channel_app.command("add")
@@ -76,7 +69,7 @@ def add(
     with fail_on_errors():
         settings = load_settings()
         channel_kind = kind_named(kind)
-        values = read_config(config, settings_)
+        values = read_config(channel_kind, config, settings_)
         parse_config(channel_kind, values)  # refuse bad settings before storing them
 
         async def work(context: Context) -> ChannelRow:

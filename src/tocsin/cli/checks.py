@@ -25,6 +25,7 @@ from tocsin.domain.describe import (
     when,
 )
 from tocsin.domain.durations import format_duration, parse_duration
+from tocsin.domain.naming import slugify
 from tocsin.domain.records import CheckRecord, FlipRecord, NewCheck, Ping
 from tocsin.domain.schedule import (
     Schedule,
@@ -80,7 +81,7 @@ def create(
             schedule=read_schedule(period, cron, tz),
             grace=validate_grace(parse_duration(grace)),
             name=name,
-            slug=validate_slug(slug),
+            slug=validate_slug(slug or slugify(name)),  # as the APIs make it
             tags=" ".join(tags.split()),
             description=desc,
             manual_resume=manual_resume,

@@ -2,9 +2,11 @@
 a Message; HTTP kinds only build a request, which notify.outbound sends. Delivery
 raises DeliveryError, which says whether trying again could help."""
 
-from collections.abc import Awaitable, Callable
+import json
+import types
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -87,6 +89,48 @@ def parse_config(kind: Kind, raw: dict[str, Any]) -> ChannelConfig:
             for loc, message in config_problems(error)
         ]
         raise ChannelConfigError("; ".join(problems)) from None
+
+
+def setting_from_text(config: type[BaseModel], path: Sequence[str], text: str) -> Any:
+    """A setting written as text (`--set key=value`; dotted keys reach into nested
+    settings such as a webhook's `down.body`), typed by what the kind declares: JSON for
+    a setting that holds a list or an object (`headers={"X-Token": "abc"}`), the text
+    as it is for every other, so a webhook's `body={…}` stays the template it is. Text
+    that is not JSON stays text too (`to=ops@example.com` for a list of addresses); the
+    model then says what it wanted."""
+    if not holds_structure(config, path):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def holds_structure(config: type[BaseModel], path: Sequence[str]) -> bool:
+    """Whether the setting at `path` is a list, a mapping or a nested model; False for
+    an unknown one, which the model refuses by its own name."""
+    model: Any = config
+    for depth, name in enumerate(path):
+        info = model.model_fields.get(name) if is_model(model) else None
+        if info is None:
+            return False
+        model = without_none(info.annotation)
+        if depth == len(path) - 1:
+            return get_origin(model) in (list, dict) or is_model(model)
+    return False
+
+
+def is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def without_none(annotation: Any) -> Any:
+    """`X | None` is X: whether a setting is structured does not depend on its being
+    optional."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        rest = [a for a in get_args(annotation) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else annotation
+    return annotation
 
 
 def config_problems(error: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:

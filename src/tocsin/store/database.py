@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
@@ -60,8 +59,8 @@ class Database:
 
     def _create_engine(self, settings: Settings) -> AsyncEngine:
         if self.is_sqlite:
-            assert self.url.database is not None
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            # No directory is made here: a mistyped path must fail, not start an empty
+            # database (the CLI makes the default data directory for migrate and serve).
             engine = create_async_engine(self.url, pool_size=4, max_overflow=4)
             configure_sqlite(engine, settings.sqlite_synchronous, settings.sqlite_wal_limit)
             return engine

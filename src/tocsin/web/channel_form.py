@@ -4,14 +4,13 @@ values, a JSON textarea for headers and other structures, text otherwise), and w
 typed read back through the same model, with each error beside its field. Pure."""
 
 import json
-import types
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from tocsin.notify.base import Kind
+from tocsin.notify.base import Kind, without_none
 
 MAX_NAME = 100
 WORDS = {"url": "URL", "api": "API", "id": "ID"}
@@ -34,14 +33,6 @@ class ChannelForm:
     fields: list[FormField]
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-
-
-def without_none(annotation: Any) -> Any:
-    """`X | None` is X, as far as the form cares: an empty field means "not set"."""
-    if get_origin(annotation) in (Union, types.UnionType):
-        rest = [a for a in get_args(annotation) if a is not type(None)]
-        return rest[0] if len(rest) == 1 else annotation
-    return annotation
 
 
 def widget_of(annotation: Any) -> tuple[str, tuple[str, ...]]:

@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import uuid
+import zlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,12 +17,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import settings_for
-from tests.helpers import T0, make_check, pings_of, reload
+from tests.helpers import T0, make_check, pings_of, put_back_sqlite_backup, reload
 from tocsin.domain.checks import Action, Status
 from tocsin.pings.intake import PingIntake, PingRequest, Reply, log_entry, requests_from_log
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl
+from tocsin.store.backup import back_up_sqlite
 from tocsin.store.database import Database
-from tocsin.store.fastpath.pinglog import HEADER, LogRecord, PingLog
+from tocsin.store.fastpath.pinglog import HEADER, LEGACY_HEADER, LEGACY_MAGIC, LogRecord, PingLog
 from tocsin.store.fastpath.runners import SqliteRunner, records_to_replay
 from tocsin.store.fastpath.wal import DEFAULT_WAL_LIMIT, WalSync
 from tocsin.store.migrate import migrate
@@ -172,7 +174,7 @@ async def test_a_batch_that_failed_leaves_nothing_in_the_log(full_database: Data
         await runner.run(failing, b"failed")
     await runner.run(lambda _writer: None, b"kept")
     assert runner.ping_log is not None
-    assert runner.ping_log.records() == [LogRecord(1, b"kept")]
+    assert runner.ping_log.records() == [LogRecord(1, b"kept", runner.ping_log.generation)]
     await runner.close()
 
 
@@ -212,11 +214,14 @@ async def test_a_power_cut_after_the_wal_started_again_loses_no_acknowledged_pin
     wal = Path(f"{path}-wal")
     intake = Intake(full_database, wal_limit=64 * 1024)
     await intake.start()
+    # Starting wrote the database's new generation, fsynced: it may have started the
+    # WAL again already. The restart wanted here is one that pings bring about.
+    restarts_at_start = wal_restarts(wal)
     sent = 0
-    while wal_restarts(wal) == 0 and sent < 500:
+    while wal_restarts(wal) == restarts_at_start and sent < 500:
         sent += 1
         assert await intake.send(ping(record.uuid, sent)) == [Reply.OK]
-    assert wal_restarts(wal) > 0
+    assert wal_restarts(wal) > restarts_at_start
     # The disk once the WAL has started again: the database file holds what the
     # restart's checkpoint copied back (and fsynced), the WAL begins anew with its
     # header (fsynced by SQLite before any frame follows), then the first commit's
@@ -278,11 +283,37 @@ def test_the_log_file_is_written_full_of_zeros_at_once(tmp_path: Path) -> None:
 
 
 def test_a_log_that_starts_after_the_database_is_not_replayed() -> None:
-    records = [LogRecord(5, b"e"), LogRecord(6, b"f")]
-    assert records_to_replay(records, 4) == records
-    assert records_to_replay(records, 5) == records[1:]
-    assert records_to_replay(records, 6) == []
-    assert records_to_replay(records, 2) == []  # batches 3 and 4 are nowhere
+    records = [LogRecord(5, b"e", 7), LogRecord(6, b"f", 7)]
+    assert records_to_replay(records, 4, 7) == (records, None)
+    assert records_to_replay(records, 5, 7) == (records[1:], None)
+    assert records_to_replay(records, 6, 7) == ([], None)
+    lost, why = records_to_replay(records, 2, 7)  # batches 3 and 4 are nowhere
+    assert lost == []
+    assert why == "it starts at batch 5 but the database last committed batch 2"
+
+
+def test_a_log_written_for_another_generation_is_not_replayed() -> None:
+    records = [LogRecord(5, b"e", 7), LogRecord(6, b"f", 7)]
+    lost, why = records_to_replay(records, 4, 8)
+    assert lost == []
+    assert why is not None
+    assert "batches 5 to 6 of generation 7 of the database, which is now generation 8" in why
+    # Batches the database already holds are no history of another copy's.
+    assert records_to_replay(records, 6, 8) == ([], None)
+
+
+def test_reading_stops_at_a_record_of_another_generation(tmp_path: Path) -> None:
+    log = PingLog.open(str(tmp_path / "log"), size=4096)
+    assert log is not None
+    log.restart(1, generation=7)
+    for payload in (b"one", b"two", b"three"):
+        log.write(payload)
+        log.keep()
+    log.restart(1, generation=8)  # numbered as the old pass was, but for another copy
+    log.write(b"uno")
+    log.keep()
+    assert log.records() == [LogRecord(1, b"uno", 8)]
+    log.close()
 
 
 def test_every_kind_of_request_survives_the_log() -> None:
@@ -302,3 +333,93 @@ def test_every_kind_of_request_survives_the_log() -> None:
         PingRequest(PingUrl(BySlug("key", "backup"), Action.LOG), T0, create=True),
     ]
     assert requests_from_log(log_entry(requests)) == requests
+
+
+def logs_set_aside(database: Database) -> list[Path]:
+    path = database_path(database)
+    return sorted(path.parent.glob(f"{path.name}-pinglog.set-aside-*"))
+
+
+async def test_a_backup_put_back_beside_a_later_log_takes_none_of_its_batches(
+    full_database: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    record = await make_check(full_database, now=T0)
+    path = database_path(full_database)
+    intake = Intake(full_database)
+    await intake.start()
+    assert await intake.send(ping(record.uuid, 1)) == [Reply.OK]
+    back_up_sqlite(path, tmp_path / "backup.db")
+    for second in (2, 3):  # later history, in the log
+        assert await intake.send(ping(record.uuid, second, Action.FAIL)) == [Reply.OK]
+    await intake.close()
+
+    # Put back as a person would: the backup over the database, the log left beside it.
+    await full_database.close()
+    await asyncio.to_thread(put_back_sqlite_backup, tmp_path / "backup.db", path)
+    restarted = Intake(full_database)
+    assert await restarted.start() == 0
+    await restarted.close()
+    check = await reload(full_database, record)
+    assert check.n_pings == 1
+    assert check.state.status == Status.UP
+    [aside] = logs_set_aside(full_database)
+    assert f"set the ping log aside as {aside}, not replayed" in caplog.text
+    assert "batches 2 to 3 of generation" in caplog.text
+
+
+async def test_a_copy_made_before_a_run_takes_none_of_that_runs_batches(
+    full_database: Database, tmp_path: Path
+) -> None:
+    """Copied by other means than `tocsin backup` (the files, with the server stopped):
+    each run logs for a generation of its own."""
+    record = await make_check(full_database, now=T0)
+    path = database_path(full_database)
+    first = Intake(full_database)
+    await first.start()
+    assert await first.send(ping(record.uuid, 1)) == [Reply.OK]
+    await first.close()
+    await full_database.close()
+    copy_files(path, ("",), tmp_path / "copy")  # stopped cleanly: all in this one file
+
+    second = Intake(full_database)
+    await second.start()
+    assert await second.send(ping(record.uuid, 2, Action.FAIL)) == [Reply.OK]
+    await second.close()
+
+    copy_files(tmp_path / "copy", ("",), path)  # the old copy put back
+    third = Intake(full_database)
+    assert await third.start() == 0
+    await third.close()
+    assert (await reload(full_database, record)).n_pings == 1
+    assert len(logs_set_aside(full_database)) == 1
+
+
+async def test_a_log_already_held_in_the_database_is_not_set_aside(
+    full_database: Database,
+) -> None:
+    record = await make_check(full_database, now=T0)
+    for _run in range(2):
+        intake = Intake(full_database)
+        assert await intake.start() == 0
+        assert await intake.send(ping(record.uuid, 1)) == [Reply.OK]
+        await intake.close()
+    assert logs_set_aside(full_database) == []
+
+
+async def test_a_log_written_before_records_had_a_generation_is_still_replayed(
+    full_database: Database,
+) -> None:
+    """An upgrade from a version whose log records had no generation, after a power
+    cut: the database has none either (0), and gets back the batches it lost."""
+    record = await make_check(full_database, now=T0)
+    entries = [log_entry([ping(record.uuid, second)]) for second in (1, 2)]
+    legacy = b"".join(
+        LEGACY_HEADER.pack(LEGACY_MAGIC, seq, len(entry), zlib.crc32(entry)) + entry
+        for seq, entry in enumerate(entries, start=1)
+    )
+    await asyncio.to_thread(Path(f"{database_path(full_database)}-pinglog").write_bytes, legacy)
+    intake = Intake(full_database)
+    assert await intake.start() == 2
+    await intake.close()
+    assert (await reload(full_database, record)).n_pings == 2
+    assert logs_set_aside(full_database) == []

@@ -8,11 +8,12 @@ greenlet over the pooled asyncpg connection.
 """
 
 import asyncio
+import itertools
 import logging
 import os
 import sqlite3
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from tocsin.store.errors import connection_is_sound
 from tocsin.store.fastpath.batch import BatchWriter, CheckCache, PostgresDriver, SqliteDriver
 from tocsin.store.fastpath.pinglog import DEFAULT_SIZE, LogRecord, PingLog
 from tocsin.store.fastpath.wal import DEFAULT_WAL_LIMIT, Checkpointer, WalSync, fsync_file, wal_size
+from tocsin.store.generation import READ_GENERATION, new_generation, set_generation_statement
 
 log = logging.getLogger("tocsin.store")
 
@@ -169,28 +171,61 @@ class SqliteRunner:
         if ping_log is None:
             log.info("the ping log is held by another process: not used here")
             return 0
-        try:
-            committed = await self.run(read_log_seq)
-            lost = records_to_replay(ping_log.records(), committed)
-            for record in lost:
-                try:
-                    async with self.one_at_a_time:
-                        await self.commit(batch_of(record.payload), record.seq)
-                except Exception:
-                    log.exception("could not replay logged batch %d", record.seq)
-            if lost:
-                log.warning("replayed %d batches of pings from the ping log", len(lost))
-            # The replayed batches are durable before the log may be written over.
-            await self.fsync_wal_now()
-            ping_log.restart(max([committed, *(record.seq for record in lost)]) + 1)
-        except BaseException:
-            ping_log.close()
-            raise
+        ping_log, replayed = await self.recover(ping_log, batch_of)
         if keep_using:
             self.ping_log = ping_log
         else:
             ping_log.close()
-        return len(lost)
+        return replayed
+
+    async def recover(
+        self, ping_log: PingLog, batch_of: Callable[[bytes], Batch[object]]
+    ) -> tuple[PingLog, int]:
+        """Replays the batches the database lost, or sets the log aside when they are
+        another history's; then starts the log again for a new generation. Returns
+        the log to write to and how many batches were replayed; closes it on failure."""
+        try:
+            committed, generation = await self.run(read_log_state)
+            lost, stale = records_to_replay(ping_log.records(), committed, generation)
+            if stale is not None:
+                ping_log = await self.set_aside(ping_log, stale)
+            await self.replay(lost, batch_of)
+            # A new generation for the batches this run logs: a copy of the database
+            # made before now, by whatever means and put back later, never takes them
+            # for its own.
+            generation = new_generation()
+            async with self.one_at_a_time:
+                await self.commit(setting_generation(generation), None)
+            # The replayed batches and the generation are durable before the log may
+            # be written over.
+            await self.fsync_wal_now()
+        except BaseException:
+            ping_log.close()
+            raise
+        ping_log.restart(max([committed, *(record.seq for record in lost)]) + 1, generation)
+        return ping_log, len(lost)
+
+    async def replay(
+        self, lost: list[LogRecord], batch_of: Callable[[bytes], Batch[object]]
+    ) -> None:
+        for record in lost:
+            try:
+                async with self.one_at_a_time:
+                    await self.commit(batch_of(record.payload), record.seq)
+            except Exception:
+                log.exception("could not replay logged batch %d", record.seq)
+        if lost:
+            log.warning("replayed %d batches of pings from the ping log", len(lost))
+
+    async def set_aside(self, ping_log: PingLog, reason: str) -> PingLog:
+        """Renames the log, still holding it, and opens a new one in its place."""
+        aside = await asyncio.to_thread(rename_aside, self.log_path)
+        log.warning("set the ping log aside as %s, not replayed: %s", aside, reason)
+        fresh = await asyncio.to_thread(PingLog.open, self.log_path, self.log_size)
+        if fresh is None:  # the caller closes the old one
+            raise RuntimeError(f"another process took the new ping log {self.log_path}")
+        ping_log.close()
+        return fresh
 
     async def begin_immediate(self) -> tuple[sa.Connection, sqlite3.Connection]:
         if self.connection is None:
@@ -220,26 +255,56 @@ class SqliteRunner:
             self.ping_log = None
 
 
-def read_log_seq(writer: BatchWriter) -> int:
+def read_log_state(writer: BatchWriter) -> tuple[int, int]:
+    """The last logged batch the database committed, and its generation."""
     rows = writer.driver.fetch("SELECT seq FROM ping_log WHERE id = 1", [])
-    return int(rows[0][0]) if rows else 0
+    generation = writer.driver.fetch(READ_GENERATION, [])[0][0]
+    return (int(rows[0][0]) if rows else 0), int(generation)
 
 
-def records_to_replay(records: list[LogRecord], committed: int) -> list[LogRecord]:
-    """The records after the last one the database committed. The log starts again
-    only once what it held is durable, so its first record is at most one past that;
-    a log that starts later belongs to another history (a database restored from a
-    backup, say) and is not replayed."""
+def setting_generation(generation: int) -> Batch[None]:
+    statement = set_generation_statement(generation)
+
+    def write(writer: BatchWriter) -> None:
+        writer.driver.fetch(statement, [])  # a PRAGMA: sqlite3 runs no executemany of it
+
+    return write
+
+
+def records_to_replay(
+    records: list[LogRecord], committed: int, generation: int
+) -> tuple[list[LogRecord], str | None]:
+    """The records after the last one the database committed; or none, and why, when
+    they are not this database's lost batches. The log starts again only once what it
+    held is durable, so its first record is at most one past that; a log that starts
+    later, or was written for another generation of the database (one put back from
+    a backup, say), belongs to another history."""
     lost = [record for record in records if record.seq > committed]
-    if lost and lost[0].seq != committed + 1:
-        log.warning(
-            "the ping log starts at batch %d but the database last committed batch %d: "
-            "not replaying it",
-            lost[0].seq,
-            committed,
+    if not lost:
+        return [], None
+    first, last = lost[0], lost[-1]
+    if first.generation != generation:
+        return [], (
+            f"it holds batches {first.seq} to {last.seq} of generation {first.generation} "
+            f"of the database, which is now generation {generation} "
+            "(put back from a backup, or another copy)"
         )
-        return []
-    return lost
+    if first.seq != committed + 1:
+        return [], (
+            f"it starts at batch {first.seq} but the database last committed batch {committed}"
+        )
+    return lost, None
+
+
+def rename_aside(path: str) -> str:
+    """Renames the file at `path` beside itself, under a name not yet taken."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for attempt in itertools.count(1):
+        aside = f"{path}.set-aside-{stamp}" + (f"-{attempt}" if attempt > 1 else "")
+        if not os.path.exists(aside):
+            os.rename(path, aside)
+            return aside
+    raise AssertionError("unreachable")
 
 
 def ignore_outcome(future: asyncio.Future[None]) -> None:
