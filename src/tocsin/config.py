@@ -561,6 +561,10 @@ def file_entry(path: Path, key: str, value: object) -> tuple[str, str]:
     if name not in known:
         raise ConfigError(f"{path}: unknown setting {key!r}{suggestion(key, known)}")
     text = toml_text(path, key, value)
+    if PARSERS.get(name) is read_duration and type(value) in (int, float):
+        # A TOML number is typed, as a number in the API's JSON is: seconds. Text needs
+        # its unit, as everywhere ("90" could be any).
+        text += "s"
     if name != key:
         text = read_secret(path.parent / text, f"{path}: {key}")
     if name == "database_url":
