@@ -159,7 +159,7 @@ def test_watcher_reads_false_words(value: str) -> None:
         ("TOCSIN_KEEP_PINGS", "all", "invalid literal for int()"),
         ("TOCSIN_KEEP_INCIDENTS", "0s", "must be positive"),
         ("TOCSIN_KEEP_FLIPS", "forever", "invalid duration 'forever'"),
-        ("TOCSIN_KEEP_NOTIFICATIONS", "0", "must be positive"),
+        ("TOCSIN_KEEP_NOTIFICATIONS", "0s", "must be positive"),
         ("TOCSIN_PRUNE_INTERVAL", "0s", "must be positive"),
         ("TOCSIN_DATABASE_URL", "sqlite:///data/t.db", "the SQLite path 'data/t.db' is relative"),
         ("TOCSIN_DATABASE_URL", "sqlite:///./t.db", "the SQLite path './t.db' is relative"),
