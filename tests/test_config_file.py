@@ -164,3 +164,9 @@ def test_only_secrets_have_a_file_key(tmp_path: Path) -> None:
     named = write(tmp_path / "t.toml", 'port_file = "p"\n')
     with pytest.raises(ConfigError, match="unknown setting 'port_file'"):
         load({"TOCSIN_CONFIG": str(named)})
+
+
+def test_a_duration_as_text_needs_its_unit(tmp_path: Path) -> None:
+    named = write(tmp_path / "t.toml", 'notify_timeout = "90"\n')
+    with pytest.raises(ConfigError, match="notify_timeout: invalid duration '90': a unit is"):
+        load({"TOCSIN_CONFIG": str(named)})

@@ -183,6 +183,35 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("session_ttl", "14d", "How long a sign-in to the web app lasts."),
     Setting("setup_link_ttl", "1d", "How long the setup link in the first banner stays valid."),
+    Setting(
+        "keep_pings",
+        "100",
+        "Pings kept per check, the newest; older ones are deleted (a check's ping count "
+        "still counts them). `0` keeps every ping.",
+    ),
+    Setting(
+        "keep_incidents",
+        "400d",
+        "How long a resolved incident is kept, with its timeline and notifications, after "
+        "it was resolved. Open incidents are never deleted.",
+    ),
+    Setting(
+        "keep_flips",
+        "400d",
+        "How long a check's status changes are kept; its newest is always kept.",
+    ),
+    Setting(
+        "keep_notifications",
+        "30d",
+        "How long a notification is kept once delivered or given up; undelivered ones are "
+        "never deleted.",
+    ),
+    Setting(
+        "prune_interval",
+        "5m",
+        "How often the process running the deadline watcher deletes what has aged out, in "
+        "short transactions that pings never wait long behind.",
+    ),
 )
 
 
@@ -318,6 +347,11 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "registration_open": read_bool,
     "session_ttl": read_duration,
     "setup_link_ttl": read_duration,
+    "keep_pings": read_int,
+    "keep_incidents": read_duration,
+    "keep_flips": read_duration,
+    "keep_notifications": read_duration,
+    "prune_interval": read_duration,
 }
 
 
@@ -358,6 +392,11 @@ class Settings:
     registration_open: bool
     session_ttl: timedelta
     setup_link_ttl: timedelta
+    keep_pings: int  # 0: every ping
+    keep_incidents: timedelta
+    keep_flips: timedelta
+    keep_notifications: timedelta
+    prune_interval: timedelta
 
     @property
     def base_url(self) -> str:
@@ -522,6 +561,10 @@ def file_entry(path: Path, key: str, value: object) -> tuple[str, str]:
     if name not in known:
         raise ConfigError(f"{path}: unknown setting {key!r}{suggestion(key, known)}")
     text = toml_text(path, key, value)
+    if PARSERS.get(name) is read_duration and type(value) in (int, float):
+        # A TOML number is typed, as a number in the API's JSON is: seconds. Text needs
+        # its unit, as everywhere ("90" could be any).
+        text += "s"
     if name != key:
         text = read_secret(path.parent / text, f"{path}: {key}")
     if name == "database_url":
@@ -565,7 +608,16 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}NOTIFY_TIMEOUT: must be positive")
     if settings.notify_max_age <= timedelta(0):
         raise ConfigError(f"{PREFIX}NOTIFY_MAX_AGE: must be positive")
-    for name in ("session_ttl", "setup_link_ttl"):
+    if settings.keep_pings < 0:
+        raise ConfigError(f"{PREFIX}KEEP_PINGS: must not be negative")
+    for name in (
+        "session_ttl",
+        "setup_link_ttl",
+        "keep_incidents",
+        "keep_flips",
+        "keep_notifications",
+        "prune_interval",
+    ):
         if getattr(settings, name) <= timedelta(0):
             raise ConfigError(f"{PREFIX}{name.upper()}: must be positive")
     if bool(settings.admin_email) != bool(settings.admin_password):

@@ -12,6 +12,7 @@ from tocsin.domain.describe import (
     next_expected,
     ping_urls,
     relative,
+    schedule_hint,
     schedule_words,
     stamp,
     upcoming_times,
@@ -105,3 +106,19 @@ def test_a_check_has_both_dialects_ping_urls_and_a_slug_url_when_it_has_a_slug()
         "Better Stack URL": f"{base}/api/v1/heartbeat/tok",
     }
     assert ping_urls(base, code, "tok", "nightly", "key")["slug URL"] == f"{base}/ping/key/nightly"
+
+
+@pytest.mark.parametrize("period", [timedelta(days=1), timedelta(days=2), timedelta(weeks=1)])
+def test_a_period_of_a_day_or_more_gets_a_hint_to_use_a_schedule(period: timedelta) -> None:
+    hint = schedule_hint(Period(period))
+    assert hint is not None
+    assert "better watched with a schedule" in hint
+    assert "'0 2 * * *'" in hint
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [Period(timedelta(hours=23, minutes=59)), Period(timedelta(minutes=15)), Cron("0 2 * * *")],
+)
+def test_a_shorter_period_or_a_cron_schedule_gets_no_hint(schedule: Period | Cron) -> None:
+    assert schedule_hint(schedule) is None

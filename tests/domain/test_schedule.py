@@ -15,6 +15,7 @@ from tocsin.domain.schedule import (
     cron_schedule,
     next_due,
     period_schedule,
+    typical_interval,
     upcoming,
     validate_grace,
     validate_timezone,
@@ -322,3 +323,25 @@ def test_a_ping_in_the_repeated_hour_of_a_dst_change_is_due_after_it() -> None:
     assert next_due(cron_schedule("30 2 * * *", "Europe/Berlin"), after) == datetime(
         2000, 10, 30, 1, 30, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize(
+    ("schedule", "interval"),
+    [
+        (Period(timedelta(minutes=90)), timedelta(minutes=90)),
+        (Cron("*/15 * * * *"), timedelta(minutes=15)),
+        (Cron("0 2 * * *", "Europe/Berlin"), timedelta(days=1)),
+        (Cron("0 9 * * 1-5", "Europe/Berlin"), timedelta(days=1)),  # the weekend is the odd gap
+        (Cron("0 3 * * 0"), timedelta(weeks=1)),
+    ],
+)
+def test_the_typical_interval_is_the_gap_between_runs_seen_most_often(
+    schedule: Period | Cron, interval: timedelta
+) -> None:
+    assert typical_interval(schedule, NOON) == interval
+
+
+def test_a_daily_job_is_a_day_apart_across_a_dst_change() -> None:
+    # Berlin springs forward on 2024-03-31: one gap of its next runs is 23 hours.
+    before = datetime(2024, 3, 28, 12, 0, tzinfo=UTC)
+    assert typical_interval(Cron("0 2 * * *", "Europe/Berlin"), before) == timedelta(days=1)

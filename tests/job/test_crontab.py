@@ -123,7 +123,7 @@ def test_a_job_taken_out_of_the_crontab_has_its_check_paused_only_with_prune(
     path = tmp_path / "crontab"
     path.write_text("0 2 * * * backup.sh\n*/5 * * * * sync_files.sh\n")
     run_ok(cli, "cron", "sync", "--crontab", str(path), "--apply")
-    run_ok(cli, "check", "create", "--slug", "by-hand", "--period", "1h")
+    run_ok(cli, "check", "create", "--name", "by hand", "--slug", "by-hand", "--period", "1h")
     path.write_text("0 2 * * * backup.sh\n")
 
     kept = run_ok(cli, "cron", "sync", "--crontab", str(path), "--apply")

@@ -116,14 +116,19 @@ def test_tags_are_a_list_or_words(tags: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("90", timedelta(seconds=90)), ("1h30m", timedelta(minutes=90)), ("2w", timedelta(weeks=2))],
+    [("90s", timedelta(seconds=90)), ("1h30m", timedelta(minutes=90)), ("2w", timedelta(weeks=2))],
 )
-def test_durations_are_spelled_as_everywhere_and_a_bare_number_is_seconds(
-    value: str, expected: timedelta
-) -> None:
+def test_durations_are_spelled_as_everywhere(value: str, expected: timedelta) -> None:
     check = read(f"checks:\n  a:\n    period: {value}\n    grace: {value}\n").checks["a"]
     assert check.settings.schedule == Period(expected)
     assert check.settings.grace == expected
+
+
+def test_a_bare_number_is_refused_for_it_could_mean_any_unit() -> None:
+    found = problems("checks:\n  a:\n    period: 90\n")
+    assert len(found) == 1
+    assert "checks.a.period" in found[0]
+    assert "a unit is required, like 90s, 90m, 90h or 90d" in found[0]
 
 
 def test_a_maintenance_window_is_in_the_checks_zone_unless_it_names_its_own() -> None:

@@ -11,6 +11,7 @@ from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.domain.monitors_plan import Change
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Period
+from tocsin.services.errors import InvalidError
 from tocsin.services.monitors import apply_monitors, export_monitors, read_project
 from tocsin.services.projects import UnknownProjectError
 
@@ -18,7 +19,9 @@ HOURLY = NewCheck(schedule=Period(timedelta(hours=1)), grace=timedelta(minutes=5
 DESIRED = Monitors(
     checks={
         "backup": CheckSpec(replace(HOURLY, name="Backup", slug="backup"), policy="escalate"),
-        "queue": CheckSpec(replace(HOURLY, slug="queue"), paused=True, channels=("ops",)),
+        "queue": CheckSpec(
+            replace(HOURLY, name="Queue", slug="queue"), paused=True, channels=("ops",)
+        ),
     },
     channels={
         "ops": ChannelSpec("slack", {"url": "https://hooks.slack.com/services/T0/B0/x"}),
@@ -112,3 +115,12 @@ async def test_with_no_project_named_the_first_one_is_made_and_used(context: Rec
     exported = await export_monitors(context, "")
     assert list(exported.checks) == ["backup", "queue"]
     assert list(exported.channels) == ["ops", "mail"]
+
+
+async def test_a_new_check_without_a_name_is_refused_naming_it(
+    context: Recorder, projects: Projects
+) -> None:
+    nameless = Monitors(checks={"queue": CheckSpec(replace(HOURLY, name=" ", slug="queue"))})
+    with pytest.raises(InvalidError, match=r"checks\.queue\.name: a check needs a name"):
+        await apply_monitors(context, "Other", nameless, prune=False, dry_run=False)
+    assert await stored(context, projects.theirs) == Monitors()

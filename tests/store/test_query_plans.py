@@ -16,6 +16,7 @@ from tests.conftest import BACKEND
 from tests.helpers import T0
 from tocsin.store import incidents as incident_store
 from tocsin.store import notifications as outbox
+from tocsin.store import retention
 from tocsin.store.database import Database
 
 pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's query planner")
@@ -72,3 +73,29 @@ async def test_open_incidents_are_found_through_their_partial_index(database: Da
     assert len(plans) == 2
     for plan in plans:
         assert "ix_incidents_open_check" in plan, plan
+
+
+async def test_retention_finds_what_aged_out_through_indexes(database: Database) -> None:
+    work: list[Callable[[sa.Connection], object]] = [
+        lambda c: retention.checks_with_old_pings(c, 100),
+        lambda c: retention.prune_ping_ranges(c, [(1, 500), (2, 40)]),
+        lambda c: retention.prune_flips(c, T0, 500),
+        lambda c: retention.prune_notifications(c, T0, 500),
+        lambda c: retention.prune_incidents(c, T0, 500),
+        lambda c: retention.prune_sessions(c, T0, 500),
+        lambda c: retention.prune_login_failures(c, T0, 500),
+    ]
+    plans = [" || ".join(await plans_when(database, step)) for step in work]
+    expected = [
+        "ix_pings_check_n (check_id=?)",
+        "ix_pings_check_n (check_id=? AND n<?)",
+        "ix_flips_created (created<?)",
+        "ix_notifications_created (created<?)",
+        "ix_incidents_resolved_at (resolved_at<?)",
+        "ix_web_sessions_expires (expires<?)",
+        "ix_login_failures_at (at<?)",
+    ]
+    for plan, index in zip(plans, expected, strict=True):
+        assert index in plan, plan
+    # A flip is kept while no newer one of its check exists: found in its check's index.
+    assert "ix_flips_check_created (check_id=? AND created>?)" in plans[2], plans[2]

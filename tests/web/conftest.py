@@ -70,7 +70,8 @@ class Web:
         return Person(client, csrf_of(page))
 
     async def check(self, project_id: int | None = None, **fields: Any) -> CheckRecord:
-        spec = NewCheck(schedule=Period(timedelta(days=1)), grace=timedelta(hours=1), **fields)
+        schedule = fields.pop("schedule", Period(timedelta(days=1)))
+        spec = NewCheck(schedule=schedule, grace=timedelta(hours=1), **fields)
         async with self.database.write() as connection:
             return await connection.run_sync(
                 check_store.insert_check, project_id or self.project_id, spec, self.clock.now()

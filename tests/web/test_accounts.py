@@ -259,3 +259,23 @@ async def test_a_form_whose_length_only_looks_like_digits_is_no_crash(web: Web) 
             },
         )
         assert response.status_code == 403, declared
+
+
+async def test_while_nobody_has_an_account_sign_in_says_where_the_setup_link_is(
+    web: Web,
+) -> None:
+    client = web.client()
+    page = await client.get("/login")
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "Nobody has an account yet." in text
+    assert "<code>tocsin serve</code> prints when it starts" in text
+    assert "Make the first administrator at" in text
+    assert "<code>TOCSIN_ADMIN_EMAIL</code>" in text
+    assert "/setup" not in text  # never the link itself
+    wrong = await client.post(
+        "/login", data={"email": "a@example.com", "password": "x", "csrf_token": csrf_of(page)}
+    )
+    assert "Nobody has an account yet." in wrong.text
+    await web.user("ops@example.com")
+    assert "Nobody has an account yet." not in (await client.get("/login")).text

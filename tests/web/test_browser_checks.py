@@ -162,3 +162,26 @@ async def test_a_cron_expression_is_explained_with_its_next_times_while_it_is_ty
     await expect(page.get_by_text("cron 0 9 * * 1-5 (Europe/Paris), grace 1h")).to_be_visible()
     await context.close()
     assert console.errors == []
+
+
+async def test_a_new_check_starts_on_a_daily_schedule_and_typing_a_period_chooses_one(
+    browser: Browser, server: Server, server_database: Database
+) -> None:
+    await users(server_database, "first")
+    console = Console()
+    context = await browser.new_context()
+    page = await sign_in(context, console, server.url, "first-ops@example.com")
+    await page.get_by_role("link", name="New check").click()
+    await expect(page.get_by_label("Cron expression", exact=True)).to_be_checked()
+    await expect(page.locator("#cron-preview .words")).to_have_text("At 02:00")
+    await page.get_by_label("Name").fill("db backup")
+    await page.get_by_role("button", name="Create check").click()
+    await expect(page.get_by_text("cron 0 2 * * * (UTC), grace 1h")).to_be_visible()
+    await expect(page.locator("#schedule-hint")).to_have_count(0)
+
+    await page.get_by_role("link", name="← Checks").click()
+    await create_check(page, "weekly report")  # types a period of 1d
+    await expect(page.get_by_text("every 1d, grace 1h")).to_be_visible()
+    await expect(page.locator("#schedule-hint")).to_contain_text("better watched with a schedule")
+    await context.close()
+    assert console.errors == []

@@ -10,22 +10,42 @@ from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Cron, Period
 from tocsin.web.check_form import DEFAULTS, CheckForm, form_of, read_check_form
 
+NAMED = {"name": "job"}
+
 
 def read(values: dict[str, str]) -> NewCheck:
-    spec, form = read_check_form(values)
+    spec, form = read_check_form(NAMED | values)
     assert form.errors == {}
     assert spec is not None
     return spec
 
 
 def errors(values: dict[str, str]) -> dict[str, str]:
-    spec, form = read_check_form(values)
+    spec, form = read_check_form(NAMED | values)
     assert spec is None
     return form.errors
 
 
-def test_an_untouched_form_is_a_daily_check_with_an_hour_of_grace() -> None:
-    assert read({}) == NewCheck(Period(timedelta(days=1)), timedelta(hours=1))
+def test_fields_left_out_read_as_a_daily_check_with_an_hour_of_grace() -> None:
+    assert read({}) == NewCheck(Period(timedelta(days=1)), timedelta(hours=1), name="job")
+
+
+def test_a_new_form_starts_on_a_schedule_daily_at_two() -> None:
+    assert CheckForm().values == DEFAULTS | {"kind": "cron", "cron": "0 2 * * *"}
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_a_blank_name_is_refused(name: str) -> None:
+    assert errors({"name": name}) == {
+        "name": "a check needs a name people recognise, such as 'db backup'"
+    }
+
+
+def test_a_bad_cron_expression_is_noted_beside_an_unknown_zone() -> None:
+    assert set(errors({"kind": "cron", "cron": "0 3 * *", "tz": "Mars/Olympus"})) == {
+        "cron",
+        "tz",
+    }
 
 
 def test_every_field_is_read() -> None:
@@ -147,6 +167,13 @@ def test_every_error_is_noted_at_once_and_what_was_typed_is_kept() -> None:
     assert form.values == {**DEFAULTS, **typed, "tags": ""}
 
 
+def test_a_bare_number_is_refused_beside_its_field() -> None:
+    assert errors({"period": "90", "grace": "60"}) == {
+        "period": "invalid duration '90': a unit is required, like 90s, 90m, 90h or 90d",
+        "grace": "invalid duration '60': a unit is required, like 60s, 60m, 60h or 60d",
+    }
+
+
 # Filling the form in to edit a check
 
 
@@ -182,7 +209,9 @@ def test_a_period_check_fills_in_the_form_it_reads_back_from() -> None:
 
 
 def test_a_cron_check_fills_in_the_form_it_reads_back_from() -> None:
-    spec = NewCheck(Cron("*/15 9-17 * * 1-5", "Europe/Berlin"), timedelta(0), tz="Europe/Berlin")
+    spec = NewCheck(
+        Cron("*/15 9-17 * * 1-5", "Europe/Berlin"), timedelta(0), name="job", tz="Europe/Berlin"
+    )
     form = form_of(spec)
     assert (form.values["kind"], form.values["cron"], form.values["tz"]) == (
         "cron",

@@ -1,8 +1,12 @@
 """The checks table, a check's page, the create form, and what viewers may not do."""
 
+import re
+from datetime import timedelta
+
 from tests.helpers import reload
 from tests.web.conftest import Web
 from tocsin.domain.checks import Status
+from tocsin.domain.schedule import Period
 
 FILLED = {"name": "", "tags": "", "kind": "period", "period": "1d", "grace": "1h"}
 FILLED |= {"cron": "0 2 * * *", "tz": "UTC"}
@@ -108,3 +112,43 @@ async def test_a_user_of_several_projects_picks_one(web: Web) -> None:
     assert home.status_code == 200
     assert f"/projects/{web.other_project_id}/checks" in home.text
     assert "(viewer)" in home.text
+
+
+async def test_every_field_in_error_is_explained_at_once(web: Web) -> None:
+    person = await web.signed_in("ops@example.com")
+    base = f"/projects/{web.project_id}/checks"
+    sent = {**FILLED, "name": " ", "kind": "cron", "cron": "every day", "tz": "Mars/Olympus"}
+    refused = await person.post(f"{base}/new", **{**sent, "grace": "90"})
+    assert refused.status_code == 400
+    for field, problem in (
+        ("name", "a check needs a name people recognise"),
+        ("cron", "it needs 5 fields"),
+        ("tz", "unknown time zone"),
+        ("grace", "a unit is required"),
+    ):
+        shown = re.search(rf'id="{field}-error">([^<]*)<', refused.text)
+        assert shown is not None, field
+        assert problem in shown.group(1).replace("&#39;", "'"), field
+    assert rows_of((await person.client.get(base)).text) == []
+
+
+async def test_the_new_check_form_starts_on_a_daily_schedule(web: Web) -> None:
+    person = await web.signed_in("ops@example.com")
+    page = await person.client.get(f"/projects/{web.project_id}/checks/new")
+    assert 'value="cron" checked' in page.text
+    assert 'value="period" checked' not in page.text
+    assert 'id="cron" name="cron" value="0 2 * * *"' in page.text
+    assert "For a job that runs at set times, such as a nightly backup" in page.text
+
+
+async def test_a_check_on_a_period_of_a_day_shows_a_hint_to_use_a_schedule(web: Web) -> None:
+    person = await web.signed_in("ops@example.com")
+    daily = await web.check(name="db backup")  # every 1d
+    page = await person.client.get(f"/projects/{web.project_id}/checks/{daily.uuid}")
+    assert 'id="schedule-hint">A job that runs every 1d is better watched with a schedule' in (
+        page.text.replace("&#39;", "'")
+    )
+    assert f'/checks/{daily.uuid}/edit">Change the schedule</a>' in page.text
+    hourly = await web.check(name="sync", schedule=Period(timedelta(hours=1)))
+    page = await person.client.get(f"/projects/{web.project_id}/checks/{hourly.uuid}")
+    assert "schedule-hint" not in page.text

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand
 
 from tocsin.cli import run as run_command
 from tocsin.cli.common import console, fail_on_errors, load_settings, open_database
+from tocsin.cli.helpscreens import Group, name_values
 from tocsin.config import Settings
 from tocsin.version import __version__
 
@@ -85,7 +86,7 @@ LAZY = {
 }
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(Group):
     """The top-level group, loading a command's module only when that command runs;
     its help lists them from `LAZY` alone."""
 
@@ -100,7 +101,9 @@ class LazyGroup(TyperGroup):
             return super().get_command(ctx, cmd_name)
         if self.listing:
             return TyperCommand(cmd_name, help=lazy.help)
-        return lazy.load(cmd_name)
+        command = lazy.load(cmd_name)
+        name_values(command.get_params(ctx))
+        return command
 
     def format_help(self, ctx: "Context", formatter: "HelpFormatter") -> None:
         self.listing = True

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
+from tocsin.cli.helpscreens import Group
 from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration, parse_duration
 from tocsin.domain.records import ChannelRow
@@ -23,10 +24,10 @@ from tocsin.services.projects import project_id_of
 from tocsin.store import channels as channel_store
 
 channel_app = typer.Typer(
-    help="Add, list, test and remove notification channels.", no_args_is_help=True
+    cls=Group, help="Add, list, test and remove notification channels.", no_args_is_help=True
 )
 policy_app = typer.Typer(
-    help="Escalation policies: who is notified, and when.", no_args_is_help=True
+    cls=Group, help="Escalation policies: who is notified, and when.", no_args_is_help=True
 )
 
 CHANNEL_ARGUMENT = typer.Argument(..., help="The channel's uuid, name or kind.")

@@ -12,11 +12,18 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
+from tocsin.cli.helpscreens import Group
 from tocsin.config import Settings
 from tocsin.domain import describe
 from tocsin.domain.checks import Flip, due_at, is_slug, status
 from tocsin.domain.clock import SystemClock
-from tocsin.domain.describe import describe_schedule, next_expected, when
+from tocsin.domain.describe import (
+    EXAMPLE_CRON,
+    describe_schedule,
+    next_expected,
+    schedule_hint,
+    when,
+)
 from tocsin.domain.durations import format_duration, parse_duration
 from tocsin.domain.naming import slugify
 from tocsin.domain.records import CheckRecord, FlipRecord, NewCheck, Ping
@@ -25,7 +32,6 @@ from tocsin.domain.schedule import (
     cron_schedule,
     period_schedule,
     validate_grace,
-    validate_timezone,
 )
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import checks as check_store
@@ -40,26 +46,36 @@ if TYPE_CHECKING:
 # change a check, inside them: `check list` and the other readers load the store's
 # query functions and the domain only.
 
-app = typer.Typer(help="Create, list and manage checks.", no_args_is_help=True)
+app = typer.Typer(cls=Group, help="Create, list and manage checks.", no_args_is_help=True)
 
 CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
 
 
 @app.command("create")
 def create(
-    name: str = typer.Option("", help="A name people recognise, e.g. 'db backup'."),
-    slug: str = typer.Option("", help="Slug for /ping/<ping-key>/<slug> URLs."),
-    tags: str = typer.Option("", help="Space-separated tags."),
-    desc: str = typer.Option("", help="Free-form description."),
-    period: str | None = typer.Option(None, help="Expected time between pings, e.g. 1d, 15m."),
-    cron: str | None = typer.Option(None, help="Cron schedule instead, e.g. '0 2 * * *'."),
-    tz: str = typer.Option("UTC", help="Time zone of the cron schedule (IANA name)."),
-    grace: str = typer.Option("1h", help="How late a ping may be before the check is down."),
+    name: str = typer.Option("", metavar="NAME", help="A name people recognise, e.g. 'db backup'."),
+    slug: str = typer.Option("", metavar="SLUG", help="Slug for /ping/<ping-key>/<slug> URLs."),
+    tags: str = typer.Option("", metavar="TAGS", help="Space-separated tags."),
+    desc: str = typer.Option("", metavar="TEXT", help="Free-form description."),
+    period: str | None = typer.Option(
+        None, metavar="DURATION", help="Expected time between pings, e.g. 15m, 1h. [default: 1d]"
+    ),
+    cron: str | None = typer.Option(
+        None, metavar="CRON", help="Cron schedule instead, e.g. '0 2 * * *' (daily at 02:00)."
+    ),
+    tz: str | None = typer.Option(
+        None, metavar="ZONE", help="Time zone of the cron schedule (IANA name). [default: UTC]"
+    ),
+    grace: str = typer.Option(
+        "1h", metavar="DURATION", help="How late a ping may be before the check is down."
+    ),
     manual_resume: bool = typer.Option(
         False, help="A paused check stays paused when pinged, until resumed by hand."
     ),
     post_only: bool = typer.Option(False, help="Ignore GET and HEAD pings (link previewers)."),
-    policy: str = typer.Option("", help="Escalation policy; default: all channels at once."),
+    policy: str = typer.Option(
+        "", metavar="POLICY", help="Escalation policy; default: all channels at once."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Create a check and print its ping URLs."""
@@ -83,15 +99,27 @@ def create(
         console.print(f"Created check {record.label!r} ({describe_schedule(record.state)}).")
         for label, url in urls.items():
             console.print(f"  {label + ':':<16} {url}")
+        print_hint(record.state.schedule)
 
 
-def read_schedule(period: str | None, cron: str | None, tz: str) -> Schedule:
+def read_schedule(period: str | None, cron: str | None, tz: str | None) -> Schedule:
     if period is not None and cron is not None:
         raise CommandError("give either --period or --cron, not both")
     if cron is not None:
-        return cron_schedule(cron, tz)
-    validate_timezone(tz)
+        return cron_schedule(cron, tz or "UTC")
+    if tz is not None:
+        # A period counts from the last ping, so a zone would change nothing.
+        raise CommandError("--tz is the time zone of a --cron schedule; a --period has none")
     return period_schedule(parse_duration(period or "1d"))
+
+
+def print_hint(schedule: Schedule) -> None:
+    hint = schedule_hint(schedule)
+    if hint is not None:
+        console.print(
+            f"Hint: {hint}; for example --cron '{EXAMPLE_CRON}' --tz Europe/Berlin",
+            highlight=False,
+        )
 
 
 def validate_slug(slug: str) -> str:
@@ -131,7 +159,9 @@ def policy_refused(name: str) -> Iterator[None]:
     """A policy of another project is none of the check's."""
     try:
         yield
-    except InvalidError:
+    except InvalidError as error:
+        if error.field != "policy":
+            raise
         raise CommandError(no_policy(name)) from None
 
 
@@ -164,6 +194,22 @@ def list_command(
                 str(record.uuid),
             )
         console.print(table if records else "No checks yet: create one with `tocsin check create`.")
+        print_list_hint([r for r in records if schedule_hint(r.state.schedule)])
+
+
+def print_list_hint(long_periods: list[CheckRecord]) -> None:
+    """One line for every check a schedule would watch better, not a hint per row."""
+    if not long_periods:
+        return
+    names = ", ".join(repr(record.label) for record in long_periods[:3])
+    if len(long_periods) > 3:
+        names += f" and {len(long_periods) - 3} more"
+    console.print(
+        f"Hint: {names} {'runs' if len(long_periods) == 1 else 'run'} on a period of a day or"
+        f" more; a daily job is better watched with a schedule (--cron '{EXAMPLE_CRON}' --tz"
+        " ZONE), which notices a missed run at its time plus grace.",
+        highlight=False,
+    )
 
 
 def check_json(

@@ -12,13 +12,14 @@ from pathlib import Path
 import typer
 
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings
+from tocsin.cli.helpscreens import Group
 from tocsin.domain.crontab import CronJob, parse_crontab, rewritten
 from tocsin.domain.durations import parse_duration
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import cron_schedule, validate_grace
 from tocsin.services.crontab import JobChange, Verb, sync_crontab
 
-app = typer.Typer(help="Monitor the jobs of a crontab.", no_args_is_help=True)
+app = typer.Typer(cls=Group, help="Monitor the jobs of a crontab.", no_args_is_help=True)
 MAX_NAME = 100
 
 

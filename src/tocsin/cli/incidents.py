@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
+from tocsin.cli.helpscreens import Group
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.describe import incident_span, stamp
 from tocsin.domain.records import Event, Incident
@@ -16,7 +17,9 @@ from tocsin.store.incidents import incident_of
 from tocsin.store.tables import checks, incidents
 
 app = typer.Typer(
-    help="Incidents: what went down, who knows, and what happened since.", no_args_is_help=True
+    cls=Group,
+    help="Incidents: what went down, who knows, and what happened since.",
+    no_args_is_help=True,
 )
 
 ID_ARGUMENT = typer.Argument(..., help="The incident's number.")

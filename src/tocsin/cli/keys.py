@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings
+from tocsin.cli.helpscreens import Group
 from tocsin.domain.records import ApiKey
 from tocsin.services import keys as key_service
 from tocsin.services.context import Context
@@ -15,7 +16,7 @@ from tocsin.services.projects import UnknownProjectError, project_id_of
 from tocsin.store import keys as key_store
 from tocsin.store.projects import ping_key
 
-app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app = typer.Typer(cls=Group, help="Create, list and revoke API keys.", no_args_is_help=True)
 
 PROJECT_OPTION = typer.Option("", "--project", help="Project name or id; default: the first.")
 

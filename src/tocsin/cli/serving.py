@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from tocsin.alerts.notifier import signing_secret
+from tocsin.cli.banner import checks_banner
 from tocsin.cli.common import (
     console,
     database_name,
@@ -86,16 +87,7 @@ async def print_banner(settings: Settings) -> None:
         # Which database, so that a server and a command disagreeing shows at once.
         console.print(f"Database: {database_name(settings)}", highlight=False)
         await welcome_first_admin(settings, database)
-    if not records:
-        console.print(
-            "No checks yet. Create one with:\n"
-            f"  {program()} check create --name 'db backup' --period 1d --grace 1h",
-            highlight=False,
-        )
-        return
-    console.print(f"{len(records)} checks. Ping URLs:", highlight=False)
-    for record in records[:5]:
-        console.print(f"  {record.label}: {settings.base_url}/ping/{record.uuid}", highlight=False)
+    console.print(checks_banner(records, settings.base_url, program()), highlight=False)
 
 
 async def welcome_first_admin(settings: Settings, database: Database) -> None:

@@ -122,3 +122,21 @@ def ping_urls(base_url: str, uuid: str, token: str, slug: str, ping_key: str) ->
     if slug:
         urls["slug URL"] = f"{base_url}/ping/{ping_key}/{slug}"
     return urls
+
+
+LONG_PERIOD = timedelta(days=1)
+EXAMPLE_CRON = "0 2 * * *"
+
+
+def schedule_hint(schedule: Schedule) -> str | None:
+    """Advice for a check whose period is a day or more: a nightly job watched by a 1d
+    period goes down only a day and its grace after its last run (up to 25 hours late
+    with an hour's grace); on a cron schedule it goes down at its time plus grace."""
+    if isinstance(schedule, Cron) or schedule.period < LONG_PERIOD:
+        return None
+    every = format_duration(schedule.period)
+    return (
+        f"a job that runs every {every} is better watched with a schedule (a cron expression"
+        f" such as '{EXAMPLE_CRON}' in its time zone), which notices a missed run at its"
+        f" time plus grace, not {every} and grace after the last run"
+    )

@@ -23,10 +23,14 @@ class DurationError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """Read `1h30m` and friends; a bare number means seconds."""
+    """Read `1h30m` and friends. A bare number is refused: `--period 90` could mean 90
+    seconds, minutes or days, and guessing seconds made a check that goes down at once."""
     cleaned = text.strip().lower().replace(" ", "")
     if re.fullmatch(_NUMBER, cleaned):
-        cleaned += "s"
+        raise DurationError(
+            f"invalid duration {text!r}: a unit is required, like {cleaned}s, {cleaned}m,"
+            f" {cleaned}h or {cleaned}d"
+        )
     if not _WHOLE.fullmatch(cleaned):
         raise DurationError(
             f"invalid duration {text!r}: use a number with a unit, like 90s, 15m, 1h30m or 1d"

@@ -12,6 +12,12 @@ from tocsin.domain.checks import CheckState, Status, settled_status, status
 
 MAX_SLUG = 100
 HEALTHCHECKS_WORDS = {Status.LATE: "grace"}
+BLANK_NAME = "a check needs a name people recognise, such as 'db backup'"
+
+
+def blank_name(name: str) -> bool:
+    """A name of nothing but spaces names nothing: a list or an alert shows a blank."""
+    return not name.strip()
 
 
 def slugify(name: str) -> str:

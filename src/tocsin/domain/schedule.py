@@ -6,6 +6,8 @@ spring-forward gap fires at the first valid time after it, and a slot inside an 
 repeat fires once, in the first (summer-time) pass.
 """
 
+import itertools
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
@@ -63,6 +65,20 @@ def next_due(schedule: Schedule, after: datetime) -> datetime:
     # Due times only go forward, so skip those.
     due_times = (moment.astimezone(UTC) for moment in CronSim(schedule.expression, local))
     return next(due for due in due_times if due > after)
+
+
+SAMPLED_RUNS = 8
+
+
+def typical_interval(schedule: Schedule, now: datetime) -> timedelta:
+    """A period's own length; for a cron schedule, the gap between runs seen most often
+    over its next few (the longer on a tie), for APIs whose checks only have periods:
+    a day for `0 2 * * *` even across a DST change, and for `0 9 * * 1-5`."""
+    if isinstance(schedule, Period):
+        return schedule.period
+    times = upcoming(schedule, now, SAMPLED_RUNS)
+    gaps = Counter(later - earlier for earlier, later in itertools.pairwise(times))
+    return max(gaps, key=lambda gap: (gaps[gap], gap))
 
 
 def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:

@@ -1,14 +1,16 @@
 """The one place that builds the process's parts: the database and its batch runner,
-the ping intake, the deadline watcher and the notifier. `tocsin serve` builds them all
-as `Services`; `tocsin watcher` and `tocsin notifier` build one worker each, the same
-way."""
+the ping intake, the deadline watcher (with the pruner beside it) and the notifier.
+`tocsin serve` builds them all as `Services`; `tocsin watcher` and `tocsin notifier`
+build one worker each, the same way."""
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Literal, Protocol
 
 from tocsin.alerts.notifier import running_notifier
+from tocsin.alerts.pruner import Pruner, Retention
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.config import Settings
 from tocsin.domain.clock import Clock
@@ -40,6 +42,24 @@ def new_watcher(
     )
 
 
+def new_pruner(settings: Settings, database: Database, runner: BatchRunner, clock: Clock) -> Pruner:
+    return Pruner(database, runner, clock, Retention.from_settings(settings))
+
+
+class Together:
+    """Several workers run and stopped as one: the watcher and its pruner."""
+
+    def __init__(self, *workers: Worker) -> None:
+        self.workers = workers
+
+    async def run(self) -> None:
+        await asyncio.gather(*(worker.run() for worker in self.workers))
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
 def build_services(
     settings: Settings, clock: Clock, run_watcher: bool, run_notifier: bool
 ) -> Services:
@@ -54,6 +74,8 @@ def build_services(
         services.watcher = new_watcher(
             settings, database, runner, clock, services.wake_notifier, availability
         )
+        # Where the watcher runs, once per deployment as a rule: so does pruning.
+        services.pruner = new_pruner(settings, database, runner, clock)
     on_deadline = services.watcher.deadline_set if services.watcher else ignore_deadline
     services.intake = PingIntake(runner, on_deadline, services.wake_notifier, availability)
     return services
@@ -74,7 +96,8 @@ async def running_worker(
     try:
         await migrate(database)
         if kind == "watcher":
-            yield new_watcher(settings, database, runner, clock)
+            watcher = new_watcher(settings, database, runner, clock)
+            yield Together(watcher, new_pruner(settings, database, runner, clock))
         else:
             async with running_notifier(settings, database, runner, clock) as notifier:
                 yield notifier

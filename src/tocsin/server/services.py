@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tocsin.alerts.notifier import Notifier, running_notifier, signing_secret
+from tocsin.alerts.pruner import Pruner
 from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.config import Settings
 from tocsin.domain.clock import Clock
@@ -29,6 +30,7 @@ class Services:
     intake: PingIntake = field(init=False)
     watcher: DeadlineWatcher | None = None
     notifier: Notifier | None = None
+    pruner: Pruner | None = None
     secret: str = ""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     exits: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
@@ -40,6 +42,8 @@ class Services:
         self.tasks.append(asyncio.create_task(self.intake.run(), name="ping-writer"))
         if self.watcher is not None:
             self.tasks.append(asyncio.create_task(self.watcher.run(), name="deadline-watcher"))
+        if self.pruner is not None:
+            self.tasks.append(asyncio.create_task(self.pruner.run(), name="pruner"))
         if self.run_notifier:
             self.notifier = await self.exits.enter_async_context(
                 running_notifier(self.settings, self.database, self.runner, self.clock)
@@ -59,7 +63,7 @@ class Services:
     async def stop(self) -> None:
         # The server has finished its requests by now; drain what they queued.
         self.intake.stop()
-        for worker in (self.watcher, self.notifier):
+        for worker in (self.watcher, self.pruner, self.notifier):
             if worker is not None:
                 worker.stop()
         await asyncio.gather(*self.tasks)

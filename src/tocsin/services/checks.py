@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from tocsin.alerts import incidents
 from tocsin.domain.checks import Flip, Status, pause, resume
+from tocsin.domain.naming import BLANK_NAME, blank_name
 from tocsin.domain.records import (
     ChannelRow,
     CheckDetails,
@@ -84,6 +85,9 @@ class CheckOptions:
     policy: UsePolicy | None = None
     place: Callable[[Place], Place] | None = None  # from the current place to the new
     paused: bool | None = None  # resuming a check that is not paused changes nothing
+    # Every front end refuses a blank name but Healthchecks' API, whose checks may be
+    # nameless (its `name` defaults to ""); such a check shows as its uuid.
+    nameless: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +248,7 @@ def create_check_in(
     now: datetime,
     options: CheckOptions = CheckOptions(),
 ) -> CheckDetails:
+    refuse_blank_name(settings, options)
     record = insert_check_in(connection, project_id, settings, now, options.channels)
     set_options(connection, project_id, record.id, now, replace(options, channels=None))
     return check_store.written_details(connection, record.id)
@@ -261,6 +266,8 @@ def update_check_in(
     record = details.record
     if settings is not None:
         new_settings = settings if isinstance(settings, NewCheck) else settings(details.spec)
+        if new_settings.name != details.spec.name:  # a check nameless already may stay so
+            refuse_blank_name(new_settings, options)
         if new_settings != details.spec:
             check_store.update_spec(connection, record, new_settings, now)
     set_options(connection, record.project_id, record.id, now, options)
@@ -290,6 +297,11 @@ def delete_check_in(connection: sa.Connection, check_id: int) -> None:
 
 
 # The steps.
+
+
+def refuse_blank_name(settings: NewCheck, options: CheckOptions) -> None:
+    if blank_name(settings.name) and not options.nameless:
+        raise InvalidError("name", BLANK_NAME)
 
 
 def locked_check(connection: sa.Connection, project_id: int, check_id: int) -> CheckDetails:

@@ -4,9 +4,10 @@ carried out all or nothing in one write transaction, checks through the same ste
 every front end (`services.checks`, in their `…_in` form), channels and policies
 through the store's own. The file's format is the front end's (`tocsin.monitors`)."""
 
+import contextlib
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
@@ -20,6 +21,7 @@ from tocsin.domain.records import CheckDetails, PolicyRow
 from tocsin.services import checks as check_service
 from tocsin.services.checks import CheckOptions, UsePolicy, these_channels
 from tocsin.services.context import Context
+from tocsin.services.errors import InvalidError
 from tocsin.services.projects import project_id_in
 from tocsin.store import channels as channel_store
 from tocsin.store import checks as check_store
@@ -238,9 +240,10 @@ def apply_check(
     check = desired.checks[change.key]
     if change.verb == "create":
         options = replace(links(project, desired, check), paused=check.paused or None)
-        created = check_service.create_check_in(
-            connection, project.id, check.settings, now, options
-        )
+        with naming_the_check(change.key):
+            created = check_service.create_check_in(
+                connection, project.id, check.settings, now, options
+            )
         return created.record.alert_after
     current = project.checks[change.key]
     fields = set(change.fields)
@@ -253,6 +256,16 @@ def apply_check(
         options = replace(options, paused=check.paused)
     updated = check_service.update_check_in(connection, current, settings, now, options)
     return updated.record.alert_after
+
+
+@contextlib.contextmanager
+def naming_the_check(key: str) -> Iterator[None]:
+    """A refusal says which check of the file it is about (a new check needs a name; one
+    already nameless, made through Healthchecks' API and exported, may stay so)."""
+    try:
+        yield
+    except InvalidError as error:
+        raise InvalidError(error.field, f"checks.{key}.{error.field}: {error.message}") from None
 
 
 def links(project: Project, desired: Monitors, check: CheckSpec) -> CheckOptions:

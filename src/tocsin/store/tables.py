@@ -254,6 +254,8 @@ flips = sa.Table(
     # Set once the flip's consequences (incidents, notifications) are handled.
     sa.Column("processed", UTCDateTime, nullable=True),
     sa.Index("ix_flips_check_created", "check_id", "created"),
+    # Retention (store.retention) deletes the oldest flips of every check together.
+    sa.Index("ix_flips_created", "created"),
     sa.Index(
         "ix_flips_unprocessed",
         "id",
@@ -390,6 +392,8 @@ incidents = sa.Table(
         sqlite_where=sa.text("status != 'resolved'"),
     ),
     sa.Index("ix_incidents_project_opened", "project_id", "opened_at"),
+    # Retention (store.retention) deletes incidents resolved long ago, oldest first.
+    sa.Index("ix_incidents_resolved_at", "resolved_at"),
     # The watcher's timers: escalation steps and nags that are due.
     sa.Index(
         "ix_incidents_next_escalation",
@@ -460,6 +464,8 @@ notifications = sa.Table(
         sqlite_where=sa.text("status = 'sending'"),
     ),
     sa.Index("ix_notifications_incident", "incident_id"),
+    # Retention (store.retention) deletes delivered notifications, oldest first.
+    sa.Index("ix_notifications_created", "created"),
 )
 
 
@@ -553,6 +559,8 @@ web_sessions = sa.Table(
     sa.Column("expires", UTCDateTime, nullable=False),
     # Signing out everywhere else (on a password change) finds a user's sessions.
     sa.Index("ix_web_sessions_user", "user_id"),
+    # Retention (store.retention) deletes expired sessions.
+    sa.Index("ix_web_sessions_expires", "expires"),
 )
 
 # The sequence number of the last batch from the SQLite ping log (store.fastpath.pinglog) that

@@ -38,7 +38,15 @@ async def home(request: Request, services: ServicesDep, session: SessionDep) -> 
 
 @router.get("/login")
 async def login_form(request: Request, current: VisitorDep, next: str = "/") -> Response:
-    return render(request, "login.html", {"next": safe_next(next), "email": "", "error": ""})
+    context = {"next": safe_next(next), "email": "", "error": ""}
+    return render(request, "login.html", context | await first_run(request))
+
+
+async def first_run(request: Request) -> dict[str, bool]:
+    """While nobody has an account, the sign-in page says where the first administrator's
+    setup link is (never the link itself: whoever opens it becomes the administrator)."""
+    async with services_of(request).database.read() as connection:
+        return {"no_accounts": not await connection.run_sync(user_store.count_users)}
 
 
 def client_address(request: Request) -> str:
@@ -59,7 +67,7 @@ async def login(request: Request, services: ServicesDep, form: FormDep) -> Respo
         return message(request, 429, "Too many attempts", text)
     if outcome.token is None:
         context = {"next": target, "email": email, "error": "Wrong email or password."}
-        return render(request, "login.html", context, 400)
+        return render(request, "login.html", context | await first_run(request), 400)
     return session_response(request, outcome.token, target)
 
 

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from tocsin.domain.describe import EXAMPLE_CRON
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
+from tocsin.domain.naming import BLANK_NAME, blank_name
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import (
     Cron,
@@ -23,7 +25,10 @@ T = TypeVar("T")
 FIELDS = ("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz")
 # Checkboxes: sent only when ticked.
 BOXES = ("post_only", "manual_resume")
-DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": "0 2 * * *", "tz": "UTC"}
+DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": EXAMPLE_CRON, "tz": "UTC"}
+# A new check starts on a schedule, daily at 02:00: the job this tool is most often for is
+# a nightly one, and a 1d period would notice its missed run only a day and grace later.
+NEW_CHECK = DEFAULTS | {"kind": "cron"}
 MAX_NAME = 100
 MAX_TAGS = 500
 MAX_DESCRIPTION = 10_000
@@ -32,7 +37,7 @@ SLUG = re.compile(r"[a-z0-9_-]{0,100}")
 
 @dataclass
 class CheckForm:
-    values: dict[str, str] = field(default_factory=lambda: dict(DEFAULTS))
+    values: dict[str, str] = field(default_factory=lambda: dict(NEW_CHECK))
     errors: dict[str, str] = field(default_factory=dict)
     channels: set[str] = field(default_factory=set)  # the uuids of the channels ticked
 
@@ -92,7 +97,9 @@ def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]
 def read_texts(form: CheckForm) -> None:
     values = form.values
     values["tags"] = " ".join(values.get("tags", "").split())
-    if len(values.get("name", "")) > MAX_NAME:
+    if blank_name(values.get("name", "")):
+        form.errors["name"] = BLANK_NAME
+    elif len(values.get("name", "")) > MAX_NAME:
         form.errors["name"] = f"a name has at most {MAX_NAME} characters"
     if not SLUG.fullmatch(values.get("slug", "")):
         form.errors["slug"] = "a slug is at most 100 lower-case letters, digits, - and _"
@@ -117,9 +124,11 @@ def kept_zone(form: CheckForm, schedule: Schedule) -> str:
 def read_schedule(form: CheckForm) -> Schedule | None:
     values = form.values
     if values["kind"] == "cron":
-        if form.attempt("tz", lambda: validate_timezone(values["tz"])) is None:
-            return None
-        return form.attempt("cron", lambda: cron_schedule(values["cron"], values["tz"]))
+        zone = form.attempt("tz", lambda: validate_timezone(values["tz"]))
+        # With an unknown zone the expression is still read, so both errors show at once.
+        tz = values["tz"] if zone is not None else "UTC"
+        schedule = form.attempt("cron", lambda: cron_schedule(values["cron"], tz))
+        return schedule if zone is not None else None
     if values["kind"] != "period":
         form.errors["kind"] = "choose a period or a cron expression"
         return None

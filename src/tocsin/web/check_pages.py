@@ -15,7 +15,13 @@ from starlette.responses import Response
 
 from tocsin.domain.accounts import can_change
 from tocsin.domain.checks import status
-from tocsin.domain.describe import describe_schedule, next_expected, ping_urls, when
+from tocsin.domain.describe import (
+    describe_schedule,
+    next_expected,
+    ping_urls,
+    schedule_hint,
+    when,
+)
 from tocsin.domain.records import CheckDetails, Membership
 from tocsin.services import checks as check_service
 from tocsin.services.context import Context
@@ -210,6 +216,7 @@ async def check_page(
         "details": details,
         "status": status(record.state, now),
         "schedule": describe_schedule(record.state),
+        "hint": schedule_hint(record.state.schedule),
         "last_ping": when(record.state.last_ping, now),
         "next_expected": next_expected(record.state, now),
         "urls": urls,

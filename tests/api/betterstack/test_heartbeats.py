@@ -238,3 +238,40 @@ async def test_a_bad_maintenance_window_names_the_attribute_at_fault(api: Api) -
         response = await call(api, "POST", "/api/v2/heartbeats", body)
         assert response.status_code == 422, (fields, response.text)
         assert response.json()["errors"][attribute][0].startswith(message), response.text
+
+
+async def cron_heartbeat(api: Api, cron: str) -> dict[str, Any]:
+    """A check on a cron schedule (Better Stack's API cannot make one), as a heartbeat."""
+    body = {"name": "nightly", "cron": cron, "tz": "Europe/Berlin", "grace": 600}
+    made = await call(api, "POST", "/api/tocsin/v1/checks", body)
+    assert made.status_code == 201, made.text
+    listed = (await call(api, "GET", "/api/v2/heartbeats")).json()["data"]
+    (found,) = [h for h in listed if h["attributes"]["name"] == "nightly"]
+    return dict(found)
+
+
+async def test_a_cron_check_shows_the_period_between_its_runs(api: Api) -> None:
+    daily = await cron_heartbeat(api, "0 2 * * *")
+    assert daily["attributes"]["period"] == 86400
+    shown = await call(api, "GET", f"/api/v2/heartbeats/{daily['id']}")
+    assert shown.json()["data"]["attributes"]["period"] == 86400
+
+
+async def test_writing_back_the_period_shown_keeps_the_cron_schedule(api: Api) -> None:
+    daily = await cron_heartbeat(api, "0 2 * * 1-5")
+    path = f"/api/v2/heartbeats/{daily['id']}"
+    same = await call(api, "PATCH", path, {"period": 86400, "grace": 900})
+    assert same.status_code == 200, same.text
+    tocsin_view = (await call(api, "GET", "/api/tocsin/v1/checks")).json()["items"]
+    assert [(c["cron"], c["grace"]) for c in tocsin_view] == [("0 2 * * 1-5", 900)]
+    other = await call(api, "PATCH", path, {"period": 3600})
+    assert other.json()["data"]["attributes"]["period"] == 3600
+    tocsin_view = (await call(api, "GET", "/api/tocsin/v1/checks")).json()["items"]
+    assert [(c["cron"], c["period"]) for c in tocsin_view] == [(None, 3600)]
+
+
+async def test_a_blank_name_is_refused(api: Api) -> None:
+    body = {"name": "  ", "period": 3600, "grace": 300}
+    response = await call(api, "POST", "/api/v2/heartbeats", body)
+    assert response.status_code == 422, response.text
+    assert "a check needs a name" in response.text

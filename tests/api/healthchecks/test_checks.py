@@ -285,3 +285,12 @@ async def test_a_deadline_moved_into_the_past_wakes_the_watcher_at_once(database
 async def test_a_slug_made_from_a_long_name_still_fits(api: Api) -> None:
     made = await api.post("/api/v2/checks/", {"name": "ﬃ" * 100})  # each one is "ffi"
     assert (made.status_code, made.json()["slug"]) == (201, "ffi" * 33 + "f")
+
+
+async def test_a_check_may_be_nameless_as_in_healthchecks(api: Api) -> None:
+    created = await api.create(tags="prod")
+    assert created["name"] == ""
+    named = await api.create(name="db backup")
+    renamed = await api.post(named["update_url"].removeprefix(SITE), {"name": ""})
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == ""

@@ -40,7 +40,14 @@ async def refused(
         ({"tags": ["t"] * 11}, "tags", "10"),
         ({"name": None}, "body", "null"),
         ({"channels": ["not-a-uuid"]}, "channels.0", "UUID"),
-        ({"channels": ["00000000-0000-4000-8000-000000000000"]}, "channels", "no channel"),
+        (
+            {"name": "x", "channels": ["00000000-0000-4000-8000-000000000000"]},
+            "channels",
+            "no channel",
+        ),
+        ({"period": "90"}, "period", "a unit is required"),
+        ({}, "name", "a check needs a name"),
+        ({"name": "  ", "period": 60}, "name", "a check needs a name"),
     ],
 )
 async def test_a_bad_check_is_refused_with_the_field_and_the_reason(
@@ -115,3 +122,19 @@ async def test_bad_channel_settings_and_policies_are_refused(api: Api) -> None:
         api, "POST", "/policies", {"name": "p", "steps": [{"wait": "30d", "channels": []}]}
     )
     assert "between" in bad_wait["message"]
+
+
+async def test_a_check_cannot_be_renamed_to_a_blank_name(api: Api) -> None:
+    headers = {"Authorization": f"Bearer {api.key}"}
+    created = await api.client.post(PREFIX + "/checks", json={"name": "db backup"}, headers=headers)
+    assert created.status_code == 201, created.text
+    error = await refused(api, "PATCH", f"/checks/{created.json()['id']}", {"name": " "})
+    assert error["fields"] == {"name": "a check needs a name people recognise, such as 'db backup'"}
+
+
+async def test_a_duration_in_whole_seconds_is_still_a_number(api: Api) -> None:
+    headers = {"Authorization": f"Bearer {api.key}"}
+    body = {"name": "db backup", "period": 90, "grace": "0s"}
+    created = await api.client.post(PREFIX + "/checks", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["period"] == 90

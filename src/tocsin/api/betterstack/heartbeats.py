@@ -16,7 +16,7 @@ in `betterstack_json`.
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ from tocsin.api.common.auth import ApiAccess
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import RouteTable
 from tocsin.domain.records import CheckDetails, Group, NewCheck, Place, new_check_defaults
-from tocsin.domain.schedule import Period
+from tocsin.domain.schedule import Period, typical_interval
 from tocsin.services import checks as check_service
 from tocsin.services import groups as group_service
 from tocsin.services.changes import KEEP
@@ -92,11 +92,14 @@ def owned_heartbeat(
     return found
 
 
-def new_settings(current: NewCheck, spec: HeartbeatSpec) -> NewCheck:
-    """The check's settings with the name, period and grace sent (only those)."""
+def new_settings(current: NewCheck, spec: HeartbeatSpec, now: datetime) -> NewCheck:
+    """The check's settings with the name, period and grace sent (only those). A cron
+    check shows as a period (`render`); that period sent back keeps its schedule, so a
+    client writing back what it read changes nothing."""
     schedule = current.schedule
-    if spec.period is not None:
-        schedule = Period(timedelta(seconds=spec.period))
+    sent = None if spec.period is None else timedelta(seconds=spec.period)
+    if sent is not None and sent != typical_interval(schedule, now):
+        schedule = Period(sent)
     grace = current.grace if spec.grace is None else timedelta(seconds=spec.grace)
     name = current.name if spec.name is None else spec.name
     return NewCheck(
@@ -143,7 +146,7 @@ async def create_heartbeat(
     """A new check on a period schedule; `name`, `period` and `grace` are required."""
     spec = parse(HeartbeatSpec, body)
     require(body, REQUIRED_ON_CREATE)
-    settings = new_settings(new_check_defaults(), spec)
+    settings = new_settings(new_check_defaults(), spec, services.clock.now())
     options = heartbeat_options(spec, channels=check_service.every_channel)
     with refused_in_better_stack_words("", spec):
         details = await check_service.create_check(services, access.project_id, settings, options)
@@ -163,7 +166,7 @@ async def update_heartbeat(
             services,
             access.project_id,
             number,
-            lambda current: new_settings(current, spec),
+            lambda current: new_settings(current, spec, services.clock.now()),
             heartbeat_options(spec, channels=None),
         )
     return JSONResponse(await one_now(request, services, access, details))

@@ -8,8 +8,10 @@ would have without it. An incident is `Started`, `Acknowledged` or `Resolved`.
 
 The ping URL (`url`) is a secret: a read-only key sees null, as it sees no ping URL in
 the Healthchecks dialect. Fields of features Tocsin lacks carry their neutral values
-(`call`, `sms`, `push`, `critical_alert` false; `team_wait`, `team_name` null). A
-check on a cron schedule has no `period`: null.
+(`call`, `sms`, `push`, `critical_alert` false; `team_wait`, `team_name` null).
+Better Stack's heartbeats only have periods, and `period` is always a number there: a
+check on a cron schedule shows the gap between its runs seen most often (86400 for
+`0 2 * * *`), as a Better Stack user watching that job would have set it.
 """
 
 import uuid
@@ -27,7 +29,7 @@ from tocsin.domain.records import (
     IncidentStatus,
     PolicyRow,
 )
-from tocsin.domain.schedule import WEEKDAYS, Maintenance, Period
+from tocsin.domain.schedule import WEEKDAYS, Maintenance, typical_interval
 
 HEARTBEAT_STATUSES = {
     Status.NEW: "pending",
@@ -98,11 +100,11 @@ class Presenter:
 
     def heartbeat(self, details: CheckDetails, facts: HeartbeatFacts) -> dict[str, Any]:
         record, spec = details.record, details.spec
-        period = spec.schedule.period if isinstance(spec.schedule, Period) else None
+        period = typical_interval(spec.schedule, self.now)
         attributes = {
             "url": self.ping_url(record.token),
             "name": spec.name,
-            "period": None if period is None else round(period.total_seconds()),
+            "period": round(period.total_seconds()),
             "grace": round(spec.grace.total_seconds()),
             "email": facts.email,
             **NOTHING_TO_CALL,

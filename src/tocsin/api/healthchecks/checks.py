@@ -189,10 +189,10 @@ async def create_check(
 def channel_options(spec: CheckSpec) -> CheckOptions:
     """The channels the request names, if it names any. A new check notifies none
     unless it does (Healthchecks' rule; the command line and slug auto-provisioning
-    give it every channel)."""
+    give it every channel). A check may be nameless, as in Healthchecks."""
     sent = spec.channels
     if sent is None:
-        return CheckOptions()
+        return CheckOptions(nameless=True)
 
     def choose(available: list[ChannelRow]) -> list[int]:
         try:
@@ -200,7 +200,7 @@ def channel_options(spec: CheckSpec) -> CheckOptions:
         except SpecError as error:
             raise ApiError(400, str(error)) from None
 
-    return CheckOptions(channels=choose)
+    return CheckOptions(channels=choose, nameless=True)
 
 
 @contextlib.contextmanager

@@ -140,8 +140,8 @@ class CheckFields(Model):
 
 
 class CheckCreate(CheckFields):
-    """A new check: every field may be left out (a daily period with an hour's grace,
-    every channel of the project)."""
+    """A new check: every field but `name` may be left out (a daily period with an
+    hour's grace, every channel of the project)."""
 
 
 class CheckUpdate(CheckFields):

@@ -1,6 +1,6 @@
 // Tocsin's few lines of JavaScript: copy buttons, the checks table and the incident
-// lists kept live from the server's event stream, and a cron expression explained while
-// it is typed. Every page works without them.
+// lists kept live from the server's event stream, a cron expression explained while it is
+// typed, and the kind of schedule chosen by typing one. Every page works without them.
 "use strict";
 
 function copyText(button) {
@@ -76,10 +76,24 @@ function previewCron(box) {
   document.querySelectorAll("input[name=kind]").forEach((radio) => radio.addEventListener("change", later));
 }
 
+// Typing a period, or a cron expression or its zone, chooses that kind of schedule.
+function chooseKindWhileTyping() {
+  const kinds = { period: "period", cron: "cron", tz: "cron" };
+  for (const [id, kind] of Object.entries(kinds)) {
+    const input = document.getElementById(id);
+    const radio = document.querySelector(`input[name=kind][value=${kind}]`);
+    if (!input || !radio) continue;
+    input.addEventListener("input", () => {
+      if (!radio.checked) radio.click();  // a click, so the preview hears the change
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("button[data-copy]").forEach((button) => {
     button.addEventListener("click", () => copyText(button));
   });
   document.querySelectorAll("[data-live]").forEach(followChanges);
   document.querySelectorAll("[data-preview]").forEach(previewCron);
+  chooseKindWhileTyping();
 });
