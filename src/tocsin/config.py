@@ -304,9 +304,10 @@ def read_database_url(text: str) -> str:
 def anchored(database_url: str, directory: Path) -> str:
     """`database_url` with a relative SQLite path made absolute under `directory`."""
     path = sqlite_path(database_url)
-    found = SQLITE_URL.fullmatch(database_url.strip())
-    if path is None or found is None or path.startswith("/"):
+    if path is None or path.startswith("/"):
         return database_url
+    found = SQLITE_URL.fullmatch(database_url.strip())
+    assert found is not None  # sqlite_path matched it
     absolute = (directory / path).resolve()
     return f"{found.group('scheme')}:///{absolute}{found.group('query') or ''}"
 
