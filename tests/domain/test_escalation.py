@@ -1,6 +1,6 @@
 """Escalation policies as schedules: pure."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 from hypothesis import given
@@ -12,17 +12,29 @@ from tocsin.domain.escalation import (
     Progress,
     Run,
     Step,
+    advance,
     channels_of,
     default_policy,
     first_nag,
     run_due,
-    schedule,
     step_label,
 )
 from tocsin.domain.escalation import start as start_policy
 
 S = timedelta(seconds=1)
 TWO_STEPS = Policy([Step(0 * S, [1, 2]), Step(3 * S, [3])])
+
+
+def schedule(policy: Policy, opened_at: datetime) -> list[Run]:
+    """Every step the policy runs for an incident nobody acknowledges, in order: one
+    step at a time, as no watcher pass does, for the watcher's passes to match."""
+    runs: list[Run] = []
+    progress = start_policy(policy, opened_at)
+    while progress.due_at is not None:
+        run, progress = advance(policy, progress)
+        if run is not None:
+            runs.append(run)
+    return runs
 
 
 def due(policy: Policy, progress: Progress, now_offset: timedelta) -> tuple[list[int], Progress]:

@@ -116,17 +116,6 @@ def run_due(policy: Policy, progress: Progress, now: datetime) -> tuple[list[Run
     return runs, progress
 
 
-def schedule(policy: Policy, opened_at: datetime) -> list[Run]:
-    """Every step the policy would run for an incident nobody acknowledges, in order."""
-    runs: list[Run] = []
-    progress = start(policy, opened_at)
-    while progress.due_at is not None:
-        run, progress = advance(policy, progress)
-        if run is not None:
-            runs.append(run)
-    return runs
-
-
 def channels_of(runs: list[Run]) -> list[int]:
     """The channels the runs notify, each once, in order."""
     return list(dict.fromkeys(channel for run in runs for channel in run.channel_ids))
