@@ -87,6 +87,37 @@ class OnCallNow:
     handoff: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class CalendarRecord:
+    id: int
+    project_id: int
+    name: str
+    is_default: bool
+    feed_token: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RotationRecord:
+    id: int
+    calendar_id: int
+    name: str
+    rotation: Rotation
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRecord:
+    id: int
+    calendar_id: int
+    override: Override
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarWarning:
+    message: str
+    created: datetime
+
+
 def validate_rotation(rotation: Rotation) -> None:
     if rotation.unit not in UNITS:
         raise OnCallError(f"unknown rotation unit {rotation.unit!r}: use hour, day or week")
