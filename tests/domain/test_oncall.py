@@ -294,3 +294,18 @@ def test_a_member_removed_is_never_on_call_and_others_keep_their_turns_elsewhere
     for shift in shifts(calendar, *window):
         if shift.user_id is None:
             assert who_is_on_call(remaining, shift.start) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(calendars, near_changes)
+def test_the_next_handoff_is_the_first_change_of_who_is_on_call(
+    calendar: Calendar, now: datetime
+) -> None:
+    found = on_call_now(calendar, now, lookahead=timedelta(days=40))
+    assert found.current == who_is_on_call(calendar, now)
+    if found.handoff is None:
+        assert all(s.user_id == found.current for s in shifts(calendar, now, now + 40 * DAY))
+    else:
+        assert who_is_on_call(calendar, found.handoff) == found.next != found.current
+        before = shifts(calendar, now, found.handoff)
+        assert all(s.user_id == found.current for s in before)

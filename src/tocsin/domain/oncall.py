@@ -277,9 +277,11 @@ def gaps(calendar: Calendar, start: datetime, end: datetime) -> list[tuple[datet
 def on_call_now(calendar: Calendar, now: datetime, lookahead: timedelta = LOOKAHEAD) -> OnCallNow:
     """The person on call at `now`, the next different one and when they take over."""
     current = who_is_on_call(calendar, now)
-    for shift in shifts(calendar, now, now + lookahead):
-        if shift.user_id != current:
-            return OnCallNow(current, shift.user_id, shift.start)
+    # Short windows first: an hourly rotation need not be walked for months.
+    for span in (timedelta(days=2), timedelta(days=16), lookahead):
+        for shift in shifts(calendar, now, now + min(span, lookahead)):
+            if shift.user_id != current:
+                return OnCallNow(current, shift.user_id, shift.start)
     return OnCallNow(current, None, None)
 
 
