@@ -150,3 +150,23 @@ async def test_one_default_per_project_and_feed_tokens_find_their_calendar(
     flags, name = await database.write_with(work)
     assert flags == [True, False]
     assert name == "B"
+
+
+async def test_on_call_user_asks_the_database_four_small_questions(database: Database) -> None:
+    ours, _ = await make_projects(database, T0)
+    statements: list[str] = []
+
+    def work(connection: sa.Connection) -> int | None:
+        [person] = people(connection, ours, "a@example.com")
+        calendar_id = store.insert_calendar(connection, ours, "Ops", "token6", T0)
+        store.make_default(connection, ours, calendar_id)
+        for layer in range(3):
+            rotation = Rotation((person,), MONDAY, "UTC", layer=layer)
+            store.insert_rotation(connection, calendar_id, f"Layer {layer}", rotation, T0)
+        sa.event.listen(
+            connection, "before_cursor_execute", lambda *args: statements.append(args[2])
+        )
+        return store.on_call_user(connection, ours, None, MONDAY + timedelta(hours=1))
+
+    assert await database.write_with(work) is not None
+    assert len(statements) == 4
