@@ -60,6 +60,25 @@ def test_a_weekly_rotation_keeps_its_wall_clock_time_in_new_york_in_november() -
     assert who_is_on_call(Calendar((rotation,)), local(NEW_YORK, 2024, 11, 4, 0, 0)) == 2
 
 
+def test_a_midnight_handoff_on_a_day_without_midnight_happens_when_the_day_starts() -> None:
+    # Santiago springs forward at midnight on 2024-09-08: 00:00 does not exist there,
+    # the day starts at 01:00, and so does that day's shift.
+    santiago = ZoneInfo("America/Santiago")
+    rotation = Rotation((1, 2), local(santiago, 2024, 9, 6, 0), "America/Santiago", 1, "day")
+    handoffs = [handoff(rotation, k).astimezone(santiago) for k in range(4)]
+    assert [h.strftime("%d %H:%M") for h in handoffs] == [
+        "06 00:00",
+        "07 00:00",
+        "08 01:00",
+        "09 00:00",
+    ]
+    assert (
+        who_is_on_call(Calendar((rotation,)), local(santiago, 2024, 9, 8, 1) - timedelta(seconds=1))
+        == 2
+    )
+    assert who_is_on_call(Calendar((rotation,)), local(santiago, 2024, 9, 8, 1)) == 1
+
+
 def test_hour_rotations_are_absolute_durations_across_dst() -> None:
     rotation = Rotation((1, 2), SPRING - 3 * HOUR, "Europe/Berlin", 12, "hour")
     assert handoff(rotation, 1) - handoff(rotation, 0) == 12 * HOUR
