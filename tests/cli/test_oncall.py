@@ -57,6 +57,7 @@ def test_it_lists_who_is_on_call_now_and_next_and_warns_of_gaps(
            "--for", "2")  # fmt: skip
     output = run_ok(cli, "oncall")
     assert "Ops (default)" in output
+    assert "https://tocsin.example/oncall/feed/" in output
     assert "day@example.com" in output or "nobody" in output
     assert "warning: Ops: nobody is on call" in output
 

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from tests.web.conftest import Web
 from tocsin.domain.oncall import Rotation
+from tocsin.services.oncall import feed_url
 from tocsin.store import oncall as oncall_store
-from tocsin.web.oncall_feed import feed_path
 
 
 async def test_the_feed_answers_text_calendar_with_the_shifts(web: Web) -> None:
@@ -20,7 +20,7 @@ async def test_the_feed_answers_text_calendar_with_the_shifts(web: Web) -> None:
         oncall_store.insert_rotation(connection, calendar_id, "Days", rotation, now)
 
     await web.database.write_with(work)
-    response = await web.client().get(feed_path("s3cret"))
+    response = await web.client().get(feed_url("", "s3cret"))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
     assert response.text.startswith("BEGIN:VCALENDAR\r\n")
@@ -28,6 +28,6 @@ async def test_the_feed_answers_text_calendar_with_the_shifts(web: Web) -> None:
 
 
 async def test_an_unknown_token_is_not_found(web: Web) -> None:
-    response = await web.client().get(feed_path("nothing-here"))
+    response = await web.client().get(feed_url("", "nothing-here"))
     assert response.status_code == 404
     assert response.text == "not found"

@@ -60,14 +60,14 @@ def listing(ctx: typer.Context, project: str = PROJECT_OPTION) -> None:
         if not views:
             console.print("No on-call calendars yet: make one with `tocsin oncall create NAME`.")
             return
-        console.print(calendar_table(views))
+        console.print(calendar_table(views, load_settings().base_url))
         for view in views:
             for line in warnings(view):
                 console.print(line, markup=False)
 
 
-def calendar_table(views: list[CalendarView]) -> Table:
-    table = Table("ID", "Calendar", "On call now", "Next", "From", "Feed token")
+def calendar_table(views: list[CalendarView], base_url: str) -> Table:
+    table = Table("ID", "Calendar", "On call now", "Next", "From", "iCalendar feed")
     for view in views:
         default = " (default)" if view.calendar.is_default else ""
         table.add_row(
@@ -76,7 +76,7 @@ def calendar_table(views: list[CalendarView]) -> Table:
             who(view, view.now.current),
             who(view, view.now.next) if view.now.handoff else "—",
             stamp(view.now.handoff),
-            view.calendar.feed_token,
+            oncall_service.feed_url(base_url, view.calendar.feed_token),
         )
     return table
 

@@ -55,6 +55,8 @@ FEED_PAST = timedelta(days=7)
 FEED_AHEAD = timedelta(days=56)
 LONGEST_WINDOW = timedelta(days=366)
 NAME_LENGTH = 100
+# Where the web app serves a calendar's feed; the command line and APIs print it.
+FEED_PATH = "/oncall/feed/{token}.ics"
 
 Member = int | str
 
@@ -439,6 +441,10 @@ async def feed(context: Context, token: str) -> str | None:
 
     async with context.database.read() as connection:
         return await connection.run_sync(work)
+
+
+def feed_url(base_url: str, token: str) -> str:
+    return base_url + FEED_PATH.format(token=token)
 
 
 def feed_shifts(view: CalendarView) -> list[ical.FeedShift]:

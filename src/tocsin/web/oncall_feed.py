@@ -9,15 +9,10 @@ from tocsin.services.requests import ServicesDep
 
 router = APIRouter(include_in_schema=False)
 
-PATH = "/oncall/feed/{token}.ics"
 HEADERS = {"Cache-Control": "no-store"}
 
 
-def feed_path(token: str) -> str:
-    return PATH.format(token=token)
-
-
-@router.get(PATH)
+@router.get(oncall_service.FEED_PATH)
 async def feed(services: ServicesDep, token: str) -> Response:
     text = await oncall_service.feed(services, token)
     if text is None:
