@@ -69,8 +69,8 @@ def methods_text(methods: frozenset[Method]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ActiveHours:
-    """A daily span of local time in a zone, e.g. 08:00–20:00 Europe/Berlin. A span
-    whose end is not after its start crosses midnight (20:00–08:00 is the night);
+    """A daily span of local time in a zone, e.g. 08:00-20:00 Europe/Berlin. A span
+    whose end is not after its start crosses midnight (20:00-08:00 is the night);
     equal ends mean the whole day."""
 
     start: time
@@ -87,12 +87,12 @@ class ActiveHours:
 
     @property
     def text(self) -> str:
-        return f"{self.start:%H:%M}–{self.end:%H:%M} {self.zone}"
+        return f"{self.start:%H:%M}-{self.end:%H:%M} {self.zone}"
 
 
 def parse_hours(text: str, zone: str) -> ActiveHours:
     """`08:00-20:00` in `zone`; `ValueError` saying what is wrong."""
-    start, sep, end = text.replace("–", "-").partition("-")
+    start, sep, end = text.partition("-")
     if not sep:
         raise ValueError("hours must read like 08:00-20:00")
     try:
@@ -176,7 +176,7 @@ def contacts_for(contacts: list[Contact], methods: frozenset[Method]) -> list[Co
 
 
 def next_in_turn(members: list[int], last_index: int) -> tuple[int | None, int]:
-    """Round robin: the member after position `last_index` (−1 before the first), and
+    """Round robin: the member after position `last_index` (-1 before the first), and
     that member's position, to keep for the next time."""
     if not members:
         return None, last_index

@@ -228,7 +228,7 @@ def methods_of(text: str) -> frozenset[Method]:
 
 
 def turn_of(connection: sa.Connection, step_id: int, position: int) -> int:
-    """Where a round robin target of the step stands (−1 before its first turn)."""
+    """Where a round robin target of the step stands (-1 before its first turn)."""
     found = connection.scalar(
         sa.select(policy_step_targets.c.last_index).where(
             policy_step_targets.c.step_id == step_id, policy_step_targets.c.position == position
