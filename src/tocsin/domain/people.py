@@ -8,6 +8,7 @@ a target is and which of a person's methods a step may use."""
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -163,6 +164,7 @@ class Contact:
     hours: ActiveHours | None = None
     last_error: str = ""
     created: datetime | None = field(default=None, compare=False)
+    uuid: UUID = field(default=UUID(int=0), compare=False)  # names its notifications
 
     @property
     def label(self) -> str:

@@ -55,6 +55,7 @@ def contact_from_row(row: Any) -> Contact:
         hours=hours_of(row),
         last_error=row.last_error,
         created=row.created,
+        uuid=row.uuid,
     )
 
 
