@@ -78,9 +78,7 @@ async def policy_reaching(
 async def queued(database: Database) -> list[tuple[str, str, str]]:
     """(address, kind, note) of every notification to a person, oldest first."""
     query = (
-        sa.select(
-            contact_methods.c.address, notifications.c.kind, notifications.c.note
-        )
+        sa.select(contact_methods.c.address, notifications.c.kind, notifications.c.note)
         .join(notifications, notifications.c.contact_id == contact_methods.c.id)
         .order_by(notifications.c.id)
     )
