@@ -48,8 +48,10 @@ async def test_an_account_email_is_verified_by_the_link_mailed_to_it(
     assert int(found.group(1)) == contact.id
 
     with pytest.raises(ConflictError, match="expired"):
-        await people.verify_contact(context, contact.id, found.group(2) + "x")
-    verified = await people.verify_contact(context, contact.id, found.group(2))
+        await people.verify_contact(context, user_id, contact.id, found.group(2) + "x")
+    with pytest.raises(NotFoundError):
+        await people.verify_contact(context, user_id + 1, contact.id, found.group(2))
+    verified = await people.verify_contact(context, user_id, contact.id, found.group(2))
     assert verified.verified == context.clock.now()
 
 

@@ -152,18 +152,18 @@ async def send_verification(context: Context, user_id: int, contact_id: int) -> 
     return await send_mail(context, contact.address, "Confirm your Tocsin alert address", text)
 
 
-async def verify_contact(context: Context, contact_id: int, token: str) -> Contact:
-    """Follow a verification link: the method is verified from now."""
+async def verify_contact(context: Context, user_id: int, contact_id: int, token: str) -> Contact:
+    """Follow a verification link, signed in as the method's owner (`NotFoundError` for
+    anyone else): the method is verified from now."""
     now = context.clock.now()
-    async with context.database.read() as connection:
-        contact = await connection.run_sync(people_store.contact, contact_id)
-    if contact is None or not verify(context.secret, token, purpose(contact), contact_id, now):
+    contact = await owned_contact(context, user_id, contact_id)
+    if not verify(context.secret, token, purpose(contact), contact_id, now):
         raise ConflictError(LINK_UNUSABLE)
     async with context.database.write() as connection:
         await connection.run_sync(
             lambda c: people_store.update_contact(c, contact_id, verified=now)
         )
-    return await owned_contact(context, contact.user_id, contact_id)
+    return await owned_contact(context, user_id, contact_id)
 
 
 async def test_contact(context: Context, user_id: int, contact_id: int) -> str:
