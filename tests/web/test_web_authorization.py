@@ -10,9 +10,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.web.conftest import Person, Web
 from tocsin.domain.checks import Status, status
+from tocsin.domain.people import ContactKind
 from tocsin.server.app import TocsinApp
 from tocsin.store import checks as check_store
-from tocsin.domain.people import ContactKind
 from tocsin.store import people as people_store
 from tocsin.store.channels import insert_channel, insert_policy, project_channels, project_policies
 from tocsin.store.incidents import get_incident
