@@ -13,13 +13,23 @@ from starlette.responses import Response
 from tocsin.domain.accounts import can_manage
 from tocsin.domain.durations import format_duration
 from tocsin.domain.numbers import whole_number
+from tocsin.domain.people import Method, Reach, TargetKind
 from tocsin.domain.records import Membership, PolicyRow
+from tocsin.notify.kinds import KINDS
 from tocsin.services import policies as policy_service
 from tocsin.services.context import Context
-from tocsin.services.errors import ConflictError, NotFoundError
-from tocsin.services.policies import NameScope, PolicyChanges, PolicyDraft, UnknownChannelsError
+from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
+from tocsin.services.policies import (
+    NameScope,
+    PolicyChanges,
+    PolicyDraft,
+    ReachSpec,
+    TargetSpec,
+    UnknownChannelsError,
+)
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import channels as channel_store
+from tocsin.store import users as user_store
 from tocsin.web.access import (
     FormDep,
     ManagerDep,
@@ -34,6 +44,7 @@ from tocsin.web.policy_form import (
     MAX_STEPS,
     PolicyForm,
     PolicySpec,
+    StepReach,
     StepValues,
     form_of,
     read_policy_form,
@@ -47,11 +58,45 @@ def policies_url(membership: Membership) -> str:
     return f"/projects/{membership.project_id}/policies"
 
 
-def described(policy: PolicyRow[uuid.UUID], names: dict[uuid.UUID, str]) -> list[str]:
+PEOPLE_CHOICES = (
+    (TargetKind.ON_CALL.value, "Whoever is on call (the project's default calendar)"),
+    (TargetKind.ENTIRE_TEAM.value, "The entire team"),
+    (TargetKind.ROUND_ROBIN.value, "The next member each time (round robin)"),
+)
+PEOPLE_WORDS = {
+    TargetKind.ON_CALL: "whoever is on call",
+    TargetKind.ENTIRE_TEAM: "the entire team",
+    TargetKind.ROUND_ROBIN: "the next member in turn",
+}
+
+
+def described(
+    policy: PolicyRow[uuid.UUID], names: dict[uuid.UUID, str], emails: dict[int, str]
+) -> list[str]:
+    reaches = policy.reaches or [Reach()] * len(policy.steps)
     return [
-        f"after {format_duration(wait)}: {', '.join(names.get(c, '?') for c in chosen) or 'nobody'}"
-        for wait, chosen in policy.steps
+        f"after {format_duration(wait)}: {whom(chosen, reach, names, emails)}"
+        for (wait, chosen), reach in zip(policy.steps, reaches, strict=True)
     ]
+
+
+def whom(
+    chosen: list[uuid.UUID], reach: Reach, names: dict[uuid.UUID, str], emails: dict[int, str]
+) -> str:
+    parts = [names.get(c, "?") for c in chosen]
+    for target in reach.targets:
+        if target.kind == TargetKind.MEMBER and target.user_id is not None:
+            parts.append(emails.get(target.user_id, "a former member"))
+        elif target.kind == TargetKind.CHANNELS_OF_KIND:
+            parts.append(f"every {target.channel_kind} channel")
+        else:
+            parts.append(PEOPLE_WORDS.get(target.kind, target.kind.value))
+    words = ", ".join(parts) or "nobody"
+    if any(t.kind != TargetKind.CHANNELS_OF_KIND for t in reach.targets):
+        words += f" by {', '.join(m.value for m in Method if m in reach.methods) or 'no method'}"
+    if reach.hours is not None:
+        words += f", {reach.hours.text} only"
+    return words
 
 
 @router.get("/projects/{project_id}/policies")
@@ -59,10 +104,12 @@ async def policies_page(request: Request, services: ServicesDep, membership: Mem
     async with services.database.read() as connection:
         found = await connection.run_sync(channel_store.project_policies, membership.project_id)
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
+        members = await connection.run_sync(user_store.project_members, membership.project_id)
     names = {channel.uuid: channel.label for channel in channels}
+    emails = {user.id: user.email for user, _role in members}
     context = {
         "membership": membership,
-        "policies": [(policy, described(policy, names)) for policy in found],
+        "policies": [(policy, described(policy, names, emails)) for policy in found],
         "format_duration": format_duration,
         "can_manage": can_manage(membership.role),
         "base": policies_url(membership),
@@ -79,10 +126,15 @@ async def render_form(
 ) -> Response:
     async with services_of(request).database.read() as connection:
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
+        members = await connection.run_sync(user_store.project_members, membership.project_id)
     context = {
         "membership": membership,
         "form": form,
         "channels": channels,
+        "members": [user for user, _role in members],
+        "people_boxes": PEOPLE_CHOICES,
+        "kinds": sorted(KINDS),
+        "method_names": [m.value for m in Method],
         "action": action,
         "max_steps": MAX_STEPS,
         "base": policies_url(membership),
@@ -90,12 +142,23 @@ async def render_form(
     return render(request, "policy_form.html", context, status_code)
 
 
+def chosen(form: FormData, name: str) -> set[str]:
+    return {value for value in form.getlist(name) if isinstance(value, str)}
+
+
 def posted_form(form: FormData) -> PolicyForm:
     count = field(form, "steps")
     steps = [
         StepValues(
             field(form, f"step-{n}-wait"),
-            {c for c in form.getlist(f"step-{n}-channel") if isinstance(c, str)},
+            chosen(form, f"step-{n}-channel"),
+            members=chosen(form, f"step-{n}-member"),
+            people=chosen(form, f"step-{n}-people"),
+            every=field(form, f"step-{n}-every"),
+            methods=chosen(form, f"step-{n}-method"),
+            start=field(form, f"step-{n}-start"),
+            end=field(form, f"step-{n}-end"),
+            zone=field(form, f"step-{n}-zone"),
         )
         for n in range(min(whole_number(count) or 0, MAX_STEPS))
     ]
@@ -142,6 +205,8 @@ async def save(
         for n, step in enumerate(form.steps):
             if step.channels & set(error.unknown):
                 form.errors[f"step-{n}-channels"] = "a chosen channel no longer exists"
+    except InvalidError as error:  # a member who has left, say
+        form.errors["steps"] = error.message
     if form.errors:
         return await render_form(request, membership, form, action, 400)
     return RedirectResponse(policies_url(membership), status_code=303)
@@ -151,13 +216,26 @@ async def store_policy(
     services: Context, membership: Membership, spec: PolicySpec, policy_id: int | None
 ) -> None:
     steps = [(wait, [str(c) for c in chosen]) for wait, chosen in spec.steps]
-    draft = PolicyDraft(spec.name, steps, spec.repeat_count, spec.repeat_delay, spec.nag_interval)
+    reaches = tuple(reach_spec(reach) for reach in spec.reaches)
+    draft = PolicyDraft(
+        spec.name, steps, spec.repeat_count, spec.repeat_delay, spec.nag_interval, reaches
+    )
     project_id, scope = membership.project_id, NameScope.PROJECT
     if policy_id is None:
         await policy_service.create_policy(services, project_id, draft, scope=scope)
     else:
         changes = PolicyChanges.whole(draft)
         await policy_service.update_policy(services, project_id, policy_id, changes, scope=scope)
+
+
+def reach_spec(reach: StepReach) -> ReachSpec:
+    targets = tuple(
+        TargetSpec(kind, member=value)
+        if kind == TargetKind.MEMBER
+        else TargetSpec(kind, channel_kind=value)
+        for kind, value in reach.targets
+    )
+    return ReachSpec(targets, reach.methods, reach.hours)
 
 
 def project_policy(
