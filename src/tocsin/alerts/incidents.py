@@ -269,7 +269,7 @@ def nag(connection: sa.Connection, incident: Incident, now: datetime) -> int:
 
 def incident_policy(connection: sa.Connection, incident: Incident) -> escalation.Policy:
     if incident.policy_id is None:
-        return escalation.default_policy(store.check_channel_ids(connection, incident.check_id))
+        return store.default_policies(connection, [incident.check_id])[incident.check_id]
     return store.load_policy(connection, incident.policy_id)
 
 

@@ -17,7 +17,7 @@ got to it, so a late pass does not push the rest of the policy back.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tocsin.domain.people import Reach
+from tocsin.domain.people import Method, Reach, Target, TargetKind
 
 
 @dataclass(slots=True)
@@ -71,6 +71,21 @@ def step_label(step: int, round_: int) -> str:
 def default_policy(channel_ids: list[int]) -> Policy:
     """Every channel of the check at once, no escalation."""
     return Policy([Step(timedelta(0), channel_ids)])
+
+
+def on_call_then_team(
+    channel_ids: list[int], methods: frozenset[Method], team_wait: timedelta | None
+) -> Policy:
+    """Better Stack's simple mode, for a check with no policy but methods to reach
+    people by: its channels and whoever is on call in the project's default calendar
+    at once, then the entire team `team_wait` later (None: never)."""
+    if not methods:
+        return default_policy(channel_ids)
+    on_call = Reach((Target(TargetKind.ON_CALL),), methods)
+    steps = [Step(timedelta(0), channel_ids, on_call)]
+    if team_wait is not None:
+        steps.append(Step(team_wait, [], Reach((Target(TargetKind.ENTIRE_TEAM),), methods)))
+    return Policy(steps)
 
 
 def start(policy: Policy, opened_at: datetime) -> Progress:

@@ -13,7 +13,7 @@ from uuid import UUID
 from tocsin.domain.checks import CheckState, Flip
 from tocsin.domain.escalation import Progress
 from tocsin.domain.identifiers import name_based_uuid
-from tocsin.domain.people import Reach
+from tocsin.domain.people import Method, Reach
 from tocsin.domain.schedule import Maintenance, Period, Schedule
 
 Label = TypeVar("Label")
@@ -382,6 +382,32 @@ class Place:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertFlags:
+    """Better Stack's simple alerting of a heartbeat without a policy: the person on
+    call is reached by the methods set (`critical_alert` is a push that must get
+    through), then the entire team after `team_wait` (None: never). No method set:
+    the check only notifies its channels."""
+
+    email: bool = False
+    sms: bool = False
+    call: bool = False
+    push: bool = False
+    critical_alert: bool = False
+    team_wait: timedelta | None = None
+
+    @property
+    def methods(self) -> frozenset[Method]:
+        """How the people are reached; a critical alert is a push."""
+        chosen = {
+            Method.EMAIL: self.email,
+            Method.SMS: self.sms,
+            Method.CALL: self.call,
+            Method.PUSH: self.push or self.critical_alert,
+        }
+        return frozenset(method for method, on in chosen.items() if on)
+
+
+@dataclass(frozen=True, slots=True)
 class HeartbeatFacts:
     """What a heartbeat shows that `CheckDetails` does not carry."""
 
@@ -389,7 +415,7 @@ class HeartbeatFacts:
     policy_id: int | None
     place: Place
     paused_at: datetime | None
-    email: bool
+    alerts: AlertFlags = field(default_factory=AlertFlags)
 
 
 # API keys

@@ -25,6 +25,7 @@ from tocsin.alerts import incidents
 from tocsin.domain.checks import Flip, Status, pause, resume
 from tocsin.domain.naming import BLANK_NAME, blank_name
 from tocsin.domain.records import (
+    AlertFlags,
     ChannelRow,
     CheckDetails,
     CheckRecord,
@@ -82,6 +83,8 @@ class CheckOptions:
 
     channels: ChannelChoice | None = None
     email: bool | None = None  # on: every e-mail channel of the project; off: none
+    # Better Stack's simple alerting, from the current flags to the new.
+    alerts: Callable[[AlertFlags], AlertFlags] | None = None
     policy: UsePolicy | None = None
     place: Callable[[Place], Place] | None = None  # from the current place to the new
     paused: bool | None = None  # resuming a check that is not paused changes nothing
@@ -356,6 +359,9 @@ def set_links(
         choose_channels(connection, project_id, check_id, options.channels)
     if options.email is not None:
         set_email(connection, project_id, check_id, on=options.email)
+    if options.alerts is not None:
+        current = heartbeat_store.alert_flags(connection, [check_id]).get(check_id, AlertFlags())
+        heartbeat_store.set_alert_flags(connection, check_id, options.alerts(current))
     if options.policy is not None:
         set_policy(connection, project_id, check_id, options.policy.policy_id)
     paused = options.paused

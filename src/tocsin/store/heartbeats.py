@@ -5,18 +5,19 @@ when it was paused, whether it e-mails).
 Synchronous, over a SQLAlchemy `Connection` (async callers use `run_sync`)."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from tocsin.domain.checks import Status
-from tocsin.domain.records import Group, HeartbeatFacts, Place
+from tocsin.domain.records import AlertFlags, Group, HeartbeatFacts, Place
 from tocsin.store.tables import (
     channels,
     check_channels,
     checks,
     flips,
+    heartbeat_alerts,
     heartbeat_groups,
     heartbeat_places,
     policies,
@@ -107,14 +108,14 @@ def heartbeat_facts(
         .where(checks.c.id.in_(check_ids))
     )
     paused = paused_since(connection, check_ids)
-    mailing = emailing_checks(connection, check_ids)
+    flags = alert_flags(connection, check_ids)
     return {
         row.id: HeartbeatFacts(
             updated=row.updated,
             policy_id=row.policy_id,
             place=Place(row.group_id, row.sort_index),
             paused_at=paused.get(row.id),
-            email=row.id in mailing,
+            alerts=flags.get(row.id, AlertFlags()),
         )
         for row in connection.execute(query)
     }
@@ -135,14 +136,30 @@ def paused_since(connection: sa.Connection, check_ids: Sequence[int]) -> dict[in
     return {row[0]: row[1] for row in connection.execute(query)}
 
 
-def emailing_checks(connection: sa.Connection, check_ids: Sequence[int]) -> set[int]:
-    query = (
-        sa.select(check_channels.c.check_id)
-        .join(channels, channels.c.id == check_channels.c.channel_id)
-        .where(check_channels.c.check_id.in_(check_ids), channels.c.kind == EMAIL_KIND)
-        .distinct()
-    )
-    return set(connection.scalars(query))
+FLAG_COLUMNS = ("email", "sms", "call", "push", "critical_alert")
+
+
+def alert_flags(connection: sa.Connection, check_ids: Sequence[int]) -> dict[int, AlertFlags]:
+    """The simple alerting of the checks that have it set."""
+    query = sa.select(heartbeat_alerts).where(heartbeat_alerts.c.check_id.in_(check_ids))
+    return {row.check_id: flags_from_row(row) for row in connection.execute(query)}
+
+
+def flags_from_row(row: sa.Row[Any]) -> AlertFlags:
+    wait = None if row.team_wait is None else timedelta(seconds=row.team_wait)
+    flags = {c: bool(getattr(row, c)) for c in FLAG_COLUMNS}
+    return AlertFlags(**flags, team_wait=wait)
+
+
+def set_alert_flags(connection: sa.Connection, check_id: int, flags: AlertFlags) -> None:
+    """Replace the check's simple alerting; all off and no team wait keeps no row."""
+    connection.execute(heartbeat_alerts.delete().where(heartbeat_alerts.c.check_id == check_id))
+    if flags == AlertFlags():
+        return
+    wait = None if flags.team_wait is None else round(flags.team_wait.total_seconds())
+    values = {c: getattr(flags, c) for c in FLAG_COLUMNS}
+    row = {"check_id": check_id, "team_wait": wait, **values}
+    connection.execute(heartbeat_alerts.insert().values(row))
 
 
 def set_email(connection: sa.Connection, check_id: int, project_id: int, *, on: bool) -> bool:

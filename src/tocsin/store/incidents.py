@@ -10,8 +10,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tocsin.domain.escalation import Policy, Step, default_policy
-from tocsin.domain.records import UNRESOLVED, Event, Incident, IncidentCheck, IncidentFilter
+from tocsin.domain.escalation import Policy, Step, default_policy, on_call_then_team
+from tocsin.domain.records import (
+    UNRESOLVED,
+    AlertFlags,
+    Event,
+    Incident,
+    IncidentCheck,
+    IncidentFilter,
+)
+from tocsin.store import heartbeats as heartbeat_store
 from tocsin.store import people as people_store
 from tocsin.store.fastpath.bulk import insert_many, insert_returning_ids
 from tocsin.store.tables import (
@@ -245,14 +253,31 @@ def check_policies(
     is read once however many checks use it."""
     query = sa.select(checks.c.id, checks.c.policy_id).where(checks.c.id.in_(check_ids))
     policy_of: dict[int, int | None] = {row.id: row.policy_id for row in connection.execute(query)}
-    defaults = channels_of_checks(connection, [c for c, p in policy_of.items() if p is None])
+    defaults = default_policies(connection, [c for c, p in policy_of.items() if p is None])
     loaded = {p: load_policy(connection, p) for p in set(policy_of.values()) if p is not None}
     return {
-        check_id: (None, default_policy(defaults.get(check_id, [])))
+        check_id: (None, defaults[check_id])
         if policy_id is None
         else (policy_id, loaded[policy_id])
         for check_id, policy_id in policy_of.items()
     }
+
+
+def default_policies(connection: sa.Connection, check_ids: list[int]) -> dict[int, Policy]:
+    """The policy of each check that names none: its enabled channels at once, and,
+    with Better Stack's simple alerting set, whoever is on call then the team."""
+    channel_ids = channels_of_checks(connection, check_ids)
+    flags = heartbeat_store.alert_flags(connection, check_ids)
+    return {
+        check_id: simple_policy(channel_ids.get(check_id, []), flags.get(check_id))
+        for check_id in check_ids
+    }
+
+
+def simple_policy(channel_ids: list[int], flags: AlertFlags | None) -> Policy:
+    if flags is None:
+        return default_policy(channel_ids)
+    return on_call_then_team(channel_ids, flags.methods, flags.team_wait)
 
 
 def check_channel_ids(connection: sa.Connection, check_id: int) -> list[int]:

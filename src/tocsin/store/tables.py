@@ -203,6 +203,23 @@ heartbeat_places = sa.Table(
     sa.Index("ix_heartbeat_places_group_id", "group_id"),
 )
 
+# Better Stack's simple alerting of a heartbeat (`domain.records.AlertFlags`): how the
+# person on call is reached when the check has no policy, and when the team is. No
+# row: no method, so the check notifies only its channels.
+heartbeat_alerts = sa.Table(
+    "heartbeat_alerts",
+    metadata,
+    sa.Column(
+        "check_id", sa.Integer, sa.ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("email", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("sms", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("call", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("push", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("critical_alert", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("team_wait", sa.Integer, nullable=True),  # seconds; null: never the team
+)
+
 pings = sa.Table(
     "pings",
     metadata,

@@ -8,6 +8,8 @@ Objects of another project are not found (404), as unknown ones are.
 
 Where Tocsin differs, on purpose: a new heartbeat notifies every channel of its
 project (as `tocsin check create` does) and its escalation policy, if it names one;
+without one, its `email`/`sms`/`call`/`push`/`critical_alert` flags reach whoever is
+on call, and `team_wait` the entire team, beside those channels;
 deleting a group keeps its heartbeats, outside any group; resuming a group resumes
 every heartbeat in it, and a heartbeat that joins a paused group is paused. What is
 accepted for features Tocsin lacks is in `betterstack_spec`; what is shown for them,
@@ -47,7 +49,14 @@ from tocsin.api.betterstack.spec import (
 from tocsin.api.common.auth import ApiAccess
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import RouteTable
-from tocsin.domain.records import CheckDetails, Group, NewCheck, Place, new_check_defaults
+from tocsin.domain.records import (
+    AlertFlags,
+    CheckDetails,
+    Group,
+    NewCheck,
+    Place,
+    new_check_defaults,
+)
 from tocsin.domain.schedule import Period, typical_interval
 from tocsin.services import checks as check_service
 from tocsin.services import groups as group_service
@@ -173,7 +182,7 @@ async def update_heartbeat(
 
 
 def heartbeat_options(spec: HeartbeatSpec, channels: ChannelChoice | None) -> CheckOptions:
-    """What a heartbeat has beyond the check's settings: e-mail, policy, group, pause
+    """What a heartbeat has beyond the check's settings: simple alerting, policy, group, pause
     (a heartbeat joining a paused group is paused with the rest)."""
     sent = spec.model_fields_set
     policy = None
@@ -182,9 +191,39 @@ def heartbeat_options(spec: HeartbeatSpec, channels: ChannelChoice | None) -> Ch
     place = None
     if sent & {"heartbeat_group_id", "sort_index"}:
         place = moved(spec, identifier(spec.heartbeat_group_id, "heartbeat_group_id"))
+    alerts = None
+    if sent & ALERT_FIELDS:
+        alerts = alerts_after(spec)
     return CheckOptions(
-        channels=channels, email=spec.email, policy=policy, place=place, paused=spec.paused
+        channels=channels, alerts=alerts, policy=policy, place=place, paused=spec.paused
     )
+
+
+ALERT_FIELDS = frozenset({"email", "sms", "call", "push", "critical_alert", "team_wait"})
+
+
+def alerts_after(spec: HeartbeatSpec) -> Callable[[AlertFlags], AlertFlags]:
+    """The simple alerting with the attributes sent laid over it (a null flag is
+    false; a null `team_wait`, never the team)."""
+    sent = spec.model_fields_set
+
+    def flag(name: str, current: bool) -> bool:
+        return bool(getattr(spec, name)) if name in sent else current
+
+    def new_flags(current: AlertFlags) -> AlertFlags:
+        wait = current.team_wait
+        if "team_wait" in sent:
+            wait = None if spec.team_wait is None else timedelta(seconds=spec.team_wait)
+        return AlertFlags(
+            email=flag("email", current.email),
+            sms=flag("sms", current.sms),
+            call=flag("call", current.call),
+            push=flag("push", current.push),
+            critical_alert=flag("critical_alert", current.critical_alert),
+            team_wait=wait,
+        )
+
+    return new_flags
 
 
 def moved(spec: HeartbeatSpec, group_id: int | None) -> Callable[[Place], Place]:
@@ -216,8 +255,6 @@ def refused_in_better_stack_words(
 def refusal(error: InvalidError, spec: HeartbeatSpec | None) -> Exception:
     if spec is None:
         return invalid(error.field, error.message)
-    if error.field == "email":
-        return invalid("email", "The project has no e-mail channel (tocsin channel add email).")
     if error.field == "policy":
         policy_id = identifier(spec.policy_id, "policy_id")
         return invalid("policy_id", f"No escalation policy {policy_id} in this project.")

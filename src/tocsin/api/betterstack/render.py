@@ -7,8 +7,9 @@ Statuses. A heartbeat is `pending` while the check is new, `up` while it is up o
 would have without it. An incident is `Started`, `Acknowledged` or `Resolved`.
 
 The ping URL (`url`) is a secret: a read-only key sees null, as it sees no ping URL in
-the Healthchecks dialect. Fields of features Tocsin lacks carry their neutral values
-(`call`, `sms`, `push`, `critical_alert` false; `team_wait`, `team_name` null).
+the Healthchecks dialect. A heartbeat's `email`, `call`, `sms`, `push`,
+`critical_alert` and `team_wait` are its simple alerting as stored; `team_name` is
+null (Tocsin has no teams).
 Better Stack's heartbeats only have periods, and `period` is always a number there: a
 check on a cron schedule shows the gap between its runs seen most often (86400 for
 `0 2 * * *`), as a Better Stack user watching that job would have set it.
@@ -21,6 +22,7 @@ from typing import Any
 
 from tocsin.domain.checks import Status, settled_status
 from tocsin.domain.records import (
+    AlertFlags,
     CheckDetails,
     Event,
     Group,
@@ -106,8 +108,8 @@ class Presenter:
             "name": spec.name,
             "period": round(period.total_seconds()),
             "grace": round(spec.grace.total_seconds()),
-            "email": facts.email,
-            **NOTHING_TO_CALL,
+            **flags_json(facts.alerts),
+            "team_name": None,
             "policy_id": facts.policy_id,
             "heartbeat_group_id": facts.place.group_id,
             "sort_index": facts.place.sort_index,
@@ -119,6 +121,18 @@ class Presenter:
             "updated_at": timestamp(facts.updated),
         }
         return resource("heartbeat", record.id, attributes)
+
+
+def flags_json(flags: AlertFlags) -> dict[str, Any]:
+    wait = flags.team_wait
+    return {
+        "email": flags.email,
+        "call": flags.call,
+        "sms": flags.sms,
+        "push": flags.push,
+        "critical_alert": flags.critical_alert,
+        "team_wait": None if wait is None else round(wait.total_seconds()),
+    }
 
 
 def group_json(group: Group) -> dict[str, Any]:

@@ -4,16 +4,17 @@ are refused by name), and the pure steps from a valid request to Tocsin's settin
 
 Heartbeats. `name`, `period` (30 s to 365 days) and `grace` (0 to 365 days) are
 required on creation. `paused` pauses and resumes through the same store step as
-`tocsin check pause/resume`. `email` is honoured through Tocsin's channels: true makes
-the check notify every e-mail channel of its project, false none (other channels are
-left as they are). `policy_id` names a Tocsin escalation policy of the project,
-`heartbeat_group_id` a heartbeat group; both are taken as numbers or numeric strings.
-`sort_index` is kept and shown.
+`tocsin check pause/resume`. `email`, `sms`, `call`, `push`, `critical_alert` and
+`team_wait` are Better Stack's simple alerting, stored as sent: with no policy, a check
+with any of those methods reaches whoever is on call in the project's default calendar
+by them at once (a critical alert is a push), and the entire team `team_wait` seconds
+later (null: never), beside the channels it notifies. `policy_id` names a Tocsin
+escalation policy of the project, `heartbeat_group_id` a heartbeat group; both are
+taken as numbers or numeric strings. `sort_index` is kept and shown.
 
 What Tocsin lacks is accepted only with its neutral value, so a heartbeat read from
 the API can be sent back as it is, and refused with a 422 that says so otherwise:
-`call`, `sms`, `push`, `critical_alert` (Tocsin calls, texts and pushes no one: false),
-`team_wait` (no teams: null), `server_timezone` and `team_name` (null).
+`server_timezone` and `team_name` (null).
 
 Maintenance windows are Tocsin's own (`schedule.Maintenance`): `maintenance_days`
 (weekday names `mon`…`sun`; null or [] for none), `maintenance_from` and
@@ -80,7 +81,6 @@ MESSAGES = {
 
 # Why a neutral value is all Tocsin takes for these, said instead of the bare rule.
 UNSUPPORTED = {
-    "team_wait": "Tocsin has no teams: only null.",
     "team_name": "Tocsin has no teams: only null.",
     "server_timezone": "Tocsin has no server time zones: only null.",
     "fallback_policy_id": "Tocsin has no fallback policies: only null.",
@@ -105,12 +105,6 @@ class Strict(BaseModel):
         return value
 
 
-def neutral_false(value: bool) -> bool:
-    if value:
-        raise PydanticCustomError("unsupported", "Tocsin cannot call, text or push: only false.")
-    return value
-
-
 class HeartbeatSpec(Strict):
     """Every attribute optional: creation checks the required ones separately, so a
     PATCH changes what it sends and nothing else."""
@@ -127,15 +121,13 @@ class HeartbeatSpec(Strict):
     sms: bool | None = None
     push: bool | None = None
     critical_alert: bool | None = None
-    team_wait: None = None
+    team_wait: int | None = Field(None, ge=0, le=MAX_SECONDS)
     maintenance_days: list[str] | None = Field(None, max_length=7)
     maintenance_from: str | None = Field(None, max_length=20)
     maintenance_to: str | None = Field(None, max_length=20)
     maintenance_timezone: str | None = Field(None, max_length=64)
     server_timezone: None = None
     team_name: None = None
-
-    _neutral = field_validator("call", "sms", "push", "critical_alert")(neutral_false)
 
 
 REQUIRED_ON_CREATE = ("name", "period", "grace")
