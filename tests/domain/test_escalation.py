@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.helpers import T0
+from tocsin.domain import escalation
 from tocsin.domain.escalation import (
     Policy,
     Progress,
@@ -20,6 +21,7 @@ from tocsin.domain.escalation import (
     step_label,
 )
 from tocsin.domain.escalation import start as start_policy
+from tocsin.domain.people import Method, Target, TargetKind
 
 S = timedelta(seconds=1)
 TWO_STEPS = Policy([Step(0 * S, [1, 2]), Step(3 * S, [3])])
@@ -189,3 +191,18 @@ def test_passes_at_any_moments_run_what_the_schedule_says(
         assert all(run.at <= T0 + offset * S for run in runs)
         ran.extend(runs)
     assert ran == schedule(policy, T0)
+
+
+def test_simple_alerting_is_the_person_on_call_then_the_team_after_its_wait() -> None:
+    methods = frozenset({Method.EMAIL, Method.SMS})
+    policy = escalation.on_call_then_team([7], methods, timedelta(minutes=3))
+    first, team = policy.steps
+    assert (first.wait_before, first.channel_ids) == (timedelta(0), [7])
+    assert first.reach.targets == (Target(TargetKind.ON_CALL),)
+    assert (team.wait_before, team.channel_ids) == (timedelta(minutes=3), [])
+    assert team.reach.targets == (Target(TargetKind.ENTIRE_TEAM),)
+    assert first.reach.methods == team.reach.methods == methods
+    assert len(escalation.on_call_then_team([7], methods, None).steps) == 1
+    assert escalation.on_call_then_team([7], frozenset(), timedelta(1)) == (
+        escalation.default_policy([7])
+    )

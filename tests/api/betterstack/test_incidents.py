@@ -128,7 +128,11 @@ async def test_a_policy_round_trips_through_tocsins_steps(api: Api) -> None:
             {"name": "x", "period": 60, "grace": 0, "policy_id": 7},
             "policy_id",
         ),
-        ("/api/v2/heartbeats", {"name": "x", "period": 60, "grace": 0, "team_wait": -1}, "team_wait"),
+        (
+            "/api/v2/heartbeats",
+            {"name": "x", "period": 60, "grace": 0, "team_wait": -1},
+            "team_wait",
+        ),
         ("/api/v2/heartbeat-groups", {"name": ""}, "name"),
         ("/api/v3/policies", {"name": "p", "steps": [{"type": "time_branching"}]}, "steps.0.type"),
         ("/api/v3/policies", {"name": "p", "steps": [{"urgency_id": 3}]}, "steps.0.urgency_id"),
