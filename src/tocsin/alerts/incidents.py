@@ -112,7 +112,7 @@ def plan_incident(
         "exit_status": fact.exit_status,
         "body_excerpt": excerpt(fact.body),
         "opened_at": opened_at,
-        "policy_id": policy_id,
+        "policy_id": policy_id if steps.handed_to is None else steps.handed_to,
         "next_step": progress.next_step,
         "round": progress.round,
         "next_escalation_at": progress.due_at,
@@ -232,12 +232,14 @@ def escalate_due(connection: sa.Connection, now: datetime, limit: int, *, skip_l
         policy = incident_policy(connection, incident)
         steps = reach.run_due(connection, incident.project_id, policy, incident.progress, now)
         progress = steps.progress
+        handed = {} if steps.handed_to is None else {"policy_id": steps.handed_to}
         store.update_incident(
             connection,
             incident.id,
             next_step=progress.next_step,
             round=progress.round,
             next_escalation_at=progress.due_at,
+            **handed,
         )
         queued += notify_steps(connection, incident.id, steps, now)
     nagging = store.due_incidents(

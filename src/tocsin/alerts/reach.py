@@ -6,7 +6,11 @@ contact methods the step uses and the person has, within their hours.
 Nothing is dropped silently: a step outside its hours is skipped with a timeline line,
 a person with no usable contact method is named on the timeline, and a step whose
 people targets reach nobody (nobody on call, say) falls through to the next step at
-once, saying so."""
+once, saying so.
+
+A step may also hand the incident over to another policy of the project (Better
+Stack's `policy` step member): once its other targets are reached, the incident
+follows that policy from its first step, as if it had just opened."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +31,8 @@ from tocsin.domain.people import (
     methods_text,
     next_in_turn,
 )
+from tocsin.store import channels as channel_store
+from tocsin.store import incidents as incident_store
 from tocsin.store import oncall as oncall_store
 from tocsin.store import people as people_store
 
@@ -41,6 +47,8 @@ class Pass:
     channel_ids: list[int] = field(default_factory=list)
     contacts: dict[int, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    # The policy the incident was handed over to (None: it keeps its own).
+    handed_to: int | None = None
 
 
 @dataclass(slots=True)
@@ -49,6 +57,11 @@ class StepReached:
     contacts: dict[int, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     falls_through: bool = False
+    hand_over_to: int | None = None
+
+
+# Policies handing over to each other in a ring would otherwise run for ever in one pass.
+MOST_HANDOVERS = 10
 
 
 def run_due(
@@ -59,21 +72,57 @@ def run_due(
     now: datetime,
 ) -> Pass:
     """Run every step due by `now`, as `escalation.run_due` does, resolving each one's
-    targets as it runs; a step that falls through brings the next one to `now`."""
+    targets as it runs; a step that falls through brings the next one to `now`, and a
+    step that hands the incident over starts the other policy at `now`."""
     done = Pass(progress)
+    handovers = 0
     while done.progress.due_at is not None and done.progress.due_at <= now:
         run, done.progress = escalation.advance(policy, done.progress)
         if run is None:
             continue
         reached = resolve_run(connection, project_id, run, now)
-        done.channel_ids += [c for c in reached.channel_ids if c not in done.channel_ids]
-        for contact_id, note in reached.contacts.items():
-            done.contacts.setdefault(contact_id, note)
-        done.lines += reached.lines
+        add_reached(done, reached)
         due = done.progress.due_at
-        if reached.falls_through and due is not None and due > now:
+        if reached.hand_over_to is not None:
+            handovers += 1
+            policy = hand_over(connection, project_id, done, reached, run, now, handovers)
+        elif reached.falls_through and due is not None and due > now:
             done.progress = escalation.Progress(done.progress.next_step, done.progress.round, now)
     return done
+
+
+def add_reached(done: Pass, reached: StepReached) -> None:
+    done.channel_ids += [c for c in reached.channel_ids if c not in done.channel_ids]
+    for contact_id, note in reached.contacts.items():
+        done.contacts.setdefault(contact_id, note)
+    done.lines += reached.lines
+
+
+def hand_over(
+    connection: sa.Connection,
+    project_id: int,
+    done: Pass,
+    reached: StepReached,
+    run: escalation.Run,
+    now: datetime,
+    handovers: int,
+) -> escalation.Policy:
+    """The policy the incident follows from now: the one handed over to, started at
+    `now`; an empty one (the escalation ends) when that policy is gone or the hand-overs
+    of this pass go round in a ring."""
+    policy_id = reached.hand_over_to
+    assert policy_id is not None
+    name = channel_store.policy_names(connection, project_id).get(policy_id)
+    if name is None or handovers > MOST_HANDOVERS:
+        why = "is gone" if name is None else "hands over too many times in a row"
+        done.lines.append(f"{run.label}: policy {policy_id} {why}; escalation stops")
+        done.progress = escalation.Progress(0, 0, None)
+        return escalation.Policy([])
+    policy = incident_store.load_policy(connection, policy_id)
+    done.lines.append(f"{run.label}: handed over to policy {name!r}")
+    done.handed_to = policy_id
+    done.progress = escalation.start(policy, now)
+    return policy
 
 
 def resolve_run(
@@ -85,6 +134,9 @@ def resolve_run(
     reached = StepReached(channel_ids=list(run.channel_ids))
     people: dict[int, str] = {}
     for position, target in enumerate(reach.targets):
+        if target.kind == TargetKind.POLICY:
+            reached.hand_over_to = target.policy_id
+            continue
         if target.kind == TargetKind.CHANNELS_OF_KIND:
             found = people_store.channels_of_kind(connection, project_id, target.channel_kind)
             reached.channel_ids += [c for c in found if c not in reached.channel_ids]
@@ -96,11 +148,14 @@ def resolve_run(
     reach_people(connection, reach, people, now, reached, run.label)
     if reached.channel_ids or reached.contacts:
         reached.lines.insert(0, f"{run.label}: notifying {whom(reached)}")
-    wanted_people = any(t.kind != TargetKind.CHANNELS_OF_KIND for t in reach.targets)
+    wanted_people = any(t.kind not in NOT_PEOPLE for t in reach.targets)
     if wanted_people and not reached.contacts and not reached.channel_ids:
         reached.falls_through = True
         reached.lines.append(f"{run.label}: reached nobody; falling through to the next step")
     return reached
+
+
+NOT_PEOPLE = (TargetKind.CHANNELS_OF_KIND, TargetKind.POLICY)
 
 
 def whom(reached: StepReached) -> str:

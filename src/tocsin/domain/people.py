@@ -124,6 +124,7 @@ class TargetKind(StrEnum):
     ON_CALL = "on_call"
     ROUND_ROBIN = "round_robin"
     CHANNELS_OF_KIND = "channels_of_kind"
+    POLICY = "policy"  # hand the incident over to another policy of the project
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +132,15 @@ class Target:
     """Whom a step reaches beside its channels. `user_id` for a member; `calendar_id`
     for whoever is on call (None: the project's default calendar); `user_ids` for a
     round robin over some members (empty: over every member); `channel_kind` for every
-    channel of that kind in the project, read when the step runs."""
+    channel of that kind in the project, read when the step runs; `policy_id` for the
+    policy the incident is handed over to."""
 
     kind: TargetKind
     user_id: int | None = None
     calendar_id: int | None = None
     user_ids: tuple[int, ...] = ()
     channel_kind: str = ""
+    policy_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from tocsin.services.changes import KEEP, Keep
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError, StaleError
 from tocsin.store import channels as channel_store
+from tocsin.store import oncall as oncall_store
 from tocsin.store import people as people_store
 
 # Each step: the wait after the step before (or the incident's opening), and the uuids
@@ -39,13 +40,15 @@ class TargetSpec:
     """A people target as a front end was sent it, before it is checked against the
     project: `member` by id or email; `calendar` an on-call calendar's id (None: the
     project's default); `members` the people of a round robin (empty: every member);
-    `channel_kind` a channel kind, for every channel of it in the project."""
+    `channel_kind` a channel kind, for every channel of it in the project; `policy`
+    another policy of the project to hand the incident over to."""
 
     kind: TargetKind
     member: str = ""
     calendar: int | None = None
     members: tuple[str, ...] = ()
     channel_kind: str = ""
+    policy: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,8 @@ def target(connection: sa.Connection, members: dict[int, str], spec: TargetSpec)
         if spec.channel_kind not in KINDS:
             raise InvalidError("steps", f"unknown channel kind {spec.channel_kind!r}")
         return Target(spec.kind, channel_kind=spec.channel_kind)
+    if spec.kind == TargetKind.POLICY:
+        return Target(spec.kind, policy_id=spec.policy)
     return Target(spec.kind)
 
 
@@ -167,10 +172,34 @@ def reaches(
     if len(specs) > steps:
         raise InvalidError("steps", "people targets name a step the policy does not have")
     members = people_store.emails_of(connection, people_store.member_ids(connection, project_id))
+    for spec in specs:
+        for wanted in spec.targets:
+            refuse_outside(connection, project_id, wanted)
     return [
         Reach(tuple(target(connection, members, t) for t in spec.targets), spec.methods, spec.hours)
         for spec in specs
     ]
+
+
+def refuse_outside(connection: sa.Connection, project_id: int, spec: TargetSpec) -> None:
+    """`InvalidError` for a calendar or a policy that is not the project's."""
+    if spec.kind == TargetKind.ON_CALL and not project_calendar(connection, project_id, spec):
+        raise InvalidError("steps", f"no on-call calendar {spec.calendar} in this project")
+    if spec.kind == TargetKind.POLICY and not project_policy_named(connection, project_id, spec):
+        raise InvalidError("steps", f"no policy {spec.policy} in this project")
+
+
+def project_calendar(connection: sa.Connection, project_id: int, spec: TargetSpec) -> bool:
+    """No calendar named (the default one), or one of the project's."""
+    if spec.calendar is None:
+        return True
+    return oncall_store.calendar_in(connection, project_id, spec.calendar) is not None
+
+
+def project_policy_named(connection: sa.Connection, project_id: int, spec: TargetSpec) -> bool:
+    if spec.policy is None:
+        return False
+    return bool(channel_store.project_policies(connection, project_id, spec.policy))
 
 
 def project_policy(

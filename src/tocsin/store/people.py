@@ -177,6 +177,7 @@ def insert_targets(connection: sa.Connection, step_id: int, targets: tuple[Targe
             "calendar_id": target.calendar_id,
             "user_ids": ",".join(str(i) for i in target.user_ids),
             "channel_kind": target.channel_kind,
+            "policy_id": target.policy_id,
         }
         for position, target in enumerate(targets)
     ]
@@ -191,6 +192,7 @@ def target_from_row(row: Any) -> Target:
         calendar_id=row.calendar_id,
         user_ids=tuple(int(i) for i in row.user_ids.split(",") if i),
         channel_kind=row.channel_kind,
+        policy_id=row.policy_id,
     )
 
 

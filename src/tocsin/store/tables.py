@@ -380,6 +380,9 @@ policy_step_targets = sa.Table(
     sa.Column("user_ids", sa.String(1000), nullable=False, server_default=""),
     sa.Column("channel_kind", sa.String(20), nullable=False, server_default=""),
     sa.Column("last_index", sa.Integer, nullable=False, server_default="-1"),
+    # The policy an incident is handed over to; no foreign key either, so a removed
+    # policy leaves the step saying so on the timeline and falling through.
+    sa.Column("policy_id", sa.Integer, nullable=True),
     sa.Index("ix_policy_step_targets_step", "step_id", "position"),
 )
 

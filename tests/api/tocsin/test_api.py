@@ -279,13 +279,21 @@ async def test_policy_steps_reach_people_of_the_project_only(client: Client) -> 
     policy = await client.ok("POST", "/policies", body)
     first, second = policy["steps"]
     assert first["targets"] == [
-        {"type": "on_call", "member": None, "calendar": None, "members": [], "channel_kind": None},
+        {
+            "type": "on_call",
+            "member": None,
+            "calendar": None,
+            "members": [],
+            "channel_kind": None,
+            "policy": None,
+        },
         {
             "type": "member",
             "member": "ann@example.com",
             "calendar": None,
             "members": [],
             "channel_kind": None,
+            "policy": None,
         },
         {
             "type": "round_robin",
@@ -293,6 +301,7 @@ async def test_policy_steps_reach_people_of_the_project_only(client: Client) -> 
             "calendar": None,
             "members": ["ann@example.com"],
             "channel_kind": None,
+            "policy": None,
         },
         {
             "type": "channels_of_kind",
@@ -300,6 +309,7 @@ async def test_policy_steps_reach_people_of_the_project_only(client: Client) -> 
             "calendar": None,
             "members": [],
             "channel_kind": "slack",
+            "policy": None,
         },
     ]
     assert (first["methods"], first["hours"]) == (

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tocsin.api.betterstack.members import member_json
 from tocsin.domain.checks import Status, settled_status
+from tocsin.domain.people import Target
 from tocsin.domain.records import (
     AlertFlags,
     CheckDetails,
@@ -180,15 +182,21 @@ def timeline_item(event: Event) -> dict[str, Any]:
     return resource("incident_timeline_item", event.id, attributes)
 
 
-def policy_json(policy: PolicyRow[uuid.UUID]) -> dict[str, Any]:
+def targets_of(policy: PolicyRow[uuid.UUID], position: int) -> tuple[Target, ...]:
+    return policy.reaches[position].targets if position < len(policy.reaches) else ()
+
+
+def policy_json(policy: PolicyRow[uuid.UUID], emails: dict[int, str]) -> dict[str, Any]:
+    """`emails` names the members the steps reach."""
     steps = [
         {
             "type": "escalation",
             "wait_before": round(wait.total_seconds()),
             "urgency_id": None,
-            "step_members": [{"type": "channel", "id": str(c)} for c in channel_uuids],
+            "step_members": [{"type": "channel", "id": str(c)} for c in channel_uuids]
+            + [member_json(target, emails) for target in targets_of(policy, position)],
         }
-        for wait, channel_uuids in policy.steps
+        for position, (wait, channel_uuids) in enumerate(policy.steps)
     ]
     nag = policy.nag_interval
     attributes = {

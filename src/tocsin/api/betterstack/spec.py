@@ -23,11 +23,10 @@ zone (Better Stack's Rails names such as `Amsterdam` are refused with the IANA f
 use); a PATCH changes the parts it sends.
 
 Policies. Only `escalation` steps: `wait_before` seconds, `urgency_id` null (Tocsin has
-no severities: a step notifies channels), and `step_members` of Tocsin's own type
-`{"type": "channel", "id": "<channel uuid>"}`. Tocsin has no people, on-call calendars
-or teams, so `current_on_call`, `entire_team`, `user` … are refused; `fallback_policy_id`
-and `policy_group_id` must be null. Tocsin's `nag_interval` (seconds, or null) is
-accepted too.
+no severities: a step reaches people by e-mail and push), and `step_members`, whose
+types are `members`'s (channels by uuid, the person on call, the entire team, a user,
+another policy, every channel of a kind); `fallback_policy_id` and `policy_group_id`
+must be null. Tocsin's `nag_interval` (seconds, or null) is accepted too.
 """
 
 import uuid
@@ -41,6 +40,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -141,17 +141,21 @@ class GroupSpec(Strict):
 
 
 class MemberSpec(Strict):
-    type: Literal["channel"]
-    id: str
+    """A step member; which types there are and what each needs is `members`'s."""
 
-    @field_validator("id")
-    @classmethod
-    def channel_uuid(cls, value: str) -> str:
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            raise PydanticCustomError("channel_uuid", "must be a channel's uuid.") from None
-        return value
+    type: str = Field(max_length=60)
+    id: Identifier | None = None
+    email: str | None = Field(None, max_length=254)
+    user_ids: list[Identifier] | None = Field(None, max_length=MAX_MEMBERS)
+
+    @model_validator(mode="after")
+    def channel_uuid(self) -> "MemberSpec":
+        if self.type == "channel":
+            try:
+                uuid.UUID(str(self.id))
+            except ValueError:
+                raise PydanticCustomError("channel_uuid", "must be a channel's uuid.") from None
+        return self
 
 
 class StepSpec(Strict):

@@ -173,6 +173,7 @@ def reach_of(step: StepIn) -> ReachSpec:
             calendar=t.calendar,
             members=tuple(t.members),
             channel_kind=t.channel_kind or "",
+            policy=t.policy,
         )
         for t in step.targets
     )

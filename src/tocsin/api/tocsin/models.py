@@ -298,7 +298,9 @@ class ChannelCreate(Model):
 Wait = Annotated[Duration, Field(description="After the step before, or the opening.")]
 
 
-TargetType = Literal["member", "entire_team", "on_call", "round_robin", "channels_of_kind"]
+TargetType = Literal[
+    "member", "entire_team", "on_call", "round_robin", "channels_of_kind", "policy"
+]
 MethodName = Literal["email", "sms", "call", "push"]
 MemberRef = Annotated[str, Field(min_length=1, max_length=254)]
 MAX_TARGETS = 20
@@ -307,19 +309,23 @@ MAX_TARGETS = 20
 class TargetIn(Model):
     """Whom a step reaches beside its channels: a `member` (by id or email), the
     `entire_team`, whoever is `on_call` in a calendar (none: the project's default),
-    the next person each time (`round_robin` over `members`, or every member), or
-    every channel of a kind in the project (`channels_of_kind`)."""
+    the next person each time (`round_robin` over `members`, or every member),
+    every channel of a kind in the project (`channels_of_kind`), or another `policy`
+    of the project that the incident is handed over to."""
 
     type: TargetType
     member: MemberRef | None = None
     calendar: int | None = Field(None, ge=1, le=2**31 - 1)
     members: Annotated[list[MemberRef], Field(max_length=100)] = []
     channel_kind: Annotated[str, WithJsonSchema(KIND_SCHEMA)] | None = None
+    policy: int | None = Field(None, ge=1, le=2**31 - 1)
 
     @model_validator(mode="after")
     def has_what_its_type_needs(self) -> "TargetIn":
         if self.type == "member" and self.member is None:
             raise ValueError("a member target names its `member`, by id or email")
+        if self.type == "policy" and self.policy is None:
+            raise ValueError("a policy target names its `policy`, by id")
         if self.type == "channels_of_kind" and self.channel_kind not in KINDS:
             raise ValueError(f"`channel_kind` must be one of {', '.join(sorted(KINDS))}")
         return self
@@ -355,6 +361,7 @@ class TargetOut(Model):
     calendar: int | None
     members: list[str] = Field(description="A round robin's members, by email.")
     channel_kind: str | None
+    policy: int | None = Field(None, description="The policy the incident is handed over to.")
 
 
 class HoursOut(Model):

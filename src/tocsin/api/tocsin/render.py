@@ -246,4 +246,5 @@ def target_out(target: Target, emails: dict[int, str]) -> TargetOut:
         calendar=target.calendar_id,
         members=[named(u) for u in target.user_ids],
         channel_kind=target.channel_kind or None,
+        policy=target.policy_id,
     )

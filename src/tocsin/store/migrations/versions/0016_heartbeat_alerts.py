@@ -1,5 +1,6 @@
 """Better Stack's simple alerting of a heartbeat: the methods the person on call is
-reached by, and when the entire team is.
+reached by, and when the entire team is; and escalation steps that hand an incident
+over to another policy.
 
 Revision ID: 0016
 Revises: 0014
@@ -39,7 +40,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("check_id", name=op.f("pk_heartbeat_alerts")),
     )
+    op.add_column("policy_step_targets", sa.Column("policy_id", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("policy_step_targets") as batch_op:
+        batch_op.drop_column("policy_id")
     op.drop_table("heartbeat_alerts")
