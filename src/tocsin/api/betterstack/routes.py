@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter
 
-from tocsin.api.betterstack import heartbeats, incidents, policies
+from tocsin.api.betterstack import heartbeats, incidents, oncall, policies
 from tocsin.api.betterstack.http import BetterStackRoute, register
 
 
 def betterstack_router() -> APIRouter:
     router = APIRouter(route_class=BetterStackRoute)
-    for module in (heartbeats, incidents, policies):
+    for module in (heartbeats, incidents, policies, oncall):
         register(router, module.routes)
     return router
