@@ -163,7 +163,7 @@ async def test_on_call_calendars_in_better_stacks_shapes(api: Api) -> None:
     assert listed["pagination"]["next"] is None
 
     events = (await call(api, "GET", f"{path}/events?per_page=3")).json()
-    first, second, third = events["data"]
+    first, second, _third = events["data"]
     assert [e["attributes"]["users"] for e in events["data"]] == [
         ["ann@example.com"],
         ["bob@example.com"],
