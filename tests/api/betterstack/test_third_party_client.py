@@ -63,7 +63,9 @@ async def project_with_members(database: Database, *emails: str) -> int:
 def heartbeat_round_trip(api: PaginatedAPI) -> tuple[str, str]:
     """Made with the defaults, listed, read, changed; and one made to be deleted."""
     made = Heartbeat.new(api, name="db backup", period=86400, grace=3600, **BETTER_STACK_DEFAULTS)
-    assert made.email is True and made.status == "pending" and made.url
+    assert made.email is True
+    assert made.status == "pending"
+    assert made.url
     gone = Heartbeat.new(api, name="old job", period=60, grace=0, **BETTER_STACK_DEFAULTS)
     listed = {h.id: h for h in Heartbeat.get_all_instances(api)}
     assert {made.id, gone.id} <= set(listed)
@@ -76,7 +78,8 @@ def heartbeat_round_trip(api: PaginatedAPI) -> tuple[str, str]:
     read.save()
     assert (read.name, read.sms, read.team_wait) == ("database backup", True, 300)
     created, found = Heartbeat.get_or_create(api, name="database backup")
-    assert not created and found.id == made.id
+    assert not created
+    assert found.id == made.id
     gone.delete()
     return made.id, gone.id
 
