@@ -84,9 +84,10 @@ def test_a_step_uses_the_verified_methods_its_methods_name() -> None:
 
 @given(st.lists(st.integers(), min_size=1, max_size=8, unique=True), st.integers(-1, 20))
 def test_a_round_robin_gives_everyone_a_turn_in_order(members: list[int], last: int) -> None:
-    seen = []
+    seen: list[int] = []
     for _ in range(len(members)):
         chosen, last = next_in_turn(members, last)
+        assert chosen is not None
         seen.append(chosen)
     assert sorted(seen) == sorted(members)
 
