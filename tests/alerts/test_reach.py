@@ -197,7 +197,7 @@ async def test_a_step_outside_its_hours_is_skipped_and_one_reaching_nobody_falls
 
     lines = [message for _, message in await timeline(database, incident_id)]
     assert "step 1: skipped, outside its hours (20:00-08:00 Europe/Berlin)" in lines
-    assert "step 2: nobody is on call in the default calendar" in lines
+    assert "step 2: nobody is on call in the default calendar (there is none)" in lines
     assert "step 2: reached nobody; falling through to the next step" in lines
     assert "step 3: notifying 1 channel(s)" in lines
     async with database.read() as connection:

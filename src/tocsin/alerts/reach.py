@@ -27,6 +27,7 @@ from tocsin.domain.people import (
     methods_text,
     next_in_turn,
 )
+from tocsin.store import oncall as oncall_store
 from tocsin.store import people as people_store
 
 
@@ -164,9 +165,13 @@ def on_call(
 def who_is_on_call(
     connection: sa.Connection, project_id: int, calendar_id: int | None, now: datetime
 ) -> tuple[int | None, str]:
-    """The person on call in the calendar (None: the project's default one) and the
-    calendar's name. Until calendars exist, nobody."""
-    return None, "the default calendar" if calendar_id is None else f"calendar {calendar_id}"
+    """The person on call in the project's calendar (None: its default one), and the
+    calendar's name for the timeline; nobody when there is no such calendar."""
+    calendar = oncall_store.calendar_in(connection, project_id, calendar_id)
+    if calendar is None:
+        missing = "the default calendar" if calendar_id is None else f"calendar {calendar_id}"
+        return None, f"{missing} (there is none)"
+    return oncall_store.on_call_user(connection, project_id, calendar.id, now), calendar.name
 
 
 def reach_people(

@@ -22,6 +22,7 @@ from tocsin.services.changes import KEEP, Keep
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError, StaleError
 from tocsin.store import channels as channel_store
+from tocsin.store import oncall as oncall_store
 from tocsin.store import people as people_store
 
 # Each step: the wait after the step before (or the incident's opening), and the uuids
@@ -167,6 +168,14 @@ def reaches(
     if len(specs) > steps:
         raise InvalidError("steps", "people targets name a step the policy does not have")
     members = people_store.emails_of(connection, people_store.member_ids(connection, project_id))
+    for spec in specs:
+        for wanted in spec.targets:
+            calendar = wanted.calendar
+            if (
+                calendar is not None
+                and oncall_store.calendar_in(connection, project_id, calendar) is None
+            ):
+                raise InvalidError("steps", f"no on-call calendar {calendar} in this project")
     return [
         Reach(tuple(target(connection, members, t) for t in spec.targets), spec.methods, spec.hours)
         for spec in specs
