@@ -24,8 +24,8 @@ from tocsin.domain.people import (
     Target,
     TargetKind,
     contacts_for,
+    in_turn,
     methods_text,
-    next_in_turn,
 )
 from tocsin.store import oncall as oncall_store
 from tocsin.store import people as people_store
@@ -141,13 +141,12 @@ def next_person(
     """Round robin over the target's people who are still members (or every member);
     its place is kept per step."""
     turn = [u for u in target.user_ids if u in members] if target.user_ids else members
+    if not turn:
+        return [], ["nobody to take a turn"]
     if reach.step_id is None:
         return [], ["the round robin has no place kept"]
-    last = people_store.turn_of(connection, reach.step_id, position)
-    chosen, index = next_in_turn(turn, last)
-    if chosen is None:
-        return [], ["nobody to take a turn"]
-    people_store.set_turn(connection, reach.step_id, position, index)
+    chosen = in_turn(turn, people_store.take_turn(connection, reach.step_id, position))
+    assert chosen is not None
     return [(chosen, "next in turn")], []
 
 
