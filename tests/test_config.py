@@ -244,6 +244,9 @@ def test_only_secret_settings_read_a_file(tmp_path: Path) -> None:
         "TOCSIN_DATABASE_URL",
         "TOCSIN_SECRET_KEY",
         "TOCSIN_SMTP_PASSWORD",
+        "TOCSIN_PUSHOVER_APP_TOKEN",
+        "TOCSIN_TELEGRAM_BOT_TOKEN",
+        "TOCSIN_SLACK_BOT_TOKEN",
         "TOCSIN_ADMIN_PASSWORD",
     ]
 

@@ -7,8 +7,10 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 
 from tests.alerts.test_incidents import PERIOD_GRACE, ping, watch
+from tests.alerts.test_notifier import LINKS, outbound
 from tests.helpers import (
     T0,
+    FakeClock,
     add_channel,
     add_policy,
     incidents_of,
@@ -16,11 +18,12 @@ from tests.helpers import (
     timeline,
     use_policy,
 )
-from tests.receivers import HttpReceiver, SmtpReceiver
+from tests.receivers import HttpReceiver, Reply, SmtpReceiver
 from tocsin.alerts import incidents as actions
 from tocsin.alerts.notifier import Notifier
 from tocsin.domain.people import ActiveHours, ContactKind, Method, Reach, Target, TargetKind
 from tocsin.domain.records import CheckRecord
+from tocsin.notify.http import http_client
 from tocsin.notify.people import Providers
 from tocsin.store import people as people_store
 from tocsin.store.channels import update_policy
@@ -197,7 +200,7 @@ async def test_a_step_outside_its_hours_is_skipped_and_one_reaching_nobody_falls
 
     lines = [message for _, message in await timeline(database, incident_id)]
     assert "step 1: skipped, outside its hours (20:00-08:00 Europe/Berlin)" in lines
-    assert "step 2: nobody is on call in the default calendar" in lines
+    assert "step 2: nobody is on call in the default calendar (there is none)" in lines
     assert "step 2: reached nobody; falling through to the next step" in lines
     assert "step 3: notifying 1 channel(s)" in lines
     async with database.read() as connection:
@@ -213,8 +216,6 @@ async def test_a_step_outside_its_hours_is_skipped_and_one_reaching_nobody_falls
 async def test_the_notifier_delivers_to_a_person_and_the_timeline_says_how(
     database: Database, runner: BatchRunner, receiver: HttpReceiver, smtp: SmtpReceiver
 ) -> None:
-    from tests.alerts.test_notifier import LINKS, outbound
-    from tocsin.notify.http import http_client
 
     await member(
         database,
@@ -228,7 +229,6 @@ async def test_the_notifier_delivers_to_a_person_and_the_timeline_says_how(
         database, record, (timedelta(0), Reach((Target(TargetKind.MEMBER, user_id=alice),)))
     )
     incident_id = await go_down(database, runner, record)
-    from tests.helpers import FakeClock
 
     async with http_client() as client:
         notifier = Notifier(
@@ -251,3 +251,37 @@ async def test_the_notifier_delivers_to_a_person_and_the_timeline_says_how(
     lines = [message for _, message in await timeline(database, incident_id)]
     assert "down alert: emailed alice@example.com (member)" in lines
     assert "down alert: sent by ntfy to alice@example.com (member)" in lines
+
+
+async def test_a_failed_delivery_to_a_person_is_on_the_timeline_with_why(
+    database: Database, runner: BatchRunner, receiver: HttpReceiver
+) -> None:
+
+    await member(database, "alice@example.com", (ContactKind.NTFY, "alice-alerts"))
+    [alice] = await people_ids(database)
+    record = await make_check(database, now=T0)
+    team = Reach((Target(TargetKind.ENTIRE_TEAM),), frozenset({Method.PUSH}))
+    await policy_reaching(database, record, (timedelta(0), team))
+    incident_id = await go_down(database, runner, record)
+    receiver.default = Reply(503, b"busy")
+    async with http_client() as client:
+        notifier = Notifier(
+            database,
+            runner,
+            outbound(client),
+            LINKS,
+            FakeClock(DOWN_AT + 2 * S),
+            timeout=5 * S,
+            recheck=S,
+            max_age=timedelta(hours=1),
+            providers=Providers(ntfy_url=receiver.url),
+        )
+        assert await notifier.deliver_due() == 1
+    lines = [message for _, message in await timeline(database, incident_id)]
+    [failed] = [line for line in lines if "failed" in line]
+    assert failed.startswith(
+        "down alert to alice@example.com by ntfy (entire team) failed: HTTP 503"
+    ), failed
+    async with database.read() as connection:
+        [contact] = (await connection.run_sync(people_store.contacts_of, [alice]))[alice]
+    assert "503" in contact.last_error

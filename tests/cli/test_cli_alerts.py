@@ -171,19 +171,18 @@ def test_policies_are_created_listed_used_and_removed(cli: CliRunner) -> None:
     assert "Removed policy 'night'." in run_ok(cli, "policy", "remove", "night")
 
 
-def test_policy_steps_reach_people_with_methods_and_hours(
+async def test_policy_steps_reach_people_with_methods_and_hours(
     cli: CliRunner, database: Database
 ) -> None:
-    async def ann() -> None:
-        async with database.write() as connection:
-            project_id = await connection.run_sync(default_project, datetime.now(UTC))
-            user_id = await connection.run_sync(
-                insert_user, "ann@example.com", "x", False, datetime.now(UTC)
-            )
-            await connection.run_sync(add_membership, user_id, project_id, "member")
-
-    asyncio.run(ann())
-    run_ok(
+    async with database.write() as connection:
+        project_id = await connection.run_sync(default_project, datetime.now(UTC))
+        user_id = await connection.run_sync(
+            insert_user, "ann@example.com", "x", False, datetime.now(UTC)
+        )
+        await connection.run_sync(add_membership, user_id, project_id, "member")
+    # In a thread: each command runs its own event loop.
+    await asyncio.to_thread(
+        run_ok,
         cli,
         "policy",
         "create",
@@ -193,7 +192,7 @@ def test_policy_steps_reach_people_with_methods_and_hours(
         "--step",
         "4s:team,every=slack,next",
     )
-    table = run_ok(cli, "policy", "list")
+    table = await asyncio.to_thread(run_ok, cli, "policy", "list")
     flat = " ".join(table.split())
     for expected in (
         "on call, ann@example.com by email",

@@ -28,8 +28,8 @@ from tocsin.domain.people import (
     Target,
     TargetKind,
     contacts_for,
+    in_turn,
     methods_text,
-    next_in_turn,
 )
 from tocsin.store import channels as channel_store
 from tocsin.store import incidents as incident_store
@@ -196,13 +196,12 @@ def next_person(
     """Round robin over the target's people who are still members (or every member);
     its place is kept per step."""
     turn = [u for u in target.user_ids if u in members] if target.user_ids else members
+    if not turn:
+        return [], ["nobody to take a turn"]
     if reach.step_id is None:
         return [], ["the round robin has no place kept"]
-    last = people_store.turn_of(connection, reach.step_id, position)
-    chosen, index = next_in_turn(turn, last)
-    if chosen is None:
-        return [], ["nobody to take a turn"]
-    people_store.set_turn(connection, reach.step_id, position, index)
+    chosen = in_turn(turn, people_store.take_turn(connection, reach.step_id, position))
+    assert chosen is not None
     return [(chosen, "next in turn")], []
 
 
@@ -220,11 +219,12 @@ def on_call(
 def who_is_on_call(
     connection: sa.Connection, project_id: int, calendar_id: int | None, now: datetime
 ) -> tuple[int | None, str]:
-    """The person on call in the calendar (None: the project's default one) and the
-    calendar's name."""
+    """The person on call in the project's calendar (None: its default one), and the
+    calendar's name for the timeline; nobody when there is no such calendar."""
     calendar = oncall_store.calendar_in(connection, project_id, calendar_id)
     if calendar is None:
-        return None, "the default calendar" if calendar_id is None else f"calendar {calendar_id}"
+        missing = "the default calendar" if calendar_id is None else f"calendar {calendar_id}"
+        return None, f"{missing} (there is none)"
     return oncall_store.on_call_user(connection, project_id, calendar.id, now), calendar.name
 
 

@@ -180,10 +180,7 @@ def contacts_for(contacts: list[Contact], methods: frozenset[Method]) -> list[Co
     return [c for c in contacts if c.kind in wanted and c.verified is not None]
 
 
-def next_in_turn(members: list[int], last_index: int) -> tuple[int | None, int]:
-    """Round robin: the member after position `last_index` (-1 before the first), and
-    that member's position, to keep for the next time."""
-    if not members:
-        return None, last_index
-    index = (last_index + 1) % len(members)
-    return members[index], index
+def in_turn(members: list[int], turn: int) -> int | None:
+    """Round robin: whose turn number `turn` (counted from 0, one per run of its step)
+    is, going round `members` in order; None when there is nobody."""
+    return members[turn % len(members)] if members else None

@@ -230,19 +230,13 @@ def methods_of(text: str) -> frozenset[Method]:
         return frozenset()
 
 
-def turn_of(connection: sa.Connection, step_id: int, position: int) -> int:
-    """Where a round robin target of the step stands (-1 before its first turn)."""
-    found = connection.scalar(
-        sa.select(policy_step_targets.c.last_index).where(
-            policy_step_targets.c.step_id == step_id, policy_step_targets.c.position == position
-        )
-    )
-    return -1 if found is None else int(found)
-
-
-def set_turn(connection: sa.Connection, step_id: int, position: int, index: int) -> None:
-    connection.execute(
+def take_turn(connection: sa.Connection, step_id: int, position: int) -> int:
+    """The next turn of a round robin target of the step (0 for its first), taken in one
+    statement, so two watchers running the step at once never take the same turn."""
+    taken = connection.execute(
         policy_step_targets.update()
         .where(policy_step_targets.c.step_id == step_id, policy_step_targets.c.position == position)
-        .values(last_index=index)
-    )
+        .values(last_index=policy_step_targets.c.last_index + 1)
+        .returning(policy_step_targets.c.last_index)
+    ).scalar()
+    return 0 if taken is None else int(taken)

@@ -362,7 +362,8 @@ policy_steps = sa.Table(
 
 # Whom a step reaches beside its channels (domain.people.Target): a member, the entire
 # team, whoever is on call in a calendar, the next person in turn, or every channel of
-# a kind. A round robin keeps its place here (`last_index`), so it moves on per step.
+# a kind. A round robin counts its turns here (`last_index`, the last turn taken), so it
+# moves on per step.
 policy_step_targets = sa.Table(
     "policy_step_targets",
     metadata,
@@ -522,6 +523,12 @@ notifications = sa.Table(
         sqlite_where=sa.text("status = 'sending'"),
     ),
     sa.Index("ix_notifications_incident", "incident_id"),
+    # Removing a contact method (or its person) deletes its notifications through this.
+    sa.Index(
+        "ix_notifications_contact",
+        "contact_id",
+        sqlite_where=sa.text("contact_id IS NOT NULL"),
+    ),
     # Retention (store.retention) deletes delivered notifications, oldest first.
     sa.Index("ix_notifications_created", "created"),
 )

@@ -35,6 +35,7 @@ class StepValues:
     # `on_call`, `entire_team`, `round_robin`: the people targets without a value.
     people: set[str] = field(default_factory=set)
     every: str = ""  # a channel kind: every channel of it in the project
+    calendar: str = ""  # the on-call calendar's id; "": the project's default
     methods: set[str] = field(default_factory=lambda: {m.value for m in DEFAULT_METHODS})
     start: str = ""
     end: str = ""
@@ -48,7 +49,7 @@ PEOPLE_BOXES = (TargetKind.ON_CALL, TargetKind.ENTIRE_TEAM, TargetKind.ROUND_ROB
 @dataclass(frozen=True, slots=True)
 class StepReach:
     """What a step reaches besides its channels, as the form says it: targets (each
-    with a member's id or a channel kind, else ""), methods and hours."""
+    with a member's id, a calendar's id or a channel kind, else ""), methods and hours."""
 
     targets: tuple[tuple[TargetKind, str], ...] = ()
     methods: frozenset[Method] = DEFAULT_METHODS
@@ -100,6 +101,8 @@ def step_values(wait: timedelta, chosen: list[uuid.UUID], reach: Reach) -> StepV
             values.every = target.channel_kind
         else:
             values.people.add(target.kind.value)
+        if target.kind == TargetKind.ON_CALL and target.calendar_id is not None:
+            values.calendar = str(target.calendar_id)
     values.methods = {m.value for m in reach.methods}
     if reach.hours is not None:
         values.start, values.end = f"{reach.hours.start:%H:%M}", f"{reach.hours.end:%H:%M}"
@@ -160,7 +163,11 @@ def read_policy_form(form: PolicyForm, known: set[str]) -> PolicySpec | None:
 
 def read_reach(form: PolicyForm, n: int, step: StepValues) -> StepReach | None:
     """The step's people, methods and hours; None with an error noted."""
-    targets = [(kind, "") for kind in PEOPLE_BOXES if kind.value in step.people]
+    targets = [
+        (kind, step.calendar if kind == TargetKind.ON_CALL else "")
+        for kind in PEOPLE_BOXES
+        if kind.value in step.people
+    ]
     targets += [(TargetKind.MEMBER, member) for member in sorted(step.members, key=int_key)]
     if step.every:
         targets.append((TargetKind.CHANNELS_OF_KIND, step.every))

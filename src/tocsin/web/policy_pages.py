@@ -3,6 +3,7 @@ and deletion, through the same `services.policies` actions as the command line a
 Everyone in the project may look; owners and admins make the changes."""
 
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
@@ -29,6 +30,7 @@ from tocsin.services.policies import (
 )
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import channels as channel_store
+from tocsin.store import oncall as oncall_store
 from tocsin.store import users as user_store
 from tocsin.web.access import (
     FormDep,
@@ -59,7 +61,7 @@ def policies_url(membership: Membership) -> str:
 
 
 PEOPLE_CHOICES = (
-    (TargetKind.ON_CALL.value, "Whoever is on call (the project's default calendar)"),
+    (TargetKind.ON_CALL.value, "Whoever is on call, in the calendar below"),
     (TargetKind.ENTIRE_TEAM.value, "The entire team"),
     (TargetKind.ROUND_ROBIN.value, "The next member each time (round robin)"),
 )
@@ -70,25 +72,33 @@ PEOPLE_WORDS = {
 }
 
 
-def described(
-    policy: PolicyRow[uuid.UUID], names: dict[uuid.UUID, str], emails: dict[int, str]
-) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Names:
+    """What a policy's steps name, in words: channels, members and calendars."""
+
+    channels: dict[uuid.UUID, str]
+    emails: dict[int, str]
+    calendars: dict[int, str]
+
+
+def described(policy: PolicyRow[uuid.UUID], names: Names) -> list[str]:
     reaches = policy.reaches or [Reach()] * len(policy.steps)
     return [
-        f"after {format_duration(wait)}: {whom(chosen, reach, names, emails)}"
+        f"after {format_duration(wait)}: {whom(chosen, reach, names)}"
         for (wait, chosen), reach in zip(policy.steps, reaches, strict=True)
     ]
 
 
-def whom(
-    chosen: list[uuid.UUID], reach: Reach, names: dict[uuid.UUID, str], emails: dict[int, str]
-) -> str:
-    parts = [names.get(c, "?") for c in chosen]
+def whom(chosen: list[uuid.UUID], reach: Reach, names: Names) -> str:
+    parts = [names.channels.get(c, "?") for c in chosen]
     for target in reach.targets:
         if target.kind == TargetKind.MEMBER and target.user_id is not None:
-            parts.append(emails.get(target.user_id, "a former member"))
+            parts.append(names.emails.get(target.user_id, "a former member"))
         elif target.kind == TargetKind.CHANNELS_OF_KIND:
             parts.append(f"every {target.channel_kind} channel")
+        elif target.kind == TargetKind.ON_CALL and target.calendar_id is not None:
+            calendar = names.calendars.get(target.calendar_id, "a removed calendar")
+            parts.append(f"whoever is on call in {calendar}")
         else:
             parts.append(PEOPLE_WORDS.get(target.kind, target.kind.value))
     words = ", ".join(parts) or "nobody"
@@ -105,11 +115,15 @@ async def policies_page(request: Request, services: ServicesDep, membership: Mem
         found = await connection.run_sync(channel_store.project_policies, membership.project_id)
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
         members = await connection.run_sync(user_store.project_members, membership.project_id)
-    names = {channel.uuid: channel.label for channel in channels}
-    emails = {user.id: user.email for user, _role in members}
+        calendars = await connection.run_sync(oncall_store.calendars_of, membership.project_id)
+    names = Names(
+        {channel.uuid: channel.label for channel in channels},
+        {user.id: user.email for user, _role in members},
+        {calendar.id: calendar.name for calendar in calendars},
+    )
     context = {
         "membership": membership,
-        "policies": [(policy, described(policy, names, emails)) for policy in found],
+        "policies": [(policy, described(policy, names)) for policy in found],
         "format_duration": format_duration,
         "can_manage": can_manage(membership.role),
         "base": policies_url(membership),
@@ -127,10 +141,12 @@ async def render_form(
     async with services_of(request).database.read() as connection:
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
         members = await connection.run_sync(user_store.project_members, membership.project_id)
+        calendars = await connection.run_sync(oncall_store.calendars_of, membership.project_id)
     context = {
         "membership": membership,
         "form": form,
         "channels": channels,
+        "calendars": calendars,
         "members": [user for user, _role in members],
         "people_boxes": PEOPLE_CHOICES,
         "kinds": sorted(KINDS),
@@ -155,6 +171,7 @@ def posted_form(form: FormData) -> PolicyForm:
             members=chosen(form, f"step-{n}-member"),
             people=chosen(form, f"step-{n}-people"),
             every=field(form, f"step-{n}-every"),
+            calendar=field(form, f"step-{n}-calendar"),
             methods=chosen(form, f"step-{n}-method"),
             start=field(form, f"step-{n}-start"),
             end=field(form, f"step-{n}-end"),
@@ -229,13 +246,16 @@ async def store_policy(
 
 
 def reach_spec(reach: StepReach) -> ReachSpec:
-    targets = tuple(
-        TargetSpec(kind, member=value)
-        if kind == TargetKind.MEMBER
-        else TargetSpec(kind, channel_kind=value)
-        for kind, value in reach.targets
-    )
-    return ReachSpec(targets, reach.methods, reach.hours)
+    return ReachSpec(tuple(target_spec(*t) for t in reach.targets), reach.methods, reach.hours)
+
+
+def target_spec(kind: TargetKind, value: str) -> TargetSpec:
+    if kind == TargetKind.MEMBER:
+        return TargetSpec(kind, member=value)
+    if kind == TargetKind.ON_CALL:
+        # An id that is no number names no calendar: the service refuses it.
+        return TargetSpec(kind, calendar=whole_number(value) if value else None)
+    return TargetSpec(kind, channel_kind=value)
 
 
 def project_policy(

@@ -334,6 +334,10 @@ async def test_policy_steps_reach_people_of_the_project_only(client: Client) -> 
     ):
         wrong = {**body, "name": "bad", "steps": [{**step, "targets": [bad]}]}
         assert (await client.call("POST", "/policies", wrong)).status_code == 422
+    elsewhere = {**step, "targets": [{"type": "on_call", "calendar": 999}]}
+    unknown = await client.call("POST", "/policies", {**body, "name": "x", "steps": [elsewhere]})
+    assert unknown.status_code == 422
+    assert "no on-call calendar 999 in this project" in unknown.text
     late = {**step, "hours": {"start": "25:00", "end": "08:00", "zone": "Mars/Olympus"}}
     assert (await client.call("POST", "/policies", {**body, "steps": [late]})).status_code == 422
 

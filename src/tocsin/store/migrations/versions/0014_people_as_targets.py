@@ -3,7 +3,7 @@ beside channels (with the methods and hours a step uses), and notifications to a
 person's contact method as well as to a channel.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -20,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 Timestamp = sa.DateTime(timezone=True).with_variant(sa.BigInteger(), "sqlite")
 PENDING = sa.text("status = 'pending'")
 SENDING = sa.text("status = 'sending'")
+HAS_CONTACT = sa.text("contact_id IS NOT NULL")
 # Partial indexes are dropped and made again around the copy SQLite's batch mode
 # makes of `notifications`, so their conditions are certain to survive it.
 PARTIAL = (
@@ -58,6 +59,13 @@ def upgrade() -> None:
         )
     for name, column, where in PARTIAL:
         op.create_index(name, "notifications", [column], sqlite_where=where, postgresql_where=where)
+    op.create_index(
+        "ix_notifications_contact",
+        "notifications",
+        ["contact_id"],
+        sqlite_where=HAS_CONTACT,
+        postgresql_where=HAS_CONTACT,
+    )
 
 
 def create_contact_methods() -> None:
@@ -118,6 +126,7 @@ def create_step_targets() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_notifications_contact", table_name="notifications")
     for name, _column, _where in PARTIAL:
         op.drop_index(name, table_name="notifications")
     op.execute("DELETE FROM notifications WHERE channel_id IS NULL")
