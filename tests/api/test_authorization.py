@@ -216,7 +216,9 @@ async def better_stack_objects(api: Api) -> dict[str, str]:
     token = await api.run("SELECT token FROM checks WHERE id = :id", id=int(heartbeat_id))
     assert (await api.client.get(f"/api/v1/heartbeat/{token}/fail")).status_code == 200
     incident_id = await api.run("SELECT id FROM incidents")
+    calendar = await api.client.get("/api/v2/on-calls/default", headers=bearer)
     return {
+        "calendar_id": calendar.json()["data"]["id"],
         "heartbeat_id": heartbeat_id,
         "group_id": group_id,
         "policy_id": policy_id,

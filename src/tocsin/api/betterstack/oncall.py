@@ -169,9 +169,9 @@ async def create_rotation(
     services: ServicesDep, access: WriteAccess, body: Body, calendar_id: str
 ) -> JSONResponse:
     """A rotation of the users, in turn, added to the calendar."""
+    calendar = (await view_of(services, access.project_id, calendar_id)).calendar
     spec = parse(RotationBody, body)
     require(body, ("users", "rotation_length", "rotation_period", "start_rotations_at"))
-    calendar = (await view_of(services, access.project_id, calendar_id)).calendar
     rotation = RotationSpec(
         ROTATION_NAME,
         spec.users or [],
