@@ -204,3 +204,12 @@ async def test_a_bad_rotation_is_refused_by_name(
 async def test_unknown_calendars_are_not_found(api: Api) -> None:
     for path in ("/api/v2/on-calls/77", "/api/v2/on-calls/x/events", "/api/v2/on-calls/-1"):
         assert (await call(api, "GET", path)).status_code == 404, path
+
+
+async def test_a_bad_window_of_events_is_refused(api: Api) -> None:
+    path = "/api/v2/on-calls/default/events"
+    for query in ("?from=soon", "?from=2026-03-02&to=2026-03-01", "?from=2026-01-01&to=2028-01-01"):
+        refused = await call(api, "GET", path + query)
+        assert refused.status_code == 400, (query, refused.text)
+    window = await call(api, "GET", path + "?from=2026-03-01&to=2026-03-08")
+    assert window.status_code == 200

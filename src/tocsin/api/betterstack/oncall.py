@@ -33,7 +33,7 @@ from tocsin.api.betterstack.render import resource, timestamp
 from tocsin.api.betterstack.spec import MAX_MEMBERS, Strict, parse, require
 from tocsin.api.common.errors import ApiError
 from tocsin.api.common.routes import RouteTable
-from tocsin.domain.oncall import RotationRecord, Shift
+from tocsin.domain.oncall import CalendarRecord, RotationRecord, Shift
 from tocsin.services import oncall as oncall_service
 from tocsin.services.context import Context
 from tocsin.services.errors import InvalidError, NotFoundError
@@ -98,13 +98,23 @@ def event_json(calendar_id: int, shift: Shift, emails: dict[int, str]) -> dict[s
     return resource("on_call_event", round(shift.start.timestamp()), attributes)
 
 
+async def calendar_of(services: Context, project_id: int, calendar_id: str) -> CalendarRecord:
+    """The project's calendar by id, or its default one (made if it has none)."""
+    if calendar_id == "default":
+        return await oncall_service.default_calendar(services, project_id)
+    number = object_id(calendar_id, "on-call calendar")
+    found = await oncall_service.list_calendars(services, project_id)
+    calendar = next((c for c in found if c.id == number), None)
+    if calendar is None:
+        raise not_found(calendar_id)
+    return calendar
+
+
 async def view_of(services: Context, project_id: int, calendar_id: str) -> CalendarView:
-    number = None if calendar_id == "default" else object_id(calendar_id, "on-call calendar")
+    calendar = await calendar_of(services, project_id, calendar_id)
     try:
-        if number is None:
-            number = (await oncall_service.default_calendar(services, project_id)).id
-        return await oncall_service.calendar_view(services, project_id, number)
-    except NotFoundError:
+        return await oncall_service.calendar_view(services, project_id, calendar.id)
+    except NotFoundError:  # deleted meanwhile
         raise not_found(calendar_id) from None
 
 
@@ -132,7 +142,7 @@ async def list_events(
     request: Request, services: ServicesDep, access: ReadAccess, page: Page, calendar_id: str
 ) -> JSONResponse:
     """The calendar's shifts in a window: the next two weeks unless `from`/`to` say."""
-    calendar = (await view_of(services, access.project_id, calendar_id)).calendar
+    calendar = await calendar_of(services, access.project_id, calendar_id)
     start, end = moment(request, "from"), moment(request, "to")
     try:
         view = await oncall_service.calendar_view(
@@ -140,6 +150,8 @@ async def list_events(
         )
     except InvalidError as error:
         raise ApiError(400, error.message) from None
+    except NotFoundError:
+        raise not_found(calendar_id) from None
     found = [shift for shift in view.shifts if shift.user_id is not None]
     shown = [event_json(calendar.id, s, view.emails) for s in page_of(found, page)]
     return page_response(request, page, shown, len(found))
@@ -169,7 +181,7 @@ async def create_rotation(
     services: ServicesDep, access: WriteAccess, body: Body, calendar_id: str
 ) -> JSONResponse:
     """A rotation of the users, in turn, added to the calendar."""
-    calendar = (await view_of(services, access.project_id, calendar_id)).calendar
+    calendar = await calendar_of(services, access.project_id, calendar_id)
     spec = parse(RotationBody, body)
     require(body, ("users", "rotation_length", "rotation_period", "start_rotations_at"))
     rotation = RotationSpec(
@@ -185,6 +197,8 @@ async def create_rotation(
     )
     try:
         made = await oncall_service.add_rotation(services, access.project_id, calendar.id, rotation)
+    except NotFoundError:
+        raise not_found(calendar_id) from None
     except InvalidError as error:
         raise invalid(RULE_FIELDS.get(error.field, error.field), f"{error.message}.") from None
     return JSONResponse({"data": rotation_json(made, spec.users or [])}, status_code=201)
