@@ -39,7 +39,7 @@ def listed_checks(*, as_json: bool) -> bool:
 
     from tocsin.config import ConfigError, load
     from tocsin.domain.clock import SystemClock
-    from tocsin.output import print_check_list
+    from tocsin.output.checks import print_check_list
     from tocsin.store.quickread import read_checks
 
     try:

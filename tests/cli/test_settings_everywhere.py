@@ -283,7 +283,7 @@ def test_check_list_on_sqlite_takes_the_lane_without_typer_or_sqlalchemy(tmp_pat
     subprocess.run([*tocsin, *nightly], env={**os.environ, **env}, check=True)
     for arguments in (["check", "list"], ["check", "list", "--json"]):
         loaded = modules_loaded_by(arguments, env)
-        assert {"tocsin.store.quickread", "tocsin.output", "sqlite3"} <= loaded
+        assert {"tocsin.store.quickread", "tocsin.output.checks", "sqlite3"} <= loaded
         assert [name for name in NOT_FOR_THE_LANE if name in loaded] == [], arguments
     # Anything else goes to the Typer command, which reads on the synchronous road.
     loaded = modules_loaded_by(["check", "list", "--help"], env)

@@ -31,7 +31,7 @@ from tocsin.domain.schedule import (
     period_schedule,
     validate_grace,
 )
-from tocsin.output import check_json, print_check_list
+from tocsin.output.checks import check_json, print_check_list
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import typer
 
 from tocsin.config import Loaded, Settings, default_database_url, load, masked_url, sqlite_path
-from tocsin.output import console as console  # the consoles every command prints with
-from tocsin.output import error_console as error_console
+from tocsin.output.consoles import console as console  # the consoles every command prints with
+from tocsin.output.consoles import error_console as error_console
 
 if TYPE_CHECKING:
     import sqlalchemy as sa

@@ -1,4 +1,4 @@
-"""What the CLI prints, importable without Typer: the consoles, and the check list.
+"""`tocsin check list`'s table, hint and JSON.
 
 `tocsin check list` draws its table here, whichever road read the checks: the Typer
 command (tocsin.cli.checks) or, on SQLite, the launcher's lane that loads neither
@@ -7,11 +7,9 @@ and the words; a test runs both roads and compares what they print.
 """
 
 import json
-import sys
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from tocsin.domain.checks import due_at, status
@@ -24,11 +22,7 @@ from tocsin.domain.describe import (
     when,
 )
 from tocsin.domain.records import CheckRecord
-
-# Piped output (scripts, tests) gets long lines instead of wrapping at 80 columns.
-WIDTH = None if sys.stdout.isatty() else 200
-console = Console(highlight=False, soft_wrap=True, width=WIDTH)
-error_console = Console(stderr=True, highlight=False, soft_wrap=True, width=WIDTH)
+from tocsin.output.consoles import console
 
 NO_CHECKS = "No checks yet: create one with `tocsin check create`."
 
