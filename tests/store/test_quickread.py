@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from tests.conftest import BACKEND, settings_for
-from tocsin.config import Settings
+from tocsin.config import Settings, sqlite_path
 from tocsin.domain.checks import Status
 from tocsin.domain.records import CheckRecord, NewCheck
 from tocsin.domain.schedule import Maintenance, cron_schedule, period_schedule
@@ -76,6 +76,13 @@ async def test_the_lane_reads_the_records_the_store_reads(
 
 def test_other_databases_are_not_the_lanes() -> None:
     assert read_checks(settings_for("postgresql://tocsin@127.0.0.1:1/tocsin")) is None
+
+
+def test_a_url_with_driver_options_is_left_to_the_full_road(settings: Settings) -> None:
+    url = settings.database_url + "?timeout=5"
+    if sqlite_path(url) is None:
+        pytest.skip("the test database is not SQLite")
+    assert read_checks(settings_for(url)) is None
 
 
 def test_a_missing_database_is_not_created(tmp_path: Path) -> None:

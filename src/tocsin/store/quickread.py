@@ -56,8 +56,8 @@ def read_checks(settings: Settings) -> list[CheckRecord] | None:
     """Every check, as `store.checks.list_checks` reads them; None when this lane can't
     answer (see the module's docstring). sqlite3's errors are the caller's."""
     path = sqlite_path(settings.database_url)
-    if path is None or not Path(path).is_file():
-        return None
+    if path is None or "?" in settings.database_url or not Path(path).is_file():
+        return None  # not SQLite, driver options in the URL, or no file
     # mode=rw: never create a database, even if the file goes away meanwhile.
     connection = sqlite3.connect(
         Path(path).absolute().as_uri() + "?mode=rw", uri=True, isolation_level=None
