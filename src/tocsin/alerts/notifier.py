@@ -70,6 +70,7 @@ class Links:
 class Outcome:
     delivery: Delivery
     error: DeliveryError | None
+    receipt: str | None = None  # what the service answered to keep (see notify.base)
 
 
 class Notifier:
@@ -193,7 +194,7 @@ class Notifier:
             # A backstop for kinds whose own timeouts fail them (Apprise runs in a thread),
             # past what an HTTP request may take: in line, then sent.
             async with asyncio.timeout(self.timeout.total_seconds() * 2.5):
-                await kind.deliver(config, message, self.outbound)
+                receipt = await kind.deliver(config, message, self.outbound)
         except DeliveryError as error:
             return Outcome(item, error)
         except TimeoutError:
@@ -202,7 +203,7 @@ class Notifier:
             # Not knowing what went wrong, we cannot know retrying is useless.
             log.exception("unexpected error delivering notification %s", item.notification_id)
             return Outcome(item, DeliveryError(f"unexpected error: {error}", permanent=False))
-        return Outcome(item, None)
+        return Outcome(item, None, receipt)
 
     def channel_config(self, kind: Kind, raw: str) -> ChannelConfig:
         key = (kind.name, raw)
@@ -216,7 +217,17 @@ class Notifier:
     def record(self, connection: sa.Connection, outcomes: list[Outcome]) -> None:
         now = self.clock.now()
         sent = [o.delivery for o in outcomes if o.error is None]
-        for item in outbox.mark_sent(connection, sent, now):
+        recorded = outbox.mark_sent(connection, sent, now)
+        kept = {item.notification_id for item in recorded}
+        outbox.keep_receipts(
+            connection,
+            {
+                o.delivery.notification_id: o.receipt
+                for o in outcomes
+                if o.receipt and o.delivery.notification_id in kept
+            },
+        )
+        for item in recorded:
             log.info(
                 "%s notification %s sent to %s",
                 item.kind,
@@ -286,8 +297,19 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
         incident_id=incident.id,
         incident_url=links.incident(incident.id),
         ack_url=links.ack(incident.id, now) if incident.status == IncidentStatus.OPEN else "",
+        acknowledged_by=incident.acknowledged_by,
+        receipts=receipts_to_cancel(item),
         notification_key=item.key,
     )
+
+
+def receipts_to_cancel(item: Delivery) -> tuple[str, ...]:
+    """An acknowledgement cancels the alerts' receipts; a recovery only those no
+    acknowledgement has (an incident resolved without one)."""
+    assert item.incident is not None
+    if item.kind == "up" and item.incident.acknowledged_at is not None:
+        return ()
+    return item.receipts
 
 
 def next_attempt(

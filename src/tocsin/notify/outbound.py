@@ -44,6 +44,9 @@ class LiveOutbound:
         self.smtp = smtp
 
     async def send(self, request: Request) -> None:
+        await self.exchange(request)
+
+    async def exchange(self, request: Request) -> bytes:
         headers, body = request_body(request)
         response = await self.client.request(
             request.method,
@@ -54,6 +57,7 @@ class LiveOutbound:
             allow_private=self.allow_private,
         )
         check_response(response)
+        return response.body
 
     async def check_destination(self, host: str, port: int) -> None:
         if self.allow_private:
