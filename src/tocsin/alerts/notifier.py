@@ -61,9 +61,8 @@ class Links:
     def incident(self, incident_id: int) -> str:
         return f"{self.base_url}/incidents/{incident_id}"
 
-    def ack(self, incident_id: int, now: datetime) -> str:
-        token = sign(self.secret, ACK_PURPOSE, incident_id, now + self.ack_ttl)
-        return f"{self.incident(incident_id)}?token={token}"
+    def ack_token(self, incident_id: int, now: datetime) -> str:
+        return sign(self.secret, ACK_PURPOSE, incident_id, now + self.ack_ttl)
 
 
 @dataclass(slots=True)
@@ -277,6 +276,7 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
             now=now,
             notification_key=item.key,
         )
+    token = links.ack_token(incident.id, now) if incident.status == IncidentStatus.OPEN else ""
     downtime = None
     if item.kind == "up" and incident.resolved_at is not None:
         downtime = incident.resolved_at - incident.opened_at
@@ -296,7 +296,8 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
         body_excerpt=incident.body_excerpt,
         incident_id=incident.id,
         incident_url=links.incident(incident.id),
-        ack_url=links.ack(incident.id, now) if incident.status == IncidentStatus.OPEN else "",
+        ack_url=f"{links.incident(incident.id)}?token={token}" if token else "",
+        ack_token=token,
         acknowledged_by=incident.acknowledged_by,
         receipts=receipts_to_cancel(item),
         notification_key=item.key,

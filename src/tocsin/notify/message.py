@@ -26,6 +26,9 @@ class Message:
     incident_id: int | None = None
     incident_url: str = ""
     ack_url: str = ""
+    # The signed token in ack_url, for buttons that acknowledge without a browser
+    # (Slack's, Telegram's): they carry the incident and the token back to Tocsin.
+    ack_token: str = ""
     acknowledged_by: str = ""  # who acknowledged, for an "ack"
     receipts: tuple[str, ...] = ()  # earlier alerts' receipts to cancel (Pushover)
     # The notification's id, the same on every retry of it (one of its own for a test

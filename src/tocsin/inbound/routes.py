@@ -1,0 +1,12 @@
+"""Every callback route, for the server to include."""
+
+from fastapi import APIRouter
+
+from tocsin.inbound import slack, telegram
+
+
+def inbound_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    router.include_router(slack.router)
+    router.include_router(telegram.router)
+    return router
