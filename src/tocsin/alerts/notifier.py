@@ -299,6 +299,8 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
         ack_url=f"{links.incident(incident.id)}?token={token}" if token else "",
         ack_token=token,
         acknowledged_by=incident.acknowledged_by,
+        site_url=links.base_url,
+        channel_uuid=str(item.channel_uuid),
         receipts=receipts_to_cancel(item),
         notification_key=item.key,
     )

@@ -30,6 +30,8 @@ class Message:
     # (Slack's, Telegram's): they carry the incident and the token back to Tocsin.
     ack_token: str = ""
     acknowledged_by: str = ""  # who acknowledged, for an "ack"
+    site_url: str = ""  # Tocsin's own address, for callbacks (a call's keypress)
+    channel_uuid: str = ""  # the channel it goes to, for callbacks that need its settings
     receipts: tuple[str, ...] = ()  # earlier alerts' receipts to cancel (Pushover)
     # The notification's id, the same on every retry of it (one of its own for a test
     # sent directly), for receivers that drop repeats: delivery is at least once.
