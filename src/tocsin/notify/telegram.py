@@ -31,7 +31,7 @@ class TelegramConfig(ChannelConfig):
     api_url: str = Field(default="https://api.telegram.org", min_length=1)
     interactive: bool = Field(
         default=False,
-        description="The bot's webhook is Tocsin's /integrations/telegram/<channel uuid>",
+        description="The bot's webhook is Tocsin's /integrations/telegram/ and this channel's id",
     )
 
 
