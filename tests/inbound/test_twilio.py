@@ -178,6 +178,7 @@ async def test_a_token_for_another_incident_or_expired_cannot_acknowledge(site: 
         action(site, incident_id, token="garbage"),
         f"{SITE}/integrations/twilio/voice/x?token={site.token(incident_id)}",
         f"{SITE}/integrations/twilio/voice/{'9' * 30}?token=1.2",
+        f"{SITE}/integrations/twilio/voice/{'9' * 5000}?token=1.2",
     ):
         response = await press(site, url, call_fields("1"))
         assert response.status_code == 403, url

@@ -33,6 +33,7 @@ from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.kinds import kind_named
 from tocsin.notify.message import Message
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
+from tocsin.notify.twilio import TwilioAccount
 from tocsin.store import notifications as outbox
 from tocsin.store.database import Database
 from tocsin.store.errors import unavailable
@@ -365,6 +366,19 @@ def live_outbound(settings: Settings, client: HttpClient) -> LiveOutbound:
         timeout=settings.notify_timeout.total_seconds(),
         allow_private=settings.allow_private_webhooks,
         smtp=smtp,
+    )
+
+
+def instance_twilio(settings: Settings) -> TwilioAccount | None:
+    """The instance's Twilio account (TOCSIN_TWILIO_*), for SMS and calls to people's
+    numbers; None unless the account, its token and the number to send from are set."""
+    if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from):
+        return None
+    return TwilioAccount(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_from,
+        settings.twilio_api_url,
     )
 
 

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from tocsin.domain.numbers import whole_number
 from tocsin.domain.signatures import twilio_request_is_genuine
 from tocsin.domain.signing import ACK_PURPOSE, verify
 from tocsin.inbound.common import RefusalError, acknowledge, read_body, who_from
@@ -41,7 +42,7 @@ async def keypress(request: Request, services: ServicesDep, incident_id: str) ->
         check_signature(services, request, fields, token)
     except RefusalError as refusal:
         return twiml(refusal.reason, refusal.status)
-    number = int(incident_id) if incident_id.isascii() and incident_id.isdigit() else None
+    number = whole_number(incident_id, max_digits=18)
     ack_token = request.query_params.get("token", "")
     now = services.clock.now()
     if number is None or not verify(services.secret, ack_token, ACK_PURPOSE, number, now):
