@@ -51,6 +51,10 @@ T = TypeVar("T")
 COMMAND_TIMEOUT = 120  # seconds; a CLI command takes a few, a hung one fails the test
 
 RESTORE = "a restore stops the server: tests/e2e/test_backup.py restores one and serves it"
+ONCALL_MEMBERS = (
+    "needs people in the project, which the README's fresh server has none of: "
+    "tests/cli/test_oncall.py runs them with alice, bob and carol in the project"
+)
 PG_BACKUP = "needs the README's PostgreSQL: tests/e2e/test_backup.py runs pg_dump, pg_restore"
 
 # Commands that cannot run here, by their text without the comment, and why.
@@ -59,6 +63,12 @@ SKIPPED = {
     "make run &": "the test starts `tocsin migrate` and `tocsin serve` itself",
     "make test": "this is the test suite",
     "tocsin serve": "the test's server is running already",
+    "tocsin oncall rotation Primary --member alice@example.com --member bob@example.com "
+    "--starts 2026-12-07T09:00 --zone Europe/Berlin --every 1w": ONCALL_MEMBERS,
+    "tocsin oncall rotation Primary --member carol@example.com --starts 2026-12-07T09:00 "
+    "--zone Europe/Berlin --every 1w --layer 1 --hours 20:00-08:00 --name Nights": ONCALL_MEMBERS,
+    "tocsin oncall override Primary --member bob@example.com --from 2026-12-24T18:00 "
+    "--to 2026-12-27T09:00 --zone Europe/Berlin": ONCALL_MEMBERS,
     "rm -f data/tocsin.db-wal data/tocsin.db-shm": RESTORE,
     "cp /var/backups/tocsin/tocsin-2026-12-07.db data/tocsin.db": RESTORE,
     "pg_dump --format=custom --file=tocsin-$(date +%F).dump 'postgresql://tocsin@db/tocsin'": (
@@ -122,6 +132,9 @@ EXPECTED = {
     "tocsin check set-policy": Expect(prints=(r"now follows the 'night' policy",)),
     "tocsin incident ack": Expect(prints=(r"Acknowledged incident \d+",)),
     "tocsin key create": Expect(prints=(r"tcw_\w+", r"Copy it now")),
+    "tocsin oncall create": Expect(
+        prints=(r"Created calendar \d+ 'Primary' \(the project's default\)",)
+    ),
     # The quick start made "db backup": the README's "200 (updated) after".
     '"unique": ["name"]': Expect(http=(200,)),
     "tocsin key revoke": Expect(prints=(r"Revoked API key",)),

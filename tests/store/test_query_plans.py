@@ -16,7 +16,7 @@ from tests.conftest import BACKEND
 from tests.helpers import T0
 from tocsin.store import incidents as incident_store
 from tocsin.store import notifications as outbox
-from tocsin.store import retention
+from tocsin.store import oncall, retention
 from tocsin.store.database import Database
 
 pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's query planner")
@@ -99,3 +99,21 @@ async def test_retention_finds_what_aged_out_through_indexes(database: Database)
         assert index in plan, plan
     # A flip is kept while no newer one of its check exists: found in its check's index.
     assert "ix_flips_check_created (check_id=? AND created>?)" in plans[2], plans[2]
+
+
+async def test_escalation_finds_who_is_on_call_without_scanning_a_table(
+    database: Database,
+) -> None:
+    plans = await plans_when(database, lambda c: oncall.on_call_user(c, 1, None, T0))
+    plans += await plans_when(database, lambda c: oncall.on_call_user(c, 1, 7, T0))
+    assert len(plans) == 2  # no calendar found: no more questions
+    for plan in plans:
+        assert "USING INDEX" in plan or "PRIMARY KEY" in plan, plan
+    plans = await plans_when(database, lambda c: oncall.calendar_for(c, 1, T0, T0))
+    expected = [
+        "ix_oncall_rotations_calendar",
+        "ix_oncall_rotations_calendar",
+        "overrides_calendar",
+    ]
+    for plan, index in zip(plans, expected, strict=True):
+        assert index in plan, plan

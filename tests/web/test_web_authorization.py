@@ -18,11 +18,12 @@ from tocsin.store.keys import create_key, list_keys
 from tocsin.store.users import insert_invitation, project_members
 
 # Public on purpose: the sign-in, setup and sign-up forms; the alert's signed incident
-# link and badges (each checks its own signature); the API (its own keys, its own walk).
+# link and badges (each checks its own signature); the API (its own keys, its own walk);
+# on-call calendar feeds (calendar apps cannot sign in: the URL's secret token is the key).
 # The invitation and password reset pages check their own signed tokens.
 DAY = timedelta(days=1)
 PUBLIC = {"/login", "/setup", "/signup", "/invite", "/password/forgot", "/password/reset"}
-PUBLIC_PREFIXES = ("/api/", "/incidents/", "/badge/", "/b/")
+PUBLIC_PREFIXES = ("/api/", "/incidents/", "/badge/", "/b/", "/oncall/feed/")
 
 
 def web_routes(app: TocsinApp) -> list[tuple[str, str]]:

@@ -62,6 +62,11 @@ LAZY = {
         "Incidents: what went down, who knows, and what happened since.",
     ),
     "key": Lazy("tocsin.cli.keys", "app", "Create, list and revoke API keys."),
+    "oncall": Lazy(
+        "tocsin.cli.oncall",
+        "app",
+        "On-call calendars: who is on call now and next, rotations and overrides.",
+    ),
     "cron": Lazy("tocsin.cli.cron", "app", "Monitor the jobs of a crontab."),
     "apply": Lazy(
         "tocsin.cli.apply",

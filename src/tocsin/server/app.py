@@ -31,6 +31,7 @@ from tocsin.web import (
     check_pages,
     key_pages,
     member_pages,
+    oncall_feed,
     pages,
     policy_pages,
 )
@@ -120,6 +121,7 @@ def create_app(
     web.include_router(healthchecks_router())
     web.include_router(betterstack_router())
     web.include_router(badge_pages.router)
+    web.include_router(oncall_feed.router)
     web.include_router(tocsin_router())
     web.include_router(inbound_router())
     api_docs.mount_docs(web)

@@ -36,6 +36,7 @@ from tocsin.notify.base import DeliveryError
 from tocsin.notify.http import http_client
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotAllowedError, NotFoundError
+from tocsin.services.oncall import take_out_of_calendars
 from tocsin.store import users as user_store
 from tocsin.store.projects import default_project, insert_project
 
@@ -383,7 +384,9 @@ async def change_member(
     context: Context, actor: Membership, user_id: int, wanted: str | None
 ) -> None:
     """Give a member of the actor's project the `wanted` role, or remove them (None).
-    Admins leave owners alone, and a project always keeps an owner."""
+    Admins leave owners alone, and a project always keeps an owner. Someone removed
+    leaves the project's on-call rotations too, with a warning on those calendars."""
+    now = context.clock.now()
 
     def work(connection: sa.Connection) -> None:
         found = user_store.membership(connection, user_id, actor.project_id)
@@ -397,6 +400,8 @@ async def change_member(
             raise ConflictError("A project needs an owner: make another first.")
         if wanted is None:
             user_store.remove_membership(connection, user_id, actor.project_id)
+            email = next(user.email for user, _ in members if user.id == user_id)
+            take_out_of_calendars(connection, actor.project_id, user_id, email, now)
         else:
             user_store.set_role(connection, user_id, actor.project_id, wanted)
 

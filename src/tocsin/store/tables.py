@@ -575,3 +575,105 @@ ping_log = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
 )
+
+# On-call calendars (domain.oncall). The feed token is the secret in the calendar's
+# iCalendar URL; it is kept as is, like a project's ping key, so the URL can be shown
+# again. At most one calendar per project is its default (the partial unique index).
+oncall_calendars = sa.Table(
+    "oncall_calendars",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("feed_token", sa.String(32), nullable=False, unique=True),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("project_id", "name"),
+    sa.Index(
+        "ix_oncall_calendars_default",
+        "project_id",
+        unique=True,
+        sqlite_where=sa.text("is_default"),
+    ),
+)
+
+# A rotation: its members (oncall_members) take turns of `length` `unit`s from
+# `first_handoff`, in `zone`. `restrict_from`/`restrict_to` (minutes after midnight)
+# and `restrict_days` (a bit per weekday, Monday the lowest) limit it to part of the
+# day or week; NULL means always.
+oncall_rotations = sa.Table(
+    "oncall_rotations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "calendar_id",
+        sa.Integer,
+        sa.ForeignKey("oncall_calendars.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("layer", sa.Integer, nullable=False),
+    sa.Column("first_handoff", UTCDateTime, nullable=False),
+    sa.Column("zone", sa.String(64), nullable=False),
+    sa.Column("length", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String(5), nullable=False),
+    sa.Column("restrict_from", sa.Integer, nullable=True),
+    sa.Column("restrict_to", sa.Integer, nullable=True),
+    sa.Column("restrict_days", sa.Integer, nullable=True),
+    sa.Column("ends", UTCDateTime, nullable=True),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Index("ix_oncall_rotations_calendar", "calendar_id"),
+)
+
+oncall_members = sa.Table(
+    "oncall_members",
+    metadata,
+    sa.Column(
+        "rotation_id",
+        sa.Integer,
+        sa.ForeignKey("oncall_rotations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # Taking a person who left a project out of its rotations finds them.
+    sa.Index("ix_oncall_members_user", "user_id"),
+)
+
+oncall_overrides = sa.Table(
+    "oncall_overrides",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "calendar_id",
+        sa.Integer,
+        sa.ForeignKey("oncall_calendars.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("starts", UTCDateTime, nullable=False),
+    sa.Column("ends", UTCDateTime, nullable=False),
+    sa.Column("created", UTCDateTime, nullable=False),
+    # on_call_user and the shifts of a window look for the overrides still running.
+    sa.Index("ix_oncall_overrides_calendar", "calendar_id", "ends"),
+    sa.Index("ix_oncall_overrides_user", "user_id"),
+)
+
+# What changed a calendar without anyone editing it (a member who left the project,
+# taken out of a rotation), shown on the calendar; only the newest few are kept.
+oncall_warnings = sa.Table(
+    "oncall_warnings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "calendar_id",
+        sa.Integer,
+        sa.ForeignKey("oncall_calendars.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("message", sa.String(300), nullable=False),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Index("ix_oncall_warnings_calendar", "calendar_id"),
+)

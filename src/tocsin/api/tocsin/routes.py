@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter
 
-from tocsin.api.tocsin import alerting, checks, incidents
+from tocsin.api.tocsin import alerting, checks, incidents, oncall
 
 
 def tocsin_router() -> APIRouter:
     router = APIRouter()
-    for module in (checks, incidents, alerting):
+    for module in (checks, incidents, alerting, oncall):
         router.include_router(module.router)
     return router
