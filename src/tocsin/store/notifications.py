@@ -99,7 +99,48 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
         .where(notifications.c.id.in_(ids))
         .order_by(notifications.c.id)
     )
-    return [delivery(row, lease_until) for row in connection.execute(query)]
+    found = [delivery(row, lease_until) for row in connection.execute(query)]
+    add_receipts(connection, found)
+    return found
+
+
+FOLLOW_UPS = ("ack", "up")  # the notifications that cancel what alerts left
+
+
+def add_receipts(connection: sa.Connection, items: list[Delivery]) -> None:
+    """Give each acknowledgement and recovery the receipts its incident's alerts to
+    the same channel left; one query, only when there are such notifications."""
+    wanted = {
+        (item.incident.id, item.channel_id)
+        for item in items
+        if item.kind in FOLLOW_UPS and item.incident is not None and item.channel_id is not None
+    }
+    if not wanted:
+        return
+    query = (
+        sa.select(notifications.c.incident_id, notifications.c.channel_id, notifications.c.receipt)
+        .where(
+            notifications.c.incident_id.in_({incident for incident, _ in wanted}),
+            notifications.c.receipt.is_not(None),
+        )
+        .order_by(notifications.c.id)
+    )
+    receipts: dict[tuple[int, int], list[str]] = {}
+    for row in connection.execute(query):
+        receipts.setdefault((row.incident_id, row.channel_id), []).append(row.receipt)
+    for item in items:
+        if item.kind in FOLLOW_UPS and item.incident is not None and item.channel_id is not None:
+            item.receipts = tuple(receipts.get((item.incident.id, item.channel_id), ()))
+
+
+def keep_receipts(connection: sa.Connection, receipts: dict[int, str]) -> None:
+    """What delivered notifications' services answered that a later one needs."""
+    for notification_id, receipt in receipts.items():
+        connection.execute(
+            notifications.update()
+            .where(notifications.c.id == notification_id)
+            .values(receipt=receipt[:64])
+        )
 
 
 PERSON_COLUMNS = 5
@@ -188,8 +229,13 @@ def sent_words(item: Delivery) -> str:
     """`down alert sent to Ops Slack`, or for a person `down alert: emailed
     alice@example.com (on call in Primary)`."""
     if item.person is not None:
-        return f"{item.kind} alert: {item.person.reached}"
-    return f"{item.kind} alert sent to {item.channel_label}"
+        return f"{what_is_sent(item.kind)}: {item.person.reached}"
+    return f"{what_is_sent(item.kind)} sent to {item.channel_label}"
+
+
+def what_is_sent(kind: str) -> str:
+    """How the timeline names a notification: `down alert`, `acknowledgement`."""
+    return "acknowledgement" if kind == "ack" else f"{kind} alert"
 
 
 def lease_of(item: Delivery) -> datetime:
@@ -259,7 +305,7 @@ def add_failure_event(
     retry_at: datetime | None,
 ) -> None:
     assert item.incident is not None
-    what = f"{item.kind} alert to {item.channel_label}"
+    what = f"{what_is_sent(item.kind)} to {item.channel_label}"
     if item.person is not None and item.person.note:
         what += f" ({item.person.note})"
     if retry_at is None:
