@@ -15,6 +15,8 @@ from tocsin.domain.oncall import Shift
 COLOURS = 8
 # The years a week can be shown from: dates far beyond them have no next week.
 YEARS = range(1971, 9000)
+# A block under this share of a day (in percent, about 2h) is drawn on one line.
+SHORT = 8.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,11 @@ class Block:
     ends: str
     top: float
     height: float
+
+    @property
+    def short(self) -> bool:
+        """Too short a block for two lines: the page puts it on one."""
+        return self.height < SHORT
 
     @property
     def label(self) -> str:
@@ -54,6 +61,12 @@ class Week:
     monday: date
     zone: str
     days: list[Day]
+
+    @property
+    def people(self) -> list[int]:
+        """Who is on call at some time in the week, in the order of their colours."""
+        found = {b.user_id: b.colour for d in self.days for b in d.blocks if b.user_id is not None}
+        return sorted(found, key=lambda user_id: (found[user_id], user_id))
 
     @property
     def previous(self) -> date:
