@@ -333,3 +333,48 @@ async def test_viewers_look_and_outsiders_see_nothing(monday: Web) -> None:
     for path in ("/x", "/99999999999", "/1/rotations/x/edit", "/1/overrides/x/delete"):
         response = await owner.client.get(f"{base(web)}{path}")
         assert response.status_code in (404, 405)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?zone=",
+        "?zone=../../etc/passwd",
+        "?zone=" + "A" * 500,
+        "?zone=UTC%00",
+        "?week=2026-W10",
+        "?week=0001-01-01",
+        "?week=" + "9" * 100,
+        "?week=2026-03-02&week=2026-03-09",
+    ],
+)
+async def test_odd_week_and_zone_values_show_a_week_never_an_error(monday: Web, query: str) -> None:
+    web = monday
+    owner = await web.signed_in("ops@example.com")
+    url = await calendar(owner, web)
+    response = await owner.client.get(url + query)
+    assert response.status_code == 200
+    assert "Week of" in response.text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"length": "9" * 30},
+        {"layer": "9" * 30},
+        {"turn": "9" * 30},
+        {"start_time": "24:00"},
+        {"zone": "A" * 300},
+        {"name": "x" * 101},
+    ],
+)
+async def test_outlandish_rotation_values_are_refused_on_the_form(
+    monday: Web, change: dict[str, str]
+) -> None:
+    web = monday
+    owner, day, _night, _lead = await team(web)
+    url = await calendar(owner, web)
+    turn = change.pop("turn", "1")
+    response = await owner.post(f"{url}/rotations/new", **rotation_fields({day: turn}, **change))
+    assert response.status_code == 400
+    assert 'class="error"' in response.text
