@@ -189,7 +189,7 @@ async def calendar_page(
         )
     except NotFoundError:
         raise not_found() from None
-    except InvalidError:  # a week beyond what dates can hold
+    except InvalidError:  # a window the services refuse: this week instead
         return redirect(calendar_url(membership, calendar_id))
     colours = colours_of(list(view.emails))
     week = week_view(view.shifts, monday, zone, view.emails, colours, today)
