@@ -201,12 +201,15 @@ def test_channel_test_sends_email_with_smtp_set_only_in_the_config_file(
 SERVER_STACK = ("fastapi", "starlette", "uvicorn", "apprise", "alembic", "jinja2", "tocsin.server")
 
 
-def modules_loaded_by(arguments: list[str], env: dict[str, str]) -> set[str]:
-    """The modules a `tocsin` command imports, from a fresh interpreter."""
+def modules_loaded_by(
+    arguments: list[str], env: dict[str, str], entry: str = "tocsin.launcher"
+) -> set[str]:
+    """The modules a `tocsin` command imports, from a fresh interpreter; `entry`
+    "tocsin.cli" for the Typer command without the launcher's lanes."""
     script = (
         "import sys\n"
         f"sys.argv = ['tocsin', *{arguments!r}]\n"
-        "from tocsin.launcher import main\n"
+        f"from {entry} import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('\\n'.join(sys.modules), file=sys.stderr)\n"
     )
@@ -226,7 +229,8 @@ def test_check_list_loads_neither_the_server_nor_the_notification_stack(tmp_path
     subprocess.run(
         [sys.executable, "-m", "tocsin", "migrate"], env={**os.environ, **env}, check=True
     )
-    loaded = modules_loaded_by(["check", "list"], env)
+    # The Typer command (PostgreSQL's road, and SQLite's when the lane declines).
+    loaded = modules_loaded_by(["check", "list"], env, entry="tocsin.cli")
     assert "tocsin.store.checks" in loaded
     assert [name for name in (*SERVER_STACK, "tocsin.notify") if name in loaded] == []
 
@@ -256,10 +260,34 @@ def test_reading_sqlite_loads_no_services_asyncio_extension_or_postgresql(
     subprocess.run([*tocsin, "migrate"], env={**os.environ, **env}, check=True)
     nightly = ["check", "create", "--name", "nightly", "--cron", "0 2 * * *"]
     subprocess.run([*tocsin, *nightly], env={**os.environ, **env}, check=True)
-    for arguments in (["check", "list"], ["check", "flips", "nightly"], ["incident", "list"]):
+    for arguments in (["check", "flips", "nightly"], ["incident", "list"]):
         loaded = modules_loaded_by(arguments, env)
         assert "tocsin.store.database" in loaded
         assert [name for name in NOT_FOR_READING if name in loaded] == [], arguments
+    loaded = modules_loaded_by(["check", "list"], env, entry="tocsin.cli")
+    assert "tocsin.store.database" in loaded
+    assert [name for name in NOT_FOR_READING if name in loaded] == []
+
+
+# What `tocsin check list` on an up-to-date SQLite database does without, on the
+# launcher's lane (sqlite3, the settings, the table): besides all the above, Typer and
+# Click, Pydantic, and SQLAlchemy itself.
+NOT_FOR_THE_LANE = (*NOT_FOR_READING, "typer", "click", "pydantic", "sqlalchemy", "tocsin.cli")
+
+
+def test_check_list_on_sqlite_takes_the_lane_without_typer_or_sqlalchemy(tmp_path: Path) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path), "TOCSIN_DATABASE_URL": ""}
+    tocsin = [sys.executable, "-m", "tocsin"]
+    subprocess.run([*tocsin, "migrate"], env={**os.environ, **env}, check=True)
+    nightly = ["check", "create", "--name", "nightly", "--cron", "0 2 * * *"]
+    subprocess.run([*tocsin, *nightly], env={**os.environ, **env}, check=True)
+    for arguments in (["check", "list"], ["check", "list", "--json"]):
+        loaded = modules_loaded_by(arguments, env)
+        assert {"tocsin.store.quickread", "tocsin.output.checks", "sqlite3"} <= loaded
+        assert [name for name in NOT_FOR_THE_LANE if name in loaded] == [], arguments
+    # Anything else goes to the Typer command, which reads on the synchronous road.
+    loaded = modules_loaded_by(["check", "list", "--help"], env)
+    assert "typer" in loaded
 
 
 def test_help_and_config_do_not_even_load_sqlalchemy(tmp_path: Path) -> None:

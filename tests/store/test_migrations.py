@@ -8,9 +8,10 @@ from alembic.runtime.migration import MigrationContext
 from tests.alerts.test_incidents import ping
 from tests.helpers import T0, make_check
 from tocsin.domain.checks import Action
-from tocsin.store.database import SQLITE_PAGE_SIZE, Database
+from tocsin.store.database import Database
 from tocsin.store.fastpath.runners import BatchRunner
 from tocsin.store.migrate import alembic_config, migrate, pending_revisions, upgrade_to_head
+from tocsin.store.quickread import SQLITE_PAGE_SIZE
 from tocsin.store.tables import metadata
 
 

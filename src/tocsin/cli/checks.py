@@ -15,14 +15,12 @@ from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_s
 from tocsin.cli.helpscreens import Group
 from tocsin.config import Settings
 from tocsin.domain import describe
-from tocsin.domain.checks import Flip, due_at, is_slug, status
+from tocsin.domain.checks import Flip, is_slug
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.describe import (
     EXAMPLE_CRON,
     describe_schedule,
-    next_expected,
     schedule_hint,
-    when,
 )
 from tocsin.domain.durations import format_duration, parse_duration
 from tocsin.domain.naming import slugify
@@ -33,6 +31,7 @@ from tocsin.domain.schedule import (
     period_schedule,
     validate_grace,
 )
+from tocsin.output.checks import check_json, print_check_list
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
@@ -177,64 +176,8 @@ def list_command(
 ) -> None:
     """List checks with their status, last ping and next expected ping."""
     with fail_on_errors():
-        settings = load_settings()
-        records = reading(settings, check_store.list_checks)
-        now = SystemClock().now()
-        if as_json:
-            console.print_json(json.dumps([check_json(r, {}, now) for r in records]))
-            return
-        table = Table("Name", "Schedule", "Status", "Last ping", "Next expected", "UUID")
-        for record in records:
-            table.add_row(
-                record.label,
-                describe_schedule(record.state),
-                status(record.state, now).value,
-                when(record.state.last_ping, now),
-                next_expected(record.state, now),
-                str(record.uuid),
-            )
-        console.print(table if records else "No checks yet: create one with `tocsin check create`.")
-        print_list_hint([r for r in records if schedule_hint(r.state.schedule)])
-
-
-def print_list_hint(long_periods: list[CheckRecord]) -> None:
-    """One line for every check a schedule would watch better, not a hint per row."""
-    if not long_periods:
-        return
-    names = ", ".join(repr(record.label) for record in long_periods[:3])
-    if len(long_periods) > 3:
-        names += f" and {len(long_periods) - 3} more"
-    console.print(
-        f"Hint: {names} {'runs' if len(long_periods) == 1 else 'run'} on a period of a day or"
-        f" more; a daily job is better watched with a schedule (--cron '{EXAMPLE_CRON}' --tz"
-        " ZONE), which notices a missed run at its time plus grace.",
-        highlight=False,
-    )
-
-
-def check_json(
-    record: CheckRecord, urls: dict[str, str], now: datetime | None = None
-) -> dict[str, Any]:
-    state = record.state
-    now = now or SystemClock().now()
-    due = due_at(state)
-    return {
-        "uuid": str(record.uuid),
-        "name": record.name,
-        "slug": record.slug,
-        "tags": record.tags,
-        "schedule": state.schedule.describe(),
-        "grace": state.grace.total_seconds(),
-        "status": status(state, now).value,
-        "last_ping": iso(state.last_ping),
-        "next_expected": iso(due),
-        "n_pings": record.n_pings,
-        **{label.replace(" ", "_").lower(): url for label, url in urls.items()},
-    }
-
-
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
+        records = reading(load_settings(), check_store.list_checks)
+        print_check_list(records, SystemClock().now(), as_json=as_json)
 
 
 def find_check(connection: sa.Connection, identifier: str) -> CheckRecord:

@@ -14,20 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 
 from tocsin.config import Loaded, Settings, default_database_url, load, masked_url, sqlite_path
+from tocsin.output.consoles import console as console  # the consoles every command prints with
+from tocsin.output.consoles import error_console as error_console
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from tocsin.services.context import Context
     from tocsin.store.database import Database
-
-# Piped output (scripts, tests) gets long lines instead of wrapping at 80 columns.
-WIDTH = None if sys.stdout.isatty() else 200
-console = Console(highlight=False, soft_wrap=True, width=WIDTH)
-error_console = Console(stderr=True, highlight=False, soft_wrap=True, width=WIDTH)
 
 USAGE_ERROR = 2
 T = TypeVar("T")

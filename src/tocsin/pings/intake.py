@@ -39,7 +39,7 @@ from tocsin.services.checks import every_channel, insert_check_in
 from tocsin.store.availability import Availability, record_outage
 from tocsin.store.fastpath.batch import BatchWriter
 from tocsin.store.fastpath.runners import BatchRunner
-from tocsin.store.tables import from_epoch_microseconds, to_epoch_microseconds
+from tocsin.store.rows import from_epoch_microseconds, to_epoch_microseconds
 
 log = logging.getLogger("tocsin.pings")
 

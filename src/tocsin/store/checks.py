@@ -4,7 +4,7 @@ Store query functions are synchronous, over a SQLAlchemy `Connection`; async cod
 reaches them through `store.database.Database` (`read_with`, `write_with`, or
 `run_sync` inside a `read()`/`write()` transaction). The ping path's batches
 (store.fastpath.batch) write check states with the same statement (`STATE_UPDATE`) and read
-records with the same mapping (`record_from_values`).
+records with the same mapping (`store.rows.record_from_values`).
 """
 
 import uuid
@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from tocsin.domain.checks import CheckState, Flip, Status, alert_after
 from tocsin.domain.identifiers import new_check_uuid, new_token
 from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck
-from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, Period, Schedule
+from tocsin.domain.schedule import WEEKDAYS, Maintenance, Period, Schedule
+from tocsin.store.rows import maintenance_from_columns, record_from_values, schedule_of
 from tocsin.store.tables import checks, flips
 
 
@@ -44,25 +45,8 @@ def maintenance_columns(window: Maintenance | None) -> dict[str, Any]:
     }
 
 
-def maintenance_from_columns(
-    days: str, start: int | None, end: int | None, tz: str
-) -> Maintenance | None:
-    if not days or start is None or end is None:
-        return None
-    return Maintenance(
-        frozenset(WEEKDAYS.index(day) for day in days.split(",")),
-        time_of_day(start),
-        time_of_day(end),
-        tz,
-    )
-
-
 def seconds_after_midnight(moment: time) -> int:
     return moment.hour * 3600 + moment.minute * 60 + moment.second
-
-
-def time_of_day(seconds: int) -> time:
-    return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
 
 
 def maintenance_from_row(row: sa.Row[Any]) -> Maintenance | None:
@@ -73,14 +57,6 @@ def maintenance_from_row(row: sa.Row[Any]) -> Maintenance | None:
 
 def schedule_from_row(row: sa.Row[Any]) -> Schedule:
     return schedule_of(row.kind, row.period, row.cron, row.tz)
-
-
-def schedule_of(kind: str, period: int | None, cron: str | None, tz: str) -> Schedule:
-    if kind == "cron":
-        assert cron is not None
-        return Cron(cron, tz)
-    assert period is not None
-    return Period(timedelta(seconds=period))
 
 
 # The columns a state change writes, in the order of `state_values`.
@@ -159,81 +135,6 @@ RECORD_COLUMNS: tuple[sa.Column[Any], ...] = (
     checks.c.maintenance_to,
     checks.c.maintenance_tz,
 )
-
-
-def as_read(value: Any) -> Any:
-    """Values SQLAlchemy has already converted."""
-    return value
-
-
-def record_from_values(
-    values: Sequence[Any],
-    read_time: Callable[[Any], datetime | None] = as_read,
-    read_uuid: Callable[[Any], uuid.UUID | None] = as_read,
-) -> CheckRecord:
-    """A record from the values of RECORD_COLUMNS, in order: a SQLAlchemy row of them,
-    or the ping path's raw row with its driver's decoders of times and uuids."""
-    (
-        check_id,
-        project_id,
-        check_uuid,
-        token,
-        name,
-        slug,
-        tags,
-        description,
-        n_pings,
-        created,
-        deadline,
-        kind,
-        period,
-        cron,
-        tz,
-        grace,
-        status,
-        last_ping,
-        last_start,
-        last_start_rid,
-        last_duration,
-        manual_resume,
-        methods,
-        maintenance_days,
-        maintenance_from,
-        maintenance_to,
-        maintenance_tz,
-    ) = values
-    state = CheckState(
-        schedule=schedule_of(kind, period, cron, tz),
-        grace=timedelta(seconds=grace),
-        status=Status(status),
-        last_ping=read_time(last_ping),
-        last_start=read_time(last_start),
-        last_start_rid=read_uuid(last_start_rid),
-        last_duration=None if last_duration is None else timedelta(seconds=last_duration),
-        manual_resume=bool(manual_resume),
-        post_only=methods == "POST",
-        maintenance=maintenance_from_columns(
-            maintenance_days, maintenance_from, maintenance_to, maintenance_tz
-        ),
-    )
-    record_uuid = read_uuid(check_uuid)
-    created_at = read_time(created)
-    assert record_uuid is not None
-    assert created_at is not None
-    return CheckRecord(
-        check_id,
-        project_id,
-        record_uuid,
-        token,
-        name,
-        slug,
-        tags,
-        description,
-        n_pings,
-        created_at,
-        read_time(deadline),
-        state,
-    )
 
 
 def record_from_row(row: sa.Row[Any]) -> CheckRecord:
@@ -394,9 +295,13 @@ def apply_transition(
     return new_state, flip
 
 
+# Every check, oldest first. On SQLite, `tocsin check list` runs this query's compiled
+# text through sqlite3 (store.quickread.LIST_CHECKS_SQL; a test keeps them equal).
+LIST_CHECKS = select_checks().order_by(checks.c.created, checks.c.id)
+
+
 def list_checks(connection: sa.Connection) -> list[CheckRecord]:
-    query = select_checks().order_by(checks.c.created, checks.c.id)
-    return [record_from_row(row) for row in connection.execute(query)]
+    return [record_from_row(row) for row in connection.execute(LIST_CHECKS)]
 
 
 def save_states(

@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from tocsin.config import ConfigError, Settings
+from tocsin.store.quickread import sqlite_pragmas
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -121,9 +122,6 @@ class Database:
         await self.engine.dispose()
 
 
-SQLITE_PAGE_SIZE = 2048
-
-
 def read_sqlite(settings: Settings, work: Callable[[sa.Connection], T]) -> T:
     """`work(connection)` in one read transaction, on a synchronous engine of its own
     over the same SQLite file with the same pragmas. For a short-lived process that only
@@ -156,21 +154,3 @@ def configure_sqlite(engine: sa.Engine, synchronous: str, wal_limit: int) -> Non
     def on_begin(connection: sa.Connection) -> None:
         immediate = connection.get_execution_options().get("tocsin_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def sqlite_pragmas(synchronous: str, wal_limit: int) -> list[str]:
-    return [
-        # Pings update scattered rows (a check each, its entry in the pings index), and
-        # every page a transaction touches is written whole to the WAL: 2 KB pages halve
-        # what a ping writes. Only a new, empty database takes it, and only before WAL.
-        f"page_size = {SQLITE_PAGE_SIZE}",
-        "journal_mode = WAL",
-        f"synchronous = {synchronous}",
-        # A WAL that starts again from its beginning (store.fastpath.wal.Checkpointer) is cut back
-        # to this size by its next commit; without it the file would keep the largest
-        # size it ever reached.
-        f"journal_size_limit = {wal_limit}",
-        # Writers from other processes (CLI, a separate watcher) wait instead of failing.
-        "busy_timeout = 10000",
-        "foreign_keys = ON",
-    ]

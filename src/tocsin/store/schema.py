@@ -8,8 +8,10 @@ for their `revision` and `down_revision` lines instead. Alembic still applies th
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 VERSION_TABLE = "alembic_version"
@@ -39,8 +41,11 @@ KNOWN_REVISIONS = frozenset(REVISIONS)
 NEWEST_REVISION = newest(REVISIONS)
 
 
-def schema_revision(connection: sa.Connection) -> str | None:
+def schema_revision(connection: "sa.Connection") -> str | None:
     """The database's revision; None when it has no Tocsin schema at all."""
+    import sqlalchemy as sa  # not at import: the sqlite3 read lane (store.quickread) needs
+    # only NEWEST_REVISION, and SQLAlchemy is most of a short command's time
+
     if not sa.inspect(connection).has_table(VERSION_TABLE):
         return None
     revision = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()

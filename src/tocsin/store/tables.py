@@ -1,10 +1,15 @@
 """The schema, as SQLAlchemy Core tables. Alembic migrations must produce exactly this."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+
+from tocsin.store.rows import (
+    from_epoch_microseconds,
+    to_epoch_microseconds,
+)
 
 metadata = sa.MetaData(
     naming_convention={
@@ -32,18 +37,6 @@ def with_postgresql_conditions() -> None:
 
 # SQLite only knows 64-bit rowids as INTEGER PRIMARY KEY; PostgreSQL gets a real bigint.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
-
-
-def to_epoch_microseconds(value: datetime) -> int:
-    return (value - EPOCH) // MICROSECOND
-
-
-def from_epoch_microseconds(value: int) -> datetime:
-    return EPOCH + timedelta(microseconds=value)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

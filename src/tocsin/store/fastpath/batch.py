@@ -32,11 +32,11 @@ from tocsin.store.checks import (
     RECORD_COLUMNS,
     STATE_UPDATE,
     new_check_values,
-    record_from_values,
     state_values,
 )
 from tocsin.store.fastpath.bulk import dollar_params
-from tocsin.store.tables import EPOCH, MICROSECOND, pings
+from tocsin.store.rows import EPOCH, MICROSECOND, record_from_values
+from tocsin.store.tables import pings
 
 
 def positional_sql(statement: sa.ClauseElement) -> tuple[str, tuple[str, ...]]:

@@ -19,12 +19,13 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
-from tocsin.store.database import Database, sqlite_pragmas
+from tocsin.store.database import Database
 from tocsin.store.errors import connection_is_sound
 from tocsin.store.fastpath.batch import BatchWriter, CheckCache, PostgresDriver, SqliteDriver
 from tocsin.store.fastpath.pinglog import DEFAULT_SIZE, LogRecord, PingLog
 from tocsin.store.fastpath.wal import DEFAULT_WAL_LIMIT, Checkpointer, WalSync, fsync_file, wal_size
 from tocsin.store.generation import READ_GENERATION, new_generation, set_generation_statement
+from tocsin.store.quickread import sqlite_pragmas
 
 log = logging.getLogger("tocsin.store")
 

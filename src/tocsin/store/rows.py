@@ -1,0 +1,135 @@
+"""Rows of the checks table into records, with no SQLAlchemy: the one mapping that
+SQLAlchemy's rows (store.checks), the ping path's raw rows (store.fastpath.batch) and
+the sqlite3 read lane of short commands (store.quickread) all go through."""
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from tocsin.domain.checks import CheckState, Status
+from tocsin.domain.records import CheckRecord
+from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, Period, Schedule
+
+# SQLite keeps times as integer microseconds since the epoch (store.tables.UTCDateTime)
+# and uuids as 32 hex digits.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def to_epoch_microseconds(value: datetime) -> int:
+    return (value - EPOCH) // MICROSECOND
+
+
+def from_epoch_microseconds(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def sqlite_time(value: Any) -> datetime | None:
+    """A time as sqlite3 returns it."""
+    return None if value is None else EPOCH + timedelta(microseconds=value)
+
+
+def sqlite_uuid(value: Any) -> uuid.UUID | None:
+    """A uuid as sqlite3 returns it."""
+    return None if value is None else uuid.UUID(hex=value)
+
+
+def maintenance_from_columns(
+    days: str, start: int | None, end: int | None, tz: str
+) -> Maintenance | None:
+    if not days or start is None or end is None:
+        return None
+    return Maintenance(
+        frozenset(WEEKDAYS.index(day) for day in days.split(",")),
+        time_of_day(start),
+        time_of_day(end),
+        tz,
+    )
+
+
+def time_of_day(seconds: int) -> time:
+    return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+
+
+def schedule_of(kind: str, period: int | None, cron: str | None, tz: str) -> Schedule:
+    if kind == "cron":
+        assert cron is not None
+        return Cron(cron, tz)
+    assert period is not None
+    return Period(timedelta(seconds=period))
+
+
+def as_read(value: Any) -> Any:
+    """Values SQLAlchemy has already converted."""
+    return value
+
+
+def record_from_values(
+    values: Sequence[Any],
+    read_time: Callable[[Any], datetime | None] = as_read,
+    read_uuid: Callable[[Any], uuid.UUID | None] = as_read,
+) -> CheckRecord:
+    """A record from the values of RECORD_COLUMNS, in order: a SQLAlchemy row of them,
+    or the ping path's raw row with its driver's decoders of times and uuids."""
+    (
+        check_id,
+        project_id,
+        check_uuid,
+        token,
+        name,
+        slug,
+        tags,
+        description,
+        n_pings,
+        created,
+        deadline,
+        kind,
+        period,
+        cron,
+        tz,
+        grace,
+        status,
+        last_ping,
+        last_start,
+        last_start_rid,
+        last_duration,
+        manual_resume,
+        methods,
+        maintenance_days,
+        maintenance_from,
+        maintenance_to,
+        maintenance_tz,
+    ) = values
+    state = CheckState(
+        schedule=schedule_of(kind, period, cron, tz),
+        grace=timedelta(seconds=grace),
+        status=Status(status),
+        last_ping=read_time(last_ping),
+        last_start=read_time(last_start),
+        last_start_rid=read_uuid(last_start_rid),
+        last_duration=None if last_duration is None else timedelta(seconds=last_duration),
+        manual_resume=bool(manual_resume),
+        post_only=methods == "POST",
+        maintenance=maintenance_from_columns(
+            maintenance_days, maintenance_from, maintenance_to, maintenance_tz
+        ),
+    )
+    record_uuid = read_uuid(check_uuid)
+    created_at = read_time(created)
+    assert record_uuid is not None
+    assert created_at is not None
+    return CheckRecord(
+        check_id,
+        project_id,
+        record_uuid,
+        token,
+        name,
+        slug,
+        tags,
+        description,
+        n_pings,
+        created_at,
+        read_time(deadline),
+        state,
+    )
