@@ -32,6 +32,12 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         notify_max_age=timedelta(hours=24),
         allow_private_webhooks=False,
         ack_link_ttl=timedelta(days=7),
+        slack_signing_secret="",
+        telegram_webhook_secret="",
+        twilio_account_sid="",
+        twilio_auth_token="",
+        twilio_from="",
+        twilio_api_url="https://api.twilio.com",
         smtp_host="",
         smtp_port=587,
         smtp_security="starttls",
@@ -239,6 +245,9 @@ def test_only_secret_settings_read_a_file(tmp_path: Path) -> None:
     assert [setting.variable for setting in SETTINGS if setting.secret] == [
         "TOCSIN_DATABASE_URL",
         "TOCSIN_SECRET_KEY",
+        "TOCSIN_SLACK_SIGNING_SECRET",
+        "TOCSIN_TELEGRAM_WEBHOOK_SECRET",
+        "TOCSIN_TWILIO_AUTH_TOKEN",
         "TOCSIN_SMTP_PASSWORD",
         "TOCSIN_ADMIN_PASSWORD",
     ]

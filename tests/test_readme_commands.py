@@ -76,6 +76,11 @@ SKIPPED = {
     ),
     "pg_restore --clean --if-exists --no-owner --dbname='postgresql://tocsin@db/tocsin' "
     "tocsin-2026-12-07.dump": PG_BACKUP,
+    "curl https://api.telegram.org/bot<token>/setWebhook "
+    "-d url=https://<your Tocsin>/integrations/telegram/<channel id> "
+    "-d secret_token=<the secret> -d 'allowed_updates=[\"callback_query\"]'": (
+        "it sets a bot's webhook on Telegram's own servers"
+    ),
 }
 
 # README text → what stands for it here: `{server}` (the test server's URL),

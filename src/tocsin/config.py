@@ -161,6 +161,41 @@ SETTINGS: tuple[Setting, ...] = (
         "cannot be used to probe the internal network.",
     ),
     Setting("ack_link_ttl", "7d", "How long the acknowledge link in an alert stays valid."),
+    Setting(
+        "slack_signing_secret",
+        "",
+        "The Slack app's signing secret (Basic Information → App Credentials): Tocsin "
+        "checks it on every press of an Acknowledge button (`/integrations/slack`). Empty: "
+        "those requests are refused.",
+        secret=True,
+    ),
+    Setting(
+        "telegram_webhook_secret",
+        "",
+        "The `secret_token` given to Telegram's `setWebhook` for a bot pointed at "
+        "`/integrations/telegram/<channel uuid>`, so Tocsin knows the presses of its "
+        "Acknowledge buttons come from Telegram (1-256 of `A-Z a-z 0-9 _ -`). Empty: "
+        "those requests are refused.",
+        secret=True,
+    ),
+    Setting(
+        "twilio_account_sid",
+        "",
+        "The Twilio account (`AC…`) that sends SMS and calls for people's phone numbers; "
+        "a `twilio` channel carries its own.",
+    ),
+    Setting(
+        "twilio_auth_token",
+        "",
+        "That account's auth token: it signs Twilio's requests back to Tocsin, too.",
+        secret=True,
+    ),
+    Setting("twilio_from", "", "The number SMS and calls come from, as `+15551234567`."),
+    Setting(
+        "twilio_api_url",
+        "https://api.twilio.com",
+        "Twilio's API, or a compatible one (SignalWire, a local fake).",
+    ),
     Setting("smtp_host", "", "SMTP server for email channels; empty disables email."),
     Setting("smtp_port", "587", "SMTP port."),
     Setting("smtp_security", "starttls", "`starttls`, `tls` (implicit, port 465) or `none`."),
@@ -381,6 +416,12 @@ class Settings:
     notify_max_age: timedelta
     allow_private_webhooks: bool
     ack_link_ttl: timedelta
+    slack_signing_secret: str
+    telegram_webhook_secret: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_from: str
+    twilio_api_url: str
     smtp_host: str
     smtp_port: int
     smtp_security: str

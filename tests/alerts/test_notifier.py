@@ -408,3 +408,22 @@ def one_id(found: set[str]) -> str:
 @given(st.uuids(), st.integers(min_value=1, max_value=2**63))
 def test_a_notification_id_is_the_uuid5_of_its_channel_and_row(channel: UUID, row: int) -> None:
     assert name_based_uuid(channel, str(row)) == str(uuid5(channel, str(row)))
+
+
+def test_the_instance_s_twilio_account_is_there_only_when_complete() -> None:
+    from tocsin.alerts.notifier import instance_twilio
+
+    complete = {
+        "twilio_account_sid": "AC1",
+        "twilio_auth_token": "t",
+        "twilio_from": "+15550001111",
+    }
+    account = instance_twilio(Settings.from_env({}, **complete))
+    assert account is not None
+    assert (account.sid, account.from_number, account.api_url) == (
+        "AC1",
+        "+15550001111",
+        "https://api.twilio.com",
+    )
+    for missing in complete:
+        assert instance_twilio(Settings.from_env({}, **(complete | {missing: ""}))) is None

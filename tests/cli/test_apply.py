@@ -232,7 +232,7 @@ BAD_FILES = [
         [
             "monitors.yaml:3: channels.ops.kind: unknown channel kind 'slak'; known kinds: "
             "apprise, discord, email, googlechat, gotify, matrix, mattermost, msteams, ntfy, "
-            "opsgenie, pagerduty, pushover, slack, telegram, webhook",
+            "opsgenie, pagerduty, pushover, slack, telegram, twilio, webhook",
             "monitors.yaml:7: channels.mail.cc: unknown key 'cc'; expected one of: to",
             "monitors.yaml:8: channels.hook.url: Field required",
         ],

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tocsin.domain.signing import sign, verify
+from tocsin.domain.signing import SHORT, shorten, sign, sign_short, verify, verify_short
 
 SECRET = "instance-secret"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -69,3 +69,21 @@ def test_an_expiry_that_only_looks_like_digits_is_refused(expiry: str) -> None:
 @given(st.text(st.characters(codec="ascii"), max_size=60))
 def test_no_ascii_text_but_a_signed_token_verifies(token: str) -> None:
     assert verify(SECRET, token, "ack", 42, NOW) == (token == TOKEN)
+
+
+@given(st.text(max_size=60))
+def test_any_text_at_all_is_refused_rather_than_raising(token: str) -> None:
+    assert not verify(SECRET, f"{int(LATER.timestamp())}.{token}", "ack", 42, NOW)
+    assert not verify_short(SECRET, f"{int(LATER.timestamp())}.{token}", "ack", 42, NOW)
+
+
+def test_a_short_token_is_the_long_one_cut_and_as_particular() -> None:
+    short = sign_short(SECRET, "ack", 42, LATER)
+    assert short == shorten(TOKEN)
+    assert len(short.split(".")[1]) == SHORT
+    assert verify_short(SECRET, short, "ack", 42, NOW)
+    assert not verify_short(SECRET, short, "ack", 43, NOW)
+    assert not verify_short(SECRET, short, "ack", 42, LATER + timedelta(seconds=1))
+    assert not verify_short(SECRET, TOKEN, "ack", 42, NOW)  # only the short form
+    assert not verify_short(SECRET, short[:-1], "ack", 42, NOW)
+    assert not verify(SECRET, short, "ack", 42, NOW)  # and the link only the long one

@@ -15,7 +15,7 @@ from tocsin.monitors.reading import MonitorsError, read_monitors
 FILE = "monitors.yaml"
 KINDS = (
     "apprise, discord, email, googlechat, gotify, matrix, mattermost, msteams, ntfy, "
-    "opsgenie, pagerduty, pushover, slack, telegram, webhook"
+    "opsgenie, pagerduty, pushover, slack, telegram, twilio, webhook"
 )
 
 
@@ -496,7 +496,8 @@ def test_a_bad_check_field_is_reported_at_its_line(text: str, expected: str) -> 
         ),
         (
             "channels:\n  ops:\n    kind: slack\n    url: https://x\n    channel: '#ops'\n",
-            "monitors.yaml:5: channels.ops.channel: unknown key 'channel'; expected one of: url",
+            "monitors.yaml:5: channels.ops.channel: unknown key 'channel'; expected one of: "
+            "url, interactive",
         ),
         (
             "channels:\n  hook:\n    kind: webhook\n    url: https://x\n    method: DELETE\n",

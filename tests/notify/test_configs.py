@@ -45,6 +45,12 @@ SETTINGS: dict[str, tuple[dict[str, Any], str, str]] = {
         "token: Field required; chat_id: Field required",
         "chat",
     ),
+    "twilio": (
+        {"account_sid": "AC1", "auth_token": "t", "from_number": "+15550001111", "to": ["+1555"]},
+        "account_sid: Field required; auth_token: Field required; from_number: Field required; "
+        "to: Field required",
+        "from",
+    ),
     "webhook": ({"url": "https://example.com/hook"}, "url: Field required", "timeout"),
 }
 

@@ -90,3 +90,17 @@ async def test_delivers_the_alert_then_the_close(
 def test_the_region_is_us_or_eu() -> None:
     with pytest.raises(ChannelConfigError, match=r"^region: Input should be 'us' or 'eu'$"):
         parse_config(KIND, {"api_key": "k", "region": "apac"})
+
+
+def test_an_acknowledgement_acknowledges_the_alert_by_its_alias_with_who_did() -> None:
+    request = build(CONFIG, down(kind="ack", acknowledged_by="alice@example.com"))
+
+    assert request.url == (
+        f"https://api.opsgenie.com/v2/alerts/tocsin-{CHECK_UUID}-42/acknowledge"
+        "?identifierType=alias"
+    )
+    assert request.json == {
+        "source": "Tocsin",
+        "note": "Acknowledged in Tocsin by alice@example.com.",
+        "user": "alice@example.com",
+    }

@@ -110,3 +110,13 @@ async def test_delivers_the_event(receiver: HttpReceiver, outbound: LiveOutbound
 def test_severity_is_one_pagerduty_knows() -> None:
     with pytest.raises(ChannelConfigError, match=r"^severity: Input should be 'critical', 'error'"):
         parse_config(KIND, {"routing_key": "k", "severity": "high"})
+
+
+def test_an_acknowledgement_acknowledges_the_alert_by_its_dedup_key() -> None:
+    request = build(CONFIG, down(kind="ack", acknowledged_by="alice"))
+
+    assert request.json == {
+        "routing_key": "R0UT1NGKEY",
+        "event_action": "acknowledge",
+        "dedup_key": DEDUP_KEY,
+    }

@@ -6,7 +6,7 @@ from tests.notify.messages import ACK_URL, AWKWARD_NAME, INCIDENT_URL, OUTPUT, d
 from tests.receivers import HttpReceiver
 from tocsin.notify.base import ChannelConfigError, parse_config
 from tocsin.notify.outbound import LiveOutbound
-from tocsin.notify.pushover import KIND, PushoverConfig, build
+from tocsin.notify.pushover import KIND, PushoverConfig, build, cancel, receipt_in
 
 CONFIG = PushoverConfig(user_key="ukey", app_token="atoken")
 
@@ -84,3 +84,31 @@ async def test_delivers_the_message_to_the_api(
 def test_priority_is_minus_two_to_two() -> None:
     with pytest.raises(ChannelConfigError, match=r"^priority: Input should be less than or equal"):
         parse_config(KIND, {"user_key": "u", "app_token": "a", "priority": 3})
+
+
+def test_only_a_well_formed_receipt_is_kept_from_the_answer() -> None:
+    assert receipt_in(b'{"status":1,"receipt":"rLqVuqTRh62UzxtmqiaLzQmVcPgiCy"}') == (
+        "rLqVuqTRh62UzxtmqiaLzQmVcPgiCy"
+    )
+    for answer in (b'{"status":1}', b"[1]", b"not json", b'{"receipt":"../x"}', b'{"receipt":7}'):
+        assert receipt_in(answer) is None
+
+
+def test_a_receipt_is_cancelled_next_to_the_messages_endpoint() -> None:
+    request = cancel(CONFIG, "abc123")
+    assert (request.url, request.json) == (
+        "https://api.pushover.net/1/receipts/abc123/cancel.json",
+        {"token": "atoken"},
+    )
+
+
+async def test_an_acknowledgement_cancels_every_receipt_and_sends_nothing_else(
+    receiver: HttpReceiver, outbound: LiveOutbound
+) -> None:
+    config = PushoverConfig(user_key="u", app_token="a", api_url=f"{receiver.url}/1/messages.json")
+
+    assert await KIND.deliver(config, down(kind="ack", receipts=("r1", "r2")), outbound) is None
+    assert [r.path for r in receiver.requests] == [
+        "/1/receipts/r1/cancel.json",
+        "/1/receipts/r2/cancel.json",
+    ]

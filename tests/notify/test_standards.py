@@ -84,7 +84,8 @@ async def test_a_mail_with_no_notification_behind_it_gets_a_fresh_message_id(
 
 
 def http_settings(url: str) -> dict[str, dict[str, Any]]:
-    """Settings for every kind that delivers by one HTTP request, aimed at `url`."""
+    """Settings for every kind that delivers by HTTP, aimed at `url` (one request for
+    the message `down()` makes)."""
     return {
         "discord": {"url": url},
         "googlechat": {"url": url},
@@ -98,6 +99,13 @@ def http_settings(url: str) -> dict[str, dict[str, Any]]:
         "pushover": {"user_key": "u", "app_token": "a", "api_url": url},
         "slack": {"url": url},
         "telegram": {"token": "t", "chat_id": 1, "api_url": url},
+        "twilio": {
+            "account_sid": "AC1",
+            "auth_token": "t",
+            "from_number": "+15550001111",
+            "to": ["+15552223333"],
+            "api_url": url,
+        },
         "webhook": {"url": url},
     }
 
@@ -124,7 +132,10 @@ async def test_every_http_kind_says_what_its_body_is(
     )
     [request] = receiver.requests
     assert request.body
-    expected = "text/plain; charset=utf-8" if name == "ntfy" else "application/json"
+    expected = {
+        "ntfy": "text/plain; charset=utf-8",
+        "twilio": "application/x-www-form-urlencoded",  # as Twilio's API takes it
+    }.get(name, "application/json")
     assert request.headers["content-type"] == expected
 
 

@@ -12,7 +12,7 @@ import pytest
 import tocsin
 
 SRC = Path(tocsin.__file__).parent
-FRONT_ENDS = ("web", "api", "cli", "monitors", "pings", "server")
+FRONT_ENDS = ("web", "api", "cli", "monitors", "inbound", "pings", "server")
 
 # The store's writes to checks and to what is set along with them.
 STORE_WRITES = {

@@ -17,7 +17,7 @@ from typing import TypeGuard
 import tocsin
 
 SOURCE = Path(tocsin.__file__).parent
-FRONT_ENDS = ("web", "api", "cli", "monitors")
+FRONT_ENDS = ("web", "api", "cli", "monitors", "inbound")
 # Where the writing functions a front end might call live.
 WRITERS_IN = ("store", "alerts")
 WRITE_PREFIXES = ("insert_", "update_", "delete_", "set_")

@@ -254,3 +254,29 @@ def test_json_errors_are_reported_before_the_model_is_asked() -> None:
     """The model would add `url: Field required`; a broken field is fixed first."""
     _config, form = read_channel_form(WEBHOOK, {"headers": "{"})
     assert list(form.errors) == ["headers"]
+
+
+def test_a_switch_is_a_choice_of_false_or_true_that_starts_on_its_default() -> None:
+    form = channel_form(kind_named("slack"))
+    [interactive] = [f for f in form.fields if f.name == "interactive"]
+    assert (interactive.widget, interactive.options) == ("select", ("false", "true"))
+    assert form.values["interactive"] == "false"
+    raw, _ = read_channel_form(
+        kind_named("slack"), {"url": "https://hooks.slack.com/x", "interactive": "true"}
+    )
+    assert raw is not None
+    assert kind_named("slack").config.model_validate(raw).interactive is True  # type: ignore[attr-defined]
+
+
+def test_a_twilio_channel_is_made_from_its_form() -> None:
+    values = {
+        "account_sid": "AC1",
+        "auth_token": "t",
+        "from_number": "+15550001111",
+        "to": "+15552223333, +447700900123",
+        "method": "voice",
+    }
+    raw, form = read_channel_form(kind_named("twilio"), values)
+    assert form.errors == {}
+    assert raw is not None
+    assert raw["to"] == ["+15552223333", "+447700900123"]

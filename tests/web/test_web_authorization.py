@@ -29,11 +29,13 @@ from tocsin.store.users import insert_invitation, project_members
 
 # Public on purpose: the sign-in, setup and sign-up forms; the alert's signed incident
 # link and badges (each checks its own signature); the API (its own keys, its own walk);
-# on-call calendar feeds (calendar apps cannot sign in: the URL's secret token is the key).
+# on-call calendar feeds (calendar apps cannot sign in: the URL's secret token is the key);
+# Slack's, Telegram's and Twilio's callbacks (each checks its service's signature, and
+# the signed token of the incident it acknowledges: tests/inbound).
 # The invitation and password reset pages check their own signed tokens.
 DAY = timedelta(days=1)
 PUBLIC = {"/login", "/setup", "/signup", "/invite", "/password/forgot", "/password/reset"}
-PUBLIC_PREFIXES = ("/api/", "/incidents/", "/badge/", "/b/", "/oncall/feed/")
+PUBLIC_PREFIXES = ("/api/", "/incidents/", "/badge/", "/b/", "/oncall/feed/", "/integrations/")
 
 
 def web_routes(app: TocsinApp) -> list[tuple[str, str]]:

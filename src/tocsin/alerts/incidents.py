@@ -14,7 +14,7 @@ from tocsin.domain import escalation
 from tocsin.domain.checks import CheckState, Flip, Reason, Status
 from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration
-from tocsin.domain.records import CheckRecord, Incident, IncidentStatus
+from tocsin.domain.records import ACKNOWLEDGING_KINDS, CheckRecord, Incident, IncidentStatus
 from tocsin.store import incidents as store
 from tocsin.store.checks import flip_rows
 from tocsin.store.fastpath.bulk import insert_many
@@ -191,12 +191,14 @@ def close(connection: sa.Connection, incident: Incident, at: datetime, by: str, 
 
 def acknowledge(
     connection: sa.Connection, incident: Incident, at: datetime, by: str, how: str
-) -> None:
-    """Acknowledging stops escalation and nagging; the incident stays open."""
+) -> int:
+    """Acknowledging stops escalation and nagging; the incident stays open. The
+    alerted channels that act on it hear of it (PagerDuty and Opsgenie acknowledge
+    their alert, Pushover cancels its emergency receipts); returns how many."""
     if incident.status == IncidentStatus.RESOLVED:
         raise IncidentError(f"incident {incident.id} is already resolved")
     if incident.status == IncidentStatus.ACKNOWLEDGED:
-        return
+        return 0
     store.update_incident(
         connection,
         incident.id,
@@ -207,6 +209,8 @@ def acknowledge(
         next_nag_at=None,
     )
     store.add_event(connection, incident.id, "acknowledged", at, actor=by, message=f"via {how}")
+    told = store.acknowledging_channels(connection, incident.id, ACKNOWLEDGING_KINDS)
+    return store.enqueue(connection, incident.id, told, "ack", at)
 
 
 def comment(

@@ -33,6 +33,7 @@ from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.kinds import kind_named
 from tocsin.notify.message import Message
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
+from tocsin.notify.twilio import TwilioAccount
 from tocsin.store import notifications as outbox
 from tocsin.store.database import Database
 from tocsin.store.errors import unavailable
@@ -61,15 +62,15 @@ class Links:
     def incident(self, incident_id: int) -> str:
         return f"{self.base_url}/incidents/{incident_id}"
 
-    def ack(self, incident_id: int, now: datetime) -> str:
-        token = sign(self.secret, ACK_PURPOSE, incident_id, now + self.ack_ttl)
-        return f"{self.incident(incident_id)}?token={token}"
+    def ack_token(self, incident_id: int, now: datetime) -> str:
+        return sign(self.secret, ACK_PURPOSE, incident_id, now + self.ack_ttl)
 
 
 @dataclass(slots=True)
 class Outcome:
     delivery: Delivery
     error: DeliveryError | None
+    receipt: str | None = None  # what the service answered to keep (see notify.base)
 
 
 class Notifier:
@@ -193,7 +194,7 @@ class Notifier:
             # A backstop for kinds whose own timeouts fail them (Apprise runs in a thread),
             # past what an HTTP request may take: in line, then sent.
             async with asyncio.timeout(self.timeout.total_seconds() * 2.5):
-                await kind.deliver(config, message, self.outbound)
+                receipt = await kind.deliver(config, message, self.outbound)
         except DeliveryError as error:
             return Outcome(item, error)
         except TimeoutError:
@@ -202,7 +203,7 @@ class Notifier:
             # Not knowing what went wrong, we cannot know retrying is useless.
             log.exception("unexpected error delivering notification %s", item.notification_id)
             return Outcome(item, DeliveryError(f"unexpected error: {error}", permanent=False))
-        return Outcome(item, None)
+        return Outcome(item, None, receipt)
 
     def channel_config(self, kind: Kind, raw: str) -> ChannelConfig:
         key = (kind.name, raw)
@@ -216,7 +217,17 @@ class Notifier:
     def record(self, connection: sa.Connection, outcomes: list[Outcome]) -> None:
         now = self.clock.now()
         sent = [o.delivery for o in outcomes if o.error is None]
-        for item in outbox.mark_sent(connection, sent, now):
+        recorded = outbox.mark_sent(connection, sent, now)
+        kept = {item.notification_id for item in recorded}
+        outbox.keep_receipts(
+            connection,
+            {
+                o.delivery.notification_id: o.receipt
+                for o in outcomes
+                if o.receipt and o.delivery.notification_id in kept
+            },
+        )
+        for item in recorded:
             log.info(
                 "%s notification %s sent to %s",
                 item.kind,
@@ -266,6 +277,7 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
             now=now,
             notification_key=item.key,
         )
+    token = links.ack_token(incident.id, now) if incident.status == IncidentStatus.OPEN else ""
     downtime = None
     if item.kind == "up" and incident.resolved_at is not None:
         downtime = incident.resolved_at - incident.opened_at
@@ -285,9 +297,23 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
         body_excerpt=incident.body_excerpt,
         incident_id=incident.id,
         incident_url=links.incident(incident.id),
-        ack_url=links.ack(incident.id, now) if incident.status == IncidentStatus.OPEN else "",
+        ack_url=f"{links.incident(incident.id)}?token={token}" if token else "",
+        ack_token=token,
+        acknowledged_by=incident.acknowledged_by,
+        site_url=links.base_url,
+        channel_uuid=str(item.channel_uuid),
+        receipts=receipts_to_cancel(item),
         notification_key=item.key,
     )
+
+
+def receipts_to_cancel(item: Delivery) -> tuple[str, ...]:
+    """An acknowledgement cancels the alerts' receipts; a recovery only those no
+    acknowledgement has (an incident resolved without one)."""
+    assert item.incident is not None
+    if item.kind == "up" and item.incident.acknowledged_at is not None:
+        return ()
+    return item.receipts
 
 
 def next_attempt(
@@ -340,6 +366,19 @@ def live_outbound(settings: Settings, client: HttpClient) -> LiveOutbound:
         timeout=settings.notify_timeout.total_seconds(),
         allow_private=settings.allow_private_webhooks,
         smtp=smtp,
+    )
+
+
+def instance_twilio(settings: Settings) -> TwilioAccount | None:
+    """The instance's Twilio account (TOCSIN_TWILIO_*), for SMS and calls to people's
+    numbers; None unless the account, its token and the number to send from are set."""
+    if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from):
+        return None
+    return TwilioAccount(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_from,
+        settings.twilio_api_url,
     )
 
 

@@ -281,6 +281,14 @@ class AlertedIncident:
     opened_at: datetime
     resolved_at: datetime | None
     body_excerpt: str
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str = ""
+
+
+# Channel kinds told when an incident is acknowledged (they render an "ack"
+# notification). A channel of another kind hears of it only if it holds a receipt to
+# cancel: a Pushover emergency alert, which repeats until then.
+ACKNOWLEDGING_KINDS = frozenset({"opsgenie", "pagerduty"})
 
 
 @dataclass(slots=True)
@@ -301,6 +309,9 @@ class Delivery:
     check_uuid: UUID
     check_tags: str
     incident: AlertedIncident | None
+    # What earlier alerts of the incident to this channel left to cancel (Pushover's
+    # emergency receipts), for an acknowledgement or a recovery.
+    receipts: tuple[str, ...] = ()
 
     @property
     def channel_label(self) -> str:

@@ -44,6 +44,9 @@ class Outbound(Protocol):
 
     async def send(self, request: Request) -> None: ...
 
+    async def exchange(self, request: Request) -> bytes:
+        """Send, and return the body of the answer (a 2xx, else DeliveryError)."""
+
     async def send_email(
         self, to: list[str], subject: str, text: str, html: str, *, message_id: str = ""
     ) -> None:
@@ -54,7 +57,9 @@ class Outbound(Protocol):
         refused (an internal one); a name that does not resolve passes."""
 
 
-Deliver = Callable[[Any, Message, Outbound], Awaitable[None]]
+# A delivery may return what the service answered that a later notification of the
+# same incident needs (a Pushover emergency alert's receipt); the outbox keeps it.
+Deliver = Callable[[Any, Message, Outbound], Awaitable[str | None]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from tocsin.notify import (
     pushover,
     slack,
     telegram,
+    twilio,
     webhook,
 )
 from tocsin.notify.base import Kind
@@ -36,6 +37,7 @@ KINDS: dict[str, Kind] = {
         pushover.KIND,
         slack.KIND,
         telegram.KIND,
+        twilio.KIND,
         webhook.KIND,
     )
 }

@@ -10,7 +10,7 @@ from tocsin.domain.durations import format_duration
 
 @dataclass(slots=True)
 class Message:
-    kind: str  # down | up | nag | test
+    kind: str  # down | up | nag | ack | test (ack: only to kinds that act on it)
     check_name: str
     check_uuid: UUID
     tags: str
@@ -26,6 +26,13 @@ class Message:
     incident_id: int | None = None
     incident_url: str = ""
     ack_url: str = ""
+    # The signed token in ack_url, for buttons that acknowledge without a browser
+    # (Slack's, Telegram's): they carry the incident and the token back to Tocsin.
+    ack_token: str = ""
+    acknowledged_by: str = ""  # who acknowledged, for an "ack"
+    site_url: str = ""  # Tocsin's own address, for callbacks (a call's keypress)
+    channel_uuid: str = ""  # the channel it goes to, for callbacks that need its settings
+    receipts: tuple[str, ...] = ()  # earlier alerts' receipts to cancel (Pushover)
     # The notification's id, the same on every retry of it (one of its own for a test
     # sent directly), for receivers that drop repeats: delivery is at least once.
     notification_key: str = field(default_factory=lambda: str(uuid4()))
@@ -46,7 +53,13 @@ class Message:
             return f"{self.check_name} is UP again"
         if self.kind == "nag":
             return f"Reminder: {self.check_name} is still DOWN"
+        if self.kind == "ack":
+            return f"{self.check_name} is DOWN, acknowledged{self.by}"
         return f"{self.check_name} is DOWN"
+
+    @property
+    def by(self) -> str:
+        return f" by {self.acknowledged_by}" if self.acknowledged_by else ""
 
     def facts(self) -> list[tuple[str, str]]:
         """Labelled lines every channel shows: cause, last ping, expected, downtime."""

@@ -1,6 +1,7 @@
-"""Opsgenie, through the Alert API: down and reminders create an alert, recovery closes
-it. All of an incident's requests name the alert by one alias, so Opsgenie folds
-reminders into the open alert (raising its count) and the close finds it.
+"""Opsgenie, through the Alert API: down and reminders create an alert, an
+acknowledgement in Tocsin acknowledges it, recovery closes it. All of an incident's
+requests name the alert by one alias, so Opsgenie folds reminders into the open alert
+(raising its count) and the acknowledgement and the close find it.
 
 Opsgenie answers 202 before it processes a request: an alert it then rejects shows
 only in its own logs, not as a failed delivery here.
@@ -21,6 +22,7 @@ MESSAGE_LIMIT = 130
 DESCRIPTION_LIMIT = 15000
 TAG_LIMIT = 50
 TAG_COUNT = 20
+USER_LIMIT = 100
 
 Priority = Literal["P1", "P2", "P3", "P4", "P5"]
 
@@ -57,9 +59,23 @@ def recovery_note(message: Message) -> str:
 
 
 def close(config: OpsgenieConfig, message: Message) -> Request:
-    alias = quote(incident_key(message), safe="")
-    url = f"{base_url(config)}/v2/alerts/{alias}/close?identifierType=alias"
     body = {"source": "Tocsin", "note": recovery_note(message)}
+    return alert_action(config, message, "close", body)
+
+
+def acknowledge(config: OpsgenieConfig, message: Message) -> Request:
+    body = {"source": "Tocsin", "note": f"Acknowledged in Tocsin{message.by}."}
+    if message.acknowledged_by:
+        body["user"] = clip(message.acknowledged_by, USER_LIMIT)
+    return alert_action(config, message, "acknowledge", body)
+
+
+def alert_action(
+    config: OpsgenieConfig, message: Message, action: str, body: dict[str, str]
+) -> Request:
+    """A request about the incident's alert, named by its alias."""
+    alias = quote(incident_key(message), safe="")
+    url = f"{base_url(config)}/v2/alerts/{alias}/{action}?identifierType=alias"
     return Request("POST", url, json=body, headers=auth(config))
 
 
@@ -68,7 +84,11 @@ def auth(config: OpsgenieConfig) -> dict[str, str]:
 
 
 def build(config: OpsgenieConfig, message: Message) -> Request:
-    return close(config, message) if message.kind == "up" else create(config, message)
+    if message.kind == "up":
+        return close(config, message)
+    if message.kind == "ack":
+        return acknowledge(config, message)
+    return create(config, message)
 
 
 KIND = http_kind("opsgenie", "Opsgenie", OpsgenieConfig, build)

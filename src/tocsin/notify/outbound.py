@@ -14,7 +14,7 @@ import aiosmtplib
 
 from tocsin.domain.numbers import ascii_digits
 from tocsin.notify.base import DeliveryError, Request
-from tocsin.notify.http import HttpClient, Response, refuse_internal, resolve
+from tocsin.notify.http import HttpClient, Response, http_client, refuse_internal, resolve
 
 ERROR_BODY_CHARS = 200
 
@@ -44,6 +44,9 @@ class LiveOutbound:
         self.smtp = smtp
 
     async def send(self, request: Request) -> None:
+        await self.exchange(request)
+
+    async def exchange(self, request: Request) -> bytes:
         headers, body = request_body(request)
         response = await self.client.request(
             request.method,
@@ -54,6 +57,7 @@ class LiveOutbound:
             allow_private=self.allow_private,
         )
         check_response(response)
+        return response.body
 
     async def check_destination(self, host: str, port: int) -> None:
         if self.allow_private:
@@ -94,6 +98,21 @@ class LiveOutbound:
             ) from None
         except (aiosmtplib.SMTPException, OSError) as error:
             raise DeliveryError(f"SMTP failed: {error}", permanent=False) from None
+
+
+NO_SMTP = SmtpSettings(host="", port=0, security="none", username="", password="", sender="")
+
+
+async def send_once(requests: list[Request], *, time_limit: float, allow_private: bool) -> None:
+    """Send a few requests in turn with a client of their own: a front end answering a
+    service's callback (Slack's response_url, Telegram's Bot API), outside the outbox.
+    Raises the first DeliveryError."""
+    async with http_client() as client:
+        outbound = LiveOutbound(
+            client, timeout=time_limit, allow_private=allow_private, smtp=NO_SMTP
+        )
+        for request in requests:
+            await outbound.send(request)
 
 
 def check_response(response: Response) -> None:

@@ -1,6 +1,7 @@
-"""PagerDuty, through the Events API v2: down and reminders trigger, recovery resolves.
-All of an incident's events share one dedup_key, so PagerDuty folds reminders into the
-alert it already has and closes it when the check is back up."""
+"""PagerDuty, through the Events API v2: down and reminders trigger, an acknowledgement
+in Tocsin acknowledges, recovery resolves. All of an incident's events share one
+dedup_key, so PagerDuty folds reminders into the alert it already has, stops paging
+when someone acknowledged in Tocsin, and closes it when the check is back up."""
 
 from typing import Literal
 
@@ -65,16 +66,23 @@ def trigger(config: PagerDutyConfig, message: Message) -> dict[str, object]:
     return event
 
 
-def resolve(config: PagerDutyConfig, message: Message) -> dict[str, object]:
+def follow_up(config: PagerDutyConfig, message: Message, action: str) -> dict[str, object]:
+    """An event about the alert the incident triggered: `acknowledge` or `resolve`."""
     return {
         "routing_key": config.routing_key,
-        "event_action": "resolve",
+        "event_action": action,
         "dedup_key": incident_key(message),
     }
 
 
+FOLLOW_UPS = {"up": "resolve", "ack": "acknowledge"}
+
+
 def build(config: PagerDutyConfig, message: Message) -> Request:
-    event = resolve(config, message) if message.kind == "up" else trigger(config, message)
+    if action := FOLLOW_UPS.get(message.kind):
+        event = follow_up(config, message, action)
+    else:
+        event = trigger(config, message)
     return Request("POST", config.api_url, json=event)
 
 

@@ -1,9 +1,26 @@
 """Pushover: a push notification with the facts and output, and the acknowledge link
-as its supplementary URL."""
+as its supplementary URL.
+
+An emergency-priority alert repeats until someone acknowledges it in the Pushover app.
+Its receipt is kept (the outbox stores what a delivery returns), and acknowledging or
+resolving the incident in Tocsin cancels it, so the phone stops ringing either way.
+"""
+
+import json
+import re
 
 from pydantic import Field
 
-from tocsin.notify.base import ChannelConfig, Request, ack_link, clip, http_kind, output_of
+from tocsin.notify.base import (
+    ChannelConfig,
+    DeliveryError,
+    Kind,
+    Outbound,
+    Request,
+    ack_link,
+    clip,
+    output_of,
+)
 from tocsin.notify.message import Message
 
 ALERT_PRIORITY = 1  # "high": bypasses quiet hours
@@ -14,6 +31,8 @@ EMERGENCY_EXPIRE = 3600  # seconds before it stops repeating
 # Pushover's documented limits (characters).
 TITLE_LIMIT = 250
 MESSAGE_LIMIT = 1024
+# "a 30 character string containing the character set [A-Za-z0-9]"; a little slack.
+RECEIPT = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 class PushoverConfig(ChannelConfig):
@@ -56,4 +75,40 @@ def build(config: PushoverConfig, message: Message) -> Request:
     return Request("POST", config.api_url, json=payload)
 
 
-KIND = http_kind("pushover", "Pushover", PushoverConfig, build)
+def cancel(config: PushoverConfig, receipt: str) -> Request:
+    base = config.api_url.rsplit("/", 1)[0]  # …/1/messages.json → …/1
+    url = f"{base}/receipts/{receipt}/cancel.json"
+    return Request("POST", url, json={"token": config.app_token})
+
+
+def receipt_in(answer: bytes) -> str | None:
+    """The receipt of an emergency alert, from Pushover's answer; None without one."""
+    try:
+        found = json.loads(answer).get("receipt")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) and RECEIPT.fullmatch(found) else None
+
+
+async def cancel_receipts(config: PushoverConfig, message: Message, outbound: Outbound) -> None:
+    """Stop the incident's emergency alerts repeating. Before a recovery, a receipt
+    Pushover no longer knows (it expired, someone cancelled it) must not hold the
+    recovery back: only an acknowledgement fails on it."""
+    for receipt in message.receipts:
+        try:
+            await outbound.send(cancel(config, receipt))
+        except DeliveryError as error:
+            if message.kind == "ack" or not error.permanent:
+                raise
+
+
+async def deliver(config: PushoverConfig, message: Message, outbound: Outbound) -> str | None:
+    await cancel_receipts(config, message, outbound)
+    if message.kind == "ack":
+        return None
+    request = build(config, message)
+    answer = await outbound.exchange(request)
+    return receipt_in(answer) if request.json["priority"] == EMERGENCY else None
+
+
+KIND = Kind("pushover", "Pushover", PushoverConfig, deliver)

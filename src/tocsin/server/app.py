@@ -16,6 +16,7 @@ from tocsin.api.tocsin import docs as api_docs
 from tocsin.api.tocsin.routes import tocsin_router
 from tocsin.config import Settings
 from tocsin.domain.clock import Clock, SystemClock
+from tocsin.inbound.routes import inbound_router
 from tocsin.pings.endpoint import PingEndpoint, PingReader, Receive, Scope, Send
 from tocsin.pings.urls import is_ping_path
 from tocsin.server.builder import build_services
@@ -123,6 +124,7 @@ def create_app(
     web.include_router(badge_pages.router)
     web.include_router(oncall_feed.router)
     web.include_router(tocsin_router())
+    web.include_router(inbound_router())
     api_docs.mount_docs(web)
     add_web_app(web)
     reader = PingReader(clock, settings.ping_body_limit, settings.trusted_proxy_header)

@@ -70,10 +70,12 @@ async def acknowledge(
     changes nothing; a resolved incident is a `ConflictError`. `how`: "via …" on the timeline."""
     now = context.clock.now()
 
-    def step(connection: sa.Connection, incident: Incident) -> None:
-        machinery.acknowledge(connection, incident, now, by, how)
+    def step(connection: sa.Connection, incident: Incident) -> int:
+        return machinery.acknowledge(connection, incident, now, by, how)
 
-    incident, _ = await change(context, project_id, incident_id, step)
+    incident, told = await change(context, project_id, incident_id, step)
+    if told:
+        context.wake_notifier()
     return incident
 
 

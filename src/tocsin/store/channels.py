@@ -74,6 +74,11 @@ def channels_named(connection: sa.Connection, identifier: str) -> list[ChannelRo
     return [channel_from_row(row) for row in connection.execute(query)]
 
 
+def channel_by_uuid(connection: sa.Connection, channel_uuid: uuid.UUID) -> ChannelRow | None:
+    row = connection.execute(sa.select(channels).where(channels.c.uuid == channel_uuid)).first()
+    return None if row is None else channel_from_row(row)
+
+
 def update_channel(
     connection: sa.Connection, channel_id: int, kind: str, config: dict[str, Any]
 ) -> None:

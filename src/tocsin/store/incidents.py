@@ -160,6 +160,28 @@ def notified_channels(connection: sa.Connection, incident_id: int) -> list[int]:
     return list(connection.scalars(query))
 
 
+def acknowledging_channels(
+    connection: sa.Connection, incident_id: int, kinds: Iterable[str]
+) -> list[int]:
+    """Channels a down alert of this incident reached (or may have) that hear of an
+    acknowledgement: those of `kinds`, and those holding a receipt to cancel. A
+    receipt still on its way (the alert is mid-delivery) is missed: the alert then
+    repeats until it is acknowledged on the phone, or until the incident resolves."""
+    query = (
+        sa.select(notifications.c.channel_id)
+        .join(channels, channels.c.id == notifications.c.channel_id)
+        .where(
+            notifications.c.incident_id == incident_id,
+            notifications.c.kind.in_(("down", "nag")),
+            notifications.c.status.in_(("sent", "sending")),
+            sa.or_(channels.c.kind.in_(list(kinds)), notifications.c.receipt.is_not(None)),
+        )
+        .distinct()
+        .order_by(notifications.c.channel_id)
+    )
+    return list(connection.scalars(query))
+
+
 def alerted_channels(connection: sa.Connection, incident_id: int) -> list[int]:
     """Channels given a down alert for this incident, delivered or not yet."""
     query = (

@@ -89,7 +89,48 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
         .where(notifications.c.id.in_(ids))
         .order_by(notifications.c.id)
     )
-    return [delivery(row, lease_until) for row in connection.execute(query)]
+    found = [delivery(row, lease_until) for row in connection.execute(query)]
+    add_receipts(connection, found)
+    return found
+
+
+FOLLOW_UPS = ("ack", "up")  # the notifications that cancel what alerts left
+
+
+def add_receipts(connection: sa.Connection, items: list[Delivery]) -> None:
+    """Give each acknowledgement and recovery the receipts its incident's alerts to
+    the same channel left; one query, only when there are such notifications."""
+    wanted = {
+        (item.incident.id, item.channel_id)
+        for item in items
+        if item.kind in FOLLOW_UPS and item.incident is not None
+    }
+    if not wanted:
+        return
+    query = (
+        sa.select(notifications.c.incident_id, notifications.c.channel_id, notifications.c.receipt)
+        .where(
+            notifications.c.incident_id.in_({incident for incident, _ in wanted}),
+            notifications.c.receipt.is_not(None),
+        )
+        .order_by(notifications.c.id)
+    )
+    receipts: dict[tuple[int, int], list[str]] = {}
+    for row in connection.execute(query):
+        receipts.setdefault((row.incident_id, row.channel_id), []).append(row.receipt)
+    for item in items:
+        if item.kind in FOLLOW_UPS and item.incident is not None:
+            item.receipts = tuple(receipts.get((item.incident.id, item.channel_id), ()))
+
+
+def keep_receipts(connection: sa.Connection, receipts: dict[int, str]) -> None:
+    """What delivered notifications' services answered that a later one needs."""
+    for notification_id, receipt in receipts.items():
+        connection.execute(
+            notifications.update()
+            .where(notifications.c.id == notification_id)
+            .values(receipt=receipt[:64])
+        )
 
 
 def delivery(row: Any, lease_until: datetime) -> Delivery:
@@ -153,13 +194,18 @@ def mark_sent(connection: sa.Connection, items: list[Delivery], now: datetime) -
                 now,
                 channel_id=item.channel_id,
                 attempt=item.attempt,
-                message=f"{item.kind} alert sent to {item.channel_label}",
+                message=f"{what_is_sent(item.kind)} sent to {item.channel_label}",
             )
             for item in recorded
             if item.incident is not None
         ],
     )
     return recorded
+
+
+def what_is_sent(kind: str) -> str:
+    """How the timeline names a notification: `down alert`, `acknowledgement`."""
+    return "acknowledgement" if kind == "ack" else f"{kind} alert"
 
 
 def lease_of(item: Delivery) -> datetime:
@@ -222,7 +268,7 @@ def add_failure_event(
     retry_at: datetime | None,
 ) -> None:
     assert item.incident is not None
-    what = f"{item.kind} alert to {item.channel_label}"
+    what = f"{what_is_sent(item.kind)} to {item.channel_label}"
     if retry_at is None:
         kind, text = "notify_gave_up", f"{what} given up after attempt {item.attempt}: {error}"
     else:

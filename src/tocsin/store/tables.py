@@ -444,6 +444,9 @@ notifications = sa.Table(
     sa.Column("created", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime, nullable=True),
     sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
+    # What the service answered that a later notification needs: a Pushover emergency
+    # alert's receipt, cancelled when the incident is acknowledged or resolved.
+    sa.Column("receipt", sa.String(64), nullable=True),
     # The notifier's questions: which pending rows are due, and whose lease ran out.
     # Only those rows are indexed, however many were sent before.
     sa.Index(

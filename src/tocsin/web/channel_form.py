@@ -39,6 +39,8 @@ def widget_of(annotation: Any) -> tuple[str, tuple[str, ...]]:
     plain = without_none(annotation)
     if get_origin(plain) is Literal:
         return "select", tuple(str(a) for a in get_args(plain))
+    if plain is bool:
+        return "select", ("false", "true")
     if plain is int:
         return "number", ()
     if get_origin(plain) is list and get_args(plain) == (str,):
@@ -90,7 +92,8 @@ def channel_form(kind: Kind, values: dict[str, str] | None = None) -> ChannelFor
     for f in fields:
         info = kind.config.model_fields[f.name]
         if f.widget == "select" and not info.is_required():
-            defaults[f.name] = str(info.get_default())
+            default = info.get_default()
+            defaults[f.name] = str(default).lower() if isinstance(default, bool) else str(default)
     return ChannelForm(kind, fields, {**defaults, **chosen})
 
 
