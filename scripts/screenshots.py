@@ -1,5 +1,6 @@
 """Screenshots of the web app for the README: sign-in, the checks table, a check's page,
-the new-check form, an on-call calendar's week and its rotation form, in light and dark,
+the new-check form, an on-call calendar's week, its rotation form and a person's profile
+with their contact methods, in light and dark,
 at desktop (1280x800) and phone (390x844) widths, saved as PNGs under docs/screenshots/.
 
 Starts `tocsin serve` on a free port over a fresh SQLite database with demo checks
@@ -33,9 +34,11 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tocsin.domain.accounts import hash_password
 from tocsin.domain.oncall import Override, Restriction, Rotation
+from tocsin.domain.people import ActiveHours, ContactKind
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Cron, Period, Schedule
 from tocsin.store import oncall as oncall_store
+from tocsin.store import people as people_store
 from tocsin.store.checks import new_check_values
 from tocsin.store.projects import default_project
 from tocsin.store.tables import checks, pings, projects
@@ -135,7 +138,23 @@ def fill(database_url: str) -> None:
         user_id = insert_user(connection, EMAIL, hash_password(PASSWORD), True, now)
         add_membership(connection, user_id, project_id, "owner")
         demo_calendar(connection, project_id, now)
+        demo_contacts(connection, user_id, now)
     engine.dispose()
+
+
+def demo_contacts(connection: sa.Connection, user_id: int, now: datetime) -> None:
+    """The account email (confirmed), Slack by day and a phone number for the nights."""
+    day = ActiveHours(hour(8), hour(20), "Europe/Berlin")
+    night = ActiveHours(hour(20), hour(8), "Europe/Berlin")
+    methods = [
+        (ContactKind.EMAIL, EMAIL, now, None),
+        (ContactKind.SLACK, "U024BE7LH", now, day),
+        (ContactKind.PHONE, "+4915112345678", now, night),
+    ]
+    for kind, address, verified, hours in methods:
+        people_store.insert_contact(
+            connection, user_id, kind, address, now, verified=verified, hours=hours
+        )
 
 
 def demo_calendar(connection: sa.Connection, project_id: int, now: datetime) -> None:
@@ -252,6 +271,9 @@ async def shoot(browser: Browser, url: str, out: Path, size: str, scheme: str) -
     await page.get_by_role("link", name="Edit").nth(1).click()
     await expect(page.get_by_label("Layer", exact=False)).to_have_value("1")
     await save("rotation")
+    await page.goto(f"{url}/profile")
+    await expect(page.get_by_role("heading", name="Your profile")).to_be_visible()
+    await save("profile")
     await context.close()
     return errors
 

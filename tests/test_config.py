@@ -44,6 +44,10 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         smtp_username="",
         smtp_password="",
         smtp_from="tocsin@localhost",
+        pushover_app_token="",
+        telegram_bot_token="",
+        slack_bot_token="",
+        ntfy_url="https://ntfy.sh",
         log_level="INFO",
         admin_email="",
         admin_password="",
@@ -249,6 +253,9 @@ def test_only_secret_settings_read_a_file(tmp_path: Path) -> None:
         "TOCSIN_TELEGRAM_WEBHOOK_SECRET",
         "TOCSIN_TWILIO_AUTH_TOKEN",
         "TOCSIN_SMTP_PASSWORD",
+        "TOCSIN_PUSHOVER_APP_TOKEN",
+        "TOCSIN_TELEGRAM_BOT_TOKEN",
+        "TOCSIN_SLACK_BOT_TOKEN",
         "TOCSIN_ADMIN_PASSWORD",
     ]
 

@@ -202,6 +202,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_username", "", "SMTP user name, if the server wants one."),
     Setting("smtp_password", "", "SMTP password.", secret=True),
     Setting("smtp_from", "tocsin@localhost", "Sender address of alert emails."),
+    Setting(
+        "pushover_app_token",
+        "",
+        "The Pushover application's token, for people who give a Pushover user key as a "
+        "contact method. Empty: those methods are not used.",
+        secret=True,
+    ),
+    Setting(
+        "telegram_bot_token",
+        "",
+        "Token of the Telegram bot that messages people who give a Telegram chat id as a "
+        "contact method. Empty: those methods are not used.",
+        secret=True,
+    ),
+    Setting(
+        "slack_bot_token",
+        "",
+        "Token of the Slack bot (`xoxb-…`, with `chat:write`) that sends direct messages "
+        "to people who give a Slack member id as a contact method. Empty: not used.",
+        secret=True,
+    ),
+    Setting(
+        "ntfy_url",
+        "https://ntfy.sh",
+        "The ntfy server that people's ntfy topics (a contact method) live on.",
+    ),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
     Setting(
         "admin_email",
@@ -428,6 +454,10 @@ class Settings:
     smtp_username: str
     smtp_password: str
     smtp_from: str
+    pushover_app_token: str
+    telegram_bot_token: str
+    slack_bot_token: str
+    ntfy_url: str
     log_level: str
     admin_email: str
     admin_password: str

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from tocsin.domain.checks import Action
 from tocsin.store.channels import list_channels
 from tocsin.store.database import Database
 from tocsin.store.fastpath.runners import BatchRunner
+from tocsin.store.projects import default_project
+from tocsin.store.users import add_membership, insert_user
 
 
 def run_fails(cli: CliRunner, *args: str) -> str:
@@ -94,7 +97,13 @@ async def test_a_webhook_body_that_looks_like_json_stays_its_template(
         (["channel", "add", "slack", "--config", "[1]"], "--config must be a JSON object"),
         (["channel", "test", "nothing-here"], "no channel matches 'nothing-here'"),
         (["policy", "create", "p", "--step", "soon:email"], "invalid duration 'soon'"),
-        (["policy", "create", "p", "--step", "email"], "a step is WAIT:CHANNEL"),
+        (["policy", "create", "p", "--step", "email"], "a step is WAIT:WHOM"),
+        (["policy", "create", "p", "--step", "0s:team;methods=fax"], "unknown method 'fax'"),
+        (["policy", "create", "p", "--step", "0s:team;hours=8-20@Mars"], "unknown time zone"),
+        (["policy", "create", "p", "--step", "0s:team;colour=red"], "options are methods="),
+        (["policy", "create", "p", "--step", "0s:on-call=main"], "takes a calendar's id"),
+        (["policy", "create", "p", "--step", "0s:every=fax"], "unknown channel kind 'fax'"),
+        (["policy", "create", "p", "--step", "0s:member=x@example.com"], "no member"),
         (["policy", "create", "p", "--step", "0s:nobody"], "no channel matches 'nobody'"),
         (["policy", "remove", "ghost"], "no policy named 'ghost'"),
         (["incident", "ack", "99"], "no incident 99"),
@@ -160,6 +169,37 @@ def test_policies_are_created_listed_used_and_removed(cli: CliRunner) -> None:
     )
     assert "no policy named 'day'" in run_fails(cli, "check", "set-policy", "backup", "day")
     assert "Removed policy 'night'." in run_ok(cli, "policy", "remove", "night")
+
+
+async def test_policy_steps_reach_people_with_methods_and_hours(
+    cli: CliRunner, database: Database
+) -> None:
+    async with database.write() as connection:
+        project_id = await connection.run_sync(default_project, datetime.now(UTC))
+        user_id = await connection.run_sync(
+            insert_user, "ann@example.com", "x", False, datetime.now(UTC)
+        )
+        await connection.run_sync(add_membership, user_id, project_id, "member")
+    # In a thread: each command runs its own event loop.
+    await asyncio.to_thread(
+        run_ok,
+        cli,
+        "policy",
+        "create",
+        "people",
+        "--step",
+        "0s:on-call,member=ann@example.com;methods=email;hours=08:00-20:00@Europe/Berlin",
+        "--step",
+        "4s:team,every=slack,next",
+    )
+    table = await asyncio.to_thread(run_ok, cli, "policy", "list")
+    flat = " ".join(table.split())
+    for expected in (
+        "on call, ann@example.com by email",
+        "08:00-20:00 Europe/Berlin only",
+        "the entire team, every slack channel, the next person in turn by email,push",
+    ):
+        assert expected in flat.replace("│ ", "").replace(" │", "")
 
 
 def test_incidents_are_listed_shown_acknowledged_commented_and_resolved(

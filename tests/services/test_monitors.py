@@ -9,11 +9,13 @@ import pytest
 from tests.services.conftest import Projects, Recorder
 from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.domain.monitors_plan import Change
+from tocsin.domain.people import Method, Reach, Target, TargetKind
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Period
 from tocsin.services.errors import InvalidError
 from tocsin.services.monitors import apply_monitors, export_monitors, read_project
 from tocsin.services.projects import UnknownProjectError
+from tocsin.store.channels import project_policies, update_policy
 
 HOURLY = NewCheck(schedule=Period(timedelta(hours=1)), grace=timedelta(minutes=5))
 DESIRED = Monitors(
@@ -124,3 +126,23 @@ async def test_a_new_check_without_a_name_is_refused_naming_it(
     with pytest.raises(InvalidError, match=r"checks\.queue\.name: a check needs a name"):
         await apply_monitors(context, "Other", nameless, prune=False, dry_run=False)
     assert await stored(context, projects.theirs) == Monitors()
+
+
+async def test_a_file_that_changes_a_policy_keeps_the_people_its_steps_reach(
+    context: Recorder, projects: Projects
+) -> None:
+    await apply_monitors(context, "Other", DESIRED, prune=False, dry_run=False)
+    async with context.database.write() as connection:
+        [policy] = await connection.run_sync(project_policies, projects.theirs)
+        on_call = Reach((Target(TargetKind.ON_CALL),), frozenset({Method.EMAIL}))
+        await connection.run_sync(
+            update_policy, policy.id, {}, [(w, []) for w, _ in policy.steps], [on_call, Reach()]
+        )
+    longer = PolicySpec(steps=((timedelta(0), ("ops",)),), repeat_count=1)
+    changed = replace(DESIRED, policies={"escalate": longer})
+    assert "update policy escalate" in verbs(
+        await apply_monitors(context, "Other", changed, prune=False, dry_run=False)
+    )
+    async with context.database.read() as connection:
+        [kept] = await connection.run_sync(project_policies, projects.theirs)
+    assert kept.reaches == [on_call]

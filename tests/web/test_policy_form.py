@@ -2,14 +2,16 @@
 and moved up, and read into a policy with an error beside each field that is wrong."""
 
 import uuid
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
+from tocsin.domain.people import ActiveHours, Method, Reach, Target, TargetKind
 from tocsin.domain.records import PolicyRow
 from tocsin.web.policy_form import (
     PolicyForm,
     PolicySpec,
+    StepReach,
     StepValues,
     form_of,
     read_policy_form,
@@ -43,13 +45,14 @@ def test_a_filled_in_form_reads_into_a_policy() -> None:
         repeat_count=2,
         repeat_delay=timedelta(minutes=30),
         nag_interval=timedelta(hours=1),
+        reaches=[StepReach(), StepReach()],
     )
     assert form.errors == {}
 
 
 def test_a_new_form_is_one_immediate_step_with_no_repeats_or_reminders() -> None:
     spec = read_policy_form(PolicyForm(name="p"), KNOWN)
-    assert spec == PolicySpec("p", [(timedelta(0), [])], 0, timedelta(0), None)
+    assert spec == PolicySpec("p", [(timedelta(0), [])], 0, timedelta(0), None, [StepReach()])
 
 
 @pytest.mark.parametrize("nag", ["", "   "])
@@ -153,7 +156,12 @@ def test_a_stored_policy_fills_in_the_form_it_was_saved_from() -> None:
     )
     spec = read_policy_form(form, KNOWN)
     assert spec == PolicySpec(
-        "escalate", stored.steps, stored.repeat_count, stored.repeat_delay, stored.nag_interval
+        "escalate",
+        stored.steps,
+        stored.repeat_count,
+        stored.repeat_delay,
+        stored.nag_interval,
+        [StepReach(), StepReach()],
     )
 
 
@@ -221,3 +229,60 @@ def test_moving_a_step_keeps_its_channels() -> None:
 
 def test_a_step_number_that_only_looks_like_digits_is_no_rearrangement() -> None:
     assert not rearranged(three_steps(), "remove:²")
+
+
+def test_a_step_reaches_people_by_its_methods_within_its_hours() -> None:
+    step = StepValues(
+        "0s",
+        members={"7", "3"},
+        people={"on_call", "entire_team"},
+        every="slack",
+        methods={"email", "call"},
+        start="20:00",
+        end="08:00",
+        zone="Europe/Berlin",
+    )
+    spec = read_policy_form(filled(steps=[step]), KNOWN)
+    assert spec is not None
+    assert spec.reaches == [
+        StepReach(
+            (
+                (TargetKind.ON_CALL, ""),
+                (TargetKind.ENTIRE_TEAM, ""),
+                (TargetKind.MEMBER, "3"),
+                (TargetKind.MEMBER, "7"),
+                (TargetKind.CHANNELS_OF_KIND, "slack"),
+            ),
+            frozenset({Method.EMAIL, Method.CALL}),
+            ActiveHours(time(20), time(8), "Europe/Berlin"),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("step", "name", "message"),
+    [
+        (StepValues(people={"entire_team"}, methods=set()), "step-0-methods", "choose how"),
+        (StepValues(methods={"fax"}), "step-0-methods", "unknown method 'fax'"),
+        (StepValues(start="8", end="20:00"), "step-0-hours", "not a time of day"),
+        (StepValues(start="08:00", end="20:00", zone="Mars/Base"), "step-0-hours", "time zone"),
+    ],
+)
+def test_people_methods_and_hours_are_checked(step: StepValues, name: str, message: str) -> None:
+    form = filled(steps=[step])
+    assert read_policy_form(form, KNOWN) is None
+    assert message in form.errors[name]
+
+
+def test_a_stored_step_with_people_fills_the_form_back() -> None:
+    reach = Reach(
+        (Target(TargetKind.MEMBER, user_id=3), Target(TargetKind.ROUND_ROBIN)),
+        frozenset({Method.PUSH}),
+        ActiveHours(time(8), time(20), "UTC"),
+    )
+    stored: PolicyRow[uuid.UUID] = PolicyRow(
+        1, "p", 0, timedelta(0), None, [(timedelta(0), [])], [reach]
+    )
+    [step] = form_of(stored).steps
+    assert (step.members, step.people, step.methods) == ({"3"}, {"round_robin"}, {"push"})
+    assert (step.start, step.end, step.zone) == ("08:00", "20:00", "UTC")

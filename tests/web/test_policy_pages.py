@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from tests.web.conftest import Person, Web
 from tocsin.domain.records import ChannelRow, PolicyRow
+from tocsin.store import oncall as oncall_store
 from tocsin.store.channels import insert_channel, project_policies
 
 
@@ -139,3 +140,73 @@ async def test_members_look_but_do_not_change(web: Web) -> None:
         response = await member.post(f"{base}/{path}", **fields(name="x", action="save"))
         assert (path, response.status_code) == (path, 403)
     assert [p.name for p in await policies(web)] == ["night"]
+
+
+async def test_a_step_reaches_people_and_the_list_says_whom(web: Web) -> None:
+    owner = await web.signed_in("ops@example.com")
+    ann = await web.user("ann@example.com", "member")
+    base = f"/projects/{web.project_id}/policies"
+    form = await owner.client.get(f"{base}/new")
+    assert "Whoever is on call" in form.text
+    assert "ann@example.com" in form.text
+    data: dict[str, str | list[str]] = {
+        **fields(steps="2", action="save"),
+        "csrf_token": owner.csrf,
+        "step-0-wait": "0s",
+        "step-0-people": "on_call",
+        "step-0-method": "email",
+        "step-1-wait": "4s",
+        "step-1-people": ["entire_team"],
+        "step-1-member": str(ann),
+        "step-1-every": "slack",
+        "step-1-method": ["email", "push"],
+        "step-1-start": "08:00",
+        "step-1-end": "20:00",
+        "step-1-zone": "Europe/Berlin",
+    }
+    saved = await owner.client.post(f"{base}/new", data=data)
+    assert saved.status_code == 303, saved.text
+    listed = (await owner.client.get(base)).text
+    assert "after 0s: whoever is on call by email" in listed
+    assert (
+        "after 4s: the entire team, ann@example.com, every slack channel by email, push, "
+        "08:00-20:00 Europe/Berlin only"
+    ) in listed
+    [policy] = await policies(web)
+    edit = (await owner.client.get(f"{base}/{policy.id}/edit")).text
+    assert f'name="step-1-member" value="{ann}" checked' in edit
+
+    outsider = await web.user("out@example.com", "member", web.other_project_id)
+    refused = await owner.client.post(
+        f"{base}/new", data={**data, "name": "other", "step-1-member": str(outsider)}
+    )
+    assert refused.status_code == 400
+    assert f"no member &#39;{outsider}&#39; in this project" in refused.text
+
+
+async def test_an_on_call_step_names_one_of_the_project_calendars(web: Web) -> None:
+    owner = await web.signed_in("ops@example.com")
+    async with web.database.write() as connection:
+        nights = await connection.run_sync(
+            oncall_store.insert_calendar, web.project_id, "Nights", "feed", web.clock.now()
+        )
+    base = f"/projects/{web.project_id}/policies"
+    form = (await owner.client.get(f"{base}/new")).text
+    assert f'<option value="{nights}">Nights</option>' in form
+    data: dict[str, str | list[str]] = {
+        **fields(steps="1", action="save"),
+        "csrf_token": owner.csrf,
+        "step-0-wait": "0s",
+        "step-0-people": "on_call",
+        "step-0-calendar": str(nights),
+        "step-0-method": "email",
+    }
+    assert (await owner.client.post(f"{base}/new", data=data)).status_code == 303
+    assert "whoever is on call in Nights by email" in (await owner.client.get(base)).text
+    [policy] = await policies(web)
+    edit = (await owner.client.get(f"{base}/{policy.id}/edit")).text
+    assert f'<option value="{nights}" selected>Nights</option>' in edit
+    elsewhere = {**data, "name": "other", "step-0-calendar": "999"}
+    refused = await owner.client.post(f"{base}/new", data=elsewhere)
+    assert refused.status_code == 400
+    assert "no on-call calendar 999 in this project" in refused.text

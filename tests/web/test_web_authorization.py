@@ -12,8 +12,10 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from tests.web.conftest import Person, Web
 from tocsin.domain.checks import Status, status
 from tocsin.domain.oncall import Override, Rotation
+from tocsin.domain.people import ContactKind
 from tocsin.server.app import TocsinApp
 from tocsin.store import checks as check_store
+from tocsin.store import people as people_store
 from tocsin.store.channels import insert_channel, insert_policy, project_channels, project_policies
 from tocsin.store.incidents import get_incident
 from tocsin.store.keys import create_key, list_keys
@@ -92,6 +94,7 @@ async def objects(web: Web, project_id: int) -> dict[str, Any]:
         "invitation": invitation.id,
         "n": 1,  # a ping's number in its check's log
         **(await on_call(web, project_id, member)),
+        "contact_id": await contact_of(web, f"contact-{project_id}@example.com"),
     }
 
 
@@ -111,6 +114,23 @@ async def on_call(web: Web, project_id: int, member: int) -> dict[str, int]:
 
     async with web.database.write() as connection:
         return await connection.run_sync(work)
+
+
+async def contact_of(web: Web, email: str) -> int:
+    """A contact method of someone else than whoever walks the pages."""
+    user_id = await web.user(email)
+    async with web.database.write() as connection:
+        return await connection.run_sync(
+            lambda sync: people_store.insert_contact(
+                sync,
+                user_id,
+                ContactKind.NTFY,
+                "their-topic",
+                web.clock.now(),
+                verified=None,
+                hours=None,
+            )
+        )
 
 
 def fill(route: str, project_id: int, ids: dict[str, Any]) -> str:

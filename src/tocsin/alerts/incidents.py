@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tocsin.alerts import reach
 from tocsin.domain import escalation
 from tocsin.domain.checks import CheckState, Flip, Reason, Status
 from tocsin.domain.describe import stamp
@@ -63,37 +64,45 @@ def open_incidents(connection: sa.Connection, facts: list[FlipFacts], now: datet
     if not fresh:
         return 0
     chosen = store.check_policies(connection, [f.check.id for f in fresh])
-    plans = [plan_incident(fact, *chosen[fact.check.id], now) for fact in fresh]
+    plans = [plan_incident(connection, fact, *chosen[fact.check.id], now) for fact in fresh]
     incident_ids = store.insert_incidents(connection, [plan.values for plan in plans])
     events: list[dict[str, object]] = []
     queued: list[tuple[int, list[int]]] = []
+    people = 0
     for incident_id, plan in zip(incident_ids, plans, strict=True):
         events.append(
             store.event_row(
                 incident_id, "opened", plan.values["opened_at"], message=plan.values["cause_detail"]
             )
         )
-        events.extend(step_events(incident_id, plan.runs, now))
-        if channel_ids := escalation.channels_of(plan.runs):
-            queued.append((incident_id, channel_ids))
+        events.extend(step_events(incident_id, plan.steps, now))
+        if plan.steps.channel_ids:
+            queued.append((incident_id, plan.steps.channel_ids))
+        people += enqueue_people(connection, incident_id, plan.steps, "down", now)
     store.add_events(connection, events)
-    return store.enqueue_many(connection, queued, "down", now)
+    return store.enqueue_many(connection, queued, "down", now) + people
 
 
 @dataclass(slots=True)
 class IncidentPlan:
     values: dict[str, Any]
-    runs: list[escalation.Run]
+    steps: reach.Pass
 
 
 def plan_incident(
-    fact: FlipFacts, policy_id: int | None, policy: escalation.Policy, now: datetime
+    connection: sa.Connection,
+    fact: FlipFacts,
+    policy_id: int | None,
+    policy: escalation.Policy,
+    now: datetime,
 ) -> IncidentPlan:
     opened_at = fact.flip.at
-    runs, progress = escalation.run_due(policy, escalation.start(policy, opened_at), now)
+    project_id = fact.check.project_id
+    steps = reach.run_due(connection, project_id, policy, escalation.start(policy, opened_at), now)
+    progress = steps.progress
     cause, detail = describe_cause(fact)
     values = {
-        "project_id": fact.check.project_id,
+        "project_id": project_id,
         "check_id": fact.check.id,
         "status": IncidentStatus.OPEN.value,
         "cause": cause,
@@ -109,36 +118,32 @@ def plan_incident(
         "next_escalation_at": progress.due_at,
         "next_nag_at": escalation.first_nag(policy, opened_at),
     }
-    return IncidentPlan(values, runs)
+    return IncidentPlan(values, steps)
 
 
-def step_events(
-    incident_id: int, runs: list[escalation.Run], now: datetime
-) -> list[dict[str, object]]:
-    """A timeline line for each step run that notifies anyone, named by its step and
-    round (`step 1, round 2: notifying 2 channel(s)`)."""
-    return [
-        store.event_row(
-            incident_id,
-            "escalated",
-            now,
-            message=f"{run.label}: notifying {len(run.channel_ids)} channel(s)",
-        )
-        for run in runs
-        if run.channel_ids
-    ]
+def step_events(incident_id: int, steps: reach.Pass, now: datetime) -> list[dict[str, object]]:
+    """The pass's timeline lines: each step run that notifies anyone, named by its step
+    and round (`step 1, round 2: notifying 2 channel(s)`), and whatever it could not
+    do (nobody on call, a person with no contact method, hours it is outside of)."""
+    return [store.event_row(incident_id, "escalated", now, message=line) for line in steps.lines]
+
+
+def enqueue_people(
+    connection: sa.Connection, incident_id: int, steps: reach.Pass, kind: str, now: datetime
+) -> int:
+    return store.enqueue_people(connection, incident_id, list(steps.contacts.items()), kind, now)
 
 
 def notify_steps(
-    connection: sa.Connection, incident_id: int, runs: list[escalation.Run], now: datetime
+    connection: sa.Connection, incident_id: int, steps: reach.Pass, now: datetime
 ) -> int:
-    """The runs' timeline lines and their alerts; a channel that several runs of one
-    pass notify (a late watcher, waits of 0 s) gets one alert."""
-    store.add_events(connection, step_events(incident_id, runs, now))
-    channel_ids = escalation.channels_of(runs)
-    if not channel_ids:
-        return 0
-    return store.enqueue(connection, incident_id, channel_ids, "down", now)
+    """The pass's timeline lines and its alerts; a channel or contact method that
+    several runs of one pass reach (a late watcher, waits of 0 s) gets one alert."""
+    store.add_events(connection, step_events(incident_id, steps, now))
+    queued = enqueue_people(connection, incident_id, steps, "down", now)
+    if not steps.channel_ids:
+        return queued
+    return queued + store.enqueue(connection, incident_id, steps.channel_ids, "down", now)
 
 
 def resolve_check(connection: sa.Connection, check_id: int, at: datetime, by: str) -> int:
@@ -152,7 +157,9 @@ def resolve(connection: sa.Connection, incident: Incident, at: datetime, by: str
         raise IncidentError(f"incident {incident.id} is already resolved")
     downtime = format_duration(round_seconds(at - incident.opened_at))
     close(connection, incident, at, by, f"down {downtime}")
-    return store.enqueue(
+    people = store.reached_contacts(connection, incident.id, ("sent", "sending"))
+    queued = store.enqueue_people(connection, incident.id, people, "up", at)
+    return queued + store.enqueue(
         connection, incident.id, store.notified_channels(connection, incident.id), "up", at
     )
 
@@ -227,7 +234,8 @@ def escalate_due(connection: sa.Connection, now: datetime, limit: int, *, skip_l
     )
     for incident in due:
         policy = incident_policy(connection, incident)
-        runs, progress = escalation.run_due(policy, incident.progress, now)
+        steps = reach.run_due(connection, incident.project_id, policy, incident.progress, now)
+        progress = steps.progress
         store.update_incident(
             connection,
             incident.id,
@@ -235,7 +243,7 @@ def escalate_due(connection: sa.Connection, now: datetime, limit: int, *, skip_l
             round=progress.round,
             next_escalation_at=progress.due_at,
         )
-        queued += notify_steps(connection, incident.id, runs, now)
+        queued += notify_steps(connection, incident.id, steps, now)
     nagging = store.due_incidents(
         connection, incidents_table.c.next_nag_at, now, limit, skip_locked=skip_locked
     )
@@ -254,14 +262,13 @@ def nag(connection: sa.Connection, incident: Incident, now: datetime) -> int:
             next_nag += policy.nag_interval
     store.update_incident(connection, incident.id, next_nag_at=next_nag)
     channel_ids = store.alerted_channels(connection, incident.id)
-    store.add_event(
-        connection,
-        incident.id,
-        "nagged",
-        now,
-        message=f"still down: reminding {len(channel_ids)} channel(s)",
-    )
-    return store.enqueue(connection, incident.id, channel_ids, "nag", now)
+    people = store.reached_contacts(connection, incident.id, ("pending", "sending", "sent"))
+    whom = f"{len(channel_ids)} channel(s)"
+    if people:
+        whom += f" and {len(people)} contact method(s)"
+    store.add_event(connection, incident.id, "nagged", now, message=f"still down: reminding {whom}")
+    queued = store.enqueue_people(connection, incident.id, people, "nag", now)
+    return queued + store.enqueue(connection, incident.id, channel_ids, "nag", now)
 
 
 def incident_policy(connection: sa.Connection, incident: Incident) -> escalation.Policy:

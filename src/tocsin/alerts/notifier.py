@@ -21,6 +21,7 @@ import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -33,6 +34,8 @@ from tocsin.notify.http import HttpClient, http_client
 from tocsin.notify.kinds import kind_named
 from tocsin.notify.message import Message
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
+from tocsin.notify.people import Providers
+from tocsin.notify.people import route as route_to_person
 from tocsin.notify.twilio import TwilioAccount
 from tocsin.store import notifications as outbox
 from tocsin.store.database import Database
@@ -85,8 +88,10 @@ class Notifier:
         timeout: timedelta,
         recheck: timedelta,
         max_age: timedelta,
+        providers: Providers | None = None,
     ) -> None:
         self.database = database
+        self.providers = providers or Providers()
         self.runner = runner
         self.outbound = outbound
         self.links = links
@@ -185,8 +190,7 @@ class Notifier:
 
     async def attempt(self, item: Delivery) -> Outcome:
         try:
-            kind = kind_named(item.channel_kind)
-            config = self.channel_config(kind, item.channel_config)
+            kind, config = self.route(item)
         except ValueError as error:  # settings that no longer validate: nothing to retry
             return Outcome(item, DeliveryError(str(error), permanent=True))
         try:
@@ -204,6 +208,14 @@ class Notifier:
             log.exception("unexpected error delivering notification %s", item.notification_id)
             return Outcome(item, DeliveryError(f"unexpected error: {error}", permanent=False))
         return Outcome(item, None, receipt)
+
+    def route(self, item: Delivery) -> tuple[Kind, ChannelConfig]:
+        """The kind and settings that deliver the item: its channel's, or for a person
+        those made from their contact method and the instance's providers."""
+        if item.person is not None:
+            return route_to_person(item.person.kind, item.person.address, self.providers)
+        kind = kind_named(item.channel_kind)
+        return kind, self.channel_config(kind, item.channel_config)
 
     def channel_config(self, kind: Kind, raw: str) -> ChannelConfig:
         key = (kind.name, raw)
@@ -407,18 +419,45 @@ async def running_notifier(
             timeout=settings.notify_timeout,
             recheck=settings.watcher_recheck,
             max_age=settings.notify_max_age,
+            providers=providers(settings),
         )
+
+
+def providers(settings: Settings) -> Providers:
+    """The instance's accounts that people's contact methods are reached through."""
+    return Providers(
+        pushover_app_token=settings.pushover_app_token,
+        telegram_bot_token=settings.telegram_bot_token,
+        slack_bot_token=settings.slack_bot_token,
+        ntfy_url=settings.ntfy_url,
+    )
 
 
 async def send_test(settings: Settings, row: ChannelRow) -> DeliveryError | None:
     """A real test message to one channel, now (`tocsin channel test`, the web app)."""
     kind = kind_named(row.kind)
-    config = parse_config(kind, row.config)
+    return await send_test_with(settings, kind, parse_config(kind, row.config), row.uuid)
+
+
+async def send_test_to_person(
+    settings: Settings, contact_kind: str, address: str, key: UUID
+) -> DeliveryError | None:
+    """A real test message to one of a person's contact methods (their profile page)."""
+    try:
+        kind, config = route_to_person(contact_kind, address, providers(settings))
+    except ValueError as error:
+        return DeliveryError(str(error), permanent=True)
+    return await send_test_with(settings, kind, config, key)
+
+
+async def send_test_with(
+    settings: Settings, kind: Kind, config: ChannelConfig, key: UUID
+) -> DeliveryError | None:
     now = SystemClock().now()
     message = Message(
         kind="test",
         check_name="a test check",
-        check_uuid=row.uuid,
+        check_uuid=key,
         tags="",
         cause="test",
         cause_detail="This is a test notification from Tocsin.",

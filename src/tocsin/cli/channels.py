@@ -12,16 +12,26 @@ from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_s
 from tocsin.cli.helpscreens import Group
 from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration, parse_duration
-from tocsin.domain.records import ChannelRow
+from tocsin.domain.numbers import whole_number
+from tocsin.domain.people import (
+    DEFAULT_METHODS,
+    Reach,
+    TargetKind,
+    methods_text,
+    parse_hours,
+    parse_methods,
+)
+from tocsin.domain.records import ChannelRow, PolicyRow
 from tocsin.notify.base import Kind, parse_config, setting_from_text
 from tocsin.notify.kinds import KINDS, kind_named
 from tocsin.services import channels as channel_service
 from tocsin.services import policies as policy_service
 from tocsin.services.channels import SentTest
 from tocsin.services.context import Context
-from tocsin.services.policies import NameScope, PolicyDraft, Steps
+from tocsin.services.policies import NameScope, PolicyDraft, ReachSpec, TargetSpec
 from tocsin.services.projects import project_id_of
 from tocsin.store import channels as channel_store
+from tocsin.store import people as people_store
 
 channel_app = typer.Typer(
     cls=Group, help="Add, list, test and remove notification channels.", no_args_is_help=True
@@ -185,15 +195,68 @@ def remove(
         console.print(f"Removed {row.label!r}.")
 
 
-def parse_step(text: str, connection: sa.Connection) -> tuple[timedelta, list[str]]:
-    """`WAIT:CHANNEL,CHANNEL`, e.g. `0s:email,slack` or `10m:pagerduty`; the channels
-    by uuid."""
-    wait, sep, names = text.partition(":")
+STEP_SYNTAX = (
+    "WAIT:WHOM[,WHOM…][;methods=email,push][;hours=08:00-20:00@Europe/Berlin], e.g. "
+    "0s:email or 0s:on-call or 4s:team"
+)
+# People targets in a step, beside channels named by uuid, name or kind.
+PEOPLE_WORDS = {
+    "team": TargetKind.ENTIRE_TEAM,
+    "on-call": TargetKind.ON_CALL,
+    "member": TargetKind.MEMBER,
+    "next": TargetKind.ROUND_ROBIN,
+    "every": TargetKind.CHANNELS_OF_KIND,
+}
+
+
+def parse_step(text: str, connection: sa.Connection) -> tuple[timedelta, list[str], ReachSpec]:
+    """`WAIT:WHOM,WHOM;OPTION…`, e.g. `0s:email,slack` or `10m:on-call,pagerduty;methods=email`:
+    the channels by uuid, and what the step reaches besides them (`team`, `on-call` or
+    `on-call=CALENDAR`, `member=EMAIL`, `next` or `next=EMAIL+EMAIL`, `every=KIND`)."""
+    head, *options = text.split(";")
+    wait, sep, names = head.partition(":")
     if not sep:
-        raise CommandError(f"a step is WAIT:CHANNEL[,CHANNEL…], e.g. 0s:email, not {text!r}")
+        raise CommandError(f"a step is {STEP_SYNTAX}, not {text!r}")
     wait_before = parse_duration(wait)
-    chosen = [str(find_channel(connection, n.strip()).uuid) for n in names.split(",") if n.strip()]
-    return wait_before, chosen
+    chosen: list[str] = []
+    targets: list[TargetSpec] = []
+    for name in (n.strip() for n in names.split(",") if n.strip()):
+        word, _, value = name.partition("=")
+        if word in PEOPLE_WORDS and (value or word in ("team", "on-call", "next")):
+            targets.append(target_spec(PEOPLE_WORDS[word], value))
+        else:
+            chosen.append(str(find_channel(connection, name).uuid))
+    return wait_before, chosen, step_options(tuple(targets), options)
+
+
+def target_spec(kind: TargetKind, value: str) -> TargetSpec:
+    if kind == TargetKind.ON_CALL:
+        calendar = whole_number(value) if value else None
+        if value and calendar is None:
+            raise CommandError(f"on-call=CALENDAR takes a calendar's id, not {value!r}")
+        return TargetSpec(kind, calendar=calendar)
+    if kind == TargetKind.ROUND_ROBIN:
+        return TargetSpec(kind, members=tuple(m for m in value.split("+") if m))
+    if kind == TargetKind.CHANNELS_OF_KIND:
+        return TargetSpec(kind, channel_kind=kind_named(value).name)
+    return TargetSpec(kind, member=value)
+
+
+def step_options(targets: tuple[TargetSpec, ...], options: list[str]) -> ReachSpec:
+    methods, hours = DEFAULT_METHODS, None
+    for option in options:
+        key, _, value = option.strip().partition("=")
+        try:
+            if key == "methods":
+                methods = parse_methods(value)
+            elif key == "hours":
+                span, _, zone = value.partition("@")
+                hours = parse_hours(span, zone or "UTC")
+            else:
+                raise CommandError(f"a step's options are methods= and hours=, not {option!r}")
+        except ValueError as error:
+            raise CommandError(f"{key}: {error}") from None
+    return ReachSpec(targets, methods, hours)
 
 
 def name_taken(name: str) -> CommandError:
@@ -206,8 +269,10 @@ def create_policy(
     steps: list[str] = typer.Option(
         [],
         "--step",
-        help="WAIT:CHANNEL[,CHANNEL…], in order; WAIT counts from the step "
-        "before (or the incident's opening).",
+        help=f"{STEP_SYNTAX}; in order, WAIT counting from the step before (or the "
+        "incident's opening). WHOM is a channel (uuid, name or kind) or people: team, "
+        "on-call[=CALENDAR], member=EMAIL, next[=EMAIL+EMAIL] (round robin), every=KIND "
+        "(every channel of a kind).",
     ),
     repeat: int = typer.Option(0, min=0, max=100, help="Run the whole policy again N times."),
     repeat_delay: str = typer.Option("0s", help="Pause before each repeat."),
@@ -221,7 +286,7 @@ def create_policy(
         if nag_interval is not None and nag_interval <= timedelta(0):
             raise CommandError("--nag must be longer than 0s")
 
-        def prepare(connection: sa.Connection) -> Steps:
+        def prepare(connection: sa.Connection) -> list[tuple[timedelta, list[str], ReachSpec]]:
             # The name first, as the policy service would refuse it, then the steps.
             if channel_store.policies_named(connection, name):
                 raise name_taken(name)
@@ -230,7 +295,14 @@ def create_policy(
         async def work(context: Context) -> None:
             async with context.database.read() as connection:
                 parsed = await connection.run_sync(prepare)
-            draft = PolicyDraft(name, parsed, repeat, delay, nag_interval)
+            draft = PolicyDraft(
+                name,
+                [(wait, chosen) for wait, chosen, _ in parsed],
+                repeat,
+                delay,
+                nag_interval,
+                tuple(reach for _, _, reach in parsed),
+            )
             project_id = await project_id_of(context)
             await policy_service.create_policy(
                 context, project_id, draft, scope=NameScope.EVERY_PROJECT
@@ -244,16 +316,17 @@ def create_policy(
 def list_policies() -> None:
     """List escalation policies and their steps."""
     with fail_on_errors():
-        found = reading(load_settings(), channel_store.list_policies)
+        found, emails = reading(load_settings(), policies_and_people)
         if not found:
             console.print("No policies: checks notify all their channels at once.")
             return
         table = Table("Name", "Steps", "Repeat", "Nag")
         for policy in found:
+            reaches = policy.reaches or [Reach()] * len(policy.steps)
             steps = (
                 "; ".join(
-                    f"after {format_duration(wait)}: {', '.join(names) or 'nobody'}"
-                    for wait, names in policy.steps
+                    f"after {format_duration(wait)}: {whom(names, reach, emails)}"
+                    for (wait, names), reach in zip(policy.steps, reaches, strict=True)
                 )
                 or "notify nobody"
             )
@@ -265,6 +338,45 @@ def list_policies() -> None:
             nag = format_duration(policy.nag_interval) if policy.nag_interval else "-"
             table.add_row(policy.name, steps, repeat, nag)
         console.print(table)
+
+
+def policies_and_people(connection: sa.Connection) -> tuple[list[PolicyRow[str]], dict[int, str]]:
+    found = channel_store.list_policies(connection)
+    people = {
+        u
+        for policy in found
+        for reach in policy.reaches
+        for t in reach.targets
+        for u in (*t.user_ids, *([] if t.user_id is None else [t.user_id]))
+    }
+    return found, people_store.emails_of(connection, sorted(people))
+
+
+TARGET_WORDS = {
+    TargetKind.ENTIRE_TEAM: "the entire team",
+    TargetKind.ROUND_ROBIN: "the next person in turn",
+}
+
+
+def whom(names: list[str], reach: Reach, emails: dict[int, str]) -> str:
+    """A step's channels and people in words, with its methods and hours."""
+    parts = list(names)
+    for target in reach.targets:
+        if target.kind == TargetKind.MEMBER and target.user_id is not None:
+            parts.append(emails.get(target.user_id, f"user {target.user_id}"))
+        elif target.kind == TargetKind.ON_CALL:
+            where = "" if target.calendar_id is None else f" in calendar {target.calendar_id}"
+            parts.append(f"on call{where}")
+        elif target.kind == TargetKind.CHANNELS_OF_KIND:
+            parts.append(f"every {target.channel_kind} channel")
+        else:
+            parts.append(TARGET_WORDS.get(target.kind, target.kind.value))
+    text = ", ".join(parts) or "nobody"
+    if any(t.kind != TargetKind.CHANNELS_OF_KIND for t in reach.targets):
+        text += f" by {methods_text(reach.methods) or 'no method'}"
+    if reach.hours is not None:
+        text += f" ({reach.hours.text} only)"
+    return text
 
 
 @policy_app.command("remove")

@@ -17,11 +17,15 @@ got to it, so a late pass does not push the rest of the policy back.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tocsin.domain.people import Reach
+
 
 @dataclass(slots=True)
 class Step:
     wait_before: timedelta
     channel_ids: list[int] = field(default_factory=list)
+    # People, every channel of a kind, the methods and the hours the step runs in.
+    reach: Reach = field(default_factory=Reach)
 
 
 @dataclass(slots=True)
@@ -45,12 +49,13 @@ class Progress:
 @dataclass(frozen=True, slots=True)
 class Run:
     """One step run: which step of which round (both from 0), when it was due, and
-    the channels it notifies."""
+    the channels it notifies (and whom else, resolved when it runs)."""
 
     step: int
     round: int
     at: datetime
     channel_ids: list[int]
+    reach: Reach = field(default_factory=Reach)
 
     @property
     def label(self) -> str:
@@ -90,7 +95,7 @@ def advance(policy: Policy, progress: Progress) -> tuple[Run | None, Progress]:
     if progress.next_step >= len(policy.steps):
         return None, Progress(progress.next_step, progress.round, None)
     step = policy.steps[progress.next_step]
-    run = Run(progress.next_step, progress.round, progress.due_at, step.channel_ids)
+    run = Run(progress.next_step, progress.round, progress.due_at, step.channel_ids, step.reach)
     return run, following(policy, progress, progress.due_at)
 
 

@@ -13,6 +13,7 @@ from uuid import UUID
 from tocsin.domain.checks import CheckState, Flip
 from tocsin.domain.escalation import Progress
 from tocsin.domain.identifiers import name_based_uuid
+from tocsin.domain.people import Reach
 from tocsin.domain.schedule import Maintenance, Period, Schedule
 
 Label = TypeVar("Label")
@@ -182,6 +183,8 @@ class PolicyRow(Generic[Label]):
     repeat_delay: timedelta
     nag_interval: timedelta | None
     steps: list[tuple[timedelta, list[Label]]]  # (wait before, channels by their label)
+    # Each step's people targets, methods and hours, by position.
+    reaches: list[Reach] = field(default_factory=list)
 
 
 # Incidents and their timelines
@@ -291,16 +294,53 @@ class AlertedIncident:
 ACKNOWLEDGING_KINDS = frozenset({"opsgenie", "pagerduty"})
 
 
+PERSON_METHOD_WORDS = {
+    "pushover": "Pushover",
+    "ntfy": "ntfy",
+    "telegram": "Telegram",
+    "slack": "Slack",
+    "phone": "phone",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonAddress:
+    """A notification's person: one of their contact methods (kind and address), the
+    person's account email to name them by, and why they were reached (`on call in
+    Primary`)."""
+
+    contact_id: int
+    kind: str
+    address: str
+    email: str
+    note: str
+
+    @property
+    def reached(self) -> str:
+        """`emailed alice@example.com (on call in Primary)`, as the timeline says it."""
+        if self.kind == "email":
+            words = f"emailed {self.address}"
+        else:
+            words = f"sent by {PERSON_METHOD_WORDS.get(self.kind, self.kind)} to {self.email}"
+        return f"{words} ({self.note})" if self.note else words
+
+    @property
+    def label(self) -> str:
+        return f"{self.email} by {PERSON_METHOD_WORDS.get(self.kind, self.kind)}"
+
+
 @dataclass(slots=True)
 class Delivery:
-    """A claimed notification with all it takes to send it."""
+    """A claimed notification with all it takes to send it: to a channel, or to a
+    person's contact method (`person`; `channel_id` is then None and `channel_uuid`
+    the contact method's)."""
 
     notification_id: int
     attempt: int
     lease_until: datetime
     created: datetime  # when it was due first: its age limit counts from here
     kind: str
-    channel_id: int
+    channel_id: int | None
     channel_uuid: UUID
     channel_kind: str
     channel_name: str
@@ -309,12 +349,15 @@ class Delivery:
     check_uuid: UUID
     check_tags: str
     incident: AlertedIncident | None
+    person: PersonAddress | None = None
     # What earlier alerts of the incident to this channel left to cancel (Pushover's
     # emergency receipts), for an acknowledgement or a recovery.
     receipts: tuple[str, ...] = ()
 
     @property
     def channel_label(self) -> str:
+        if self.person is not None:
+            return self.person.label
         return channel_label(
             self.channel_name, self.channel_kind, self.channel_uuid, self.channel_config
         )

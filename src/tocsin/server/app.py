@@ -35,6 +35,7 @@ from tocsin.web import (
     oncall_pages,
     pages,
     policy_pages,
+    profile_pages,
 )
 from tocsin.web import accounts as account_pages
 from tocsin.web import badges as badge_pages
@@ -145,4 +146,5 @@ def add_web_app(web: FastAPI) -> None:
     web.include_router(member_pages.router)
     web.include_router(key_pages.router)
     web.include_router(account_links.router)
+    web.include_router(profile_pages.router)
     web.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

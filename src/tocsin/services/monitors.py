@@ -211,8 +211,13 @@ def apply_policy(
     steps = [(wait, channel_ids(project, names)) for wait, names in policy.steps]
     options = (policy.repeat_count, policy.repeat_delay, policy.nag_interval)
     if change.verb == "update":
+        policy_id = project.policy_ids[change.key]
         values = channel_store.policy_values(change.key, *options)
-        channel_store.update_policy(connection, project.policy_ids[change.key], values, steps)
+        # A monitors file names no people: whom each step reaches besides its channels
+        # (set in the web app or an API) is kept, step by step.
+        [current] = channel_store.project_policies(connection, project.id, policy_id)
+        kept = current.reaches[: len(steps)]
+        channel_store.update_policy(connection, policy_id, values, steps, kept)
         return
     project.policy_ids[change.key] = channel_store.insert_policy(
         connection,

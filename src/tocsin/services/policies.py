@@ -15,11 +15,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tocsin.domain.people import DEFAULT_METHODS, ActiveHours, Method, Reach, Target, TargetKind
 from tocsin.domain.records import PolicyRow
+from tocsin.notify.kinds import KINDS
 from tocsin.services.changes import KEEP, Keep
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError, StaleError
 from tocsin.store import channels as channel_store
+from tocsin.store import oncall as oncall_store
+from tocsin.store import people as people_store
 
 # Each step: the wait after the step before (or the incident's opening), and the uuids
 # of the channels it notifies.
@@ -32,12 +36,38 @@ class NameScope(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """A people target as a front end was sent it, before it is checked against the
+    project: `member` by id or email; `calendar` an on-call calendar's id (None: the
+    project's default); `members` the people of a round robin (empty: every member);
+    `channel_kind` a channel kind, for every channel of it in the project."""
+
+    kind: TargetKind
+    member: str = ""
+    calendar: int | None = None
+    members: tuple[str, ...] = ()
+    channel_kind: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReachSpec:
+    """What a step reaches besides its channels, as sent: targets, the methods it uses
+    for people, and its hours (None: any hour)."""
+
+    targets: tuple[TargetSpec, ...] = ()
+    methods: frozenset[Method] = DEFAULT_METHODS
+    hours: ActiveHours | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyDraft:
     name: str
     steps: Steps
     repeat_count: int = 0
     repeat_delay: timedelta = timedelta(0)
     nag_interval: timedelta | None = None
+    # By step position; a step without one reaches only its channels.
+    reaches: tuple[ReachSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +80,19 @@ class PolicyChanges:
     repeat_count: int | Keep = KEEP
     repeat_delay: timedelta | Keep = KEEP
     nag_interval: timedelta | Keep | None = KEEP
+    # With `steps`: what each new step reaches besides its channels.
+    reaches: tuple[ReachSpec, ...] = ()
 
     @staticmethod
     def whole(draft: PolicyDraft) -> "PolicyChanges":
         """Every field of the draft: the policy replaced."""
         return PolicyChanges(
-            draft.name, draft.steps, draft.repeat_count, draft.repeat_delay, draft.nag_interval
+            draft.name,
+            draft.steps,
+            draft.repeat_count,
+            draft.repeat_delay,
+            draft.nag_interval,
+            draft.reaches,
         )
 
 
@@ -100,6 +137,51 @@ def channel_ids(
     return [(wait, list(dict.fromkeys(ids[c] for c in chosen))) for wait, chosen in steps]
 
 
+def member_id(connection: sa.Connection, members: dict[int, str], text: str) -> int:
+    """A member named by id or email; `InvalidError` for anyone outside the project."""
+    wanted = text.strip().lower()
+    for user_id, email in members.items():
+        if wanted in (str(user_id), email):
+            return user_id
+    raise InvalidError("steps", f"no member {text.strip()!r} in this project")
+
+
+def target(connection: sa.Connection, members: dict[int, str], spec: TargetSpec) -> Target:
+    if spec.kind == TargetKind.MEMBER:
+        return Target(spec.kind, user_id=member_id(connection, members, spec.member))
+    if spec.kind == TargetKind.ROUND_ROBIN:
+        chosen = tuple(member_id(connection, members, m) for m in spec.members)
+        return Target(spec.kind, user_ids=tuple(dict.fromkeys(chosen)))
+    if spec.kind == TargetKind.ON_CALL:
+        return Target(spec.kind, calendar_id=spec.calendar)
+    if spec.kind == TargetKind.CHANNELS_OF_KIND:
+        if spec.channel_kind not in KINDS:
+            raise InvalidError("steps", f"unknown channel kind {spec.channel_kind!r}")
+        return Target(spec.kind, channel_kind=spec.channel_kind)
+    return Target(spec.kind)
+
+
+def reaches(
+    connection: sa.Connection, project_id: int, specs: tuple[ReachSpec, ...], steps: int
+) -> list[Reach]:
+    """The steps' people targets checked against the project, by position."""
+    if len(specs) > steps:
+        raise InvalidError("steps", "people targets name a step the policy does not have")
+    members = people_store.emails_of(connection, people_store.member_ids(connection, project_id))
+    for spec in specs:
+        for wanted in spec.targets:
+            calendar = wanted.calendar
+            if (
+                calendar is not None
+                and oncall_store.calendar_in(connection, project_id, calendar) is None
+            ):
+                raise InvalidError("steps", f"no on-call calendar {calendar} in this project")
+    return [
+        Reach(tuple(target(connection, members, t) for t in spec.targets), spec.methods, spec.hours)
+        for spec in specs
+    ]
+
+
 def project_policy(
     connection: sa.Connection, project_id: int, policy_id: int
 ) -> PolicyRow[uuid.UUID]:
@@ -129,6 +211,7 @@ async def create_policy(
             repeat_count=draft.repeat_count,
             repeat_delay=draft.repeat_delay,
             nag_interval=draft.nag_interval,
+            reaches=reaches(connection, project_id, draft.reaches, len(steps)),
         )
         return project_policy(connection, project_id, policy_id)
 
@@ -172,9 +255,11 @@ async def update_policy(
         if not isinstance(changes.name, Keep):
             refuse_taken_name(connection, project_id, changes.name, scope, policy_id)
         steps = None
+        people: list[Reach] = []
         if not isinstance(changes.steps, Keep):
             steps = channel_ids(connection, project_id, changes.steps)
-        channel_store.update_policy(connection, policy_id, column_values(changes), steps)
+            people = reaches(connection, project_id, changes.reaches, len(steps))
+        channel_store.update_policy(connection, policy_id, column_values(changes), steps, people)
         return project_policy(connection, project_id, policy_id)
 
     async with context.database.write() as connection:

@@ -6,12 +6,15 @@ reaches them through `store.database.Database` (`read_with`, `write_with`, or
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from tocsin.domain.people import Reach
 from tocsin.domain.records import ChannelRow, PolicyRow
+from tocsin.store import people as people_store
 from tocsin.store.tables import (
     channels,
     check_channels,
@@ -100,6 +103,7 @@ def insert_policy(
     repeat_count: int = 0,
     repeat_delay: timedelta = timedelta(0),
     nag_interval: timedelta | None = None,
+    reaches: list[Reach] | None = None,
 ) -> int:
     values = policy_values(name, repeat_count, repeat_delay, nag_interval)
     policy_id = connection.execute(
@@ -107,7 +111,7 @@ def insert_policy(
         .values(project_id=project_id, created=now, **values)
         .returning(policies.c.id)
     ).scalar_one()
-    insert_steps(connection, policy_id, steps)
+    insert_steps(connection, policy_id, steps, reaches)
     return int(policy_id)
 
 
@@ -123,17 +127,29 @@ def policy_values(
 
 
 def insert_steps(
-    connection: sa.Connection, policy_id: int, steps: list[tuple[timedelta, list[int]]]
+    connection: sa.Connection,
+    policy_id: int,
+    steps: list[tuple[timedelta, list[int]]],
+    reaches: list[Reach] | None = None,
 ) -> None:
+    """The steps, each with its channels and, from `reaches` by position (missing:
+    nobody else), its people targets, methods and hours."""
     for position, (wait_before, channel_ids) in enumerate(steps):
+        reach = reaches[position] if reaches and position < len(reaches) else Reach()
         step_id = connection.execute(
             policy_steps.insert()
-            .values(policy_id=policy_id, position=position, wait_before=seconds(wait_before))
+            .values(
+                policy_id=policy_id,
+                position=position,
+                wait_before=seconds(wait_before),
+                **people_store.step_columns(reach),
+            )
             .returning(policy_steps.c.id)
         ).scalar_one()
         rows = [{"step_id": step_id, "channel_id": c} for c in channel_ids]
         if rows:
             connection.execute(policy_step_channels.insert(), rows)
+        people_store.insert_targets(connection, step_id, reach.targets)
 
 
 def update_policy(
@@ -141,6 +157,7 @@ def update_policy(
     policy_id: int,
     values: dict[str, Any],
     steps: list[tuple[timedelta, list[int]]] | None,
+    reaches: list[Reach] | None = None,
 ) -> None:
     """New settings (column values) and, unless None, a new list of steps. Incidents
     already escalating keep their place: the watcher reads the policy at each step."""
@@ -148,7 +165,7 @@ def update_policy(
         connection.execute(policies.update().where(policies.c.id == policy_id).values(values))
     if steps is not None:
         connection.execute(policy_steps.delete().where(policy_steps.c.policy_id == policy_id))
-        insert_steps(connection, policy_id, steps)
+        insert_steps(connection, policy_id, steps, reaches)
 
 
 def project_policies(
@@ -195,6 +212,7 @@ def policy_row(
         if channel is not None:
             step[1].append(channel)
     nag = None if row.nag_interval is None else timedelta(seconds=row.nag_interval)
+    reaches = people_store.reaches_of(connection, list(steps))
     return PolicyRow(
         row.id,
         row.name,
@@ -202,6 +220,7 @@ def policy_row(
         timedelta(seconds=row.repeat_delay),
         nag,
         list(steps.values()),
+        [replace(reaches[step_id], step_id=None) for step_id in steps],
     )
 
 

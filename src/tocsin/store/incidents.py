@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from tocsin.domain.escalation import Policy, Step, default_policy
 from tocsin.domain.records import UNRESOLVED, Event, Incident, IncidentCheck, IncidentFilter
+from tocsin.store import people as people_store
 from tocsin.store.fastpath.bulk import insert_many, insert_returning_ids
 from tocsin.store.tables import (
     channels,
@@ -145,12 +146,60 @@ def enqueue_many(
     return len(rows)
 
 
+def enqueue_people(
+    connection: sa.Connection,
+    incident_id: int,
+    contacts: Sequence[tuple[int, str]],
+    kind: str,
+    at: datetime,
+) -> int:
+    """Notifications of `kind` to people's contact methods, each with why the person
+    is reached (`on call in Primary`)."""
+    rows = [
+        {
+            "incident_id": incident_id,
+            "contact_id": contact_id,
+            "note": note[:200],
+            "kind": kind,
+            "status": "pending",
+            "next_attempt_at": at,
+            "created": at,
+        }
+        for contact_id, note in contacts
+    ]
+    if rows:
+        insert_many(connection, notifications, rows)
+    return len(rows)
+
+
+def reached_contacts(
+    connection: sa.Connection, incident_id: int, statuses: Sequence[str]
+) -> list[tuple[int, str]]:
+    """People's contact methods given a down alert of this incident in one of the
+    statuses, each once, with the note of its first alert."""
+    query = (
+        sa.select(notifications.c.contact_id, notifications.c.note)
+        .where(
+            notifications.c.incident_id == incident_id,
+            notifications.c.contact_id.is_not(None),
+            notifications.c.kind.in_(("down", "nag")),
+            notifications.c.status.in_(statuses),
+        )
+        .order_by(notifications.c.id)
+    )
+    found: dict[int, str] = {}
+    for contact_id, note in connection.execute(query):
+        found.setdefault(contact_id, note)
+    return list(found.items())
+
+
 def notified_channels(connection: sa.Connection, incident_id: int) -> list[int]:
     """Channels a down alert of this incident reached, or may have (mid-delivery)."""
     query = (
         sa.select(notifications.c.channel_id)
         .where(
             notifications.c.incident_id == incident_id,
+            notifications.c.channel_id.is_not(None),
             notifications.c.kind.in_(("down", "nag")),
             notifications.c.status.in_(("sent", "sending")),
         )
@@ -186,7 +235,11 @@ def alerted_channels(connection: sa.Connection, incident_id: int) -> list[int]:
     """Channels given a down alert for this incident, delivered or not yet."""
     query = (
         sa.select(notifications.c.channel_id)
-        .where(notifications.c.incident_id == incident_id, notifications.c.kind == "down")
+        .where(
+            notifications.c.incident_id == incident_id,
+            notifications.c.channel_id.is_not(None),
+            notifications.c.kind == "down",
+        )
         .distinct()
         .order_by(notifications.c.channel_id)
     )
@@ -257,6 +310,9 @@ def load_policy(connection: sa.Connection, policy_id: int) -> Policy:
         step = steps.setdefault(step_id, Step(timedelta(seconds=wait_before)))
         if channel_id is not None:
             step.channel_ids.append(channel_id)
+    reaches = people_store.reaches_of(connection, list(steps))
+    for step_id, step in steps.items():
+        step.reach = reaches[step_id]
     nag = None if row.nag_interval is None else timedelta(seconds=row.nag_interval)
     return Policy(list(steps.values()), row.repeat_count, timedelta(seconds=row.repeat_delay), nag)
 

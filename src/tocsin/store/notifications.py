@@ -10,15 +10,17 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from tocsin.domain.identifiers import ALPHANUMERIC, random_string
-from tocsin.domain.records import AlertedIncident, Delivery
+from tocsin.domain.records import AlertedIncident, Delivery, PersonAddress
 from tocsin.store.incidents import add_event, add_events, event_row
 from tocsin.store.tables import (
     channels,
     checks,
+    contact_methods,
     incidents,
     instance,
     notification_is,
     notifications,
+    users,
 )
 
 INCIDENT_FIELDS = [name for name in AlertedIncident.__slots__ if name != "id"]
@@ -65,7 +67,8 @@ def claim_due(
 
 
 def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime) -> list[Delivery]:
-    """The claimed notifications with their channel, check and incident: one query."""
+    """The claimed notifications with their channel (or person's contact method), check
+    and incident: one query."""
     query = (
         sa.select(
             notifications.c.id,
@@ -73,7 +76,7 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
             notifications.c.created,
             notifications.c.kind,
             notifications.c.channel_id,
-            channels.c.uuid.label("channel_uuid"),
+            sa.func.coalesce(channels.c.uuid, contact_methods.c.uuid).label("channel_uuid"),
             channels.c.kind.label("channel_kind"),
             channels.c.name.label("channel_name"),
             channels.c.config,
@@ -82,8 +85,15 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
             checks.c.uuid.label("check_uuid"),
             checks.c.tags.label("check_tags"),
             *(incidents.c[name] for name in INCIDENT_FIELDS),
+            notifications.c.contact_id,
+            contact_methods.c.kind.label("contact_kind"),
+            contact_methods.c.address,
+            users.c.email,
+            notifications.c.note,
         )
-        .join(channels, channels.c.id == notifications.c.channel_id)
+        .outerjoin(channels, channels.c.id == notifications.c.channel_id)
+        .outerjoin(contact_methods, contact_methods.c.id == notifications.c.contact_id)
+        .outerjoin(users, users.c.id == contact_methods.c.user_id)
         .outerjoin(incidents, incidents.c.id == notifications.c.incident_id)
         .outerjoin(checks, checks.c.id == incidents.c.check_id)
         .where(notifications.c.id.in_(ids))
@@ -103,7 +113,7 @@ def add_receipts(connection: sa.Connection, items: list[Delivery]) -> None:
     wanted = {
         (item.incident.id, item.channel_id)
         for item in items
-        if item.kind in FOLLOW_UPS and item.incident is not None
+        if item.kind in FOLLOW_UPS and item.incident is not None and item.channel_id is not None
     }
     if not wanted:
         return
@@ -119,7 +129,7 @@ def add_receipts(connection: sa.Connection, items: list[Delivery]) -> None:
     for row in connection.execute(query):
         receipts.setdefault((row.incident_id, row.channel_id), []).append(row.receipt)
     for item in items:
-        if item.kind in FOLLOW_UPS and item.incident is not None:
+        if item.kind in FOLLOW_UPS and item.incident is not None and item.channel_id is not None:
             item.receipts = tuple(receipts.get((item.incident.id, item.channel_id), ()))
 
 
@@ -133,14 +143,21 @@ def keep_receipts(connection: sa.Connection, receipts: dict[int, str]) -> None:
         )
 
 
+PERSON_COLUMNS = 5
+
+
 def delivery(row: Any, lease_until: datetime) -> Delivery:
     # By position: a burst of alerts builds thousands of these.
     (notification_id, attempts, created, kind, channel_id, channel_uuid) = row[:6]
     channel_kind, channel_name, config = row[6:9]
-    incident_id, check_name, check_uuid, check_tags, *incident_values = row[9:]
+    incident_id, check_name, check_uuid, check_tags, *incident_values = row[9:-PERSON_COLUMNS]
+    contact_id, contact_kind, address, email, note = row[-PERSON_COLUMNS:]
     incident = None
     if incident_id is not None:
         incident = AlertedIncident(incident_id, *incident_values)
+    person = None
+    if contact_id is not None:
+        person = PersonAddress(contact_id, contact_kind, address, email, note)
     return Delivery(
         notification_id=notification_id,
         attempt=attempts,
@@ -149,13 +166,14 @@ def delivery(row: Any, lease_until: datetime) -> Delivery:
         kind=kind,
         channel_id=channel_id,
         channel_uuid=channel_uuid,
-        channel_kind=channel_kind,
-        channel_name=channel_name,
-        channel_config=config,
+        channel_kind=channel_kind or "",
+        channel_name=channel_name or "",
+        channel_config=config or "{}",
         check_name=check_name or "",
         check_uuid=check_uuid or UUID(int=0),
         check_tags=check_tags or "",
         incident=incident,
+        person=person,
     )
 
 
@@ -178,12 +196,16 @@ def mark_sent(connection: sa.Connection, items: list[Delivery], now: datetime) -
             )
         )
     recorded = [item for item in items if item.notification_id in confirmed]
-    if recorded:
+    if working := {item.channel_id for item in recorded if item.channel_id is not None}:
         # The channel works again: it is no longer failing.
         connection.execute(
             channels.update()
-            .where(channels.c.id.in_({item.channel_id for item in recorded}))
+            .where(channels.c.id.in_(working))
             .values(last_notified=now, last_error="", last_error_at=None)
+        )
+    if reached := {item.person.contact_id for item in recorded if item.person is not None}:
+        connection.execute(
+            contact_methods.update().where(contact_methods.c.id.in_(reached)).values(last_error="")
         )
     add_events(
         connection,
@@ -194,13 +216,21 @@ def mark_sent(connection: sa.Connection, items: list[Delivery], now: datetime) -
                 now,
                 channel_id=item.channel_id,
                 attempt=item.attempt,
-                message=f"{what_is_sent(item.kind)} sent to {item.channel_label}",
+                message=sent_words(item),
             )
             for item in recorded
             if item.incident is not None
         ],
     )
     return recorded
+
+
+def sent_words(item: Delivery) -> str:
+    """`down alert sent to Ops Slack`, or for a person `down alert: emailed
+    alice@example.com (on call in Primary)`."""
+    if item.person is not None:
+        return f"{what_is_sent(item.kind)}: {item.person.reached}"
+    return f"{what_is_sent(item.kind)} sent to {item.channel_label}"
 
 
 def what_is_sent(kind: str) -> str:
@@ -238,16 +268,23 @@ def mark_failed(
     )
     if connection.execute(statement).rowcount != 1:
         return False
-    connection.execute(
-        channels.update()
-        .where(channels.c.id == item.channel_id)
-        .values(
-            last_error=error[:500],
-            last_error_at=sa.func.coalesce(
-                channels.c.last_error_at, sa.literal(now, channels.c.last_error_at.type)
-            ),
+    if item.person is not None:
+        connection.execute(
+            contact_methods.update()
+            .where(contact_methods.c.id == item.person.contact_id)
+            .values(last_error=error[:500])
         )
-    )
+    else:
+        connection.execute(
+            channels.update()
+            .where(channels.c.id == item.channel_id)
+            .values(
+                last_error=error[:500],
+                last_error_at=sa.func.coalesce(
+                    channels.c.last_error_at, sa.literal(now, channels.c.last_error_at.type)
+                ),
+            )
+        )
     if item.incident is not None and (retry_at is None or worth_telling(item.attempt)):
         add_failure_event(connection, item, now, error, retry_at)
     return True
@@ -269,6 +306,8 @@ def add_failure_event(
 ) -> None:
     assert item.incident is not None
     what = f"{what_is_sent(item.kind)} to {item.channel_label}"
+    if item.person is not None and item.person.note:
+        what += f" ({item.person.note})"
     if retry_at is None:
         kind, text = "notify_gave_up", f"{what} given up after attempt {item.attempt}: {error}"
     else:

@@ -327,7 +327,37 @@ policy_steps = sa.Table(
     sa.Column("position", sa.Integer, nullable=False),
     # Seconds after the previous step (or the incident's opening, for the first).
     sa.Column("wait_before", sa.Integer, nullable=False, server_default="0"),
+    # How the step reaches people (domain.people.Method, comma-separated), and the
+    # hours it runs in: minutes after local midnight in a zone; no start, any hour.
+    sa.Column("methods", sa.String(40), nullable=False, server_default="email,push"),
+    sa.Column("active_from", sa.Integer, nullable=True),
+    sa.Column("active_to", sa.Integer, nullable=True),
+    sa.Column("active_tz", sa.String(64), nullable=False, server_default="UTC"),
     sa.UniqueConstraint("policy_id", "position"),
+)
+
+# Whom a step reaches beside its channels (domain.people.Target): a member, the entire
+# team, whoever is on call in a calendar, the next person in turn, or every channel of
+# a kind. A round robin counts its turns here (`last_index`, the last turn taken), so it
+# moves on per step.
+policy_step_targets = sa.Table(
+    "policy_step_targets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "step_id", sa.Integer, sa.ForeignKey("policy_steps.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    # A calendar's id; no foreign key, so a calendar's removal leaves the step falling
+    # through to the next one with a timeline note rather than silently changing it.
+    sa.Column("calendar_id", sa.Integer, nullable=True),
+    # A round robin's members, as comma-separated user ids; empty: every member.
+    sa.Column("user_ids", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("channel_kind", sa.String(20), nullable=False, server_default=""),
+    sa.Column("last_index", sa.Integer, nullable=False, server_default="-1"),
+    sa.Index("ix_policy_step_targets_step", "step_id", "position"),
 )
 
 policy_step_channels = sa.Table(
@@ -433,9 +463,18 @@ notifications = sa.Table(
         sa.ForeignKey("incidents.id", ondelete="CASCADE"),
         nullable=True,
     ),
+    # A channel, or one of a person's contact methods: exactly one of the two.
     sa.Column(
-        "channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False
+        "channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=True
     ),
+    sa.Column(
+        "contact_id",
+        sa.Integer,
+        sa.ForeignKey("contact_methods.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    # Why a person was reached (`on call in Primary`), for the timeline.
+    sa.Column("note", sa.String(200), nullable=False, server_default=""),
     sa.Column("kind", sa.String(8), nullable=False),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
@@ -460,6 +499,12 @@ notifications = sa.Table(
         sqlite_where=sa.text("status = 'sending'"),
     ),
     sa.Index("ix_notifications_incident", "incident_id"),
+    # Removing a contact method (or its person) deletes its notifications through this.
+    sa.Index(
+        "ix_notifications_contact",
+        "contact_id",
+        sqlite_where=sa.text("contact_id IS NOT NULL"),
+    ),
     # Retention (store.retention) deletes delivered notifications, oldest first.
     sa.Index("ix_notifications_created", "created"),
 )
@@ -493,6 +538,26 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created", UTCDateTime, nullable=False),
+)
+
+# How each person can be reached (domain.people.ContactKind): an address, verified
+# (an email by a signed link mailed to it; the others when added), and the hours of
+# the day it may be used, as minutes after local midnight in a zone.
+contact_methods = sa.Table(
+    "contact_methods",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("uuid", sa.Uuid, nullable=False, unique=True),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("address", sa.String(EMAIL_LENGTH), nullable=False),
+    sa.Column("verified", UTCDateTime, nullable=True),
+    sa.Column("active_from", sa.Integer, nullable=True),
+    sa.Column("active_to", sa.Integer, nullable=True),
+    sa.Column("active_tz", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("user_id", "kind", "address"),
 )
 
 # Who may see a project, and what they may do there (owner, admin, member, viewer).

@@ -1,5 +1,6 @@
-"""The escalation policy form: a name, ordered steps (each a wait and the channels it
-notifies), repeats and reminders, read into a `PolicySpec` with an error beside each
+"""The escalation policy form: a name, ordered steps (each a wait, the channels it
+notifies, the people it reaches with the methods it uses, and its hours), repeats and
+reminders, read into a `PolicySpec` with an error beside each
 field that is wrong. Adding, removing or moving a step up is the same form sent back
 with its steps rearranged. Pure."""
 
@@ -9,6 +10,15 @@ from datetime import timedelta
 
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
 from tocsin.domain.numbers import whole_number
+from tocsin.domain.people import (
+    DEFAULT_METHODS,
+    ActiveHours,
+    Method,
+    Reach,
+    TargetKind,
+    parse_hours,
+    parse_methods,
+)
 from tocsin.domain.records import PolicyRow
 
 MAX_NAME = 100
@@ -21,6 +31,29 @@ LONGEST = timedelta(days=30)
 class StepValues:
     wait: str = "0s"
     channels: set[str] = field(default_factory=set)  # channel uuids
+    members: set[str] = field(default_factory=set)  # user ids
+    # `on_call`, `entire_team`, `round_robin`: the people targets without a value.
+    people: set[str] = field(default_factory=set)
+    every: str = ""  # a channel kind: every channel of it in the project
+    calendar: str = ""  # the on-call calendar's id; "": the project's default
+    methods: set[str] = field(default_factory=lambda: {m.value for m in DEFAULT_METHODS})
+    start: str = ""
+    end: str = ""
+    zone: str = ""
+
+
+# The people targets a box in the form stands for, without a value.
+PEOPLE_BOXES = (TargetKind.ON_CALL, TargetKind.ENTIRE_TEAM, TargetKind.ROUND_ROBIN)
+
+
+@dataclass(frozen=True, slots=True)
+class StepReach:
+    """What a step reaches besides its channels, as the form says it: targets (each
+    with a member's id, a calendar's id or a channel kind, else ""), methods and hours."""
+
+    targets: tuple[tuple[TargetKind, str], ...] = ()
+    methods: frozenset[Method] = DEFAULT_METHODS
+    hours: ActiveHours | None = None
 
 
 @dataclass
@@ -40,6 +73,7 @@ class PolicySpec:
     repeat_count: int
     repeat_delay: timedelta
     nag_interval: timedelta | None
+    reaches: list[StepReach] = field(default_factory=list)
 
 
 def form_of(policy: PolicyRow[uuid.UUID]) -> PolicyForm:
@@ -49,8 +83,31 @@ def form_of(policy: PolicyRow[uuid.UUID]) -> PolicyForm:
         repeat=str(policy.repeat_count),
         repeat_delay=format_duration(policy.repeat_delay),
         nag=format_duration(policy.nag_interval) if policy.nag_interval else "",
-        steps=[StepValues(format_duration(w), {str(c) for c in cs}) for w, cs in policy.steps],
+        steps=[
+            step_values(wait, chosen, reach)
+            for (wait, chosen), reach in zip(
+                policy.steps, policy.reaches or [Reach()] * len(policy.steps), strict=True
+            )
+        ],
     )
+
+
+def step_values(wait: timedelta, chosen: list[uuid.UUID], reach: Reach) -> StepValues:
+    values = StepValues(format_duration(wait), {str(c) for c in chosen})
+    for target in reach.targets:
+        if target.kind == TargetKind.MEMBER:
+            values.members.add(str(target.user_id))
+        elif target.kind == TargetKind.CHANNELS_OF_KIND:
+            values.every = target.channel_kind
+        else:
+            values.people.add(target.kind.value)
+        if target.kind == TargetKind.ON_CALL and target.calendar_id is not None:
+            values.calendar = str(target.calendar_id)
+    values.methods = {m.value for m in reach.methods}
+    if reach.hours is not None:
+        values.start, values.end = f"{reach.hours.start:%H:%M}", f"{reach.hours.end:%H:%M}"
+        values.zone = reach.hours.zone
+    return values
 
 
 def rearranged(form: PolicyForm, action: str) -> bool:
@@ -97,10 +154,43 @@ def read_policy_form(form: PolicyForm, known: set[str]) -> PolicySpec | None:
     if nag is not None and nag <= timedelta(0):
         form.errors["nag"] = "longer than 0s, or empty for no reminders"
     steps = [read_step(form, n, step, known) for n, step in enumerate(form.steps)]
+    reaches = [read_reach(form, n, step) for n, step in enumerate(form.steps)]
     if form.errors or delay is None or repeat is None:
         return None
     chosen = [step for step in steps if step is not None]
-    return PolicySpec(name, chosen, repeat, delay, nag)
+    return PolicySpec(name, chosen, repeat, delay, nag, [r for r in reaches if r is not None])
+
+
+def read_reach(form: PolicyForm, n: int, step: StepValues) -> StepReach | None:
+    """The step's people, methods and hours; None with an error noted."""
+    targets = [
+        (kind, step.calendar if kind == TargetKind.ON_CALL else "")
+        for kind in PEOPLE_BOXES
+        if kind.value in step.people
+    ]
+    targets += [(TargetKind.MEMBER, member) for member in sorted(step.members, key=int_key)]
+    if step.every:
+        targets.append((TargetKind.CHANNELS_OF_KIND, step.every))
+    try:
+        methods = parse_methods(",".join(sorted(step.methods)))
+    except ValueError as error:
+        form.errors[f"step-{n}-methods"] = str(error)
+        return None
+    if not methods and any(kind != TargetKind.CHANNELS_OF_KIND for kind, _ in targets):
+        form.errors[f"step-{n}-methods"] = "choose how the step reaches people"
+        return None
+    hours = None
+    if step.start or step.end:
+        try:
+            hours = parse_hours(f"{step.start}-{step.end}", step.zone.strip() or "UTC")
+        except ValueError as error:
+            form.errors[f"step-{n}-hours"] = str(error)
+            return None
+    return StepReach(tuple(targets), methods, hours)
+
+
+def int_key(text: str) -> int:
+    return whole_number(text) or 0
 
 
 def read_step(

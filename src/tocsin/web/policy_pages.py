@@ -3,6 +3,7 @@ and deletion, through the same `services.policies` actions as the command line a
 Everyone in the project may look; owners and admins make the changes."""
 
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
@@ -13,13 +14,24 @@ from starlette.responses import Response
 from tocsin.domain.accounts import can_manage
 from tocsin.domain.durations import format_duration
 from tocsin.domain.numbers import whole_number
+from tocsin.domain.people import Method, Reach, TargetKind
 from tocsin.domain.records import Membership, PolicyRow
+from tocsin.notify.kinds import KINDS
 from tocsin.services import policies as policy_service
 from tocsin.services.context import Context
-from tocsin.services.errors import ConflictError, NotFoundError
-from tocsin.services.policies import NameScope, PolicyChanges, PolicyDraft, UnknownChannelsError
+from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
+from tocsin.services.policies import (
+    NameScope,
+    PolicyChanges,
+    PolicyDraft,
+    ReachSpec,
+    TargetSpec,
+    UnknownChannelsError,
+)
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import channels as channel_store
+from tocsin.store import oncall as oncall_store
+from tocsin.store import users as user_store
 from tocsin.web.access import (
     FormDep,
     ManagerDep,
@@ -34,6 +46,7 @@ from tocsin.web.policy_form import (
     MAX_STEPS,
     PolicyForm,
     PolicySpec,
+    StepReach,
     StepValues,
     form_of,
     read_policy_form,
@@ -47,11 +60,53 @@ def policies_url(membership: Membership) -> str:
     return f"/projects/{membership.project_id}/policies"
 
 
-def described(policy: PolicyRow[uuid.UUID], names: dict[uuid.UUID, str]) -> list[str]:
+PEOPLE_CHOICES = (
+    (TargetKind.ON_CALL.value, "Whoever is on call, in the calendar below"),
+    (TargetKind.ENTIRE_TEAM.value, "The entire team"),
+    (TargetKind.ROUND_ROBIN.value, "The next member each time (round robin)"),
+)
+PEOPLE_WORDS = {
+    TargetKind.ON_CALL: "whoever is on call",
+    TargetKind.ENTIRE_TEAM: "the entire team",
+    TargetKind.ROUND_ROBIN: "the next member in turn",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """What a policy's steps name, in words: channels, members and calendars."""
+
+    channels: dict[uuid.UUID, str]
+    emails: dict[int, str]
+    calendars: dict[int, str]
+
+
+def described(policy: PolicyRow[uuid.UUID], names: Names) -> list[str]:
+    reaches = policy.reaches or [Reach()] * len(policy.steps)
     return [
-        f"after {format_duration(wait)}: {', '.join(names.get(c, '?') for c in chosen) or 'nobody'}"
-        for wait, chosen in policy.steps
+        f"after {format_duration(wait)}: {whom(chosen, reach, names)}"
+        for (wait, chosen), reach in zip(policy.steps, reaches, strict=True)
     ]
+
+
+def whom(chosen: list[uuid.UUID], reach: Reach, names: Names) -> str:
+    parts = [names.channels.get(c, "?") for c in chosen]
+    for target in reach.targets:
+        if target.kind == TargetKind.MEMBER and target.user_id is not None:
+            parts.append(names.emails.get(target.user_id, "a former member"))
+        elif target.kind == TargetKind.CHANNELS_OF_KIND:
+            parts.append(f"every {target.channel_kind} channel")
+        elif target.kind == TargetKind.ON_CALL and target.calendar_id is not None:
+            calendar = names.calendars.get(target.calendar_id, "a removed calendar")
+            parts.append(f"whoever is on call in {calendar}")
+        else:
+            parts.append(PEOPLE_WORDS.get(target.kind, target.kind.value))
+    words = ", ".join(parts) or "nobody"
+    if any(t.kind != TargetKind.CHANNELS_OF_KIND for t in reach.targets):
+        words += f" by {', '.join(m.value for m in Method if m in reach.methods) or 'no method'}"
+    if reach.hours is not None:
+        words += f", {reach.hours.text} only"
+    return words
 
 
 @router.get("/projects/{project_id}/policies")
@@ -59,7 +114,13 @@ async def policies_page(request: Request, services: ServicesDep, membership: Mem
     async with services.database.read() as connection:
         found = await connection.run_sync(channel_store.project_policies, membership.project_id)
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
-    names = {channel.uuid: channel.label for channel in channels}
+        members = await connection.run_sync(user_store.project_members, membership.project_id)
+        calendars = await connection.run_sync(oncall_store.calendars_of, membership.project_id)
+    names = Names(
+        {channel.uuid: channel.label for channel in channels},
+        {user.id: user.email for user, _role in members},
+        {calendar.id: calendar.name for calendar in calendars},
+    )
     context = {
         "membership": membership,
         "policies": [(policy, described(policy, names)) for policy in found],
@@ -79,10 +140,17 @@ async def render_form(
 ) -> Response:
     async with services_of(request).database.read() as connection:
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
+        members = await connection.run_sync(user_store.project_members, membership.project_id)
+        calendars = await connection.run_sync(oncall_store.calendars_of, membership.project_id)
     context = {
         "membership": membership,
         "form": form,
         "channels": channels,
+        "calendars": calendars,
+        "members": [user for user, _role in members],
+        "people_boxes": PEOPLE_CHOICES,
+        "kinds": sorted(KINDS),
+        "method_names": [m.value for m in Method],
         "action": action,
         "max_steps": MAX_STEPS,
         "base": policies_url(membership),
@@ -90,12 +158,24 @@ async def render_form(
     return render(request, "policy_form.html", context, status_code)
 
 
+def chosen(form: FormData, name: str) -> set[str]:
+    return {value for value in form.getlist(name) if isinstance(value, str)}
+
+
 def posted_form(form: FormData) -> PolicyForm:
     count = field(form, "steps")
     steps = [
         StepValues(
             field(form, f"step-{n}-wait"),
-            {c for c in form.getlist(f"step-{n}-channel") if isinstance(c, str)},
+            chosen(form, f"step-{n}-channel"),
+            members=chosen(form, f"step-{n}-member"),
+            people=chosen(form, f"step-{n}-people"),
+            every=field(form, f"step-{n}-every"),
+            calendar=field(form, f"step-{n}-calendar"),
+            methods=chosen(form, f"step-{n}-method"),
+            start=field(form, f"step-{n}-start"),
+            end=field(form, f"step-{n}-end"),
+            zone=field(form, f"step-{n}-zone"),
         )
         for n in range(min(whole_number(count) or 0, MAX_STEPS))
     ]
@@ -142,6 +222,8 @@ async def save(
         for n, step in enumerate(form.steps):
             if step.channels & set(error.unknown):
                 form.errors[f"step-{n}-channels"] = "a chosen channel no longer exists"
+    except InvalidError as error:  # a member who has left, say
+        form.errors["steps"] = error.message
     if form.errors:
         return await render_form(request, membership, form, action, 400)
     return RedirectResponse(policies_url(membership), status_code=303)
@@ -151,13 +233,29 @@ async def store_policy(
     services: Context, membership: Membership, spec: PolicySpec, policy_id: int | None
 ) -> None:
     steps = [(wait, [str(c) for c in chosen]) for wait, chosen in spec.steps]
-    draft = PolicyDraft(spec.name, steps, spec.repeat_count, spec.repeat_delay, spec.nag_interval)
+    reaches = tuple(reach_spec(reach) for reach in spec.reaches)
+    draft = PolicyDraft(
+        spec.name, steps, spec.repeat_count, spec.repeat_delay, spec.nag_interval, reaches
+    )
     project_id, scope = membership.project_id, NameScope.PROJECT
     if policy_id is None:
         await policy_service.create_policy(services, project_id, draft, scope=scope)
     else:
         changes = PolicyChanges.whole(draft)
         await policy_service.update_policy(services, project_id, policy_id, changes, scope=scope)
+
+
+def reach_spec(reach: StepReach) -> ReachSpec:
+    return ReachSpec(tuple(target_spec(*t) for t in reach.targets), reach.methods, reach.hours)
+
+
+def target_spec(kind: TargetKind, value: str) -> TargetSpec:
+    if kind == TargetKind.MEMBER:
+        return TargetSpec(kind, member=value)
+    if kind == TargetKind.ON_CALL:
+        # An id that is no number names no calendar: the service refuses it.
+        return TargetSpec(kind, calendar=whole_number(value) if value else None)
+    return TargetSpec(kind, channel_kind=value)
 
 
 def project_policy(

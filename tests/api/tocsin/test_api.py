@@ -11,6 +11,7 @@ from tests.alerts.test_incidents import watch
 from tests.api.conftest import Api, running_api
 from tests.receivers import HttpReceiver, Reply
 from tocsin.api.tocsin.http import PREFIX
+from tocsin.store.users import add_membership, insert_user
 
 
 class Client:
@@ -230,7 +231,15 @@ async def test_channels_and_policies(client: Client) -> None:
     }
     created = await client.call("POST", "/policies", body)
     policy = created.json()
-    assert policy["steps"] == [{"wait": 300, "channels": [channel["id"]]}]
+    assert policy["steps"] == [
+        {
+            "wait": 300,
+            "channels": [channel["id"]],
+            "targets": [],
+            "methods": ["email", "push"],
+            "hours": None,
+        }
+    ]
     taken = await client.call("POST", "/policies", body)
     assert taken.status_code == 409
     path = f"/policies/{policy['id']}"
@@ -243,6 +252,84 @@ async def test_channels_and_policies(client: Client) -> None:
     assert (await client.call("DELETE", path)).status_code == 204
     assert (await client.call("DELETE", f"/channels/{channel['id']}")).status_code == 204
     assert (await client.ok("GET", "/channels"))["items"] == []
+
+
+async def test_policy_steps_reach_people_of_the_project_only(client: Client) -> None:
+    async with client.api.database.write() as connection:
+        user_id = await connection.run_sync(
+            insert_user, "ann@example.com", "x", False, client.api.clock.now()
+        )
+        await connection.run_sync(add_membership, user_id, client.api.project_id, "member")
+    step = {
+        "wait": "0s",
+        "channels": [],
+        "targets": [
+            {"type": "on_call"},
+            {"type": "member", "member": "ann@example.com"},
+            {"type": "round_robin", "members": [str(user_id)]},
+            {"type": "channels_of_kind", "channel_kind": "slack"},
+        ],
+        "methods": ["email"],
+        "hours": {"start": "20:00", "end": "08:00", "zone": "Europe/Berlin"},
+    }
+    body = {
+        "name": "people",
+        "steps": [step, {"wait": "4s", "channels": [], "targets": [{"type": "entire_team"}]}],
+    }
+    policy = await client.ok("POST", "/policies", body)
+    first, second = policy["steps"]
+    assert first["targets"] == [
+        {"type": "on_call", "member": None, "calendar": None, "members": [], "channel_kind": None},
+        {
+            "type": "member",
+            "member": "ann@example.com",
+            "calendar": None,
+            "members": [],
+            "channel_kind": None,
+        },
+        {
+            "type": "round_robin",
+            "member": None,
+            "calendar": None,
+            "members": ["ann@example.com"],
+            "channel_kind": None,
+        },
+        {
+            "type": "channels_of_kind",
+            "member": None,
+            "calendar": None,
+            "members": [],
+            "channel_kind": "slack",
+        },
+    ]
+    assert (first["methods"], first["hours"]) == (
+        ["email"],
+        {"start": "20:00", "end": "08:00", "zone": "Europe/Berlin"},
+    )
+    assert second["targets"][0]["type"] == "entire_team"
+    assert await client.ok("GET", f"/policies/{policy['id']}") == policy
+
+    outsider = {
+        **body,
+        "name": "other",
+        "steps": [{**step, "targets": [{"type": "member", "member": "bob@example.com"}]}],
+    }
+    refused = await client.call("POST", "/policies", outsider)
+    assert refused.status_code == 422
+    assert "no member 'bob@example.com'" in refused.text
+    for bad in (
+        {"type": "member"},
+        {"type": "channels_of_kind", "channel_kind": "fax"},
+        {"type": "someone"},
+    ):
+        wrong = {**body, "name": "bad", "steps": [{**step, "targets": [bad]}]}
+        assert (await client.call("POST", "/policies", wrong)).status_code == 422
+    elsewhere = {**step, "targets": [{"type": "on_call", "calendar": 999}]}
+    unknown = await client.call("POST", "/policies", {**body, "name": "x", "steps": [elsewhere]})
+    assert unknown.status_code == 422
+    assert "no on-call calendar 999 in this project" in unknown.text
+    late = {**step, "hours": {"start": "25:00", "end": "08:00", "zone": "Mars/Olympus"}}
+    assert (await client.call("POST", "/policies", {**body, "steps": [late]})).status_code == 422
 
 
 async def test_the_docs_page_loads_nothing_from_another_host(api: Api) -> None:

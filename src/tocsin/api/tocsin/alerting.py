@@ -32,17 +32,26 @@ from tocsin.api.tocsin.models import (
     Page,
     PolicyIn,
     PolicyOut,
+    StepIn,
 )
 from tocsin.api.tocsin.pages import CursorParam, Limit, paginate
 from tocsin.api.tocsin.render import channel_out, policy_out
+from tocsin.domain.people import Method, Target, TargetKind, parse_hours
 from tocsin.domain.records import ChannelRow, PolicyRow
 from tocsin.services import channels as channel_service
 from tocsin.services import policies as policy_service
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError, StaleError
-from tocsin.services.policies import NameScope, PolicyChanges, PolicyDraft, UnknownChannelsError
+from tocsin.services.policies import (
+    NameScope,
+    PolicyChanges,
+    PolicyDraft,
+    ReachSpec,
+    TargetSpec,
+)
 from tocsin.services.requests import ServicesDep
 from tocsin.store import channels as channel_store
+from tocsin.store import people as people_store
 from tocsin.store.incidents import load_policy
 
 PolicyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -130,7 +139,14 @@ def read_policy(connection: sa.Connection, access: ApiAccess, policy_id: int) ->
     if policy_id not in names:
         raise policy_not_found(policy_id)
     uuids = {c.id: c.uuid for c in channel_store.project_channels(connection, access.project_id)}
-    return policy_out(policy_id, names[policy_id], load_policy(connection, policy_id), uuids)
+    policy = load_policy(connection, policy_id)
+    people = {u for step in policy.steps for t in step.reach.targets for u in user_ids(t)}
+    emails = people_store.emails_of(connection, sorted(people))
+    return policy_out(policy_id, names[policy_id], policy, uuids, emails)
+
+
+def user_ids(target: Target) -> tuple[int, ...]:
+    return target.user_ids if target.user_id is None else (target.user_id, *target.user_ids)
 
 
 def tagged(response: Response, policy: PolicyOut) -> PolicyOut:
@@ -140,7 +156,27 @@ def tagged(response: Response, policy: PolicyOut) -> PolicyOut:
 
 def draft_of(body: PolicyIn) -> PolicyDraft:
     steps = [(step.wait, [str(c) for c in step.channels]) for step in body.steps]
-    return PolicyDraft(body.name, steps, body.repeat_count, body.repeat_delay, body.nag_interval)
+    reaches = tuple(reach_of(step) for step in body.steps)
+    return PolicyDraft(
+        body.name, steps, body.repeat_count, body.repeat_delay, body.nag_interval, reaches
+    )
+
+
+def reach_of(step: StepIn) -> ReachSpec:
+    hours = None
+    if step.hours is not None:
+        hours = parse_hours(f"{step.hours.start}-{step.hours.end}", step.hours.zone)
+    targets = tuple(
+        TargetSpec(
+            TargetKind(t.type),
+            member=t.member or "",
+            calendar=t.calendar,
+            members=tuple(t.members),
+            channel_kind=t.channel_kind or "",
+        )
+        for t in step.targets
+    )
+    return ReachSpec(targets, frozenset(Method(m) for m in step.methods), hours)
 
 
 async def shown_policy(services: Context, access: ApiAccess, policy_id: int) -> PolicyOut:
@@ -184,7 +220,7 @@ async def create_policy(
         )
     except ConflictError as error:
         raise ApiError(409, error.message) from None
-    except UnknownChannelsError as error:
+    except InvalidError as error:
         raise FieldsError({"steps": error.message}) from None
     return tagged(response, await shown_policy(services, access, created.id))
 
@@ -231,7 +267,7 @@ async def replace_policy(
         raise changed_since_read(etag_of(now.model_dump(mode="json"))) from None
     except ConflictError as error:
         raise ApiError(409, error.message) from None
-    except UnknownChannelsError as error:
+    except InvalidError as error:
         raise FieldsError({"steps": error.message}) from None
     return tagged(response, await shown_policy(services, access, policy_id))
 

@@ -21,6 +21,7 @@ from pydantic import (
 
 from tocsin.domain.checks import Status
 from tocsin.domain.durations import DurationError, parse_duration
+from tocsin.domain.people import parse_hours
 from tocsin.domain.schedule import (
     MAX_CRON_LENGTH,
     check_range,
@@ -297,14 +298,77 @@ class ChannelCreate(Model):
 Wait = Annotated[Duration, Field(description="After the step before, or the opening.")]
 
 
+TargetType = Literal["member", "entire_team", "on_call", "round_robin", "channels_of_kind"]
+MethodName = Literal["email", "sms", "call", "push"]
+MemberRef = Annotated[str, Field(min_length=1, max_length=254)]
+MAX_TARGETS = 20
+
+
+class TargetIn(Model):
+    """Whom a step reaches beside its channels: a `member` (by id or email), the
+    `entire_team`, whoever is `on_call` in a calendar (none: the project's default),
+    the next person each time (`round_robin` over `members`, or every member), or
+    every channel of a kind in the project (`channels_of_kind`)."""
+
+    type: TargetType
+    member: MemberRef | None = None
+    calendar: int | None = Field(None, ge=1, le=2**31 - 1)
+    members: Annotated[list[MemberRef], Field(max_length=100)] = []
+    channel_kind: Annotated[str, WithJsonSchema(KIND_SCHEMA)] | None = None
+
+    @model_validator(mode="after")
+    def has_what_its_type_needs(self) -> "TargetIn":
+        if self.type == "member" and self.member is None:
+            raise ValueError("a member target names its `member`, by id or email")
+        if self.type == "channels_of_kind" and self.channel_kind not in KINDS:
+            raise ValueError(f"`channel_kind` must be one of {', '.join(sorted(KINDS))}")
+        return self
+
+
+class HoursIn(Model):
+    """The hours of the day a step runs in, in a zone; an end before the start
+    crosses midnight."""
+
+    start: Annotated[str, Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$", examples=["08:00"])]
+    end: Annotated[str, Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$", examples=["20:00"])]
+    zone: Annotated[str, Field(max_length=64)] = "UTC"
+
+    @model_validator(mode="after")
+    def valid_hours(self) -> "HoursIn":
+        parse_hours(f"{self.start}-{self.end}", self.zone)  # raises ValueErrors
+        return self
+
+
 class StepIn(Model):
     wait: Wait
     channels: ChannelIds
+    targets: Annotated[list[TargetIn], Field(max_length=MAX_TARGETS)] = []
+    methods: Annotated[list[MethodName], Field(max_length=4)] = Field(
+        ["email", "push"], description="How people targets are reached."
+    )
+    hours: HoursIn | None = Field(None, description="Outside them the step is skipped.")
+
+
+class TargetOut(Model):
+    type: TargetType
+    member: str | None = Field(description="The member's email.")
+    calendar: int | None
+    members: list[str] = Field(description="A round robin's members, by email.")
+    channel_kind: str | None
+
+
+class HoursOut(Model):
+    start: str
+    end: str
+    zone: str
 
 
 class StepOut(Model):
     wait: int = Field(description="Seconds after the step before, or the opening.")
     channels: list[UUID]
+    targets: list[TargetOut]
+    methods: list[MethodName]
+    hours: HoursOut | None
 
 
 MAX_POLICY_DELAY = timedelta(days=7)

@@ -12,14 +12,17 @@ from tocsin.api.tocsin.models import (
     CheckOut,
     EventOut,
     FlipOut,
+    HoursOut,
     IncidentOut,
     PingOut,
     PolicyOut,
     StepOut,
+    TargetOut,
 )
 from tocsin.domain.checks import grace_start, status
-from tocsin.domain.escalation import Policy
+from tocsin.domain.escalation import Policy, Step
 from tocsin.domain.naming import slugify, unique_key
+from tocsin.domain.people import Method, Target
 from tocsin.domain.records import (
     ChannelRow,
     CheckDetails,
@@ -204,13 +207,10 @@ def policy_out(
     name: str,
     policy: Policy,
     channel_uuids: dict[int, uuid.UUID],
+    emails: dict[int, str] | None = None,
 ) -> PolicyOut:
-    steps = [
-        StepOut(
-            wait=seconds(step.wait_before), channels=[channel_uuids[c] for c in step.channel_ids]
-        )
-        for step in policy.steps
-    ]
+    """The policy as the API shows it; people by their email (`emails`, by user id)."""
+    steps = [step_out(step, channel_uuids, emails or {}) for step in policy.steps]
     nag = policy.nag_interval
     return PolicyOut(
         id=policy_id,
@@ -219,4 +219,31 @@ def policy_out(
         repeat_count=policy.repeat_count,
         repeat_delay=seconds(policy.repeat_delay),
         nag_interval=None if nag is None else seconds(nag),
+    )
+
+
+def step_out(step: Step, channel_uuids: dict[int, uuid.UUID], emails: dict[int, str]) -> StepOut:
+    reach = step.reach
+    hours = reach.hours
+    return StepOut(
+        wait=seconds(step.wait_before),
+        channels=[channel_uuids[c] for c in step.channel_ids],
+        targets=[target_out(target, emails) for target in reach.targets],
+        methods=[m.value for m in Method if m in reach.methods],
+        hours=None
+        if hours is None
+        else HoursOut(start=f"{hours.start:%H:%M}", end=f"{hours.end:%H:%M}", zone=hours.zone),
+    )
+
+
+def target_out(target: Target, emails: dict[int, str]) -> TargetOut:
+    def named(user_id: int) -> str:
+        return emails.get(user_id, str(user_id))
+
+    return TargetOut(
+        type=target.kind.value,
+        member=None if target.user_id is None else named(target.user_id),
+        calendar=target.calendar_id,
+        members=[named(u) for u in target.user_ids],
+        channel_kind=target.channel_kind or None,
     )
