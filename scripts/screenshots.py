@@ -1,11 +1,13 @@
-"""Screenshots of the web app for the README: sign-in, the checks table, a check's page
-and the new-check form, in light and dark, at desktop (1280x800) and phone (390x844)
-widths, saved as PNGs under docs/screenshots/.
+"""Screenshots of the web app for the README: sign-in, the checks table, a check's page,
+the new-check form, an on-call calendar's week, its rotation form and a person's profile
+with their contact methods, in light and dark,
+at desktop (1280x800) and phone (390x844) widths, saved as PNGs under docs/screenshots/.
 
 Starts `tocsin serve` on a free port over a fresh SQLite database with demo checks
 (up, late, down with its incident, started, paused, new; one with a history of timed
-runs), signs in with headless Chromium (Debian's, at /usr/bin/chromium) and fails on
-any console error.
+runs) and an on-call calendar (a weekly day rotation, a weeknight layer, an override,
+weekend nights left uncovered and a member who left), signs in with headless Chromium
+(Debian's, at /usr/bin/chromium) and fails on any console error.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
@@ -21,6 +23,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from datetime import time as hour
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,8 +33,12 @@ import sqlalchemy as sa
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tocsin.domain.accounts import hash_password
+from tocsin.domain.oncall import Override, Restriction, Rotation
+from tocsin.domain.people import ActiveHours, ContactKind
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Cron, Period, Schedule
+from tocsin.store import oncall as oncall_store
+from tocsin.store import people as people_store
 from tocsin.store.checks import new_check_values
 from tocsin.store.projects import default_project
 from tocsin.store.tables import checks, pings, projects
@@ -44,6 +51,8 @@ PASSWORD = "correct horse battery"
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 SCHEMES = ("light", "dark")
 BACKUP = "nightly db backup"
+CALENDAR = "Primary"
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def free_port() -> int:
@@ -128,7 +137,49 @@ def fill(database_url: str) -> None:
         connection.execute(checks.update().where(checks.c.id == backup).values(n_pings=60))
         user_id = insert_user(connection, EMAIL, hash_password(PASSWORD), True, now)
         add_membership(connection, user_id, project_id, "owner")
+        demo_calendar(connection, project_id, now)
+        demo_contacts(connection, user_id, now)
     engine.dispose()
+
+
+def demo_contacts(connection: sa.Connection, user_id: int, now: datetime) -> None:
+    """The account email (confirmed), Slack by day and a phone number for the nights."""
+    day = ActiveHours(hour(8), hour(20), "Europe/Berlin")
+    night = ActiveHours(hour(20), hour(8), "Europe/Berlin")
+    methods = [
+        (ContactKind.EMAIL, EMAIL, now, None),
+        (ContactKind.SLACK, "U024BE7LH", now, day),
+        (ContactKind.PHONE, "+4915112345678", now, night),
+    ]
+    for kind, address, verified, hours in methods:
+        people_store.insert_contact(
+            connection, user_id, kind, address, now, verified=verified, hours=hours
+        )
+
+
+def demo_calendar(connection: sa.Connection, project_id: int, now: datetime) -> None:
+    """Alice and Bob take weeks by day (08:00 to 20:00), Nina the nights from Sunday to
+    Thursday (so Friday and Saturday nights are gaps); Bob covers Wednesday afternoon."""
+    people = {}
+    for name in ("alice", "bob", "nina"):
+        people[name] = insert_user(connection, f"{name}@example.com", "-", True, now)
+        add_membership(connection, people[name], project_id, "member")
+    calendar_id = oncall_store.insert_calendar(connection, project_id, CALENDAR, "demo", now)
+    oncall_store.make_default(connection, project_id, calendar_id)
+    local = now.astimezone(BERLIN)
+    monday = (local - timedelta(days=local.weekday() + 14)).date()
+    nine = datetime.combine(monday, hour(9), tzinfo=BERLIN)
+    days = Restriction(hour(8), hour(20))
+    weekly = Rotation((people["alice"], people["bob"]), nine, "Europe/Berlin", restriction=days)
+    night_hours = Restriction(hour(20), hour(8), frozenset({6, 0, 1, 2, 3}))
+    nights = Rotation((people["nina"],), nine, "Europe/Berlin", 1, "week", 1, night_hours)
+    oncall_store.insert_rotation(connection, calendar_id, "Weekly", weekly, now)
+    oncall_store.insert_rotation(connection, calendar_id, "Nights", nights, now)
+    wednesday = nine + timedelta(days=16, hours=3)
+    cover = Override(people["bob"], wednesday, wednesday + timedelta(hours=6))
+    oncall_store.insert_override(connection, calendar_id, cover, now)
+    message = "sam@example.com was removed from the project and taken out of rotation Weekly"
+    oncall_store.add_warning(connection, calendar_id, message, now)
 
 
 def start_server(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -213,6 +264,16 @@ async def shoot(browser: Browser, url: str, out: Path, size: str, scheme: str) -
     await page.get_by_label("Time zone of the cron expression").fill("Europe/Berlin")
     await expect(page.locator("#cron-preview ol.times li")).to_have_count(5)
     await save("new-check")
+    await page.goto(checks_page.replace("/checks", "/calendars"))
+    await page.get_by_role("link", name=CALENDAR).click()
+    await expect(page.locator(".week .block.override").first).to_be_visible()
+    await save("oncall")
+    await page.get_by_role("link", name="Edit").nth(1).click()
+    await expect(page.get_by_label("Layer", exact=False)).to_have_value("1")
+    await save("rotation")
+    await page.goto(f"{url}/profile")
+    await expect(page.get_by_role("heading", name="Your profile")).to_be_visible()
+    await save("profile")
     await context.close()
     return errors
 

@@ -6,10 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from tests.web.conftest import Person, Web
 from tocsin.domain.checks import Status, status
+from tocsin.domain.oncall import Override, Rotation
 from tocsin.domain.people import ContactKind
 from tocsin.server.app import TocsinApp
 from tocsin.store import checks as check_store
@@ -17,6 +19,14 @@ from tocsin.store import people as people_store
 from tocsin.store.channels import insert_channel, insert_policy, project_channels, project_policies
 from tocsin.store.incidents import get_incident
 from tocsin.store.keys import create_key, list_keys
+from tocsin.store.oncall import (
+    calendars_of,
+    insert_calendar,
+    insert_override,
+    insert_rotation,
+    overrides_of,
+    rotations_of,
+)
 from tocsin.store.users import insert_invitation, project_members
 
 # Public on purpose: the sign-in, setup and sign-up forms; the alert's signed incident
@@ -73,17 +83,37 @@ async def objects(web: Web, project_id: int) -> dict[str, Any]:
                 sync, project_id, "asked@example.com", "viewer", "x", web.clock.now(), DAY
             )
         )
+    member = await web.user(f"member-{project_id}@example.com", "member", project_id)
     return {
         "check": check.uuid,
         "incident": await web.incident(project_id, name="disk"),
         "channel": channel.uuid,
         "policy": policy,
         "key": key.id,
-        "member": await web.user(f"member-{project_id}@example.com", "member", project_id),
+        "member": member,
         "invitation": invitation.id,
         "n": 1,  # a ping's number in its check's log
+        **(await on_call(web, project_id, member)),
         "contact_id": await contact_of(web, f"contact-{project_id}@example.com"),
     }
+
+
+async def on_call(web: Web, project_id: int, member: int) -> dict[str, int]:
+    """A calendar with a rotation and an override of `member`."""
+    now = web.clock.now()
+    rotation = Rotation((member,), now, "UTC")
+    override = Override(member, now, now + DAY)
+
+    def work(sync: sa.Connection) -> dict[str, int]:
+        calendar = insert_calendar(sync, project_id, "Primary", f"token-{project_id}", now)
+        return {
+            "calendar": calendar,
+            "rotation": insert_rotation(sync, calendar, "Weekly", rotation, now),
+            "override": insert_override(sync, calendar, override, now),
+        }
+
+    async with web.database.write() as connection:
+        return await connection.run_sync(work)
 
 
 async def contact_of(web: Web, email: str) -> int:
@@ -153,6 +183,17 @@ async def unchanged(web: Web, ids: dict[str, Any]) -> bool:
         policies = await connection.run_sync(project_policies, check.record.project_id)
         members = await connection.run_sync(project_members, check.record.project_id)
         keys = await connection.run_sync(list_keys, check.record.project_id)
+        calendars = await connection.run_sync(calendars_of, check.record.project_id)
+        rotations = await connection.run_sync(rotations_of, ids["calendar"])
+        far = web.clock.now() + 10 * DAY
+        overrides = await connection.run_sync(overrides_of, ids["calendar"], far - 20 * DAY, far)
+    assert ([r.id for r in rotations], [o.id for o in overrides]) == (
+        [ids["rotation"]],
+        [ids["override"]],
+    )
+    assert [(c.id, c.name, c.feed_token) for c in calendars] == [
+        (ids["calendar"], "Primary", f"token-{check.record.project_id}")
+    ]
     assert [(k.id, k.revoked) for k in keys] == [(ids["key"], None)]
     assert [c.uuid for c in channels] == [ids["channel"]]
     assert [(p.id, p.name) for p in policies] == [(ids["policy"], "night")]

@@ -32,6 +32,7 @@ from tocsin.web import (
     key_pages,
     member_pages,
     oncall_feed,
+    oncall_pages,
     pages,
     policy_pages,
     profile_pages,
@@ -141,6 +142,7 @@ def add_web_app(web: FastAPI) -> None:
     web.include_router(project_incident_pages.router)
     web.include_router(channel_pages.router)
     web.include_router(policy_pages.router)
+    web.include_router(oncall_pages.router)
     web.include_router(member_pages.router)
     web.include_router(key_pages.router)
     web.include_router(account_links.router)
