@@ -110,7 +110,9 @@ def test_the_code_runs_and_its_exception_goes_on_when_the_server_is_down() -> No
     with pytest.raises(BackupError):
         back_up()
     assert ran == [True]
-    assert time.monotonic() - began < 3
+    # The budgets add up to 0.5 s: the bound tells "gave up" from "kept trying", with
+    # room for a loaded machine.
+    assert time.monotonic() - began < 30
 
 
 def test_a_check_that_names_no_server_is_refused_at_once(

@@ -21,7 +21,9 @@ def test_the_job_runs_with_its_own_output_and_status_when_the_server_is_down() -
         *("--", "sh", "-c", "printf 'out\\000put'; echo oops >&2; exit 3"),
     )
     assert (done.returncode, done.stdout, done.stderr) == (3, b"out\x00put", b"oops\n")
-    assert time.monotonic() - began < 5
+    # The budgets add up to 1.5 s; the bound only tells "gave up" from "kept trying",
+    # with room for a loaded machine.
+    assert time.monotonic() - began < 30
 
 
 def test_each_ping_that_could_not_be_sent_is_one_warning() -> None:
@@ -45,14 +47,16 @@ def test_the_finish_ping_keeps_trying_for_its_budget_then_gives_up() -> None:
     )
     elapsed = time.monotonic() - began
     assert done.returncode == 0
-    assert 1.2 < elapsed < 4
+    # At least most of the budget (never less), and far from the test's 60 s timeout.
+    assert 1.2 < elapsed < 30
 
 
 def test_the_command_starts_without_waiting_for_the_start_ping() -> None:
     launched = time.time()
     done = tocsin_run(
         *("--check", CHECK, "--server", closed_port_server(), "--quiet"),
-        *("--start-retry", "3s", "--finish-retry", "0s"),
+        *("--start-retry", "8s", "--finish-retry", "0s"),
         *("--", "python3", "-c", "import time; print(time.time())"),
     )
-    assert float(done.stdout) - launched < 1.5
+    # Waiting for the start ping would start the command 8 s after the launch.
+    assert float(done.stdout) - launched < 6
