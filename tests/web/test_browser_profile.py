@@ -4,13 +4,15 @@ account email, and removes the method. Any console error fails the test."""
 
 import re
 
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, ViewportSize, expect
 
 from tests.conftest import Server
 from tests.web.test_browser_checks import Console, browser, sign_in, users
 from tocsin.store.database import Database
 
 __all__ = ["browser"]
+
+PHONE = ViewportSize(width=375, height=812)
 
 
 async def test_a_person_manages_their_contact_methods_in_the_browser(
@@ -49,4 +51,27 @@ async def test_a_person_manages_their_contact_methods_in_the_browser(
     )
     await expect(page.locator("tr[data-contact]")).to_have_count(1)
     await context.close()
+    assert console.errors == []
+
+
+async def test_the_profile_page_fits_a_phone(
+    browser: Browser, server: Server, server_database: Database
+) -> None:
+    await users(server_database, "phoneprofile")
+    console = Console()
+    phone = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = await sign_in(phone, console, server.url, "phoneprofile-ops@example.com")
+    await page.goto(f"{server.url}/profile")
+    await page.get_by_label("Method").select_option("ntfy")
+    await page.get_by_label("Address, number, key, topic or id").fill(
+        "alerts-for-a-long-topic-name"
+    )
+    await page.get_by_role("button", name="Add").click()
+    await expect(page.locator("tr[data-contact]")).to_have_count(1)
+    add = await page.get_by_role("button", name="Add").bounding_box()
+    assert add is not None
+    assert add["x"] + add["width"] <= PHONE["width"]
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    await phone.close()
     assert console.errors == []
