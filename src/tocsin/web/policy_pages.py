@@ -152,13 +152,15 @@ async def render_form(
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
         members = await connection.run_sync(user_store.project_members, membership.project_id)
         calendars = await connection.run_sync(oncall_store.calendars_of, membership.project_id)
+    named = {policy for step in form.steps for policy in step.policies}
     context = {
         "membership": membership,
         "form": form,
         "channels": channels,
         "calendars": calendars,
         "members": [user for user, _role in members],
-        "policies": [policy for policy in found if policy.id != policy_id],
+        # Another policy to hand over to; the policy itself only if a step names it.
+        "policies": [p for p in found if p.id != policy_id or str(p.id) in named],
         "people_boxes": PEOPLE_CHOICES,
         "kinds": sorted(KINDS),
         "method_names": [m.value for m in Method],
