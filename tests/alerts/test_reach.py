@@ -3,6 +3,7 @@ clock: a member, the entire team, the next person in turn, every channel of a ki
 methods, hours, and steps that fall through when they reach nobody."""
 
 from datetime import datetime, time, timedelta
+from urllib.parse import parse_qs
 
 import sqlalchemy as sa
 
@@ -25,6 +26,7 @@ from tocsin.domain.people import ActiveHours, ContactKind, Method, Reach, Target
 from tocsin.domain.records import CheckRecord
 from tocsin.notify.http import http_client
 from tocsin.notify.people import Providers
+from tocsin.notify.twilio import TwilioAccount
 from tocsin.store import people as people_store
 from tocsin.store.channels import update_policy
 from tocsin.store.database import Database
@@ -285,3 +287,68 @@ async def test_a_failed_delivery_to_a_person_is_on_the_timeline_with_why(
     async with database.read() as connection:
         [contact] = (await connection.run_sync(people_store.contacts_of, [alice]))[alice]
     assert "503" in contact.last_error
+
+
+def twilio_at(receiver: HttpReceiver) -> TwilioAccount:
+    return TwilioAccount("AC1", "instance-token", "+15550001111", receiver.url)
+
+
+async def deliver_to_people(database: Database, runner: BatchRunner, providers: Providers) -> int:
+    async with http_client() as client:
+        notifier = Notifier(
+            database,
+            runner,
+            outbound(client),
+            LINKS,
+            FakeClock(DOWN_AT + 2 * S),
+            timeout=5 * S,
+            recheck=S,
+            max_age=timedelta(hours=1),
+            providers=providers,
+        )
+        return await notifier.deliver_due()
+
+
+async def test_a_phone_is_called_or_texted_as_each_step_asks(
+    database: Database, runner: BatchRunner, receiver: HttpReceiver
+) -> None:
+    receiver.default = Reply(201, b'{"sid": "SM1", "status": "queued"}')
+    await member(database, "alice@example.com", (ContactKind.PHONE, "+4930123456"))
+    await member(database, "bob@example.com", (ContactKind.PHONE, "+4930654321"))
+    alice, bob = await people_ids(database)
+    record = await make_check(database, now=T0)
+    call = Reach((Target(TargetKind.MEMBER, user_id=alice),), frozenset({Method.CALL}))
+    text = Reach((Target(TargetKind.MEMBER, user_id=bob),), frozenset({Method.SMS}))
+    await policy_reaching(database, record, (timedelta(0), call), (timedelta(0), text))
+    incident_id = await go_down(database, runner, record)
+
+    assert await deliver_to_people(database, runner, Providers(twilio=twilio_at(receiver))) == 2
+    [placed] = receiver.on("/2010-04-01/Accounts/AC1/Calls.json")
+    fields = parse_qs(placed.body.decode())
+    assert fields["To"] == ["+4930123456"]
+    assert "Press 1 to acknowledge" in fields["Twiml"][0]
+    assert "channel=" not in fields["Twiml"][0]  # the instance's token checks the key
+    [sent] = receiver.on("/2010-04-01/Accounts/AC1/Messages.json")
+    assert parse_qs(sent.body.decode())["To"] == ["+4930654321"]
+    lines = [message for _, message in await timeline(database, incident_id)]
+    assert "down alert: called alice@example.com at +4930123456 (member)" in lines
+    assert "down alert: sent an SMS to bob@example.com at +4930654321 (member)" in lines
+
+
+async def test_without_a_twilio_account_the_timeline_says_sms_and_calls_are_not_set_up(
+    database: Database, runner: BatchRunner
+) -> None:
+    await member(database, "alice@example.com", (ContactKind.PHONE, "+4930123456"))
+    [alice] = await people_ids(database)
+    record = await make_check(database, now=T0)
+    call = Reach((Target(TargetKind.MEMBER, user_id=alice),), frozenset({Method.CALL}))
+    await policy_reaching(database, record, (timedelta(0), call))
+    incident_id = await go_down(database, runner, record)
+
+    assert await deliver_to_people(database, runner, Providers()) == 1
+    lines = [message for _, message in await timeline(database, incident_id)]
+    [given_up] = [line for line in lines if "given up" in line]
+    assert given_up.startswith(
+        "down alert to alice@example.com by phone (member) given up after attempt 1: "
+        "SMS and calls are not set up: TOCSIN_TWILIO_ACCOUNT_SID"
+    ), given_up

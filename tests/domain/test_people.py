@@ -16,6 +16,7 @@ from tocsin.domain.people import (
     in_turn,
     parse_hours,
     parse_methods,
+    phone_method,
 )
 
 BERLIN_DAY = ActiveHours(time(8), time(20), "Europe/Berlin")
@@ -78,8 +79,13 @@ def test_a_step_uses_the_verified_methods_its_methods_name() -> None:
     everything = [mail, unconfirmed, topic, phone]
     assert contacts_for(everything, frozenset({Method.EMAIL})) == [mail]
     assert contacts_for(everything, frozenset({Method.PUSH, Method.EMAIL})) == [mail, topic]
-    # SMS and calls need a phone channel kind, which people's deliveries do not have yet.
-    assert contacts_for(everything, frozenset({Method.SMS, Method.CALL})) == []
+    assert contacts_for(everything, frozenset({Method.SMS, Method.CALL})) == [phone]
+
+
+def test_a_phone_is_called_when_the_step_asks_for_calls_else_texted() -> None:
+    assert phone_method(frozenset({Method.CALL})) == "call"
+    assert phone_method(frozenset({Method.SMS, Method.CALL})) == "call"
+    assert phone_method(frozenset({Method.SMS, Method.EMAIL})) == "sms"
 
 
 @given(st.lists(st.integers(), min_size=1, max_size=8, unique=True), st.integers(0, 1000))

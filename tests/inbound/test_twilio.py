@@ -11,15 +11,19 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
+from tests.alerts.test_reach import member, people_ids, policy_reaching
 from tests.helpers import add_channel, incidents_of
 from tests.inbound.conftest import TWILIO_TOKEN, Site
 from tests.receivers import HttpReceiver, Reply
 from tests.web.conftest import SITE
 from tocsin.alerts.notifier import Links, Notifier
+from tocsin.domain.people import ContactKind, Method, Reach, Target, TargetKind
 from tocsin.domain.records import ChannelRow
 from tocsin.domain.signatures import twilio_signature
 from tocsin.notify.http import http_client
 from tocsin.notify.outbound import LiveOutbound, SmtpSettings
+from tocsin.notify.people import Providers
+from tocsin.notify.twilio import TwilioAccount
 from tocsin.store import incidents as incident_store
 from tocsin.store.fastpath.runners import batch_runner
 
@@ -221,3 +225,31 @@ async def test_a_body_too_large_is_refused(site: Site) -> None:
         f"{url.path}?{url.query}", content=b"a=" + b"x" * (300 * 1024)
     )
     assert response.status_code == 413
+
+
+async def test_a_call_to_a_person_s_phone_is_acknowledged_by_its_keypress(
+    site: Site, receiver: HttpReceiver, notifier: Notifier
+) -> None:
+    receiver.default = Reply(201, b'{"sid": "CA123", "status": "queued"}')
+    await member(site.web.database, "ann@example.com", (ContactKind.PHONE, "+15552223333"))
+    [ann] = await people_ids(site.web.database)
+    record = await site.web.check(name="db backup")
+    call = Reach((Target(TargetKind.MEMBER, user_id=ann),), frozenset({Method.CALL}))
+    await policy_reaching(site.web.database, record, (timedelta(0), call))
+    await site.web.client().post(f"/ping/{record.uuid}/fail", content=b"disk full")
+    [incident] = await incidents_of(site.web.database, record)
+    account = TwilioAccount(SID, TWILIO_TOKEN, "+15550001111", receiver.url)
+    notifier.providers = Providers(twilio=account)
+
+    assert await notifier.deliver_due() == 1
+    [placed] = receiver.requests
+    assert placed.path == f"/2010-04-01/Accounts/{SID}/Calls.json"
+    gather = ElementTree.fromstring(parse_qs(placed.body.decode())["Twiml"][0]).find("Gather")
+    assert gather is not None
+    url = gather.get("action", "")
+    assert "channel=" not in url
+
+    response = await press(site, url, call_fields("1"))
+
+    assert response.status_code == 200
+    assert await status_of(site, incident.id) == ("acknowledged", "+15552223333 (phone)")

@@ -3,8 +3,8 @@
 import pytest
 
 from tests.notify.messages import ACK_URL, AWKWARD_NAME, INCIDENT_URL, OUTPUT, down, up
-from tests.receivers import HttpReceiver
-from tocsin.notify.base import ChannelConfigError, parse_config
+from tests.receivers import HttpReceiver, Reply
+from tocsin.notify.base import ChannelConfigError, DeliveryError, parse_config
 from tocsin.notify.outbound import LiveOutbound
 from tocsin.notify.pushover import KIND, PushoverConfig, build, cancel, receipt_in
 
@@ -112,3 +112,16 @@ async def test_an_acknowledgement_cancels_every_receipt_and_sends_nothing_else(
         "/1/receipts/r1/cancel.json",
         "/1/receipts/r2/cancel.json",
     ]
+
+
+async def test_a_2xx_with_a_status_other_than_1_fails_with_pushover_s_errors(
+    receiver: HttpReceiver, outbound: LiveOutbound
+) -> None:
+    answer = b'{"status": 0, "errors": ["user identifier is invalid"], "request": "r"}'
+    receiver.default = Reply(200, answer)
+    config = PushoverConfig(user_key="u", app_token="a", api_url=f"{receiver.url}/1/messages.json")
+
+    with pytest.raises(DeliveryError, match=r"^Pushover: user identifier is invalid$") as raised:
+        await KIND.deliver(config, down(), outbound)
+
+    assert raised.value.permanent

@@ -106,3 +106,26 @@ async def test_too_many_requests_is_retried_after_the_header_s_delay(
 
     assert not raised.value.permanent
     assert raised.value.retry_after == 7
+
+
+@pytest.mark.parametrize(("code", "permanent"), [(403, True), (400, True), (429, False)])
+async def test_a_2xx_with_ok_false_fails_with_telegram_s_description(
+    receiver: HttpReceiver, outbound: LiveOutbound, code: int, permanent: bool
+) -> None:
+    answer = f'{{"ok": false, "error_code": {code}, "description": "Forbidden: blocked"}}'
+    receiver.default = Reply(200, answer.encode())
+    config = TelegramConfig(token="123:abc", chat_id=42, api_url=receiver.url)
+
+    with pytest.raises(DeliveryError, match=r"^Telegram: Forbidden: blocked$") as raised:
+        await KIND.deliver(config, down(), outbound)
+
+    assert raised.value.permanent is permanent
+
+
+async def test_an_ok_answer_is_a_delivery(receiver: HttpReceiver, outbound: LiveOutbound) -> None:
+    receiver.default = Reply(200, b'{"ok": true, "result": {"message_id": 1}}')
+    config = TelegramConfig(token="123:abc", chat_id=42, api_url=receiver.url)
+
+    await KIND.deliver(config, down(), outbound)
+
+    assert len(receiver.requests) == 1

@@ -2,8 +2,10 @@
 contact methods; nobody else's."""
 
 import re
+from urllib.parse import parse_qs
 
-from tests.web.conftest import Web
+from tests.receivers import HttpReceiver, Reply
+from tests.web.conftest import Web, running_web
 from tocsin.domain.signing import sign
 from tocsin.services.people import VERIFY_PURPOSE
 
@@ -64,3 +66,33 @@ async def test_the_account_email_is_confirmed_through_its_link(web: Web) -> None
     confirmed = await ann.client.get(f"/profile/verify?contact={contact_id}&token={token}")
     assert "ann@example.com is confirmed" in confirmed.text
     assert "Use my account email" not in confirmed.text
+
+
+async def test_a_phone_s_test_says_sms_is_not_set_up_without_a_twilio_account(web: Web) -> None:
+    ann = await web.signed_in("ann@example.com")
+    assert (await ann.post("/profile/contacts", kind="phone", address="+4930123456")).is_redirect
+    [contact_id] = re.findall(r'data-contact="(\d+)"', (await ann.client.get("/profile")).text)
+    tested = await ann.post(f"/profile/contacts/{contact_id}/test")
+    assert "SMS and calls are not set up: TOCSIN_TWILIO_ACCOUNT_SID" in tested.text
+
+
+async def test_a_phone_s_test_is_an_sms_through_the_instance_s_twilio_account(
+    database_url: str, receiver: HttpReceiver
+) -> None:
+    receiver.default = Reply(201, b'{"sid": "SM1", "status": "queued"}')
+    async with running_web(
+        database_url,
+        twilio_account_sid="AC1",
+        twilio_auth_token="instance-token",
+        twilio_from="+15550001111",
+        twilio_api_url=receiver.url,
+        allow_private_webhooks=True,
+    ) as web:
+        ann = await web.signed_in("ann@example.com")
+        await ann.post("/profile/contacts", kind="phone", address="+4930123456")
+        [contact_id] = re.findall(r'data-contact="(\d+)"', (await ann.client.get("/profile")).text)
+        tested = await ann.post(f"/profile/contacts/{contact_id}/test")
+    assert "SMS and calls are not set up" not in tested.text
+    [sent] = receiver.on("/2010-04-01/Accounts/AC1/Messages.json")
+    fields = parse_qs(sent.body.decode())
+    assert (fields["To"], fields["From"]) == (["+4930123456"], ["+15550001111"])

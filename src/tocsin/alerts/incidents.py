@@ -131,7 +131,8 @@ def step_events(incident_id: int, steps: reach.Pass, now: datetime) -> list[dict
 def enqueue_people(
     connection: sa.Connection, incident_id: int, steps: reach.Pass, kind: str, now: datetime
 ) -> int:
-    return store.enqueue_people(connection, incident_id, list(steps.contacts.items()), kind, now)
+    contacts = [(c, note, method) for c, (note, method) in steps.contacts.items()]
+    return store.enqueue_people(connection, incident_id, contacts, kind, now)
 
 
 def notify_steps(

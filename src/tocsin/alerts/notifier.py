@@ -213,7 +213,8 @@ class Notifier:
         """The kind and settings that deliver the item: its channel's, or for a person
         those made from their contact method and the instance's providers."""
         if item.person is not None:
-            return route_to_person(item.person.kind, item.person.address, self.providers)
+            person = item.person
+            return route_to_person(person.kind, person.address, self.providers, person.method)
         kind = kind_named(item.channel_kind)
         return kind, self.channel_config(kind, item.channel_config)
 
@@ -430,6 +431,7 @@ def providers(settings: Settings) -> Providers:
         telegram_bot_token=settings.telegram_bot_token,
         slack_bot_token=settings.slack_bot_token,
         ntfy_url=settings.ntfy_url,
+        twilio=instance_twilio(settings),
     )
 
 

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 
 from tocsin.domain import escalation
 from tocsin.domain.people import (
-    DELIVERED,
     METHOD_CONTACTS,
     Contact,
     ContactKind,
@@ -30,6 +29,7 @@ from tocsin.domain.people import (
     contacts_for,
     in_turn,
     methods_text,
+    phone_method,
 )
 from tocsin.store import channels as channel_store
 from tocsin.store import incidents as incident_store
@@ -40,12 +40,12 @@ from tocsin.store import people as people_store
 @dataclass(slots=True)
 class Pass:
     """What one pass over an incident's due steps reaches: channels and people's
-    contact methods (each once, with why), the timeline's lines, and the progress
-    after it."""
+    contact methods (each once, with why and, for a phone, how: `sms` or `call`), the
+    timeline's lines, and the progress after it."""
 
     progress: escalation.Progress
     channel_ids: list[int] = field(default_factory=list)
-    contacts: dict[int, str] = field(default_factory=dict)
+    contacts: dict[int, tuple[str, str]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     # The policy the incident was handed over to (None: it keeps its own).
     handed_to: int | None = None
@@ -54,7 +54,7 @@ class Pass:
 @dataclass(slots=True)
 class StepReached:
     channel_ids: list[int] = field(default_factory=list)
-    contacts: dict[int, str] = field(default_factory=dict)
+    contacts: dict[int, tuple[str, str]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     falls_through: bool = False
     hand_over_to: int | None = None
@@ -93,8 +93,8 @@ def run_due(
 
 def add_reached(done: Pass, reached: StepReached) -> None:
     done.channel_ids += [c for c in reached.channel_ids if c not in done.channel_ids]
-    for contact_id, note in reached.contacts.items():
-        done.contacts.setdefault(contact_id, note)
+    for contact_id, how in reached.contacts.items():
+        done.contacts.setdefault(contact_id, how)
     done.lines += reached.lines
 
 
@@ -246,7 +246,8 @@ def reach_people(
         usable = contacts_for(contacts.get(user_id, []), reach.methods)
         now_usable = [c for c in usable if c.hours is None or c.hours.contains(now)]
         for contact in now_usable:
-            reached.contacts.setdefault(contact.id, note)
+            method = phone_method(reach.methods) if contact.kind == ContactKind.PHONE else ""
+            reached.contacts.setdefault(contact.id, (note, method))
         if not now_usable:
             why = unreachable(contacts.get(user_id, []), usable, reach.methods)
             reached.lines.append(f"{label}: {emails.get(user_id, user_id)} ({note}) {why}")
@@ -256,9 +257,6 @@ def unreachable(contacts: list[Contact], usable: list[Contact], methods: frozens
     """Why a person gets nothing, in words."""
     if usable:
         return "not reached: every contact method they have for it is outside its hours"
-    phone = any(c.kind == ContactKind.PHONE for c in contacts)
-    if methods & {Method.SMS, Method.CALL} and phone and not methods & DELIVERED:
-        return "not reached: SMS and calls to people are not delivered yet"
     kinds = {k.value for m in methods for k in METHOD_CONTACTS[m]}
     wanted = methods_text(methods) or "no method"
     return f"not reached: no verified contact method for {wanted} ({', '.join(sorted(kinds))})"

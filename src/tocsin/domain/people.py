@@ -49,8 +49,6 @@ METHOD_CONTACTS: dict[Method, tuple[ContactKind, ...]] = {
     Method.CALL: (ContactKind.PHONE,),
     Method.PUSH: (ContactKind.PUSHOVER, ContactKind.NTFY, ContactKind.TELEGRAM, ContactKind.SLACK),
 }
-# Methods Tocsin delivers to people today; SMS and calls need a phone channel kind.
-DELIVERED = frozenset({Method.EMAIL, Method.PUSH})
 DEFAULT_METHODS = frozenset({Method.EMAIL, Method.PUSH})
 
 
@@ -176,8 +174,14 @@ class Contact:
 
 def contacts_for(contacts: list[Contact], methods: frozenset[Method]) -> list[Contact]:
     """The verified contacts that the methods use, in the order they were added."""
-    wanted = {kind for m in methods & DELIVERED for kind in METHOD_CONTACTS[m]}
+    wanted = {kind for m in methods for kind in METHOD_CONTACTS[m]}
     return [c for c in contacts if c.kind in wanted and c.verified is not None]
+
+
+def phone_method(methods: frozenset[Method]) -> str:
+    """How a step reaches a phone: `call` when it asks for calls (the stronger of the
+    two, for a step that asks for both), else `sms`."""
+    return Method.CALL.value if Method.CALL in methods else Method.SMS.value
 
 
 def in_turn(members: list[int], turn: int) -> int | None:

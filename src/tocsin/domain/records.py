@@ -314,12 +314,16 @@ class PersonAddress:
     address: str
     email: str
     note: str
+    method: str = ""  # a phone's: `sms` or `call`
 
     @property
     def reached(self) -> str:
         """`emailed alice@example.com (on call in Primary)`, as the timeline says it."""
         if self.kind == "email":
             words = f"emailed {self.address}"
+        elif self.kind == "phone":
+            verb = "called" if self.method == "call" else "sent an SMS to"
+            words = f"{verb} {self.email} at {self.address}"
         else:
             words = f"sent by {PERSON_METHOD_WORDS.get(self.kind, self.kind)} to {self.email}"
         return f"{words} ({self.note})" if self.note else words

@@ -81,6 +81,38 @@ def http_kind(
     return Kind(name, label, config, deliver)
 
 
+# What a service's 2xx answer says when it refused after all (Slack's Web API answers
+# 200 `{"ok": false}`): the DeliveryError it means, or None for a delivery.
+Refusal = Callable[[bytes], "DeliveryError | None"]
+
+
+def answered_kind(
+    name: str,
+    label: str,
+    config: type[ChannelConfig],
+    build: Callable[[Any, Message], Request],
+    refusal: Refusal,
+) -> Kind:
+    """A kind that delivers by one HTTP request and reads the answer for a refusal."""
+
+    async def deliver(settings: Any, message: Message, outbound: Outbound) -> None:
+        error = refusal(await outbound.exchange(build(settings, message)))
+        if error is not None:
+            raise error
+
+    return Kind(name, label, config, deliver)
+
+
+def json_object(answer: bytes) -> dict[str, Any]:
+    """The answer as a JSON object; empty for anything else (a body that is not JSON
+    says nothing about a refusal)."""
+    try:
+        found = json.loads(answer)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 class ChannelConfigError(ValueError):
     """Channel settings that do not validate, with one line per problem."""
 

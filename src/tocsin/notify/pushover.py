@@ -4,6 +4,9 @@ as its supplementary URL.
 An emergency-priority alert repeats until someone acknowledges it in the Pushover app.
 Its receipt is kept (the outbox stores what a delivery returns), and acknowledging or
 resolving the incident in Tocsin cancels it, so the phone stops ringing either way.
+
+Pushover refuses with a 4xx and `"status": 0`; an answer of 2xx with a status other
+than 1 is read as the same refusal.
 """
 
 import json
@@ -19,6 +22,7 @@ from tocsin.notify.base import (
     Request,
     ack_link,
     clip,
+    json_object,
     output_of,
 )
 from tocsin.notify.message import Message
@@ -81,6 +85,16 @@ def cancel(config: PushoverConfig, receipt: str) -> Request:
     return Request("POST", url, json={"token": config.app_token})
 
 
+def refusal(answer: bytes) -> DeliveryError | None:
+    """`{"status": 0, "errors": ["user identifier is invalid"]}` as a failed delivery."""
+    found = json_object(answer)
+    if "status" not in found or found["status"] == 1:
+        return None
+    errors = found.get("errors")
+    said = "; ".join(map(str, errors)) if isinstance(errors, list) and errors else "refused"
+    return DeliveryError(f"Pushover: {said}", permanent=True)
+
+
 def receipt_in(answer: bytes) -> str | None:
     """The receipt of an emergency alert, from Pushover's answer; None without one."""
     try:
@@ -108,6 +122,8 @@ async def deliver(config: PushoverConfig, message: Message, outbound: Outbound) 
         return None
     request = build(config, message)
     answer = await outbound.exchange(request)
+    if (error := refusal(answer)) is not None:
+        raise error
     return receipt_in(answer) if request.json["priority"] == EMERGENCY else None
 
 

@@ -6,8 +6,9 @@ Tocsin to acknowledge it without a browser (`callback_data` holds 64 bytes).
 
 Telegram answers 400 for a chat the bot cannot post to (a permanent error, as outbound
 treats every 4xx). Its 429 says how long to wait in the JSON body
-(`parameters.retry_after`), which an http_kind never sees: outbound honours a
-Retry-After header if there is one and otherwise backs off as for any failure.
+(`parameters.retry_after`), which outbound never reads: it honours a
+Retry-After header if there is one and otherwise backs off as for any failure. An
+answer of 2xx with `"ok": false` is read as the same failure, by its `error_code`.
 """
 
 from html import escape
@@ -16,7 +17,16 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from tocsin.domain.signing import shorten
-from tocsin.notify.base import ChannelConfig, Request, ack_link, clip, http_kind, output_of
+from tocsin.notify.base import (
+    ChannelConfig,
+    DeliveryError,
+    Request,
+    ack_link,
+    answered_kind,
+    clip,
+    json_object,
+    output_of,
+)
 from tocsin.notify.message import Message
 
 OUTPUT_LIMIT = 3000  # a message holds 4,096 characters, once the HTML is parsed
@@ -129,4 +139,16 @@ def acknowledged(
     return bot_request(config, "editMessageText", payload)
 
 
-KIND = http_kind("telegram", "Telegram", TelegramConfig, build)
+def refusal(answer: bytes) -> DeliveryError | None:
+    """`{"ok": false, "error_code": 403, "description": "…"}` as a failed delivery,
+    passing (429, 5xx) or not as its code says."""
+    found = json_object(answer)
+    if found.get("ok") is not False:
+        return None
+    code = found.get("error_code")
+    passing = isinstance(code, int) and (code == 429 or code >= 500)
+    description = str(found.get("description") or "unknown error")
+    return DeliveryError(f"Telegram: {description}", permanent=not passing)
+
+
+KIND = answered_kind("telegram", "Telegram", TelegramConfig, build, refusal)

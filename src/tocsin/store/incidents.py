@@ -157,23 +157,24 @@ def enqueue_many(
 def enqueue_people(
     connection: sa.Connection,
     incident_id: int,
-    contacts: Sequence[tuple[int, str]],
+    contacts: Sequence[tuple[int, str, str]],
     kind: str,
     at: datetime,
 ) -> int:
     """Notifications of `kind` to people's contact methods, each with why the person
-    is reached (`on call in Primary`)."""
+    is reached (`on call in Primary`) and, for a phone, how (`sms` or `call`)."""
     rows = [
         {
             "incident_id": incident_id,
             "contact_id": contact_id,
             "note": note[:200],
+            "method": method,
             "kind": kind,
             "status": "pending",
             "next_attempt_at": at,
             "created": at,
         }
-        for contact_id, note in contacts
+        for contact_id, note, method in contacts
     ]
     if rows:
         insert_many(connection, notifications, rows)
@@ -182,11 +183,11 @@ def enqueue_people(
 
 def reached_contacts(
     connection: sa.Connection, incident_id: int, statuses: Sequence[str]
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, str, str]]:
     """People's contact methods given a down alert of this incident in one of the
-    statuses, each once, with the note of its first alert."""
+    statuses, each once, with the note and method of its first alert."""
     query = (
-        sa.select(notifications.c.contact_id, notifications.c.note)
+        sa.select(notifications.c.contact_id, notifications.c.note, notifications.c.method)
         .where(
             notifications.c.incident_id == incident_id,
             notifications.c.contact_id.is_not(None),
@@ -195,10 +196,10 @@ def reached_contacts(
         )
         .order_by(notifications.c.id)
     )
-    found: dict[int, str] = {}
-    for contact_id, note in connection.execute(query):
-        found.setdefault(contact_id, note)
-    return list(found.items())
+    found: dict[int, tuple[int, str, str]] = {}
+    for contact_id, note, method in connection.execute(query):
+        found.setdefault(contact_id, (contact_id, note, method))
+    return list(found.values())
 
 
 def notified_channels(connection: sa.Connection, incident_id: int) -> list[int]:

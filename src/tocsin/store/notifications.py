@@ -90,6 +90,7 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
             contact_methods.c.address,
             users.c.email,
             notifications.c.note,
+            notifications.c.method,
         )
         .outerjoin(channels, channels.c.id == notifications.c.channel_id)
         .outerjoin(contact_methods, contact_methods.c.id == notifications.c.contact_id)
@@ -143,7 +144,7 @@ def keep_receipts(connection: sa.Connection, receipts: dict[int, str]) -> None:
         )
 
 
-PERSON_COLUMNS = 5
+PERSON_COLUMNS = 6
 
 
 def delivery(row: Any, lease_until: datetime) -> Delivery:
@@ -151,13 +152,13 @@ def delivery(row: Any, lease_until: datetime) -> Delivery:
     (notification_id, attempts, created, kind, channel_id, channel_uuid) = row[:6]
     channel_kind, channel_name, config = row[6:9]
     incident_id, check_name, check_uuid, check_tags, *incident_values = row[9:-PERSON_COLUMNS]
-    contact_id, contact_kind, address, email, note = row[-PERSON_COLUMNS:]
+    contact_id, contact_kind, address, email, note, method = row[-PERSON_COLUMNS:]
     incident = None
     if incident_id is not None:
         incident = AlertedIncident(incident_id, *incident_values)
     person = None
     if contact_id is not None:
-        person = PersonAddress(contact_id, contact_kind, address, email, note)
+        person = PersonAddress(contact_id, contact_kind, address, email, note, method)
     return Delivery(
         notification_id=notification_id,
         attempt=attempts,

@@ -495,6 +495,8 @@ notifications = sa.Table(
     ),
     # Why a person was reached (`on call in Primary`), for the timeline.
     sa.Column("note", sa.String(200), nullable=False, server_default=""),
+    # How a person's phone is reached: `sms` or `call`, as the step asked ("" else).
+    sa.Column("method", sa.String(8), nullable=False, server_default=""),
     sa.Column("kind", sa.String(8), nullable=False),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
