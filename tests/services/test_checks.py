@@ -123,7 +123,6 @@ async def test_a_refused_option_leaves_no_check_behind(world: World) -> None:
     refused = [
         CheckOptions(policy=UsePolicy(world.their_policy_id)),
         CheckOptions(channels=these_channels([world.their_channel.id])),
-        CheckOptions(email=True),  # the project has no e-mail channel
         CheckOptions(place=lambda _current: Place(group_id=12345)),
     ]
     fields = []
@@ -131,7 +130,7 @@ async def test_a_refused_option_leaves_no_check_behind(world: World) -> None:
         with pytest.raises(InvalidError) as error:
             await check_service.create_check(world.context, world.ours, HOURLY, options)
         fields.append(error.value.field)
-    assert fields == ["policy", "channels", "email", "group"]
+    assert fields == ["policy", "channels", "group"]
     async with world.context.database.read() as connection:
         assert await connection.run_sync(check_store.project_checks, world.ours) == []
     assert world.context.deadlines == []

@@ -25,7 +25,7 @@ STORE_WRITES = {
         "delete_check",
     },
     "tocsin.store.channels": {"set_check_channels", "set_check_policy"},
-    "tocsin.store.heartbeats": {"set_place", "set_email"},
+    "tocsin.store.heartbeats": {"set_place"},
 }
 FORBIDDEN = {f"{module}.{name}" for module, names in STORE_WRITES.items() for name in names}
 # Names no front end may use on any object: the ping batch's own insert, and the

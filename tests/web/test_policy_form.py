@@ -236,7 +236,7 @@ def test_a_step_reaches_people_by_its_methods_within_its_hours() -> None:
         "0s",
         members={"7", "3"},
         people={"on_call", "entire_team"},
-        every="slack",
+        every={"slack"},
         methods={"email", "call"},
         start="20:00",
         end="08:00",

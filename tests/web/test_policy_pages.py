@@ -2,14 +2,19 @@
 added and removed by sending the form back, edits and deletion; owners and admins only."""
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
+from html.parser import HTMLParser
 from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
 
 from tests.web.conftest import Person, Web
+from tocsin.domain.people import ActiveHours, Method, TargetKind
 from tocsin.domain.records import ChannelRow, PolicyRow
+from tocsin.services import policies as policy_service
+from tocsin.services.context import Context
+from tocsin.services.policies import NameScope, PolicyDraft, ReachSpec, TargetSpec
 from tocsin.store import oncall as oncall_store
 from tocsin.store.channels import insert_channel, project_policies
 
@@ -210,3 +215,109 @@ async def test_an_on_call_step_names_one_of_the_project_calendars(web: Web) -> N
     refused = await owner.client.post(f"{base}/new", data=elsewhere)
     assert refused.status_code == 400
     assert "no on-call calendar 999 in this project" in refused.text
+
+
+class FormFields(HTMLParser):
+    """The fields a browser sends for the page's form, as it is shown: inputs (checked
+    boxes only) and the selected option of each select; no button."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, str]] = []
+        self.select = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "input" and "name" in found:
+            if found.get("type") != "checkbox" or "checked" in found:
+                self.sent.append((found["name"], found.get("value", "")))
+        elif tag == "select":
+            self.select = found["name"]
+            self.sent.append((self.select, ""))
+        elif tag == "option" and "selected" in found:
+            self.sent = [(n, v) for n, v in self.sent if n != self.select]
+            self.sent.append((self.select, found["value"]))
+
+
+def sent_by(page: str) -> dict[str, list[str]]:
+    parser = FormFields()
+    parser.feed(page)
+    sent: dict[str, list[str]] = {}
+    for name, value in parser.sent:
+        sent.setdefault(name, []).append(value)
+    return sent
+
+
+async def test_a_policy_saved_unchanged_through_the_form_is_kept_exactly(web: Web) -> None:
+    slack, _discord = await two_channels(web)
+    owner = await web.signed_in("ops@example.com")
+    ann = await web.user("ann@example.com", "member")
+    bob = await web.user("bob@example.com", "member")
+    context: Context = web.app.web.state.services
+    async with web.database.write() as connection:
+        nights = await connection.run_sync(
+            oncall_store.insert_calendar, web.project_id, "Nights", "feed", web.clock.now()
+        )
+    project, scope = web.project_id, NameScope.PROJECT
+    berlin_nights = ActiveHours(time(20), time(8), "Europe/Berlin")
+    team = await policy_service.create_policy(
+        context,
+        project,
+        PolicyDraft(
+            "team",
+            [(timedelta(0), [str(slack.uuid)])],
+            reaches=(
+                ReachSpec(
+                    (TargetSpec(TargetKind.ENTIRE_TEAM),), frozenset({Method.EMAIL}), berlin_nights
+                ),
+            ),
+        ),
+        scope=scope,
+    )
+    steps: list[tuple[timedelta, list[str]]] = [
+        (timedelta(0), []),
+        (timedelta(minutes=5), [str(slack.uuid)]),
+        (timedelta(minutes=1), []),
+        (timedelta(minutes=2), []),
+        (timedelta(minutes=3), [str(slack.uuid)]),
+    ]
+    reaches = (
+        ReachSpec(  # every kind with a value, in no order the form would choose
+            (
+                TargetSpec(TargetKind.CHANNELS_OF_KIND, channel_kind="webhook"),
+                TargetSpec(TargetKind.MEMBER, member=str(bob)),
+                TargetSpec(TargetKind.ON_CALL, calendar=nights),
+                TargetSpec(TargetKind.MEMBER, member="ann@example.com"),
+                TargetSpec(TargetKind.CHANNELS_OF_KIND, channel_kind="slack"),
+            ),
+            frozenset({Method.PUSH}),
+        ),
+        ReachSpec(
+            (
+                TargetSpec(TargetKind.POLICY, policy=team.id),
+                TargetSpec(TargetKind.ROUND_ROBIN, members=(str(bob), str(ann))),
+            ),
+            frozenset({Method.SMS, Method.CALL}),
+        ),
+        ReachSpec((TargetSpec(TargetKind.ROUND_ROBIN), TargetSpec(TargetKind.ON_CALL))),
+        ReachSpec((TargetSpec(TargetKind.POLICY, policy=team.id),), frozenset()),
+    )
+    everything = await policy_service.create_policy(
+        context,
+        project,
+        PolicyDraft("everything", steps, 2, timedelta(minutes=10), timedelta(hours=1), reaches),
+        scope=scope,
+    )
+    kinds = {t.kind for r in [*team.reaches, *everything.reaches] for t in r.targets}
+    assert kinds == set(TargetKind)
+    base = f"/projects/{web.project_id}/policies"
+    before = await policies(web)
+    for policy in before:
+        page = await owner.client.get(f"{base}/{policy.id}/edit")
+        sent = {**sent_by(page.text), "action": ["save"]}
+        saved = await owner.client.post(f"{base}/{policy.id}/edit", data=sent)
+        assert saved.status_code == 303, saved.text
+    assert await policies(web) == before
+    listed = (await owner.client.get(base)).text
+    assert "hand over to policy team" in listed
+    assert "the next of bob@example.com, ann@example.com in turn" in listed

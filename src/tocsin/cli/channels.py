@@ -321,11 +321,12 @@ def list_policies() -> None:
             console.print("No policies: checks notify all their channels at once.")
             return
         table = Table("Name", "Steps", "Repeat", "Nag")
+        named = {policy.id: policy.name for policy in found}
         for policy in found:
             reaches = policy.reaches or [Reach()] * len(policy.steps)
             steps = (
                 "; ".join(
-                    f"after {format_duration(wait)}: {whom(names, reach, emails)}"
+                    f"after {format_duration(wait)}: {whom(names, reach, emails, named)}"
                     for (wait, names), reach in zip(policy.steps, reaches, strict=True)
                 )
                 or "notify nobody"
@@ -358,8 +359,14 @@ TARGET_WORDS = {
 }
 
 
-def whom(names: list[str], reach: Reach, emails: dict[int, str]) -> str:
-    """A step's channels and people in words, with its methods and hours."""
+def whom(
+    names: list[str],
+    reach: Reach,
+    emails: dict[int, str],
+    policies: dict[int, str] | None = None,
+) -> str:
+    """A step's channels and people in words, with its methods and hours; `policies`
+    names the policies a step hands over to, by id."""
     parts = list(names)
     for target in reach.targets:
         if target.kind == TargetKind.MEMBER and target.user_id is not None:
@@ -369,10 +376,18 @@ def whom(names: list[str], reach: Reach, emails: dict[int, str]) -> str:
             parts.append(f"on call{where}")
         elif target.kind == TargetKind.CHANNELS_OF_KIND:
             parts.append(f"every {target.channel_kind} channel")
+        elif target.kind == TargetKind.POLICY and target.policy_id is not None:
+            named = (policies or {}).get(target.policy_id)
+            parts.append(
+                f"hand over to {named!r}" if named else f"hand over to policy {target.policy_id}"
+            )
+        elif target.kind == TargetKind.ROUND_ROBIN and target.user_ids:
+            turns = ", ".join(emails.get(u, f"user {u}") for u in target.user_ids)
+            parts.append(f"the next of {turns} in turn")
         else:
             parts.append(TARGET_WORDS.get(target.kind, target.kind.value))
     text = ", ".join(parts) or "nobody"
-    if any(t.kind != TargetKind.CHANNELS_OF_KIND for t in reach.targets):
+    if any(t.kind not in (TargetKind.CHANNELS_OF_KIND, TargetKind.POLICY) for t in reach.targets):
         text += f" by {methods_text(reach.methods) or 'no method'}"
     if reach.hours is not None:
         text += f" ({reach.hours.text} only)"

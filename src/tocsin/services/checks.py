@@ -82,7 +82,6 @@ class CheckOptions:
     check starts with no channel, the default policy, outside any group, not paused."""
 
     channels: ChannelChoice | None = None
-    email: bool | None = None  # on: every e-mail channel of the project; off: none
     # Better Stack's simple alerting, from the current flags to the new.
     alerts: Callable[[AlertFlags], AlertFlags] | None = None
     policy: UsePolicy | None = None
@@ -353,12 +352,10 @@ def set_options(
 def set_links(
     connection: sa.Connection, project_id: int, check_id: int, options: CheckOptions
 ) -> bool | None:
-    """Channels, e-mail, policy and place, in that order (the first refused is the one
+    """Channels, alerting, policy and place, in that order (the first refused is the one
     reported); whether the check is then to be paused or resumed, if either."""
     if options.channels is not None:
         choose_channels(connection, project_id, check_id, options.channels)
-    if options.email is not None:
-        set_email(connection, project_id, check_id, on=options.email)
     if options.alerts is not None:
         current = heartbeat_store.alert_flags(connection, [check_id]).get(check_id, AlertFlags())
         heartbeat_store.set_alert_flags(connection, check_id, options.alerts(current))
@@ -377,11 +374,6 @@ def choose_channels(
 ) -> None:
     chosen = channels(channel_store.project_channels(connection, project_id))
     channel_store.set_check_channels(connection, check_id, chosen)
-
-
-def set_email(connection: sa.Connection, project_id: int, check_id: int, *, on: bool) -> None:
-    if not heartbeat_store.set_email(connection, check_id, project_id, on=on):
-        raise InvalidError("email", "the project has no e-mail channel")
 
 
 def set_policy(

@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from tocsin.domain.checks import Status
 from tocsin.domain.records import AlertFlags, Group, HeartbeatFacts, Place
 from tocsin.store.tables import (
-    channels,
-    check_channels,
     checks,
     flips,
     heartbeat_alerts,
@@ -22,8 +20,6 @@ from tocsin.store.tables import (
     heartbeat_places,
     policies,
 )
-
-EMAIL_KIND = "email"
 
 
 def group_from_row(row: sa.Row[Any]) -> Group:
@@ -160,23 +156,3 @@ def set_alert_flags(connection: sa.Connection, check_id: int, flags: AlertFlags)
     values = {c: getattr(flags, c) for c in FLAG_COLUMNS}
     row = {"check_id": check_id, "team_wait": wait, **values}
     connection.execute(heartbeat_alerts.insert().values(row))
-
-
-def set_email(connection: sa.Connection, check_id: int, project_id: int, *, on: bool) -> bool:
-    """Better Stack's `email` flag over Tocsin's channels: on, the check notifies every
-    e-mail channel of its project; off, none. False when there is no e-mail channel
-    to turn on."""
-    email_ids = sa.select(channels.c.id).where(
-        channels.c.project_id == project_id, channels.c.kind == EMAIL_KIND
-    )
-    connection.execute(
-        check_channels.delete().where(
-            check_channels.c.check_id == check_id, check_channels.c.channel_id.in_(email_ids)
-        )
-    )
-    if not on:
-        return True
-    rows = [{"check_id": check_id, "channel_id": c} for c in connection.scalars(email_ids)]
-    if rows:
-        connection.execute(check_channels.insert(), rows)
-    return bool(rows)

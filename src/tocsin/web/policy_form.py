@@ -1,5 +1,6 @@
 """The escalation policy form: a name, ordered steps (each a wait, the channels it
-notifies, the people it reaches with the methods it uses, and its hours), repeats and
+notifies, the people it reaches with the methods it uses, the policies it hands the
+incident over to, and its hours), repeats and
 reminders, read into a `PolicySpec` with an error beside each
 field that is wrong. Adding, removing or moving a step up is the same form sent back
 with its steps rearranged. Pure."""
@@ -34,16 +35,24 @@ class StepValues:
     members: set[str] = field(default_factory=set)  # user ids
     # `on_call`, `entire_team`, `round_robin`: the people targets without a value.
     people: set[str] = field(default_factory=set)
-    every: str = ""  # a channel kind: every channel of it in the project
+    every: set[str] = field(default_factory=set)  # channel kinds: every channel of each
     calendar: str = ""  # the on-call calendar's id; "": the project's default
     methods: set[str] = field(default_factory=lambda: {m.value for m in DEFAULT_METHODS})
     start: str = ""
     end: str = ""
     zone: str = ""
+    rotation: set[str] = field(default_factory=set)  # the round robin's members; none: all
+    policies: set[str] = field(default_factory=set)  # ids of policies handed over to
+    # The stored order of the targets and of the round robin's members (`target_key`s
+    # and user ids, space-separated), so that saving a step unchanged keeps it as it was.
+    order: str = ""
+    rotation_order: str = ""
 
 
 # The people targets a box in the form stands for, without a value.
 PEOPLE_BOXES = (TargetKind.ON_CALL, TargetKind.ENTIRE_TEAM, TargetKind.ROUND_ROBIN)
+# The targets the form names with their value in a step's order.
+VALUED = (TargetKind.MEMBER, TargetKind.CHANNELS_OF_KIND, TargetKind.POLICY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,7 @@ class StepReach:
     targets: tuple[tuple[TargetKind, str], ...] = ()
     methods: frozenset[Method] = DEFAULT_METHODS
     hours: ActiveHours | None = None
+    rotation: tuple[str, ...] = ()  # the round robin's members by id, in turn; none: all
 
 
 @dataclass
@@ -92,22 +102,47 @@ def form_of(policy: PolicyRow[uuid.UUID]) -> PolicyForm:
     )
 
 
+def target_key(kind: TargetKind, value: str) -> str:
+    """How the form names a target in a step's order: its kind, with its value if it
+    has one (`member:3`, `every:slack`, `policy:2`)."""
+    words = {TargetKind.CHANNELS_OF_KIND: "every"}
+    return f"{words.get(kind, kind.value)}:{value}" if value else kind.value
+
+
 def step_values(wait: timedelta, chosen: list[uuid.UUID], reach: Reach) -> StepValues:
     values = StepValues(format_duration(wait), {str(c) for c in chosen})
+    keys = []
     for target in reach.targets:
+        value = ""
         if target.kind == TargetKind.MEMBER:
-            values.members.add(str(target.user_id))
+            value = str(target.user_id)
+            values.members.add(value)
         elif target.kind == TargetKind.CHANNELS_OF_KIND:
-            values.every = target.channel_kind
+            value = target.channel_kind
+            values.every.add(value)
+        elif target.kind == TargetKind.POLICY:
+            value = str(target.policy_id)
+            values.policies.add(value)
         else:
             values.people.add(target.kind.value)
         if target.kind == TargetKind.ON_CALL and target.calendar_id is not None:
             values.calendar = str(target.calendar_id)
+        if target.kind == TargetKind.ROUND_ROBIN:
+            values.rotation = {str(u) for u in target.user_ids}
+            values.rotation_order = " ".join(str(u) for u in target.user_ids)
+        keys.append(target_key(target.kind, value))
+    values.order = " ".join(keys)
     values.methods = {m.value for m in reach.methods}
     if reach.hours is not None:
         values.start, values.end = f"{reach.hours.start:%H:%M}", f"{reach.hours.end:%H:%M}"
         values.zone = reach.hours.zone
     return values
+
+
+def in_order(keys: list[str], order: str) -> list[str]:
+    """`keys` in the order `order` names them; the others after, as they were."""
+    place = {key: n for n, key in enumerate(order.split())}
+    return sorted(keys, key=lambda key: place.get(key, len(place)))
 
 
 def rearranged(form: PolicyForm, action: str) -> bool:
@@ -163,20 +198,26 @@ def read_policy_form(form: PolicyForm, known: set[str]) -> PolicySpec | None:
 
 def read_reach(form: PolicyForm, n: int, step: StepValues) -> StepReach | None:
     """The step's people, methods and hours; None with an error noted."""
-    targets = [
+    targets: list[tuple[TargetKind, str]] = [
         (kind, step.calendar if kind == TargetKind.ON_CALL else "")
         for kind in PEOPLE_BOXES
         if kind.value in step.people
     ]
     targets += [(TargetKind.MEMBER, member) for member in sorted(step.members, key=int_key)]
-    if step.every:
-        targets.append((TargetKind.CHANNELS_OF_KIND, step.every))
+    targets += [(TargetKind.CHANNELS_OF_KIND, kind) for kind in sorted(step.every)]
+    targets += [(TargetKind.POLICY, policy) for policy in sorted(step.policies, key=int_key)]
+    keyed = {
+        target_key(kind, value if kind in VALUED else ""): (kind, value) for kind, value in targets
+    }
+    targets = [keyed[key] for key in in_order(list(keyed), step.order)]
     try:
         methods = parse_methods(",".join(sorted(step.methods)))
     except ValueError as error:
         form.errors[f"step-{n}-methods"] = str(error)
         return None
-    if not methods and any(kind != TargetKind.CHANNELS_OF_KIND for kind, _ in targets):
+    if not methods and any(
+        kind in PEOPLE_BOXES or kind == TargetKind.MEMBER for kind, _ in targets
+    ):
         form.errors[f"step-{n}-methods"] = "choose how the step reaches people"
         return None
     hours = None
@@ -186,7 +227,8 @@ def read_reach(form: PolicyForm, n: int, step: StepValues) -> StepReach | None:
         except ValueError as error:
             form.errors[f"step-{n}-hours"] = str(error)
             return None
-    return StepReach(tuple(targets), methods, hours)
+    rotation = in_order(sorted(step.rotation, key=int_key), step.rotation_order)
+    return StepReach(tuple(targets), methods, hours, tuple(rotation))
 
 
 def int_key(text: str) -> int:

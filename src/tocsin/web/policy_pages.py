@@ -74,11 +74,12 @@ PEOPLE_WORDS = {
 
 @dataclass(frozen=True, slots=True)
 class Names:
-    """What a policy's steps name, in words: channels, members and calendars."""
+    """What a policy's steps name, in words: channels, members, calendars and policies."""
 
     channels: dict[uuid.UUID, str]
     emails: dict[int, str]
     calendars: dict[int, str]
+    policies: dict[int, str]
 
 
 def described(policy: PolicyRow[uuid.UUID], names: Names) -> list[str]:
@@ -99,10 +100,16 @@ def whom(chosen: list[uuid.UUID], reach: Reach, names: Names) -> str:
         elif target.kind == TargetKind.ON_CALL and target.calendar_id is not None:
             calendar = names.calendars.get(target.calendar_id, "a removed calendar")
             parts.append(f"whoever is on call in {calendar}")
+        elif target.kind == TargetKind.POLICY and target.policy_id is not None:
+            policy = names.policies.get(target.policy_id, "a removed policy")
+            parts.append(f"hand over to policy {policy}")
+        elif target.kind == TargetKind.ROUND_ROBIN and target.user_ids:
+            turns = ", ".join(names.emails.get(u, "a former member") for u in target.user_ids)
+            parts.append(f"the next of {turns} in turn")
         else:
             parts.append(PEOPLE_WORDS.get(target.kind, target.kind.value))
     words = ", ".join(parts) or "nobody"
-    if any(t.kind != TargetKind.CHANNELS_OF_KIND for t in reach.targets):
+    if any(t.kind not in (TargetKind.CHANNELS_OF_KIND, TargetKind.POLICY) for t in reach.targets):
         words += f" by {', '.join(m.value for m in Method if m in reach.methods) or 'no method'}"
     if reach.hours is not None:
         words += f", {reach.hours.text} only"
@@ -120,6 +127,7 @@ async def policies_page(request: Request, services: ServicesDep, membership: Mem
         {channel.uuid: channel.label for channel in channels},
         {user.id: user.email for user, _role in members},
         {calendar.id: calendar.name for calendar in calendars},
+        {policy.id: policy.name for policy in found},
     )
     context = {
         "membership": membership,
@@ -137,17 +145,22 @@ async def render_form(
     form: PolicyForm,
     action: str,
     status_code: int = 200,
+    policy_id: int | None = None,
 ) -> Response:
     async with services_of(request).database.read() as connection:
+        found = await connection.run_sync(channel_store.project_policies, membership.project_id)
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
         members = await connection.run_sync(user_store.project_members, membership.project_id)
         calendars = await connection.run_sync(oncall_store.calendars_of, membership.project_id)
+    named = {policy for step in form.steps for policy in step.policies}
     context = {
         "membership": membership,
         "form": form,
         "channels": channels,
         "calendars": calendars,
         "members": [user for user, _role in members],
+        # Another policy to hand over to; the policy itself only if a step names it.
+        "policies": [p for p in found if p.id != policy_id or str(p.id) in named],
         "people_boxes": PEOPLE_CHOICES,
         "kinds": sorted(KINDS),
         "method_names": [m.value for m in Method],
@@ -170,12 +183,16 @@ def posted_form(form: FormData) -> PolicyForm:
             chosen(form, f"step-{n}-channel"),
             members=chosen(form, f"step-{n}-member"),
             people=chosen(form, f"step-{n}-people"),
-            every=field(form, f"step-{n}-every"),
+            every=chosen(form, f"step-{n}-every"),
             calendar=field(form, f"step-{n}-calendar"),
             methods=chosen(form, f"step-{n}-method"),
             start=field(form, f"step-{n}-start"),
             end=field(form, f"step-{n}-end"),
             zone=field(form, f"step-{n}-zone"),
+            rotation=chosen(form, f"step-{n}-rotation"),
+            policies=chosen(form, f"step-{n}-policy"),
+            order=field(form, f"step-{n}-order"),
+            rotation_order=field(form, f"step-{n}-rotation-order"),
         )
         for n in range(min(whole_number(count) or 0, MAX_STEPS))
     ]
@@ -205,13 +222,13 @@ async def save(
     form = posted_form(posted)
     action = str(request.url.path)
     if rearranged(form, field(posted, "action")):
-        return await render_form(request, membership, form, action)
+        return await render_form(request, membership, form, action, policy_id=policy_id)
     services = services_of(request)
     async with services.database.read() as connection:
         channels = await connection.run_sync(channel_store.project_channels, membership.project_id)
     spec = read_policy_form(form, {str(c.uuid) for c in channels})
     if spec is None:
-        return await render_form(request, membership, form, action, 400)
+        return await render_form(request, membership, form, action, 400, policy_id)
     try:
         await store_policy(services, membership, spec, policy_id)
     except NotFoundError:
@@ -225,7 +242,7 @@ async def save(
     except InvalidError as error:  # a member who has left, say
         form.errors["steps"] = error.message
     if form.errors:
-        return await render_form(request, membership, form, action, 400)
+        return await render_form(request, membership, form, action, 400, policy_id)
     return RedirectResponse(policies_url(membership), status_code=303)
 
 
@@ -246,12 +263,18 @@ async def store_policy(
 
 
 def reach_spec(reach: StepReach) -> ReachSpec:
-    return ReachSpec(tuple(target_spec(*t) for t in reach.targets), reach.methods, reach.hours)
+    targets = tuple(target_spec(kind, value, reach.rotation) for kind, value in reach.targets)
+    return ReachSpec(targets, reach.methods, reach.hours)
 
 
-def target_spec(kind: TargetKind, value: str) -> TargetSpec:
+def target_spec(kind: TargetKind, value: str, rotation: tuple[str, ...] = ()) -> TargetSpec:
     if kind == TargetKind.MEMBER:
         return TargetSpec(kind, member=value)
+    if kind == TargetKind.ROUND_ROBIN:
+        return TargetSpec(kind, members=rotation)
+    if kind == TargetKind.POLICY:
+        # An id that is no number names no policy: the service refuses it.
+        return TargetSpec(kind, policy=whole_number(value))
     if kind == TargetKind.ON_CALL:
         # An id that is no number names no calendar: the service refuses it.
         return TargetSpec(kind, calendar=whole_number(value) if value else None)
@@ -277,7 +300,9 @@ async def edit_policy_form(
 ) -> Response:
     async with services.database.read() as connection:
         found = await connection.run_sync(project_policy, membership, policy)
-    return await render_form(request, membership, form_of(found), str(request.url.path))
+    return await render_form(
+        request, membership, form_of(found), str(request.url.path), policy_id=found.id
+    )
 
 
 @router.post("/projects/{project_id}/policies/{policy}/edit")
