@@ -266,6 +266,28 @@ async def members_of(request: Request, membership: Membership) -> list[tuple[int
     return [(user.id, user.email) for user, _role in found]
 
 
+async def render_member_form(
+    request: Request,
+    membership: Membership,
+    calendar_id: int,
+    page: str,
+    form: RotationForm | OverrideForm,
+    status: int,
+    **extra: object,
+) -> Response:
+    """A rotation's or an override's form: both choose among the project's members and
+    post back to where they were shown."""
+    context = {
+        "membership": membership,
+        "form": form,
+        "members": await members_of(request, membership),
+        "action": str(request.url.path),
+        "base": calendar_url(membership, calendar_id),
+        **extra,
+    }
+    return render(request, page, context, status)
+
+
 async def render_rotation(
     request: Request,
     membership: Membership,
@@ -273,16 +295,16 @@ async def render_rotation(
     form: RotationForm,
     status: int = 200,
 ) -> Response:
-    context = {
-        "membership": membership,
-        "form": form,
-        "members": await members_of(request, membership),
-        "day_names": DAY_NAMES,
-        "units": list(UNIT_NAMES),
-        "action": str(request.url.path),
-        "base": calendar_url(membership, calendar_id),
-    }
-    return render(request, "rotation_form.html", context, status)
+    return await render_member_form(
+        request,
+        membership,
+        calendar_id,
+        "rotation_form.html",
+        form,
+        status,
+        day_names=DAY_NAMES,
+        units=list(UNIT_NAMES),
+    )
 
 
 def new_rotation_form(now: datetime) -> RotationForm:
@@ -388,14 +410,9 @@ async def render_override(
     form: OverrideForm,
     status: int = 200,
 ) -> Response:
-    context = {
-        "membership": membership,
-        "form": form,
-        "members": await members_of(request, membership),
-        "action": str(request.url.path),
-        "base": calendar_url(membership, calendar_id),
-    }
-    return render(request, "override_form.html", context, status)
+    return await render_member_form(
+        request, membership, calendar_id, "override_form.html", form, status
+    )
 
 
 @router.get(CALENDAR + "/overrides/new")
