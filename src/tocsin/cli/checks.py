@@ -28,6 +28,7 @@ from tocsin.domain.records import CheckRecord, FlipRecord, NewCheck, Ping
 from tocsin.domain.schedule import (
     Schedule,
     cron_schedule,
+    oncalendar_schedule,
     period_schedule,
     validate_grace,
 )
@@ -62,8 +63,16 @@ def create(
     cron: str | None = typer.Option(
         None, metavar="CRON", help="Cron schedule instead, e.g. '0 2 * * *' (daily at 02:00)."
     ),
+    oncalendar: list[str] = typer.Option(
+        [],
+        metavar="EXPRESSION",
+        help="Or a systemd OnCalendar schedule, e.g. 'Mon..Fri *-*-* 02:00'; repeat the"
+        " option (or put one a line) for several, any match counts.",
+    ),
     tz: str | None = typer.Option(
-        None, metavar="ZONE", help="Time zone of the cron schedule (IANA name). [default: UTC]"
+        None,
+        metavar="ZONE",
+        help="Time zone of the cron or OnCalendar schedule (IANA name). [default: UTC]",
     ),
     grace: str = typer.Option(
         "1h", metavar="DURATION", help="How late a ping may be before the check is down."
@@ -81,7 +90,7 @@ def create(
     with fail_on_errors():
         settings = load_settings()
         spec = NewCheck(
-            schedule=read_schedule(period, cron, tz),
+            schedule=read_schedule(period, cron, tz, oncalendar),
             grace=validate_grace(parse_duration(grace)),
             name=name,
             slug=validate_slug(slug or slugify(name)),  # as the APIs make it
@@ -101,14 +110,23 @@ def create(
         print_hint(record.state.schedule)
 
 
-def read_schedule(period: str | None, cron: str | None, tz: str | None) -> Schedule:
-    if period is not None and cron is not None:
-        raise CommandError("give either --period or --cron, not both")
+def read_schedule(
+    period: str | None, cron: str | None, tz: str | None, oncalendar: list[str] | None = None
+) -> Schedule:
+    given = [name for name, value in (("period", period), ("cron", cron)) if value is not None]
+    if oncalendar:
+        given.append("oncalendar")
+    if len(given) > 1:
+        raise CommandError(f"give either --{given[0]} or --{given[1]}, not both")
     if cron is not None:
         return cron_schedule(cron, tz or "UTC")
+    if oncalendar:
+        return oncalendar_schedule("\n".join(oncalendar), tz or "UTC")
     if tz is not None:
         # A period counts from the last ping, so a zone would change nothing.
-        raise CommandError("--tz is the time zone of a --cron schedule; a --period has none")
+        raise CommandError(
+            "--tz is the time zone of a --cron or --oncalendar schedule; a --period has none"
+        )
     return period_schedule(parse_duration(period or "1d"))
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from tocsin.domain.checks import CheckState, Status, due_at
 from tocsin.domain.durations import format_duration
 from tocsin.domain.records import Incident, IncidentStatus
-from tocsin.domain.schedule import Cron, Schedule, upcoming
+from tocsin.domain.schedule import Calendar, Cron, Schedule, upcoming
 
 
 def describe_schedule(state: CheckState) -> str:
@@ -46,8 +46,9 @@ def cron_words(expression: str) -> str:
     return words
 
 
-def upcoming_times(schedule: Cron, now: datetime, count: int = 5) -> list[dict[str, str]]:
-    """The next `count` due times of a valid cron schedule, in its zone and relative to now."""
+def upcoming_times(schedule: Calendar, now: datetime, count: int = 5) -> list[dict[str, str]]:
+    """The next `count` due times of a valid cron or OnCalendar schedule (fewer if it
+    ends first), in its zone and relative to now."""
     zone = ZoneInfo(schedule.tz)
     return [
         {
@@ -132,7 +133,7 @@ def schedule_hint(schedule: Schedule) -> str | None:
     """Advice for a check whose period is a day or more: a nightly job watched by a 1d
     period goes down only a day and its grace after its last run (up to 25 hours late
     with an hour's grace); on a cron schedule it goes down at its time plus grace."""
-    if isinstance(schedule, Cron) or schedule.period < LONG_PERIOD:
+    if isinstance(schedule, Calendar) or schedule.period < LONG_PERIOD:
         return None
     every = format_duration(schedule.period)
     return (

@@ -1,9 +1,12 @@
-"""When a check's next ping is due: a fixed period, or a cron expression in a time zone.
+"""When a check's next ping is due: a fixed period, a cron expression in a time zone, or
+systemd OnCalendar expressions in a time zone.
 
 Pure functions only. Cron semantics come from cronsim, the library Healthchecks uses,
 so DST gaps and repeats behave exactly as they do there: a slot that falls into a
 spring-forward gap fires at the first valid time after it, and a slot inside an autumn
-repeat fires once, in the first (summer-time) pass.
+repeat fires once, in the first (summer-time) pass. OnCalendar semantics come from the
+`oncalendar` library, Healthchecks' too, which follows systemd: a slot inside a
+spring-forward gap is skipped, and one inside an autumn repeat fires once.
 """
 
 import itertools
@@ -14,6 +17,8 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cronsim import CronSim, CronSimError
+from oncalendar import OnCalendar as OnCalendarIterator
+from oncalendar import OnCalendarError
 
 from tocsin.domain.durations import format_duration
 
@@ -22,6 +27,10 @@ MAX_PERIOD = timedelta(days=365)
 MIN_GRACE = timedelta(0)
 MAX_GRACE = timedelta(days=365)
 MAX_CRON_LENGTH = 100
+MAX_ONCALENDAR_LENGTH = 100
+# Past its last occurrence (a schedule naming a year), an OnCalendar check is never due
+# again, as in Healthchecks; a far-off due time says so without a special case.
+NEVER = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 class ScheduleError(ValueError):
@@ -49,13 +58,30 @@ class Cron:
         return f"cron {self.expression} ({self.tz})"
 
 
-Schedule = Period | Cron
+@dataclass(frozen=True, slots=True)
+class OnCalendar:
+    """A ping is due at the next moment any of the systemd OnCalendar expressions
+    (one a line, as in `Mon..Fri *-*-* 02:00`) names, in `tz` unless a line names its own
+    zone at its end."""
+
+    expression: str
+    tz: str = "UTC"
+
+    def describe(self) -> str:
+        return f"OnCalendar {'; '.join(self.expression.splitlines())} ({self.tz})"
+
+
+Schedule = Period | Cron | OnCalendar
+# The schedules with an expression in a zone, firing at set times rather than a period.
+Calendar = Cron | OnCalendar
 
 
 def next_due(schedule: Schedule, after: datetime) -> datetime:
     """The first moment after `after` when the job should have pinged, in UTC."""
     if isinstance(schedule, Period):
         return (after + schedule.period).astimezone(UTC)
+    if isinstance(schedule, OnCalendar):
+        return next_oncalendar(schedule, after)
     # Through UTC: astimezone() to an aware datetime's own zone returns it unchanged,
     # even when it names a wall time that does not exist (inside a DST gap).
     local = after.astimezone(UTC).astimezone(ZoneInfo(schedule.tz))
@@ -65,6 +91,16 @@ def next_due(schedule: Schedule, after: datetime) -> datetime:
     # Due times only go forward, so skip those.
     due_times = (moment.astimezone(UTC) for moment in CronSim(schedule.expression, local))
     return next(due for due in due_times if due > after)
+
+
+def next_oncalendar(schedule: OnCalendar, after: datetime) -> datetime:
+    local = after.astimezone(UTC).astimezone(ZoneInfo(schedule.tz))
+    # As with cron: in an hour that DST repeats, a first-pass slot may come out before
+    # `after` when `after` lies in the second pass; due times only go forward.
+    due_times = (
+        moment.astimezone(UTC) for moment in OnCalendarIterator(schedule.expression, local)
+    )
+    return next((due for due in due_times if due > after), NEVER)
 
 
 SAMPLED_RUNS = 8
@@ -77,31 +113,57 @@ def typical_interval(schedule: Schedule, now: datetime) -> timedelta:
     if isinstance(schedule, Period):
         return schedule.period
     times = upcoming(schedule, now, SAMPLED_RUNS)
+    if len(times) < 2:  # an OnCalendar schedule near its last occurrence
+        return MAX_PERIOD
     gaps = Counter(later - earlier for earlier, later in itertools.pairwise(times))
     return max(gaps, key=lambda gap: (gaps[gap], gap))
 
 
 def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
-    """The next `count` due times, for previews."""
+    """The next `count` due times (fewer if the schedule ends before), for previews."""
     times: list[datetime] = []
     for _ in range(count):
         after = next_due(schedule, after)
+        if after == NEVER:
+            break
         times.append(after)
     return times
 
 
 def rescheduled(
-    current: Schedule, *, cron: str | None, period: timedelta | None, tz: str
+    current: Schedule,
+    *,
+    cron: str | None,
+    period: timedelta | None,
+    tz: str,
+    oncalendar: str | None = None,
 ) -> Schedule:
-    """The schedule after a change: a cron expression sent wins over a period sent with
-    it; a zone alone moves a cron schedule and is kept for a period one."""
+    """The schedule after a change: an expression sent wins over a period sent with it;
+    a zone alone moves a cron or OnCalendar schedule and is kept for a period one."""
+    if oncalendar is not None:
+        return oncalendar_schedule(oncalendar, tz)
     if cron is not None:
         return cron_schedule(cron, tz)
     if period is not None:
         return Period(period)
     if isinstance(current, Cron) and current.tz != tz:
         return cron_schedule(current.expression, tz)
+    if isinstance(current, OnCalendar) and current.tz != tz:
+        return oncalendar_schedule(current.expression, tz)
     return current
+
+
+def is_cron_form(expression: str) -> bool:
+    """Healthchecks' reading of a `schedule`: one line of exactly 5 fields is cron,
+    anything else OnCalendar."""
+    return "\n" not in expression.strip() and len(expression.split()) == 5
+
+
+def expression_schedule(expression: str, tz: str = "UTC") -> Cron | OnCalendar:
+    """A cron or OnCalendar schedule, whichever form the expression has."""
+    if is_cron_form(expression):
+        return cron_schedule(expression, tz)
+    return oncalendar_schedule(expression, tz)
 
 
 def period_schedule(period: timedelta) -> Period:
@@ -125,6 +187,37 @@ def cron_schedule(expression: str, tz: str = "UTC") -> Cron:
     except (CronSimError, StopIteration) as error:
         raise ScheduleError(f"invalid cron expression {expression!r}: {error}") from None
     return Cron(expression, tz)
+
+
+# Healthchecks validates an OnCalendar expression by its first occurrence after this
+# moment: one that names a past year is accepted, and never due.
+VALIDATED_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def oncalendar_schedule(expression: str, tz: str = "UTC") -> OnCalendar:
+    """Validate OnCalendar expressions (one a line; blank lines and the spaces around
+    each dropped) and the zone by computing one occurrence, as Healthchecks does."""
+    lines = [" ".join(line.split()) for line in expression.splitlines()]
+    expression = "\n".join(line for line in lines if line)
+    if not expression:
+        raise ScheduleError("OnCalendar expression is empty: give one such as 'Mon *-*-* 02:00'")
+    if len(expression) > MAX_ONCALENDAR_LENGTH:
+        raise ScheduleError(
+            f"OnCalendar expression is longer than {MAX_ONCALENDAR_LENGTH} characters"
+        )
+    validate_timezone(tz)
+    for line in expression.split("\n"):  # one at a time, to name the wrong one
+        try:
+            OnCalendarIterator(line, VALIDATED_FROM)
+        except OnCalendarError as error:
+            raise ScheduleError(f"invalid OnCalendar expression {line!r}: {error}") from None
+    try:
+        next(OnCalendarIterator(expression, VALIDATED_FROM))
+    except StopIteration:
+        raise ScheduleError(
+            f"invalid OnCalendar expression {expression!r}: it names no moment before 2200"
+        ) from None
+    return OnCalendar(expression, tz)
 
 
 def validate_timezone(tz: str) -> ZoneInfo:

@@ -25,6 +25,7 @@ from tocsin.domain.schedule import (
     ScheduleError,
     clock_time,
     cron_schedule,
+    oncalendar_schedule,
     period_schedule,
     validate_grace,
     validate_timezone,
@@ -41,6 +42,7 @@ CHECK_FIELDS = (
     "description",
     "period",
     "cron",
+    "oncalendar",
     "tz",
     "grace",
     "maintenance",
@@ -277,8 +279,14 @@ class Reader:
             fields["tz"], join(path, "tz"), lambda: validate_timezone(tz)
         ):
             return None
-        if "period" in fields and "cron" in fields:
-            self.problem(fields["cron"], join(path, "cron"), "give either period or cron, not both")
+        given = [name for name in ("period", "cron", "oncalendar") if name in fields]
+        if len(given) > 1:
+            first, second = given[:2]
+            self.problem(
+                fields[second], join(path, second), f"give either {first} or {second}, not both"
+            )
+        elif "oncalendar" in fields:
+            return self.oncalendar(fields["oncalendar"], join(path, "oncalendar"), tz)
         elif "cron" in fields:
             expression = self.text(fields["cron"], join(path, "cron"), "")
             return self.attempt(
@@ -295,6 +303,15 @@ class Reader:
         else:
             self.problem(node, path, "needs a schedule: a period, or a cron expression")
         return None
+
+    def oncalendar(self, node: yaml.Node, path: str, tz: str) -> Schedule | None:
+        """OnCalendar expressions: a list of them, or text with one a line."""
+        if isinstance(node, yaml.SequenceNode):
+            lines = [self.text(item, join(path, i), "") for i, item in enumerate(node.value)]
+        else:
+            lines = [self.text(node, path, "")]
+        expression = "\n".join(lines)
+        return self.attempt(node, path, lambda: oncalendar_schedule(expression, tz))
 
     def methods(self, node: yaml.Node | None, path: str) -> str:
         methods = self.text(node, path, "")

@@ -12,7 +12,7 @@ import yaml
 
 from tocsin.domain.durations import format_duration
 from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
-from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance
+from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, OnCalendar
 
 REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 NEXT_LINE = "\x85"
@@ -60,6 +60,9 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
         fields["description"] = settings.description
     if isinstance(settings.schedule, Cron):
         fields["cron"] = settings.schedule.expression
+    elif isinstance(settings.schedule, OnCalendar):
+        lines = settings.schedule.expression.split("\n")
+        fields["oncalendar"] = lines[0] if len(lines) == 1 else lines
     else:
         fields["period"] = format_duration(settings.schedule.period)
     if settings.tz != "UTC":

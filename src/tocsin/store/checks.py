@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from tocsin.domain.checks import CheckState, Flip, Status, alert_after
 from tocsin.domain.identifiers import new_check_uuid, new_token
 from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck
-from tocsin.domain.schedule import WEEKDAYS, Maintenance, Period, Schedule
+from tocsin.domain.schedule import WEEKDAYS, Maintenance, OnCalendar, Period, Schedule
 from tocsin.store.rows import maintenance_from_columns, record_from_values, schedule_of
 from tocsin.store.tables import checks, flips
 
@@ -26,7 +26,8 @@ from tocsin.store.tables import checks, flips
 def schedule_columns(schedule: Schedule) -> dict[str, Any]:
     if isinstance(schedule, Period):
         return {"kind": "simple", "period": round(schedule.period.total_seconds()), "cron": None}
-    return {"kind": "cron", "period": None, "cron": schedule.expression, "tz": schedule.tz}
+    kind = "oncalendar" if isinstance(schedule, OnCalendar) else "cron"
+    return {"kind": kind, "period": None, "cron": schedule.expression, "tz": schedule.tz}
 
 
 def maintenance_columns(window: Maintenance | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from tocsin.domain.checks import CheckState, Status
 from tocsin.domain.records import CheckRecord
-from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, Period, Schedule
+from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, OnCalendar, Period, Schedule
 
 # SQLite keeps times as integer microseconds since the epoch (store.tables.UTCDateTime)
 # and uuids as 32 hex digits.
@@ -56,6 +56,9 @@ def schedule_of(kind: str, period: int | None, cron: str | None, tz: str) -> Sch
     if kind == "cron":
         assert cron is not None
         return Cron(cron, tz)
+    if kind == "oncalendar":  # its expressions are kept in the cron column
+        assert cron is not None
+        return OnCalendar(cron, tz)
     assert period is not None
     return Period(timedelta(seconds=period))
 

@@ -1,4 +1,4 @@
-"""Editing a check's settings, and the live preview of a cron schedule the form shows
+"""Editing a check's settings, and the live preview of a cron or OnCalendar schedule the form shows
 while it is typed. Saving goes through the same action as the APIs
 (`services.checks.update_check`, which re-derives the deadline and tells the watcher)."""
 
@@ -9,7 +9,7 @@ from starlette.responses import Response
 from tocsin.domain.accounts import can_change
 from tocsin.domain.describe import cron_words, upcoming_times
 from tocsin.domain.records import Membership
-from tocsin.domain.schedule import ScheduleError, cron_schedule
+from tocsin.domain.schedule import Calendar, ScheduleError, cron_schedule, oncalendar_schedule
 from tocsin.services import checks as check_service
 from tocsin.services.errors import InvalidError
 from tocsin.services.requests import ServicesDep
@@ -76,18 +76,25 @@ async def edit_check(
 
 @router.get("/projects/{project_id}/schedule-preview")
 async def schedule_preview(
-    services: ServicesDep, _membership: MemberDep, cron: str = "", tz: str = "UTC"
+    services: ServicesDep,
+    _membership: MemberDep,
+    cron: str = "",
+    tz: str = "UTC",
+    kind: str = "cron",
+    oncalendar: str = "",
 ) -> JSONResponse:
-    """A cron expression in words and its next due times, or why it cannot be used (a
-    200 all the same: the question was answered, and the browser logs no error)."""
+    """A cron expression (or, with kind=oncalendar, OnCalendar expressions) in words and
+    its next due times, or why it cannot be used (a 200 all the same: the question was
+    answered, and the browser logs no error)."""
+    schedule: Calendar
     try:
-        schedule = cron_schedule(cron[:200], tz[:100])
+        if kind == "oncalendar":
+            schedule = oncalendar_schedule(oncalendar[:200], tz[:100])
+            words = schedule.describe()
+        else:
+            cron_check = cron_schedule(cron[:200], tz[:100])
+            schedule, words = cron_check, cron_words(cron_check.expression)
     except ScheduleError as error:
         return JSONResponse({"error": str(error)})
     now = services.clock.now()
-    return JSONResponse(
-        {
-            "words": cron_words(schedule.expression),
-            "times": upcoming_times(schedule, now, PREVIEW_TIMES),
-        }
-    )
+    return JSONResponse({"words": words, "times": upcoming_times(schedule, now, PREVIEW_TIMES)})

@@ -12,20 +12,28 @@ from tocsin.domain.durations import DurationError, format_duration, parse_durati
 from tocsin.domain.naming import BLANK_NAME, blank_name
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import (
+    Calendar,
     Cron,
+    OnCalendar,
     Schedule,
     ScheduleError,
     cron_schedule,
+    oncalendar_schedule,
     period_schedule,
     validate_grace,
     validate_timezone,
 )
 
 T = TypeVar("T")
-FIELDS = ("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz")
+FIELDS = (
+    *("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz"),
+    "oncalendar",
+)
 # Checkboxes: sent only when ticked.
 BOXES = ("post_only", "manual_resume")
+EXAMPLE_ONCALENDAR = "Mon..Fri *-*-* 02:00"
 DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": EXAMPLE_CRON, "tz": "UTC"}
+DEFAULTS["oncalendar"] = EXAMPLE_ONCALENDAR
 # A new check starts on a schedule, daily at 02:00: the job this tool is most often for is
 # a nightly one, and a 1d period would notice its missed run only a day and grace later.
 NEW_CHECK = DEFAULTS | {"kind": "cron"}
@@ -69,6 +77,8 @@ def form_of(spec: NewCheck) -> CheckForm:
     }
     if isinstance(schedule, Cron):
         values |= {"kind": "cron", "cron": schedule.expression, "tz": schedule.tz}
+    elif isinstance(schedule, OnCalendar):
+        values |= {"kind": "oncalendar", "oncalendar": schedule.expression, "tz": schedule.tz}
     else:
         values |= {"kind": "period", "period": format_duration(schedule.period)}
     return CheckForm(values)
@@ -110,9 +120,9 @@ def read_texts(form: CheckForm) -> None:
 
 
 def kept_zone(form: CheckForm, schedule: Schedule) -> str:
-    """A cron schedule's own zone; for a period, the zone typed if it is one (kept for a
-    later switch to cron, as Healthchecks keeps it), else UTC."""
-    if isinstance(schedule, Cron):
+    """A cron or OnCalendar schedule's own zone; for a period, the zone typed if it is
+    one (kept for a later switch to cron, as Healthchecks keeps it), else UTC."""
+    if isinstance(schedule, Calendar):
         return schedule.tz
     try:
         validate_timezone(form.values["tz"])
@@ -123,13 +133,18 @@ def kept_zone(form: CheckForm, schedule: Schedule) -> str:
 
 def read_schedule(form: CheckForm) -> Schedule | None:
     values = form.values
-    if values["kind"] == "cron":
+    reads: dict[str, Callable[[str, str], Schedule]] = {
+        "cron": cron_schedule,
+        "oncalendar": oncalendar_schedule,
+    }
+    if values["kind"] in reads:
+        kind = values["kind"]
         zone = form.attempt("tz", lambda: validate_timezone(values["tz"]))
         # With an unknown zone the expression is still read, so both errors show at once.
         tz = values["tz"] if zone is not None else "UTC"
-        schedule = form.attempt("cron", lambda: cron_schedule(values["cron"], tz))
+        schedule = form.attempt(kind, lambda: reads[kind](values[kind], tz))
         return schedule if zone is not None else None
     if values["kind"] != "period":
-        form.errors["kind"] = "choose a period or a cron expression"
+        form.errors["kind"] = "choose a period, a cron expression or OnCalendar expressions"
         return None
     return form.attempt("period", lambda: period_schedule(parse_duration(values["period"])))

@@ -17,7 +17,7 @@ from tocsin.domain.badges import check_badge_url
 from tocsin.domain.checks import Status, grace_start
 from tocsin.domain.naming import status_word, unique_key
 from tocsin.domain.records import ChannelRow, CheckDetails, FlipRecord, Ping
-from tocsin.domain.schedule import Cron, Period
+from tocsin.domain.schedule import Calendar, Period
 
 KEYWORD_FILTERS_OFF: dict[str, Any] = {
     "subject": "",
@@ -74,7 +74,7 @@ class Presenter:
         result.update(self.identity(record.uuid, channels))
         if isinstance(spec.schedule, Period):
             result["timeout"] = round(spec.schedule.period.total_seconds())
-        if isinstance(spec.schedule, Cron):
+        if isinstance(spec.schedule, Calendar):
             result["schedule"] = spec.schedule.expression
             result["tz"] = spec.schedule.tz
         return result

@@ -3,7 +3,7 @@ Healthchecks validates it (strict types, its ranges, its error strings), and the
 steps from a valid request to a check's new settings.
 
 Tocsin has no keyword filters (`start_kw`, `success_kw`, `failure_kw`, `filter_*`,
-`subject`, `subject_fail`) and no OnCalendar schedules. A request may still send the
+`subject`, `subject_fail`). A request may still send the
 neutral values Healthchecks reports when those features are off (empty strings,
 false), so that a check read from the API can be sent back as it is; asking for the
 feature itself is a 400 that says Tocsin lacks it, rather than a setting silently lost.
@@ -21,7 +21,8 @@ from tocsin.domain.schedule import (
     Period,
     Schedule,
     ScheduleError,
-    cron_schedule,
+    expression_schedule,
+    is_cron_form,
     rescheduled,
     validate_timezone,
 )
@@ -45,7 +46,6 @@ MESSAGES = {
     "cron_syntax": "%s is not a valid cron or OnCalendar expression",
     "tz_syntax": "%s is not a valid timezone",
     # Tocsin's own, for what Healthchecks stores and Tocsin cannot:
-    "oncalendar": "%s is not a valid cron expression (Tocsin has no OnCalendar schedules)",
     "unstorable": "%s contains a NUL character or an unpaired surrogate",
     "string_unicode": "%s contains a NUL character or an unpaired surrogate",
     "unsupported": "%s is not supported (Tocsin has no keyword filters)",
@@ -118,13 +118,11 @@ class CheckSpec(BaseModel):
 
     @field_validator("schedule")
     @classmethod
-    def cron_only(cls, value: str) -> str:
-        if not looks_like_cron(value):
-            raise PydanticCustomError("oncalendar", "OnCalendar is not supported")
+    def cron_or_oncalendar(cls, value: str) -> str:
         try:
-            cron_schedule(value)
+            expression_schedule(value)
         except ScheduleError:
-            raise PydanticCustomError("cron_syntax", "not a valid cron expression") from None
+            raise PydanticCustomError("cron_syntax", "not a valid expression") from None
         return value
 
     @field_validator("tz")
@@ -135,11 +133,6 @@ class CheckSpec(BaseModel):
         except ScheduleError:
             raise PydanticCustomError("tz_syntax", "not a valid timezone") from None
         return value
-
-
-def looks_like_cron(schedule: str) -> bool:
-    """Healthchecks' test: one line of five fields is cron, anything else OnCalendar."""
-    return "\n" not in schedule.strip() and len(schedule.split()) == 5
 
 
 def parse_spec(body: dict[str, Any]) -> CheckSpec:
@@ -184,9 +177,12 @@ def pick(current: bool, sent: bool | None) -> bool:
 
 
 def new_schedule(current: Schedule, spec: CheckSpec, tz: str) -> Schedule:
-    """A schedule sent wins over a timeout sent with it; a zone alone moves a cron."""
+    """A schedule sent (cron or OnCalendar, by its form) wins over a timeout sent with
+    it; a zone alone moves a cron or OnCalendar schedule."""
     period = None if spec.timeout is None else timedelta(seconds=spec.timeout)
-    return rescheduled(current, cron=spec.schedule, period=period, tz=tz)
+    sent = spec.schedule
+    cron, oncalendar = (sent, None) if sent is None or is_cron_form(sent) else (None, sent)
+    return rescheduled(current, cron=cron, oncalendar=oncalendar, period=period, tz=tz)
 
 
 def matches_unique(details: CheckDetails, spec: CheckSpec) -> bool:

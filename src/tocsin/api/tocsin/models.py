@@ -24,8 +24,10 @@ from tocsin.domain.durations import DurationError, parse_duration
 from tocsin.domain.people import parse_hours
 from tocsin.domain.schedule import (
     MAX_CRON_LENGTH,
+    MAX_ONCALENDAR_LENGTH,
     check_range,
     cron_schedule,
+    oncalendar_schedule,
     period_schedule,
     validate_grace,
     validate_timezone,
@@ -92,6 +94,7 @@ Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\s\x00]+$")
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
 Description = Annotated[Text, Field(max_length=MAX_TEXT)]
 Cron = Annotated[str, Field(min_length=1, max_length=MAX_CRON_LENGTH)]
+OnCalendarText = Annotated[str, Field(min_length=1, max_length=MAX_ONCALENDAR_LENGTH)]
 Zone = Annotated[str, Field(max_length=64), AfterValidator(known_zone)]
 Period = Annotated[Duration, AfterValidator(valid_period)]
 Grace = Annotated[Duration, AfterValidator(validate_grace)]
@@ -109,7 +112,12 @@ class CheckFields(Model):
     description: Description | None = None
     period: Period | None = Field(None, description="Pings are due this long apart.")
     cron: Cron | None = Field(None, description="Or pings are due on this 5-field cron.")
-    tz: Zone | None = Field(None, description="The IANA time zone of `cron`.")
+    oncalendar: OnCalendarText | None = Field(
+        None,
+        description="Or pings are due at these systemd OnCalendar expressions (one a line, "
+        "any match counts), e.g. `Mon..Fri *-*-* 02:00`.",
+    )
+    tz: Zone | None = Field(None, description="The IANA time zone of `cron` or `oncalendar`.")
     grace: Grace | None = Field(None, description="How late a ping may be before alerting.")
     manual_resume: bool | None = Field(None, description="Stay down until resumed by hand.")
     post_only: bool | None = Field(None, description="Count only POST requests as pings.")
@@ -133,10 +141,14 @@ class CheckFields(Model):
 
     @model_validator(mode="after")
     def one_schedule(self) -> "CheckFields":
-        if self.period is not None and self.cron is not None:
-            raise ValueError("send either period or cron, not both")
+        sent = [k for k in ("period", "cron", "oncalendar") if getattr(self, k) is not None]
+        if len(sent) > 1:
+            raise ValueError(f"send either {sent[0]} or {sent[1]}, not both")
+        # The zone is checked by its own field.
         if self.cron is not None:
-            cron_schedule(self.cron, self.tz or "UTC")  # the zone is checked by its field
+            cron_schedule(self.cron, self.tz or "UTC")
+        if self.oncalendar is not None:
+            oncalendar_schedule(self.oncalendar, self.tz or "UTC")
         return self
 
 
@@ -163,6 +175,7 @@ class CheckOut(Model):
     description: str
     period: int | None = Field(description="Seconds between pings, for period schedules.")
     cron: str | None
+    oncalendar: str | None = Field(description="OnCalendar expressions, one a line.")
     tz: str
     grace: int = Field(description="Seconds.")
     manual_resume: bool

@@ -33,7 +33,7 @@ from tocsin.domain.records import (
     Ping,
     new_check_defaults,
 )
-from tocsin.domain.schedule import Cron, Period, rescheduled
+from tocsin.domain.schedule import Calendar, Cron, OnCalendar, Period, rescheduled
 
 ValueT = TypeVar("ValueT")
 
@@ -45,6 +45,7 @@ SETTINGS = {
     "description",
     "period",
     "cron",
+    "oncalendar",
     "tz",
     "grace",
     "manual_resume",
@@ -67,7 +68,9 @@ def settings_after(current: NewCheck, sent: CheckFields) -> NewCheck:
     tz = kept(current.tz, sent.tz)
     methods = None if sent.post_only is None else ("POST" if sent.post_only else "")
     return NewCheck(
-        schedule=rescheduled(current.schedule, cron=sent.cron, period=sent.period, tz=tz),
+        schedule=rescheduled(
+            current.schedule, cron=sent.cron, oncalendar=sent.oncalendar, period=sent.period, tz=tz
+        ),
         grace=kept(current.grace, sent.grace),
         name=kept(current.name, sent.name),
         slug=kept(current.slug, sent.slug),
@@ -114,7 +117,8 @@ def check_out(
         description=spec.description,
         period=seconds(spec.schedule.period) if isinstance(spec.schedule, Period) else None,
         cron=spec.schedule.expression if isinstance(spec.schedule, Cron) else None,
-        tz=spec.schedule.tz if isinstance(spec.schedule, Cron) else spec.tz,
+        oncalendar=spec.schedule.expression if isinstance(spec.schedule, OnCalendar) else None,
+        tz=spec.schedule.tz if isinstance(spec.schedule, Calendar) else spec.tz,
         grace=seconds(spec.grace),
         manual_resume=spec.manual_resume,
         post_only=spec.methods == "POST",

@@ -41,8 +41,11 @@ function followChanges(part) {
   window.addEventListener("pagehide", () => events.close());
 }
 
-async function showPreview(box, cron, tz) {
-  const query = new URLSearchParams({ cron: cron.value, tz: tz.value });
+async function showPreview(box, cron, oncalendar, tz) {
+  const kind = oncalendar && oncalendar.form.querySelector("input[name=kind][value=oncalendar]:checked")
+    ? "oncalendar" : "cron";
+  const query = new URLSearchParams({ kind, cron: cron.value, tz: tz.value });
+  if (kind === "oncalendar") query.set("oncalendar", oncalendar.value);
   const response = await fetch(`${box.dataset.preview}?${query}`, { credentials: "same-origin" });
   const answer = await response.json();
   box.replaceChildren();
@@ -64,21 +67,31 @@ async function showPreview(box, cron, tz) {
 
 function previewCron(box) {
   const cron = document.getElementById("cron");
+  const oncalendar = document.getElementById("oncalendar");
   const tz = document.getElementById("tz");
   let timer = null;
   const later = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { showPreview(box, cron, tz).catch(() => { box.hidden = true; }); }, 250);
+    timer = setTimeout(() => { showPreview(box, cron, oncalendar, tz).catch(() => { box.hidden = true; }); }, 250);
   };
   cron.addEventListener("input", later);
+  if (oncalendar) oncalendar.addEventListener("input", later);
   tz.addEventListener("input", later);
-  if (document.querySelector("input[name=kind][value=cron]:checked")) later();
+  if (document.querySelector("input[name=kind][value=cron]:checked, input[name=kind][value=oncalendar]:checked")) later();
   document.querySelectorAll("input[name=kind]").forEach((radio) => radio.addEventListener("change", later));
 }
 
-// Typing a period, or a cron expression or its zone, chooses that kind of schedule.
+// Typing a period, a cron expression or OnCalendar expressions chooses that kind of
+// schedule; typing a zone chooses cron unless OnCalendar is chosen.
 function chooseKindWhileTyping() {
-  const kinds = { period: "period", cron: "cron", tz: "cron" };
+  const kinds = { period: "period", cron: "cron", oncalendar: "oncalendar" };
+  const zone = document.getElementById("tz");
+  if (zone) {
+    zone.addEventListener("input", () => {
+      const chosen = document.querySelector("input[name=kind]:checked");
+      if (chosen && chosen.value === "period") document.querySelector("input[name=kind][value=cron]").click();
+    });
+  }
   for (const [id, kind] of Object.entries(kinds)) {
     const input = document.getElementById(id);
     const radio = document.querySelector(`input[name=kind][value=${kind}]`);
