@@ -97,7 +97,10 @@ def test_a_box_counts_as_ticked_only_when_it_sends_yes(ticked: str) -> None:
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({"kind": "weekly"}, {"kind": "choose a period or a cron expression"}),
+        (
+            {"kind": "weekly"},
+            {"kind": "choose a period, a cron expression or OnCalendar expressions"},
+        ),
         ({"period": "0s"}, {"period": "period must be between 1s and 52w1d, not 0s"}),
         (
             {"period": "daily"},
@@ -197,6 +200,7 @@ def test_a_period_check_fills_in_the_form_it_reads_back_from() -> None:
             "grace": "5m",
             "cron": "0 2 * * *",
             "tz": "Asia/Tokyo",
+            "oncalendar": "Mon..Fri *-*-* 02:00",
             "name": "Queue",
             "slug": "queue",
             "tags": "jobs",

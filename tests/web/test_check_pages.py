@@ -66,7 +66,7 @@ async def test_a_bad_field_is_explained_beside_it_and_nothing_is_created(web: We
         ({"grace": "-1h"}, "invalid duration"),
         ({"kind": "cron", "cron": "every day"}, "it needs 5 fields"),
         ({"kind": "cron", "tz": "Mars/Olympus"}, "unknown time zone"),
-        ({"kind": "sometimes"}, "choose a period or a cron expression"),
+        ({"kind": "sometimes"}, "choose a period, a cron expression or OnCalendar expressions"),
         ({"name": "x" * 101}, "a name has at most 100 characters"),
     ):
         refused = await person.post(f"{base}/new", **{**FILLED, **fields})

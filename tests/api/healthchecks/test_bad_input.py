@@ -37,14 +37,10 @@ FIELD_MISTAKES: list[tuple[dict[str, Any], str]] = [
     ({"unique": "name"}, "unique is not an array"),
     ({"unique": ["desc"]}, "an item in 'unique' has unexpected value"),
     ({"schedule": "61 * * * *"}, "schedule is not a valid cron or OnCalendar expression"),
-    (
-        {"schedule": "* * * * * *"},
-        "schedule is not a valid cron expression (Tocsin has no OnCalendar schedules)",
-    ),
-    (
-        {"schedule": "Mon *-*-* 02:00"},
-        "schedule is not a valid cron expression (Tocsin has no OnCalendar schedules)",
-    ),
+    # Six fields are not cron, so OnCalendar; and not a valid one either.
+    ({"schedule": "* * * * * *"}, "schedule is not a valid cron or OnCalendar expression"),
+    ({"schedule": "Mon *-*-* 25:00"}, "schedule is not a valid cron or OnCalendar expression"),
+    ({"schedule": "*-02-30"}, "schedule is not a valid cron or OnCalendar expression"),
     ({"schedule": "0 2 * * *" + " " * 100}, "schedule is too long"),
     ({"tz": "Mars/Olympus_Mons"}, "tz is not a valid timezone"),
     ({"tz": "localtime"}, "tz is not a valid timezone"),
