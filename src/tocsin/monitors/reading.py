@@ -306,10 +306,13 @@ class Reader:
 
     def oncalendar(self, node: yaml.Node, path: str, tz: str) -> Schedule | None:
         """OnCalendar expressions: a list of them, or text with one a line."""
+        known = len(self.problems)
         if isinstance(node, yaml.SequenceNode):
             lines = [self.text(item, join(path, i), "") for i, item in enumerate(node.value)]
         else:
             lines = [self.text(node, path, "")]
+        if len(self.problems) > known:  # not text: that is the one problem to tell
+            return None
         expression = "\n".join(lines)
         return self.attempt(node, path, lambda: oncalendar_schedule(expression, tz))
 
