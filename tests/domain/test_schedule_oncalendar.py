@@ -160,8 +160,8 @@ def test_oncalendar_schedule_keeps_valid_expressions_and_zone() -> None:
     )
 
 
-def test_oncalendar_schedule_trims_lines_and_drops_blank_ones() -> None:
-    typed = "  Mon..Fri   02:00 \r\n\n Sat 04:00\n"
+def test_oncalendar_schedule_trims_lines_and_drops_blank_and_repeated_ones() -> None:
+    typed = "  Mon..Fri   02:00 \r\n\n Sat 04:00\nMon..Fri 02:00\n"
     assert oncalendar_schedule(typed).expression == "Mon..Fri 02:00\nSat 04:00"
 
 
@@ -199,9 +199,9 @@ def test_oncalendar_schedule_refuses_a_date_that_never_comes() -> None:
         oncalendar_schedule("*-02-30 00:00")
 
 
-def test_a_line_that_never_fires_is_accepted_beside_one_that_does() -> None:
-    # As in Healthchecks, which asks the set of expressions for one occurrence.
-    assert oncalendar_schedule("*-02-30\ndaily").expression == "*-02-30\ndaily"
+def test_a_line_that_never_fires_is_refused_even_beside_one_that_does() -> None:
+    with pytest.raises(ScheduleError, match="'\\*-02-30': it names no moment before 2200"):
+        oncalendar_schedule("daily\n*-02-30")
 
 
 @pytest.mark.parametrize("expression", ["", "  \n \n"])
@@ -216,12 +216,11 @@ def test_oncalendar_schedule_refuses_an_unknown_zone() -> None:
 
 
 def test_oncalendar_schedule_bounds_the_length_after_trimming() -> None:
-    longest = "*-*-* " + "0," * ((MAX_ONCALENDAR_LENGTH - 10) // 2) + "1:00"
-    longest = longest[: MAX_ONCALENDAR_LENGTH - 4].rstrip(",") + ":00"
-    assert len(longest) <= MAX_ONCALENDAR_LENGTH
-    oncalendar_schedule("  " + longest + "  ")
-    too_long = "\n".join(["daily"] * 17)  # 101 characters
-    assert len(too_long) == MAX_ONCALENDAR_LENGTH + 1
+    minutes = ",".join(str(minute) for minute in range(33))
+    longest = f"*-*-* 00:{minutes}:00"
+    assert len(longest) == MAX_ONCALENDAR_LENGTH
+    assert oncalendar_schedule(f"  {longest}  ").expression == longest
+    too_long = f"{longest}\nhourly"
     with pytest.raises(ScheduleError, match="longer than 100 characters"):
         oncalendar_schedule(too_long)
 

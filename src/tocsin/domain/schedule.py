@@ -195,10 +195,10 @@ VALIDATED_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def oncalendar_schedule(expression: str, tz: str = "UTC") -> OnCalendar:
-    """Validate OnCalendar expressions (one a line; blank lines and the spaces around
-    each dropped) and the zone by computing one occurrence, as Healthchecks does."""
+    """Validate OnCalendar expressions (one a line; blank and repeated lines and the
+    spaces around each dropped) and the zone by computing an occurrence of each line."""
     lines = [" ".join(line.split()) for line in expression.splitlines()]
-    expression = "\n".join(line for line in lines if line)
+    expression = "\n".join(dict.fromkeys(line for line in lines if line))  # once each
     if not expression:
         raise ScheduleError("OnCalendar expression is empty: give one such as 'Mon *-*-* 02:00'")
     if len(expression) > MAX_ONCALENDAR_LENGTH:
@@ -206,17 +206,18 @@ def oncalendar_schedule(expression: str, tz: str = "UTC") -> OnCalendar:
             f"OnCalendar expression is longer than {MAX_ONCALENDAR_LENGTH} characters"
         )
     validate_timezone(tz)
-    for line in expression.split("\n"):  # one at a time, to name the wrong one
+    # One line at a time, to name the wrong one. A line that never fires (`*-02-30`) is
+    # refused even beside others, where Healthchecks accepts it: it is surely a mistake,
+    # and each due time would search it through to 2200 again.
+    for line in expression.split("\n"):
         try:
-            OnCalendarIterator(line, VALIDATED_FROM)
+            next(OnCalendarIterator(line, VALIDATED_FROM))
         except OnCalendarError as error:
             raise ScheduleError(f"invalid OnCalendar expression {line!r}: {error}") from None
-    try:
-        next(OnCalendarIterator(expression, VALIDATED_FROM))
-    except StopIteration:
-        raise ScheduleError(
-            f"invalid OnCalendar expression {expression!r}: it names no moment before 2200"
-        ) from None
+        except StopIteration:
+            raise ScheduleError(
+                f"invalid OnCalendar expression {line!r}: it names no moment before 2200"
+            ) from None
     return OnCalendar(expression, tz)
 
 
