@@ -4,7 +4,7 @@ PowerShell and `tocsin run`, with the check's own schedule, server and URL."""
 import shlex
 from datetime import timedelta
 
-from tocsin.domain.schedule import Cron, Period
+from tocsin.domain.schedule import Cron, OnCalendar, Period
 from tocsin.web.snippets import Snippet, snippets
 
 BASE = "https://tocsin.example"
@@ -80,3 +80,26 @@ def test_a_slug_ping_url_is_used_as_given() -> None:
     assert slug_url in texts[0]
     assert f"url={slug_url}" in texts[1]
     assert f'$url = "{slug_url}"' in texts[3]
+
+
+def test_an_oncalendar_check_also_gets_a_systemd_timer_at_its_own_times() -> None:
+    schedule = OnCalendar("Mon..Fri 02:00\nSat 04:00 Asia/Tokyo", "Europe/Berlin")
+    made = {s.key: s for s in snippets(schedule, BASE, CHECK, PING)}
+    assert made["timer"].title == "systemd timer"
+    assert made["timer"].text.splitlines() == [
+        "# /etc/systemd/system/job.service",
+        "[Service]",
+        "Type=oneshot",
+        f"ExecStart=/usr/local/bin/tocsin run --server {BASE} --check {CHECK} -- /path/to/job.sh",
+        "",
+        "# /etc/systemd/system/job.timer (then: systemctl enable --now job.timer)",
+        "[Timer]",
+        "OnCalendar=Mon..Fri 02:00 Europe/Berlin",
+        "OnCalendar=Sat 04:00 Asia/Tokyo",
+        "",
+        "[Install]",
+        "WantedBy=timers.target",
+    ]
+    in_utc = {s.key: s for s in snippets(OnCalendar("daily"), BASE, CHECK, PING)}
+    assert "OnCalendar=daily\n" in in_utc["timer"].text
+    assert "timer" not in by_key(NIGHTLY)
