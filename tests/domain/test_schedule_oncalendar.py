@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tocsin.domain.describe import schedule_hint, schedule_words, upcoming_times
+from tocsin.domain.checks import CheckState, Status, status
+from tocsin.domain.describe import next_expected, schedule_hint, schedule_words, upcoming_times
 from tocsin.domain.schedule import (
     MAX_ONCALENDAR_LENGTH,
     NEVER,
@@ -335,3 +336,14 @@ def test_upcoming_times_strictly_increase(expression: str, tz: str, after: datet
     times = upcoming(OnCalendar(expression, tz), after, 6)
     assert len(times) == 6
     assert all(earlier < later for earlier, later in itertools.pairwise(times))
+
+
+def test_a_check_past_its_last_occurrence_is_expected_never() -> None:
+    state = CheckState(
+        schedule=oncalendar_schedule("2001-01-01"),
+        grace=timedelta(hours=1),
+        status=Status.UP,
+        last_ping=utc(2024, 1, 1),
+    )
+    assert next_expected(state, utc(2024, 6, 1)) == "never"
+    assert status(state, utc(2999, 1, 1)) == Status.UP

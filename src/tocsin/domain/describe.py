@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from tocsin.domain.checks import CheckState, Status, due_at
 from tocsin.domain.durations import format_duration
 from tocsin.domain.records import Incident, IncidentStatus
-from tocsin.domain.schedule import Calendar, Cron, Schedule, upcoming
+from tocsin.domain.schedule import NEVER, Calendar, Cron, Schedule, upcoming
 
 
 def describe_schedule(state: CheckState) -> str:
@@ -111,6 +111,8 @@ def next_expected(state: CheckState, now: datetime) -> str:
     if state.status == Status.PAUSED:
         return "paused"
     due = due_at(state)
+    if due == NEVER:  # an OnCalendar schedule past its last time
+        return "never"
     return "-" if due is None else when(due, now)
 
 

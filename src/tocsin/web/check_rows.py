@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from tocsin.domain.checks import Status, due_at, status
 from tocsin.domain.describe import relative, schedule_words
 from tocsin.domain.records import CheckDetails, RecentPing
+from tocsin.domain.schedule import NEVER
 
 ICONS = {
     Status.NEW: "○",
@@ -112,6 +113,8 @@ def expected_words(current: Status, due: datetime | None, now: datetime) -> str:
         return "after the first ping"
     if current == Status.PAUSED:
         return "paused"
+    if due == NEVER:  # an OnCalendar schedule past its last time
+        return "never"
     return "-" if due is None else relative(due, now)
 
 
