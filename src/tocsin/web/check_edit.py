@@ -1,5 +1,5 @@
-"""Editing a check's settings, and the live preview of a cron or OnCalendar schedule the form shows
-while it is typed. Saving goes through the same action as the APIs
+"""Editing a check's settings, and the live preview of a cron or OnCalendar schedule the
+form shows while it is typed. Saving goes through the same action as the APIs
 (`services.checks.update_check`, which re-derives the deadline and tells the watcher)."""
 
 from fastapi import APIRouter, Request

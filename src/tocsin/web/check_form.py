@@ -25,15 +25,17 @@ from tocsin.domain.schedule import (
 )
 
 T = TypeVar("T")
-FIELDS = (
-    *("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz"),
-    "oncalendar",
-)
+FIELDS = ("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz")
+FIELDS += ("oncalendar",)
 # Checkboxes: sent only when ticked.
 BOXES = ("post_only", "manual_resume")
-EXAMPLE_ONCALENDAR = "Mon..Fri *-*-* 02:00"
 DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": EXAMPLE_CRON, "tz": "UTC"}
-DEFAULTS["oncalendar"] = EXAMPLE_ONCALENDAR
+DEFAULTS["oncalendar"] = "Mon..Fri *-*-* 02:00"
+# The kinds of schedule read from an expression in a zone, by the field that holds it.
+EXPRESSION_KINDS: dict[str, Callable[[str, str], Schedule]] = {
+    "cron": cron_schedule,
+    "oncalendar": oncalendar_schedule,
+}
 # A new check starts on a schedule, daily at 02:00: the job this tool is most often for is
 # a nightly one, and a 1d period would notice its missed run only a day and grace later.
 NEW_CHECK = DEFAULTS | {"kind": "cron"}
@@ -133,18 +135,14 @@ def kept_zone(form: CheckForm, schedule: Schedule) -> str:
 
 def read_schedule(form: CheckForm) -> Schedule | None:
     values = form.values
-    reads: dict[str, Callable[[str, str], Schedule]] = {
-        "cron": cron_schedule,
-        "oncalendar": oncalendar_schedule,
-    }
-    if values["kind"] in reads:
-        kind = values["kind"]
+    kind = values["kind"]
+    if kind in EXPRESSION_KINDS:
         zone = form.attempt("tz", lambda: validate_timezone(values["tz"]))
         # With an unknown zone the expression is still read, so both errors show at once.
         tz = values["tz"] if zone is not None else "UTC"
-        schedule = form.attempt(kind, lambda: reads[kind](values[kind], tz))
+        schedule = form.attempt(kind, lambda: EXPRESSION_KINDS[kind](values[kind], tz))
         return schedule if zone is not None else None
-    if values["kind"] != "period":
+    if kind != "period":
         form.errors["kind"] = "choose a period, a cron expression or OnCalendar expressions"
         return None
     return form.attempt("period", lambda: period_schedule(parse_duration(values["period"])))

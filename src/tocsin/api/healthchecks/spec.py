@@ -3,10 +3,10 @@ Healthchecks validates it (strict types, its ranges, its error strings), and the
 steps from a valid request to a check's new settings.
 
 Tocsin has no keyword filters (`start_kw`, `success_kw`, `failure_kw`, `filter_*`,
-`subject`, `subject_fail`). A request may still send the
-neutral values Healthchecks reports when those features are off (empty strings,
-false), so that a check read from the API can be sent back as it is; asking for the
-feature itself is a 400 that says Tocsin lacks it, rather than a setting silently lost.
+`subject`, `subject_fail`). A request may still send the neutral values Healthchecks
+reports when those features are off (empty strings, false), so that a check read from
+the API can be sent back as it is; asking for the feature itself is a 400 that says
+Tocsin lacks it, rather than a setting silently lost.
 """
 
 from datetime import timedelta
