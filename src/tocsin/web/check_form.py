@@ -25,8 +25,8 @@ from tocsin.domain.schedule import (
 )
 
 T = TypeVar("T")
-FIELDS = ("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz")
-FIELDS += ("oncalendar",)
+FIELDS: tuple[str, ...] = ("name", "slug", "tags", "description", "kind", "period", "grace")
+FIELDS += ("cron", "tz", "oncalendar")
 # Checkboxes: sent only when ticked.
 BOXES = ("post_only", "manual_resume")
 DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": EXAMPLE_CRON, "tz": "UTC"}
