@@ -227,6 +227,8 @@ class Incident:
     round: int
     next_escalation_at: datetime | None
     next_nag_at: datetime | None
+    held_by: int | None = None  # the parent check holding it (domain.dependencies)
+    release_at: datetime | None = None  # when the watcher looks at a held one next
 
     @property
     def progress(self) -> Progress:
