@@ -23,6 +23,7 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         max_connections_per_address=256,
         watcher=True,
         watcher_recheck=timedelta(milliseconds=500),
+        dependency_settle=timedelta(minutes=1),
         sqlite_synchronous="FULL",
         sqlite_wal_limit=64 << 20,
         db_pool_size=10,

@@ -1,6 +1,7 @@
 """Dependencies between checks: the parent that holds a child, when a held child is
 released, and cycles refused with their path named."""
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -80,7 +81,8 @@ def test_dependencies_never_hide_a_child_whose_parents_are_all_up(
         assert verdict.action == Action.RELEASE or verdict.at == release_by
     else:
         assert verdict.action == Action.HOLD
-        assert verdict.parent is not None and verdict.parent.down
+        assert verdict.parent is not None
+        assert verdict.parent.down
 
 
 def test_a_cycle_is_refused_with_its_path_named() -> None:
@@ -120,11 +122,7 @@ def is_acyclic(edges: dict[int, set[int]]) -> bool:
     return all(visit(node) for node in list(edges))
 
 
-@given(
-    st.lists(
-        st.tuples(st.integers(0, 8), st.sets(st.integers(0, 8), max_size=4)), max_size=30
-    )
-)
+@given(st.lists(st.tuples(st.integers(0, 8), st.sets(st.integers(0, 8), max_size=4)), max_size=30))
 def test_accepting_only_what_closes_no_cycle_keeps_the_graph_acyclic(
     writes: list[tuple[int, set[int]]],
 ) -> None:
@@ -136,7 +134,7 @@ def test_accepting_only_what_closes_no_cycle_keeps_the_graph_acyclic(
             assert not is_acyclic(candidate)
             if cycle is not None:
                 assert cycle[0] == cycle[-1] == child
-                assert all(up in candidate[down] for down, up in zip(cycle, cycle[1:], strict=False))
+                assert all(up in candidate[down] for down, up in itertools.pairwise(cycle))
             continue
         assert is_acyclic(candidate)
         edges = candidate

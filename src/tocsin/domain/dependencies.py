@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from uuid import UUID
 
 # How many parents one check may have: enough for a NAS, a database and a link, and a
 # bound on what one write may ask.
@@ -20,6 +21,11 @@ MAX_PARENTS = 20
 # recovering in the same moment the child went down (two transactions, neither seeing
 # the other) would otherwise leave the child held with no parent down.
 HOLD_RECHECK = timedelta(minutes=1)
+
+
+# How long every parent must have been up before a held child still down alerts: its
+# own job may need a moment to succeed once the NAS is back (TOCSIN_DEPENDENCY_SETTLE).
+DEFAULT_SETTLE = timedelta(minutes=1)
 
 
 class DependencyError(ValueError):
@@ -124,3 +130,25 @@ def path_up(
         seen.add(node)
         stack.extend([*path, up] for up in sorted(edges.get(node, ()), reverse=True))
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedCheck:
+    """A parent or child as a check's page lists it."""
+
+    id: int
+    uuid: UUID
+    name: str
+    status: str
+
+    @property
+    def label(self) -> str:
+        return self.name or str(self.uuid)
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """A check's parents and children."""
+
+    parents: list[LinkedCheck]
+    children: list[LinkedCheck]

@@ -359,6 +359,8 @@ class Delivery:
     # What earlier alerts of the incident to this channel left to cancel (Pushover's
     # emergency receipts), for an acknowledgement or a recovery.
     receipts: tuple[str, ...] = ()
+    # The checks whose incidents the incident's check holds (a down parent's alert).
+    holding: tuple[str, ...] = ()
 
     @property
     def channel_label(self) -> str:

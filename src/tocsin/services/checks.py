@@ -34,6 +34,7 @@ from tocsin.domain.records import (
     Place,
     new_check_defaults,
 )
+from tocsin.services import dependencies
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import channels as channel_store
@@ -87,6 +88,7 @@ class CheckOptions:
     policy: UsePolicy | None = None
     place: Callable[[Place], Place] | None = None  # from the current place to the new
     paused: bool | None = None  # resuming a check that is not paused changes nothing
+    parents: dependencies.ParentChoice | None = None  # the checks it depends on
     # Every front end refuses a blank name but Healthchecks' API, whose checks may be
     # nameless (its `name` defaults to ""); such a check shows as its uuid.
     nameless: bool = False
@@ -361,6 +363,8 @@ def set_links(
         heartbeat_store.set_alert_flags(connection, check_id, options.alerts(current))
     if options.policy is not None:
         set_policy(connection, project_id, check_id, options.policy.policy_id)
+    if options.parents is not None:
+        dependencies.set_parents_in(connection, project_id, check_id, options.parents)
     paused = options.paused
     if options.place is not None:
         group = set_place(connection, project_id, check_id, options.place)
