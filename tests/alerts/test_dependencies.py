@@ -97,9 +97,7 @@ async def test_a_child_still_down_is_released_after_the_settle_and_alerts_normal
     await watch(database, runner, back + SETTLE)
     [released] = await incidents_of(database, backup)
     assert (released.status, released.release_at) == ("open", None)
-    assert ("released", "released: parent nas is up again") in await timeline(
-        database, released.id
-    )
+    assert ("released", "released: parent nas is up again") in await timeline(database, released.id)
     assert await child_alerts(database, nas) == 1
 
 

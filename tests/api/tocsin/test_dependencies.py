@@ -1,0 +1,37 @@
+"""A check's parents through Tocsin's API: set by id or uuid, read back by id, cleared,
+and refused with the field named (a stranger, the check itself, a cycle)."""
+
+from tests.api.tocsin.test_api import Client, client  # noqa: F401  (the fixture)
+
+
+async def test_parents_are_set_read_and_cleared(client: Client) -> None:
+    nas = await client.ok("POST", "/checks", {"name": "nas"})
+    db = await client.ok("POST", "/checks", {"name": "db"})
+    backup = await client.ok("POST", "/checks", {"name": "backup", "parents": [nas["id"]]})
+    assert backup["parents"] == [nas["id"]]
+
+    changed = await client.ok(
+        "PATCH", f"/checks/{backup['id']}", {"parents": [db["uuid"], nas["id"]]}
+    )
+    assert sorted(changed["parents"]) == sorted([nas["id"], db["id"]])
+    renamed = await client.ok("PATCH", f"/checks/{backup['id']}", {"name": "backups"})
+    assert renamed["parents"] == changed["parents"]  # left alone when not sent
+
+    cleared = await client.ok("PATCH", f"/checks/{backup['id']}", {"parents": []})
+    assert cleared["parents"] == []
+
+
+async def test_bad_parents_are_refused_with_the_field_named(client: Client) -> None:
+    nas = await client.ok("POST", "/checks", {"name": "nas"})
+    backup = await client.ok("POST", "/checks", {"name": "backup", "parents": [nas["id"]]})
+
+    async def refusal(check: dict[str, str], parents: object) -> str:
+        response = await client.call("PATCH", f"/checks/{check['id']}", {"parents": parents})
+        assert response.status_code == 422, response.text
+        return str(response.json()["error"]["fields"])
+
+    assert "cycle: nas -> backup -> nas" in await refusal(nas, [backup["id"]])
+    assert "cannot depend on itself" in await refusal(nas, [nas["id"]])
+    assert "no check nonsense" in await refusal(nas, ["nonsense"])
+    assert await refusal(nas, ["x" * 41])
+    assert await refusal(nas, [nas["id"]] * 21)
