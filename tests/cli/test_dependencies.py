@@ -1,0 +1,50 @@
+"""`--depends-on` on `tocsin check create` and `edit`, `--no-depends-on`, and what
+`tocsin check show` prints of a check's parents and children."""
+
+from typer.testing import CliRunner
+
+from tests.helpers import run_json, run_ok
+from tocsin.cli import app
+
+
+def make(cli: CliRunner, name: str, *args: str) -> None:
+    run_ok(cli, "check", "create", "--name", name, *args)
+
+
+def test_parents_are_set_on_create_changed_on_edit_and_shown(cli: CliRunner) -> None:
+    make(cli, "nas")
+    make(cli, "db")
+    make(cli, "backup", "--depends-on", "nas", "--depends-on", "db")
+    shown = run_json(cli, "check", "show", "backup")
+    assert [p["name"] for p in shown["parents"]] == ["db", "nas"]
+    assert [c["name"] for c in run_json(cli, "check", "show", "nas")["children"]] == ["backup"]
+
+    run_ok(cli, "check", "edit", "backup", "--depends-on", "nas")
+    text = run_ok(cli, "check", "show", "backup")
+    assert "Depends on:" in text
+    assert "nas (new)" in text
+    assert "db" not in text.split("Depends on:")[1]
+
+    run_ok(cli, "check", "edit", "backup", "--no-depends-on")
+    assert run_json(cli, "check", "show", "backup")["parents"] == []
+
+
+def test_bad_parents_are_refused_in_words(cli: CliRunner) -> None:
+    make(cli, "nas")
+    make(cli, "backup", "--depends-on", "nas")
+
+    def refusal(*args: str) -> str:
+        result = cli.invoke(app, list(args))
+        assert result.exit_code != 0
+        return " ".join(result.output.split())
+
+    assert "cycle: nas -> backup -> nas" in refusal(
+        "check", "edit", "nas", "--depends-on", "backup"
+    )
+    assert "nas cannot depend on itself" in refusal("check", "edit", "nas", "--depends-on", "nas")
+    assert "no check named 'tape'" in refusal(
+        "check", "create", "--name", "x", "--depends-on", "tape"
+    )
+    assert "exclude each other" in refusal(
+        "check", "edit", "nas", "--depends-on", "backup", "--no-depends-on"
+    )
