@@ -1,7 +1,15 @@
 """A check's parents through Tocsin's API: set by id or uuid, read back by id, cleared,
 and refused with the field named (a stranger, the check itself, a cycle)."""
 
-from tests.api.tocsin.test_api import Client, client  # noqa: F401  (the fixture)
+import pytest
+
+from tests.api.conftest import Api
+from tests.api.tocsin.test_api import Client
+
+
+@pytest.fixture
+def client(api: Api) -> Client:
+    return Client(api)
 
 
 async def test_parents_are_set_read_and_cleared(client: Client) -> None:
