@@ -28,6 +28,18 @@ def by_uuid(uuids: Sequence[UUID]) -> ParentChoice:
     return choose
 
 
+def these(parent_ids: Sequence[int]) -> ParentChoice:
+    """Parents already chosen by id; each must still be a check of the project."""
+
+    def choose(available: list[LinkedCheck]) -> list[int]:
+        known = {check.id for check in available}
+        if any(parent_id not in known for parent_id in parent_ids):
+            raise InvalidError(FIELD, "not a check of this project")
+        return list(parent_ids)
+
+    return choose
+
+
 def by_name(names: Sequence[str]) -> ParentChoice:
     """Parents by name, each of which must name exactly one check of the project."""
 
