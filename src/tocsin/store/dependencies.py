@@ -133,6 +133,19 @@ def held_children(connection: sa.Connection, parent_ids: Sequence[int]) -> dict[
     return found
 
 
+def incident_holds(connection: sa.Connection, incident: Incident) -> tuple[str | None, list[str]]:
+    """The parent holding the incident (None unless held still), and the checks whose
+    incidents its check holds, while it is open."""
+    holder = None
+    if incident.release_at is not None and incident.held_by is not None:
+        query = sa.select(checks.c.name, checks.c.uuid).where(checks.c.id == incident.held_by)
+        row = connection.execute(query).first()
+        holder = "a parent" if row is None else row.name or str(row.uuid)
+    if incident.status == "resolved":
+        return holder, []
+    return holder, held_children(connection, [incident.check_id]).get(incident.check_id, [])
+
+
 def look_again(connection: sa.Connection, parent_id: int, at: datetime) -> None:
     """The incidents the parent holds are due a look at `at` (it has recovered)."""
     statement = (

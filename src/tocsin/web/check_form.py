@@ -40,6 +40,7 @@ class CheckForm:
     values: dict[str, str] = field(default_factory=lambda: dict(NEW_CHECK))
     errors: dict[str, str] = field(default_factory=dict)
     channels: set[str] = field(default_factory=set)  # the uuids of the channels ticked
+    parents: set[str] = field(default_factory=set)  # the uuids of the checks it depends on
 
     def attempt(self, name: str, read: Callable[[], T]) -> T | None:
         """`read()`, or None with its message noted beside the field."""
