@@ -133,17 +133,29 @@ def held_children(connection: sa.Connection, parent_ids: Sequence[int]) -> dict[
     return found
 
 
-def incident_holds(connection: sa.Connection, incident: Incident) -> tuple[str | None, list[str]]:
-    """The parent holding the incident (None unless held still), and the checks whose
-    incidents its check holds, while it is open."""
-    holder = None
-    if incident.release_at is not None and incident.held_by is not None:
-        query = sa.select(checks.c.name, checks.c.uuid).where(checks.c.id == incident.held_by)
-        row = connection.execute(query).first()
-        holder = "a parent" if row is None else row.name or str(row.uuid)
-    if incident.status == "resolved":
-        return holder, []
-    return holder, held_children(connection, [incident.check_id]).get(incident.check_id, [])
+Holds = tuple[str | None, list[str]]
+
+
+def incident_holds(connection: sa.Connection, incident: Incident) -> Holds:
+    return holds_of(connection, [incident])[incident.id]
+
+
+def holds_of(connection: sa.Connection, found: Sequence[Incident]) -> dict[int, Holds]:
+    """Each incident's holding parent by name (None unless held still), and the checks
+    whose incidents its check holds while it is open; two queries for them all."""
+    holding = held_children(connection, [i.check_id for i in found if i.status != "resolved"])
+    holders = {i.held_by for i in found if i.release_at is not None and i.held_by is not None}
+    names = {}
+    if holders:
+        query = sa.select(checks.c.id, checks.c.name, checks.c.uuid).where(checks.c.id.in_(holders))
+        names = {row.id: row.name or str(row.uuid) for row in connection.execute(query)}
+    return {
+        i.id: (
+            None if i.release_at is None or i.held_by is None else names.get(i.held_by, "a parent"),
+            [] if i.status == "resolved" else holding.get(i.check_id, []),
+        )
+        for i in found
+    }
 
 
 def look_again(connection: sa.Connection, parent_id: int, at: datetime) -> None:

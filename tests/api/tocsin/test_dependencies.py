@@ -43,3 +43,19 @@ async def test_bad_parents_are_refused_with_the_field_named(client: Client) -> N
     assert "no check nonsense" in await refusal(nas, ["nonsense"])
     assert await refusal(nas, ["x" * 41])
     assert await refusal(nas, [nas["id"]] * 21)
+
+
+async def test_a_held_incident_names_its_parent_and_the_parents_names_what_it_holds(
+    client: Client, api: Api
+) -> None:
+    nas = await client.ok("POST", "/checks", {"name": "nas"})
+    await client.ok("POST", "/checks", {"name": "backup", "parents": [nas["id"]]})
+    listed = await client.ok("GET", "/checks")
+    for check in listed["items"]:
+        await api.client.post(f"/ping/{check['uuid']}/fail")
+    incidents = {i["check_name"]: i for i in (await client.ok("GET", "/incidents"))["items"]}
+    assert (incidents["backup"]["held_by"], incidents["backup"]["holding"]) == ("nas", [])
+    assert incidents["nas"]["holding"] == ["backup"]
+    assert incidents["nas"]["held_by"] is None
+    one = await client.ok("GET", f"/incidents/{incidents['nas']['id']}")
+    assert one["holding"] == ["backup"]

@@ -239,6 +239,12 @@ class IncidentOut(Model):
     acknowledged_by: str
     resolved_at: datetime | None
     resolved_by: str
+    held_by: str | None = Field(
+        None, description="The parent check whose being down holds it: it notifies nobody."
+    )
+    holding: list[str] = Field(
+        default_factory=list, description="The checks whose incidents its check's being down holds."
+    )
 
 
 class EventOut(Model):
