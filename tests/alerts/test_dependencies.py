@@ -2,6 +2,7 @@
 parent is down wakes nobody, is released once the parent has been up for the settle,
 and resolves quietly if it recovers first; the parent's alerts name what it holds."""
 
+import asyncio
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -9,12 +10,13 @@ import sqlalchemy as sa
 from tests.alerts.test_incidents import ping
 from tests.helpers import T0, FakeClock, add_channel, incidents_of, make_check, outbox, timeline
 from tocsin.alerts.watcher import DeadlineWatcher
+from tocsin.config import Settings
 from tocsin.domain.checks import Action
 from tocsin.domain.dependencies import HOLD_RECHECK
 from tocsin.domain.records import CheckRecord
 from tocsin.store import dependencies as dependency_store
 from tocsin.store.database import Database
-from tocsin.store.fastpath.runners import BatchRunner
+from tocsin.store.fastpath.runners import BatchRunner, batch_runner
 from tocsin.store.notifications import claim_due
 
 MINUTE = timedelta(minutes=1)
@@ -147,3 +149,33 @@ async def test_a_failing_child_is_held_too(database: Database, runner: BatchRunn
     [incident] = await incidents_of(database, backup)
     assert incident.held_by == nas.id
     assert await child_alerts(database, nas) == 0
+
+
+async def test_watchers_sharing_a_database_release_each_held_incident_once(
+    database: Database, runner: BatchRunner, settings: Settings
+) -> None:
+    nas, backup = await family(database, runner)
+    await watch(database, runner, PARENT_DOWN)
+    await watch(database, runner, CHILD_DOWN)
+    back = CHILD_DOWN + MINUTE
+    await ping(runner, nas, back)
+    databases = [Database(settings) for _ in range(4)]
+    runners = [batch_runner(db) for db in databases]
+    clock = FakeClock(back + SETTLE + TICK)
+    try:
+        await asyncio.gather(
+            *(
+                DeadlineWatcher(
+                    db, r, clock, timedelta(hours=1), dependency_settle=SETTLE
+                ).flip_due_checks()
+                for db, r in zip(databases, runners, strict=True)
+            )
+        )
+    finally:
+        for db, r in zip(databases, runners, strict=True):
+            await r.close()
+            await db.close()
+    [released] = await incidents_of(database, backup)
+    assert ("released", "released: parent nas is up again") in await timeline(database, released.id)
+    assert [kind for kind, _ in await timeline(database, released.id)].count("released") == 1
+    assert await child_alerts(database, nas) == 1
