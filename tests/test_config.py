@@ -94,6 +94,8 @@ def test_unrelated_variables_are_ignored() -> None:
         ("TOCSIN_WATCHER_RECHECK", "2s", "watcher_recheck", timedelta(seconds=2)),
         ("TOCSIN_WATCHER_RECHECK", "1h30m", "watcher_recheck", timedelta(minutes=90)),
         ("TOCSIN_WATCHER_RECHECK", "0.25s", "watcher_recheck", timedelta(milliseconds=250)),
+        ("TOCSIN_DEPENDENCY_SETTLE", "30s", "dependency_settle", timedelta(seconds=30)),
+        ("TOCSIN_DEPENDENCY_SETTLE", "0s", "dependency_settle", timedelta(0)),
         ("TOCSIN_SQLITE_SYNCHRONOUS", "normal", "sqlite_synchronous", "NORMAL"),
         ("TOCSIN_SQLITE_SYNCHRONOUS", " Extra ", "sqlite_synchronous", "EXTRA"),
         ("TOCSIN_SQLITE_SYNCHRONOUS", "FULL", "sqlite_synchronous", "FULL"),

@@ -1,6 +1,9 @@
 """`--depends-on` on `tocsin check create` and `edit`, `--no-depends-on`, and what
 `tocsin check show` prints of a check's parents and children."""
 
+from pathlib import Path
+
+import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import run_json, run_ok
@@ -48,3 +51,14 @@ def test_bad_parents_are_refused_in_words(cli: CliRunner) -> None:
     assert "exclude each other" in refusal(
         "check", "edit", "nas", "--depends-on", "backup", "--no-depends-on"
     )
+
+
+def test_a_backup_keeps_the_dependencies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{tmp_path / 'tocsin.db'}")
+    cli = CliRunner()
+    run_ok(cli, "migrate")
+    make(cli, "nas")
+    make(cli, "backup", "--depends-on", "nas")
+    run_ok(cli, "backup", str(tmp_path / "copy.db"))
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{tmp_path / 'copy.db'}")
+    assert [p["name"] for p in run_json(cli, "check", "show", "backup")["parents"]] == ["nas"]

@@ -42,6 +42,7 @@ async def test_parents_are_ticked_saved_and_listed_on_both_pages(web: Web) -> No
 
     edit = (await person.client.get(f"{base}/{backup.uuid}/edit")).text
     assert f'value="{nas.uuid}" checked' in edit
+    assert 'class="more-rules" open' in edit  # a rule under it is set
     assert f'value="{backup.uuid}"' not in edit  # not its own parent
 
 

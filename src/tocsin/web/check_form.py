@@ -53,6 +53,11 @@ class CheckForm:
     def ticked(self, name: str) -> bool:
         return self.values.get(name) == "yes"
 
+    @property
+    def rules_open(self) -> bool:
+        """"More rules" opens when a rule under it is set, or refused."""
+        return bool(self.parents) or "parents" in self.errors
+
 
 def form_of(spec: NewCheck) -> CheckForm:
     """The form filled in with a check's settings, for editing them."""
