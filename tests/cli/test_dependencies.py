@@ -1,13 +1,16 @@
 """`--depends-on` on `tocsin check create` and `edit`, `--no-depends-on`, and what
 `tocsin check show` prints of a check's parents and children."""
 
+import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import run_json, run_ok
+from tests.helpers import run_json, run_ok, send_pings
 from tocsin.cli import app
+from tocsin.domain.checks import Action
 
 
 def make(cli: CliRunner, name: str, *args: str) -> None:
@@ -62,3 +65,19 @@ def test_a_backup_keeps_the_dependencies(tmp_path: Path, monkeypatch: pytest.Mon
     run_ok(cli, "backup", str(tmp_path / "copy.db"))
     monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{tmp_path / 'copy.db'}")
     assert [p["name"] for p in run_json(cli, "check", "show", "backup")["parents"]] == ["nas"]
+
+
+def test_incident_show_says_what_holds_it_and_what_it_holds(
+    cli: CliRunner, database_url: str
+) -> None:
+    make(cli, "nas")
+    make(cli, "backup", "--depends-on", "nas")
+    checks = {c["name"]: c["uuid"] for c in run_json(cli, "check", "list")}
+    asyncio.run(send_pings(database_url, uuid.UUID(checks["nas"]), [Action.FAIL]))
+    asyncio.run(send_pings(database_url, uuid.UUID(checks["backup"]), [Action.FAIL]))
+    found = {i["check"]: i["id"] for i in run_json(cli, "incident", "list")}
+    held = run_ok(cli, "incident", "show", str(found["backup"]))
+    assert "Held: parent nas is down; it notifies nobody." in held
+    assert "held: held: parent nas is down" in held  # the timeline line
+    shown = run_json(cli, "incident", "show", str(found["nas"]))
+    assert (shown["held_by"], shown["holding"]) == (None, ["backup"])

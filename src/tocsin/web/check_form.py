@@ -55,7 +55,7 @@ class CheckForm:
 
     @property
     def rules_open(self) -> bool:
-        """"More rules" opens when a rule under it is set, or refused."""
+        """ "More rules" opens when a rule under it is set, or refused."""
         return bool(self.parents) or "parents" in self.errors
 
 
