@@ -15,6 +15,7 @@ from tocsin.domain.checks import Action
 from tocsin.domain.dependencies import HOLD_RECHECK
 from tocsin.domain.records import CheckRecord
 from tocsin.store import dependencies as dependency_store
+from tocsin.store.checks import delete_check
 from tocsin.store.database import Database
 from tocsin.store.fastpath.runners import BatchRunner, batch_runner
 from tocsin.store.notifications import claim_due
@@ -179,3 +180,20 @@ async def test_watchers_sharing_a_database_release_each_held_incident_once(
     assert ("released", "released: parent nas is up again") in await timeline(database, released.id)
     assert [kind for kind, _ in await timeline(database, released.id)].count("released") == 1
     assert await child_alerts(database, nas) == 1
+
+
+async def test_a_child_held_by_a_parent_since_deleted_is_released_at_its_next_look(
+    database: Database, runner: BatchRunner
+) -> None:
+    nas, backup = await family(database, runner)
+    await watch(database, runner, PARENT_DOWN)
+    await watch(database, runner, CHILD_DOWN)
+    async with database.write() as connection:
+        await connection.run_sync(delete_check, nas.id)
+    await watch(database, runner, CHILD_DOWN + HOLD_RECHECK)
+    [released] = await incidents_of(database, backup)
+    assert released.release_at is None
+    assert ("released", "released: the parent holding it was deleted") in await timeline(
+        database, released.id
+    )
+    assert len(await outbox(database)) == 1  # the backup's alert (the NAS's went with it)

@@ -17,8 +17,10 @@ from tocsin.domain.dependencies import (
     Parent,
     checked_parents,
     find_cycle,
+    held_message,
     holding_parent,
     release_verdict,
+    released_message,
 )
 
 MINUTE = timedelta(minutes=1)
@@ -138,3 +140,9 @@ def test_accepting_only_what_closes_no_cycle_keeps_the_graph_acyclic(
             continue
         assert is_acyclic(candidate)
         edges = candidate
+
+
+def test_the_timeline_words_of_holding_and_releasing() -> None:
+    assert held_message("nas") == "held: parent nas is down"
+    assert released_message("nas") == "released: parent nas is up again"
+    assert released_message(None) == "released: the parent holding it was deleted"

@@ -92,10 +92,12 @@ def look_at(
         incident_store.update_incident(connection, incident.id, release_at=verdict.at)
         return 0
     names = {parent.check_id: parent.name for parent in parents}
-    return release(connection, incident, names.get(incident.held_by or 0, "a parent"), now)
+    return release(connection, incident, names.get(incident.held_by or 0), now)
 
 
-def release(connection: sa.Connection, incident: Incident, parent_name: str, now: datetime) -> int:
+def release(
+    connection: sa.Connection, incident: Incident, parent_name: str | None, now: datetime
+) -> int:
     """The incident alerts from its policy's first step, as if it opened now; an
     acknowledged one is only let go, since someone is on it already."""
     values: dict[str, object] = {"release_at": None}

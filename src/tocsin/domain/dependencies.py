@@ -80,7 +80,10 @@ def held_message(parent_name: str) -> str:
     return f"held: parent {parent_name} is down"
 
 
-def released_message(parent_name: str) -> str:
+def released_message(parent_name: str | None) -> str:
+    """Why a held incident now alerts; None: the parent holding it was deleted."""
+    if parent_name is None:
+        return "released: the parent holding it was deleted"
     return f"released: parent {parent_name} is up again"
 
 
