@@ -89,3 +89,5 @@ async def test_a_held_incident_says_what_holds_it_and_the_parents_says_what_it_h
     assert "held: parent nas is down" in held_page  # on the timeline
     parent_page = (await person.client.get(f"{base}/{parent_incident.id}")).text
     assert '<dd id="holding">backup:' in parent_page
+    listed = (await person.client.get(base)).text
+    assert listed.count(">held</span>") == 1  # the backup's, not the NAS's

@@ -15,7 +15,7 @@ and whatever they raise leaves nothing written and reaches the front end unchang
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -96,10 +96,12 @@ class CheckOptions:
 
 @dataclass(frozen=True, slots=True)
 class Alerting:
-    """Whom a check alerts: the channels it notifies and the policy it follows."""
+    """Whom a check alerts: the channels it notifies and the policy it follows (and the
+    checks whose being down holds its alerts)."""
 
     channels: list[uuid.UUID]
     policy_id: int | None
+    parents: list[uuid.UUID] = field(default_factory=list)
 
 
 Expectation = Callable[[CheckDetails, Alerting], None]
@@ -331,7 +333,9 @@ def same_check(
 
 def alerting_of(connection: sa.Connection, project_id: int, check_id: int) -> Alerting:
     channels = channel_store.channel_uuids(connection, check_id=check_id).get(check_id, [])
-    return Alerting(channels, channel_store.check_policies(connection, project_id).get(check_id))
+    policy_id = channel_store.check_policies(connection, project_id).get(check_id)
+    parents = dependencies.parent_uuids(connection, check_id)
+    return Alerting(channels, policy_id, parents)
 
 
 def set_options(

@@ -57,6 +57,10 @@ def by_name(names: Sequence[str]) -> ParentChoice:
     return choose
 
 
+def parent_uuids(connection: sa.Connection, check_id: int) -> list[UUID]:
+    return [parent.uuid for parent in store.parents_of(connection, [check_id]).get(check_id, [])]
+
+
 def set_parents_in(
     connection: sa.Connection, project_id: int, check_id: int, choice: ParentChoice
 ) -> None:

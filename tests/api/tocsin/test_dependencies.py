@@ -59,3 +59,19 @@ async def test_a_held_incident_names_its_parent_and_the_parents_names_what_it_ho
     assert incidents["nas"]["held_by"] is None
     one = await client.ok("GET", f"/incidents/{incidents['nas']['id']}")
     assert one["holding"] == ["backup"]
+
+
+async def test_the_etag_covers_the_parents(client: Client) -> None:
+    nas = await client.ok("POST", "/checks", {"name": "nas"})
+    backup = await client.ok("POST", "/checks", {"name": "backup", "parents": [nas["id"]]})
+    read = await client.call("GET", f"/checks/{backup['id']}")
+    etag = read.headers["ETag"]
+    matched = await client.call(
+        "PATCH", f"/checks/{backup['id']}", {"parents": []}, **{"If-Match": etag}
+    )
+    assert matched.status_code == 200, matched.text
+    assert matched.headers["ETag"] != etag
+    stale = await client.call(
+        "PATCH", f"/checks/{backup['id']}", {"parents": [nas["id"]]}, **{"If-Match": etag}
+    )
+    assert stale.status_code == 412

@@ -252,7 +252,9 @@ async def update_check(
 
     def still_as_read(details: CheckDetails, alerting: Alerting) -> None:
         channels, policy = alerting.channels, alerting.policy_id
-        before = check_out(details, channels, policy, now, base_url, not access.read_only)
+        before = check_out(
+            details, channels, policy, now, base_url, not access.read_only
+        ).model_copy(update={"parents": [unique_key(u) for u in alerting.parents]})
         require_match(if_match, settings_tag(before))
 
     with refused_in_tocsin_words(check_id, body):

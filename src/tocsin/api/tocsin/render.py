@@ -51,6 +51,7 @@ SETTINGS = {
     "post_only",
     "channels",
     "policy",
+    "parents",
 }
 
 
