@@ -118,6 +118,12 @@ SETTINGS: tuple[Setting, ...] = (
         "how late it sees deadlines set by other processes.",
     ),
     Setting(
+        "dependency_settle",
+        "1m",
+        "How long every parent of a check must have been up before the check's held "
+        "incident, if it is still down, is released and alerts.",
+    ),
+    Setting(
         "sqlite_synchronous",
         "FULL",
         "SQLite durability: `FULL` makes every acknowledged ping survive power loss (each "
@@ -403,6 +409,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "max_connections": read_connection_cap,
     "max_connections_per_address": read_int,
     "watcher_recheck": read_duration,
+    "dependency_settle": read_duration,
     "sqlite_synchronous": read_synchronous,
     "sqlite_wal_limit": read_size,
     "log_level": read_log_level,
@@ -433,6 +440,7 @@ class Settings:
     max_connections_per_address: int  # 0: no cap
     watcher: bool
     watcher_recheck: timedelta
+    dependency_settle: timedelta
     sqlite_synchronous: str
     sqlite_wal_limit: int
     db_pool_size: int
@@ -676,6 +684,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}MAX_CONNECTIONS_PER_ADDRESS: must not be negative")
     if settings.watcher_recheck <= timedelta(0):
         raise ConfigError(f"{PREFIX}WATCHER_RECHECK: must be positive")
+    if settings.dependency_settle < timedelta(0):
+        raise ConfigError(f"{PREFIX}DEPENDENCY_SETTLE: must not be negative")
     if settings.notify_timeout <= timedelta(0):
         raise ConfigError(f"{PREFIX}NOTIFY_TIMEOUT: must be positive")
     if settings.notify_max_age <= timedelta(0):

@@ -10,9 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tocsin.alerts import reach
+from tocsin.alerts import dependencies, reach
 from tocsin.domain import escalation
 from tocsin.domain.checks import CheckState, Flip, Reason, Status
+from tocsin.domain.dependencies import Parent, held_message
 from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration
 from tocsin.domain.records import ACKNOWLEDGING_KINDS, CheckRecord, Incident, IncidentStatus
@@ -64,7 +65,11 @@ def open_incidents(connection: sa.Connection, facts: list[FlipFacts], now: datet
     if not fresh:
         return 0
     chosen = store.check_policies(connection, [f.check.id for f in fresh])
-    plans = [plan_incident(connection, fact, *chosen[fact.check.id], now) for fact in fresh]
+    held = dependencies.holds(connection, [f.check.id for f in fresh])
+    plans = [
+        plan_incident(connection, fact, *chosen[fact.check.id], now, held.get(fact.check.id))
+        for fact in fresh
+    ]
     incident_ids = store.insert_incidents(connection, [plan.values for plan in plans])
     events: list[dict[str, object]] = []
     queued: list[tuple[int, list[int]]] = []
@@ -75,6 +80,11 @@ def open_incidents(connection: sa.Connection, facts: list[FlipFacts], now: datet
                 incident_id, "opened", plan.values["opened_at"], message=plan.values["cause_detail"]
             )
         )
+        if plan.holder is not None:
+            why = held_message(plan.holder.name)
+            events.append(
+                store.event_row(incident_id, "held", plan.values["opened_at"], message=why)
+            )
         events.extend(step_events(incident_id, plan.steps, now))
         if plan.steps.channel_ids:
             queued.append((incident_id, plan.steps.channel_ids))
@@ -87,6 +97,7 @@ def open_incidents(connection: sa.Connection, facts: list[FlipFacts], now: datet
 class IncidentPlan:
     values: dict[str, Any]
     steps: reach.Pass
+    holder: Parent | None = None  # the down parent holding it: it wakes nobody
 
 
 def plan_incident(
@@ -95,10 +106,15 @@ def plan_incident(
     policy_id: int | None,
     policy: escalation.Policy,
     now: datetime,
+    holder: Parent | None = None,
 ) -> IncidentPlan:
     opened_at = fact.flip.at
     project_id = fact.check.project_id
-    steps = reach.run_due(connection, project_id, policy, escalation.start(policy, opened_at), now)
+    if holder is not None:
+        steps = reach.Pass(escalation.Progress(0, 0, None))
+    else:
+        progress = escalation.start(policy, opened_at)
+        steps = reach.run_due(connection, project_id, policy, progress, now)
     progress = steps.progress
     cause, detail = describe_cause(fact)
     values = {
@@ -118,7 +134,9 @@ def plan_incident(
         "next_escalation_at": progress.due_at,
         "next_nag_at": escalation.first_nag(policy, opened_at),
     }
-    return IncidentPlan(values, steps)
+    if holder is not None:
+        values.update(dependencies.held_values(holder, opened_at))
+    return IncidentPlan(values, steps, holder)
 
 
 def step_events(incident_id: int, steps: reach.Pass, now: datetime) -> list[dict[str, object]]:
@@ -191,8 +209,10 @@ def close(connection: sa.Connection, incident: Incident, at: datetime, by: str, 
         resolved_by=by,
         next_escalation_at=None,
         next_nag_at=None,
+        release_at=None,
     )
     store.add_event(connection, incident.id, "resolved", at, actor=by, message=why)
+    dependencies.parent_recovered(connection, incident.check_id, at)
     # An alert nobody has been sent yet need not be sent, nor recovered from.
     store.cancel_pending(connection, incident.id, ("down", "nag"))
 

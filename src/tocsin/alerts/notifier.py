@@ -316,6 +316,7 @@ def build_message(item: Delivery, links: Links, now: datetime) -> Message:
         site_url=links.base_url,
         channel_uuid=str(item.channel_uuid),
         receipts=receipts_to_cancel(item),
+        holding=item.holding,
         notification_key=item.key,
     )
 

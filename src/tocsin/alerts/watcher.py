@@ -29,13 +29,16 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+from tocsin.alerts.dependencies import release_due
 from tocsin.alerts.flips import log_flip
 from tocsin.alerts.incidents import FlipFacts, escalate_due, record_flips
 from tocsin.domain.checks import CheckState, Flip, expire
 from tocsin.domain.clock import Clock
+from tocsin.domain.dependencies import DEFAULT_SETTLE
 from tocsin.domain.outages import Outage, held_deadline
 from tocsin.domain.records import CheckRecord
 from tocsin.store import checks as check_store
+from tocsin.store import dependencies as dependency_store
 from tocsin.store import incidents as incident_store
 from tocsin.store.availability import Availability, log_held, record_outage
 from tocsin.store.database import Database
@@ -71,8 +74,10 @@ class DeadlineWatcher:
         recheck: timedelta,
         on_queued: Callable[[], None] = lambda: None,
         availability: Availability | None = None,
+        dependency_settle: timedelta = DEFAULT_SETTLE,
     ) -> None:
         self.database = database
+        self.dependency_settle = dependency_settle
         self.runner = runner
         self.on_queued = on_queued
         self.clock = clock
@@ -133,7 +138,13 @@ class DeadlineWatcher:
         while True:
             now = self.clock.now()
             outages = self.availability.outages
-            expiring = partial(expire_due, now=now, due_by=now - SETTLE, outages=outages)
+            expiring = partial(
+                expire_due,
+                now=now,
+                due_by=now - SETTLE,
+                outages=outages,
+                settle=self.dependency_settle,
+            )
             result = await self.observed(self.runner.run(expiring), long_work=True)
             log_held(result.held, result.outages)
             flipped.extend(result.flipped)
@@ -146,7 +157,8 @@ class DeadlineWatcher:
         return [(fact.check, fact.flip) for fact in flipped]
 
     async def earliest_deadline(self) -> datetime | None:
-        """When the next check deadline (SETTLE after it), escalation step or nag is due."""
+        """When the next check deadline (SETTLE after it), escalation step, nag or look
+        at a held incident is due."""
         deadline, timer = await self.observed(self.read_deadlines())
         return earliest(None if deadline is None else deadline + SETTLE, timer)
 
@@ -154,6 +166,8 @@ class DeadlineWatcher:
         async with self.database.read() as connection:
             deadline = await connection.run_sync(check_store.earliest_deadline)
             timer = await connection.run_sync(incident_store.earliest_timer)
+            release = await connection.run_sync(dependency_store.earliest_release)
+            timer = earliest(timer, release)
         return deadline, timer
 
     async def observed(self, work: Awaitable[T], long_work: bool = False) -> T:
@@ -185,10 +199,12 @@ def expire_due(
     now: datetime,
     due_by: datetime,
     outages: Callable[[], Sequence[Outage]] = tuple,
+    settle: timedelta = DEFAULT_SETTLE,
 ) -> Pass:
     """One transaction of the watcher: flip up to BATCH_SIZE checks whose deadline is
     `due_by` or earlier, open their incidents, and run the escalation steps and nags
-    that are due. Deadlines the `outages` known now hold are moved instead."""
+    that are due, and look at held incidents (releasing those whose parents have been
+    up for `settle`). Deadlines the `outages` known now hold are moved instead."""
     # The due rows are ours until commit: locked on PostgreSQL (the other watchers
     # skip them), and on SQLite nobody else can write while this transaction runs.
     due = writer.due_checks(due_by, BATCH_SIZE)
@@ -211,6 +227,7 @@ def expire_due(
     queued = record_flips(writer.connection, flipped, now)
     skip_locked = not writer.is_sqlite
     queued += escalate_due(writer.connection, now, BATCH_SIZE, skip_locked=skip_locked)
+    queued += release_due(writer.connection, now, settle, BATCH_SIZE, skip_locked=skip_locked)
     return Pass(flipped, queued, more=len(due) == BATCH_SIZE, held=len(held), outages=known)
 
 

@@ -11,12 +11,14 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
+from tocsin.cli import dependencies
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
 from tocsin.cli.helpscreens import Group
 from tocsin.config import Settings
 from tocsin.domain import describe
 from tocsin.domain.checks import Flip, is_slug
 from tocsin.domain.clock import SystemClock
+from tocsin.domain.dependencies import Links
 from tocsin.domain.describe import (
     EXAMPLE_CRON,
     describe_schedule,
@@ -41,6 +43,7 @@ from tocsin.store.projects import ping_key
 
 if TYPE_CHECKING:
     from tocsin.services.context import Context
+    from tocsin.services.dependencies import ParentChoice
 
 # `tocsin.services.checks` (with the alerting it pulls in) is imported by the commands that
 # change a check, inside them: `check list` and the other readers load the store's
@@ -84,11 +87,13 @@ def create(
     policy: str = typer.Option(
         "", metavar="POLICY", help="Escalation policy; default: all channels at once."
     ),
+    depends_on: list[str] = dependencies.DEPENDS_ON,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Create a check and print its ping URLs."""
     with fail_on_errors():
         settings = load_settings()
+        parents = dependencies.parents_chosen(depends_on, none=False)
         spec = NewCheck(
             schedule=read_schedule(period, cron, tz, oncalendar),
             grace=validate_grace(parse_duration(grace)),
@@ -99,7 +104,7 @@ def create(
             manual_resume=manual_resume,
             methods="POST" if post_only else "",
         )
-        record, ping_key = act(settings, lambda c: create_check(c, spec, policy))
+        record, ping_key = act(settings, lambda c: create_check(c, spec, policy, parents))
         urls = ping_urls(settings, record, ping_key)
         if as_json:
             console.print_json(json.dumps(check_json(record, urls)))
@@ -145,7 +150,9 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-async def create_check(services: "Context", spec: NewCheck, policy: str) -> tuple[CheckRecord, str]:
+async def create_check(
+    services: "Context", spec: NewCheck, policy: str, parents: "ParentChoice | None" = None
+) -> tuple[CheckRecord, str]:
     """A check in the default project notifying every channel of it; with its ping key."""
     from tocsin.services import checks as check_service
     from tocsin.services.checks import CheckOptions, UsePolicy
@@ -153,7 +160,7 @@ async def create_check(services: "Context", spec: NewCheck, policy: str) -> tupl
     use_policy = None
     if policy:
         use_policy = UsePolicy(await services.database.read_with(policy_named, policy))
-    options = CheckOptions(channels=check_service.every_channel, policy=use_policy)
+    options = CheckOptions(channels=check_service.every_channel, policy=use_policy, parents=parents)
     with policy_refused(policy):
         details = await check_service.create_check(services, None, spec, options)
     key = await services.database.read_with(ping_key, details.record.project_id)
@@ -224,6 +231,53 @@ def check_gone(record: CheckRecord) -> Iterator[None]:
         yield
     except NotFoundError:
         raise CommandError(f"check {record.label!r} was just deleted") from None
+
+
+@app.command("edit")
+def edit_command(
+    check: str = CHECK_ARGUMENT,
+    depends_on: list[str] = dependencies.DEPENDS_ON,
+    no_depends_on: bool = dependencies.NO_DEPENDS_ON,
+) -> None:
+    """Change a check's settings; what is not given stays."""
+    with fail_on_errors():
+        parents = dependencies.parents_chosen(depends_on, no_depends_on)
+
+        async def work(services: "Context") -> CheckRecord:
+            from tocsin.services import checks as check_service
+            from tocsin.services.checks import CheckOptions
+
+            record = await services.database.read_with(find_check, check)
+            with check_gone(record):
+                await check_service.update_check(
+                    services, record.project_id, record.id, options=CheckOptions(parents=parents)
+                )
+            return record
+
+        record = act(load_settings(), work)
+        console.print(f"Changed check {record.label!r}.")
+
+
+@app.command("show")
+def show_command(
+    check: str = CHECK_ARGUMENT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """One check: its schedule, status, and the checks it depends on and that need it."""
+    with fail_on_errors():
+
+        def work(connection: sa.Connection) -> tuple[CheckRecord, Links]:
+            record = find_check(connection, check)
+            return record, dependencies.links_of(connection, record.id)
+
+        record, links = reading(load_settings(), work)
+        shown = {**check_json(record, {}), **dependencies.links_json(links)}
+        if as_json:
+            console.print_json(json.dumps(shown))
+            return
+        console.print(f"{record.label} ({describe_schedule(record.state)})")
+        console.print(f"  {'Status:':<16} {shown['status']}")
+        dependencies.print_links(links)
 
 
 @app.command("set-policy")

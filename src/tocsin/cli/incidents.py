@@ -12,7 +12,9 @@ from tocsin.cli.helpscreens import Group
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.describe import incident_span, stamp
 from tocsin.domain.records import Event, Incident
+from tocsin.store import dependencies as dependency_store
 from tocsin.store import incidents as store
+from tocsin.store.dependencies import Holds
 from tocsin.store.incidents import incident_of
 from tocsin.store.tables import checks, incidents
 
@@ -96,17 +98,24 @@ def show(
     """Show an incident and its timeline."""
     with fail_on_errors():
 
-        def work(connection: sa.Connection) -> tuple[Incident, list[Event]]:
-            return find(connection, incident_id), store.events_of(connection, incident_id)
+        def work(connection: sa.Connection) -> tuple[Incident, list[Event], Holds]:
+            incident = find(connection, incident_id)
+            holds = dependency_store.incident_holds(connection, incident)
+            return incident, store.events_of(connection, incident_id), holds
 
-        incident, events = reading(load_settings(), work)
+        incident, events, (held_by, holding) = reading(load_settings(), work)
         if as_json:
             document = incident_json(incident, "")
+            document.update(held_by=held_by, holding=holding)
             document["timeline"] = [event_json(e) for e in events]
             console.print_json(json.dumps(document))
             return
         console.print(f"Incident {incident.id}: {incident.status} — {incident.cause_detail}")
         console.print(span_line(incident), markup=False)
+        if held_by:
+            console.print(f"Held: parent {held_by} is down; it notifies nobody.", markup=False)
+        if holding:
+            console.print(f"Holding: {', '.join(holding)} (they depend on it).", markup=False)
         if incident.body_excerpt:
             console.print(incident.body_excerpt, markup=False)
         for event in events:

@@ -17,6 +17,7 @@ class CheckSpec:
     # None: every channel of the file, as a new check uses every channel of its project.
     channels: tuple[str, ...] | None = None
     policy: str | None = None  # None: the default, every channel at once
+    depends_on: tuple[str, ...] = ()  # parent checks, by key (domain.dependencies)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,8 @@ def check_fields(
         names.append("channels")
     if wanted.policy != found.policy:
         names.append("policy")
+    if set(wanted.depends_on) != set(found.depends_on):
+        names.append("depends_on")
     return names
 
 

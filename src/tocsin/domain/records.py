@@ -227,6 +227,8 @@ class Incident:
     round: int
     next_escalation_at: datetime | None
     next_nag_at: datetime | None
+    held_by: int | None = None  # the parent check holding it (domain.dependencies)
+    release_at: datetime | None = None  # when the watcher looks at a held one next
 
     @property
     def progress(self) -> Progress:
@@ -357,6 +359,8 @@ class Delivery:
     # What earlier alerts of the incident to this channel left to cancel (Pushover's
     # emergency receipts), for an acknowledgement or a recovery.
     receipts: tuple[str, ...] = ()
+    # The checks whose incidents the incident's check holds (a down parent's alert).
+    holding: tuple[str, ...] = ()
 
     @property
     def channel_label(self) -> str:

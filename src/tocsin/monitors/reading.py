@@ -51,7 +51,9 @@ CHECK_FIELDS = (
     "paused",
     "channels",
     "policy",
+    "depends_on",
 )
+REFERENCED = {"channel": "channels", "policy": "policies", "check": "checks"}
 MAINTENANCE_FIELDS = ("days", "from", "to", "tz")
 POLICY_FIELDS = ("steps", "repeat_count", "repeat_delay", "nag_interval")
 STEP_FIELDS = ("wait", "channels")
@@ -190,7 +192,7 @@ class Reader:
 
     def check_references(self) -> None:
         for node, path, what, name in self.references:
-            if name not in self.keys["channels" if what == "channel" else "policies"]:
+            if name not in self.keys[REFERENCED[what]]:
                 self.problem(node, path, f"no {what} named {name!r} in this file")
 
     # Checks
@@ -225,6 +227,10 @@ class Reader:
             paused=self.flag(fields.get("paused"), join(path, "paused")),
             channels=self.references_to("channel", fields.get("channels"), join(path, "channels")),
             policy=self.policy_reference(fields.get("policy"), join(path, "policy")),
+            depends_on=self.references_to(
+                "check", fields.get("depends_on"), join(path, "depends_on")
+            )
+            or (),
         )
         return None if len(self.problems) > before else check
 

@@ -80,6 +80,8 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
         fields["channels"] = list(monitors.channels_of(check))
     if check.policy is not None:
         fields["policy"] = check.policy
+    if check.depends_on:
+        fields["depends_on"] = list(check.depends_on)
     return fields
 
 

@@ -33,6 +33,7 @@ class Message:
     site_url: str = ""  # Tocsin's own address, for callbacks (a call's keypress)
     channel_uuid: str = ""  # the channel it goes to, for callbacks that need its settings
     receipts: tuple[str, ...] = ()  # earlier alerts' receipts to cancel (Pushover)
+    holding: tuple[str, ...] = ()  # checks whose alerts this one's being down holds
     # The notification's id, the same on every retry of it (one of its own for a test
     # sent directly), for receivers that drop repeats: delivery is at least once.
     notification_key: str = field(default_factory=lambda: str(uuid4()))
@@ -73,6 +74,10 @@ class Message:
             lines.append(("Expected", stamp(self.expected_at)))
         if self.tags:
             lines.append(("Tags", self.tags))
+        if self.holding and self.kind != "up":
+            lines.append(
+                ("Holding", f"{', '.join(self.holding)} (they depend on it: their alerts wait)")
+            )
         return lines
 
     def text(self) -> str:

@@ -38,7 +38,13 @@ def new_watcher(
     availability: Availability | None = None,
 ) -> DeadlineWatcher:
     return DeadlineWatcher(
-        database, runner, clock, settings.watcher_recheck, wake_notifier, availability
+        database,
+        runner,
+        clock,
+        settings.watcher_recheck,
+        wake_notifier,
+        availability,
+        dependency_settle=settings.dependency_settle,
     )
 
 

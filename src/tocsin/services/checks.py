@@ -15,7 +15,7 @@ and whatever they raise leaves nothing written and reaches the front end unchang
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -34,6 +34,7 @@ from tocsin.domain.records import (
     Place,
     new_check_defaults,
 )
+from tocsin.services import dependencies
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import channels as channel_store
@@ -87,6 +88,7 @@ class CheckOptions:
     policy: UsePolicy | None = None
     place: Callable[[Place], Place] | None = None  # from the current place to the new
     paused: bool | None = None  # resuming a check that is not paused changes nothing
+    parents: dependencies.ParentChoice | None = None  # the checks it depends on
     # Every front end refuses a blank name but Healthchecks' API, whose checks may be
     # nameless (its `name` defaults to ""); such a check shows as its uuid.
     nameless: bool = False
@@ -94,10 +96,12 @@ class CheckOptions:
 
 @dataclass(frozen=True, slots=True)
 class Alerting:
-    """Whom a check alerts: the channels it notifies and the policy it follows."""
+    """Whom a check alerts: the channels it notifies and the policy it follows (and the
+    checks whose being down holds its alerts)."""
 
     channels: list[uuid.UUID]
     policy_id: int | None
+    parents: list[uuid.UUID] = field(default_factory=list)
 
 
 Expectation = Callable[[CheckDetails, Alerting], None]
@@ -329,7 +333,9 @@ def same_check(
 
 def alerting_of(connection: sa.Connection, project_id: int, check_id: int) -> Alerting:
     channels = channel_store.channel_uuids(connection, check_id=check_id).get(check_id, [])
-    return Alerting(channels, channel_store.check_policies(connection, project_id).get(check_id))
+    policy_id = channel_store.check_policies(connection, project_id).get(check_id)
+    parents = dependencies.parent_uuids(connection, check_id)
+    return Alerting(channels, policy_id, parents)
 
 
 def set_options(
@@ -361,6 +367,8 @@ def set_links(
         heartbeat_store.set_alert_flags(connection, check_id, options.alerts(current))
     if options.policy is not None:
         set_policy(connection, project_id, check_id, options.policy.policy_id)
+    if options.parents is not None:
+        dependencies.set_parents_in(connection, project_id, check_id, options.parents)
     paused = options.paused
     if options.place is not None:
         group = set_place(connection, project_id, check_id, options.place)

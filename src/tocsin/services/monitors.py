@@ -21,10 +21,12 @@ from tocsin.domain.records import CheckDetails, PolicyRow
 from tocsin.services import checks as check_service
 from tocsin.services.checks import CheckOptions, UsePolicy, these_channels
 from tocsin.services.context import Context
+from tocsin.services.dependencies import set_parents_in, these
 from tocsin.services.errors import InvalidError
 from tocsin.services.projects import project_id_in
 from tocsin.store import channels as channel_store
 from tocsin.store import checks as check_store
+from tocsin.store import dependencies as dependency_store
 
 T = TypeVar("T")
 
@@ -101,8 +103,15 @@ def read_project(
         lambda d: str(d.record.uuid),
     )
     links = check_links(connection, project_id, channel_keys, policy_rows)
+    parents = parent_keys(connection, details)
     monitors = Monitors(
-        {key: check_spec(d, *links.get(d.record.id, ((), None))) for key, d in details.items()},
+        {
+            key: replace(
+                check_spec(d, *links.get(d.record.id, ((), None))),
+                depends_on=parents.get(d.record.id, ()),
+            )
+            for key, d in details.items()
+        },
         {key: ChannelSpec(row.kind, row.config) for key, row in channel_rows.items()},
         {key: policy_spec(p, channel_keys) for key, p in policy_rows.items()},
     )
@@ -132,6 +141,18 @@ def check_links(
             policy_keys.get(policy_ids.get(check_id, 0)),
         )
         for check_id in channels.keys() | policy_ids.keys()
+    }
+
+
+def parent_keys(
+    connection: sa.Connection, details: dict[str, CheckDetails]
+) -> dict[int, tuple[str, ...]]:
+    """Each check's parents, by key."""
+    keys = {d.record.id: key for key, d in details.items()}
+    found = dependency_store.parents_of(connection, list(keys))
+    return {
+        check_id: tuple(keys[p.id] for p in parents if p.id in keys)
+        for check_id, parents in found.items()
     }
 
 
@@ -167,7 +188,30 @@ def apply_changes(
             apply_policy(connection, project, desired, change, now)
         elif (deadline := apply_check(connection, project, desired, change, now)) is not None:
             deadlines.append(deadline)
+    apply_dependencies(connection, project, desired, changes)
     return deadlines
+
+
+def apply_dependencies(
+    connection: sa.Connection, project: Project, desired: Monitors, changes: list[Change]
+) -> None:
+    """Parents once every check exists: those changed are cleared first, so a file that
+    turns a dependency around is not refused as a cycle with itself."""
+    changed = [
+        change.key
+        for change in changes
+        if change.what == "check"
+        and (
+            "depends_on" in change.fields
+            or (change.verb == "create" and desired.checks[change.key].depends_on)
+        )
+    ]
+    for key in changed:
+        dependency_store.set_parents(connection, project.checks[key].record.id, [])
+    for key in changed:
+        parent_ids = [project.checks[p].record.id for p in desired.checks[key].depends_on]
+        with naming_the_check(key):
+            set_parents_in(connection, project.id, project.checks[key].record.id, these(parent_ids))
 
 
 def apply_channel(
@@ -249,6 +293,7 @@ def apply_check(
             created = check_service.create_check_in(
                 connection, project.id, check.settings, now, options
             )
+        project.checks[change.key] = created  # for the parents set once all exist
         return created.record.alert_after
     current = project.checks[change.key]
     fields = set(change.fields)

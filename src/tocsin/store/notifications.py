@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from tocsin.domain.identifiers import ALPHANUMERIC, random_string
 from tocsin.domain.records import AlertedIncident, Delivery, PersonAddress
+from tocsin.store.dependencies import held_children
 from tocsin.store.incidents import add_event, add_events, event_row
 from tocsin.store.tables import (
     channels,
@@ -102,7 +103,26 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
     )
     found = [delivery(row, lease_until) for row in connection.execute(query)]
     add_receipts(connection, found)
+    add_holding(connection, found)
     return found
+
+
+def add_holding(connection: sa.Connection, items: list[Delivery]) -> None:
+    """Give each alert and reminder the checks its incident's check holds (their own
+    incidents held while it is down, domain.dependencies); one query for the checks,
+    one for what they hold, only when there are such notifications."""
+    wanted = {item.incident.id for item in items if item.kind in HOLDING_KINDS and item.incident}
+    if not wanted:
+        return
+    query = sa.select(incidents.c.id, incidents.c.check_id).where(incidents.c.id.in_(wanted))
+    check_of = {row.id: row.check_id for row in connection.execute(query)}
+    held = held_children(connection, list(set(check_of.values())))
+    for item in items:
+        if item.kind in HOLDING_KINDS and item.incident is not None:
+            item.holding = tuple(held.get(check_of.get(item.incident.id, 0), ()))
+
+
+HOLDING_KINDS = ("down", "nag")
 
 
 FOLLOW_UPS = ("ack", "up")  # the notifications that cancel what alerts left

@@ -427,6 +427,11 @@ incidents = sa.Table(
     sa.Column("round", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_escalation_at", UTCDateTime, nullable=True),
     sa.Column("next_nag_at", UTCDateTime, nullable=True),
+    # A held incident (domain.dependencies): the parent check holding it, and when the
+    # watcher looks at it next to release it. No foreign key: a parent deleted since
+    # reads as up, and the child is released.
+    sa.Column("held_by", sa.Integer, nullable=True),
+    sa.Column("release_at", UTCDateTime, nullable=True),
     # At most one open incident per check.
     sa.Index(
         "ix_incidents_open_check",
@@ -448,6 +453,27 @@ incidents = sa.Table(
         "next_nag_at",
         sqlite_where=sa.text("next_nag_at IS NOT NULL"),
     ),
+    # A parent's recovery finds the incidents it holds; the watcher, those due a look.
+    sa.Index("ix_incidents_held_by", "held_by", sqlite_where=sa.text("held_by IS NOT NULL")),
+    sa.Index(
+        "ix_incidents_release_at",
+        "release_at",
+        sqlite_where=sa.text("release_at IS NOT NULL"),
+    ),
+)
+
+# Dependencies between checks of one project: a child is held while a parent is down.
+check_dependencies = sa.Table(
+    "check_dependencies",
+    metadata,
+    sa.Column(
+        "child_id", sa.Integer, sa.ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "parent_id", sa.Integer, sa.ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True
+    ),
+    # A parent's children, for its page and its alerts.
+    sa.Index("ix_check_dependencies_parent_id", "parent_id"),
 )
 
 incident_events = sa.Table(

@@ -26,6 +26,7 @@ from tocsin.web.check_pages import (
     channels_of,
     check_not_found,
     checks_url,
+    parents_of,
     project_check,
     render_form,
 )
@@ -60,7 +61,9 @@ async def edit_check(
     async with services.database.read() as connection:
         details = await connection.run_sync(project_check, membership, check)
         choices = await connection.run_sync(project_choices, membership.project_id)
-    alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
+    alerting = read_alerting(
+        checked, choices, field(form, "policy"), channels_of(form), parents_of(form)
+    )
     if spec is None or alerting is None:
         return render_form(request, membership, checked, choices, 400, check=check)
     try:

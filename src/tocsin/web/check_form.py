@@ -50,6 +50,7 @@ class CheckForm:
     values: dict[str, str] = field(default_factory=lambda: dict(NEW_CHECK))
     errors: dict[str, str] = field(default_factory=dict)
     channels: set[str] = field(default_factory=set)  # the uuids of the channels ticked
+    parents: set[str] = field(default_factory=set)  # the uuids of the checks it depends on
 
     def attempt(self, name: str, read: Callable[[], T]) -> T | None:
         """`read()`, or None with its message noted beside the field."""
@@ -61,6 +62,11 @@ class CheckForm:
 
     def ticked(self, name: str) -> bool:
         return self.values.get(name) == "yes"
+
+    @property
+    def rules_open(self) -> bool:
+        """ "More rules" opens when a rule under it is set, or refused."""
+        return bool(self.parents) or "parents" in self.errors
 
 
 def form_of(spec: NewCheck) -> CheckForm:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from tocsin.domain.accounts import can_change
 from tocsin.domain.checks import status
+from tocsin.domain.dependencies import MAX_PARENTS
 from tocsin.domain.describe import (
     describe_schedule,
     next_expected,
@@ -28,6 +29,7 @@ from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
+from tocsin.store import dependencies as dependency_store
 from tocsin.store import pings as ping_store
 from tocsin.store.projects import ping_key
 from tocsin.web.access import (
@@ -154,7 +156,9 @@ async def create_check(
 ) -> Response:
     spec, checked = read_check_form({name: field(form, name) for name in FIELDS + BOXES})
     choices = await services.database.read_with(project_choices, membership.project_id)
-    alerting = read_alerting(checked, choices, field(form, "policy"), channels_of(form))
+    alerting = read_alerting(
+        checked, choices, field(form, "policy"), channels_of(form), parents_of(form)
+    )
     if spec is None or alerting is None:
         return render_form(request, membership, checked, choices, 400)
     try:
@@ -169,6 +173,10 @@ async def create_check(
 
 def channels_of(form: FormData) -> list[str]:
     return [sent for sent in form.getlist("channel") if isinstance(sent, str)]
+
+
+def parents_of(form: FormData) -> list[str]:
+    return [sent for sent in form.getlist("parent") if isinstance(sent, str)][:MAX_PARENTS]
 
 
 def project_check(connection: sa.Connection, membership: Membership, check: str) -> CheckDetails:
@@ -207,6 +215,7 @@ async def check_page(
         runs = await connection.run_sync(ping_store.recent_runs, record.id, CHARTED_RUNS)
         flips = await connection.run_sync(check_store.list_flips, record.id, limit=RECENT)
         key = await connection.run_sync(ping_key, membership.project_id)
+        links = await connection.run_sync(dependency_store.links_of, record.id)
     now = services.clock.now()
     base = services.settings.base_url
     urls = ping_urls(base, str(record.uuid), record.token, record.slug, key)
@@ -226,6 +235,7 @@ async def check_page(
         "flips": flips,
         "can_change": can_change(membership.role),
         "now": now,
+        "links": links,
     }
     return render(request, "check.html", context)
 

@@ -24,6 +24,7 @@ from tocsin.services import incidents as incident_service
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import services_of
+from tocsin.store import dependencies as dependency_store
 from tocsin.store import incidents as incident_store
 from tocsin.web.access import (
     EditorDep,
@@ -121,10 +122,11 @@ def project_incident(connection: sa.Connection, membership: Membership, incident
 
 def incident_details(
     connection: sa.Connection, membership: Membership, incident: str
-) -> tuple[Incident, IncidentCheck, list[Event]]:
+) -> tuple[Incident, IncidentCheck, list[Event], tuple[str | None, list[str]]]:
     found = project_incident(connection, membership, incident)
     check = incident_store.incident_check(connection, found)
-    return found, check, incident_store.events_of(connection, found.id)
+    holds = dependency_store.incident_holds(connection, found)
+    return found, check, incident_store.events_of(connection, found.id), holds
 
 
 @router.get("/projects/{project_id}/incidents/{incident}")
@@ -140,12 +142,16 @@ async def render_incident(
     comment_error: str = "",
 ) -> Response:
     async with services_of(request).database.read() as connection:
-        found, check, events = await connection.run_sync(incident_details, membership, incident)
+        found, check, events, (held_by, holding) = await connection.run_sync(
+            incident_details, membership, incident
+        )
     context = {
         "membership": membership,
         "incident": found,
         "check": check,
         "events": events,
+        "held_by": held_by,
+        "holding": holding,
         "icon": ICONS[found.status],
         "word": found.status,
         "can_change": can_change(membership.role),

@@ -37,16 +37,19 @@ from tocsin.api.tocsin.models import (
 from tocsin.api.tocsin.pages import CursorParam, Limit, decode_cursor, page_of, paginate
 from tocsin.api.tocsin.render import SETTINGS, check_out, flip_out, new_settings, ping_out
 from tocsin.api.tocsin.render import settings_after as patched
+from tocsin.domain.dependencies import LinkedCheck
 from tocsin.domain.naming import is_unique_key, unique_key
 from tocsin.domain.records import ChannelRow, CheckDetails
 from tocsin.services import checks as check_service
 from tocsin.services.checks import Alerting, ChannelChoice, CheckOptions, UsePolicy
 from tocsin.services.context import Context
+from tocsin.services.dependencies import ParentChoice
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import channel_uuids, check_policies
+from tocsin.store.dependencies import parents_of
 
 CheckId = Annotated[
     str, Path(max_length=40, description="The check's `id`, or its uuid (read-write keys).")
@@ -90,8 +93,11 @@ async def shown(
     policies = await connection.run_sync(check_policies, access.project_id)
     now, base_url = services.clock.now(), services.settings.base_url
     secret = not access.read_only
+    parents = await connection.run_sync(parents_of, [d.record.id for d in found])
     return [
-        check_out(d, uuids.get(d.record.id, []), policies.get(d.record.id), now, base_url, secret)
+        check_out(
+            d, uuids.get(d.record.id, []), policies.get(d.record.id), now, base_url, secret
+        ).model_copy(update={"parents": [unique_key(p.uuid) for p in parents.get(d.record.id, [])]})
         for d in found
     ]
 
@@ -163,7 +169,22 @@ def alerting_options(body: CheckFields, unsent: ChannelChoice | None) -> CheckOp
     policy = None
     if body.policy is not None:
         policy = UsePolicy(None if body.policy == "default" else body.policy)
-    return CheckOptions(channels=channels, policy=policy)
+    parents = None if body.parents is None else parents_by_key(body.parents)
+    return CheckOptions(channels=channels, policy=policy, parents=parents)
+
+
+def parents_by_key(sent: list[str]) -> ParentChoice:
+    """Parents by the ids the API shows (or by uuid), each a check of the project."""
+
+    def choose(available: list[LinkedCheck]) -> list[int]:
+        ids = {unique_key(check.uuid): check.id for check in available}
+        ids.update({str(check.uuid): check.id for check in available})
+        unknown = [key for key in sent if key.lower() not in ids]
+        if unknown:
+            raise FieldsError({"parents": f"no check {', '.join(unknown)} in this project"})
+        return list(dict.fromkeys(ids[key.lower()] for key in sent))
+
+    return choose
 
 
 def by_uuid(sent: list[uuid.UUID]) -> ChannelChoice:
@@ -231,7 +252,9 @@ async def update_check(
 
     def still_as_read(details: CheckDetails, alerting: Alerting) -> None:
         channels, policy = alerting.channels, alerting.policy_id
-        before = check_out(details, channels, policy, now, base_url, not access.read_only)
+        before = check_out(
+            details, channels, policy, now, base_url, not access.read_only
+        ).model_copy(update={"parents": [unique_key(u) for u in alerting.parents]})
         require_match(if_match, settings_tag(before))
 
     with refused_in_tocsin_words(check_id, body):

@@ -29,6 +29,7 @@ from tocsin.services import incidents as incident_service
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import ServicesDep
+from tocsin.store import dependencies as dependency_store
 from tocsin.store import incidents as store
 from tocsin.store.channels import project_channels
 from tocsin.store.tables import checks
@@ -49,7 +50,8 @@ def shown(connection: sa.Connection, access: ApiAccess, incident_id: int) -> Inc
     if incident is None or incident.project_id != access.project_id:
         raise not_found(incident_id)
     check = store.incident_check(connection, incident)
-    return incident_out(incident, check.uuid, check.name)
+    holds = dependency_store.incident_holds(connection, incident)
+    return incident_out(incident, check.uuid, check.name, holds)
 
 
 router = endpoint_router()
@@ -69,17 +71,20 @@ async def list_incidents(
     wanted = set(status or ()) | (set(store.OPEN) if open_only else set())
     below_id = decode_cursor(cursor)
 
-    def read(connection: sa.Connection) -> list[tuple[Incident, IncidentCheck]]:
+    def read(
+        connection: sa.Connection,
+    ) -> tuple[list[tuple[Incident, IncidentCheck]], dict[int, dependency_store.Holds]]:
         check_ids = None if check is None else checks_keyed(connection, access, check)
         chosen = IncidentFilter(
             check_ids=check_ids, statuses=tuple(sorted(wanted)) or None, below_id=below_id
         )
         # One more than a page, to know whether there is a next one.
-        return store.project_incidents_by_id(connection, access.project_id, chosen, limit + 1)
+        listed = store.project_incidents_by_id(connection, access.project_id, chosen, limit + 1)
+        return listed, dependency_store.holds_of(connection, [i for i, _ in listed])
 
     async with services.database.read() as connection:
-        found = await connection.run_sync(read)
-    shown_ = [incident_out(i, c.uuid, c.name) for i, c in found]
+        found, holds = await connection.run_sync(read)
+    shown_ = [incident_out(i, c.uuid, c.name, holds[i.id]) for i, c in found]
     items, next_cursor = page_of(shown_, lambda i: i.id, limit)
     return Page[IncidentOut](items=items, next_cursor=next_cursor)
 

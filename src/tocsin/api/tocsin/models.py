@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from tocsin.domain.checks import Status
+from tocsin.domain.dependencies import MAX_PARENTS
 from tocsin.domain.durations import DurationError, parse_duration
 from tocsin.domain.people import parse_hours
 from tocsin.domain.schedule import (
@@ -99,6 +100,7 @@ Zone = Annotated[str, Field(max_length=64), AfterValidator(known_zone)]
 Period = Annotated[Duration, AfterValidator(valid_period)]
 Grace = Annotated[Duration, AfterValidator(validate_grace)]
 ChannelIds = Annotated[list[UUID], Field(max_length=MAX_STEP_CHANNELS)]
+CheckKeys = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=MAX_PARENTS)]
 PolicyChoice = Annotated[int, Field(ge=1, le=2**31 - 1)] | Literal["default"]
 Actor = Annotated[Text, Field(max_length=100)]
 
@@ -127,6 +129,13 @@ class CheckFields(Model):
         description=(
             'The escalation policy, by id; "default" for the project\'s default (every '
             "channel of the check at once, no escalation)."
+        ),
+    )
+    parents: CheckKeys | None = Field(
+        None,
+        description=(
+            "The checks it depends on, by id (or uuid): while one is down, its incidents "
+            "are held and wake nobody; [] for none."
         ),
     )
 
@@ -182,6 +191,7 @@ class CheckOut(Model):
     post_only: bool
     channels: list[UUID]
     policy: int | None = Field(description="The escalation policy's id; null: the default.")
+    parents: list[str] = Field(default_factory=list, description="The checks it depends on, by id.")
     status: StatusWord
     started: bool = Field(description="A run has started and not finished.")
     n_pings: int
@@ -242,6 +252,12 @@ class IncidentOut(Model):
     acknowledged_by: str
     resolved_at: datetime | None
     resolved_by: str
+    held_by: str | None = Field(
+        None, description="The parent check whose being down holds it: it notifies nobody."
+    )
+    holding: list[str] = Field(
+        default_factory=list, description="The checks whose incidents its check's being down holds."
+    )
 
 
 class EventOut(Model):

@@ -52,6 +52,7 @@ SETTINGS = {
     "post_only",
     "channels",
     "policy",
+    "parents",
 }
 
 
@@ -161,7 +162,13 @@ def flip_out(record: FlipRecord) -> FlipOut:
     )
 
 
-def incident_out(incident: Incident, check_uuid: uuid.UUID, check_name: str) -> IncidentOut:
+def incident_out(
+    incident: Incident,
+    check_uuid: uuid.UUID,
+    check_name: str,
+    holds: tuple[str | None, list[str]] = (None, []),
+) -> IncidentOut:
+    """`holds`: the parent holding it, and the checks its check holds (by name)."""
     return IncidentOut(
         id=incident.id,
         check=unique_key(check_uuid),
@@ -178,6 +185,8 @@ def incident_out(incident: Incident, check_uuid: uuid.UUID, check_name: str) -> 
         acknowledged_by=incident.acknowledged_by,
         resolved_at=incident.resolved_at,
         resolved_by=incident.resolved_by,
+        held_by=holds[0],
+        holding=holds[1],
     )
 
 
