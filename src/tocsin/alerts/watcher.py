@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+from tocsin.alerts import windows as maintenance
 from tocsin.alerts.flips import log_flip
 from tocsin.alerts.incidents import FlipFacts, escalate_due, record_flips
 from tocsin.domain.checks import CheckState, Flip, expire
@@ -196,6 +197,10 @@ def expire_due(
     # (for SQLite's write lock, for a frozen server's answer).
     known = outages()
     held = held_deadlines(due, known, due_by)
+    held_ids = {check_id for check_id, _ in held}
+    by_outages = len(held)
+    covered = [record for record in due if record.id not in held_ids]
+    held += maintenance.held_deadlines(writer.connection, covered, due_by)
     writer.hold_deadlines(held)
     held_ids = {check_id for check_id, _ in held}
     changes: list[tuple[int, CheckState, int]] = []
@@ -211,7 +216,7 @@ def expire_due(
     queued = record_flips(writer.connection, flipped, now)
     skip_locked = not writer.is_sqlite
     queued += escalate_due(writer.connection, now, BATCH_SIZE, skip_locked=skip_locked)
-    return Pass(flipped, queued, more=len(due) == BATCH_SIZE, held=len(held), outages=known)
+    return Pass(flipped, queued, more=len(due) == BATCH_SIZE, held=by_outages, outages=known)
 
 
 def held_deadlines(
