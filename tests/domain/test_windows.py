@@ -64,7 +64,8 @@ def test_windows_that_touch_chain_into_one() -> None:
     windows = [window(nightly()), window(OneOff(MONDAY + 4 * HOUR, MONDAY + 6 * HOUR))]
     assert first_uncovered(windows, MONDAY + 2 * HOUR) == MONDAY + 6 * HOUR
     found = held_until(windows, MONDAY + 3 * HOUR)
-    assert found is not None and found[1] == MONDAY + 6 * HOUR
+    assert found is not None
+    assert found[1] == MONDAY + 6 * HOUR
 
 
 def test_a_check_gets_its_own_windows_its_tags_and_its_projects() -> None:
@@ -140,7 +141,9 @@ def test_the_first_uncovered_moment_is_never_earlier_and_is_outside_every_window
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(any_window(), max_size=4), instants)
-def test_a_moment_no_window_covers_stays_where_it_is(windows: list[Window], moment: datetime) -> None:
+def test_a_moment_no_window_covers_stays_where_it_is(
+    windows: list[Window], moment: datetime
+) -> None:
     if not inside(windows, moment):
         assert first_uncovered(windows, moment) == moment
         assert held_until(windows, moment) is None

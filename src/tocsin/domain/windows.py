@@ -12,6 +12,7 @@ row) is one more window here, so one set of rules answers for all of them.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tocsin.domain.durations import format_duration
 from tocsin.domain.schedule import (
@@ -74,6 +75,11 @@ class Window:
     scope: Scope
     created_by: str = ""
     snooze: bool = False
+
+    @property
+    def until(self) -> datetime | None:
+        """A one-off window's (a snooze's) end."""
+        return self.when.ends if isinstance(self.when, OneOff) else None
 
     @property
     def label(self) -> str:
@@ -185,3 +191,26 @@ def own_window(project_id: int, check_id: int, window: Maintenance | None) -> li
     if window is None or not window.days:
         return []
     return [Window(0, project_id, "maintenance", window, Scope(check_id))]
+
+
+def as_document(window: Window) -> dict[str, Any]:
+    """A window as plain data, as the CLI's --json and Tocsin's API show it."""
+    document: dict[str, Any] = {
+        "id": window.id,
+        "name": window.name,
+        "check_id": window.scope.check_id,
+        "tag": window.scope.tag,
+        "snooze": window.snooze,
+        "created_by": window.created_by,
+    }
+    if isinstance(window.when, OneOff):
+        return document | {
+            "starts_at": window.when.starts.isoformat(),
+            "ends_at": window.when.ends.isoformat(),
+        }
+    return document | {
+        "days": [WEEKDAYS[day] for day in sorted(window.when.days)],
+        "from": window.when.start.strftime("%H:%M"),
+        "to": window.when.end.strftime("%H:%M"),
+        "tz": window.when.tz,
+    }
