@@ -19,8 +19,8 @@ def refused(cli: CliRunner, *args: str) -> str:
 
 def test_windows_are_added_listed_and_removed(cli: CliRunner, database_url: str) -> None:
     run_ok(cli, "check", "create", "--name", "db backup", "--tags", "nas")
-    said = run_ok(cli, "maintenance", "add", "nightly", "--check", "db backup", "--days",
-                  "mon,tue", "--from", "23:00", "--to", "01:00", "--tz", "Europe/Berlin")  # fmt: skip
+    said = run_ok(cli, "maintenance", "add", "nightly", "--check", "db backup", "--days", "mon,tue",
+                  "--from", "23:00", "--to", "01:00", "--tz", "Europe/Berlin")  # fmt: skip
     assert "Added maintenance window 1: nightly, check" in said
     run_ok(cli, "maintenance", "add", "NAS move", "--tag", "nas", "--start",
            "2030-01-31T02:00:00Z", "--end", "2030-01-31T04:00:00Z")  # fmt: skip
