@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tocsin.domain import windows as rules
 from tocsin.domain.checks import alert_after
 from tocsin.domain.describe import stamp
-from tocsin.domain.records import CheckDetails, Incident, IncidentStatus
+from tocsin.domain.records import CheckDetails, CheckRecord, Incident, IncidentStatus
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import checks as check_store
@@ -165,6 +165,18 @@ async def unsnooze_incident(
     incident = await in_transaction(context, work)
     context.deadline_moved(context.clock.now())
     return incident
+
+
+async def check_windows(context: Context, record: CheckRecord) -> list[rules.Window]:
+    """The windows that apply to the check (its own, its tags', its project's) and
+    have not ended, snoozes among them."""
+    async with context.database.read() as connection:
+        found = await connection.run_sync(
+            lambda sync: store.project_windows(sync, record.project_id)
+        )
+    mine = rules.windows_of(found, record.project_id, record.id, record.tags)
+    now = context.clock.now()
+    return [w for w in mine if w.until is None or w.until > now]
 
 
 async def incident_snooze(context: Context, incident_id: int) -> store.Hold | None:
