@@ -25,7 +25,7 @@ from tocsin.domain.schedule import (
 
 MAX_NAME = 100
 MAX_SNOOZE = timedelta(days=30)
-MIN_SNOOZE = timedelta(minutes=1)
+MIN_SNOOZE = timedelta(seconds=1)
 MAX_ONE_OFF = timedelta(days=366)
 # Windows can chain (a daily window, a one-off reaching into it, the next day's): a
 # chain that lasts a year is "covered for good", and its end is taken a year on.
