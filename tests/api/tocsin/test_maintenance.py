@@ -42,6 +42,13 @@ async def test_windows_are_added_listed_and_removed(client: Client) -> None:
     assert (once["starts_at"], once["created_by"]) == ("2030-01-31T02:00:00+00:00", "api")
     listed = await client.ok("GET", "/maintenance")
     assert [w["name"] for w in listed] == ["nightly", "NAS move"]
+    other = await client.ok("POST", "/checks", {"name": "other"})
+    covering = await client.ok("GET", f"/maintenance?check={other['id']}")
+    assert covering == []
+    covering = await client.ok("GET", f"/maintenance?check={check['id']}")
+    assert [w["name"] for w in covering] == ["nightly", "NAS move"]
+    missing = await client.call("GET", "/maintenance?check=nope")
+    assert missing.status_code == 404
     assert (await client.call("DELETE", f"/maintenance/{once['id']}")).status_code == 204
     assert [w["name"] for w in await client.ok("GET", "/maintenance")] == ["nightly"]
     gone = await client.call("DELETE", f"/maintenance/{once['id']}")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import Path, Response
+from fastapi import Path, Query, Response
 from pydantic import Field
 
 from tocsin.api.common.auth import ApiAccess
@@ -119,10 +119,26 @@ def scope_of(connection: sa.Connection, access: ApiAccess, body: WindowIn) -> ru
 router = endpoint_router()
 
 
-@router.get("/maintenance", response_model=list[WindowOut], tags=["maintenance"])
-async def list_windows(services: ServicesDep, access: ReadKey) -> list[WindowOut]:
-    """The project's maintenance windows and snoozes, oldest first."""
-    found = await service.list_windows(services, access.project_id)
+CheckFilter = Annotated[
+    str | None,
+    Query(max_length=40, description="A check's `id`: only the windows that cover it."),
+]
+
+
+@router.get(
+    "/maintenance", response_model=list[WindowOut], responses=REFUSALS, tags=["maintenance"]
+)
+async def list_windows(
+    services: ServicesDep, access: ReadKey, check: CheckFilter = None
+) -> list[WindowOut]:
+    """The project's maintenance windows and snoozes, oldest first; with `check`, those
+    that cover that check (its own, its tags', the project's) and have not ended."""
+    if check is None:
+        found = await service.list_windows(services, access.project_id)
+    else:
+        async with services.database.read() as connection:
+            details = await connection.run_sync(find_check, access, check)
+        found = await service.check_windows(services, details.record)
     async with services.database.read() as connection:
         keys = await connection.run_sync(check_keys, access.project_id)
     return [window_out(w, keys) for w in found]
