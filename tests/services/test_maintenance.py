@@ -91,3 +91,16 @@ async def test_a_snooze_is_no_window_of_the_file(context: Recorder, projects: Pr
     await maintenance.snooze_check(context, projects.ours, record.id, HOUR, "ana")
     assert (await export_monitors(context, "")).windows == {}
     assert len(await maintenance.list_windows(context, projects.ours)) == 1
+
+
+async def test_windows_that_ended_a_week_ago_go_when_the_next_is_added(
+    context: Recorder, projects: Projects
+) -> None:
+    now = context.clock.now()
+    ended = OneOff(now - timedelta(days=9), now - timedelta(days=8))
+    recent = OneOff(now - timedelta(days=2), now - timedelta(days=1))
+    for name, when in (("old", ended), ("recent", recent), ("next", SOON)):
+        new = maintenance.NewWindow(name, when, Scope())
+        await maintenance.add_window(context, projects.ours, new, "ana")
+    names = [w.name for w in await maintenance.list_windows(context, projects.ours)]
+    assert names == ["recent", "next"]
