@@ -13,12 +13,14 @@ from tests.web.conftest import Person, Web
 from tocsin.domain.checks import Status, status
 from tocsin.domain.oncall import Override, Rotation
 from tocsin.domain.people import ContactKind
+from tocsin.domain.windows import OneOff, Scope, Window
 from tocsin.server.app import TocsinApp
 from tocsin.store import checks as check_store
 from tocsin.store import people as people_store
 from tocsin.store.channels import insert_channel, insert_policy, project_channels, project_policies
 from tocsin.store.incidents import get_incident
 from tocsin.store.keys import create_key, list_keys
+from tocsin.store.maintenance import insert_window
 from tocsin.store.oncall import (
     calendars_of,
     insert_calendar,
@@ -95,7 +97,17 @@ async def objects(web: Web, project_id: int) -> dict[str, Any]:
         "n": 1,  # a ping's number in its check's log
         **(await on_call(web, project_id, member)),
         "contact_id": await contact_of(web, f"contact-{project_id}@example.com"),
+        "window": await window_of(web, project_id),
     }
+
+
+async def window_of(web: Web, project_id: int) -> int:
+    def work(connection: sa.Connection) -> int:
+        when = OneOff(web.clock.now(), web.clock.now() + DAY)
+        window = Window(0, project_id, "move", when, Scope())
+        return insert_window(connection, window, web.clock.now())
+
+    return await web.database.write_with(work)
 
 
 async def on_call(web: Web, project_id: int, member: int) -> dict[str, int]:

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tocsin.alerts import dependencies, reach
+from tocsin.alerts import windows as maintenance
 from tocsin.domain import escalation
 from tocsin.domain.checks import CheckState, Flip, Reason, Status
 from tocsin.domain.dependencies import Parent, held_message
@@ -253,6 +254,7 @@ def escalate_due(connection: sa.Connection, now: datetime, limit: int, *, skip_l
     due = store.due_incidents(
         connection, incidents_table.c.next_escalation_at, now, limit, skip_locked=skip_locked
     )
+    due = maintenance.runnable(connection, due, now)  # windows and snoozes hold the rest
     for incident in due:
         policy = incident_policy(connection, incident)
         steps = reach.run_due(connection, incident.project_id, policy, incident.progress, now)
@@ -270,6 +272,7 @@ def escalate_due(connection: sa.Connection, now: datetime, limit: int, *, skip_l
     nagging = store.due_incidents(
         connection, incidents_table.c.next_nag_at, now, limit, skip_locked=skip_locked
     )
+    nagging = maintenance.runnable(connection, nagging, now)
     for incident in nagging:
         queued += nag(connection, incident, now)
     return queued

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+from tocsin.alerts import windows as maintenance
 from tocsin.alerts.dependencies import release_due
 from tocsin.alerts.flips import log_flip
 from tocsin.alerts.incidents import FlipFacts, escalate_due, record_flips
@@ -212,6 +213,10 @@ def expire_due(
     # (for SQLite's write lock, for a frozen server's answer).
     known = outages()
     held = held_deadlines(due, known, due_by)
+    held_ids = {check_id for check_id, _ in held}
+    by_outages = len(held)
+    covered = [record for record in due if record.id not in held_ids]
+    held += maintenance.held_deadlines(writer.connection, covered, due_by)
     writer.hold_deadlines(held)
     held_ids = {check_id for check_id, _ in held}
     changes: list[tuple[int, CheckState, int]] = []
@@ -228,7 +233,7 @@ def expire_due(
     skip_locked = not writer.is_sqlite
     queued += escalate_due(writer.connection, now, BATCH_SIZE, skip_locked=skip_locked)
     queued += release_due(writer.connection, now, settle, BATCH_SIZE, skip_locked=skip_locked)
-    return Pass(flipped, queued, more=len(due) == BATCH_SIZE, held=len(held), outages=known)
+    return Pass(flipped, queued, more=len(due) == BATCH_SIZE, held=by_outages, outages=known)
 
 
 def held_deadlines(

@@ -62,6 +62,11 @@ LAZY = {
         "Incidents: what went down, who knows, and what happened since.",
     ),
     "key": Lazy("tocsin.cli.keys", "app", "Create, list and revoke API keys."),
+    "maintenance": Lazy(
+        "tocsin.cli.maintenance",
+        "app",
+        "Maintenance windows: when checks may not go down and incidents do not escalate.",
+    ),
     "oncall": Lazy(
         "tocsin.cli.oncall",
         "app",

@@ -458,3 +458,47 @@ def ping_json(ping: Ping) -> dict[str, Any]:
         "body_size": ping.body_size,
         "body_truncated": ping.body_truncated,
     }
+
+
+@app.command("snooze")
+def snooze_command(
+    check: str = CHECK_ARGUMENT,
+    length: str = typer.Argument(..., help="How long, such as 2h or 30m."),
+    by: str = typer.Option("cli", "--by", help="Who you are, for the timeline."),
+) -> None:
+    """Snooze a check: it does not go down, nor its incident escalate, until it wakes."""
+    with fail_on_errors():
+        duration = parse_duration(length)
+
+        async def work(services: "Context") -> tuple[CheckRecord, datetime | None]:
+            from tocsin.services import maintenance
+
+            record = await services.database.read_with(find_check, check)
+            with check_gone(record):
+                window = await maintenance.snooze_check(
+                    services, record.project_id, record.id, duration, by
+                )
+            return record, window.until
+
+        record, until = act(load_settings(), work)
+        console.print(f"Snoozed {record.label!r} until {describe.stamp(until)}.")
+
+
+@app.command("unsnooze")
+def unsnooze_command(
+    check: str = CHECK_ARGUMENT,
+    by: str = typer.Option("cli", "--by", help="Who you are, for the timeline."),
+) -> None:
+    """Wake a snoozed check now."""
+    with fail_on_errors():
+
+        async def work(services: "Context") -> CheckRecord:
+            from tocsin.services import maintenance
+
+            record = await services.database.read_with(find_check, check)
+            with check_gone(record):
+                await maintenance.unsnooze_check(services, record.project_id, record.id, by)
+            return record
+
+        record = act(load_settings(), work)
+        console.print(f"{record.label!r} is awake.")

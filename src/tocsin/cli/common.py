@@ -46,6 +46,7 @@ MISTAKES = (
     ("tocsin.config", "ConfigError"),
     ("tocsin.domain.durations", "DurationError"),
     ("tocsin.domain.schedule", "ScheduleError"),
+    ("tocsin.domain.windows", "WindowError"),
     ("tocsin.notify.base", "ChannelConfigError"),
     ("tocsin.notify.kinds", "UnknownKindError"),
     ("tocsin.services.errors", "ServiceError"),

@@ -198,3 +198,37 @@ def comment(
             ),
         )
         console.print(f"Commented on incident {incident_id}.")
+
+
+@app.command("snooze")
+def snooze(
+    incident_id: int = ID_ARGUMENT,
+    length: str = typer.Argument(..., help="How long, such as 2h or 30m."),
+    by: str = BY_OPTION,
+) -> None:
+    """Snooze an incident: no escalation steps or reminders until it wakes."""
+    from tocsin.domain.durations import parse_duration
+    from tocsin.services import maintenance
+
+    with fail_on_errors():
+        duration = parse_duration(length)
+        act(
+            load_settings(),
+            lambda context: maintenance.snooze_incident(
+                context, None, incident_id, duration, by or BY_CLI
+            ),
+        )
+        console.print(f"Snoozed incident {incident_id} for {length}.")
+
+
+@app.command("unsnooze")
+def unsnooze(incident_id: int = ID_ARGUMENT, by: str = BY_OPTION) -> None:
+    """Wake a snoozed incident: what it held back runs now."""
+    from tocsin.services import maintenance
+
+    with fail_on_errors():
+        act(
+            load_settings(),
+            lambda context: maintenance.unsnooze_incident(context, None, incident_id, by or BY_CLI),
+        )
+        console.print(f"Incident {incident_id} is awake.")

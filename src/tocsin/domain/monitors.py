@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tocsin.domain.records import NewCheck
+from tocsin.domain.windows import When
 
 Step = tuple[timedelta, tuple[str, ...]]  # wait before the step, channels by key
 
@@ -35,13 +36,25 @@ class PolicySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowSpec:
+    """A maintenance window: of one check (by its key), every check with a tag, or
+    (neither) the whole project."""
+
+    when: When
+    check: str | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Monitors:
-    """Checks by slug, channels and policies by name (an object whose slug or name is
-    empty or shared is keyed by its uuid); dicts keep the file's order."""
+    """Checks by slug; channels, policies and maintenance windows by name (an object
+    whose slug or name is empty or shared is keyed by its uuid, a window by its
+    number); dicts keep the file's order."""
 
     checks: dict[str, CheckSpec] = field(default_factory=dict)
     channels: dict[str, ChannelSpec] = field(default_factory=dict)
     policies: dict[str, PolicySpec] = field(default_factory=dict)
+    windows: dict[str, WindowSpec] = field(default_factory=dict)  # by name
 
     def channels_of(self, check: CheckSpec) -> tuple[str, ...]:
         return tuple(self.channels) if check.channels is None else check.channels

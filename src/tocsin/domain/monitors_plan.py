@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import TypeVar
 
-from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, WindowSpec
 from tocsin.domain.records import NewCheck
 
 T = TypeVar("T")
@@ -26,7 +26,8 @@ class Change:
 
 
 def plan(desired: Monitors, current: Monitors, *, prune: bool) -> list[Change]:
-    """Channels first, then policies, then checks: each may name those before it."""
+    """Channels first, then policies, then checks, then maintenance windows: each may
+    name those before it."""
 
     def check_differences(wanted: CheckSpec, found: CheckSpec) -> list[str]:
         return check_fields(wanted, found, desired, current)
@@ -35,6 +36,7 @@ def plan(desired: Monitors, current: Monitors, *, prune: bool) -> list[Change]:
         *compare("channel", desired.channels, current.channels, channel_fields, prune),
         *compare("policy", desired.policies, current.policies, policy_fields, prune),
         *compare("check", desired.checks, current.checks, check_differences, prune),
+        *compare("window", desired.windows, current.windows, window_fields, prune),
     ]
 
 
@@ -95,6 +97,12 @@ def policy_fields(wanted: PolicySpec, found: PolicySpec) -> list[str]:
     if steps != [(wait, set(channels)) for wait, channels in found.steps]:
         names.insert(0, "steps")
     return names
+
+
+def window_fields(wanted: WindowSpec, found: WindowSpec) -> list[str]:
+    return [
+        name for name in ("when", "check", "tag") if getattr(wanted, name) != getattr(found, name)
+    ]
 
 
 def summary(changes: list[Change]) -> str:

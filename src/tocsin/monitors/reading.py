@@ -8,15 +8,16 @@ gives, because only the nodes know the line each value came from."""
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
 
+from tocsin.domain import windows as rules
 from tocsin.domain.checks import is_slug
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
-from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step, WindowSpec
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import (
     Maintenance,
@@ -35,7 +36,7 @@ from tocsin.notify.base import Kind, config_problems
 from tocsin.notify.kinds import KINDS, UnknownKindError, kind_named
 
 T = TypeVar("T")
-SECTIONS = ("checks", "channels", "policies")
+SECTIONS = ("checks", "channels", "policies", "maintenance")
 CHECK_FIELDS = (
     "name",
     "tags",
@@ -55,6 +56,7 @@ CHECK_FIELDS = (
 )
 REFERENCED = {"channel": "channels", "policy": "policies", "check": "checks"}
 MAINTENANCE_FIELDS = ("days", "from", "to", "tz")
+WINDOW_FIELDS = ("check", "tag", *MAINTENANCE_FIELDS, "start", "end")
 POLICY_FIELDS = ("steps", "repeat_count", "repeat_delay", "nag_interval")
 STEP_FIELDS = ("wait", "channels")
 DEFAULT_GRACE = timedelta(hours=1)
@@ -156,7 +158,7 @@ class Reader:
         """The domain's own validators, their messages placed at the node."""
         try:
             return work()
-        except (DurationError, ScheduleError, UnknownKindError) as error:
+        except (DurationError, ScheduleError, UnknownKindError, rules.WindowError) as error:
             self.problem(node, path, str(error))
             return None
 
@@ -170,6 +172,7 @@ class Reader:
             checks=self.section(sections.get("checks"), "checks", self.check),
             channels=self.section(sections.get("channels"), "channels", self.channel),
             policies=self.section(sections.get("policies"), "policies", self.policy),
+            windows=self.section(sections.get("maintenance"), "maintenance", self.window),
         )
         self.check_references()
         return monitors
@@ -248,11 +251,15 @@ class Reader:
         if not isinstance(node, yaml.MappingNode):
             self.mapping(node, path)  # the one problem: not a mapping
             return None
-        fields = self.fields(node, path, MAINTENANCE_FIELDS)
+        return self.daily_window(node, self.fields(node, path, MAINTENANCE_FIELDS), path, check_tz)
+
+    def daily_window(
+        self, node: yaml.Node, fields: dict[str, yaml.Node], path: str, default_tz: str
+    ) -> Maintenance | None:
         days = self.days(node, fields.get("days"), join(path, "days"))
         start = self.time_of_day(node, fields.get("from"), join(path, "from"))
         end = self.time_of_day(node, fields.get("to"), join(path, "to"))
-        tz = self.text(fields.get("tz"), join(path, "tz"), check_tz)
+        tz = self.text(fields.get("tz"), join(path, "tz"), default_tz)
         if "tz" in fields:
             self.attempt(fields["tz"], join(path, "tz"), lambda: validate_timezone(tz))
         if not days or start is None or end is None:
@@ -336,6 +343,53 @@ class Reader:
             return None
         self.references.append((node, path, "policy", name))
         return name
+
+    # Maintenance windows
+
+    def window(
+        self, key: str, key_node: yaml.Node, node: yaml.Node, path: str
+    ) -> WindowSpec | None:
+        """Recurring (`days`, `from`, `to`, `tz`) or one-off (`start`, `end`: instants
+        with a zone); of a `check` (its key), a `tag`, or neither: the whole project."""
+        before = len(self.problems)
+        if not key.strip() or len(key) > rules.MAX_NAME:
+            self.problem(key_node, path, f"a window's name is 1 to {rules.MAX_NAME} characters")
+        fields = self.fields(node, path, WINDOW_FIELDS)
+        check = self.text(fields.get("check"), join(path, "check"), "") or None
+        if check is not None:
+            self.references.append((fields["check"], join(path, "check"), "check", check))
+        tag = self.text(fields.get("tag"), join(path, "tag"), "") or None
+        self.attempt(node, path, lambda: rules.check_scope(None if check is None else 0, tag))
+        when = self.window_when(node, fields, path)
+        if len(self.problems) > before or when is None:
+            return None
+        return WindowSpec(when, check, tag)
+
+    def window_when(
+        self, node: yaml.Node, fields: dict[str, yaml.Node], path: str
+    ) -> rules.When | None:
+        once = [name for name in ("start", "end") if name in fields]
+        if not once:
+            return self.daily_window(node, fields, path, "UTC")
+        if any(name in fields for name in MAINTENANCE_FIELDS):
+            self.problem(node, path, "give start and end, or days, from and to: not both")
+            return None
+        starts = self.instant(node, fields.get("start"), join(path, "start"))
+        ends = self.instant(node, fields.get("end"), join(path, "end"))
+        if starts is None or ends is None:
+            return None
+        return self.attempt(node, path, lambda: rules.one_off(starts, ends))
+
+    def instant(self, parent: yaml.Node, node: yaml.Node | None, path: str) -> datetime | None:
+        if node is None:
+            self.problem(parent, path, "needs an instant, e.g. 2030-01-31T02:00:00Z")
+            return None
+        text = self.text(node, path, "")
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            self.problem(node, path, f"not an instant: {text!r} (e.g. 2030-01-31T02:00:00Z)")
+            return None
 
     # Channels
 

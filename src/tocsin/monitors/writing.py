@@ -5,14 +5,15 @@ Channel settings are written as stored, secrets included; text that looks like a
 `${NAME}` reference is escaped (`$${NAME}`) so that reading it back keeps it as text."""
 
 import re
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 import yaml
 
 from tocsin.domain.durations import format_duration
-from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, WindowSpec
 from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, OnCalendar
+from tocsin.domain.windows import OneOff
 
 REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 NEXT_LINE = "\x85"
@@ -38,6 +39,8 @@ def write_monitors(monitors: Monitors) -> str:
         "policies": {key: policy_fields(p) for key, p in monitors.policies.items()},
         "checks": {key: check_fields(key, c, monitors) for key, c in monitors.checks.items()},
     }
+    if monitors.windows:
+        document["maintenance"] = {k: window_fields(w) for k, w in monitors.windows.items()}
     return yaml.dump(
         document,
         Dumper=Dumper,
@@ -94,6 +97,22 @@ def maintenance_fields(window: Maintenance, check_tz: str) -> dict[str, Any]:
     if window.tz != check_tz:
         fields["tz"] = window.tz
     return fields
+
+
+def window_fields(window: WindowSpec) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if window.check is not None:
+        fields["check"] = window.check
+    if window.tag is not None:
+        fields["tag"] = window.tag
+    if isinstance(window.when, OneOff):
+        starts, ends = window.when.starts, window.when.ends
+        return fields | {"start": instant(starts), "end": instant(ends)}
+    return fields | maintenance_fields(window.when, "UTC")
+
+
+def instant(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def clock(moment: time) -> str:

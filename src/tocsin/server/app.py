@@ -30,6 +30,7 @@ from tocsin.web import (
     check_edit,
     check_pages,
     key_pages,
+    maintenance_pages,
     member_pages,
     oncall_feed,
     oncall_pages,
@@ -143,6 +144,7 @@ def add_web_app(web: FastAPI) -> None:
     web.include_router(channel_pages.router)
     web.include_router(policy_pages.router)
     web.include_router(oncall_pages.router)
+    web.include_router(maintenance_pages.router)
     web.include_router(member_pages.router)
     web.include_router(key_pages.router)
     web.include_router(account_links.router)

@@ -15,18 +15,21 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from tocsin.domain.checks import Status
-from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
+from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, WindowSpec
 from tocsin.domain.monitors_plan import Change, plan
 from tocsin.domain.records import CheckDetails, PolicyRow
+from tocsin.domain.windows import Scope, Window
 from tocsin.services import checks as check_service
 from tocsin.services.checks import CheckOptions, UsePolicy, these_channels
 from tocsin.services.context import Context
 from tocsin.services.dependencies import set_parents_in, these
 from tocsin.services.errors import InvalidError
+from tocsin.services.maintenance import release
 from tocsin.services.projects import project_id_in
 from tocsin.store import channels as channel_store
 from tocsin.store import checks as check_store
 from tocsin.store import dependencies as dependency_store
+from tocsin.store import maintenance as maintenance_store
 
 T = TypeVar("T")
 
@@ -74,6 +77,7 @@ class Project:
     checks: dict[str, CheckDetails]
     channel_ids: dict[str, int]
     policy_ids: dict[str, int]
+    windows: dict[str, Window]
 
 
 def keyed(items: list[T], name: Callable[[T], str], fallback: Callable[[T], str]) -> dict[str, T]:
@@ -104,6 +108,12 @@ def read_project(
     )
     links = check_links(connection, project_id, channel_keys, policy_rows)
     parents = parent_keys(connection, details)
+    check_keys = {d.record.id: key for key, d in details.items()}
+    windows = keyed(
+        [w for w in maintenance_store.project_windows(connection, project_id) if not w.snooze],
+        lambda w: w.name,
+        lambda w: f"{w.name}#{w.id}",
+    )
     monitors = Monitors(
         {
             key: replace(
@@ -114,6 +124,7 @@ def read_project(
         },
         {key: ChannelSpec(row.kind, row.config) for key, row in channel_rows.items()},
         {key: policy_spec(p, channel_keys) for key, p in policy_rows.items()},
+        {key: window_spec(w, check_keys) for key, w in windows.items()},
     )
     return Project(
         project_id,
@@ -121,7 +132,14 @@ def read_project(
         dict(details),
         {key: row.id for key, row in channel_rows.items()},
         {key: p.id for key, p in policy_rows.items()},
+        windows,
     )
+
+
+def window_spec(window: Window, check_keys: dict[int, str]) -> WindowSpec:
+    check_id = window.scope.check_id
+    check = None if check_id is None else check_keys[check_id]
+    return WindowSpec(window.when, check, window.scope.tag)
 
 
 def check_links(
@@ -186,6 +204,8 @@ def apply_changes(
             apply_channel(connection, project, desired, change, now)
         elif change.what == "policy":
             apply_policy(connection, project, desired, change, now)
+        elif change.what == "window":
+            apply_window(connection, project, desired, change, now)
         elif (deadline := apply_check(connection, project, desired, change, now)) is not None:
             deadlines.append(deadline)
     apply_dependencies(connection, project, desired, changes)
@@ -306,6 +326,39 @@ def apply_check(
         options = replace(options, paused=check.paused)
     updated = check_service.update_check_in(connection, current, settings, now, options)
     return updated.record.alert_after
+
+
+def apply_window(
+    connection: sa.Connection,
+    project: Project,
+    desired: Monitors,
+    change: Change,
+    now: datetime,
+) -> None:
+    """A changed window is removed and made anew; what a removed one held comes back."""
+    if change.verb in ("delete", "update"):
+        window = project.windows.pop(change.key)
+        maintenance_store.delete_window(connection, window.id)
+        release(connection, window, now)
+    if change.verb == "delete":
+        return
+    spec = desired.windows[change.key]
+    check_id = None if spec.check is None else check_keyed(connection, project.id, spec.check)
+    scope = Scope(check_id, spec.tag)
+    window = Window(0, project.id, change.key, spec.when, scope, "monitors file")
+    maintenance_store.insert_window(connection, window, now)
+
+
+def check_keyed(connection: sa.Connection, project_id: int, key: str) -> int:
+    """The id of the project's check a file's key names (its slug, or its uuid)."""
+    current = keyed(
+        check_store.project_checks(connection, project_id),
+        lambda d: d.spec.slug,
+        lambda d: str(d.record.uuid),
+    )
+    if key not in current:
+        raise InvalidError("maintenance", f"no check {key!r} in this project")
+    return current[key].record.id
 
 
 @contextlib.contextmanager

@@ -783,3 +783,48 @@ oncall_warnings = sa.Table(
     sa.Column("created", UTCDateTime, nullable=False),
     sa.Index("ix_oncall_warnings_calendar", "calendar_id"),
 )
+
+# Maintenance windows (domain.windows): recurring (weekdays "mon,tue", start and end in
+# seconds after local midnight, a zone) or one-off (UTC instants), scoped to one check,
+# a tag, or (neither) the whole project. A snooze of a check is a one-off window of it.
+maintenance_windows = sa.Table(
+    "maintenance_windows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "check_id", sa.Integer, sa.ForeignKey("checks.id", ondelete="CASCADE"), nullable=True
+    ),
+    sa.Column("tag", sa.String(50), nullable=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("snooze", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("days", sa.String(30), nullable=False, server_default=""),
+    sa.Column("start_time", sa.Integer, nullable=True),
+    sa.Column("end_time", sa.Integer, nullable=True),
+    sa.Column("tz", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("starts_at", UTCDateTime, nullable=True),
+    sa.Column("ends_at", UTCDateTime, nullable=True),
+    sa.Column("created_by", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created", UTCDateTime, nullable=False),
+    # The watcher reads the windows of the projects whose checks are due.
+    sa.Index("ix_maintenance_windows_project_id", "project_id"),
+)
+
+# An incident whose escalation and reminders are held: by a window covering its check
+# (until the window ends) or by a snooze (`snoozed_by`). The timers it held were moved
+# to `held_until`; the row goes when they run again, with a "resumed" line.
+incident_holds = sa.Table(
+    "incident_holds",
+    metadata,
+    sa.Column(
+        "incident_id",
+        sa.Integer,
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("held_until", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False, server_default=""),
+    sa.Column("snoozed_by", sa.String(200), nullable=False, server_default=""),
+)

@@ -25,6 +25,7 @@ from tocsin.domain.describe import (
 )
 from tocsin.domain.records import CheckDetails, Membership
 from tocsin.services import checks as check_service
+from tocsin.services import maintenance as maintenance_service
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
@@ -236,6 +237,7 @@ async def check_page(
         "can_change": can_change(membership.role),
         "now": now,
         "links": links,
+        "windows": await maintenance_service.check_windows(services, record),
     }
     return render(request, "check.html", context)
 

@@ -21,6 +21,7 @@ from tocsin.domain.records import (
     Membership,
 )
 from tocsin.services import incidents as incident_service
+from tocsin.services import maintenance as maintenance_service
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import services_of
@@ -159,6 +160,7 @@ async def render_incident(
         "checks_base": f"/projects/{membership.project_id}/checks",
         "comment": comment,
         "comment_error": comment_error,
+        "snooze": await maintenance_service.incident_snooze(services_of(request), found.id),
     }
     return render(request, "incident_detail.html", context, 400 if comment_error else 200)
 

@@ -3,6 +3,7 @@ and lets whoever holds the link acknowledge it, without logging in. Opening the 
 changes nothing (mail scanners open links); acknowledging is a POST."""
 
 import contextlib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from tocsin.domain.describe import stamp
 from tocsin.domain.signing import ACK_PURPOSE, verify
 from tocsin.services import incidents as incident_service
+from tocsin.services import maintenance
 from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import ServicesDep
 from tocsin.store import incidents as incident_store
@@ -57,6 +59,7 @@ async def show(
             "events": events,
             "token": token,
             "acknowledged_now": done == "ack",
+            "snoozed_now": done == "snooze",
             "stamp": stamp,
         },
     )
@@ -78,6 +81,27 @@ async def acknowledge(
     with contextlib.suppress(NotFoundError, ConflictError):
         await incident_service.acknowledge(services, None, incident_id, who, "the alert's link")
     return RedirectResponse(f"/incidents/{incident_id}?token={token}&done=ack", status_code=303)
+
+
+ACK_PAGE_SNOOZE = timedelta(hours=2)
+
+
+@router.post("/incidents/{incident_id}/snooze")
+async def snooze(
+    request: Request,
+    services: ServicesDep,
+    incident_id: int,
+    token: str = Form(""),
+    by: str = Form(""),
+) -> Response:
+    """ "Snooze 2h" from the alert's link: no escalation or reminders for two hours."""
+    now = services.clock.now()
+    if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
+        return refuse(request)
+    who = " ".join(by.split())[:100] or "someone with the alert's link"
+    with contextlib.suppress(NotFoundError, ConflictError):
+        await maintenance.snooze_incident(services, None, incident_id, ACK_PAGE_SNOOZE, who)
+    return RedirectResponse(f"/incidents/{incident_id}?token={token}&done=snooze", status_code=303)
 
 
 def load(connection: sa.Connection, incident_id: int) -> Any:

@@ -47,6 +47,7 @@ async def test_every_route_refuses_whoever_lacks_the_right_key(api: Api) -> None
     await api.revoke(revoked)
     values = {"check_id": check_id, "n": "1", "incident_id": "1", "policy_id": "1"}
     values["calendar_id"] = "1"
+    values["window_id"] = "1"
     values["channel_id"] = "00000000-0000-4000-8000-000000000000"
 
     for method, route in own_routes(api):

@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter
 
-from tocsin.api.tocsin import alerting, checks, incidents, oncall
+from tocsin.api.tocsin import alerting, checks, incidents, maintenance, oncall
 
 
 def tocsin_router() -> APIRouter:
     router = APIRouter()
-    for module in (checks, incidents, alerting, oncall):
+    for module in (checks, incidents, alerting, oncall, maintenance):
         router.include_router(module.router)
     return router
