@@ -117,7 +117,9 @@ def broken_rule(
     start, `since_previous` for a first run."""
     if duration is not None:
         if rules.max_duration is not None and duration > rules.max_duration:
-            return f"{TOO_LONG}: ran {spell(duration)}, expected at most {spell(rules.max_duration)}"
+            return (
+                f"{TOO_LONG}: ran {spell(duration)}, expected at most {spell(rules.max_duration)}"
+            )
         if rules.min_duration is not None and duration < rules.min_duration:
             return (
                 f"{TOO_FAST}: ran {spell(duration)}, expected at least {spell(rules.min_duration)}"
