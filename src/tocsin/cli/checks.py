@@ -4,6 +4,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +12,12 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
+from tocsin.cli import check_rules
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
 from tocsin.cli.helpscreens import Group
 from tocsin.config import Settings
 from tocsin.domain import describe
-from tocsin.domain.checks import Flip, is_slug
+from tocsin.domain.checks import Flip, is_slug, shown_status
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.describe import (
     EXAMPLE_CRON,
@@ -24,7 +26,7 @@ from tocsin.domain.describe import (
 )
 from tocsin.domain.durations import format_duration, parse_duration
 from tocsin.domain.naming import slugify
-from tocsin.domain.records import CheckRecord, FlipRecord, NewCheck, Ping
+from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck, Ping
 from tocsin.domain.schedule import (
     Schedule,
     cron_schedule,
@@ -75,6 +77,12 @@ def create(
     policy: str = typer.Option(
         "", metavar="POLICY", help="Escalation policy; default: all channels at once."
     ),
+    min_duration: str | None = check_rules.MIN_DURATION,
+    max_duration: str | None = check_rules.MAX_DURATION,
+    min_interval: str | None = check_rules.MIN_INTERVAL,
+    interval_from: str | None = check_rules.INTERVAL_FROM,
+    failure_threshold: int | None = check_rules.FAILURE_THRESHOLD,
+    recovery_threshold: int | None = check_rules.RECOVERY_THRESHOLD,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Create a check and print its ping URLs."""
@@ -89,6 +97,14 @@ def create(
             description=desc,
             manual_resume=manual_resume,
             methods="POST" if post_only else "",
+            rules=check_rules.read_rules(
+                min_duration,
+                max_duration,
+                min_interval,
+                interval_from,
+                failure_threshold,
+                recovery_threshold,
+            ),
         )
         record, ping_key = act(settings, lambda c: create_check(c, spec, policy))
         urls = ping_urls(settings, record, ping_key)
@@ -168,6 +184,81 @@ def ping_urls(settings: Settings, record: CheckRecord, ping_key: str) -> dict[st
     return describe.ping_urls(
         settings.base_url, str(record.uuid), record.token, record.slug, ping_key
     )
+
+
+@app.command("edit")
+def edit_command(
+    check: str = CHECK_ARGUMENT,
+    min_duration: str | None = check_rules.MIN_DURATION,
+    max_duration: str | None = check_rules.MAX_DURATION,
+    min_interval: str | None = check_rules.MIN_INTERVAL,
+    interval_from: str | None = check_rules.INTERVAL_FROM,
+    failure_threshold: int | None = check_rules.FAILURE_THRESHOLD,
+    recovery_threshold: int | None = check_rules.RECOVERY_THRESHOLD,
+) -> None:
+    """Change a check's settings; what is not given stays ('off' clears a duration)."""
+    with fail_on_errors():
+
+        def change(spec: NewCheck) -> NewCheck:
+            rules = check_rules.read_rules(
+                min_duration,
+                max_duration,
+                min_interval,
+                interval_from,
+                failure_threshold,
+                recovery_threshold,
+                current=spec.rules,
+            )
+            return replace(spec, rules=rules)
+
+        async def work(services: "Context") -> CheckDetails:
+            from tocsin.services import checks as check_service
+
+            record = await services.database.read_with(find_check, check)
+            with check_gone(record):
+                return await check_service.update_check(
+                    services, record.project_id, record.id, change
+                )
+
+        details = act(load_settings(), work)
+        console.print(f"Updated {details.record.label!r}.")
+        print_details(details, SystemClock().now())
+
+
+@app.command("show")
+def show_command(
+    check: str = CHECK_ARGUMENT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Show a check's settings and status."""
+    with fail_on_errors():
+
+        def work(connection: sa.Connection) -> CheckDetails:
+            return check_store.written_details(connection, find_check(connection, check).id)
+
+        details = reading(load_settings(), work)
+        now = SystemClock().now()
+        if as_json:
+            shown = check_json(details.record, {}, now)
+            console.print_json(
+                json.dumps(shown | {"rules": check_rules.rules_json(details.spec.rules)})
+            )
+            return
+        print_details(details, now)
+
+
+def print_details(details: CheckDetails, now: datetime) -> None:
+    record = details.record
+    lines = [
+        ("Name", record.label),
+        ("UUID", str(record.uuid)),
+        ("Status", shown_status(record.state, now)),
+        ("Schedule", describe_schedule(record.state)),
+        ("Grace", format_duration(record.state.grace)),
+        *check_rules.rules_lines(details.spec.rules),
+    ]
+    for label, value in lines:
+        console.print(f"{label + ':':<20} {value}", highlight=False)
 
 
 @app.command("list")

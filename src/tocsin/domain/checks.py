@@ -186,6 +186,12 @@ def streak(state: CheckState) -> str:
     return progress(state.failures, state.successes, state.rules)
 
 
+def shown_status(state: CheckState, now: datetime) -> str:
+    """The status as people read it: `failing (2 of 3)` or `recovering (1 of 2)` while
+    a threshold is counted, else the status's word."""
+    return streak(state) or status(state, now).value
+
+
 def settled_status(state: CheckState, now: datetime) -> Status:
     """The status a started check would have without its run, for dialects that have
     no `started` status (a run in progress proves nothing until it finishes)."""
