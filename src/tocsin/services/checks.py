@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from tocsin.alerts import incidents
 from tocsin.domain.checks import Flip, Status, pause, resume
 from tocsin.domain.naming import BLANK_NAME, blank_name
-from tocsin.domain.run_rules import RunRulesError, checked
 from tocsin.domain.records import (
     AlertFlags,
     ChannelRow,
@@ -35,6 +34,7 @@ from tocsin.domain.records import (
     Place,
     new_check_defaults,
 )
+from tocsin.domain.run_rules import RunRulesError, checked
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.store import channels as channel_store
