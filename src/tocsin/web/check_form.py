@@ -20,12 +20,23 @@ from tocsin.domain.schedule import (
     validate_grace,
     validate_timezone,
 )
+from tocsin.web.check_rules_runs import (
+    RUN_DEFAULTS,
+    RUN_FIELDS,
+    read_run_rules,
+    run_values,
+    runs_open,
+    runs_preview,
+)
 
 T = TypeVar("T")
+FIELDS: tuple[str, ...]
 FIELDS = ("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz")
+FIELDS += RUN_FIELDS  # the rules under "More rules"
 # Checkboxes: sent only when ticked.
 BOXES = ("post_only", "manual_resume")
 DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": EXAMPLE_CRON, "tz": "UTC"}
+DEFAULTS |= RUN_DEFAULTS
 # A new check starts on a schedule, daily at 02:00: the job this tool is most often for is
 # a nightly one, and a 1d period would notice its missed run only a day and grace later.
 NEW_CHECK = DEFAULTS | {"kind": "cron"}
@@ -52,6 +63,15 @@ class CheckForm:
     def ticked(self, name: str) -> bool:
         return self.values.get(name) == "yes"
 
+    @property
+    def rules_open(self) -> bool:
+        """ "More rules" is shown open when one is set or has an error."""
+        return runs_open(self.values, self.errors)
+
+    @property
+    def runs_preview(self) -> str:
+        return runs_preview(self.values)
+
 
 def form_of(spec: NewCheck) -> CheckForm:
     """The form filled in with a check's settings, for editing them."""
@@ -66,6 +86,7 @@ def form_of(spec: NewCheck) -> CheckForm:
         "tz": spec.tz,
         "post_only": "yes" if spec.methods == "POST" else "",
         "manual_resume": "yes" if spec.manual_resume else "",
+        **run_values(spec.rules),
     }
     if isinstance(schedule, Cron):
         values |= {"kind": "cron", "cron": schedule.expression, "tz": schedule.tz}
@@ -79,7 +100,8 @@ def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]
     read_texts(form)
     schedule = read_schedule(form)
     grace = form.attempt("grace", lambda: validate_grace(parse_duration(form.values["grace"])))
-    if form.errors or schedule is None or grace is None:
+    rules = read_run_rules(form.values, form.errors)
+    if form.errors or schedule is None or grace is None or rules is None:
         return None, form
     return NewCheck(
         schedule=schedule,
@@ -91,6 +113,7 @@ def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]
         manual_resume=form.ticked("manual_resume"),
         methods="POST" if form.ticked("post_only") else "",
         tz=kept_zone(form, schedule),
+        rules=rules,
     ), form
 
 
