@@ -86,6 +86,8 @@ async def test_saving_sets_the_rules_and_the_check_page_shows_them(web: Web) -> 
     await web.client().post(f"/ping/{check.uuid}/fail")
     shown = await person.client.get(page)
     assert 'id="check-streak">failing (1 of 2)</span>' in shown.text
+    listed = await person.client.get(f"/projects/{web.project_id}/checks")
+    assert '<span class="streak">failing (1 of 2)</span>' in listed.text
     assert (
         "Alert after 2 failures in a row; a run shorter than 5m counts as a failure." in shown.text
     )
