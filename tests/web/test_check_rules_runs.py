@@ -103,3 +103,15 @@ async def test_a_wrong_rule_is_refused_beside_its_field(web: Web) -> None:
     assert refused.status_code == 400
     assert 'id="failure_threshold-error"' in refused.text
     assert (await reload(web.database, check)).state.rules == NO_RULES
+
+
+async def test_the_live_preview_says_the_rules_typed_or_why_not(web: Web) -> None:
+    person = await web.signed_in("ops@example.com")
+    preview = f"/projects/{web.project_id}/run-rules-preview"
+    typed = {"failure_threshold": "3", "min_duration": "5m"}
+    shown = (await person.client.get(preview, params=typed)).json()
+    assert shown == {
+        "words": "Alert after 3 failures in a row; a run shorter than 5m counts as a failure."
+    }
+    wrong = (await person.client.get(preview, params={"max_duration": "5"})).json()
+    assert "a unit is required" in wrong["error"]
