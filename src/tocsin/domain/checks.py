@@ -238,8 +238,8 @@ def finish_run(
     run_start = state.last_start if pending_matches else run_started_at
     duration = None if run_start is None else ping.at - run_start
     # A success of another run leaves the pending run "started"; a failure ends it, and
-    # so does time: a pending run past its grace has already been reported down, and
-    # keeping it would set a deadline in the past.
+    # so does time: a pending run past its grace (or maximum duration) has already been
+    # reported down, and keeping it would set a deadline in the past.
     keeps_pending = (
         not pending_matches
         and action == Action.SUCCESS
@@ -249,24 +249,13 @@ def finish_run(
     )
     rules = state.rules
     last_run = state.last_run
-    if rules is NO_RULES:
+    if rules is NO_RULES:  # most checks: no rule to judge by, nothing to count
         new_status = Status.DOWN if action == Action.FAIL else Status.UP
         failures = successes = 0
         reason = ping_reason(action, ping.exit_status)
     else:
-        cause = ping_reason(action, ping.exit_status)
-        broken = None
-        if action == Action.SUCCESS:
-            run_at = ping.at
-            if rules.interval_from_starts and run_start is not None:
-                run_at = run_start
-            since = None if last_run is None else run_at - last_run
-            broken = broken_rule(rules, duration, since)
-            if rules.min_interval is not None:
-                last_run = run_at
-        new_status, failures, successes, reason = counted(
-            state, action == Action.FAIL or broken is not None, broken or cause
-        )
+        judged = judge_run(state, ping, action, run_start, duration)
+        new_status, failures, successes, reason, last_run = judged
     new_state = CheckState(
         schedule=state.schedule,
         grace=state.grace,
@@ -288,6 +277,30 @@ def finish_run(
     if new_status != state.status:
         flip = Flip(ping.at, state.status, new_status, reason)
     return PingOutcome(new_state, action, duration, flip)
+
+
+def judge_run(
+    state: CheckState,
+    ping: PingEvent,
+    action: Action,
+    run_start: datetime | None,
+    duration: timedelta | None,
+) -> tuple[Status, int, int, str, datetime | None]:
+    """A finished run under the check's rules: (status, failures, successes, reason,
+    what the next "too often" measures from). A success that breaks a rule counts as
+    a failure, with the rule as its cause."""
+    rules = state.rules
+    last_run = state.last_run
+    broken = None
+    if action == Action.SUCCESS:
+        run_at = run_start if rules.interval_from_starts and run_start is not None else ping.at
+        since = None if last_run is None else run_at - last_run
+        broken = broken_rule(rules, duration, since)
+        if rules.min_interval is not None:
+            last_run = run_at
+    failed = action == Action.FAIL or broken is not None
+    cause = broken or ping_reason(action, ping.exit_status)
+    return (*counted(state, failed, cause), last_run)
 
 
 def counted(state: CheckState, failed: bool, cause: str) -> tuple[Status, int, int, str]:
