@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.domain.monitors_plan import plan
 from tocsin.domain.records import NewCheck
+from tocsin.domain.run_rules import RunRules, checked
 from tocsin.domain.schedule import Cron, Maintenance, Period
 from tocsin.monitors.reading import read_monitors
 from tocsin.monitors.writing import write_monitors
@@ -236,6 +237,10 @@ SETTING = (
 ZONES = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
 TIMES = st.builds(time, st.integers(0, 23), st.integers(0, 59), st.integers(0, 59))
 WINDOWS = st.builds(Maintenance, st.frozensets(st.integers(0, 6), min_size=1), TIMES, TIMES, ZONES)
+LIMITS = st.none() | seconds(1, 366 * DAY)
+RULES = st.builds(
+    RunRules, LIMITS, st.none(), LIMITS, st.booleans(), st.integers(1, 100), st.integers(1, 100)
+).map(checked)
 CRONS = st.sampled_from(["0 2 * * *", "*/15 9-17 * * 1-5", "30 4 1 jan,jul *", "@daily"])
 
 
@@ -307,6 +312,7 @@ def checks(
             methods=draw(st.sampled_from(["", "POST"])),
             tz=tz,
             maintenance=draw(st.none() | WINDOWS),
+            rules=draw(RULES),
         )
         found[key] = CheckSpec(
             settings,

@@ -9,6 +9,7 @@ import pytest
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import Cron, Period
 from tocsin.web.check_form import DEFAULTS, CheckForm, form_of, read_check_form
+from tocsin.web.check_rules_runs import RUN_DEFAULTS
 
 NAMED = {"name": "job"}
 
@@ -207,6 +208,7 @@ def test_a_period_check_fills_in_the_form_it_reads_back_from() -> None:
             "description": "the worker",
             "post_only": "yes",
             "manual_resume": "yes",
+            **RUN_DEFAULTS,  # no rules on runs
         }
     )
     assert read(form.values) == spec

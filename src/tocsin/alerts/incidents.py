@@ -18,6 +18,7 @@ from tocsin.domain.dependencies import Parent, held_message
 from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration
 from tocsin.domain.records import ACKNOWLEDGING_KINDS, CheckRecord, Incident, IncidentStatus
+from tocsin.domain.run_rules import rule_of, split_reason
 from tocsin.store import incidents as store
 from tocsin.store.checks import flip_rows
 from tocsin.store.fastpath.bulk import insert_many
@@ -307,23 +308,25 @@ def describe_cause(fact: FlipFacts) -> tuple[str, str]:
     """(cause, sentence): `missed` with the expected time, `failed` with the exit status,
     or `started but not finished`."""
     state = fact.state
-    reason = fact.flip.reason
+    # A failure threshold's count comes first: `3rd failure in a row (threshold 3): `.
+    counted, reason = split_reason(fact.flip.reason)
     if reason == Reason.MISSED:
         expected = expected_at(fact)
         last = stamp(state.last_ping)
-        return "missed", f"no ping since {last}; expected by {stamp(expected)}"
+        return "missed", f"{counted}no ping since {last}; expected by {stamp(expected)}"
     if reason == Reason.NOT_FINISHED:
         grace = format_duration(state.grace)
         return "started but not finished", (
-            f"started at {stamp(state.last_start)}, not finished within {grace}"
+            f"{counted}started at {stamp(state.last_start)}, not finished within {grace}"
         )
-    return "failed", reason
+    return rule_of(reason) or "failed", counted + reason
 
 
 def expected_at(fact: FlipFacts) -> datetime | None:
-    if fact.flip.reason == Reason.MISSED:
+    _, reason = split_reason(fact.flip.reason)
+    if reason == Reason.MISSED:
         return fact.flip.at - fact.state.grace
-    if fact.flip.reason == Reason.NOT_FINISHED:
+    if reason == Reason.NOT_FINISHED:
         return fact.flip.at
     return None
 

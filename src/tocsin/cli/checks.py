@@ -4,6 +4,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,12 +12,12 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from tocsin.cli import dependencies
+from tocsin.cli import check_rules, dependencies
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
 from tocsin.cli.helpscreens import Group
 from tocsin.config import Settings
 from tocsin.domain import describe
-from tocsin.domain.checks import Flip, is_slug
+from tocsin.domain.checks import Flip, is_slug, shown_status
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.dependencies import Links
 from tocsin.domain.describe import (
@@ -26,7 +27,7 @@ from tocsin.domain.describe import (
 )
 from tocsin.domain.durations import format_duration, parse_duration
 from tocsin.domain.naming import slugify
-from tocsin.domain.records import CheckRecord, FlipRecord, NewCheck, Ping
+from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck, Ping
 from tocsin.domain.schedule import (
     Schedule,
     cron_schedule,
@@ -88,6 +89,12 @@ def create(
         "", metavar="POLICY", help="Escalation policy; default: all channels at once."
     ),
     depends_on: list[str] = dependencies.DEPENDS_ON,
+    min_duration: str | None = check_rules.MIN_DURATION,
+    max_duration: str | None = check_rules.MAX_DURATION,
+    min_interval: str | None = check_rules.MIN_INTERVAL,
+    interval_from: str | None = check_rules.INTERVAL_FROM,
+    failure_threshold: int | None = check_rules.FAILURE_THRESHOLD,
+    recovery_threshold: int | None = check_rules.RECOVERY_THRESHOLD,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Create a check and print its ping URLs."""
@@ -103,6 +110,14 @@ def create(
             description=desc,
             manual_resume=manual_resume,
             methods="POST" if post_only else "",
+            rules=check_rules.read_rules(
+                min_duration,
+                max_duration,
+                min_interval,
+                interval_from,
+                failure_threshold,
+                recovery_threshold,
+            ),
         )
         record, ping_key = act(settings, lambda c: create_check(c, spec, policy, parents))
         urls = ping_urls(settings, record, ping_key)
@@ -195,6 +210,90 @@ def ping_urls(settings: Settings, record: CheckRecord, ping_key: str) -> dict[st
     )
 
 
+@app.command("edit")
+def edit_command(
+    check: str = CHECK_ARGUMENT,
+    min_duration: str | None = check_rules.MIN_DURATION,
+    max_duration: str | None = check_rules.MAX_DURATION,
+    min_interval: str | None = check_rules.MIN_INTERVAL,
+    interval_from: str | None = check_rules.INTERVAL_FROM,
+    failure_threshold: int | None = check_rules.FAILURE_THRESHOLD,
+    recovery_threshold: int | None = check_rules.RECOVERY_THRESHOLD,
+    depends_on: list[str] = dependencies.DEPENDS_ON,
+    no_depends_on: bool = dependencies.NO_DEPENDS_ON,
+) -> None:
+    """Change a check's settings; what is not given stays ('off' clears a duration)."""
+    with fail_on_errors():
+        parents = dependencies.parents_chosen(depends_on, no_depends_on)
+
+        def change(spec: NewCheck) -> NewCheck:
+            rules = check_rules.read_rules(
+                min_duration,
+                max_duration,
+                min_interval,
+                interval_from,
+                failure_threshold,
+                recovery_threshold,
+                current=spec.rules,
+            )
+            return replace(spec, rules=rules)
+
+        async def work(services: "Context") -> tuple[CheckDetails, Links]:
+            from tocsin.services import checks as check_service
+            from tocsin.services.checks import CheckOptions
+
+            record = await services.database.read_with(find_check, check)
+            with check_gone(record):
+                details = await check_service.update_check(
+                    services, record.project_id, record.id, change, CheckOptions(parents=parents)
+                )
+            links = await services.database.read_with(dependencies.links_of, record.id)
+            return details, links
+
+        details, links = act(load_settings(), work)
+        console.print(f"Updated {details.record.label!r}.")
+        print_details(details, links, SystemClock().now())
+
+
+@app.command("show")
+def show_command(
+    check: str = CHECK_ARGUMENT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """One check: its settings, status, rules, and the checks it depends on and that need it."""
+    with fail_on_errors():
+
+        def work(connection: sa.Connection) -> tuple[CheckDetails, Links]:
+            record = find_check(connection, check)
+            details = check_store.written_details(connection, record.id)
+            return details, dependencies.links_of(connection, record.id)
+
+        details, links = reading(load_settings(), work)
+        now = SystemClock().now()
+        if as_json:
+            shown = check_json(details.record, {}, now)
+            rules = {"rules": check_rules.rules_json(details.spec.rules)}
+            console.print_json(json.dumps(shown | rules | dependencies.links_json(links)))
+            return
+        print_details(details, links, now)
+
+
+def print_details(details: CheckDetails, links: Links, now: datetime) -> None:
+    record = details.record
+    lines = [
+        ("Name", record.label),
+        ("UUID", str(record.uuid)),
+        ("Status", shown_status(record.state, now)),
+        ("Schedule", describe_schedule(record.state)),
+        ("Grace", format_duration(record.state.grace)),
+        *check_rules.rules_lines(details.spec.rules),
+        ("Depends on", dependencies.listed(links.parents)),
+        ("Needed by", dependencies.listed(links.children)),
+    ]
+    for label, value in lines:
+        console.print(f"{label + ':':<20} {value}", highlight=False)
+
+
 @app.command("list")
 def list_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -231,53 +330,6 @@ def check_gone(record: CheckRecord) -> Iterator[None]:
         yield
     except NotFoundError:
         raise CommandError(f"check {record.label!r} was just deleted") from None
-
-
-@app.command("edit")
-def edit_command(
-    check: str = CHECK_ARGUMENT,
-    depends_on: list[str] = dependencies.DEPENDS_ON,
-    no_depends_on: bool = dependencies.NO_DEPENDS_ON,
-) -> None:
-    """Change a check's settings; what is not given stays."""
-    with fail_on_errors():
-        parents = dependencies.parents_chosen(depends_on, no_depends_on)
-
-        async def work(services: "Context") -> CheckRecord:
-            from tocsin.services import checks as check_service
-            from tocsin.services.checks import CheckOptions
-
-            record = await services.database.read_with(find_check, check)
-            with check_gone(record):
-                await check_service.update_check(
-                    services, record.project_id, record.id, options=CheckOptions(parents=parents)
-                )
-            return record
-
-        record = act(load_settings(), work)
-        console.print(f"Changed check {record.label!r}.")
-
-
-@app.command("show")
-def show_command(
-    check: str = CHECK_ARGUMENT,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
-) -> None:
-    """One check: its schedule, status, and the checks it depends on and that need it."""
-    with fail_on_errors():
-
-        def work(connection: sa.Connection) -> tuple[CheckRecord, Links]:
-            record = find_check(connection, check)
-            return record, dependencies.links_of(connection, record.id)
-
-        record, links = reading(load_settings(), work)
-        shown = {**check_json(record, {}), **dependencies.links_json(links)}
-        if as_json:
-            console.print_json(json.dumps(shown))
-            return
-        console.print(f"{record.label} ({describe_schedule(record.state)})")
-        console.print(f"  {'Status:':<16} {shown['status']}")
-        dependencies.print_links(links)
 
 
 @app.command("set-policy")

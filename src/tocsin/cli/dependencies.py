@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 import typer
 
-from tocsin.cli.common import CommandError, console
+from tocsin.cli.common import CommandError
 from tocsin.domain.dependencies import LinkedCheck, Links
 from tocsin.store import dependencies as dependency_store
 
@@ -36,11 +36,6 @@ def parents_chosen(names: list[str], none: bool) -> "ParentChoice | None":
 
 def links_of(connection: sa.Connection, check_id: int) -> Links:
     return dependency_store.links_of(connection, check_id)
-
-
-def print_links(links: Links) -> None:
-    for label, checks in (("Depends on", links.parents), ("Needed by", links.children)):
-        console.print(f"  {label + ':':<16} {listed(checks)}")
 
 
 def listed(checks: list[LinkedCheck]) -> str:

@@ -15,6 +15,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from tocsin.domain.run_rules import (
+    NO_RULES,
+    RunRules,
+    broken_rule,
+    counted_failure,
+    counted_success,
+    progress,
+    still_running,
+)
 from tocsin.domain.schedule import Maintenance, Schedule, next_due, outside_maintenance
 
 
@@ -61,6 +70,16 @@ class CheckState:
     manual_resume: bool = False
     post_only: bool = False
     maintenance: Maintenance | None = None
+    rules: RunRules = NO_RULES
+    # Counted towards the rules' thresholds: failures in a row while not down,
+    # successes in a row while down.
+    failures: int = 0
+    successes: int = 0
+    # The due time of a slot missed under the failure threshold: the next is due after it.
+    missed_due: datetime | None = None
+    # What "too often" measures from: the previous success, or its run's start. Kept
+    # only while the rule is set.
+    last_run: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -96,10 +115,20 @@ def is_slug(text: str) -> bool:
 
 
 def due_at(state: CheckState) -> datetime | None:
-    """When the next ping is due (the start of the grace period), ignoring runs."""
+    """When the next ping is due (the start of the grace period), ignoring runs: the
+    slot after the last ping, or after the last slot missed under a threshold."""
     if state.status != Status.UP or state.last_ping is None:
         return None
-    return next_due(state.schedule, state.last_ping)
+    after = state.last_ping
+    if state.missed_due is not None and state.missed_due > after:
+        after = state.missed_due
+    return next_due(state.schedule, after)
+
+
+def run_limit(state: CheckState) -> timedelta:
+    """How long a started run may take: the maximum run duration if set, else the grace."""
+    limit = state.rules.max_duration
+    return state.grace if limit is None else limit
 
 
 def grace_start(state: CheckState) -> datetime | None:
@@ -117,8 +146,10 @@ def grace_start(state: CheckState) -> datetime | None:
 
 def alert_after(state: CheckState) -> datetime | None:
     """The exact moment this check turns down unless a ping arrives first."""
-    start = grace_start(state)
-    return None if start is None else turns_down(state, start + state.grace)
+    if state.last_start is not None and state.status != Status.DOWN:
+        return turns_down(state, state.last_start + run_limit(state))
+    due = due_at(state)
+    return None if due is None else turns_down(state, due + state.grace)
 
 
 def turns_down(state: CheckState, deadline: datetime) -> datetime:
@@ -128,16 +159,37 @@ def turns_down(state: CheckState, deadline: datetime) -> datetime:
 
 def status(state: CheckState, now: datetime) -> Status:
     if state.last_start is not None:
-        if now >= turns_down(state, state.last_start + state.grace):
-            return Status.DOWN
+        if now >= turns_down(state, state.last_start + run_limit(state)):
+            return overdue_status(state)
         return Status.STARTED
     if state.status != Status.UP:
         return state.status
     due = due_at(state)
     assert due is not None  # an up check always has a last ping
     if now >= turns_down(state, due + state.grace):
-        return Status.DOWN
+        return overdue_status(state)
     return Status.LATE if now >= due else Status.UP
+
+
+def overdue_status(state: CheckState) -> Status:
+    """Past its deadline, a check is down, unless the miss counts one failure under the
+    failure threshold: then it is late until the watcher counts it."""
+    if state.status == Status.DOWN or state.failures + 1 >= state.rules.failure_threshold:
+        return Status.DOWN
+    return Status.LATE
+
+
+def streak(state: CheckState) -> str:
+    """`failing (2 of 3)` or `recovering (1 of 2)` while a threshold is counted, else ""."""
+    if state.rules is NO_RULES:
+        return ""
+    return progress(state.failures, state.successes, state.rules)
+
+
+def shown_status(state: CheckState, now: datetime) -> str:
+    """The status as people read it: `failing (2 of 3)` or `recovering (1 of 2)` while
+    a threshold is counted, else the status's word."""
+    return streak(state) or status(state, now).value
 
 
 def settled_status(state: CheckState, now: datetime) -> Status:
@@ -186,16 +238,24 @@ def finish_run(
     run_start = state.last_start if pending_matches else run_started_at
     duration = None if run_start is None else ping.at - run_start
     # A success of another run leaves the pending run "started"; a failure ends it, and
-    # so does time: a pending run past its grace has already been reported down, and
-    # keeping it would set a deadline in the past.
+    # so does time: a pending run past its grace (or maximum duration) has already been
+    # reported down, and keeping it would set a deadline in the past.
     keeps_pending = (
         not pending_matches
         and action == Action.SUCCESS
         and ping.rid is not None
         and state.last_start is not None
-        and ping.at < state.last_start + state.grace
+        and ping.at < state.last_start + run_limit(state)
     )
-    new_status = Status.DOWN if action == Action.FAIL else Status.UP
+    rules = state.rules
+    last_run = state.last_run
+    if rules is NO_RULES:  # most checks: no rule to judge by, nothing to count
+        new_status = Status.DOWN if action == Action.FAIL else Status.UP
+        failures = successes = 0
+        reason = ping_reason(action, ping.exit_status)
+    else:
+        judged = judge_run(state, ping, action, run_start, duration)
+        new_status, failures, successes, reason, last_run = judged
     new_state = CheckState(
         schedule=state.schedule,
         grace=state.grace,
@@ -207,11 +267,61 @@ def finish_run(
         manual_resume=state.manual_resume,
         post_only=state.post_only,
         maintenance=state.maintenance,
+        rules=rules,
+        failures=failures,
+        successes=successes,
+        missed_due=None,
+        last_run=last_run,
     )
     flip = None
     if new_status != state.status:
-        flip = Flip(ping.at, state.status, new_status, ping_reason(action, ping.exit_status))
+        flip = Flip(ping.at, state.status, new_status, reason)
     return PingOutcome(new_state, action, duration, flip)
+
+
+def judge_run(
+    state: CheckState,
+    ping: PingEvent,
+    action: Action,
+    run_start: datetime | None,
+    duration: timedelta | None,
+) -> tuple[Status, int, int, str, datetime | None]:
+    """A finished run under the check's rules: (status, failures, successes, reason,
+    what the next "too often" measures from). A success that breaks a rule counts as
+    a failure, with the rule as its cause."""
+    rules = state.rules
+    last_run = state.last_run
+    broken = None
+    if action == Action.SUCCESS:
+        run_at = run_start if rules.interval_from_starts and run_start is not None else ping.at
+        since = None if last_run is None else run_at - last_run
+        broken = broken_rule(rules, duration, since)
+        if rules.min_interval is not None:
+            last_run = run_at
+    failed = action == Action.FAIL or broken is not None
+    cause = broken or ping_reason(action, ping.exit_status)
+    return (*counted(state, failed, cause), last_run)
+
+
+def counted(state: CheckState, failed: bool, cause: str) -> tuple[Status, int, int, str]:
+    """(status, failures, successes, reason) after a run, counted towards the rules'
+    thresholds: a check goes down at its Nth failure in a row, back up at its Mth
+    success in a row; `cause` is the failure's, or a success's reason."""
+    rules = state.rules
+    if failed:
+        if state.status == Status.DOWN:
+            return Status.DOWN, 0, 0, cause
+        failures = state.failures + 1
+        reason = counted_failure(failures, rules.failure_threshold, cause)
+        if failures >= rules.failure_threshold:
+            return Status.DOWN, 0, 0, reason
+        return Status.UP, failures, 0, reason
+    if state.status != Status.DOWN:
+        return Status.UP, 0, 0, cause
+    successes = state.successes + 1
+    if successes >= rules.recovery_threshold:
+        return Status.UP, 0, 0, counted_success(successes, rules.recovery_threshold, cause)
+    return Status.DOWN, 0, successes, cause
 
 
 def started_run(state: CheckState, ping: PingEvent) -> CheckState:
@@ -226,6 +336,11 @@ def started_run(state: CheckState, ping: PingEvent) -> CheckState:
         manual_resume=state.manual_resume,
         post_only=state.post_only,
         maintenance=state.maintenance,
+        rules=state.rules,
+        failures=state.failures,
+        successes=state.successes,
+        missed_due=state.missed_due,
+        last_run=state.last_run,
     )
 
 
@@ -237,18 +352,42 @@ def ping_reason(action: Action, exit_status: int | None) -> str:
     return Reason.FAILED
 
 
-def expire(state: CheckState, now: datetime) -> tuple[CheckState, Flip] | None:
-    """The deadline watcher's step: the check goes down if its deadline has passed."""
+def expire(state: CheckState, now: datetime) -> tuple[CheckState, Flip | None] | None:
+    """The deadline watcher's step: the check goes down if its deadline has passed.
+    Under a failure threshold, the miss counts one failure instead: the run is given
+    up and the next slot is due."""
     deadline = alert_after(state)
     if deadline is None or now < deadline:
         return None
-    reason = Reason.MISSED if state.last_start is None else Reason.NOT_FINISHED
-    flip = Flip(deadline, state.status, Status.DOWN, reason)
-    return replace(state, status=Status.DOWN), flip
+    if state.last_start is None:
+        cause: str = Reason.MISSED
+    elif state.rules.max_duration is not None:
+        cause = still_running(deadline - state.last_start, state.rules.max_duration)
+    else:
+        cause = Reason.NOT_FINISHED
+    threshold = state.rules.failure_threshold
+    failures = state.failures + 1
+    reason = counted_failure(failures, threshold, cause)
+    if failures >= threshold:
+        flip = Flip(deadline, state.status, Status.DOWN, reason)
+        return replace(state, status=Status.DOWN, failures=0, successes=0), flip
+    slot = due_at(state) or state.last_start
+    counted_miss = replace(
+        state, last_start=None, last_start_rid=None, failures=failures, missed_due=slot
+    )
+    return counted_miss, None
 
 
 def pause(state: CheckState, now: datetime) -> tuple[CheckState, Flip | None]:
-    paused = replace(state, status=Status.PAUSED, last_start=None, last_start_rid=None)
+    paused = replace(
+        state,
+        status=Status.PAUSED,
+        last_start=None,
+        last_start_rid=None,
+        failures=0,
+        successes=0,
+        missed_due=None,
+    )
     if state.status == Status.PAUSED:
         return paused, None
     return paused, Flip(now, state.status, Status.PAUSED, Reason.PAUSED)
@@ -259,6 +398,14 @@ def resume(state: CheckState, now: datetime) -> tuple[CheckState, Flip | None]:
     if state.status != Status.PAUSED:
         return state, None
     resumed = replace(
-        state, status=Status.NEW, last_ping=None, last_start=None, last_start_rid=None
+        state,
+        status=Status.NEW,
+        last_ping=None,
+        last_start=None,
+        last_start_rid=None,
+        failures=0,
+        successes=0,
+        missed_due=None,
+        last_run=None,
     )
     return resumed, Flip(now, Status.PAUSED, Status.NEW, Reason.RESUMED)

@@ -14,6 +14,7 @@ from tocsin.domain.checks import CheckState, Flip
 from tocsin.domain.escalation import Progress
 from tocsin.domain.identifiers import name_based_uuid
 from tocsin.domain.people import Method, Reach
+from tocsin.domain.run_rules import NO_RULES, RunRules
 from tocsin.domain.schedule import Maintenance, Period, Schedule
 
 Label = TypeVar("Label")
@@ -37,6 +38,7 @@ class NewCheck:
     # Healthchecks keeps it, so that a later switch to cron uses the zone given before.
     tz: str = "UTC"
     maintenance: Maintenance | None = None
+    rules: RunRules = NO_RULES  # rules on runs: durations, interval, thresholds
 
 
 def new_check_defaults(name: str = "", slug: str = "") -> NewCheck:

@@ -19,6 +19,7 @@ from tocsin.domain.checks import is_slug
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
 from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step, WindowSpec
 from tocsin.domain.records import NewCheck
+from tocsin.domain.run_rules import MAX_THRESHOLD, NO_RULES, RunRules, RunRulesError, checked
 from tocsin.domain.schedule import (
     Maintenance,
     Period,
@@ -53,10 +54,19 @@ CHECK_FIELDS = (
     "channels",
     "policy",
     "depends_on",
+    "runs",
 )
 REFERENCED = {"channel": "channels", "policy": "policies", "check": "checks"}
 MAINTENANCE_FIELDS = ("days", "from", "to", "tz")
 WINDOW_FIELDS = ("check", "tag", *MAINTENANCE_FIELDS, "start", "end")
+RUNS_FIELDS = (
+    "min_duration",
+    "max_duration",
+    "min_interval",
+    "interval_from",
+    "failure_threshold",
+    "recovery_threshold",
+)
 POLICY_FIELDS = ("steps", "repeat_count", "repeat_delay", "nag_interval")
 STEP_FIELDS = ("wait", "channels")
 DEFAULT_GRACE = timedelta(hours=1)
@@ -158,7 +168,13 @@ class Reader:
         """The domain's own validators, their messages placed at the node."""
         try:
             return work()
-        except (DurationError, ScheduleError, UnknownKindError, rules.WindowError) as error:
+        except (
+            DurationError,
+            ScheduleError,
+            UnknownKindError,
+            rules.WindowError,
+            RunRulesError,
+        ) as error:
             self.problem(node, path, str(error))
             return None
 
@@ -224,6 +240,7 @@ class Reader:
             methods=self.methods(fields.get("methods"), join(path, "methods")),
             tz=tz,
             maintenance=self.maintenance(fields.get("maintenance"), join(path, "maintenance"), tz),
+            rules=self.run_rules(fields.get("runs"), join(path, "runs")),
         )
         check = CheckSpec(
             settings,
@@ -265,6 +282,40 @@ class Reader:
         if not days or start is None or end is None:
             return None
         return Maintenance(days, start, end, tz)
+
+    def run_rules(self, node: yaml.Node | None, path: str) -> RunRules:
+        """Rules on runs: durations (none: no limit), `interval_from` (`successes` or
+        `starts`) and the two thresholds (default 1). Left out (or null), none."""
+        if node is None or node.tag == NULL:
+            return NO_RULES
+        fields = self.fields(node, path, RUNS_FIELDS)
+        limits = {
+            name: self.duration(fields.get(name), join(path, name), None)
+            for name in RUNS_FIELDS[:3]
+        }
+        between = self.text(fields.get("interval_from"), join(path, "interval_from"), "successes")
+        if between not in ("successes", "starts"):
+            self.problem(
+                fields["interval_from"], join(path, "interval_from"), "successes or starts"
+            )
+        rules = RunRules(
+            limits["min_duration"],
+            limits["max_duration"],
+            limits["min_interval"],
+            between == "starts",
+            self.threshold(fields.get("failure_threshold"), join(path, "failure_threshold")),
+            self.threshold(fields.get("recovery_threshold"), join(path, "recovery_threshold")),
+        )
+        return self.attempt(node, path, lambda: checked(rules)) or NO_RULES
+
+    def threshold(self, node: yaml.Node | None, path: str) -> int:
+        if node is None:
+            return 1
+        value = integer(node)
+        if value is None or not 1 <= value <= MAX_THRESHOLD:
+            self.problem(node, path, f"must be a whole number from 1 to {MAX_THRESHOLD}")
+            return 1
+        return value
 
     def days(self, parent: yaml.Node, node: yaml.Node | None, path: str) -> frozenset[int] | None:
         names = self.words(node, path)

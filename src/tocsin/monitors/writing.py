@@ -12,6 +12,7 @@ import yaml
 
 from tocsin.domain.durations import format_duration
 from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, WindowSpec
+from tocsin.domain.run_rules import NO_RULES, RunRules
 from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, OnCalendar
 from tocsin.domain.windows import OneOff
 
@@ -73,6 +74,8 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
     fields["grace"] = format_duration(settings.grace)
     if settings.maintenance is not None and settings.maintenance.days:
         fields["maintenance"] = maintenance_fields(settings.maintenance, settings.tz)
+    if settings.rules != NO_RULES:
+        fields["runs"] = runs_fields(settings.rules)
     if settings.methods:
         fields["methods"] = settings.methods
     if settings.manual_resume:
@@ -113,6 +116,23 @@ def window_fields(window: WindowSpec) -> dict[str, Any]:
 
 def instant(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
+
+def runs_fields(rules: RunRules) -> dict[str, Any]:
+    """The rules on runs that are set (reading takes the rest as left out)."""
+    limits = {
+        "min_duration": rules.min_duration,
+        "max_duration": rules.max_duration,
+        "min_interval": rules.min_interval,
+    }
+    fields: dict[str, Any] = {k: format_duration(v) for k, v in limits.items() if v is not None}
+    if rules.interval_from_starts:
+        fields["interval_from"] = "starts"
+    if rules.failure_threshold != 1:
+        fields["failure_threshold"] = rules.failure_threshold
+    if rules.recovery_threshold != 1:
+        fields["recovery_threshold"] = rules.recovery_threshold
+    return fields
 
 
 def clock(moment: time) -> str:

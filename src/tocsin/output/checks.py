@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.table import Table
 
-from tocsin.domain.checks import due_at, status
+from tocsin.domain.checks import due_at, shown_status, status, streak
 from tocsin.domain.clock import SystemClock
 from tocsin.domain.describe import (
     EXAMPLE_CRON,
@@ -37,7 +37,7 @@ def print_check_list(records: list[CheckRecord], now: datetime, *, as_json: bool
         table.add_row(
             record.label,
             describe_schedule(record.state),
-            status(record.state, now).value,
+            shown_status(record.state, now),
             when(record.state.last_ping, now),
             next_expected(record.state, now),
             str(record.uuid),
@@ -75,6 +75,7 @@ def check_json(
         "schedule": state.schedule.describe(),
         "grace": state.grace.total_seconds(),
         "status": status(state, now).value,
+        "streak": streak(state),  # `failing (2 of 3)` under a threshold, else ""
         "last_ping": iso(state.last_ping),
         "next_expected": iso(due),
         "n_pings": record.n_pings,

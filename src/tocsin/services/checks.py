@@ -34,6 +34,7 @@ from tocsin.domain.records import (
     Place,
     new_check_defaults,
 )
+from tocsin.domain.run_rules import RunRulesError, checked
 from tocsin.services import dependencies
 from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
@@ -255,6 +256,7 @@ def create_check_in(
     options: CheckOptions = CheckOptions(),
 ) -> CheckDetails:
     refuse_blank_name(settings, options)
+    refuse_broken_rules(settings)
     record = insert_check_in(connection, project_id, settings, now, options.channels)
     set_options(connection, project_id, record.id, now, replace(options, channels=None))
     return check_store.written_details(connection, record.id)
@@ -274,10 +276,19 @@ def update_check_in(
         new_settings = settings if isinstance(settings, NewCheck) else settings(details.spec)
         if new_settings.name != details.spec.name:  # a check nameless already may stay so
             refuse_blank_name(new_settings, options)
+        refuse_broken_rules(new_settings)
         if new_settings != details.spec:
             check_store.update_spec(connection, record, new_settings, now)
     set_options(connection, record.project_id, record.id, now, options)
     return check_store.written_details(connection, record.id)
+
+
+def refuse_broken_rules(settings: NewCheck) -> None:
+    """Rules on runs that cannot hold together, whichever front end sent them."""
+    try:
+        checked(settings.rules)
+    except RunRulesError as error:
+        raise InvalidError("rules", str(error)) from None
 
 
 def pause_check_in(connection: sa.Connection, record: CheckRecord, now: datetime) -> Flip | None:

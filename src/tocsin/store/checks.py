@@ -18,8 +18,14 @@ import sqlalchemy as sa
 from tocsin.domain.checks import CheckState, Flip, Status, alert_after
 from tocsin.domain.identifiers import new_check_uuid, new_token
 from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck
+from tocsin.domain.run_rules import RunRules
 from tocsin.domain.schedule import WEEKDAYS, Maintenance, OnCalendar, Period, Schedule
-from tocsin.store.rows import maintenance_from_columns, record_from_values, schedule_of
+from tocsin.store.rows import (
+    maintenance_from_columns,
+    record_from_values,
+    rules_from_columns,
+    schedule_of,
+)
 from tocsin.store.tables import checks, flips
 
 
@@ -46,6 +52,32 @@ def maintenance_columns(window: Maintenance | None) -> dict[str, Any]:
     }
 
 
+def rules_columns(rules: RunRules) -> dict[str, Any]:
+    return {
+        "run_min_duration": whole_seconds(rules.min_duration),
+        "run_max_duration": whole_seconds(rules.max_duration),
+        "run_min_interval": whole_seconds(rules.min_interval),
+        "run_interval_from_starts": rules.interval_from_starts,
+        "failure_threshold": rules.failure_threshold,
+        "recovery_threshold": rules.recovery_threshold,
+    }
+
+
+def whole_seconds(duration: timedelta | None) -> int | None:
+    return None if duration is None else round(duration.total_seconds())
+
+
+def rules_from_row(row: sa.Row[Any]) -> RunRules:
+    return rules_from_columns(
+        row.run_min_duration,
+        row.run_max_duration,
+        row.run_min_interval,
+        row.run_interval_from_starts,
+        row.failure_threshold,
+        row.recovery_threshold,
+    )
+
+
 def seconds_after_midnight(moment: time) -> int:
     return moment.hour * 3600 + moment.minute * 60 + moment.second
 
@@ -68,6 +100,10 @@ STATE_COLUMNS: tuple[sa.Column[Any], ...] = (
     checks.c.last_start_rid,
     checks.c.last_duration,
     checks.c.alert_after,
+    checks.c.failure_streak,
+    checks.c.success_streak,
+    checks.c.missed_due,
+    checks.c.last_run,
 )
 STATE_NAMES = tuple(column.name for column in STATE_COLUMNS)
 
@@ -87,6 +123,10 @@ def state_values(state: CheckState) -> tuple[Any, ...]:
         state.last_start_rid,
         None if duration is None else duration.total_seconds(),
         alert_after(state),
+        state.failures,
+        state.successes,
+        state.missed_due,
+        state.last_run,
     )
 
 
@@ -135,6 +175,16 @@ RECORD_COLUMNS: tuple[sa.Column[Any], ...] = (
     checks.c.maintenance_from,
     checks.c.maintenance_to,
     checks.c.maintenance_tz,
+    checks.c.run_min_duration,
+    checks.c.run_max_duration,
+    checks.c.run_min_interval,
+    checks.c.run_interval_from_starts,
+    checks.c.failure_threshold,
+    checks.c.recovery_threshold,
+    checks.c.failure_streak,
+    checks.c.success_streak,
+    checks.c.missed_due,
+    checks.c.last_run,
 )
 
 
@@ -156,6 +206,7 @@ def spec_columns(spec: NewCheck) -> dict[str, Any]:
         "tz": spec.tz,
         **schedule_columns(spec.schedule),
         **maintenance_columns(spec.maintenance),
+        **rules_columns(spec.rules),
     }
 
 
@@ -171,6 +222,7 @@ def spec_from_row(row: sa.Row[Any]) -> NewCheck:
         methods=row.methods,
         tz=row.tz,
         maintenance=maintenance_from_row(row),
+        rules=rules_from_row(row),
     )
 
 
@@ -183,6 +235,7 @@ def with_spec(state: CheckState, spec: NewCheck) -> CheckState:
         manual_resume=spec.manual_resume,
         post_only=spec.methods == "POST",
         maintenance=spec.maintenance,
+        rules=spec.rules,
     )
 
 

@@ -29,7 +29,10 @@ LIST_CHECKS_SQL = (
     "checks.alert_after, checks.kind, checks.period, checks.cron, checks.tz, checks.grace, "
     "checks.status, checks.last_ping, checks.last_start, checks.last_start_rid, "
     "checks.last_duration, checks.manual_resume, checks.methods, checks.maintenance_days, "
-    "checks.maintenance_from, checks.maintenance_to, checks.maintenance_tz \n"
+    "checks.maintenance_from, checks.maintenance_to, checks.maintenance_tz, "
+    "checks.run_min_duration, checks.run_max_duration, checks.run_min_interval, "
+    "checks.run_interval_from_starts, checks.failure_threshold, checks.recovery_threshold, "
+    "checks.failure_streak, checks.success_streak, checks.missed_due, checks.last_run \n"
     "FROM checks ORDER BY checks.created, checks.id"
 )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from tocsin.domain.checks import CheckState, Status
 from tocsin.domain.records import CheckRecord
+from tocsin.domain.run_rules import NO_RULES, RunRules, run_rules
 from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, OnCalendar, Period, Schedule
 
 # SQLite keeps times as integer microseconds since the epoch (store.tables.UTCDateTime)
@@ -46,6 +47,37 @@ def maintenance_from_columns(
         time_of_day(end),
         tz,
     )
+
+
+def rules_from_columns(
+    min_duration: int | None,
+    max_duration: int | None,
+    min_interval: int | None,
+    from_starts: Any,
+    failure_threshold: int,
+    recovery_threshold: int,
+) -> RunRules:
+    if (
+        min_duration is None
+        and max_duration is None
+        and min_interval is None
+        and failure_threshold == 1
+        and recovery_threshold == 1
+        and not from_starts
+    ):
+        return NO_RULES  # most checks: no record built, and the ping path tells by identity
+    return run_rules(
+        seconds_or_none(min_duration),
+        seconds_or_none(max_duration),
+        seconds_or_none(min_interval),
+        bool(from_starts),
+        failure_threshold,
+        recovery_threshold,
+    )
+
+
+def seconds_or_none(seconds: int | None) -> timedelta | None:
+    return None if seconds is None else timedelta(seconds=seconds)
 
 
 def time_of_day(seconds: int) -> time:
@@ -103,6 +135,16 @@ def record_from_values(
         maintenance_from,
         maintenance_to,
         maintenance_tz,
+        min_duration,
+        max_duration,
+        min_interval,
+        from_starts,
+        failure_threshold,
+        recovery_threshold,
+        failure_streak,
+        success_streak,
+        missed_due,
+        last_run,
     ) = values
     state = CheckState(
         schedule=schedule_of(kind, period, cron, tz),
@@ -117,6 +159,18 @@ def record_from_values(
         maintenance=maintenance_from_columns(
             maintenance_days, maintenance_from, maintenance_to, maintenance_tz
         ),
+        rules=rules_from_columns(
+            min_duration,
+            max_duration,
+            min_interval,
+            from_starts,
+            failure_threshold,
+            recovery_threshold,
+        ),
+        failures=failure_streak,
+        successes=success_streak,
+        missed_due=read_time(missed_due),
+        last_run=read_time(last_run),
     )
     record_uuid = read_uuid(check_uuid)
     created_at = read_time(created)

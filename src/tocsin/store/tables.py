@@ -141,6 +141,19 @@ checks = sa.Table(
     sa.Column("maintenance_from", sa.Integer, nullable=True),
     sa.Column("maintenance_to", sa.Integer, nullable=True),
     sa.Column("maintenance_tz", sa.String(64), nullable=False, server_default="UTC"),
+    # Rules on runs (domain.run_rules.RunRules), durations in seconds, and the state
+    # they count with: failures and successes in a row, the last slot missed under the
+    # failure threshold, and the previous run "too often" measures from.
+    sa.Column("run_min_duration", sa.Integer, nullable=True),
+    sa.Column("run_max_duration", sa.Integer, nullable=True),
+    sa.Column("run_min_interval", sa.Integer, nullable=True),
+    sa.Column("run_interval_from_starts", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("failure_threshold", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("recovery_threshold", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("failure_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("success_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("missed_due", UTCDateTime, nullable=True),
+    sa.Column("last_run", UTCDateTime, nullable=True),
     # The escalation policy; none means the project's default: every channel of the
     # check at once, no escalation.
     sa.Column(

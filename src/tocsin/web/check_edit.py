@@ -9,6 +9,7 @@ from starlette.responses import Response
 from tocsin.domain.accounts import can_change
 from tocsin.domain.describe import cron_words, upcoming_times
 from tocsin.domain.records import Membership
+from tocsin.domain.run_rules import describe as describe_rules
 from tocsin.domain.schedule import Calendar, ScheduleError, cron_schedule, oncalendar_schedule
 from tocsin.services import checks as check_service
 from tocsin.services.errors import InvalidError
@@ -30,6 +31,7 @@ from tocsin.web.check_pages import (
     project_check,
     render_form,
 )
+from tocsin.web.check_rules_runs import RUN_FIELDS, read_run_rules
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_TIMES = 5
@@ -75,6 +77,18 @@ async def edit_check(
         show_refusal(checked, error)
         return render_form(request, membership, checked, choices, 400, check=check)
     return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
+
+
+@router.get("/projects/{project_id}/run-rules-preview")
+async def run_rules_preview(request: Request, _membership: MemberDep) -> JSONResponse:
+    """The rules on runs typed so far in words, or why they cannot be used (a 200 all
+    the same, as the schedule's preview)."""
+    typed = {name: request.query_params.get(name, "")[:40] for name in RUN_FIELDS}
+    errors: dict[str, str] = {}
+    rules = read_run_rules(typed, errors)
+    if rules is None:
+        return JSONResponse({"error": next(iter(errors.values()))})
+    return JSONResponse({"words": describe_rules(rules)})
 
 
 @router.get("/projects/{project_id}/schedule-preview")

@@ -23,14 +23,24 @@ from tocsin.domain.schedule import (
     validate_grace,
     validate_timezone,
 )
+from tocsin.web.check_rules_runs import (
+    RUN_DEFAULTS,
+    RUN_FIELDS,
+    read_run_rules,
+    run_values,
+    runs_open,
+    runs_preview,
+)
 
 T = TypeVar("T")
 FIELDS: tuple[str, ...] = ("name", "slug", "tags", "description", "kind", "period", "grace")
 FIELDS += ("cron", "tz", "oncalendar")
+FIELDS += RUN_FIELDS  # the rules under "More rules"
 # Checkboxes: sent only when ticked.
 BOXES = ("post_only", "manual_resume")
 DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": EXAMPLE_CRON, "tz": "UTC"}
 DEFAULTS["oncalendar"] = "Mon..Fri *-*-* 02:00"
+DEFAULTS |= RUN_DEFAULTS
 # The kinds of schedule read from an expression in a zone, by the field that holds it.
 EXPRESSION_KINDS: dict[str, Callable[[str, str], Schedule]] = {
     "cron": cron_schedule,
@@ -66,7 +76,12 @@ class CheckForm:
     @property
     def rules_open(self) -> bool:
         """ "More rules" opens when a rule under it is set, or refused."""
-        return bool(self.parents) or "parents" in self.errors
+        parents_open = bool(self.parents) or "parents" in self.errors
+        return parents_open or runs_open(self.values, self.errors)
+
+    @property
+    def runs_preview(self) -> str:
+        return runs_preview(self.values)
 
 
 def form_of(spec: NewCheck) -> CheckForm:
@@ -82,6 +97,7 @@ def form_of(spec: NewCheck) -> CheckForm:
         "tz": spec.tz,
         "post_only": "yes" if spec.methods == "POST" else "",
         "manual_resume": "yes" if spec.manual_resume else "",
+        **run_values(spec.rules),
     }
     if isinstance(schedule, Cron):
         values |= {"kind": "cron", "cron": schedule.expression, "tz": schedule.tz}
@@ -97,7 +113,8 @@ def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]
     read_texts(form)
     schedule = read_schedule(form)
     grace = form.attempt("grace", lambda: validate_grace(parse_duration(form.values["grace"])))
-    if form.errors or schedule is None or grace is None:
+    rules = read_run_rules(form.values, form.errors)
+    if form.errors or schedule is None or grace is None or rules is None:
         return None, form
     return NewCheck(
         schedule=schedule,
@@ -109,6 +126,7 @@ def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]
         manual_resume=form.ticked("manual_resume"),
         methods="POST" if form.ticked("post_only") else "",
         tz=kept_zone(form, schedule),
+        rules=rules,
     ), form
 
 

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from tocsin.domain.accounts import can_change
-from tocsin.domain.checks import status
+from tocsin.domain.checks import status, streak
 from tocsin.domain.dependencies import MAX_PARENTS
 from tocsin.domain.describe import (
     describe_schedule,
@@ -24,6 +24,8 @@ from tocsin.domain.describe import (
     when,
 )
 from tocsin.domain.records import CheckDetails, Membership
+from tocsin.domain.run_rules import NO_RULES
+from tocsin.domain.run_rules import describe as describe_rules
 from tocsin.services import checks as check_service
 from tocsin.services import maintenance as maintenance_service
 from tocsin.services.context import Context
@@ -225,6 +227,8 @@ async def check_page(
         "base": checks_url(membership),
         "details": details,
         "status": status(record.state, now),
+        "streak": streak(record.state),  # `failing (2 of 3)` while a threshold counts
+        "run_rules": "" if details.spec.rules == NO_RULES else describe_rules(details.spec.rules),
         "schedule": describe_schedule(record.state),
         "hint": schedule_hint(record.state.schedule),
         "last_ping": when(record.state.last_ping, now),

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from tocsin.domain.checks import Status, due_at, status
+from tocsin.domain.checks import Status, due_at, status, streak
 from tocsin.domain.describe import relative, schedule_words
 from tocsin.domain.records import CheckDetails, RecentPing
 from tocsin.domain.schedule import NEVER
@@ -44,6 +44,7 @@ class CheckRow:
     next_due: datetime | None
     next_due_words: str
     history: list[RecentPing]  # newest first
+    streak: str = ""  # `failing (2 of 3)` while a threshold is counted
 
     @property
     def icon(self) -> str:
@@ -105,6 +106,7 @@ def check_row(details: CheckDetails, now: datetime, history: list[RecentPing]) -
         next_due=due,
         next_due_words=expected_words(current, due, now),
         history=history,
+        streak=streak(state),
     )
 
 

@@ -169,6 +169,7 @@ def applied(current: NewCheck, spec: CheckSpec, version: int) -> NewCheck:
         manual_resume=pick(current.manual_resume, spec.manual_resume),
         methods=current.methods if spec.methods is None else spec.methods,
         tz=tz,
+        rules=current.rules,  # no such fields in this dialect: kept as they are
     )
 
 

@@ -23,6 +23,7 @@ from tocsin.domain.checks import Status
 from tocsin.domain.dependencies import MAX_PARENTS
 from tocsin.domain.durations import DurationError, parse_duration
 from tocsin.domain.people import parse_hours
+from tocsin.domain.run_rules import MAX_THRESHOLD
 from tocsin.domain.schedule import (
     MAX_CRON_LENGTH,
     MAX_ONCALENDAR_LENGTH,
@@ -105,6 +106,52 @@ PolicyChoice = Annotated[int, Field(ge=1, le=2**31 - 1)] | Literal["default"]
 Actor = Annotated[Text, Field(max_length=100)]
 
 
+# Rules on runs (domain.run_rules), as one object of a check's.
+
+
+class RunRulesFields(Model):
+    """Rules on runs; only the fields sent change, and a duration of 0 removes it."""
+
+    min_duration: Duration | None = Field(
+        None, description="A run shorter than this is a failure (too fast)."
+    )
+    max_duration: Duration | None = Field(
+        None, description="A run longer than this after its start is a failure (too long)."
+    )
+    min_interval: Duration | None = Field(
+        None, description="Runs closer together than this are failures (too often)."
+    )
+    interval_from: Literal["successes", "starts"] | None = Field(
+        None, description="Measure `min_interval` between successes or between starts."
+    )
+    failure_threshold: int | None = Field(
+        None, ge=1, le=MAX_THRESHOLD, description="Alert only after this many failures in a row."
+    )
+    recovery_threshold: int | None = Field(
+        None, ge=1, le=MAX_THRESHOLD, description="Resolve only after this many successes in a row."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def refuse_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(str(k) for k, v in data.items() if v is None)
+            if nulls:
+                raise ValueError(
+                    f"null is not a value for {', '.join(nulls)}: send 0 or leave it out"
+                )
+        return data
+
+
+class RunRulesOut(Model):
+    min_duration: int | None = Field(description="Seconds; null: no minimum.")
+    max_duration: int | None = Field(description="Seconds; null: no maximum (the grace).")
+    min_interval: int | None = Field(description="Seconds; null: no minimum.")
+    interval_from: Literal["successes", "starts"]
+    failure_threshold: int
+    recovery_threshold: int
+
+
 class CheckFields(Model):
     """A check's settings, each optional: what a create or an update sends."""
 
@@ -138,6 +185,7 @@ class CheckFields(Model):
             "are held and wake nobody; [] for none."
         ),
     )
+    rules: RunRulesFields | None = Field(None, description="Rules on runs and thresholds.")
 
     @model_validator(mode="before")
     @classmethod
@@ -199,6 +247,10 @@ class CheckOut(Model):
     next_due: datetime | None = Field(description="When the next ping is due.")
     last_duration: float | None = Field(description="Seconds the last run took.")
     created: datetime
+    rules: RunRulesOut
+    streak: str = Field(
+        description='While a threshold is counted, "failing (2 of 3)" or "recovering (1 of 2)".'
+    )
 
 
 ItemT = TypeVar("ItemT")

@@ -19,7 +19,8 @@ from tocsin.api.tocsin.models import (
     StepOut,
     TargetOut,
 )
-from tocsin.domain.checks import grace_start, status
+from tocsin.api.tocsin.run_rules import rules_after, rules_out
+from tocsin.domain.checks import grace_start, status, streak
 from tocsin.domain.escalation import Policy, Step
 from tocsin.domain.naming import slugify, unique_key
 from tocsin.domain.people import Method, Target
@@ -53,6 +54,7 @@ SETTINGS = {
     "channels",
     "policy",
     "parents",
+    "rules",
 }
 
 
@@ -80,6 +82,7 @@ def settings_after(current: NewCheck, sent: CheckFields) -> NewCheck:
         manual_resume=kept(current.manual_resume, sent.manual_resume),
         methods=kept(current.methods, methods),
         tz=tz,
+        rules=rules_after(current.rules, sent.rules),
     )
 
 
@@ -132,6 +135,8 @@ def check_out(
         next_due=grace_start(state),
         last_duration=None if duration is None else duration.total_seconds(),
         created=record.created,
+        rules=rules_out(spec.rules),
+        streak=streak(state),
     )
 
 

@@ -63,6 +63,10 @@ SAVED_ROW = (
     "alert_after",
     "added",
     "updated",
+    "failure_streak",
+    "success_streak",
+    "missed_due",
+    "last_run",
     "check_id",
 )
 if UPDATE_STATE_PARAMS != SAVED_ROW:
@@ -340,7 +344,18 @@ class BatchWriter:
         earliest: datetime | None = None
         rows: list[Sequence[Any]] = []
         for check_id, state, added in changes:
-            status, last_ping, last_start, rid, duration, deadline = state_values(state)
+            (
+                status,
+                last_ping,
+                last_start,
+                rid,
+                duration,
+                deadline,
+                failures,
+                successes,
+                missed_due,
+                last_run,
+            ) = state_values(state)
             rows.append(
                 (
                     status,
@@ -351,6 +366,10 @@ class BatchWriter:
                     time(deadline),
                     added,
                     encoded_now,
+                    failures,
+                    successes,
+                    time(missed_due),
+                    time(last_run),
                     check_id,
                 )
             )

@@ -81,6 +81,24 @@ function previewCron(box) {
   document.querySelectorAll("input[name=kind]").forEach((radio) => radio.addEventListener("change", later));
 }
 
+// The rules on runs in words, as they are typed (under "More rules").
+function previewRunRules(box) {
+  const fields = box.closest("fieldset").querySelectorAll("input, select");
+  let timer = null;
+  const show = async () => {
+    const query = new URLSearchParams();
+    fields.forEach((input) => query.set(input.name, input.value));
+    const response = await fetch(`${box.dataset.runsPreview}?${query}`, { credentials: "same-origin" });
+    const answer = await response.json();
+    box.textContent = answer.error || answer.words;
+  };
+  const later = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { show().catch(() => {}); }, 250);
+  };
+  fields.forEach((input) => input.addEventListener("input", later));
+}
+
 // Typing a period, a cron expression or OnCalendar expressions chooses that kind of
 // schedule; typing a zone chooses cron unless OnCalendar is chosen.
 function chooseKindWhileTyping() {
@@ -108,5 +126,6 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.querySelectorAll("[data-live]").forEach(followChanges);
   document.querySelectorAll("[data-preview]").forEach(previewCron);
+  document.querySelectorAll("[data-runs-preview]").forEach(previewRunRules);
   chooseKindWhileTyping();
 });
