@@ -80,6 +80,7 @@ class PingEvent:
     method: str = "GET"
     rid: UUID | None = None
     exit_status: int | None = None
+    because: str = ""  # why the action is what it is, when a rule chose it (domain.keywords)
 
 
 @dataclass(slots=True)
@@ -210,7 +211,7 @@ def finish_run(
     )
     flip = None
     if new_status != state.status:
-        flip = Flip(ping.at, state.status, new_status, ping_reason(action, ping.exit_status))
+        flip = Flip(ping.at, state.status, new_status, ping_reason(action, ping.exit_status, ping.because))
     return PingOutcome(new_state, action, duration, flip)
 
 
@@ -229,9 +230,11 @@ def started_run(state: CheckState, ping: PingEvent) -> CheckState:
     )
 
 
-def ping_reason(action: Action, exit_status: int | None) -> str:
+def ping_reason(action: Action, exit_status: int | None, because: str = "") -> str:
     if action != Action.FAIL:
         return Reason.PING
+    if because:
+        return f"{Reason.FAILED}: {because}"
     if exit_status:
         return f"{Reason.FAILED} (exit {exit_status})"
     return Reason.FAILED

@@ -13,6 +13,7 @@ from uuid import UUID
 from tocsin.domain.checks import CheckState, Flip
 from tocsin.domain.escalation import Progress
 from tocsin.domain.identifiers import name_based_uuid
+from tocsin.domain.keywords import NO_RULES, KeywordRules
 from tocsin.domain.people import Method, Reach
 from tocsin.domain.schedule import Maintenance, Period, Schedule
 
@@ -37,6 +38,7 @@ class NewCheck:
     # Healthchecks keeps it, so that a later switch to cron uses the zone given before.
     tz: str = "UTC"
     maintenance: Maintenance | None = None
+    keywords: KeywordRules = NO_RULES
 
 
 def new_check_defaults(name: str = "", slug: str = "") -> NewCheck:
@@ -61,6 +63,8 @@ class CheckRecord:
     created: datetime
     alert_after: datetime | None
     state: CheckState = field(repr=False)
+    # None unless the rules can change a ping (domain.keywords.rules_or_none).
+    keywords: KeywordRules | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:

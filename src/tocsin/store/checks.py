@@ -17,9 +17,15 @@ import sqlalchemy as sa
 
 from tocsin.domain.checks import CheckState, Flip, Status, alert_after
 from tocsin.domain.identifiers import new_check_uuid, new_token
+from tocsin.domain.keywords import KeywordRules
 from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck
 from tocsin.domain.schedule import WEEKDAYS, Maintenance, Period, Schedule
-from tocsin.store.rows import maintenance_from_columns, record_from_values, schedule_of
+from tocsin.store.rows import (
+    keywords_from_columns,
+    maintenance_from_columns,
+    record_from_values,
+    schedule_of,
+)
 from tocsin.store.tables import checks, flips
 
 
@@ -105,6 +111,28 @@ STATE_UPDATE = (
     )
 )
 
+# A check's keyword rules, in the order `store.rows.keywords_from_columns` takes them.
+KEYWORD_COLUMNS: tuple[sa.Column[Any], ...] = (
+    checks.c.start_kw,
+    checks.c.success_kw,
+    checks.c.failure_kw,
+    checks.c.filter_subject,
+    checks.c.filter_body,
+    checks.c.filter_http_body,
+    checks.c.filter_default_fail,
+    checks.c.kw_regex,
+)
+KEYWORD_NAMES = tuple(column.name for column in KEYWORD_COLUMNS)
+
+
+def keyword_columns(rules: KeywordRules) -> dict[str, Any]:
+    return {name: getattr(rules, name) for name in KEYWORD_NAMES[:-1]} | {"kw_regex": rules.regex}
+
+
+def keywords_from_row(row: sa.Row[Any]) -> KeywordRules:
+    return keywords_from_columns(*(row._mapping[name] for name in KEYWORD_NAMES))
+
+
 # The columns a CheckRecord is made of, in the order `record_from_values` takes them.
 RECORD_COLUMNS: tuple[sa.Column[Any], ...] = (
     checks.c.id,
@@ -134,6 +162,7 @@ RECORD_COLUMNS: tuple[sa.Column[Any], ...] = (
     checks.c.maintenance_from,
     checks.c.maintenance_to,
     checks.c.maintenance_tz,
+    *KEYWORD_COLUMNS,
 )
 
 
@@ -155,6 +184,7 @@ def spec_columns(spec: NewCheck) -> dict[str, Any]:
         "tz": spec.tz,
         **schedule_columns(spec.schedule),
         **maintenance_columns(spec.maintenance),
+        **keyword_columns(spec.keywords),
     }
 
 
@@ -170,6 +200,7 @@ def spec_from_row(row: sa.Row[Any]) -> NewCheck:
         methods=row.methods,
         tz=row.tz,
         maintenance=maintenance_from_row(row),
+        keywords=keywords_from_row(row),
     )
 
 

@@ -29,7 +29,9 @@ LIST_CHECKS_SQL = (
     "checks.alert_after, checks.kind, checks.period, checks.cron, checks.tz, checks.grace, "
     "checks.status, checks.last_ping, checks.last_start, checks.last_start_rid, "
     "checks.last_duration, checks.manual_resume, checks.methods, checks.maintenance_days, "
-    "checks.maintenance_from, checks.maintenance_to, checks.maintenance_tz \n"
+    "checks.maintenance_from, checks.maintenance_to, checks.maintenance_tz, checks.start_kw, "
+    "checks.success_kw, checks.failure_kw, checks.filter_subject, checks.filter_body, "
+    "checks.filter_http_body, checks.filter_default_fail, checks.kw_regex \n"
     "FROM checks ORDER BY checks.created, checks.id"
 )
 

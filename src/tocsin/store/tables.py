@@ -141,6 +141,16 @@ checks = sa.Table(
     sa.Column("maintenance_from", sa.Integer, nullable=True),
     sa.Column("maintenance_to", sa.Integer, nullable=True),
     sa.Column("maintenance_tz", sa.String(64), nullable=False, server_default="UTC"),
+    # Keyword rules on ping bodies and email pings (domain.keywords.KeywordRules), under
+    # Healthchecks' names; `kw_regex` makes each *_kw one regular expression.
+    sa.Column("start_kw", sa.String(200), nullable=False, server_default=""),
+    sa.Column("success_kw", sa.String(200), nullable=False, server_default=""),
+    sa.Column("failure_kw", sa.String(200), nullable=False, server_default=""),
+    sa.Column("filter_subject", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("filter_body", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("filter_http_body", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("filter_default_fail", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("kw_regex", sa.Boolean, nullable=False, server_default=sa.false()),
     # The escalation policy; none means the project's default: every channel of the
     # check at once, no escalation.
     sa.Column(
