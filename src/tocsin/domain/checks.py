@@ -211,7 +211,8 @@ def finish_run(
     )
     flip = None
     if new_status != state.status:
-        flip = Flip(ping.at, state.status, new_status, ping_reason(action, ping.exit_status, ping.because))
+        reason = ping_reason(action, ping.exit_status, ping.because)
+        flip = Flip(ping.at, state.status, new_status, reason)
     return PingOutcome(new_state, action, duration, flip)
 
 

@@ -41,17 +41,12 @@ class KeywordRules:
     regex: bool = False
 
     @property
-    def is_unset(self) -> bool:
-        return self == NO_RULES
+    def is_on(self) -> bool:
+        """Whether the rules can change any ping: one of the filters is on."""
+        return self.filter_http_body or self.filter_subject or self.filter_body
 
 
 NO_RULES = KeywordRules()
-
-
-def rules_or_none(rules: KeywordRules) -> KeywordRules | None:
-    """None for rules that would never change a ping, so that the ping path, holding
-    None for nearly every check, tests one reference and nothing more."""
-    return None if not (rules.filter_http_body or rules.filter_subject or rules.filter_body) else rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +190,7 @@ def rules_error(rules: KeywordRules) -> str | None:
 def describe_rules(rules: KeywordRules | None) -> str:
     """The rules in plain words: `A body containing ERROR or FAIL is a failure; one
     containing OK is a success; any other body is ignored.`"""
-    if rules is None or not (rules.filter_http_body or rules.filter_subject or rules.filter_body):
+    if rules is None or not rules.is_on:
         return "Keyword rules are off: each ping counts as its URL says."
     where = described_where(rules)
     sentences = []

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from tocsin.alerts import incidents
 from tocsin.domain.checks import Flip, Status, pause, resume
+from tocsin.domain.keywords import rules_error
 from tocsin.domain.naming import BLANK_NAME, blank_name
 from tocsin.domain.records import (
     AlertFlags,
@@ -251,6 +252,7 @@ def create_check_in(
     options: CheckOptions = CheckOptions(),
 ) -> CheckDetails:
     refuse_blank_name(settings, options)
+    refuse_bad_keywords(settings)
     record = insert_check_in(connection, project_id, settings, now, options.channels)
     set_options(connection, project_id, record.id, now, replace(options, channels=None))
     return check_store.written_details(connection, record.id)
@@ -271,6 +273,7 @@ def update_check_in(
         if new_settings.name != details.spec.name:  # a check nameless already may stay so
             refuse_blank_name(new_settings, options)
         if new_settings != details.spec:
+            refuse_bad_keywords(new_settings)
             check_store.update_spec(connection, record, new_settings, now)
     set_options(connection, record.project_id, record.id, now, options)
     return check_store.written_details(connection, record.id)
@@ -304,6 +307,12 @@ def delete_check_in(connection: sa.Connection, check_id: int) -> None:
 def refuse_blank_name(settings: NewCheck, options: CheckOptions) -> None:
     if blank_name(settings.name) and not options.nameless:
         raise InvalidError("name", BLANK_NAME)
+
+
+def refuse_bad_keywords(settings: NewCheck) -> None:
+    problem = rules_error(settings.keywords)
+    if problem is not None:
+        raise InvalidError("keywords", problem)
 
 
 def locked_check(connection: sa.Connection, project_id: int, check_id: int) -> CheckDetails:

@@ -49,9 +49,7 @@ def maintenance_from_columns(
     )
 
 
-def keywords_from_columns(
-    start: str, success: str, failure: str, *flags: Any
-) -> KeywordRules:
+def keywords_from_columns(start: str, success: str, failure: str, *flags: Any) -> KeywordRules:
     """The values of the KEYWORD_COLUMNS, in order (store.checks)."""
     subject, body, http_body, default_fail, regex = (bool(flag) for flag in flags)
     return KeywordRules(start, success, failure, subject, body, http_body, default_fail, regex)

@@ -122,6 +122,7 @@ def new_settings(current: NewCheck, spec: HeartbeatSpec, now: datetime) -> NewCh
         methods=current.methods,
         tz=current.tz,
         maintenance=maintenance_after(current.maintenance, spec),
+        keywords=current.keywords,
     )
 
 

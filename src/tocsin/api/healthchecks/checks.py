@@ -48,7 +48,7 @@ from tocsin.domain.records import ChannelRow, CheckDetails
 from tocsin.services import checks as check_service
 from tocsin.services.checks import CheckOptions
 from tocsin.services.context import Context
-from tocsin.services.errors import ConflictError, NotFoundError
+from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
@@ -213,6 +213,8 @@ def refused_as_healthchecks() -> Iterator[None]:
         raise ApiError(404, "not found") from None
     except ConflictError:
         raise ApiError(409, "check is not paused") from None
+    except InvalidError as error:  # keyword rules a check's regex option refuses
+        raise ApiError(400, f"json validation error: {error.message}") from None
 
 
 async def render_now(
