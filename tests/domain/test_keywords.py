@@ -2,6 +2,7 @@
 expressions on RE2 (bounded in time), the words a verdict gives and the preview."""
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -250,7 +251,7 @@ def test_a_matched_keyword_is_in_the_body_and_in_its_list(
 def test_with_the_filter_on_the_url_action_never_matters(
     rules: KeywordRules, action: Action, body: str
 ) -> None:
-    on = KeywordRules(**{**as_dict(rules), "filter_http_body": True})
+    on = replace(rules, filter_http_body=True)
     assert classify_http(on, action, body.encode()) == classify_http(on, Action.LOG, body.encode())
 
 
@@ -263,7 +264,3 @@ def test_an_escaped_keyword_as_a_pattern_matches_as_the_keyword_does(word: str, 
     )
     expected = action_of(as_keyword, Action.SUCCESS, body.encode())
     assert action_of(as_pattern, Action.SUCCESS, body.encode()) == expected
-
-
-def as_dict(rules: KeywordRules) -> dict[str, object]:
-    return {name: getattr(rules, name) for name in KeywordRules.__slots__}
