@@ -14,10 +14,10 @@ from tests.helpers import add_channel, incidents_of, pings_of, reload
 from tests.receivers import SmtpReceiver
 from tocsin.domain.checks import Status
 from tocsin.domain.records import CheckRecord
-from tocsin.services.projects import default_project
 from tocsin.store import checks as check_store
 from tocsin.store.database import Database
 from tocsin.store.keys import create_key
+from tocsin.store.projects import default_project
 
 RULES = {
     "success_kw": "backup OK",

@@ -16,7 +16,7 @@ lookaround), and `pattern_error` says so when the rules are set, never on a ping
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -47,6 +47,34 @@ class KeywordRules:
 
 
 NO_RULES = KeywordRules()
+
+# Tocsin's own names for the rules (its API, command line and monitors files), each
+# with its Healthchecks name, which `KeywordRules` keeps.
+PLAIN_NAMES = {
+    "start": "start_kw",
+    "success": "success_kw",
+    "failure": "failure_kw",
+    "regex": "regex",
+    "http_body": "filter_http_body",
+    "email_subject": "filter_subject",
+    "email_body": "filter_body",
+    "default_fail": "filter_default_fail",
+}
+
+
+def with_plain_names(rules: KeywordRules, changes: dict[str, str | bool | None]) -> KeywordRules:
+    """The rules with the changes given under Tocsin's names; None changes nothing."""
+    sent: dict[str, Any] = {
+        PLAIN_NAMES[name]: value for name, value in changes.items() if value is not None
+    }
+    return replace(rules, **sent) if sent else rules
+
+
+def as_plain_names(rules: KeywordRules) -> dict[str, str | bool]:
+    values: dict[str, str | bool] = {
+        plain: getattr(rules, name) for plain, name in PLAIN_NAMES.items()
+    }
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,16 +203,29 @@ def pattern_error(pattern: str) -> str | None:
     return None
 
 
-def rules_error(rules: KeywordRules) -> str | None:
-    """What is wrong with the rules, naming the field; None when nothing is."""
+def rules_problem(rules: KeywordRules) -> tuple[str, str] | None:
+    """The first field that is wrong, under Healthchecks' name, and what is wrong
+    with it; None when nothing is."""
     for name in ("start_kw", "success_kw", "failure_kw"):
         value: str = getattr(rules, name)
         if len(value) > MAX_KEYWORDS_LENGTH:
-            return f"{name} is too long (at most {MAX_KEYWORDS_LENGTH} characters)"
+            return name, f"too long (at most {MAX_KEYWORDS_LENGTH} characters)"
         problem = pattern_error(value) if rules.regex else None
         if problem is not None:
-            return f"{name} is {problem}"
+            return name, problem
     return None
+
+
+def rules_error(rules: KeywordRules) -> str | None:
+    """What is wrong with the rules in a sentence naming the field as Healthchecks
+    does (`failure_kw is too long …`); None when nothing is."""
+    found = rules_problem(rules)
+    return None if found is None else f"{found[0]} is {found[1]}"
+
+
+def plain_name(name: str) -> str:
+    """A field's name in Tocsin's words, from its Healthchecks name."""
+    return next(plain for plain, kept in PLAIN_NAMES.items() if kept == name)
 
 
 def describe_rules(rules: KeywordRules | None) -> str:

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from tocsin.alerts import incidents
 from tocsin.domain.checks import Flip, Status, pause, resume
-from tocsin.domain.keywords import rules_error
+from tocsin.domain.keywords import plain_name, rules_problem
 from tocsin.domain.naming import BLANK_NAME, blank_name
 from tocsin.domain.records import (
     AlertFlags,
@@ -310,9 +310,12 @@ def refuse_blank_name(settings: NewCheck, options: CheckOptions) -> None:
 
 
 def refuse_bad_keywords(settings: NewCheck) -> None:
-    problem = rules_error(settings.keywords)
-    if problem is not None:
-        raise InvalidError("keywords", problem)
+    """Keyword rules that cannot be stored or run; the field in Tocsin's words
+    (`keywords.failure`), for each front end to word it its own way."""
+    found = rules_problem(settings.keywords)
+    if found is not None:
+        plain = plain_name(found[0])
+        raise InvalidError(f"keywords.{plain}", f"{plain} is {found[1]}")
 
 
 def locked_check(connection: sa.Connection, project_id: int, check_id: int) -> CheckDetails:

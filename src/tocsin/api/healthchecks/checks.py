@@ -42,6 +42,7 @@ from tocsin.api.healthchecks.spec import (
     parse_spec,
 )
 from tocsin.domain.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
+from tocsin.domain.keywords import PLAIN_NAMES
 from tocsin.domain.naming import is_unique_key, unique_key
 from tocsin.domain.numbers import whole_number
 from tocsin.domain.records import ChannelRow, CheckDetails
@@ -214,7 +215,9 @@ def refused_as_healthchecks() -> Iterator[None]:
     except ConflictError:
         raise ApiError(409, "check is not paused") from None
     except InvalidError as error:  # keyword rules a check's regex option refuses
-        raise ApiError(400, f"json validation error: {error.message}") from None
+        name = PLAIN_NAMES.get(error.field.removeprefix("keywords."), error.field)
+        words = error.message.split(" is ", 1)[-1]
+        raise ApiError(400, f"json validation error: {name} is {words}") from None
 
 
 async def render_now(

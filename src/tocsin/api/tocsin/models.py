@@ -21,6 +21,7 @@ from pydantic import (
 
 from tocsin.domain.checks import Status
 from tocsin.domain.durations import DurationError, parse_duration
+from tocsin.domain.keywords import MAX_KEYWORDS_LENGTH
 from tocsin.domain.people import parse_hours
 from tocsin.domain.schedule import (
     MAX_CRON_LENGTH,
@@ -100,6 +101,56 @@ PolicyChoice = Annotated[int, Field(ge=1, le=2**31 - 1)] | Literal["default"]
 Actor = Annotated[Text, Field(max_length=100)]
 
 
+Keywords = Annotated[Text, Field(max_length=MAX_KEYWORDS_LENGTH)]
+
+
+def refuse_nulls(data: Any) -> Any:
+    if isinstance(data, dict):
+        nulls = sorted(str(k) for k, v in data.items() if v is None)
+        if nulls:
+            raise ValueError(f"null is not a value for {', '.join(nulls)}: leave it out")
+    return data
+
+
+class KeywordRulesFields(Model):
+    """Keyword rules, as Healthchecks has them: what a ping's body (or an email ping's
+    subject and body) says decides whether it is a failure, a success or a start,
+    tried in that order. Only the fields sent change."""
+
+    start: Keywords | None = Field(None, description="Keywords that make a ping a start.")
+    success: Keywords | None = Field(None, description="Keywords that make it a success.")
+    failure: Keywords | None = Field(
+        None, description="Comma-separated, case-sensitive keywords that make it a failure."
+    )
+    regex: bool | None = Field(
+        None, description="Each of start, success and failure is one RE2 regular expression."
+    )
+    http_body: bool | None = Field(
+        None, description="The rules read HTTP ping bodies, overriding the URL's action."
+    )
+    email_subject: bool | None = Field(None, description="They read email pings' subjects.")
+    email_body: bool | None = Field(None, description="They read email pings' bodies.")
+    default_fail: bool | None = Field(
+        None, description="A body matching nothing is a failure rather than ignored."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_nulls(cls, data: Any) -> Any:
+        return refuse_nulls(data)
+
+
+class KeywordRulesOut(Model):
+    start: str
+    success: str
+    failure: str
+    regex: bool
+    http_body: bool
+    email_subject: bool
+    email_body: bool
+    default_fail: bool
+
+
 class CheckFields(Model):
     """A check's settings, each optional: what a create or an update sends."""
 
@@ -121,15 +172,12 @@ class CheckFields(Model):
             "channel of the check at once, no escalation)."
         ),
     )
+    keywords: KeywordRulesFields | None = None
 
     @model_validator(mode="before")
     @classmethod
     def refuse_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            nulls = sorted(str(k) for k, v in data.items() if v is None)
-            if nulls:
-                raise ValueError(f"null is not a value for {', '.join(nulls)}: leave it out")
-        return data
+        return refuse_nulls(data)
 
     @model_validator(mode="after")
     def one_schedule(self) -> "CheckFields":
@@ -169,6 +217,7 @@ class CheckOut(Model):
     post_only: bool
     channels: list[UUID]
     policy: int | None = Field(description="The escalation policy's id; null: the default.")
+    keywords: KeywordRulesOut
     status: StatusWord
     started: bool = Field(description="A run has started and not finished.")
     n_pings: int

@@ -14,6 +14,8 @@ from tocsin.api.tocsin.models import (
     FlipOut,
     HoursOut,
     IncidentOut,
+    KeywordRulesFields,
+    KeywordRulesOut,
     PingOut,
     PolicyOut,
     StepOut,
@@ -21,6 +23,7 @@ from tocsin.api.tocsin.models import (
 )
 from tocsin.domain.checks import grace_start, status
 from tocsin.domain.escalation import Policy, Step
+from tocsin.domain.keywords import KeywordRules, as_plain_names, with_plain_names
 from tocsin.domain.naming import slugify, unique_key
 from tocsin.domain.people import Method, Target
 from tocsin.domain.records import (
@@ -51,6 +54,7 @@ SETTINGS = {
     "post_only",
     "channels",
     "policy",
+    "keywords",
 }
 
 
@@ -76,7 +80,12 @@ def settings_after(current: NewCheck, sent: CheckFields) -> NewCheck:
         manual_resume=kept(current.manual_resume, sent.manual_resume),
         methods=kept(current.methods, methods),
         tz=tz,
+        keywords=keywords_after(current.keywords, sent.keywords),
     )
+
+
+def keywords_after(current: KeywordRules, sent: KeywordRulesFields | None) -> KeywordRules:
+    return current if sent is None else with_plain_names(current, sent.model_dump())
 
 
 def new_settings(sent: CheckFields) -> NewCheck:
@@ -120,6 +129,7 @@ def check_out(
         post_only=spec.methods == "POST",
         channels=sorted(channels, key=str),
         policy=policy,
+        keywords=KeywordRulesOut(**as_plain_names(spec.keywords)),  # type: ignore[arg-type]
         status=status(state, now).value,
         started=state.last_start is not None,
         n_pings=record.n_pings,
