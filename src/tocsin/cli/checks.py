@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
+from tocsin.cli.check_keywords import keywords_command
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
 from tocsin.cli.helpscreens import Group
 from tocsin.config import Settings
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 app = typer.Typer(cls=Group, help="Create, list and manage checks.", no_args_is_help=True)
 
 CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
+
+app.command("keywords")(keywords_command)
 
 
 @app.command("create")
