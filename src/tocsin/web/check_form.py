@@ -20,11 +20,15 @@ from tocsin.domain.schedule import (
     validate_grace,
     validate_timezone,
 )
+from tocsin.web import keyword_form
 
 T = TypeVar("T")
-FIELDS = ("name", "slug", "tags", "description", "kind", "period", "grace", "cron", "tz")
+FIELDS: tuple[str, ...] = ("name", "slug", "tags", "description", "kind", "period", "grace")
+FIELDS += ("cron", "tz")
+FIELDS += keyword_form.TEXTS
 # Checkboxes: sent only when ticked.
-BOXES = ("post_only", "manual_resume")
+BOXES: tuple[str, ...] = ("post_only", "manual_resume")
+BOXES += keyword_form.BOXES
 DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": EXAMPLE_CRON, "tz": "UTC"}
 # A new check starts on a schedule, daily at 02:00: the job this tool is most often for is
 # a nightly one, and a 1d period would notice its missed run only a day and grace later.
@@ -52,6 +56,16 @@ class CheckForm:
     def ticked(self, name: str) -> bool:
         return self.values.get(name) == "yes"
 
+    @property
+    def rules_open(self) -> bool:
+        """The "More rules" section opens when a rule there is set or has an error."""
+        return keyword_form.keywords_on(self.values) or any(
+            name.startswith("kw_") for name in self.errors
+        )
+
+    def keywords_preview(self) -> str:
+        return keyword_form.preview(self.values)
+
 
 def form_of(spec: NewCheck) -> CheckForm:
     """The form filled in with a check's settings, for editing them."""
@@ -66,6 +80,7 @@ def form_of(spec: NewCheck) -> CheckForm:
         "tz": spec.tz,
         "post_only": "yes" if spec.methods == "POST" else "",
         "manual_resume": "yes" if spec.manual_resume else "",
+        **keyword_form.keyword_values(spec.keywords),
     }
     if isinstance(schedule, Cron):
         values |= {"kind": "cron", "cron": schedule.expression, "tz": schedule.tz}
@@ -79,6 +94,7 @@ def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]
     read_texts(form)
     schedule = read_schedule(form)
     grace = form.attempt("grace", lambda: validate_grace(parse_duration(form.values["grace"])))
+    keywords = keyword_form.read_keywords(form.values, form.errors)
     if form.errors or schedule is None or grace is None:
         return None, form
     return NewCheck(
@@ -91,6 +107,7 @@ def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]
         manual_resume=form.ticked("manual_resume"),
         methods="POST" if form.ticked("post_only") else "",
         tz=kept_zone(form, schedule),
+        keywords=keywords,
     ), form
 
 
