@@ -46,6 +46,7 @@ async def test_rules_are_saved_shown_and_previewed_in_plain_words(web: Web) -> N
     assert saved.status_code == 303
     async with web.database.read() as connection:
         details = await connection.run_sync(check_store.details_by_uuid, check.uuid)
+    assert details is not None
     assert details.spec.keywords == KeywordRules(
         success_kw="backup OK", failure_kw="ERROR, FAIL", filter_http_body=True
     )
@@ -71,4 +72,5 @@ async def test_a_bad_pattern_is_explained_beside_it_and_nothing_changes(web: Web
     assert 'more-rules" open' in refused.text
     async with web.database.read() as connection:
         details = await connection.run_sync(check_store.details_by_uuid, check.uuid)
+    assert details is not None
     assert details.spec.keywords == NO_RULES
