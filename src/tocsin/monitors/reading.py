@@ -16,6 +16,14 @@ from pydantic import ValidationError
 
 from tocsin.domain.checks import is_slug
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
+from tocsin.domain.keywords import (
+    MAX_KEYWORDS_LENGTH,
+    NO_RULES,
+    KeywordRules,
+    plain_name,
+    rules_problem,
+    with_plain_names,
+)
 from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step
 from tocsin.domain.records import NewCheck
 from tocsin.domain.schedule import (
@@ -49,8 +57,11 @@ CHECK_FIELDS = (
     "paused",
     "channels",
     "policy",
+    "keywords",
 )
 MAINTENANCE_FIELDS = ("days", "from", "to", "tz")
+KEYWORD_TEXTS = ("failure", "success", "start")
+KEYWORD_FLAGS = ("regex", "http_body", "email_subject", "email_body", "default_fail")
 POLICY_FIELDS = ("steps", "repeat_count", "repeat_delay", "nag_interval")
 STEP_FIELDS = ("wait", "channels")
 DEFAULT_GRACE = timedelta(hours=1)
@@ -217,6 +228,7 @@ class Reader:
             methods=self.methods(fields.get("methods"), join(path, "methods")),
             tz=tz,
             maintenance=self.maintenance(fields.get("maintenance"), join(path, "maintenance"), tz),
+            keywords=self.keywords(fields.get("keywords"), join(path, "keywords")),
         )
         check = CheckSpec(
             settings,
@@ -250,6 +262,24 @@ class Reader:
         if not days or start is None or end is None:
             return None
         return Maintenance(days, start, end, tz)
+
+    def keywords(self, node: yaml.Node | None, path: str) -> KeywordRules:
+        """Keyword rules under Tocsin's names (domain.keywords.PLAIN_NAMES); left out
+        (or null), none."""
+        if node is None or node.tag == NULL:
+            return NO_RULES
+        fields = self.fields(node, path, KEYWORD_TEXTS + KEYWORD_FLAGS)
+        changes: dict[str, str | bool | None] = {
+            name: self.text(fields.get(name), join(path, name), "", MAX_KEYWORDS_LENGTH)
+            for name in KEYWORD_TEXTS
+        }
+        changes |= {name: self.flag(fields.get(name), join(path, name)) for name in KEYWORD_FLAGS}
+        rules = with_plain_names(NO_RULES, changes)
+        found = rules_problem(rules) if rules.regex else None
+        if found is not None:
+            name = plain_name(found[0])
+            self.problem(fields.get(name, node), join(path, name), found[1])
+        return rules
 
     def days(self, parent: yaml.Node, node: yaml.Node | None, path: str) -> frozenset[int] | None:
         names = self.words(node, path)

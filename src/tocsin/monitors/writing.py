@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from tocsin.domain.durations import format_duration
+from tocsin.domain.keywords import NO_RULES, KeywordRules, as_plain_names
 from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec
 from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance
 
@@ -71,6 +72,8 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
         fields["methods"] = settings.methods
     if settings.manual_resume:
         fields["manual_resume"] = True
+    if settings.keywords != NO_RULES:
+        fields["keywords"] = keyword_fields(settings.keywords)
     if check.paused:
         fields["paused"] = True
     if set(monitors.channels_of(check)) != set(monitors.channels):
@@ -78,6 +81,11 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
     if check.policy is not None:
         fields["policy"] = check.policy
     return fields
+
+
+def keyword_fields(rules: KeywordRules) -> dict[str, Any]:
+    """The rules under Tocsin's names, those set only."""
+    return {name: value for name, value in as_plain_names(rules).items() if value}
 
 
 def maintenance_fields(window: Maintenance, check_tz: str) -> dict[str, Any]:
