@@ -1,6 +1,9 @@
 """`tocsin check keywords`: a check's keyword rules shown in plain words, changed in
 part, turned off, and a pattern RE2 refuses refused in one line."""
 
+from pathlib import Path
+
+import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import run_json, run_ok
@@ -47,3 +50,29 @@ def test_a_pattern_re2_refuses_is_a_one_line_error(cli: CliRunner) -> None:
     assert result.exit_code == 2
     assert result.output.startswith("error: failure is not a regular expression RE2 accepts")
     assert run_json(cli, "check", "keywords", "backup")["regex"] is False  # nothing changed
+
+
+def test_a_backup_keeps_the_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{tmp_path / 'tocsin.db'}")
+    cli = CliRunner()
+    run_ok(cli, "migrate")
+    run_ok(cli, "check", "create", "--name", "backup")
+    run_ok(cli, "check", "keywords", "backup", "--failure", "ERROR", "--http-body", "--regex")
+    run_ok(cli, "backup", str(tmp_path / "copy.db"))
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{tmp_path / 'copy.db'}")
+    copied = run_json(cli, "check", "keywords", "backup")
+    assert (copied["failure"], copied["http_body"], copied["regex"]) == ("ERROR", True, True)
+
+
+def test_export_keeps_the_rules_and_applying_it_again_changes_nothing(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    run_ok(cli, "check", "create", "--name", "backup")
+    run_ok(cli, "check", "keywords", "backup", "--failure", "ERROR, FAIL", "--http-body")
+    exported = tmp_path / "monitors.yaml"
+    run_ok(cli, "export", "--output", str(exported))
+    assert "keywords:\n      failure: ERROR, FAIL\n      http_body: true\n" in exported.read_text()
+    run_ok(cli, "check", "keywords", "backup", "--off")
+    assert "update check 'backup'" in run_ok(cli, "apply", str(exported)).lower()
+    assert run_json(cli, "check", "keywords", "backup")["http_body"] is True
+    assert "0 to update" in run_ok(cli, "apply", str(exported))
