@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 import typer
 
+from tocsin.cli.check_lookup import check_gone, find_check
 from tocsin.cli.common import act, console, fail_on_errors, load_settings, reading
 from tocsin.domain.keywords import KeywordRules, as_plain_names, describe_rules, with_plain_names
 from tocsin.domain.records import CheckDetails, NewCheck
@@ -77,8 +78,6 @@ def print_rules(label: str, rules: KeywordRules) -> None:
 
 
 def check_details(connection: sa.Connection, identifier: str) -> CheckDetails:
-    from tocsin.cli.checks import find_check
-
     record = find_check(connection, identifier)
     found = check_store.details_by_uuid(connection, record.uuid)
     assert found is not None  # read in the same transaction
@@ -88,7 +87,6 @@ def check_details(connection: sa.Connection, identifier: str) -> CheckDetails:
 async def change_rules(
     services: "Context", check: str, changes: dict[str, str | bool | None], off: bool
 ) -> CheckDetails:
-    from tocsin.cli.checks import check_gone
     from tocsin.services import checks as check_service
 
     details = await services.database.read_with(check_details, check)
