@@ -74,3 +74,25 @@ async def test_a_bad_pattern_is_explained_beside_it_and_nothing_changes(web: Web
         details = await connection.run_sync(check_store.details_by_uuid, check.uuid)
     assert details is not None
     assert details.spec.keywords == NO_RULES
+
+
+async def test_the_live_preview_words_the_rules_typed_or_says_what_is_wrong(web: Web) -> None:
+    person = await web.signed_in("ops@example.com")
+    url = f"/projects/{web.project_id}/keywords-preview"
+    typed = {
+        "kw_failure": "ERROR",
+        "kw_start": "go",
+        "kw_http_body": "yes",
+        "kw_default_fail": "yes",
+    }
+    answer = (await person.client.get(url, params=typed)).json()
+    assert answer == {
+        "words": "A body containing ERROR is a failure; one containing go is the start of a run; "
+        "any other body is a failure."
+    }
+    wrong = (
+        await person.client.get(url, params={"kw_regex": "yes", "kw_success": "(?<=a)"})
+    ).json()
+    assert wrong["error"].startswith("not a regular expression RE2 accepts")
+    form = (await person.client.get(f"/projects/{web.project_id}/checks/new")).text
+    assert f'data-keywords-preview="{url}"' in form

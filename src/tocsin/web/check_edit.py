@@ -1,5 +1,5 @@
-"""Editing a check's settings, and the live preview of a cron schedule the form shows
-while it is typed. Saving goes through the same action as the APIs
+"""Editing a check's settings, and the live previews the form shows while a cron
+schedule or keyword rules are typed. Saving goes through the same action as the APIs
 (`services.checks.update_check`, which re-derives the deadline and tells the watcher)."""
 
 from fastapi import APIRouter, Request
@@ -29,6 +29,7 @@ from tocsin.web.check_pages import (
     project_check,
     render_form,
 )
+from tocsin.web.keyword_form import preview, read_keywords
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_TIMES = 5
@@ -91,3 +92,15 @@ async def schedule_preview(
             "times": upcoming_times(schedule, now, PREVIEW_TIMES),
         }
     )
+
+
+@router.get("/projects/{project_id}/keywords-preview")
+async def keywords_preview(request: Request, _membership: MemberDep) -> JSONResponse:
+    """The keyword rules typed so far, in words, or why a pattern cannot be used (a 200
+    all the same, as for the schedule)."""
+    sent = {name: value[:300] for name, value in request.query_params.items()}
+    errors: dict[str, str] = {}
+    read_keywords(sent, errors)
+    if errors:
+        return JSONResponse({"error": next(iter(errors.values()))})
+    return JSONResponse({"words": preview(sent)})

@@ -76,6 +76,28 @@ function previewCron(box) {
   document.querySelectorAll("input[name=kind]").forEach((radio) => radio.addEventListener("change", later));
 }
 
+// The keyword rules in words, again after each change to their fields.
+function previewKeywords(box) {
+  const fields = box.closest("fieldset").querySelectorAll("input");
+  let timer = null;
+  const show = async () => {
+    const query = new URLSearchParams();
+    for (const input of fields) {
+      if (input.type !== "checkbox") query.set(input.name, input.value);
+      else if (input.checked) query.set(input.name, "yes");
+    }
+    const response = await fetch(`${box.dataset.keywordsPreview}?${query}`, { credentials: "same-origin" });
+    const answer = await response.json();
+    const words = answer.error ? { className: "error", textContent: answer.error } : { className: "words", textContent: answer.words };
+    box.replaceChildren(Object.assign(document.createElement("p"), words));
+  };
+  const later = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { show().catch(() => {}); }, 250);
+  };
+  fields.forEach((input) => input.addEventListener(input.type === "checkbox" ? "change" : "input", later));
+}
+
 // Typing a period, or a cron expression or its zone, chooses that kind of schedule.
 function chooseKindWhileTyping() {
   const kinds = { period: "period", cron: "cron", tz: "cron" };
@@ -95,5 +117,6 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.querySelectorAll("[data-live]").forEach(followChanges);
   document.querySelectorAll("[data-preview]").forEach(previewCron);
+  document.querySelectorAll("[data-keywords-preview]").forEach(previewKeywords);
   chooseKindWhileTyping();
 });
