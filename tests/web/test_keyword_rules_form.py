@@ -50,6 +50,8 @@ async def test_rules_are_saved_shown_and_previewed_in_plain_words(web: Web) -> N
     assert details.spec.keywords == KeywordRules(
         success_kw="backup OK", failure_kw="ERROR, FAIL", filter_http_body=True
     )
+    shown = html.unescape((await person.client.get(edit.removesuffix("/edit"))).text)
+    assert '<dd id="keyword-rules">A body containing ERROR or FAIL is a failure;' in shown
     page = html.unescape((await person.client.get(edit)).text)
     assert '<details id="more-rules" class="more-rules" open>' in page
     assert 'value="ERROR, FAIL"' in page

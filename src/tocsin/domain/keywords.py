@@ -45,6 +45,10 @@ class KeywordRules:
         """Whether the rules can change any ping: one of the filters is on."""
         return self.filter_http_body or self.filter_subject or self.filter_body
 
+    @property
+    def in_words(self) -> str:
+        return describe_rules(self)
+
 
 NO_RULES = KeywordRules()
 
