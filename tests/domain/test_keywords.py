@@ -264,3 +264,21 @@ def test_an_escaped_keyword_as_a_pattern_matches_as_the_keyword_does(word: str, 
     )
     expected = action_of(as_keyword, Action.SUCCESS, body.encode())
     assert action_of(as_pattern, Action.SUCCESS, body.encode()) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules_strategy, actions, bodies, st.sampled_from([Status.NEW, Status.UP, Status.DOWN]))
+def test_on_the_ping_path_only_a_verdict_changes_what_a_ping_does(
+    rules: KeywordRules, action: Action, body: str, current: Status
+) -> None:
+    state = CheckState(Period(timedelta(hours=1)), timedelta(minutes=5), current, last_ping=T0)
+    event = PingEvent(action, T0 + timedelta(minutes=1))
+    judged_event = judged(event, rules, body.encode())
+    verdict = classify_http(rules, action, body.encode())
+    if verdict is None:
+        assert apply_ping(state, judged_event) == apply_ping(state, event)
+        return
+    outcome = apply_ping(state, judged_event)
+    assert outcome.action == verdict.action
+    if outcome.flip is not None and outcome.action == Action.FAIL:
+        assert outcome.flip.reason == f"failed: {verdict.words}"
