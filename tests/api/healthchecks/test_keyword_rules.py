@@ -70,3 +70,21 @@ async def test_rules_set_through_the_api_decide_what_a_body_means(api: Api) -> N
     assert await kinds(api) == ["success", "fail", "start", "ign"]
     status = (await api.get(check["update_url"])).json()
     assert (status["status"], status["started"]) == ("down", True)
+
+
+async def test_a_pattern_re2_refuses_on_a_regex_check_is_healthchecks_kind_of_400(
+    api: Api,
+) -> None:
+    created = await api.client.post(
+        "/api/tocsin/v1/checks",
+        json={"name": "re", "keywords": {"regex": True, "failure": "E+"}},
+        headers={"Authorization": f"Bearer {api.key}"},
+    )
+    assert created.status_code == 201, created.text
+    check = (await api.get("/api/v3/checks/")).json()["checks"][0]
+    refused = await api.post(check["update_url"], {"success_kw": r"(a)\1"})
+    assert refused.status_code == 400
+    assert refused.json()["error"].startswith(
+        "json validation error: success_kw is not a regular expression RE2 accepts"
+    )
+    assert (await api.get(check["update_url"])).json() == check
