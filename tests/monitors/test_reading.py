@@ -437,7 +437,7 @@ def test_flags_are_yaml_booleans(word: str, expected: bool) -> None:
             "checks:\n  a:\n    period: 1d\n    bogus: 1\n",
             "monitors.yaml:4: checks.a.bogus: unknown key 'bogus'; expected one of: name, tags, "
             "description, period, cron, oncalendar, tz, grace, maintenance, methods, "
-            "manual_resume, paused, channels, policy, depends_on, runs",
+            "manual_resume, paused, channels, policy, depends_on, runs, keywords",
         ),
         (
             "checks:\n  a:\n    period: 1d\n    channel: []\n",

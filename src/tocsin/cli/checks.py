@@ -2,7 +2,6 @@
 
 import contextlib
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -13,6 +12,8 @@ import typer
 from rich.table import Table
 
 from tocsin.cli import check_rules, dependencies
+from tocsin.cli.check_keywords import keywords_command
+from tocsin.cli.check_lookup import check_gone, find_check
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
 from tocsin.cli.helpscreens import Group
 from tocsin.config import Settings
@@ -36,7 +37,7 @@ from tocsin.domain.schedule import (
     validate_grace,
 )
 from tocsin.output.checks import check_json, print_check_list
-from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
+from tocsin.services.errors import ConflictError, InvalidError
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
 from tocsin.store.channels import policies_named
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 app = typer.Typer(cls=Group, help="Create, list and manage checks.", no_args_is_help=True)
 
 CHECK_ARGUMENT = typer.Argument(..., help="The check's uuid, slug or name.")
+
+app.command("keywords")(keywords_command)
 
 
 @app.command("create")
@@ -302,34 +305,6 @@ def list_command(
     with fail_on_errors():
         records = reading(load_settings(), check_store.list_checks)
         print_check_list(records, SystemClock().now(), as_json=as_json)
-
-
-def find_check(connection: sa.Connection, identifier: str) -> CheckRecord:
-    """A check by uuid, else by slug, else by name; ambiguity is an error."""
-    try:
-        check_uuid = uuid.UUID(identifier)
-    except ValueError:
-        check_uuid = None
-    if check_uuid is not None:
-        by_uuid = check_store.check_by_uuid(connection, check_uuid)
-        if by_uuid is not None:
-            return by_uuid
-    for column in ("slug", "name"):
-        found = check_store.checks_by_column(connection, column, identifier)
-        if len(found) > 1:
-            raise CommandError(f"{len(found)} checks have the {column} {identifier!r}; use a uuid")
-        if found:
-            return found[0]
-    raise CommandError(f"no check matches {identifier!r}")
-
-
-@contextlib.contextmanager
-def check_gone(record: CheckRecord) -> Iterator[None]:
-    """Deleted between our read and the action."""
-    try:
-        yield
-    except NotFoundError:
-        raise CommandError(f"check {record.label!r} was just deleted") from None
 
 
 @app.command("set-policy")

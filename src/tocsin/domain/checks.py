@@ -99,6 +99,7 @@ class PingEvent:
     method: str = "GET"
     rid: UUID | None = None
     exit_status: int | None = None
+    because: str = ""  # why the action is what it is, when a rule chose it (domain.keywords)
 
 
 @dataclass(slots=True)
@@ -252,7 +253,7 @@ def finish_run(
     if rules is NO_RULES:  # most checks: no rule to judge by, nothing to count
         new_status = Status.DOWN if action == Action.FAIL else Status.UP
         failures = successes = 0
-        reason = ping_reason(action, ping.exit_status)
+        reason = ping_reason(action, ping.exit_status, ping.because)
     else:
         judged = judge_run(state, ping, action, run_start, duration)
         new_status, failures, successes, reason, last_run = judged
@@ -299,7 +300,7 @@ def judge_run(
         if rules.min_interval is not None:
             last_run = run_at
     failed = action == Action.FAIL or broken is not None
-    cause = broken or ping_reason(action, ping.exit_status)
+    cause = broken or ping_reason(action, ping.exit_status, ping.because)
     return (*counted(state, failed, cause), last_run)
 
 
@@ -344,9 +345,11 @@ def started_run(state: CheckState, ping: PingEvent) -> CheckState:
     )
 
 
-def ping_reason(action: Action, exit_status: int | None) -> str:
+def ping_reason(action: Action, exit_status: int | None, because: str = "") -> str:
     if action != Action.FAIL:
         return Reason.PING
+    if because:
+        return f"{Reason.FAILED}: {because}"
     if exit_status:
         return f"{Reason.FAILED} (exit {exit_status})"
     return Reason.FAILED

@@ -13,6 +13,8 @@ from uuid import UUID
 from tocsin.domain.checks import CheckState, Flip
 from tocsin.domain.escalation import Progress
 from tocsin.domain.identifiers import name_based_uuid
+from tocsin.domain.keywords import NO_RULES as NO_KEYWORDS
+from tocsin.domain.keywords import KeywordRules
 from tocsin.domain.people import Method, Reach
 from tocsin.domain.run_rules import NO_RULES, RunRules
 from tocsin.domain.schedule import Maintenance, Period, Schedule
@@ -39,6 +41,7 @@ class NewCheck:
     tz: str = "UTC"
     maintenance: Maintenance | None = None
     rules: RunRules = NO_RULES  # rules on runs: durations, interval, thresholds
+    keywords: KeywordRules = NO_KEYWORDS
 
 
 def new_check_defaults(name: str = "", slug: str = "") -> NewCheck:
@@ -63,6 +66,8 @@ class CheckRecord:
     created: datetime
     alert_after: datetime | None
     state: CheckState = field(repr=False)
+    # None unless the rules can change a ping (domain.keywords.rules_or_none).
+    keywords: KeywordRules | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:

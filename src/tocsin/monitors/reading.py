@@ -17,6 +17,14 @@ from pydantic import ValidationError
 from tocsin.domain import windows as rules
 from tocsin.domain.checks import is_slug
 from tocsin.domain.durations import DurationError, format_duration, parse_duration
+from tocsin.domain.keywords import (
+    MAX_KEYWORDS_LENGTH,
+    KeywordRules,
+    plain_name,
+    rules_problem,
+    with_plain_names,
+)
+from tocsin.domain.keywords import NO_RULES as NO_KEYWORDS
 from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, Step, WindowSpec
 from tocsin.domain.records import NewCheck
 from tocsin.domain.run_rules import MAX_THRESHOLD, NO_RULES, RunRules, RunRulesError, checked
@@ -55,6 +63,7 @@ CHECK_FIELDS = (
     "policy",
     "depends_on",
     "runs",
+    "keywords",
 )
 REFERENCED = {"channel": "channels", "policy": "policies", "check": "checks"}
 MAINTENANCE_FIELDS = ("days", "from", "to", "tz")
@@ -67,6 +76,8 @@ RUNS_FIELDS = (
     "failure_threshold",
     "recovery_threshold",
 )
+KEYWORD_TEXTS = ("failure", "success", "start")
+KEYWORD_FLAGS = ("regex", "http_body", "email_subject", "email_body", "default_fail")
 POLICY_FIELDS = ("steps", "repeat_count", "repeat_delay", "nag_interval")
 STEP_FIELDS = ("wait", "channels")
 DEFAULT_GRACE = timedelta(hours=1)
@@ -241,6 +252,7 @@ class Reader:
             tz=tz,
             maintenance=self.maintenance(fields.get("maintenance"), join(path, "maintenance"), tz),
             rules=self.run_rules(fields.get("runs"), join(path, "runs")),
+            keywords=self.keywords(fields.get("keywords"), join(path, "keywords")),
         )
         check = CheckSpec(
             settings,
@@ -316,6 +328,24 @@ class Reader:
             self.problem(node, path, f"must be a whole number from 1 to {MAX_THRESHOLD}")
             return 1
         return value
+
+    def keywords(self, node: yaml.Node | None, path: str) -> KeywordRules:
+        """Keyword rules under Tocsin's names (domain.keywords.PLAIN_NAMES); left out
+        (or null), none."""
+        if node is None or node.tag == NULL:
+            return NO_KEYWORDS
+        fields = self.fields(node, path, KEYWORD_TEXTS + KEYWORD_FLAGS)
+        changes: dict[str, str | bool | None] = {
+            name: self.text(fields.get(name), join(path, name), "", MAX_KEYWORDS_LENGTH)
+            for name in KEYWORD_TEXTS
+        }
+        changes |= {name: self.flag(fields.get(name), join(path, name)) for name in KEYWORD_FLAGS}
+        rules = with_plain_names(NO_KEYWORDS, changes)
+        found = rules_problem(rules) if rules.regex else None
+        if found is not None:
+            name = plain_name(found[0])
+            self.problem(fields.get(name, node), join(path, name), found[1])
+        return rules
 
     def days(self, parent: yaml.Node, node: yaml.Node | None, path: str) -> frozenset[int] | None:
         names = self.words(node, path)

@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 
 from tocsin.domain.durations import format_duration
+from tocsin.domain.keywords import NO_RULES as NO_KEYWORDS
+from tocsin.domain.keywords import KeywordRules, as_plain_names
 from tocsin.domain.monitors import ChannelSpec, CheckSpec, Monitors, PolicySpec, WindowSpec
 from tocsin.domain.run_rules import NO_RULES, RunRules
 from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, OnCalendar
@@ -80,6 +82,8 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
         fields["methods"] = settings.methods
     if settings.manual_resume:
         fields["manual_resume"] = True
+    if settings.keywords != NO_KEYWORDS:
+        fields["keywords"] = keyword_fields(settings.keywords)
     if check.paused:
         fields["paused"] = True
     if set(monitors.channels_of(check)) != set(monitors.channels):
@@ -89,6 +93,11 @@ def check_fields(key: str, check: CheckSpec, monitors: Monitors) -> dict[str, An
     if check.depends_on:
         fields["depends_on"] = list(check.depends_on)
     return fields
+
+
+def keyword_fields(rules: KeywordRules) -> dict[str, Any]:
+    """The rules under Tocsin's names, those set only."""
+    return {name: value for name, value in as_plain_names(rules).items() if value}
 
 
 def maintenance_fields(window: Maintenance, check_tz: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from tocsin.domain.checks import (
     needs_run_lookup,
 )
 from tocsin.domain.clock import SystemClock
+from tocsin.domain.keywords import judged
 from tocsin.domain.records import CheckRecord, new_check_defaults
 from tocsin.pings.urls import BySlug, ByToken, ByUuid, PingUrl, Target
 from tocsin.services.checks import every_channel, insert_check_in
@@ -389,6 +390,8 @@ class PingBatch:
         # A check pinged twice in one batch starts from the state the first ping left.
         state = self.states[record.id]
         event = request.event()
+        if record.keywords is not None:  # None for nearly every check: nothing to do
+            event = judged(event, record.keywords, request.body)
         run_started_at = None
         if needs_run_lookup(state, event):
             assert event.rid is not None

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from tocsin.alerts import incidents
 from tocsin.domain.checks import Flip, Status, pause, resume
+from tocsin.domain.keywords import plain_name, rules_problem
 from tocsin.domain.naming import BLANK_NAME, blank_name
 from tocsin.domain.records import (
     AlertFlags,
@@ -257,6 +258,7 @@ def create_check_in(
 ) -> CheckDetails:
     refuse_blank_name(settings, options)
     refuse_broken_rules(settings)
+    refuse_bad_keywords(settings)
     record = insert_check_in(connection, project_id, settings, now, options.channels)
     set_options(connection, project_id, record.id, now, replace(options, channels=None))
     return check_store.written_details(connection, record.id)
@@ -278,6 +280,7 @@ def update_check_in(
             refuse_blank_name(new_settings, options)
         refuse_broken_rules(new_settings)
         if new_settings != details.spec:
+            refuse_bad_keywords(new_settings)
             check_store.update_spec(connection, record, new_settings, now)
     set_options(connection, record.project_id, record.id, now, options)
     return check_store.written_details(connection, record.id)
@@ -319,6 +322,15 @@ def delete_check_in(connection: sa.Connection, check_id: int) -> None:
 def refuse_blank_name(settings: NewCheck, options: CheckOptions) -> None:
     if blank_name(settings.name) and not options.nameless:
         raise InvalidError("name", BLANK_NAME)
+
+
+def refuse_bad_keywords(settings: NewCheck) -> None:
+    """Keyword rules that cannot be stored or run; the field in Tocsin's words
+    (`keywords.failure`), for each front end to word it its own way."""
+    found = rules_problem(settings.keywords)
+    if found is not None:
+        plain = plain_name(found[0])
+        raise InvalidError(f"keywords.{plain}", f"{plain} is {found[1]}")
 
 
 def locked_check(connection: sa.Connection, project_id: int, check_id: int) -> CheckDetails:

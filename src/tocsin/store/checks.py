@@ -17,10 +17,12 @@ import sqlalchemy as sa
 
 from tocsin.domain.checks import CheckState, Flip, Status, alert_after
 from tocsin.domain.identifiers import new_check_uuid, new_token
+from tocsin.domain.keywords import KeywordRules
 from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck
 from tocsin.domain.run_rules import RunRules
 from tocsin.domain.schedule import WEEKDAYS, Maintenance, OnCalendar, Period, Schedule
 from tocsin.store.rows import (
+    keywords_from_columns,
     maintenance_from_columns,
     record_from_values,
     rules_from_columns,
@@ -146,6 +148,28 @@ STATE_UPDATE = (
     )
 )
 
+# A check's keyword rules, in the order `store.rows.keywords_from_columns` takes them.
+KEYWORD_COLUMNS: tuple[sa.Column[Any], ...] = (
+    checks.c.start_kw,
+    checks.c.success_kw,
+    checks.c.failure_kw,
+    checks.c.filter_subject,
+    checks.c.filter_body,
+    checks.c.filter_http_body,
+    checks.c.filter_default_fail,
+    checks.c.kw_regex,
+)
+KEYWORD_NAMES = tuple(column.name for column in KEYWORD_COLUMNS)
+
+
+def keyword_columns(rules: KeywordRules) -> dict[str, Any]:
+    return {name: getattr(rules, name) for name in KEYWORD_NAMES[:-1]} | {"kw_regex": rules.regex}
+
+
+def keywords_from_row(row: sa.Row[Any]) -> KeywordRules:
+    return keywords_from_columns(*(row._mapping[name] for name in KEYWORD_NAMES))
+
+
 # The columns a CheckRecord is made of, in the order `record_from_values` takes them.
 RECORD_COLUMNS: tuple[sa.Column[Any], ...] = (
     checks.c.id,
@@ -185,6 +209,7 @@ RECORD_COLUMNS: tuple[sa.Column[Any], ...] = (
     checks.c.success_streak,
     checks.c.missed_due,
     checks.c.last_run,
+    *KEYWORD_COLUMNS,
 )
 
 
@@ -207,6 +232,7 @@ def spec_columns(spec: NewCheck) -> dict[str, Any]:
         **schedule_columns(spec.schedule),
         **maintenance_columns(spec.maintenance),
         **rules_columns(spec.rules),
+        **keyword_columns(spec.keywords),
     }
 
 
@@ -223,6 +249,7 @@ def spec_from_row(row: sa.Row[Any]) -> NewCheck:
         tz=row.tz,
         maintenance=maintenance_from_row(row),
         rules=rules_from_row(row),
+        keywords=keywords_from_row(row),
     )
 
 

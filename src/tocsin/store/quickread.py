@@ -32,7 +32,9 @@ LIST_CHECKS_SQL = (
     "checks.maintenance_from, checks.maintenance_to, checks.maintenance_tz, "
     "checks.run_min_duration, checks.run_max_duration, checks.run_min_interval, "
     "checks.run_interval_from_starts, checks.failure_threshold, checks.recovery_threshold, "
-    "checks.failure_streak, checks.success_streak, checks.missed_due, checks.last_run \n"
+    "checks.failure_streak, checks.success_streak, checks.missed_due, checks.last_run, "
+    "checks.start_kw, checks.success_kw, checks.failure_kw, checks.filter_subject, "
+    "checks.filter_body, checks.filter_http_body, checks.filter_default_fail, checks.kw_regex \n"
     "FROM checks ORDER BY checks.created, checks.id"
 )
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from tocsin.domain.checks import CheckState, Status
+from tocsin.domain.keywords import KeywordRules
 from tocsin.domain.records import CheckRecord
 from tocsin.domain.run_rules import NO_RULES, RunRules, run_rules
 from tocsin.domain.schedule import WEEKDAYS, Cron, Maintenance, OnCalendar, Period, Schedule
@@ -80,6 +81,12 @@ def seconds_or_none(seconds: int | None) -> timedelta | None:
     return None if seconds is None else timedelta(seconds=seconds)
 
 
+def keywords_from_columns(start: str, success: str, failure: str, *flags: Any) -> KeywordRules:
+    """The values of the KEYWORD_COLUMNS, in order (store.checks)."""
+    subject, body, http_body, default_fail, regex = (bool(flag) for flag in flags)
+    return KeywordRules(start, success, failure, subject, body, http_body, default_fail, regex)
+
+
 def time_of_day(seconds: int) -> time:
     return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
 
@@ -145,6 +152,7 @@ def record_from_values(
         success_streak,
         missed_due,
         last_run,
+        *keyword_values,
     ) = values
     state = CheckState(
         schedule=schedule_of(kind, period, cron, tz),
@@ -189,4 +197,8 @@ def record_from_values(
         created_at,
         read_time(deadline),
         state,
+        # Nearly every check has no rules: three flags tested, nothing built.
+        keywords_from_columns(*keyword_values)
+        if keyword_values[3] or keyword_values[4] or keyword_values[5]
+        else None,
     )

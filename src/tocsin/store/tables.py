@@ -154,6 +154,16 @@ checks = sa.Table(
     sa.Column("success_streak", sa.Integer, nullable=False, server_default="0"),
     sa.Column("missed_due", UTCDateTime, nullable=True),
     sa.Column("last_run", UTCDateTime, nullable=True),
+    # Keyword rules on ping bodies and email pings (domain.keywords.KeywordRules), under
+    # Healthchecks' names; `kw_regex` makes each *_kw one regular expression.
+    sa.Column("start_kw", sa.String(200), nullable=False, server_default=""),
+    sa.Column("success_kw", sa.String(200), nullable=False, server_default=""),
+    sa.Column("failure_kw", sa.String(200), nullable=False, server_default=""),
+    sa.Column("filter_subject", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("filter_body", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("filter_http_body", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("filter_default_fail", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("kw_regex", sa.Boolean, nullable=False, server_default=sa.false()),
     # The escalation policy; none means the project's default: every channel of the
     # check at once, no escalation.
     sa.Column(

@@ -1,5 +1,6 @@
-"""Editing a check's settings, and the live preview of a cron or OnCalendar schedule the
-form shows while it is typed. Saving goes through the same action as the APIs
+"""Editing a check's settings, and the live previews the form shows while a cron or
+OnCalendar schedule, rules on runs or keyword rules are typed. Saving goes through the
+same action as the APIs
 (`services.checks.update_check`, which re-derives the deadline and tells the watcher)."""
 
 from fastapi import APIRouter, Request
@@ -32,6 +33,7 @@ from tocsin.web.check_pages import (
     render_form,
 )
 from tocsin.web.check_rules_runs import RUN_FIELDS, read_run_rules
+from tocsin.web.keyword_form import preview, read_keywords
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_TIMES = 5
@@ -115,3 +117,15 @@ async def schedule_preview(
         return JSONResponse({"error": str(error)})
     now = services.clock.now()
     return JSONResponse({"words": words, "times": upcoming_times(schedule, now, PREVIEW_TIMES)})
+
+
+@router.get("/projects/{project_id}/keywords-preview")
+async def keywords_preview(request: Request, _membership: MemberDep) -> JSONResponse:
+    """The keyword rules typed so far, in words, or why a pattern cannot be used (a 200
+    all the same, as for the schedule)."""
+    sent = {name: value[:300] for name, value in request.query_params.items()}
+    errors: dict[str, str] = {}
+    read_keywords(sent, errors)
+    if errors:
+        return JSONResponse({"error": next(iter(errors.values()))})
+    return JSONResponse({"words": preview(sent)})

@@ -23,6 +23,7 @@ from tocsin.domain.schedule import (
     validate_grace,
     validate_timezone,
 )
+from tocsin.web import keyword_form
 from tocsin.web.check_rules_runs import (
     RUN_DEFAULTS,
     RUN_FIELDS,
@@ -36,8 +37,10 @@ T = TypeVar("T")
 FIELDS: tuple[str, ...] = ("name", "slug", "tags", "description", "kind", "period", "grace")
 FIELDS += ("cron", "tz", "oncalendar")
 FIELDS += RUN_FIELDS  # the rules under "More rules"
+FIELDS += keyword_form.TEXTS
 # Checkboxes: sent only when ticked.
-BOXES = ("post_only", "manual_resume")
+BOXES: tuple[str, ...] = ("post_only", "manual_resume")
+BOXES += keyword_form.BOXES
 DEFAULTS = {"kind": "period", "period": "1d", "grace": "1h", "cron": EXAMPLE_CRON, "tz": "UTC"}
 DEFAULTS["oncalendar"] = "Mon..Fri *-*-* 02:00"
 DEFAULTS |= RUN_DEFAULTS
@@ -77,11 +80,17 @@ class CheckForm:
     def rules_open(self) -> bool:
         """ "More rules" opens when a rule under it is set, or refused."""
         parents_open = bool(self.parents) or "parents" in self.errors
-        return parents_open or runs_open(self.values, self.errors)
+        keywords_open = keyword_form.keywords_on(self.values) or any(
+            name.startswith("kw_") for name in self.errors
+        )
+        return parents_open or keywords_open or runs_open(self.values, self.errors)
 
     @property
     def runs_preview(self) -> str:
         return runs_preview(self.values)
+
+    def keywords_preview(self) -> str:
+        return keyword_form.preview(self.values)
 
 
 def form_of(spec: NewCheck) -> CheckForm:
@@ -98,6 +107,7 @@ def form_of(spec: NewCheck) -> CheckForm:
         "post_only": "yes" if spec.methods == "POST" else "",
         "manual_resume": "yes" if spec.manual_resume else "",
         **run_values(spec.rules),
+        **keyword_form.keyword_values(spec.keywords),
     }
     if isinstance(schedule, Cron):
         values |= {"kind": "cron", "cron": schedule.expression, "tz": schedule.tz}
@@ -114,6 +124,7 @@ def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]
     schedule = read_schedule(form)
     grace = form.attempt("grace", lambda: validate_grace(parse_duration(form.values["grace"])))
     rules = read_run_rules(form.values, form.errors)
+    keywords = keyword_form.read_keywords(form.values, form.errors)
     if form.errors or schedule is None or grace is None or rules is None:
         return None, form
     return NewCheck(
@@ -127,6 +138,7 @@ def read_check_form(values: dict[str, str]) -> tuple[NewCheck | None, CheckForm]
         methods="POST" if form.ticked("post_only") else "",
         tz=kept_zone(form, schedule),
         rules=rules,
+        keywords=keywords,
     ), form
 
 

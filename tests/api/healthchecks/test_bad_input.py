@@ -46,9 +46,13 @@ FIELD_MISTAKES: list[tuple[dict[str, Any], str]] = [
     ({"tz": "localtime"}, "tz is not a valid timezone"),
     ({"tz": 1}, "tz is not a string"),
     ({"channels": 5}, "channels is not a string"),
-    ({"success_kw": "OK"}, "success_kw is not supported (Tocsin has no keyword filters)"),
-    ({"filter_body": True}, "filter_body is not supported (Tocsin has no keyword filters)"),
-    ({"subject": "[ok]"}, "subject is not supported (Tocsin has no keyword filters)"),
+    ({"success_kw": "x" * 201}, "success_kw is too long"),
+    ({"failure_kw": 5}, "failure_kw is not a string"),
+    ({"start_kw": "a\x00b"}, "start_kw contains a NUL character or an unpaired surrogate"),
+    ({"filter_body": "yes"}, "filter_body is not a boolean"),
+    ({"filter_http_body": 1}, "filter_http_body is not a boolean"),
+    ({"filter_default_fail": None}, "filter_default_fail is not a boolean"),
+    ({"subject": "x" * 201}, "subject is too long"),
 ]
 
 

@@ -430,3 +430,27 @@ async def test_pausing_a_check_with_an_open_incident_stops_its_escalation(
     sent_or_due = "SELECT count(*) FROM notifications WHERE status != 'cancelled'"
     assert await api.run(sent_or_due) == 0  # step 1's alert, never sent, was cancelled too
     assert await api.run("SELECT count(*) FROM notifications") == 1
+
+
+async def test_keyword_rules_are_set_in_part_and_shown(client: Client) -> None:
+    created = await client.ok(
+        "POST",
+        "/checks",
+        {"name": "backup", "keywords": {"failure": "ERROR, FAIL", "http_body": True}},
+    )
+    assert created["keywords"] == {
+        "start": "",
+        "success": "",
+        "failure": "ERROR, FAIL",
+        "regex": False,
+        "http_body": True,
+        "email_subject": False,
+        "email_body": False,
+        "default_fail": False,
+    }
+    changed = await client.ok(
+        "PATCH", f"/checks/{created['id']}", {"keywords": {"success": "OK", "default_fail": True}}
+    )
+    assert changed["keywords"] == created["keywords"] | {"success": "OK", "default_fail": True}
+    plain = await client.ok("POST", "/checks", {"name": "plain"})
+    assert plain["keywords"]["http_body"] is False

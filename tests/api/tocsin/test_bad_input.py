@@ -48,6 +48,15 @@ async def refused(
         ({"period": "90"}, "period", "a unit is required"),
         ({}, "name", "a check needs a name"),
         ({"name": "  ", "period": 60}, "name", "a check needs a name"),
+        ({"name": "x", "keywords": {"failure": "x" * 201}}, "keywords.failure", "200"),
+        ({"name": "x", "keywords": {"regex": "maybe"}}, "keywords.regex", "bool"),
+        ({"name": "x", "keywords": {"fail": "E"}}, "keywords.fail", "Extra"),
+        ({"name": "x", "keywords": {"success": None}}, "keywords", "null"),
+        (
+            {"name": "x", "keywords": {"regex": True, "failure": "(a)\\1"}},
+            "keywords.failure",
+            "failure is not a regular expression RE2 accepts",
+        ),
     ],
 )
 async def test_a_bad_check_is_refused_with_the_field_and_the_reason(

@@ -123,6 +123,7 @@ def new_settings(current: NewCheck, spec: HeartbeatSpec, now: datetime) -> NewCh
         tz=current.tz,
         maintenance=maintenance_after(current.maintenance, spec),
         rules=current.rules,  # no such fields in this dialect: kept as they are
+        keywords=current.keywords,
     )
 
 

@@ -42,13 +42,14 @@ from tocsin.api.healthchecks.spec import (
     parse_spec,
 )
 from tocsin.domain.badges import ALL_CHECKS, project_badge_key, tag_badge_urls
+from tocsin.domain.keywords import PLAIN_NAMES
 from tocsin.domain.naming import is_unique_key, unique_key
 from tocsin.domain.numbers import whole_number
 from tocsin.domain.records import ChannelRow, CheckDetails
 from tocsin.services import checks as check_service
 from tocsin.services.checks import CheckOptions
 from tocsin.services.context import Context
-from tocsin.services.errors import ConflictError, NotFoundError
+from tocsin.services.errors import ConflictError, InvalidError, NotFoundError
 from tocsin.services.requests import ServicesDep, services_of
 from tocsin.store import checks as check_store
 from tocsin.store import pings as ping_store
@@ -213,6 +214,10 @@ def refused_as_healthchecks() -> Iterator[None]:
         raise ApiError(404, "not found") from None
     except ConflictError:
         raise ApiError(409, "check is not paused") from None
+    except InvalidError as error:  # keyword rules a check's regex option refuses
+        name = PLAIN_NAMES.get(error.field.removeprefix("keywords."), error.field)
+        words = error.message.split(" is ", 1)[-1]
+        raise ApiError(400, f"json validation error: {name} is {words}") from None
 
 
 async def render_now(

@@ -2,10 +2,9 @@
 
 Tocsin's statuses in Healthchecks' words: `late` is `grace`; `started` is a status only
 in v1, while v2 and v3 report the status the check would have without the run (and
-`started: true`). Fields of features Tocsin lacks carry the values Healthchecks gives
-when those features are off: keyword filters (`subject`, `subject_fail`, `start_kw`,
-`success_kw`, `failure_kw` empty; `filter_subject`, `filter_body`,
-`filter_http_body`, `filter_default_fail` false).
+`started: true`). Keyword rules under Healthchecks' names; the deprecated `subject`
+and `subject_fail` are the success and failure keywords while `filter_subject` is on,
+else empty, as Healthchecks gives them.
 """
 
 import uuid
@@ -15,21 +14,25 @@ from typing import Any
 
 from tocsin.domain.badges import check_badge_url
 from tocsin.domain.checks import Status, grace_start
+from tocsin.domain.keywords import KeywordRules
 from tocsin.domain.naming import status_word, unique_key
 from tocsin.domain.records import ChannelRow, CheckDetails, FlipRecord, Ping
 from tocsin.domain.schedule import Calendar, Period
 
-KEYWORD_FILTERS_OFF: dict[str, Any] = {
-    "subject": "",
-    "subject_fail": "",
-    "start_kw": "",
-    "success_kw": "",
-    "failure_kw": "",
-    "filter_subject": False,
-    "filter_body": False,
-    "filter_http_body": False,
-    "filter_default_fail": False,
-}
+
+def keyword_fields(rules: KeywordRules) -> dict[str, Any]:
+    """Healthchecks' keyword fields of a check, in its order."""
+    return {
+        "subject": rules.success_kw if rules.filter_subject else "",
+        "subject_fail": rules.failure_kw if rules.filter_subject else "",
+        "start_kw": rules.start_kw,
+        "success_kw": rules.success_kw,
+        "failure_kw": rules.failure_kw,
+        "filter_subject": rules.filter_subject,
+        "filter_body": rules.filter_body,
+        "filter_http_body": rules.filter_http_body,
+        "filter_default_fail": rules.filter_default_fail,
+    }
 
 
 def isostring(moment: datetime | None) -> str | None:
@@ -66,7 +69,7 @@ class Presenter:
             "next_ping": isostring(grace_start(state)),
             "manual_resume": spec.manual_resume,
             "methods": spec.methods,
-            **KEYWORD_FILTERS_OFF,
+            **keyword_fields(spec.keywords),
             "badge_url": check_badge_url(self.base_url, self.badge_key, unique_key(record.uuid)),
         }
         if state.last_duration:

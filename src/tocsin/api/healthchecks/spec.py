@@ -2,19 +2,19 @@
 Healthchecks validates it (strict types, its ranges, its error strings), and the pure
 steps from a valid request to a check's new settings.
 
-Tocsin has no keyword filters (`start_kw`, `success_kw`, `failure_kw`, `filter_*`,
-`subject`, `subject_fail`). A request may still send the neutral values Healthchecks
-reports when those features are off (empty strings, false), so that a check read from
-the API can be sent back as it is; asking for the feature itself is a 400 that says
-Tocsin lacks it, rather than a setting silently lost.
+Keyword rules (`start_kw`, `success_kw`, `failure_kw`, `filter_*`) are taken as
+Healthchecks takes them, and so are its deprecated `subject` and `subject_fail`, which
+set the success and failure keywords and turn `filter_subject` on while either is set.
 """
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from tocsin.domain.keywords import KeywordRules
 from tocsin.domain.naming import MAX_SLUG, slugify
 from tocsin.domain.records import ChannelRow, CheckDetails, NewCheck
 from tocsin.domain.schedule import (
@@ -48,7 +48,6 @@ MESSAGES = {
     # Tocsin's own, for what Healthchecks stores and Tocsin cannot:
     "unstorable": "%s contains a NUL character or an unpaired surrogate",
     "string_unicode": "%s contains a NUL character or an unpaired surrogate",
-    "unsupported": "%s is not supported (Tocsin has no keyword filters)",
 }
 
 # Null is refused for every field, as Healthchecks refuses it: standing in a float, which
@@ -94,26 +93,24 @@ class CheckSpec(BaseModel):
             return {k: NULL_STAND_IN if v is None else v for k, v in data.items()}
         return data
 
-    @field_validator("channels", "desc", "name", "schedule", "tags", "tz")
+    @field_validator(
+        "channels",
+        "desc",
+        "failure_kw",
+        "name",
+        "schedule",
+        "start_kw",
+        "subject",
+        "subject_fail",
+        "success_kw",
+        "tags",
+        "tz",
+    )
     @classmethod
     def storable(cls, value: str) -> str:
         # PostgreSQL refuses NUL in text (pydantic itself refuses lone surrogates).
         if "\x00" in value:
             raise PydanticCustomError("unstorable", "cannot be stored")
-        return value
-
-    @field_validator("start_kw", "success_kw", "failure_kw", "subject", "subject_fail")
-    @classmethod
-    def no_keywords(cls, value: str) -> str:
-        if value:
-            raise PydanticCustomError("unsupported", "keyword filters are not supported")
-        return value
-
-    @field_validator("filter_subject", "filter_body", "filter_http_body", "filter_default_fail")
-    @classmethod
-    def no_filters(cls, value: bool) -> bool:
-        if value:
-            raise PydanticCustomError("unsupported", "keyword filters are not supported")
         return value
 
     @field_validator("schedule")
@@ -170,7 +167,35 @@ def applied(current: NewCheck, spec: CheckSpec, version: int) -> NewCheck:
         methods=current.methods if spec.methods is None else spec.methods,
         tz=tz,
         rules=current.rules,  # no such fields in this dialect: kept as they are
+        maintenance=current.maintenance,
+        keywords=keywords_applied(current.keywords, spec),
     )
+
+
+def keywords_applied(current: KeywordRules, spec: CheckSpec) -> KeywordRules:
+    """Healthchecks' order: `subject` and `subject_fail` first (each also setting
+    `filter_subject` to whether a success or failure keyword is left), then the
+    fields under their own names, which win."""
+    rules = current
+    if spec.subject is not None:
+        rules = replace(rules, success_kw=spec.subject)
+        rules = replace(rules, filter_subject=bool(rules.success_kw or rules.failure_kw))
+    if spec.subject_fail is not None:
+        rules = replace(rules, failure_kw=spec.subject_fail)
+        rules = replace(rules, filter_subject=bool(rules.success_kw or rules.failure_kw))
+    sent = {name: getattr(spec, name) for name in KEYWORD_FIELDS}
+    return replace(rules, **{name: value for name, value in sent.items() if value is not None})
+
+
+KEYWORD_FIELDS = (
+    "start_kw",
+    "success_kw",
+    "failure_kw",
+    "filter_subject",
+    "filter_body",
+    "filter_http_body",
+    "filter_default_fail",
+)
 
 
 def pick(current: bool, sent: bool | None) -> bool:

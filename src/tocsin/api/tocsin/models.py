@@ -22,6 +22,7 @@ from pydantic import (
 from tocsin.domain.checks import Status
 from tocsin.domain.dependencies import MAX_PARENTS
 from tocsin.domain.durations import DurationError, parse_duration
+from tocsin.domain.keywords import MAX_KEYWORDS_LENGTH
 from tocsin.domain.people import parse_hours
 from tocsin.domain.run_rules import MAX_THRESHOLD
 from tocsin.domain.schedule import (
@@ -106,6 +107,17 @@ PolicyChoice = Annotated[int, Field(ge=1, le=2**31 - 1)] | Literal["default"]
 Actor = Annotated[Text, Field(max_length=100)]
 
 
+Keywords = Annotated[Text, Field(max_length=MAX_KEYWORDS_LENGTH)]
+
+
+def refuse_nulls(data: Any, instead: str = "leave it out") -> Any:
+    if isinstance(data, dict):
+        nulls = sorted(str(k) for k, v in data.items() if v is None)
+        if nulls:
+            raise ValueError(f"null is not a value for {', '.join(nulls)}: {instead}")
+    return data
+
+
 # Rules on runs (domain.run_rules), as one object of a check's.
 
 
@@ -133,14 +145,8 @@ class RunRulesFields(Model):
 
     @model_validator(mode="before")
     @classmethod
-    def refuse_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            nulls = sorted(str(k) for k, v in data.items() if v is None)
-            if nulls:
-                raise ValueError(
-                    f"null is not a value for {', '.join(nulls)}: send 0 or leave it out"
-                )
-        return data
+    def no_nulls(cls, data: Any) -> Any:
+        return refuse_nulls(data, "send 0 or leave it out")
 
 
 class RunRulesOut(Model):
@@ -150,6 +156,45 @@ class RunRulesOut(Model):
     interval_from: Literal["successes", "starts"]
     failure_threshold: int
     recovery_threshold: int
+
+
+class KeywordRulesFields(Model):
+    """Keyword rules, as Healthchecks has them: what a ping's body (or an email ping's
+    subject and body) says decides whether it is a failure, a success or a start,
+    tried in that order. Only the fields sent change."""
+
+    start: Keywords | None = Field(None, description="Keywords that make a ping a start.")
+    success: Keywords | None = Field(None, description="Keywords that make it a success.")
+    failure: Keywords | None = Field(
+        None, description="Comma-separated, case-sensitive keywords that make it a failure."
+    )
+    regex: bool | None = Field(
+        None, description="Each of start, success and failure is one RE2 regular expression."
+    )
+    http_body: bool | None = Field(
+        None, description="The rules read HTTP ping bodies, overriding the URL's action."
+    )
+    email_subject: bool | None = Field(None, description="They read email pings' subjects.")
+    email_body: bool | None = Field(None, description="They read email pings' bodies.")
+    default_fail: bool | None = Field(
+        None, description="A body matching nothing is a failure rather than ignored."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_nulls(cls, data: Any) -> Any:
+        return refuse_nulls(data)
+
+
+class KeywordRulesOut(Model):
+    start: str
+    success: str
+    failure: str
+    regex: bool
+    http_body: bool
+    email_subject: bool
+    email_body: bool
+    default_fail: bool
 
 
 class CheckFields(Model):
@@ -186,15 +231,12 @@ class CheckFields(Model):
         ),
     )
     rules: RunRulesFields | None = Field(None, description="Rules on runs and thresholds.")
+    keywords: KeywordRulesFields | None = None
 
     @model_validator(mode="before")
     @classmethod
     def refuse_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            nulls = sorted(str(k) for k, v in data.items() if v is None)
-            if nulls:
-                raise ValueError(f"null is not a value for {', '.join(nulls)}: leave it out")
-        return data
+        return refuse_nulls(data)
 
     @model_validator(mode="after")
     def one_schedule(self) -> "CheckFields":
@@ -240,6 +282,7 @@ class CheckOut(Model):
     channels: list[UUID]
     policy: int | None = Field(description="The escalation policy's id; null: the default.")
     parents: list[str] = Field(default_factory=list, description="The checks it depends on, by id.")
+    keywords: KeywordRulesOut
     status: StatusWord
     started: bool = Field(description="A run has started and not finished.")
     n_pings: int

@@ -14,6 +14,8 @@ from tocsin.api.tocsin.models import (
     FlipOut,
     HoursOut,
     IncidentOut,
+    KeywordRulesFields,
+    KeywordRulesOut,
     PingOut,
     PolicyOut,
     StepOut,
@@ -22,6 +24,7 @@ from tocsin.api.tocsin.models import (
 from tocsin.api.tocsin.run_rules import rules_after, rules_out
 from tocsin.domain.checks import grace_start, status, streak
 from tocsin.domain.escalation import Policy, Step
+from tocsin.domain.keywords import KeywordRules, as_plain_names, with_plain_names
 from tocsin.domain.naming import slugify, unique_key
 from tocsin.domain.people import Method, Target
 from tocsin.domain.records import (
@@ -55,6 +58,7 @@ SETTINGS = {
     "policy",
     "parents",
     "rules",
+    "keywords",
 }
 
 
@@ -82,8 +86,14 @@ def settings_after(current: NewCheck, sent: CheckFields) -> NewCheck:
         manual_resume=kept(current.manual_resume, sent.manual_resume),
         methods=kept(current.methods, methods),
         tz=tz,
+        maintenance=current.maintenance,  # Better Stack's window: not a field here, kept
         rules=rules_after(current.rules, sent.rules),
+        keywords=keywords_after(current.keywords, sent.keywords),
     )
+
+
+def keywords_after(current: KeywordRules, sent: KeywordRulesFields | None) -> KeywordRules:
+    return current if sent is None else with_plain_names(current, sent.model_dump())
 
 
 def new_settings(sent: CheckFields) -> NewCheck:
@@ -128,6 +138,7 @@ def check_out(
         post_only=spec.methods == "POST",
         channels=sorted(channels, key=str),
         policy=policy,
+        keywords=KeywordRulesOut(**as_plain_names(spec.keywords)),  # type: ignore[arg-type]
         status=status(state, now).value,
         started=state.last_start is not None,
         n_pings=record.n_pings,

@@ -81,22 +81,26 @@ function previewCron(box) {
   document.querySelectorAll("input[name=kind]").forEach((radio) => radio.addEventListener("change", later));
 }
 
-// The rules on runs in words, as they are typed (under "More rules").
-function previewRunRules(box) {
+// The rules under "More rules" in words, again after each change to their fields.
+function previewRules(box) {
   const fields = box.closest("fieldset").querySelectorAll("input, select");
   let timer = null;
   const show = async () => {
     const query = new URLSearchParams();
-    fields.forEach((input) => query.set(input.name, input.value));
-    const response = await fetch(`${box.dataset.runsPreview}?${query}`, { credentials: "same-origin" });
+    for (const input of fields) {
+      if (input.type !== "checkbox") query.set(input.name, input.value);
+      else if (input.checked) query.set(input.name, "yes");
+    }
+    const response = await fetch(`${box.dataset.rulesPreview}?${query}`, { credentials: "same-origin" });
     const answer = await response.json();
-    box.textContent = answer.error || answer.words;
+    const words = answer.error ? { className: "error", textContent: answer.error } : { className: "words", textContent: answer.words };
+    box.replaceChildren(Object.assign(document.createElement("p"), words));
   };
   const later = () => {
     clearTimeout(timer);
     timer = setTimeout(() => { show().catch(() => {}); }, 250);
   };
-  fields.forEach((input) => input.addEventListener("input", later));
+  fields.forEach((input) => input.addEventListener(input.type === "checkbox" ? "change" : "input", later));
 }
 
 // Typing a period, a cron expression or OnCalendar expressions chooses that kind of
@@ -126,6 +130,6 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.querySelectorAll("[data-live]").forEach(followChanges);
   document.querySelectorAll("[data-preview]").forEach(previewCron);
-  document.querySelectorAll("[data-runs-preview]").forEach(previewRunRules);
+  document.querySelectorAll("[data-rules-preview]").forEach(previewRules);
   chooseKindWhileTyping();
 });
