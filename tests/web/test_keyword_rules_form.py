@@ -97,4 +97,4 @@ async def test_the_live_preview_words_the_rules_typed_or_says_what_is_wrong(web:
     ).json()
     assert wrong["error"].startswith("not a regular expression RE2 accepts")
     form = (await person.client.get(f"/projects/{web.project_id}/checks/new")).text
-    assert f'data-keywords-preview="{url}"' in form
+    assert f'data-rules-preview="{url}"' in form
