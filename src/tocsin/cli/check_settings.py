@@ -62,6 +62,7 @@ class SettingsOptions:
             metavar="ZONE",
             help="Time zone of the cron or OnCalendar schedule (IANA name; a new check: UTC);"
             " alone, it moves the schedule to that zone.",
+        )
     )
     grace: str | None = option(
         typer.Option(
