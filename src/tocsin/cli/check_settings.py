@@ -22,6 +22,8 @@ from tocsin.domain.schedule import Period, Schedule, period_schedule, reschedule
 
 V = TypeVar("V")
 DEFAULT_POLICY = "default"
+# As the web form and the checks table bound them.
+LIMITS = {"name": 100, "slug": 100, "tags": 500, "desc": 10_000}
 NO_ZONE = "--tz is the time zone of a --cron or --oncalendar schedule; a --period has none"
 
 
@@ -103,6 +105,7 @@ def new_settings(given: SettingsOptions) -> NewCheck:
 
 def settings_after(current: NewCheck, given: SettingsOptions) -> NewCheck:
     """The settings once what was given is applied; the rest stay."""
+    refuse_long_texts(given)
     tz = kept(current.tz, given.tz)
     grace = None if given.grace is None else validate_grace(parse_duration(given.grace))
     slug = None if given.slug is None else validate_slug(given.slug)
@@ -140,6 +143,13 @@ def schedule_after(current: Schedule, given: SettingsOptions, tz: str) -> Schedu
         # A period counts from the last ping, so a zone would change nothing.
         raise CommandError(NO_ZONE)
     return schedule
+
+
+def refuse_long_texts(given: SettingsOptions) -> None:
+    for name, limit in LIMITS.items():
+        text = getattr(given, name)
+        if text is not None and len(text) > limit:
+            raise CommandError(f"--{name} is at most {limit} characters")
 
 
 def kept(current: V, given: V | None) -> V:
