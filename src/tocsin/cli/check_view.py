@@ -43,6 +43,7 @@ class CheckView:
 
 
 def read_view(connection: sa.Connection, check_id: int, now: datetime) -> CheckView:
+    # Here, not at the top: `tocsin check list` loads this module and needs no service.
     from tocsin.services.maintenance import windows_in_effect
 
     details = check_store.written_details(connection, check_id)
