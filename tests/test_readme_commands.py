@@ -126,6 +126,7 @@ EXPECTED = {
         prints=(r"ping URL:\s+http://", r"Better Stack URL:", r"slug URL:\s+http://\S+/db-backup$")
     ),
     "tocsin check list": Expect(prints=(r"db backup\s.*\bup\b",)),
+    "tocsin check edit": Expect(prints=(r"^Updated 'db backup'\.$", r"Grace:\s+2h$")),
     "tocsin channel add email": Expect(prints=(r"Added email channel 'ops'",)),
     "tocsin channel add webhook": Expect(prints=(r"Added webhook channel 'pager'",)),
     "tocsin channel test ops": Expect(prints=(r"Test message sent to 'ops'",)),

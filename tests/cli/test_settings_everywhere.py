@@ -260,7 +260,11 @@ def test_reading_sqlite_loads_no_services_asyncio_extension_or_postgresql(
     subprocess.run([*tocsin, "migrate"], env={**os.environ, **env}, check=True)
     nightly = ["check", "create", "--name", "nightly", "--cron", "0 2 * * *"]
     subprocess.run([*tocsin, *nightly], env={**os.environ, **env}, check=True)
-    for arguments in (["check", "flips", "nightly"], ["incident", "list"]):
+    for arguments in (
+        ["check", "flips", "nightly"],
+        ["check", "show", "nightly"],
+        ["incident", "list"],
+    ):
         loaded = modules_loaded_by(arguments, env)
         assert "tocsin.store.database" in loaded
         assert [name for name in NOT_FOR_READING if name in loaded] == [], arguments

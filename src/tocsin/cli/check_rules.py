@@ -2,65 +2,77 @@
 into a `RunRules` (durations with units, as `--grace` takes them; `off` clears one on
 `edit`), and the lines `show` prints."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 import typer
 
 from tocsin.cli.common import CommandError
+from tocsin.cli.option_groups import option, option_group
 from tocsin.domain.durations import parse_duration
 from tocsin.domain.run_rules import NO_RULES, RunRules, RunRulesError, checked, describe, spell
 
-MIN_DURATION = typer.Option(
-    None, metavar="DURATION", help="A run shorter than this is a failure (too fast), e.g. 5m."
-)
-MAX_DURATION = typer.Option(
-    None,
-    metavar="DURATION",
-    help="A run longer than this after its /start is a failure (too long), e.g. 30m.",
-)
-MIN_INTERVAL = typer.Option(
-    None, metavar="DURATION", help="Runs closer than this are failures (too often), e.g. 1h."
-)
-INTERVAL_FROM = typer.Option(
-    None, metavar="successes|starts", help="Measure --min-interval between successes or starts."
-)
-FAILURE_THRESHOLD = typer.Option(
-    None, metavar="N", help="Alert only after N failures in a row. [default: 1]"
-)
-RECOVERY_THRESHOLD = typer.Option(
-    None, metavar="M", help="Resolve only after M successes in a row. [default: 1]"
-)
+
+@option_group
+@dataclass(frozen=True, slots=True)
+class RunRuleOptions:
+    min_duration: str | None = option(
+        typer.Option(
+            None,
+            metavar="DURATION",
+            help="A run shorter than this is a failure (too fast), e.g. 5m.",
+        )
+    )
+    max_duration: str | None = option(
+        typer.Option(
+            None,
+            metavar="DURATION",
+            help="A run longer than this after its /start is a failure (too long), e.g. 30m.",
+        )
+    )
+    min_interval: str | None = option(
+        typer.Option(
+            None,
+            metavar="DURATION",
+            help="Runs closer than this are failures (too often), e.g. 1h.",
+        )
+    )
+    interval_from: str | None = option(
+        typer.Option(
+            None,
+            metavar="successes|starts",
+            help="Measure --min-interval between successes or starts.",
+        )
+    )
+    failure_threshold: int | None = option(
+        typer.Option(None, metavar="N", help="Alert only after N failures in a row. [default: 1]")
+    )
+    recovery_threshold: int | None = option(
+        typer.Option(
+            None, metavar="M", help="Resolve only after M successes in a row. [default: 1]"
+        )
+    )
+
+
 OFF = ("off", "none")
 
 
-def read_rules(
-    min_duration: str | None,
-    max_duration: str | None,
-    min_interval: str | None,
-    interval_from: str | None,
-    failure_threshold: int | None,
-    recovery_threshold: int | None,
-    current: RunRules = NO_RULES,
-) -> RunRules:
+def read_rules(given: RunRuleOptions, current: RunRules = NO_RULES) -> RunRules:
     """The rules the options give, over `current` (an option left out keeps its rule)."""
     changes: dict[str, Any] = {}
-    for field, text in (
-        ("min_duration", min_duration),
-        ("max_duration", max_duration),
-        ("min_interval", min_interval),
-    ):
+    for field in ("min_duration", "max_duration", "min_interval"):
+        text = getattr(given, field)
         if text is not None:
             changes[field] = read_limit(text)
-    if interval_from is not None:
-        if interval_from not in ("successes", "starts"):
+    if given.interval_from is not None:
+        if given.interval_from not in ("successes", "starts"):
             raise CommandError("--interval-from is 'successes' or 'starts'")
-        changes["interval_from_starts"] = interval_from == "starts"
-    if failure_threshold is not None:
-        changes["failure_threshold"] = failure_threshold
-    if recovery_threshold is not None:
-        changes["recovery_threshold"] = recovery_threshold
+        changes["interval_from_starts"] = given.interval_from == "starts"
+    if given.failure_threshold is not None:
+        changes["failure_threshold"] = given.failure_threshold
+    if given.recovery_threshold is not None:
+        changes["recovery_threshold"] = given.recovery_threshold
     try:
         return checked(replace(current, **changes))
     except RunRulesError as error:

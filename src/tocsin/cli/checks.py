@@ -12,30 +12,24 @@ import typer
 from rich.table import Table
 
 from tocsin.cli import check_rules, dependencies
-from tocsin.cli.check_keywords import keywords_command
+from tocsin.cli.check_keywords import KeywordOptions, keywords_command, read_keywords
 from tocsin.cli.check_lookup import check_gone, find_check
+from tocsin.cli.check_rules import RunRuleOptions
+from tocsin.cli.check_settings import DEFAULT_POLICY, SettingsOptions, new_settings, settings_after
+from tocsin.cli.check_view import CheckView, print_view, read_view, view_json
 from tocsin.cli.common import CommandError, act, console, fail_on_errors, load_settings, reading
+from tocsin.cli.dependencies import DependencyOptions
 from tocsin.cli.helpscreens import Group
+from tocsin.cli.option_groups import with_option_groups
 from tocsin.config import Settings
 from tocsin.domain import describe
-from tocsin.domain.checks import Flip, is_slug, shown_status
+from tocsin.domain.checks import Flip
 from tocsin.domain.clock import SystemClock
-from tocsin.domain.dependencies import Links
-from tocsin.domain.describe import (
-    EXAMPLE_CRON,
-    describe_schedule,
-    schedule_hint,
-)
+from tocsin.domain.describe import EXAMPLE_CRON, describe_schedule, schedule_hint
 from tocsin.domain.durations import format_duration, parse_duration
-from tocsin.domain.naming import slugify
-from tocsin.domain.records import CheckDetails, CheckRecord, FlipRecord, NewCheck, Ping
-from tocsin.domain.schedule import (
-    Schedule,
-    cron_schedule,
-    oncalendar_schedule,
-    period_schedule,
-    validate_grace,
-)
+from tocsin.domain.keywords import NO_RULES as NO_KEYWORDS
+from tocsin.domain.records import CheckRecord, FlipRecord, NewCheck, Ping
+from tocsin.domain.schedule import Schedule
 from tocsin.output.checks import check_json, print_check_list
 from tocsin.services.errors import ConflictError, InvalidError
 from tocsin.store import checks as check_store
@@ -44,6 +38,7 @@ from tocsin.store.channels import policies_named
 from tocsin.store.projects import ping_key
 
 if TYPE_CHECKING:
+    from tocsin.services.checks import UsePolicy
     from tocsin.services.context import Context
     from tocsin.services.dependencies import ParentChoice
 
@@ -59,71 +54,26 @@ app.command("keywords")(keywords_command)
 
 
 @app.command("create")
+@with_option_groups
 def create(
-    name: str = typer.Option("", metavar="NAME", help="A name people recognise, e.g. 'db backup'."),
-    slug: str = typer.Option("", metavar="SLUG", help="Slug for /ping/<ping-key>/<slug> URLs."),
-    tags: str = typer.Option("", metavar="TAGS", help="Space-separated tags."),
-    desc: str = typer.Option("", metavar="TEXT", help="Free-form description."),
-    period: str | None = typer.Option(
-        None, metavar="DURATION", help="Expected time between pings, e.g. 15m, 1h. [default: 1d]"
-    ),
-    cron: str | None = typer.Option(
-        None, metavar="CRON", help="Cron schedule instead, e.g. '0 2 * * *' (daily at 02:00)."
-    ),
-    oncalendar: list[str] = typer.Option(
-        [],
-        metavar="EXPRESSION",
-        help="Or a systemd OnCalendar schedule, e.g. 'Mon..Fri *-*-* 02:00'; repeat the"
-        " option (or put one a line) for several, any match counts.",
-    ),
-    tz: str | None = typer.Option(
-        None,
-        metavar="ZONE",
-        help="Time zone of the cron or OnCalendar schedule (IANA name). [default: UTC]",
-    ),
-    grace: str = typer.Option(
-        "1h", metavar="DURATION", help="How late a ping may be before the check is down."
-    ),
-    manual_resume: bool = typer.Option(
-        False, help="A paused check stays paused when pinged, until resumed by hand."
-    ),
-    post_only: bool = typer.Option(False, help="Ignore GET and HEAD pings (link previewers)."),
-    policy: str = typer.Option(
-        "", metavar="POLICY", help="Escalation policy; default: all channels at once."
-    ),
-    depends_on: list[str] = dependencies.DEPENDS_ON,
-    min_duration: str | None = check_rules.MIN_DURATION,
-    max_duration: str | None = check_rules.MAX_DURATION,
-    min_interval: str | None = check_rules.MIN_INTERVAL,
-    interval_from: str | None = check_rules.INTERVAL_FROM,
-    failure_threshold: int | None = check_rules.FAILURE_THRESHOLD,
-    recovery_threshold: int | None = check_rules.RECOVERY_THRESHOLD,
+    *,
+    settings: SettingsOptions,
+    dependency: DependencyOptions,
+    rules: RunRuleOptions,
+    keywords: KeywordOptions,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Create a check and print its ping URLs."""
     with fail_on_errors():
-        settings = load_settings()
-        parents = dependencies.parents_chosen(depends_on, none=False)
-        spec = NewCheck(
-            schedule=read_schedule(period, cron, tz, oncalendar),
-            grace=validate_grace(parse_duration(grace)),
-            name=name,
-            slug=validate_slug(slug or slugify(name)),  # as the APIs make it
-            tags=" ".join(tags.split()),
-            description=desc,
-            manual_resume=manual_resume,
-            methods="POST" if post_only else "",
-            rules=check_rules.read_rules(
-                min_duration,
-                max_duration,
-                min_interval,
-                interval_from,
-                failure_threshold,
-                recovery_threshold,
-            ),
+        parents = dependencies.parents_chosen(dependency)
+        spec = replace(
+            new_settings(settings),
+            rules=check_rules.read_rules(rules),
+            keywords=read_keywords(keywords, NO_KEYWORDS),
         )
-        record, ping_key = act(settings, lambda c: create_check(c, spec, policy, parents))
-        urls = ping_urls(settings, record, ping_key)
+        loaded = load_settings()
+        record, ping_key = act(loaded, lambda c: create_check(c, spec, settings.policy, parents))
+        urls = ping_urls(loaded, record, ping_key)
         if as_json:
             console.print_json(json.dumps(check_json(record, urls)))
             return
@@ -131,26 +81,6 @@ def create(
         for label, url in urls.items():
             console.print(f"  {label + ':':<16} {url}")
         print_hint(record.state.schedule)
-
-
-def read_schedule(
-    period: str | None, cron: str | None, tz: str | None, oncalendar: list[str] | None = None
-) -> Schedule:
-    given = [name for name, value in (("period", period), ("cron", cron)) if value is not None]
-    if oncalendar:
-        given.append("oncalendar")
-    if len(given) > 1:
-        raise CommandError(f"give either --{given[0]} or --{given[1]}, not both")
-    if cron is not None:
-        return cron_schedule(cron, tz or "UTC")
-    if oncalendar:
-        return oncalendar_schedule("\n".join(oncalendar), tz or "UTC")
-    if tz is not None:
-        # A period counts from the last ping, so a zone would change nothing.
-        raise CommandError(
-            "--tz is the time zone of a --cron or --oncalendar schedule; a --period has none"
-        )
-    return period_schedule(parse_duration(period or "1d"))
 
 
 def print_hint(schedule: Schedule) -> None:
@@ -162,27 +92,34 @@ def print_hint(schedule: Schedule) -> None:
         )
 
 
-def validate_slug(slug: str) -> str:
-    if not is_slug(slug):
-        raise CommandError(f"invalid slug {slug!r}: use lower-case letters, digits, - and _")
-    return slug
-
-
 async def create_check(
-    services: "Context", spec: NewCheck, policy: str, parents: "ParentChoice | None" = None
+    services: "Context",
+    spec: NewCheck,
+    policy: str | None,
+    parents: "ParentChoice | None" = None,
 ) -> tuple[CheckRecord, str]:
     """A check in the default project notifying every channel of it; with its ping key."""
     from tocsin.services import checks as check_service
-    from tocsin.services.checks import CheckOptions, UsePolicy
+    from tocsin.services.checks import CheckOptions
 
-    use_policy = None
-    if policy:
-        use_policy = UsePolicy(await services.database.read_with(policy_named, policy))
+    use_policy = await policy_chosen(services, policy)
     options = CheckOptions(channels=check_service.every_channel, policy=use_policy, parents=parents)
-    with policy_refused(policy):
+    with policy_refused(policy or ""):
         details = await check_service.create_check(services, None, spec, options)
     key = await services.database.read_with(ping_key, details.record.project_id)
     return details.record, key
+
+
+async def policy_chosen(services: "Context", policy: str | None) -> "UsePolicy | None":
+    """The policy a name asks for (`default`: none, all channels at once); None leaves
+    the check's as it is."""
+    from tocsin.services.checks import UsePolicy
+
+    if policy is None:
+        return None
+    if policy == DEFAULT_POLICY:
+        return UsePolicy(None)
+    return UsePolicy(await services.database.read_with(policy_named, policy))
 
 
 def policy_named(connection: sa.Connection, name: str) -> int:
@@ -214,48 +151,43 @@ def ping_urls(settings: Settings, record: CheckRecord, ping_key: str) -> dict[st
 
 
 @app.command("edit")
+@with_option_groups
 def edit_command(
     check: str = CHECK_ARGUMENT,
-    min_duration: str | None = check_rules.MIN_DURATION,
-    max_duration: str | None = check_rules.MAX_DURATION,
-    min_interval: str | None = check_rules.MIN_INTERVAL,
-    interval_from: str | None = check_rules.INTERVAL_FROM,
-    failure_threshold: int | None = check_rules.FAILURE_THRESHOLD,
-    recovery_threshold: int | None = check_rules.RECOVERY_THRESHOLD,
-    depends_on: list[str] = dependencies.DEPENDS_ON,
-    no_depends_on: bool = dependencies.NO_DEPENDS_ON,
+    *,
+    settings: SettingsOptions,
+    dependency: DependencyOptions,
+    rules: RunRuleOptions,
+    keywords: KeywordOptions,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
-    """Change a check's settings; what is not given stays ('off' clears a duration)."""
+    """Change a check's settings: only the options given ('off' clears a rule's duration);
+    then print the check as `show` does."""
     with fail_on_errors():
-        parents = dependencies.parents_chosen(depends_on, no_depends_on)
+        parents = dependencies.parents_chosen(dependency)
 
         def change(spec: NewCheck) -> NewCheck:
-            rules = check_rules.read_rules(
-                min_duration,
-                max_duration,
-                min_interval,
-                interval_from,
-                failure_threshold,
-                recovery_threshold,
-                current=spec.rules,
+            return replace(
+                settings_after(spec, settings),
+                rules=check_rules.read_rules(rules, current=spec.rules),
+                keywords=read_keywords(keywords, spec.keywords),
             )
-            return replace(spec, rules=rules)
 
-        async def work(services: "Context") -> tuple[CheckDetails, Links]:
+        async def work(services: "Context") -> CheckView:
             from tocsin.services import checks as check_service
             from tocsin.services.checks import CheckOptions
 
             record = await services.database.read_with(find_check, check)
-            with check_gone(record):
-                details = await check_service.update_check(
-                    services, record.project_id, record.id, change, CheckOptions(parents=parents)
+            options = CheckOptions(policy=await policy_chosen(services, settings.policy))
+            options = replace(options, parents=parents)
+            with check_gone(record), policy_refused(settings.policy or ""):
+                await check_service.update_check(
+                    services, record.project_id, record.id, change, options
                 )
-            links = await services.database.read_with(dependencies.links_of, record.id)
-            return details, links
+            return await services.database.read_with(read_view, record.id, services.clock.now())
 
-        details, links = act(load_settings(), work)
-        console.print(f"Updated {details.record.label!r}.")
-        print_details(details, links, SystemClock().now())
+        view = act(load_settings(), work)
+        print_check(view, as_json, f"Updated {view.details.record.label!r}.")
 
 
 @app.command("show")
@@ -263,38 +195,25 @@ def show_command(
     check: str = CHECK_ARGUMENT,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
-    """One check: its settings, status, rules, and the checks it depends on and that need it."""
+    """One check: its settings, status, rules, whom it alerts, the checks it depends on
+    and that need it, the maintenance windows that apply to it and its snooze."""
     with fail_on_errors():
-
-        def work(connection: sa.Connection) -> tuple[CheckDetails, Links]:
-            record = find_check(connection, check)
-            details = check_store.written_details(connection, record.id)
-            return details, dependencies.links_of(connection, record.id)
-
-        details, links = reading(load_settings(), work)
         now = SystemClock().now()
-        if as_json:
-            shown = check_json(details.record, {}, now)
-            rules = {"rules": check_rules.rules_json(details.spec.rules)}
-            console.print_json(json.dumps(shown | rules | dependencies.links_json(links)))
-            return
-        print_details(details, links, now)
+
+        def work(connection: sa.Connection) -> CheckView:
+            return read_view(connection, find_check(connection, check).id, now)
+
+        print_check(reading(load_settings(), work), as_json)
 
 
-def print_details(details: CheckDetails, links: Links, now: datetime) -> None:
-    record = details.record
-    lines = [
-        ("Name", record.label),
-        ("UUID", str(record.uuid)),
-        ("Status", shown_status(record.state, now)),
-        ("Schedule", describe_schedule(record.state)),
-        ("Grace", format_duration(record.state.grace)),
-        *check_rules.rules_lines(details.spec.rules),
-        ("Depends on", dependencies.listed(links.parents)),
-        ("Needed by", dependencies.listed(links.children)),
-    ]
-    for label, value in lines:
-        console.print(f"{label + ':':<20} {value}", highlight=False)
+def print_check(view: CheckView, as_json: bool, heading: str = "") -> None:
+    now = SystemClock().now()
+    if as_json:
+        console.print_json(json.dumps(view_json(view, now)))
+        return
+    if heading:
+        console.print(heading, markup=False)
+    print_view(view, now)
 
 
 @app.command("list")

@@ -175,12 +175,17 @@ async def unsnooze_incident(
 async def check_windows(context: Context, record: CheckRecord) -> list[rules.Window]:
     """The windows that apply to the check (its own, its tags', its project's) and
     have not ended, snoozes among them."""
-    async with context.database.read() as connection:
-        found = await connection.run_sync(
-            lambda sync: store.project_windows(sync, record.project_id)
-        )
-    mine = rules.windows_of(found, record.project_id, record.id, record.tags)
     now = context.clock.now()
+    async with context.database.read() as connection:
+        return await connection.run_sync(lambda sync: windows_in_effect(sync, record, now))
+
+
+def windows_in_effect(
+    connection: sa.Connection, record: CheckRecord, now: datetime
+) -> list[rules.Window]:
+    """`check_windows` inside a read the caller holds (the command line's)."""
+    found = store.project_windows(connection, record.project_id)
+    mine = rules.windows_of(found, record.project_id, record.id, record.tags)
     return [w for w in mine if w.until is None or w.until > now]
 
 
