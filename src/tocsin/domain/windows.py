@@ -31,6 +31,9 @@ MAX_ONE_OFF = timedelta(days=366)
 # chain that lasts a year is "covered for good", and its end is taken a year on.
 COVERED_FOR_GOOD = timedelta(days=366)
 SNOOZE_NAME = "snooze"
+# One-off windows and snoozes that ended this long ago are deleted (by the pruner, and
+# when the project's windows change): the Maintenance page stays a list of what matters.
+KEEP_ENDED = timedelta(days=7)
 
 
 class WindowError(ValueError):
