@@ -27,8 +27,11 @@ from tocsin.alerts.watcher import DeadlineWatcher
 from tocsin.config import Settings
 from tocsin.domain.checks import Action
 from tocsin.domain.records import CheckRecord
+from tocsin.domain.schedule import validate_maintenance
+from tocsin.domain.windows import OneOff, Scope, Window
 from tocsin.pings.intake import PingIntake, PingRequest
 from tocsin.pings.urls import ByUuid, PingUrl
+from tocsin.store import maintenance as window_store
 from tocsin.store import pings as ping_store
 from tocsin.store import users as user_store
 from tocsin.store.database import Database
@@ -271,6 +274,47 @@ async def test_expired_sessions_closed_invitations_and_old_sign_in_failures_go(
         async with database.read() as connection:
             left = (await connection.execute(sa.select(column))).scalars().all()
         assert left == [kept], table.name
+
+
+def one_off(project_id: int, name: str, ends: datetime, snoozed: int | None = None) -> Window:
+    """A one-off window of the project from T0, or a snooze of check `snoozed`."""
+    return Window(0, project_id, name, OneOff(T0, ends), Scope(snoozed), snooze=bool(snoozed))
+
+
+async def test_one_off_windows_and_snoozes_go_a_week_after_they_ended(
+    database: Database, runner: BatchRunner
+) -> None:
+    record, now = await make_check(database, now=T0), T0 + 30 * DAY
+    project = record.project_id
+    nightly = validate_maintenance(["mon"], "01:00", "02:00", "UTC")
+    windows = [
+        Window(0, project, "nightly", nightly, Scope(tag="db")),
+        one_off(project, "ended 8 days ago", now - 8 * DAY),
+        one_off(project, "ended 6 days ago", now - 6 * DAY),
+        one_off(project, "still on", now + DAY),
+        one_off(project, "snooze ended 9 days ago", now - 9 * DAY, snoozed=record.id),
+        one_off(project, "snooze ended 6 days ago", now - 6 * DAY, snoozed=record.id),
+    ]
+
+    def made(connection: sa.Connection) -> None:
+        for window in windows:
+            window_store.insert_window(connection, window, T0)
+
+    await database.write_with(made)
+    counting = CountingRunner(runner)
+
+    deleted = await Pruner(database, counting, FakeClock(now), KEEP, batch_rows=1).prune_once()
+
+    assert deleted["ended maintenance windows"] == 2
+    left = await database.read_with(window_store.project_windows, project)
+    assert [(window.name, window.snooze) for window in left] == [
+        ("nightly", False),
+        ("ended 6 days ago", False),
+        ("still on", False),
+        ("snooze ended 6 days ago", True),
+    ]
+    again = await Pruner(database, runner, FakeClock(now), KEEP).prune_once()
+    assert again["ended maintenance windows"] == 0
 
 
 async def test_the_pruner_prunes_every_interval_until_stopped(

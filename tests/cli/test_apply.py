@@ -202,7 +202,8 @@ BAD_FILES = [
     (
         "checks:\n  a:\n    perod: 1d\nchanels: {}\n",
         [
-            "monitors.yaml:2: checks.a: needs a schedule: a period, or a cron expression",
+            "monitors.yaml:2: checks.a: needs a schedule: a period, a cron expression "
+            "or OnCalendar expressions",
             "monitors.yaml:3: checks.a.perod: unknown key 'perod'; did you mean 'period'?",
             "monitors.yaml:4: chanels: unknown key 'chanels'; did you mean 'channels'?",
         ],

@@ -1,13 +1,16 @@
 """`tocsin check create --oncalendar`, repeated or with one expression a line; what
 `check list` shows of such a check, and `tocsin export` keeping it."""
 
+import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import run_json, run_ok
+from tests.helpers import run_json, run_ok, send_pings
 from tocsin.cli import app
+from tocsin.domain.checks import Action
 
 
 def test_create_takes_repeated_oncalendar_options_in_a_zone(cli: CliRunner) -> None:
@@ -41,6 +44,16 @@ def test_the_list_shows_the_expressions(cli: CliRunner) -> None:
     assert "Hint" not in table
     (listed,) = run_json(cli, "check", "list")
     assert listed["schedule"] == "OnCalendar *-*-* 02:30 (UTC)"
+
+
+def test_past_its_last_occurrence_the_list_says_never_and_its_json_null(
+    cli: CliRunner, database_url: str
+) -> None:
+    created = run_json(cli, "check", "create", "--name", "y2k1", "--oncalendar", "2001-01-01")
+    asyncio.run(send_pings(database_url, uuid.UUID(created["uuid"]), [Action.SUCCESS]))
+    [listed] = run_json(cli, "check", "list")
+    assert (listed["status"], listed["next_expected"]) == ("up", None)
+    assert "never" in run_ok(cli, "check", "list")
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tocsin.domain.checks import CheckState, Status, status
+from tocsin.domain.checks import CheckState, Status, grace_start, status
 from tocsin.domain.describe import next_expected, schedule_hint, schedule_words, upcoming_times
 from tocsin.domain.schedule import (
     MAX_ONCALENDAR_LENGTH,
@@ -24,6 +24,7 @@ from tocsin.domain.schedule import (
     oncalendar_schedule,
     rescheduled,
     typical_interval,
+    unless_never,
     upcoming,
 )
 
@@ -121,6 +122,17 @@ def test_a_schedule_past_its_last_occurrence_is_never_due() -> None:
     assert next_due(new_year_2001, utc(2024, 1, 1)) == NEVER
     assert upcoming(new_year_2001, utc(2024, 1, 1), 5) == []
     assert typical_interval(new_year_2001, utc(2024, 1, 1)) == timedelta(days=365)
+
+
+def test_past_its_last_occurrence_no_grace_start_is_shown() -> None:
+    pinged = CheckState(
+        oncalendar_schedule("2001-01-01 00:00"),
+        timedelta(hours=1),
+        Status.UP,
+        last_ping=utc(2024, 1, 1),
+    )
+    assert grace_start(pinged) is None
+    assert (unless_never(NEVER), unless_never(utc(2024, 1, 1))) == (None, utc(2024, 1, 1))
 
 
 def test_upcoming_stops_at_the_last_occurrence() -> None:

@@ -23,7 +23,9 @@ from tocsin.domain.windows import (
     own_window,
     recurring,
     snooze_length,
+    when_words,
     window_name,
+    window_words,
     windows_of,
 )
 
@@ -155,3 +157,21 @@ def test_more_windows_never_bring_the_end_earlier(
     windows: list[Window], more: list[Window], moment: datetime
 ) -> None:
     assert first_uncovered(windows + more, moment) >= first_uncovered(windows, moment)
+
+
+def test_windows_are_said_in_plain_words() -> None:
+    overnight = recurring(["tue", "mon"], "23:00", "01:00", "Europe/Berlin")
+    assert when_words(overnight) == "every Mon, Tue, 23:00 to 01:00 Europe/Berlin"
+    assert when_words(Maintenance(frozenset(range(7)), time(0), time(0), "UTC")) == (
+        "every day, all day UTC"
+    )
+    assert when_words(OneOff(MONDAY, MONDAY + HOUR)) == (
+        "once, 2026-01-05 00:00 to 2026-01-05 01:00 UTC"
+    )
+    assert window_words(window(overnight, Scope(tag="nas"))) == (
+        "backup: every Mon, Tue, 23:00 to 01:00 Europe/Berlin, for every check tagged nas"
+    )
+    assert window_words(window(nightly(), Scope(check_id=7))).endswith(", for this check")
+    assert window_words(window(nightly())).endswith(", for the whole project")
+    snooze = Window(2, 1, "snooze", OneOff(MONDAY, MONDAY + HOUR), Scope(7), "ann@x.io", True)
+    assert window_words(snooze) == "Snoozed by ann@x.io until 2026-01-05 01:00 UTC"

@@ -84,6 +84,13 @@ def test_a_bad_oncalendar_field_is_reported_at_its_line(text: str, expected: str
     assert problems(text) == [expected]
 
 
+def test_a_check_without_a_schedule_is_told_of_oncalendar_too() -> None:
+    assert problems("checks:\n  a:\n    grace: 1h\n") == [
+        "monitors.yaml:2: checks.a: needs a schedule: a period, a cron expression "
+        "or OnCalendar expressions"
+    ]
+
+
 def spec(schedule: OnCalendar) -> Monitors:
     settings = NewCheck(schedule, timedelta(hours=1), name="a", slug="a", tz=schedule.tz)
     return Monitors(checks={"a": CheckSpec(settings, False, None, None)})

@@ -539,7 +539,8 @@ def test_the_file_name_given_is_the_one_reported() -> None:
     with pytest.raises(MonitorsError) as caught:
         read_monitors("checks:\n  a: {}\n", "deploy/prod.yml", {})
     assert caught.value.problems == [
-        "deploy/prod.yml:2: checks.a: needs a schedule: a period, or a cron expression"
+        "deploy/prod.yml:2: checks.a: needs a schedule: a period, a cron expression "
+        "or OnCalendar expressions"
     ]
 
 

@@ -24,9 +24,9 @@ async def test_a_member_adds_and_removes_windows(web: Web) -> None:
     assert once.status_code == 303
     page = await member.client.get(base)
     assert "check db backup" in page.text
-    assert "mon 02:00-04:00 (Europe/Berlin)" in page.text
+    assert "every Mon, 02:00 to 04:00 Europe/Berlin" in page.text
     assert "tag nas" in page.text
-    assert "2030-01-31 02:00 to 2030-01-31 04:00 UTC" in page.text
+    assert "once, 2030-01-31 02:00 to 2030-01-31 04:00 UTC" in page.text
     check_page = await member.client.get(f"/projects/{web.project_id}/checks/{record.uuid}")
     assert "nightly: mon 02:00-04:00" in check_page.text
     assert "NAS move" in check_page.text
@@ -34,6 +34,41 @@ async def test_a_member_adds_and_removes_windows(web: Web) -> None:
     assert removed.status_code == 303
     assert "nightly" not in (await member.client.get(base)).text
     assert (await member.post(f"{base}/99/remove")).status_code == 404
+
+
+async def test_the_edit_form_says_which_windows_apply_and_a_new_check_only_links(
+    web: Web,
+) -> None:
+    record = await web.check(name="db backup", tags="nas")
+    other = await web.check(name="other")
+    member = await web.signed_in("ana@example.com", "member")
+    base = f"/projects/{web.project_id}/maintenance"
+    checks = f"/projects/{web.project_id}/checks"
+    edit = f"{checks}/{record.uuid}/edit"
+    assert "No maintenance window covers this check." in (await member.client.get(edit)).text
+    for window in (
+        {"name": "nightly", "scope": str(record.id), "kind": "recurring", "day": "0",
+         "start": "02:00", "end": "04:00", "tz": "Europe/Berlin"},
+        {"name": "NAS move", "scope": "tag", "tag": "nas", "kind": "once",
+         "starts": "2030-01-31 02:00", "ends": "2030-01-31 04:00"},
+        {"name": "not this one", "scope": str(other.id), "kind": "once",
+         "starts": "2030-01-31 02:00", "ends": "2030-01-31 04:00"},
+    ):  # fmt: skip
+        assert (await member.post(base, **window)).status_code == 303
+    assert (await member.post(f"{checks}/{record.uuid}/snooze", duration="2h")).status_code == 303
+    form = (await member.client.get(edit)).text
+    assert "nightly: every Mon, 02:00 to 04:00 Europe/Berlin, for this check" in form
+    assert (
+        "NAS move: once, 2030-01-31 02:00 to 2030-01-31 04:00 UTC, for every check tagged nas"
+    ) in form
+    assert "Snoozed by ana@example.com until" in form
+    assert "not this one" not in form
+    assert f'href="{base}"' in form
+    refused = (await member.post(edit, name="db backup", kind="period", period="1x")).text
+    assert "nightly: every Mon" in refused  # still listed beside the error
+    new = (await member.client.get(f"{checks}/new")).text
+    assert 'id="form-windows"' not in new
+    assert f'href="{base}"' in new
 
 
 async def test_a_bad_window_is_explained_beside_the_form(web: Web) -> None:

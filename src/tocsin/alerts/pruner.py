@@ -2,8 +2,9 @@
 
 Every `prune_interval` it deletes what has aged out (`Retention`): pings beyond each
 check's newest `keep_pings`, flips, resolved incidents with their timelines, delivered
-notifications, expired sessions, closed invitations and sign-in failures too old to
-count. It runs in the process that runs the deadline watcher.
+notifications, expired sessions, closed invitations, sign-in failures too old to
+count, and one-off maintenance windows and snoozes a week after they ended. It runs
+in the process that runs the deadline watcher.
 
 Pings are never held up long by it. Each transaction deletes at most `BATCH_ROWS`
 rows (store.retention) through the process's batch runner, so on SQLite it takes its
@@ -35,6 +36,7 @@ import sqlalchemy as sa
 from tocsin.config import Settings
 from tocsin.domain.accounts import FAILURE_WINDOW
 from tocsin.domain.clock import Clock
+from tocsin.domain.windows import KEEP_ENDED
 from tocsin.store import retention
 from tocsin.store.database import Database
 from tocsin.store.errors import unavailable
@@ -137,6 +139,7 @@ class Pruner:
             ("sessions", retention.prune_sessions, now),
             ("invitations", retention.prune_invitations, now - CLOSED_INVITATIONS_KEPT),
             ("sign-in failures", retention.prune_login_failures, now - FAILURE_WINDOW),
+            ("ended maintenance windows", retention.prune_ended_windows, now - KEEP_ENDED),
         ]
 
     async def prune_pings(self) -> int:

@@ -24,7 +24,13 @@ from tocsin.domain.run_rules import (
     progress,
     still_running,
 )
-from tocsin.domain.schedule import Maintenance, Schedule, next_due, outside_maintenance
+from tocsin.domain.schedule import (
+    Maintenance,
+    Schedule,
+    next_due,
+    outside_maintenance,
+    unless_never,
+)
 
 
 class Status(StrEnum):
@@ -139,10 +145,11 @@ def grace_start(state: CheckState) -> datetime | None:
     started late, inside the grace period, proves the job is alive, so it gets its
     own full grace to finish; Healthchecks takes the earlier of the two instead,
     which marks the check down while its own status still says "started".
+    None when nothing is due, also past an OnCalendar schedule's last occurrence.
     """
     if state.last_start is not None and state.status != Status.DOWN:
         return state.last_start
-    return due_at(state)
+    return unless_never(due_at(state))
 
 
 def alert_after(state: CheckState) -> datetime | None:

@@ -33,6 +33,12 @@ MAX_ONCALENDAR_LENGTH = 100
 NEVER = datetime(3000, 1, 1, tzinfo=UTC)
 
 
+def unless_never(due: datetime | None) -> datetime | None:
+    """A due time as APIs and exports show it: None when nothing is ever due again
+    (Healthchecks' `next_ping: null`), never the far-off stand-in."""
+    return None if due == NEVER else due
+
+
 class ScheduleError(ValueError):
     """A schedule that cannot be used, with a message a person can act on."""
 

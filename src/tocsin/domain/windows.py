@@ -31,6 +31,9 @@ MAX_ONE_OFF = timedelta(days=366)
 # chain that lasts a year is "covered for good", and its end is taken a year on.
 COVERED_FOR_GOOD = timedelta(days=366)
 SNOOZE_NAME = "snooze"
+# One-off windows and snoozes that ended this long ago are deleted (by the pruner, and
+# when the project's windows change): the Maintenance page stays a list of what matters.
+KEEP_ENDED = timedelta(days=7)
 
 
 class WindowError(ValueError):
@@ -191,6 +194,39 @@ def own_window(project_id: int, check_id: int, window: Maintenance | None) -> li
     if window is None or not window.days:
         return []
     return [Window(0, project_id, "maintenance", window, Scope(check_id))]
+
+
+def when_words(when: When) -> str:
+    """`every Mon, Tue, 23:00 to 01:00 Europe/Berlin`, `every day, all day UTC`, or
+    `once, 2026-01-31 02:00 to 2026-01-31 04:00 UTC`."""
+    if isinstance(when, OneOff):
+        return f"once, {when.describe()}"
+    if len(when.days) == len(WEEKDAYS):
+        days = "every day"
+    else:
+        days = "every " + ", ".join(WEEKDAYS[day].capitalize() for day in sorted(when.days))
+    if when.start == when.end:
+        return f"{days}, all day {when.tz}"
+    return f"{days}, {when.start:%H:%M} to {when.end:%H:%M} {when.tz}"
+
+
+def scope_words(scope: Scope) -> str:
+    """Whom a window covers, said from a check's side."""
+    if scope.check_id is not None:
+        return "this check"
+    if scope.tag is not None:
+        return f"every check tagged {scope.tag}"
+    return "the whole project"
+
+
+def window_words(window: Window) -> str:
+    """A window that applies to a check, in a sentence: a snooze says who made it and
+    when it ends, any other window its name, its times and what it covers."""
+    if window.snooze and window.until is not None:
+        return (
+            f"Snoozed by {window.created_by or 'someone'} until {window.until:%Y-%m-%d %H:%M} UTC"
+        )
+    return f"{window.name}: {when_words(window.when)}, for {scope_words(window.scope)}"
 
 
 def as_document(window: Window) -> dict[str, Any]:

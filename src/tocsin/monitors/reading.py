@@ -65,6 +65,7 @@ CHECK_FIELDS = (
     "runs",
     "keywords",
 )
+NO_SCHEDULE = "needs a schedule: a period, a cron expression or OnCalendar expressions"
 REFERENCED = {"channel": "channels", "policy": "policies", "check": "checks"}
 MAINTENANCE_FIELDS = ("days", "from", "to", "tz")
 WINDOW_FIELDS = ("check", "tag", *MAINTENANCE_FIELDS, "start", "end")
@@ -395,7 +396,7 @@ class Reader:
                     fields["period"], join(path, "period"), lambda: period_schedule(period)
                 )
         else:
-            self.problem(node, path, "needs a schedule: a period, or a cron expression")
+            self.problem(node, path, NO_SCHEDULE)
         return None
 
     def oncalendar(self, node: yaml.Node, path: str, tz: str) -> Schedule | None:

@@ -22,6 +22,7 @@ from tocsin.domain.describe import (
     when,
 )
 from tocsin.domain.records import CheckRecord
+from tocsin.domain.schedule import unless_never
 from tocsin.output.consoles import console
 
 NO_CHECKS = "No checks yet: create one with `tocsin check create`."
@@ -77,7 +78,7 @@ def check_json(
         "status": status(state, now).value,
         "streak": streak(state),  # `failing (2 of 3)` under a threshold, else ""
         "last_ping": iso(state.last_ping),
-        "next_expected": iso(due),
+        "next_expected": iso(unless_never(due)),
         "n_pings": record.n_pings,
         **{label.replace(" ", "_").lower(): url for label, url in urls.items()},
     }

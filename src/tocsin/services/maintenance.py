@@ -21,9 +21,6 @@ from tocsin.store import incidents as incident_store
 from tocsin.store import maintenance as store
 
 T = TypeVar("T")
-# One-off windows and snoozes that ended this long ago go when the project's windows
-# next change: the Maintenance page stays a list of what matters.
-KEEP_ENDED = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +54,7 @@ async def add_window(context: Context, project_id: int, new: NewWindow, by: str)
         if new.scope.check_id is not None:
             project_check(connection, project_id, new.scope.check_id)
         window = rules.Window(0, project_id, name, new.when, new.scope, by[:200])
-        store.delete_ended(connection, project_id, now - KEEP_ENDED)
+        store.delete_ended(connection, project_id, now - rules.KEEP_ENDED)
         window_id = store.insert_window(connection, window, now)
         found = store.get_window(connection, project_id, window_id)
         assert found is not None
@@ -95,7 +92,7 @@ async def snooze_check(
     def work(connection: sa.Connection, now: datetime) -> rules.Window:
         project_check(connection, project_id, check_id)
         store.delete_snoozes(connection, check_id)
-        store.delete_ended(connection, project_id, now - KEEP_ENDED)
+        store.delete_ended(connection, project_id, now - rules.KEEP_ENDED)
         until = now + length
         when = rules.OneOff(now, until)
         scope = rules.Scope(check_id)

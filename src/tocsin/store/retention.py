@@ -26,6 +26,7 @@ from tocsin.store.tables import (
     incidents,
     invitations,
     login_failures,
+    maintenance_windows,
     notifications,
     pings,
     web_sessions,
@@ -166,6 +167,19 @@ def prune_login_failures(connection: sa.Connection, before: datetime, budget: in
         .limit(budget)
     )
     return delete_ids(connection, login_failures, doomed)
+
+
+def prune_ended_windows(connection: sa.Connection, before: datetime, budget: int) -> int:
+    """One-off maintenance windows and snoozes that ended before `before`; recurring
+    windows have no end and stay. No index on `ends_at`: a project holds a handful of
+    windows, read once a pruning pass."""
+    doomed = (
+        sa.select(maintenance_windows.c.id)
+        .where(maintenance_windows.c.ends_at < before)
+        .order_by(maintenance_windows.c.ends_at)
+        .limit(budget)
+    )
+    return delete_ids(connection, maintenance_windows, doomed)
 
 
 def delete_ids(connection: sa.Connection, table: sa.Table, doomed: sa.Select[tuple[int]]) -> int:

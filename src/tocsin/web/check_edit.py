@@ -34,6 +34,7 @@ from tocsin.web.check_pages import (
 )
 from tocsin.web.check_rules_runs import RUN_FIELDS, read_run_rules
 from tocsin.web.keyword_form import preview, read_keywords
+from tocsin.web.maintenance_pages import check_window_words
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_TIMES = 5
@@ -54,7 +55,8 @@ async def edit_check_form(
         form = form_of(details.spec)
         choices = await connection.run_sync(project_choices, membership.project_id)
         await connection.run_sync(fill_current, form, membership.project_id, details.record.id)
-    return render_form(request, membership, form, choices, check=check)
+    windows = await check_window_words(services, details.record)
+    return render_form(request, membership, form, choices, check=check, windows=windows)
 
 
 @router.post("/projects/{project_id}/checks/{check}/edit")
@@ -65,11 +67,12 @@ async def edit_check(
     async with services.database.read() as connection:
         details = await connection.run_sync(project_check, membership, check)
         choices = await connection.run_sync(project_choices, membership.project_id)
+    windows = await check_window_words(services, details.record)
     alerting = read_alerting(
         checked, choices, field(form, "policy"), channels_of(form), parents_of(form)
     )
     if spec is None or alerting is None:
-        return render_form(request, membership, checked, choices, 400, check=check)
+        return render_form(request, membership, checked, choices, 400, check=check, windows=windows)
     try:
         with check_not_found():
             await check_service.update_check(
@@ -77,7 +80,7 @@ async def edit_check(
             )
     except InvalidError as error:
         show_refusal(checked, error)
-        return render_form(request, membership, checked, choices, 400, check=check)
+        return render_form(request, membership, checked, choices, 400, check=check, windows=windows)
     return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
 
 

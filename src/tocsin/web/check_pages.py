@@ -136,8 +136,10 @@ def render_form(
     status_code: int = 200,
     *,
     check: str | None = None,
+    windows: list[str] | None = None,
 ) -> Response:
-    """The check form: a new check's, or with `check` (a uuid) that check's edit form."""
+    """The check form: a new check's, or with `check` (a uuid) that check's edit form
+    (and the maintenance windows that apply to it, in words)."""
     base = checks_url(membership)
     context = {
         "membership": membership,
@@ -149,6 +151,7 @@ def render_form(
         "back": base if check is None else f"{base}/{check}",
         "editing": check is not None,
         "preview_url": f"/projects/{membership.project_id}/schedule-preview",
+        "maintenance_windows": windows or [],
     }
     return render(request, "check_form.html", context, status_code)
 

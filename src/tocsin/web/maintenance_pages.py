@@ -60,6 +60,7 @@ async def render_page(
         "windows": found,
         "checks": checks,
         "covers": lambda w: covers(w, checks),
+        "when_words": rules.when_words,
         "weekdays": list(enumerate(WEEKDAY_NAMES)),
         "form": form or {"kind": "recurring", "tz": "UTC"},
         "error": error,
@@ -67,6 +68,14 @@ async def render_page(
         "now": services.clock.now(),
     }
     return render(request, "maintenance.html", context, 400 if error else 200)
+
+
+async def check_window_words(services: ServicesDep, record: CheckRecord) -> list[str]:
+    """The windows that apply to a check and have not ended, in words, for its edit
+    form: first the daily one it carries itself (set through Better Stack's API)."""
+    own = rules.own_window(record.project_id, record.id, record.state.maintenance)
+    found = own + await service.check_windows(services, record)
+    return [rules.window_words(window) for window in found]
 
 
 def covers(window: rules.Window, checks: dict[int, CheckRecord]) -> str:

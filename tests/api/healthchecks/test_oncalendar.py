@@ -71,3 +71,12 @@ async def test_an_update_switches_between_cron_oncalendar_and_a_timeout(api: Api
 async def test_a_schedule_sent_with_a_timeout_wins(api: Api) -> None:
     created = await api.create(name="both", schedule="weekly", timeout=3600)
     assert (created["schedule"], "timeout" in created) == ("weekly", False)
+
+
+async def test_past_its_last_occurrence_next_ping_is_null(api: Api) -> None:
+    created = await api.create(name="millennium", schedule="2001-01-01 00:00")
+    await api.ping(created)
+    shown = (await api.get(f"/api/v3/checks/{created['uuid']}")).json()
+    assert (shown["status"], shown["next_ping"]) == ("up", None)
+    listed = (await api.get("/api/v3/checks/")).json()["checks"]
+    assert [check["next_ping"] for check in listed] == [None]

@@ -48,3 +48,11 @@ async def test_bad_oncalendar_input_is_a_4xx_that_says_what_is_wrong(api: Api) -
         response = await call(api, "POST", "/checks", {"name": "bad", **body})
         assert 400 <= response.status_code < 500, response.text
         assert words in response.json()["error"]["message"], (body, response.text)
+
+
+async def test_past_its_last_occurrence_next_due_is_null(api: Api) -> None:
+    made = (await call(api, "POST", "/checks", {"name": "y2k1", "oncalendar": "2001-01-01"})).json()
+    pinged = await api.client.post(f"/ping/{made['uuid']}")
+    assert pinged.status_code == 200, pinged.text
+    shown = (await call(api, "GET", f"/checks/{made['id']}")).json()
+    assert (shown["status"], shown["next_due"]) == ("up", None)
