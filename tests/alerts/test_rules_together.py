@@ -202,9 +202,7 @@ async def test_a_child_released_inside_its_window_alerts_only_when_the_window_en
 
     await watch(database, runner, window_end + S)
     assert await alerts_of(database, incident.id) == 1
-    assert ("resumed", "escalation resumed: window ended") in await timeline(
-        database, incident.id
-    )
+    assert ("resumed", "escalation resumed: window ended") in await timeline(database, incident.id)
 
 
 async def test_a_snoozed_held_incident_is_released_quietly_and_alerts_when_it_wakes(
