@@ -7,9 +7,8 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy as sa
-
 import httpx
+import sqlalchemy as sa
 
 from tests.api.conftest import Api
 from tests.api.tocsin.test_api import Client, client  # noqa: F401 - the fixture
@@ -66,7 +65,8 @@ async def test_an_update_through_each_dialect_keeps_what_it_cannot_say(
     heartbeat = f"/api/v2/heartbeats/{check_id}"
     assert (await call(api, "PATCH", heartbeat, window)).status_code == 200
     before, parents = await settings_of(api, check_id)
-    assert before.maintenance is not None and before.keywords.filter_http_body
+    assert before.maintenance is not None
+    assert before.keywords.filter_http_body
     assert parents == [str(nas["uuid"])]
 
     for name, method, path in (
