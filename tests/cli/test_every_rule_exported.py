@@ -99,3 +99,12 @@ def test_a_backup_keeps_every_rule(
     run_ok(cli, "backup", str(copy))
     monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{copy}")
     assert run_ok(cli, "export") == applied
+
+
+def test_editing_one_rule_on_the_command_line_keeps_every_other(
+    cli: CliRunner, applied: str
+) -> None:
+    run_ok(cli, "check", "edit", "backup", "--failure-threshold", "4")
+    changed = applied.replace("failure_threshold: 3\n", "failure_threshold: 4\n")
+    assert changed != applied
+    assert run_ok(cli, "export") == changed
