@@ -250,3 +250,45 @@ async def test_a_parent_failing_under_its_threshold_holds_no_child(
     await ping(runner, other, T0 + 5 * MINUTE, Action.FAIL)
     [held] = await incidents_of(database, other)
     assert held.held_by == nas.id
+
+
+async def test_a_run_too_fast_inside_a_window_opens_an_incident_that_alerts_when_it_ends(
+    database: Database, runner: BatchRunner, settings: Settings
+) -> None:
+    await add_channel(database, "email", {"to": ["ops@example.com"]})
+    rules = RunRules(min_duration=5 * MINUTE)
+    record = await make_check(database, now=T0, grace=GRACE, rules=rules)
+    window_end = T0 + HOUR
+    await add_window(settings, database, record, OneOff(T0, window_end), Scope())
+    await ping(runner, record, T0 + MINUTE, Action.START)
+    await ping(runner, record, T0 + MINUTE + 2 * S)
+
+    [incident] = await incidents_of(database, record)
+    assert (incident.cause, incident.next_escalation_at) == ("too fast", window_end)
+    assert await alerts_of(database, incident.id) == 0
+    paused = "escalation paused by window 'NAS firmware' until 2026-03-01 13:00:00 UTC"
+    assert ("paused", paused) in await timeline(database, incident.id)
+
+    await watch(database, runner, window_end - S)
+    assert await alerts_of(database, incident.id) == 0
+    await watch(database, runner, window_end)
+    assert await alerts_of(database, incident.id) == 1
+    assert ("resumed", "escalation resumed: window ended") in await timeline(
+        database, incident.id
+    )
+
+
+async def test_a_failure_of_a_snoozed_check_alerts_when_the_snooze_ends(
+    database: Database, runner: BatchRunner, settings: Settings
+) -> None:
+    await add_channel(database, "email", {"to": ["ops@example.com"]})
+    record = await make_check(database, now=T0, grace=GRACE)
+    await ping(runner, record, T0)
+    context = acting(settings, database, T0)
+    await maintenance.snooze_check(context, record.project_id, record.id, HOUR, "dave")
+    await ping(runner, record, T0 + MINUTE, Action.FAIL)
+
+    [incident] = await incidents_of(database, record)
+    assert await alerts_of(database, incident.id) == 0
+    await watch(database, runner, T0 + HOUR)
+    assert await alerts_of(database, incident.id) == 1

@@ -42,6 +42,38 @@ def held_deadlines(
     return held
 
 
+def covering_now(
+    connection: sa.Connection, records: Sequence[CheckRecord], now: datetime
+) -> dict[int, tuple[rules.Window, datetime]]:
+    """The checks among these a window or a snooze covers now, each with the window and
+    where the hold ends: an incident they open now waits for it to alert."""
+    if not records:
+        return {}
+    windows = store.windows_of_projects(connection, {record.project_id for record in records})
+    covered = {}
+    for record in records:
+        mine = rules.windows_of(windows, record.project_id, record.id, record.tags)
+        mine += rules.own_window(record.project_id, record.id, record.state.maintenance)
+        found = rules.held_until(mine, now)
+        if found is not None:
+            covered[record.id] = found
+    return covered
+
+
+def pause_opened(
+    connection: sa.Connection,
+    incident_id: int,
+    window: rules.Window,
+    until: datetime,
+    now: datetime,
+) -> None:
+    """An incident opened inside a window: held from the start (its timers were set to
+    the window's end), with the timeline's "paused" line and "resumed" when it ends."""
+    reason = f"escalation paused by {window.label} until {stamp(until)}"
+    store.put_hold(connection, store.Hold(incident_id, until, reason, ""))
+    incident_store.add_event(connection, incident_id, "paused", now, message=reason)
+
+
 def runnable(connection: sa.Connection, due: list[Incident], now: datetime) -> list[Incident]:
     """The due incidents no window or snooze holds now. The held ones get their timers
     moved to the end of the hold; those whose hold has ended get a "resumed" line."""
