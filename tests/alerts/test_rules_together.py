@@ -273,9 +273,7 @@ async def test_a_run_too_fast_inside_a_window_opens_an_incident_that_alerts_when
     assert await alerts_of(database, incident.id) == 0
     await watch(database, runner, window_end)
     assert await alerts_of(database, incident.id) == 1
-    assert ("resumed", "escalation resumed: window ended") in await timeline(
-        database, incident.id
-    )
+    assert ("resumed", "escalation resumed: window ended") in await timeline(database, incident.id)
 
 
 async def test_a_failure_of_a_snoozed_check_alerts_when_the_snooze_ends(
