@@ -7,7 +7,9 @@ check's row, at no cost); windows of a tag or a project, and snoozes, are applie
 when the deadline comes due, the way outages are: the deadline moves to the end of the
 windows and the watcher looks again then. An incident is looked at when one of its
 timers comes due: inside a window its timers move to the window's end, so it continues
-from where it was once the window is over.
+from where it was once the window is over. An incident opened inside a window (a
+failure ping, a rule on runs broken) is held from the start, and one a parent held and
+released inside a window waits for its end the same way (`alerts.dependencies`).
 """
 
 from collections.abc import Sequence
