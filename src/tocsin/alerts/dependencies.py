@@ -4,11 +4,13 @@ recovers (and every `HOLD_RECHECK` meanwhile) and, once every parent has been up
 the settle, releases it: it then alerts normally from its policy's first step. Every
 function runs inside the caller's transaction, as `alerts.incidents` does."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from tocsin.alerts import reach
+from tocsin.alerts import windows as maintenance
 from tocsin.domain import escalation
 from tocsin.domain.dependencies import (
     HOLD_RECHECK,
@@ -109,6 +111,8 @@ def release(
     policy_id, policy = incident_store.check_policies(connection, [incident.check_id])[
         incident.check_id
     ]
+    if waits_for_window(connection, incident, policy, now):
+        return 0
     steps = reach.run_due(
         connection, incident.project_id, policy, escalation.start(policy, now), now
     )
@@ -124,6 +128,32 @@ def release(
         **values,
     )
     return notify(connection, incident.id, steps, now)
+
+
+def waits_for_window(
+    connection: sa.Connection, incident: Incident, policy: escalation.Policy, now: datetime
+) -> bool:
+    """Whether a maintenance window or a snooze holds the released incident now: its
+    first step is then due when the hold ends, and the watcher runs it as any other."""
+    fresh = replace(
+        incident,
+        next_step=0,
+        round=0,
+        next_escalation_at=now,
+        next_nag_at=escalation.first_nag(policy, now),
+        release_at=None,
+    )
+    incident_store.update_incident(
+        connection,
+        incident.id,
+        next_step=0,
+        round=0,
+        next_escalation_at=fresh.next_escalation_at,
+        next_nag_at=fresh.next_nag_at,
+        release_at=None,
+    )
+    # `runnable` moves the timers of a held incident to the end of its hold.
+    return not maintenance.runnable(connection, [fresh], now)
 
 
 def notify(connection: sa.Connection, incident_id: int, steps: reach.Pass, now: datetime) -> int:

@@ -4,7 +4,7 @@ caller's transaction, so a flip, its incident and the notifications it needs com
 together (the outbox).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from tocsin.domain.describe import stamp
 from tocsin.domain.durations import format_duration
 from tocsin.domain.records import ACKNOWLEDGING_KINDS, CheckRecord, Incident, IncidentStatus
 from tocsin.domain.run_rules import rule_of, split_reason
+from tocsin.domain.windows import Window
 from tocsin.store import incidents as store
 from tocsin.store.checks import flip_rows
 from tocsin.store.fastpath.bulk import insert_many
@@ -68,8 +69,18 @@ def open_incidents(connection: sa.Connection, facts: list[FlipFacts], now: datet
         return 0
     chosen = store.check_policies(connection, [f.check.id for f in fresh])
     held = dependencies.holds(connection, [f.check.id for f in fresh])
+    # A failure inside a maintenance window or a snooze opens its incident all the same;
+    # its first step waits for the window's end.
+    covered = maintenance.covering_now(connection, [f.check for f in fresh], now)
     plans = [
-        plan_incident(connection, fact, *chosen[fact.check.id], now, held.get(fact.check.id))
+        plan_incident(
+            connection,
+            fact,
+            *chosen[fact.check.id],
+            now,
+            held.get(fact.check.id),
+            covered.get(fact.check.id),
+        )
         for fact in fresh
     ]
     incident_ids = store.insert_incidents(connection, [plan.values for plan in plans])
@@ -82,6 +93,8 @@ def open_incidents(connection: sa.Connection, facts: list[FlipFacts], now: datet
                 incident_id, "opened", plan.values["opened_at"], message=plan.values["cause_detail"]
             )
         )
+        if plan.paused is not None:
+            maintenance.pause_opened(connection, incident_id, *plan.paused, now)
         if plan.holder is not None:
             why = held_message(plan.holder.name)
             events.append(
@@ -100,6 +113,7 @@ class IncidentPlan:
     values: dict[str, Any]
     steps: reach.Pass
     holder: Parent | None = None  # the down parent holding it: it wakes nobody
+    paused: tuple[Window, datetime] | None = None  # a window holding its first step
 
 
 def plan_incident(
@@ -109,11 +123,15 @@ def plan_incident(
     policy: escalation.Policy,
     now: datetime,
     holder: Parent | None = None,
+    covered: tuple[Window, datetime] | None = None,
 ) -> IncidentPlan:
     opened_at = fact.flip.at
     project_id = fact.check.project_id
+    paused = covered if holder is None else None  # a held one looks at windows on release
     if holder is not None:
         steps = reach.Pass(escalation.Progress(0, 0, None))
+    elif paused is not None:
+        steps = reach.Pass(waiting(escalation.start(policy, opened_at), paused[1]))
     else:
         progress = escalation.start(policy, opened_at)
         steps = reach.run_due(connection, project_id, policy, progress, now)
@@ -138,7 +156,17 @@ def plan_incident(
     }
     if holder is not None:
         values.update(dependencies.held_values(holder, opened_at))
-    return IncidentPlan(values, steps, holder)
+    first_nag = escalation.first_nag(policy, opened_at)
+    if paused is not None and first_nag is not None:
+        values["next_nag_at"] = max(first_nag, paused[1])
+    return IncidentPlan(values, steps, holder, paused)
+
+
+def waiting(progress: escalation.Progress, until: datetime) -> escalation.Progress:
+    """The progress of an incident whose steps wait for a window to end."""
+    if progress.due_at is None:
+        return progress  # a policy with no steps: nothing to wait for
+    return replace(progress, due_at=max(progress.due_at, until))
 
 
 def step_events(incident_id: int, steps: reach.Pass, now: datetime) -> list[dict[str, object]]:

@@ -7,7 +7,9 @@ check's row, at no cost); windows of a tag or a project, and snoozes, are applie
 when the deadline comes due, the way outages are: the deadline moves to the end of the
 windows and the watcher looks again then. An incident is looked at when one of its
 timers comes due: inside a window its timers move to the window's end, so it continues
-from where it was once the window is over.
+from where it was once the window is over. An incident opened inside a window (a
+failure ping, a rule on runs broken) is held from the start, and one a parent held and
+released inside a window waits for its end the same way (`alerts.dependencies`).
 """
 
 from collections.abc import Sequence
@@ -40,6 +42,38 @@ def held_deadlines(
         if until > due_by:
             held.append((record.id, until))
     return held
+
+
+def covering_now(
+    connection: sa.Connection, records: Sequence[CheckRecord], now: datetime
+) -> dict[int, tuple[rules.Window, datetime]]:
+    """The checks among these a window or a snooze covers now, each with the window and
+    where the hold ends: an incident they open now waits for it to alert."""
+    if not records:
+        return {}
+    windows = store.windows_of_projects(connection, {record.project_id for record in records})
+    covered = {}
+    for record in records:
+        mine = rules.windows_of(windows, record.project_id, record.id, record.tags)
+        mine += rules.own_window(record.project_id, record.id, record.state.maintenance)
+        found = rules.held_until(mine, now)
+        if found is not None:
+            covered[record.id] = found
+    return covered
+
+
+def pause_opened(
+    connection: sa.Connection,
+    incident_id: int,
+    window: rules.Window,
+    until: datetime,
+    now: datetime,
+) -> None:
+    """An incident opened inside a window: held from the start (its timers were set to
+    the window's end), with the timeline's "paused" line and "resumed" when it ends."""
+    reason = f"escalation paused by {window.label} until {stamp(until)}"
+    store.put_hold(connection, store.Hold(incident_id, until, reason, ""))
+    incident_store.add_event(connection, incident_id, "paused", now, message=reason)
 
 
 def runnable(connection: sa.Connection, due: list[Incident], now: datetime) -> list[Incident]:

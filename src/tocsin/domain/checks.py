@@ -307,8 +307,27 @@ def judge_run(
         if rules.min_interval is not None:
             last_run = run_at
     failed = action == Action.FAIL or broken is not None
-    cause = broken or ping_reason(action, ping.exit_status, ping.because)
+    if broken is None:
+        cause = ping_reason(action, ping.exit_status, ping.because)
+    else:
+        cause = broken_cause(broken, ping.because)
     return (*counted(state, failed, cause), last_run)
+
+
+# A flip's reason holds 200 characters, and a threshold's count may come before the
+# cause: a broken rule with the keyword that made the run a success is cut to fit.
+BROKEN_CAUSE_LIMIT = 150
+
+
+def broken_cause(broken: str, because: str) -> str:
+    """The rule a success broke, and the keyword rule that made it a success, if one
+    did: `too fast: ran 2s, expected at least 5m; body matched success keyword 'OK'`."""
+    if not because:
+        return broken
+    cause = f"{broken}; {because}"
+    if len(cause) > BROKEN_CAUSE_LIMIT:
+        cause = cause[: BROKEN_CAUSE_LIMIT - 1] + "…"
+    return cause
 
 
 def counted(state: CheckState, failed: bool, cause: str) -> tuple[Status, int, int, str]:
@@ -362,12 +381,19 @@ def ping_reason(action: Action, exit_status: int | None, because: str = "") -> s
     return Reason.FAILED
 
 
-def expire(state: CheckState, now: datetime) -> tuple[CheckState, Flip | None] | None:
+def expire(
+    state: CheckState, now: datetime, held_to: datetime | None = None
+) -> tuple[CheckState, Flip | None] | None:
     """The deadline watcher's step: the check goes down if its deadline has passed.
     Under a failure threshold, the miss counts one failure instead: the run is given
-    up and the next slot is due."""
+    up and the next slot is due. `held_to` is where the watcher moved the deadline (a
+    maintenance window, a snooze, an outage): the miss is counted only then, once.
+    The flip is dated at the deadline the check missed."""
     deadline = alert_after(state)
-    if deadline is None or now < deadline:
+    if deadline is None:
+        return None
+    acted_at = deadline if held_to is None else max(deadline, held_to)
+    if now < acted_at:
         return None
     if state.last_start is None:
         cause: str = Reason.MISSED
@@ -381,11 +407,35 @@ def expire(state: CheckState, now: datetime) -> tuple[CheckState, Flip | None] |
     if failures >= threshold:
         flip = Flip(deadline, state.status, Status.DOWN, reason)
         return replace(state, status=Status.DOWN, failures=0, successes=0), flip
-    slot = due_at(state) or state.last_start
     counted_miss = replace(
-        state, last_start=None, last_start_rid=None, failures=failures, missed_due=slot
+        state,
+        last_start=None,
+        last_start_rid=None,
+        failures=failures,
+        missed_due=missed_slot(state, acted_at),
     )
     return counted_miss, None
+
+
+# How many slots a held deadline is walked through to find the last it swallowed; past
+# that (a minutely job under a week's window) the slot is put at the hold's end.
+SWALLOWED_SLOTS_WALKED = 1000
+
+
+def missed_slot(state: CheckState, acted_at: datetime) -> datetime | None:
+    """The due time of the slot a miss counted at `acted_at` stands for: the last slot
+    whose deadline had passed by then. A deadline held through several slots (by a
+    maintenance window) counts one miss when the hold ends, not one per slot it
+    swallowed, and the next deadline comes after the hold."""
+    slot = due_at(state)
+    if state.last_start is not None or slot is None:
+        return slot or state.last_start
+    for _ in range(SWALLOWED_SLOTS_WALKED):
+        following = next_due(state.schedule, slot)
+        if following + state.grace > acted_at:
+            return slot
+        slot = following
+    return max(slot, acted_at - state.grace)
 
 
 def pause(state: CheckState, now: datetime) -> tuple[CheckState, Flip | None]:

@@ -3,13 +3,16 @@ OnCalendar schedule, rules on runs or keyword rules are typed. Saving goes throu
 same action as the APIs
 (`services.checks.update_check`, which re-derives the deadline and tells the watcher)."""
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
 from tocsin.domain.accounts import can_change
 from tocsin.domain.describe import cron_words, upcoming_times
-from tocsin.domain.records import Membership
+from tocsin.domain.records import Membership, NewCheck
 from tocsin.domain.run_rules import describe as describe_rules
 from tocsin.domain.schedule import Calendar, ScheduleError, cron_schedule, oncalendar_schedule
 from tocsin.services import checks as check_service
@@ -76,12 +79,22 @@ async def edit_check(
     try:
         with check_not_found():
             await check_service.update_check(
-                services, membership.project_id, details.record.id, spec, alerting_options(alerting)
+                services,
+                membership.project_id,
+                details.record.id,
+                window_kept(spec),
+                alerting_options(alerting),
             )
     except InvalidError as error:
         show_refusal(checked, error)
         return render_form(request, membership, checked, choices, 400, check=check, windows=windows)
     return RedirectResponse(f"{checks_url(membership)}/{check}", status_code=303)
+
+
+def window_kept(spec: NewCheck) -> Callable[[NewCheck], NewCheck]:
+    """The form's settings over the check's current ones: the form has no field for
+    the daily window a check may carry (Better Stack's), which stays as it is."""
+    return lambda current: replace(spec, maintenance=current.maintenance)
 
 
 @router.get("/projects/{project_id}/run-rules-preview")
