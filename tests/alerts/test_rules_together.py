@@ -23,7 +23,7 @@ from tests.helpers import (
 from tests.services.conftest import Recorder
 from tocsin.alerts.watcher import SETTLE, DeadlineWatcher
 from tocsin.config import Settings
-from tocsin.domain.checks import Action, streak
+from tocsin.domain.checks import Action, Status, status, streak
 from tocsin.domain.keywords import KeywordRules
 from tocsin.domain.records import CheckRecord
 from tocsin.domain.run_rules import RunRules
@@ -81,6 +81,25 @@ async def test_misses_a_window_swallowed_count_once_when_it_ends_under_a_thresho
 
     reasons = await watch(database, runner, window_end + GRACE + SETTLE)
     assert reasons == ["2nd failure in a row (threshold 2): missed"]
+
+
+async def test_a_check_whose_deadline_a_window_holds_reads_late_not_down_until_it_ends(
+    database: Database, runner: BatchRunner, settings: Settings
+) -> None:
+    record = await make_check(database, now=T0, grace=GRACE, tags="nas")
+    await ping(runner, record, T0)
+    window_end = T0 + 3 * HOUR
+    await add_window(settings, database, record, OneOff(T0 + HOUR, window_end), Scope(tag="nas"))
+    inside = T0 + HOUR + GRACE + SETTLE
+    assert await watch(database, runner, inside) == []
+
+    held = await reload(database, record)
+    assert held.alert_after == window_end
+    # Every front end reads the status from the state: the deadline the check's own
+    # schedule gives has passed, but nobody is alerted before the window ends.
+    assert status(held.state, inside) == Status.LATE
+    assert status(held.state, window_end - S) == Status.LATE
+    assert status(held.state, window_end) == Status.DOWN
 
 
 async def test_a_checks_own_daily_window_swallows_misses_the_same_way(

@@ -10,7 +10,7 @@ ones: building a frozen dataclass costs six times as much (3.2 µs against 0.55 
 the benchmark machine) and the ping path builds several per ping.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -86,6 +86,11 @@ class CheckState:
     # What "too often" measures from: the previous success, or its run's start. Kept
     # only while the rule is set.
     last_run: datetime | None = None
+    # The deadline as stored, where the watcher moved it past the schedule's own (a
+    # window or snooze of the check's tag or project, a database outage): until then the
+    # check is late, not down, since nobody is alerted before it. Read with the row,
+    # never written from here, and no part of what the state is (not compared).
+    held_until: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -168,20 +173,23 @@ def turns_down(state: CheckState, deadline: datetime) -> datetime:
 def status(state: CheckState, now: datetime) -> Status:
     if state.last_start is not None:
         if now >= turns_down(state, state.last_start + run_limit(state)):
-            return overdue_status(state)
+            return overdue_status(state, now)
         return Status.STARTED
     if state.status != Status.UP:
         return state.status
     due = due_at(state)
     assert due is not None  # an up check always has a last ping
     if now >= turns_down(state, due + state.grace):
-        return overdue_status(state)
+        return overdue_status(state, now)
     return Status.LATE if now >= due else Status.UP
 
 
-def overdue_status(state: CheckState) -> Status:
-    """Past its deadline, a check is down, unless the miss counts one failure under the
-    failure threshold: then it is late until the watcher counts it."""
+def overdue_status(state: CheckState, now: datetime) -> Status:
+    """Past its deadline, a check is down, unless the watcher holds the deadline later
+    or the miss counts one failure under the failure threshold: then it is late until
+    the watcher acts."""
+    if state.held_until is not None and now < state.held_until:
+        return Status.LATE
     if state.status == Status.DOWN or state.failures + 1 >= state.rules.failure_threshold:
         return Status.DOWN
     return Status.LATE

@@ -179,6 +179,7 @@ def record_from_values(
         successes=success_streak,
         missed_due=read_time(missed_due),
         last_run=read_time(last_run),
+        held_until=read_time(deadline),
     )
     record_uuid = read_uuid(check_uuid)
     created_at = read_time(created)
