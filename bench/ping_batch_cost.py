@@ -80,7 +80,11 @@ def ping_body(post: bool) -> bytes:
 
 async def measure(post: bool, rules: bool) -> list[float]:
     """µs of CPU a ping, once per repeat."""
-    path = Path(tempfile.mkdtemp(prefix="tocsin-batch-")) / "tocsin.db"
+    with tempfile.TemporaryDirectory(prefix="tocsin-batch-") as workdir:
+        return await measure_in(Path(workdir) / "tocsin.db", post, rules)
+
+
+async def measure_in(path: Path, post: bool, rules: bool) -> list[float]:
     urls = [parse_ping_path(f"/ping/{uuid}") for uuid in await create_checks(path, rules)]
     runner = SqliteRunner(str(path), "NORMAL")
     body = ping_body(post or rules)
