@@ -7,6 +7,9 @@ with the same random sequence of /ping/<uuid> paths over 1,000 real checks. Afte
 tocsin rounds the database must hold every ping that wrk saw acknowledged.
 
     .venv/bin/python bench/ping_throughput.py --seconds 6 --rounds 3
+
+`--post` sends each ping as a POST of a small body; `--rules` also gives every check
+rules on runs and keyword rules that read that body, to measure what rules cost.
 """
 
 import argparse
@@ -29,7 +32,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -38,7 +41,9 @@ from typing import Any
 import asyncpg
 
 from tocsin.config import Settings
+from tocsin.domain.keywords import KeywordRules
 from tocsin.domain.records import NewCheck
+from tocsin.domain.run_rules import run_rules
 from tocsin.domain.schedule import Period
 from tocsin.store.checks import insert_check
 from tocsin.store.database import Database
@@ -52,6 +57,17 @@ HOST = "127.0.0.1"
 CHECKS = 1_000
 PERIOD = timedelta(hours=1)
 GRACE = timedelta(minutes=5)
+
+# What --post sends and --rules sets: the keywords find "OK" in the body, a success, and
+# the rules on runs count it (no run is started, so no duration is judged).
+PING_BODY = "backup finished OK: 1234 files, 56 MB in 78 s\n"
+RUN_RULES = run_rules(
+    min_duration=timedelta(seconds=1),
+    max_duration=timedelta(hours=1),
+    failure_threshold=3,
+    recovery_threshold=2,
+)
+KEYWORD_RULES = KeywordRules(success_kw="OK,done", failure_kw="ERROR,FAILED", filter_http_body=True)
 
 TARGET_RATIO = 0.40
 TARGET_P99_MS = 50.0
@@ -75,6 +91,8 @@ class Options:
     synchronous: str
     json_path: Path | None
     postgres: str | None  # a PostgreSQL URL to measure instead of SQLite; emptied first
+    post: bool = False  # each ping a POST of PING_BODY
+    rules: bool = False  # every check with RUN_RULES and KEYWORD_RULES (and post)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +187,14 @@ def parse_options(argv: Sequence[str]) -> Options:
         metavar="URL",
         help="measure on this PostgreSQL database instead of SQLite (ALL ITS TABLES ARE DROPPED)",
     )
+    parser.add_argument("--post", action="store_true", help="send each ping as a POST of a body")
+    parser.add_argument(
+        "--rules", action="store_true", help="give every check rules on runs and keyword rules"
+    )
     args = parser.parse_args(argv)
     return Options(
-        args.concurrency, args.seconds, args.rounds, args.synchronous, args.json_path, args.postgres
+        *(args.concurrency, args.seconds, args.rounds, args.synchronous, args.json_path),
+        *(args.postgres, args.post or args.rules, args.rules),
     )
 
 
@@ -242,7 +265,7 @@ def first_line(text: str) -> str:
 # --- the database ------------------------------------------------------------------
 
 
-async def create_checks(database_url: str, count: int) -> list[str]:
+async def create_checks(database_url: str, count: int, rules: bool) -> list[str]:
     """Make the checks through tocsin's own store, exactly as the CLI would."""
     database = Database(Settings.from_env({}, database_url=database_url))
     try:
@@ -251,7 +274,7 @@ async def create_checks(database_url: str, count: int) -> list[str]:
         async with database.write() as connection:
             project_id = await connection.run_sync(default_project, now)
             records = [
-                await connection.run_sync(insert_check, project_id, check_spec(number), now)
+                await connection.run_sync(insert_check, project_id, check_spec(number, rules), now)
                 for number in range(1, count + 1)
             ]
     finally:
@@ -259,8 +282,9 @@ async def create_checks(database_url: str, count: int) -> list[str]:
     return [str(record.uuid) for record in records]
 
 
-def check_spec(number: int) -> NewCheck:
-    return NewCheck(schedule=Period(PERIOD), grace=GRACE, name=f"bench {number:04d}")
+def check_spec(number: int, rules: bool) -> NewCheck:
+    spec = NewCheck(schedule=Period(PERIOD), grace=GRACE, name=f"bench {number:04d}")
+    return replace(spec, rules=RUN_RULES, keywords=KEYWORD_RULES) if rules else spec
 
 
 def recorded_pings(setup: "Setup") -> tuple[int, int]:
@@ -390,10 +414,13 @@ def tail(log: Path) -> str:
 # --- wrk ---------------------------------------------------------------------------
 
 
-def wrk_command(wrk: str, port: int, options: Options, uuids: Path) -> list[str]:
+def wrk_command(
+    wrk: str, port: int, options: Options, uuids: Path, body: Path | None = None
+) -> list[str]:
     return [
         *[wrk, "-t1", f"-c{options.concurrency}", f"-d{options.seconds}s", "--latency"],
         *["-s", str(LUA_SCRIPT), f"http://{HOST}:{port}/", "--", str(uuids)],
+        *([] if body is None else [str(body)]),
     ]
 
 
@@ -458,6 +485,7 @@ class Setup:
     workdir: Path
     db_path: Path
     uuids: Path
+    body: Path | None = None  # the body file of --post
 
     @property
     def database_url(self) -> str:
@@ -465,11 +493,14 @@ class Setup:
 
 
 def prepare(wrk: str, options: Options, workdir: Path) -> Setup:
-    setup = Setup(wrk, options, workdir, workdir / "tocsin.db", workdir / "uuids.txt")
+    body = workdir / "body.txt" if options.post else None
+    setup = Setup(wrk, options, workdir, workdir / "tocsin.db", workdir / "uuids.txt", body)
     if options.postgres is not None:
         asyncio.run(empty_postgres(options.postgres))
-    uuids = asyncio.run(create_checks(setup.database_url, CHECKS))
+    uuids = asyncio.run(create_checks(setup.database_url, CHECKS, options.rules))
     setup.uuids.write_text("\n".join(uuids) + "\n")
+    if body is not None:
+        body.write_text(PING_BODY)
     return setup
 
 
@@ -518,7 +549,7 @@ def stat_cpu_seconds(stat: str) -> float:
 
 
 def run_announced(setup: Setup, port: int, server: list[str], announce: bool) -> WrkResult:
-    command = wrk_command(setup.wrk, port, setup.options, setup.uuids)
+    command = wrk_command(setup.wrk, port, setup.options, setup.uuids, setup.body)
     if announce:
         print(f"  server: {shlex.join(server)}")
         print(f"  client: {shlex.join(command)}")
@@ -685,6 +716,9 @@ def print_header(options: Options, host: dict[str, str]) -> None:
             else f"SQLite, TOCSIN_SQLITE_SYNCHRONOUS={options.synchronous}"
         )
     )
+    if options.post:
+        rules = ", rules on runs and keyword rules set" if options.rules else ""
+        print(f"pings: POST {PING_BODY!r}{rules}")
 
 
 def benchmark(options: Options, wrk: str, workdir: Path) -> None:

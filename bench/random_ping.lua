@@ -1,6 +1,6 @@
 -- wrk script for bench/ping_throughput.py: each request pings a random check.
--- Usage: wrk ... -s random_ping.lua http://127.0.0.1:PORT/ -- uuids.txt
--- (one check UUID per line).
+-- Usage: wrk ... -s random_ping.lua http://127.0.0.1:PORT/ -- uuids.txt [body.txt]
+-- (one check UUID per line; with a body file, each ping is a POST of that body).
 
 local threads = {}
 
@@ -12,10 +12,16 @@ end
 function init(args)
   -- Requests are formatted once here: building one per request would make the client,
   -- which shares the machine with the server, slower than it needs to be.
+  local method, body = "GET", nil
+  if args[2] then
+    local file = assert(io.open(args[2], "rb"))
+    method, body = "POST", file:read("*a")
+    file:close()
+  end
   prepared = {}
   for line in io.lines(args[1]) do
     if #line > 0 then
-      prepared[#prepared + 1] = wrk.format("GET", "/ping/" .. line)
+      prepared[#prepared + 1] = wrk.format(method, "/ping/" .. line, nil, body)
     end
   end
   if #prepared == 0 then

@@ -265,10 +265,10 @@ def finish_run(
     )
     rules = state.rules
     last_run = state.last_run
+    reason: str | None = None  # without rules, worked out only for a flip (a ping's µs count)
     if rules is NO_RULES:  # most checks: no rule to judge by, nothing to count
         new_status = Status.DOWN if action == Action.FAIL else Status.UP
         failures = successes = 0
-        reason = ping_reason(action, ping.exit_status, ping.because)
     else:
         judged = judge_run(state, ping, action, run_start, duration)
         new_status, failures, successes, reason, last_run = judged
@@ -291,6 +291,8 @@ def finish_run(
     )
     flip = None
     if new_status != state.status:
+        if reason is None:
+            reason = ping_reason(action, ping.exit_status, ping.because)
         flip = Flip(ping.at, state.status, new_status, reason)
     return PingOutcome(new_state, action, duration, flip)
 
