@@ -1,7 +1,9 @@
 """Dependencies between checks, and the incidents a parent holds (domain.dependencies)."""
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -117,19 +119,43 @@ def held_children(connection: sa.Connection, parent_ids: Sequence[int]) -> dict[
     """The names of the checks whose open incident each parent holds."""
     if not parent_ids:
         return {}
+    return held_by(connection, incidents.c.held_by, incidents.c.held_by.in_(parent_ids))
+
+
+def held_children_by_uuid(
+    connection: sa.Connection, parent_uuids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """The same by the parents' uuids: what a notification claimed knows of its check."""
+    if not parent_uuids:
+        return {}
+    parent = checks.alias("parent")
+    condition = parent.c.uuid.in_(parent_uuids)
+    return held_by(connection, parent.c.uuid, condition, parent)
+
+
+def held_by(
+    connection: sa.Connection,
+    key: sa.ColumnElement[Any],
+    condition: sa.ColumnElement[bool],
+    parent: sa.FromClause | None = None,
+) -> dict[Any, list[str]]:
+    """The names of the checks held still, by `key`, among the holds `condition` picks."""
+    held = incidents.join(checks, checks.c.id == incidents.c.check_id)
+    if parent is not None:
+        held = held.join(parent, parent.c.id == incidents.c.held_by)
     query = (
-        sa.select(incidents.c.held_by, checks.c.name, checks.c.uuid)
-        .join(checks, checks.c.id == incidents.c.check_id)
+        sa.select(key, checks.c.name, checks.c.uuid)
+        .select_from(held)
         .where(
-            incidents.c.held_by.in_(parent_ids),
+            condition,
             incidents.c.release_at.is_not(None),  # held still, not released
             incident_unresolved(),
         )
-        .order_by(incidents.c.held_by, checks.c.name)
+        .order_by(key, checks.c.name)
     )
-    found: dict[int, list[str]] = {}
-    for held_by, name, uuid in connection.execute(query):
-        found.setdefault(held_by, []).append(name or str(uuid))
+    found: dict[Any, list[str]] = {}
+    for holder, name, check_uuid in connection.execute(query):
+        found.setdefault(holder, []).append(name or str(check_uuid))
     return found
 
 

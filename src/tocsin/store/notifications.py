@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tocsin.domain.identifiers import ALPHANUMERIC, random_string
 from tocsin.domain.records import AlertedIncident, Delivery, PersonAddress
-from tocsin.store.dependencies import held_children
+from tocsin.store.dependencies import held_children_by_uuid
 from tocsin.store.incidents import add_event, add_events, event_row
 from tocsin.store.tables import (
     channels,
@@ -109,17 +109,14 @@ def deliveries(connection: sa.Connection, ids: list[int], lease_until: datetime)
 
 def add_holding(connection: sa.Connection, items: list[Delivery]) -> None:
     """Give each alert and reminder the checks its incident's check holds (their own
-    incidents held while it is down, domain.dependencies); one query for the checks,
-    one for what they hold, only when there are such notifications."""
-    wanted = {item.incident.id for item in items if item.kind in HOLDING_KINDS and item.incident}
-    if not wanted:
+    incidents held while it is down, domain.dependencies): one query, only when there
+    are such notifications (the incident, with its check, came with the claim)."""
+    holding = [item for item in items if item.kind in HOLDING_KINDS and item.incident]
+    if not holding:
         return
-    query = sa.select(incidents.c.id, incidents.c.check_id).where(incidents.c.id.in_(wanted))
-    check_of = {row.id: row.check_id for row in connection.execute(query)}
-    held = held_children(connection, list(set(check_of.values())))
-    for item in items:
-        if item.kind in HOLDING_KINDS and item.incident is not None:
-            item.holding = tuple(held.get(check_of.get(item.incident.id, 0), ()))
+    held = held_children_by_uuid(connection, list({item.check_uuid for item in holding}))
+    for item in holding:
+        item.holding = tuple(held.get(item.check_uuid, ()))
 
 
 HOLDING_KINDS = ("down", "nag")
