@@ -3,6 +3,7 @@ and lets whoever holds the link acknowledge it, without logging in. Opening the 
 changes nothing (mail scanners open links); acknowledging is a POST."""
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from tocsin.domain.describe import stamp
 from tocsin.domain.signing import ACK_PURPOSE, verify
 from tocsin.services import incidents as incident_service
 from tocsin.services import maintenance
+from tocsin.services.context import Context
 from tocsin.services.errors import ConflictError, NotFoundError
 from tocsin.services.requests import ServicesDep
 from tocsin.store import incidents as incident_store
@@ -73,14 +75,10 @@ async def acknowledge(
     token: str = Form(""),
     by: str = Form(""),
 ) -> Response:
-    now = services.clock.now()
-    if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
-        return refuse(request)
-    who = " ".join(by.split())[:100] or "someone with the alert's link"
-    # Gone, or resolved meanwhile: the page shows the incident as it is now.
-    with contextlib.suppress(NotFoundError, ConflictError):
-        await incident_service.acknowledge(services, None, incident_id, who, "the alert's link")
-    return RedirectResponse(f"/incidents/{incident_id}?token={token}&done=ack", status_code=303)
+    def act(who: str) -> Awaitable[object]:
+        return incident_service.acknowledge(services, None, incident_id, who, "the alert's link")
+
+    return await by_the_link(request, services, incident_id, token, by, act, "ack")
 
 
 ACK_PAGE_SNOOZE = timedelta(hours=2)
@@ -95,13 +93,31 @@ async def snooze(
     by: str = Form(""),
 ) -> Response:
     """ "Snooze 2h" from the alert's link: no escalation or reminders for two hours."""
-    now = services.clock.now()
-    if not verify(services.secret, token, ACK_PURPOSE, incident_id, now):
+
+    def act(who: str) -> Awaitable[object]:
+        return maintenance.snooze_incident(services, None, incident_id, ACK_PAGE_SNOOZE, who)
+
+    return await by_the_link(request, services, incident_id, token, by, act, "snooze")
+
+
+async def by_the_link(
+    request: Request,
+    services: Context,
+    incident_id: int,
+    token: str,
+    by: str,
+    act: Callable[[str], Awaitable[object]],
+    done: str,
+) -> Response:
+    """An action from the alert's link: its token checked, done in the name typed (or
+    the link's), then back to the page, which shows the incident as it is now."""
+    if not verify(services.secret, token, ACK_PURPOSE, incident_id, services.clock.now()):
         return refuse(request)
     who = " ".join(by.split())[:100] or "someone with the alert's link"
+    # Gone, or resolved meanwhile: the page shows the incident as it is now.
     with contextlib.suppress(NotFoundError, ConflictError):
-        await maintenance.snooze_incident(services, None, incident_id, ACK_PAGE_SNOOZE, who)
-    return RedirectResponse(f"/incidents/{incident_id}?token={token}&done=snooze", status_code=303)
+        await act(who)
+    return RedirectResponse(f"/incidents/{incident_id}?token={token}&done={done}", status_code=303)
 
 
 def load(connection: sa.Connection, incident_id: int) -> Any:
