@@ -24,6 +24,11 @@ GRACE = timedelta(minutes=5)
 HOURLY = Period(timedelta(hours=1))
 
 
+def held(state: CheckState, until: datetime) -> CheckState:
+    """The state as the watcher reads it once it moved the deadline to `until`."""
+    return replace(state, held_until=until)
+
+
 def failing(threshold: int, schedule: Schedule = HOURLY) -> CheckState:
     return CheckState(
         schedule=schedule,
@@ -37,17 +42,17 @@ def failing(threshold: int, schedule: Schedule = HOURLY) -> CheckState:
 def test_a_hold_through_two_slots_counts_one_miss_and_the_next_slot_follows_it() -> None:
     state = failing(3)
     held_to = T0 + timedelta(hours=3)  # swallows the deadlines of 13:05 and 14:05
-    assert expire(state, held_to - timedelta(seconds=1), held_to) is None
-    result = expire(state, held_to, held_to)
+    assert expire(held(state, held_to), held_to - timedelta(seconds=1)) is None
+    result = expire(held(state, held_to), held_to)
     assert result is not None
     counted, flip = result
     assert (flip, counted.failures, counted.missed_due) == (None, 1, T0 + timedelta(hours=2))
     assert alert_after(counted) == held_to + GRACE
-    assert expire(counted, held_to, held_to) is None
+    assert expire(held(counted, held_to), held_to) is None
 
 
 def test_without_a_hold_the_miss_is_counted_at_its_own_slot() -> None:
-    result = expire(failing(3), T0 + timedelta(hours=5), None)
+    result = expire(failing(3), T0 + timedelta(hours=5))
     assert result is not None
     assert result[0].missed_due == T0 + timedelta(hours=1)
 
@@ -55,7 +60,7 @@ def test_without_a_hold_the_miss_is_counted_at_its_own_slot() -> None:
 def test_a_cron_slot_swallowed_by_a_hold_is_not_counted_on_its_own() -> None:
     state = failing(2, cron_schedule("0 * * * *", "UTC"))
     held_to = T0 + timedelta(hours=2, minutes=30)
-    result = expire(state, held_to, held_to)
+    result = expire(held(state, held_to), held_to)
     assert result is not None
     assert result[0].missed_due == T0 + timedelta(hours=2)
     assert alert_after(result[0]) == T0 + timedelta(hours=3) + GRACE
@@ -72,7 +77,7 @@ def test_a_held_deadline_counts_exactly_one_miss_and_the_next_comes_after_it(
     deadline = alert_after(state)
     assert deadline is not None
     held_to = deadline + timedelta(minutes=hold_minutes)
-    result = expire(state, held_to, held_to)
+    result = expire(held(state, held_to), held_to)
     assert result is not None
     counted, flip = result
     assert flip is None
@@ -96,6 +101,6 @@ def test_a_hold_on_a_started_run_keeps_the_slot_of_the_run() -> None:
     started = replace(failing(2), last_start=T0 + timedelta(minutes=70))
     deadline = alert_after(started)
     assert deadline is not None
-    result = expire(started, deadline + timedelta(hours=1), deadline + timedelta(hours=1))
+    result = expire(held(started, deadline + timedelta(hours=1)), deadline + timedelta(hours=1))
     assert result is not None
     assert result[0].missed_due == T0 + timedelta(hours=1)

@@ -223,7 +223,7 @@ def expire_due(
     flipped: list[FlipFacts] = []
     for record in (record for record in due if record.id not in held_ids):
         # The stored deadline is where a window, snooze or outage held it.
-        result = expire(record.state, due_by, record.alert_after)
+        result = expire(record.state, due_by)
         # No flip means the stored deadline was stale: rewriting the state recomputes it.
         new_state, flip = result if result else (record.state, None)
         changes.append((record.id, new_state, 0))

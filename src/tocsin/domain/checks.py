@@ -391,17 +391,16 @@ def ping_reason(action: Action, exit_status: int | None, because: str = "") -> s
     return Reason.FAILED
 
 
-def expire(
-    state: CheckState, now: datetime, held_to: datetime | None = None
-) -> tuple[CheckState, Flip | None] | None:
+def expire(state: CheckState, now: datetime) -> tuple[CheckState, Flip | None] | None:
     """The deadline watcher's step: the check goes down if its deadline has passed.
     Under a failure threshold, the miss counts one failure instead: the run is given
-    up and the next slot is due. `held_to` is where the watcher moved the deadline (a
-    maintenance window, a snooze, an outage): the miss is counted only then, once.
+    up and the next slot is due. Where the watcher moved the deadline (`held_until`: a
+    maintenance window, a snooze, an outage), the miss is counted only then, once.
     The flip is dated at the deadline the check missed."""
     deadline = alert_after(state)
     if deadline is None:
         return None
+    held_to = state.held_until
     acted_at = deadline if held_to is None else max(deadline, held_to)
     if now < acted_at:
         return None
